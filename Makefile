@@ -1,0 +1,94 @@
+# vigil — build, test, run.  `make` builds .output/vigil; `make test` runs
+# every test; `make run` starts the agent on its embedded default rules.
+# Both install missing Debian build dependencies first (scripts/deps.sh).
+OUTPUT := .output
+CLANG ?= $(shell command -v clang-19 || command -v clang)
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+CC ?= gcc
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VERSION := 0.1.0
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
+LDLIBS := -l:libbpf.a -lelf -lz -lyaml
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Wno-unused-function -I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
+# clang's own system headers must not shadow the BPF ones (bootstrap does the same)
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+USER_SRCS := $(wildcard userspace/*.c)
+USER_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/obj/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
+RULE_FILES := $(sort $(wildcard rules/*.yaml))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all deps run test unit bench clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: deps $(OUTPUT)/vigil
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/unit:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/vigil.bpf.o: bpf/vigil.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
+
+$(OUTPUT)/vigil.skel.h: $(OUTPUT)/vigil.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name vigil_bpf > $@
+
+# The default rule pack is embedded in the binary.
+$(OUTPUT)/default_rules.h: $(RULE_FILES) scripts/embed.sh | $(OUTPUT)
+	$(call msg,EMBED,$@)
+	$(Q)scripts/embed.sh $@ $(RULE_FILES)
+
+$(OUTPUT)/obj/%.o: userspace/%.c $(OUTPUT)/vigil.skel.h $(OUTPUT)/default_rules.h | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/vigil: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+
+unit: deps $(UNIT_BINS)
+
+run: all
+	$(OUTPUT)/vigil run
+
+test: all unit
+	tests/run-tests.sh
+
+bench: all
+	bench/run.sh
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/unit/*.d)

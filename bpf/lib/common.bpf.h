@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Includes, configuration knobs, every map, and counters: the one home of
+ * kernel-side state. Only bpf/vigil.bpf.c includes this (see there why). */
+#ifndef VIGIL_COMMON_BPF_H
+#define VIGIL_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#define __VIGIL_BPF__
+#include "vigil.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define SIGKILL 9
+#define PAGE_SHIFT 12
+#define S_IFMT 00170000
+#define S_IFIFO 0010000
+#define MAP_ANONYMOUS 0x20
+#define LOOPBACK_IFINDEX 1
+#define VIGIL_FMODE_READ 0x1
+#define VIGIL_FMODE_WRITE 0x2
+
+/* Set by userspace between open and load. */
+const volatile __u32 cfg_mode = VIGIL_MODE_MONITOR;
+const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
+const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
+
+/* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
+ * for marked pipes only when it changed since their last scan. */
+__u64 vg_pipe_gen = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_MAX_PROTECTED_FILES);
+	__type(key, struct vigil_file_key);
+	__type(value, struct vigil_file_info);
+} vg_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_MAX_TAINTED);
+	__type(key, __u32);
+	__type(value, struct vigil_taint);
+} vg_taint SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIGIL_MAX_TAINTED * 4);
+	__type(key, struct vigil_read_key);
+	__type(value, struct vigil_read_progress);
+} vg_reads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vigil_sock_state);
+} vg_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIGIL_MAX_FLOWS);
+	__type(key, struct vigil_flow_key);
+	__type(value, struct vigil_flow);
+} vg_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_MAX_SETS);
+	__type(key, __u32);
+	__type(value, struct vigil_budget);
+} vg_budgets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct vigil_lpm4_key);
+	__type(value, struct vigil_allow);
+} vg_allow4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct vigil_lpm6_key);
+	__type(value, struct vigil_allow);
+} vg_allow6 SEC(".maps");
+
+/* A pipe is keyed by its inode pointer and number, so a freed-and-reused
+ * inode object is not mistaken for the old pipe. LRU: pipes have no
+ * destruction hook we can use, so old marks age out. */
+struct vigil_pipe_key {
+	__u64 inode;
+	__u64 ino;
+};
+
+struct vigil_pipe_mark {
+	__u32 tgid;	/* the tainted writer */
+	__u32 set_mask;
+	__u32 depth;
+	__u32 file_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIGIL_MAX_PIPES);
+	__type(key, struct vigil_pipe_key);
+	__type(value, struct vigil_pipe_mark);
+} vg_pipes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} vg_pipe_checked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_counters);
+} vg_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VIGIL_RINGBUF_BYTES);
+} vg_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_scope SEC(".maps");
+
+#define COUNT(field)                                                   \
+	do {                                                           \
+		__u32 __zero = 0;                                      \
+		struct vigil_counters *__c =                           \
+			bpf_map_lookup_elem(&vg_counters, &__zero);    \
+		if (__c)                                               \
+			__c->field++;                                  \
+	} while (0)
+
+static __always_inline void *event_reserve(__u32 size, __u16 type, __u32 tgid)
+{
+	struct vigil_ev_header *h = bpf_ringbuf_reserve(&vg_events, size, 0);
+
+	if (!h) {
+		COUNT(events_lost);
+		return NULL;
+	}
+	h->type = type;
+	h->size = size;
+	h->tgid = tgid;
+	h->ktime_ns = bpf_ktime_get_ns();
+	COUNT(events_sent);
+	return h;
+}
+
+static __always_inline bool in_scope(void)
+{
+	if (!cfg_scoped)
+		return true;
+	return bpf_current_task_under_cgroup(&vg_scope, 0) == 1;
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+#endif

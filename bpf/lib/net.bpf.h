@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Egress: allowlist lookups, per-set budgets, per-flow accounting, kills. */
+#ifndef VIGIL_NET_BPF_H
+#define VIGIL_NET_BPF_H
+
+#include "lib/common.bpf.h"
+
+static __always_inline bool allow__ports(const struct vigil_allow *a, __u16 port)
+{
+	for (int i = 0; i < VIGIL_ALLOW_RANGES; i++) {
+		if (i >= a->nranges)
+			break;
+		if (port >= a->ranges[i].lo && port <= a->ranges[i].hi)
+			return true;
+	}
+	return false;
+}
+
+/* Loopback or allowlisted: bytes going there are not egress. */
+static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 port)
+{
+	struct vigil_allow *a;
+
+	if (family == AF_INET) {
+		struct vigil_lpm4_key k4 = { .prefixlen = 32 };
+
+		if (addr[0] == 127)
+			return true;
+		__builtin_memcpy(k4.addr, addr, 4);
+		a = bpf_map_lookup_elem(&vg_allow4, &k4);
+		return a && allow__ports(a, port);
+	}
+	if (family == AF_INET6) {
+		struct vigil_lpm6_key k6 = { .prefixlen = 128 };
+		const __u32 *w = (const __u32 *)addr;
+
+		if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1))
+			return true;
+		if (w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff)) {
+			/* v4-mapped: judge it as the IPv4 address it is */
+			struct vigil_lpm4_key k4 = { .prefixlen = 32 };
+
+			if (addr[12] == 127)
+				return true;
+			__builtin_memcpy(k4.addr, addr + 12, 4);
+			a = bpf_map_lookup_elem(&vg_allow4, &k4);
+			return a && allow__ports(a, port);
+		}
+		__builtin_memcpy(k6.addr, addr, 16);
+		a = bpf_map_lookup_elem(&vg_allow6, &k6);
+		return a && allow__ports(a, port);
+	}
+	return true;
+}
+
+/* Reports at 1 byte, then each time the byte count passes 64 KiB * 4^n. */
+static __always_inline __u32 flow__level(__u64 bytes)
+{
+	__u32 level = 1;
+
+	bytes >>= 16;
+	for (int i = 0; i < 24 && bytes; i++) {
+		level++;
+		bytes >>= 2;
+	}
+	return level;
+}
+
+static __always_inline void flow__emit(const struct vigil_flow_key *key,
+				       const struct vigil_flow *f, __u32 reason)
+{
+	struct vigil_ev_flow *e = event_reserve(sizeof(*e), VIGIL_EV_FLOW, key->tgid);
+
+	if (!e)
+		return;
+	e->key = *key;
+	e->bytes = f->bytes;
+	e->blocked_bytes = f->blocked_bytes;
+	e->set_mask = f->set_mask;
+	e->reason = reason;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Charge `payload` bytes of taint `mask` against the budgets. Returns true
+ * if the packet must be dropped (a budget is spent). In monitor mode the
+ * accounting is identical but nothing is dropped by the caller. */
+static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *crossed)
+{
+	bool over = false;
+
+	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
+		struct vigil_budget *b;
+		__u64 old;
+
+		if (!(mask & (1u << i)))
+			continue;
+		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		if (!b || !b->limit)
+			continue;
+		if (b->exceeded) {
+			over = true;
+			continue;
+		}
+		old = __sync_fetch_and_add(&b->spent, payload);
+		if (old + payload > b->limit) {
+			/* Give it back: what passed stays <= limit. */
+			__sync_fetch_and_sub(&b->spent, payload);
+			if (__sync_val_compare_and_swap(&b->exceeded, 0, 1) == 0)
+				*crossed = true;
+			over = true;
+		}
+	}
+	if (over) {
+		for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
+			struct vigil_budget *b;
+
+			if (!(mask & (1u << i)))
+				continue;
+			b = bpf_map_lookup_elem(&vg_budgets, &i);
+			if (b)
+				__sync_fetch_and_add(&b->blocked, payload);
+		}
+	}
+	return over;
+}
+
+/* Account one tainted packet on its flow; emit on state changes only. */
+/* over: a budget is spent for this traffic; dropped: and the packet was
+ * dropped (enforce). In monitor mode an over-budget flow is reported once as
+ * "would be blocked" while its bytes keep counting as sent. */
+static __always_inline void flow__account(const struct vigil_flow_key *key, __u32 mask,
+					  __u64 payload, bool over, bool dropped,
+					  bool crossed)
+{
+	struct vigil_flow *f, nf = {};
+	__u32 reason = 0, level;
+
+	f = bpf_map_lookup_elem(&vg_flows, key);
+	if (!f) {
+		nf.first_ns = bpf_ktime_get_ns();
+		nf.set_mask = mask;
+		if (bpf_map_update_elem(&vg_flows, key, &nf, BPF_NOEXIST) == 0)
+			reason |= VIGIL_FLOW_NEW;
+		f = bpf_map_lookup_elem(&vg_flows, key);
+		if (!f) {
+			COUNT(flow_map_full);
+			return;
+		}
+	}
+	f->set_mask |= mask;
+	f->packets++;
+	if (over && !(f->flags & VIGIL_FF_BLOCK_REPORTED)) {
+		f->flags |= VIGIL_FF_BLOCK_REPORTED;
+		reason |= VIGIL_FLOW_BLOCKED;
+	}
+	if (dropped) {
+		__sync_fetch_and_add(&f->blocked_bytes, payload);
+	} else {
+		__sync_fetch_and_add(&f->bytes, payload);
+		level = flow__level(f->bytes);
+		if (level > f->reported_level) {
+			f->reported_level = level;
+			if (!(reason & VIGIL_FLOW_NEW))
+				reason |= VIGIL_FLOW_THRESHOLD;
+		}
+	}
+	if (crossed)
+		reason |= VIGIL_FLOW_BUDGET;
+	if (reason)
+		flow__emit(key, f, reason);
+}
+
+static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	k->family = family;
+	k->proto = BPF_CORE_READ(sk, sk_protocol);
+	k->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(k->daddr, &a, 4);
+	} else {
+		BPF_CORE_READ_INTO(&k->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* SIGKILL the current process (enforce), report it once. Only ever called
+ * from hooks that run in the context of the tainted sender itself. */
+static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
+					  const struct sock *sk)
+{
+	struct vigil_ev_kill *e;
+	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
+
+	if (enforce)
+		bpf_send_signal(SIGKILL);
+	if (t->flags & VIGIL_TF_KILLED)
+		return;
+	__sync_fetch_and_or(&t->flags, VIGIL_TF_KILLED);
+	if (enforce)
+		COUNT(kills);
+	e = event_reserve(sizeof(*e), VIGIL_EV_KILL, tgid);
+	if (!e)
+		return;
+	__builtin_memset(&e->key, 0, sizeof(e->key));
+	e->key.tgid = tgid;
+	if (sk)
+		key_from_sock(&e->key, sk);
+	e->set_mask = t->set_mask;
+	e->done = enforce;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif

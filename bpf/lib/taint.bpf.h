@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Taint: which processes read protected bytes, and how taint spreads to
+ * children and through pipes. All functions run in the context of the task
+ * they talk about (current), except taint__fork. */
+#ifndef VIGIL_TAINT_BPF_H
+#define VIGIL_TAINT_BPF_H
+
+#include "lib/common.bpf.h"
+
+static __always_inline void taint__emit(__u32 tgid, __u32 ppid,
+					const struct vigil_taint *t,
+					__u32 added_mask, __u32 file_id,
+					__u32 via, struct task_struct *task)
+{
+	struct vigil_ev_taint *e;
+
+	e = event_reserve(sizeof(*e), VIGIL_EV_TAINT, tgid);
+	if (!e)
+		return;
+	e->ppid = ppid;
+	e->from_tgid = t->from_tgid;
+	e->via = via;
+	e->set_mask = added_mask;
+	e->file_id = file_id;
+	e->depth = t->depth;
+	e->uid = BPF_CORE_READ(task, cred, uid.val);
+	e->pad = 0;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline __u32 task_ppid(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, real_parent, tgid);
+}
+
+/* ---- fd table scanning (pipe marking) ---------------------------------- */
+
+struct fdscan_ctx {
+	struct file **fds;
+	__u32 max_fds;
+	__u32 want_mode;	/* VIGIL_FMODE_READ or _WRITE */
+	__u32 tgid;
+	/* marking (want WRITE): what to stamp on pipes */
+	struct vigil_pipe_mark mark;
+	/* checking (want READ): the first marked pipe found */
+	struct vigil_pipe_mark found;
+	bool hit;
+	bool marked_any;
+};
+
+static __always_inline bool file_is_fifo(struct file *f, struct vigil_pipe_key *key,
+					 __u32 *f_mode)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	__u16 mode;
+
+	if (!inode)
+		return false;
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & S_IFMT) != S_IFIFO)
+		return false;
+	key->inode = (__u64)(unsigned long)inode;
+	key->ino = BPF_CORE_READ(inode, i_ino);
+	*f_mode = BPF_CORE_READ(f, f_mode);
+	return true;
+}
+
+static long fdscan__one(__u32 i, void *data)
+{
+	struct fdscan_ctx *c = data;
+	struct vigil_pipe_key key = {};
+	struct file *f = NULL;
+	__u32 f_mode;
+
+	if (i >= c->max_fds)
+		return 1;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &c->fds[i]) || !f)
+		return 0;
+	if (!file_is_fifo(f, &key, &f_mode))
+		return 0;
+	if (!(f_mode & c->want_mode))
+		return 0;
+	if (c->want_mode == VIGIL_FMODE_WRITE) {
+		struct vigil_pipe_mark *old = bpf_map_lookup_elem(&vg_pipes, &key);
+
+		if (old && old->tgid == c->mark.tgid &&
+		    (old->set_mask & c->mark.set_mask) == c->mark.set_mask)
+			return 0;
+		if (bpf_map_update_elem(&vg_pipes, &key, &c->mark, BPF_ANY))
+			COUNT(pipe_map_full);
+		else
+			c->marked_any = true;
+		return 0;
+	}
+	{
+		struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, &key);
+
+		if (m && m->tgid != c->tgid) {
+			c->found = *m;
+			c->hit = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static __always_inline void fdscan__run(struct task_struct *task, struct fdscan_ctx *c)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+
+	if (!fdt)
+		return;
+	c->fds = BPF_CORE_READ(fdt, fd);
+	c->max_fds = BPF_CORE_READ(fdt, max_fds);
+	if (c->max_fds > VIGIL_FD_SCAN_MAX) {
+		/* Only scan the first VIGIL_FD_SCAN_MAX slots; pipes of
+		 * shell pipelines sit at 0-2, so this is a rare miss. */
+		COUNT(fd_scan_truncated);
+	}
+	bpf_loop(VIGIL_FD_SCAN_MAX, fdscan__one, c, 0);
+}
+
+/* Mark every pipe/FIFO the tainted task can write to, so that whoever
+ * reads the other end is tainted when it next talks to the network. */
+static __always_inline void taint__mark_pipes(struct task_struct *task, __u32 tgid,
+					      const struct vigil_taint *t)
+{
+	struct fdscan_ctx c = {};
+
+	c.want_mode = VIGIL_FMODE_WRITE;
+	c.tgid = tgid;
+	c.mark.tgid = tgid;
+	c.mark.set_mask = t->set_mask;
+	c.mark.depth = t->depth;
+	c.mark.file_id = t->first_file_id;
+	fdscan__run(task, &c);
+	if (c.marked_any)
+		__sync_fetch_and_add(&vg_pipe_gen, 1);
+}
+
+/* The taint of the current process, or NULL. An untainted process that
+ * holds the read end of a pipe a tainted process writes to becomes tainted
+ * here: called only where it matters (before bytes reach a socket). */
+static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
+{
+	struct vigil_taint *t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	struct task_struct *task;
+	struct fdscan_ctx c = {};
+	struct vigil_taint nt = {};
+	__u64 gen = vg_pipe_gen, *seen;
+
+	if (t || gen == 0)
+		return t;
+	seen = bpf_map_lookup_elem(&vg_pipe_checked, &tgid);
+	if (seen && *seen == gen)
+		return NULL;
+	bpf_map_update_elem(&vg_pipe_checked, &tgid, &gen, BPF_ANY);
+	if (!in_scope())
+		return NULL;
+
+	task = bpf_get_current_task_btf();
+	c.want_mode = VIGIL_FMODE_READ;
+	c.tgid = tgid;
+	fdscan__run(task, &c);
+	if (!c.hit)
+		return NULL;
+
+	nt.set_mask = c.found.set_mask;
+	nt.via = VIGIL_VIA_PIPE;
+	nt.from_tgid = c.found.tgid;
+	nt.depth = c.found.depth + 1;
+	nt.first_file_id = c.found.file_id;
+	nt.since_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&vg_taint, &tgid, &nt, BPF_NOEXIST)) {
+		t = bpf_map_lookup_elem(&vg_taint, &tgid);
+		if (!t)
+			COUNT(taint_map_full);
+		return t;
+	}
+	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, nt.first_file_id,
+		    VIGIL_VIA_PIPE, task);
+	taint__mark_pipes(task, tgid, &nt);
+	return bpf_map_lookup_elem(&vg_taint, &tgid);
+}
+
+/* The current process read pages [first, last] of a protected file. */
+static __always_inline void taint__file_read(const struct vigil_file_info *info,
+					     __u64 first, __u64 last, __u32 via)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_read_key rk = { .tgid = tgid, .file_id = info->file_id };
+	struct vigil_read_progress *rp, nrp;
+	struct vigil_taint *t, nt = {};
+	struct task_struct *task;
+	__u64 added = 0, start;
+	bool new_source = false;
+
+	if (tgid == cfg_agent_tgid || !in_scope())
+		return;
+	if (last < first)
+		return;
+
+	rp = bpf_map_lookup_elem(&vg_reads, &rk);
+	if (!rp) {
+		nrp.hwm_page = last + 1;
+		nrp.pages = last + 1 - first;
+		added = nrp.pages;
+		bpf_map_update_elem(&vg_reads, &rk, &nrp, BPF_NOEXIST);
+		new_source = true;
+	} else if (last + 1 > rp->hwm_page) {
+		start = first > rp->hwm_page ? first : rp->hwm_page;
+		added = last + 1 - start;
+		rp->pages += added;
+		rp->hwm_page = last + 1;
+	}
+
+	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	if (t) {
+		if (added)
+			__sync_fetch_and_add(&t->bytes_read, added << PAGE_SHIFT);
+		if ((t->set_mask & info->set_mask) == info->set_mask && !new_source)
+			return;
+		__sync_fetch_and_or(&t->set_mask, info->set_mask);
+		task = bpf_get_current_task_btf();
+		taint__emit(tgid, task_ppid(task), t, info->set_mask, info->file_id,
+			    via, task);
+		taint__mark_pipes(task, tgid, t);
+		return;
+	}
+
+	nt.set_mask = info->set_mask;
+	nt.via = via;
+	nt.first_file_id = info->file_id;
+	nt.bytes_read = added << PAGE_SHIFT;
+	nt.since_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&vg_taint, &tgid, &nt, BPF_NOEXIST)) {
+		/* Lost a race with another thread of the process, or full. */
+		if (!bpf_map_lookup_elem(&vg_taint, &tgid))
+			COUNT(taint_map_full);
+		return;
+	}
+	task = bpf_get_current_task_btf();
+	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, info->file_id, via, task);
+	taint__mark_pipes(task, tgid, &nt);
+}
+
+static __always_inline const struct vigil_file_info *
+file__lookup_inode(struct inode *inode)
+{
+	struct vigil_file_key key;
+
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return bpf_map_lookup_elem(&vg_files, &key);
+}
+
+#endif

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Egress of tainted processes.
+ *
+ *  cgroup/connect4|6, sendmsg4|6  verdict on new destinations (enforce: deny)
+ *  tp_btf/tcp_sendmsg_locked       stamps the socket with the writer's taint
+ *                                  before its segments are built
+ *  cgroup_skb/egress               per packet: counts payload per flow and per
+ *                                  set budget, drops once a budget is spent
+ *  tp_btf/kfree_skb                a packet we dropped, freed in the sender's
+ *                                  own context: SIGKILL it there
+ *  tp_btf/sock_send_length         after each send: kill a sender whose socket
+ *                                  is blocked (the drop ran elsewhere)
+ *
+ * The packet path costs one sk_storage lookup for untainted TCP and one hash
+ * lookup for UDP; everything else runs only for tainted traffic.
+ */
+#include "lib/taint.bpf.h"
+#include "lib/net.bpf.h"
+
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 family,
+					     __u32 op)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	struct vigil_ev_connect *e;
+	struct vigil_flow_key key = {};
+	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
+
+	if (!t)
+		return 1;
+	key.tgid = tgid;
+	key.family = family;
+	key.proto = ctx->protocol;
+	key.dport = bpf_ntohs(ctx->user_port);
+	if (family == AF_INET) {
+		__u32 a = ctx->user_ip4;
+
+		__builtin_memcpy(key.daddr, &a, 4);
+	} else {
+		__u32 w[4];
+
+		w[0] = ctx->user_ip6[0];
+		w[1] = ctx->user_ip6[1];
+		w[2] = ctx->user_ip6[2];
+		w[3] = ctx->user_ip6[3];
+		__builtin_memcpy(key.daddr, w, 16);
+	}
+	if (allow__check(family, key.daddr, key.dport))
+		return 1;
+	if (enforce)
+		COUNT(connects_denied);
+	e = event_reserve(sizeof(*e), VIGIL_EV_CONNECT, tgid);
+	if (e) {
+		e->key = key;
+		e->set_mask = t->set_mask;
+		e->denied = enforce;
+		e->op = op;
+		e->pad = 0;
+		bpf_get_current_comm(&e->comm, sizeof(e->comm));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return enforce ? 0 : 1;
+}
+
+SEC("cgroup/connect4")
+int vigil_connect4(struct bpf_sock_addr *ctx)
+{
+	return sock_addr_verdict(ctx, AF_INET, 0);
+}
+
+SEC("cgroup/connect6")
+int vigil_connect6(struct bpf_sock_addr *ctx)
+{
+	return sock_addr_verdict(ctx, AF_INET6, 0);
+}
+
+SEC("cgroup/sendmsg4")
+int vigil_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return sock_addr_verdict(ctx, AF_INET, 1);
+}
+
+SEC("cgroup/sendmsg6")
+int vigil_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return sock_addr_verdict(ctx, AF_INET6, 1);
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *t = taint__lookup_or_pipe(tgid);
+	struct vigil_sock_state *st;
+
+	if (!t)
+		return 0;
+	st = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0,
+				BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return 0;
+	st->tgid = tgid;
+	__sync_fetch_and_or(&st->set_mask, t->set_mask);
+	if (cfg_mode == VIGIL_MODE_ENFORCE && (st->flags & VIGIL_SF_BLOCKED))
+		kill__current(t, tgid, sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *t;
+	struct vigil_sock_state *st;
+
+	if (ret <= 0)
+		return 0;
+	t = taint__lookup_or_pipe(tgid);
+	if (!t || cfg_mode != VIGIL_MODE_ENFORCE)
+		return 0;
+	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+	if (st && (st->flags & VIGIL_SF_BLOCKED))
+		kill__current(t, tgid, sk);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason, struct sock *rx_sk)
+{
+	struct vigil_sock_state *st;
+	struct vigil_taint *t;
+	struct sock *sk;
+	__u32 tgid;
+
+	if (cfg_mode != VIGIL_MODE_ENFORCE ||
+	    reason != bpf_core_enum_value(enum skb_drop_reason,
+					  SKB_DROP_REASON_BPF_CGROUP_EGRESS))
+		return 0;
+	sk = skb->sk;
+	if (!sk)
+		return 0;
+	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+	if (!st || !(st->flags & VIGIL_SF_BLOCKED))
+		return 0;
+	/* Retransmits are freed from timers in whatever task runs: only act
+	 * when the task that wrote the data is the one running. */
+	tgid = current_tgid();
+	if (tgid != st->tgid)
+		return 0;
+	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	if (t)
+		kill__current(t, tgid, sk);
+	return 0;
+}
+
+/* Parse destination and payload length from the packet. In cgroup_skb the
+ * data starts at the network header. */
+static __always_inline bool parse_packet(struct __sk_buff *skb, struct vigil_flow_key *key,
+					 __u64 *payload)
+{
+	__u32 l4off, l4hdr;
+	__u8 proto;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr iph;
+
+		if (bpf_skb_load_bytes(skb, 0, &iph, sizeof(iph)))
+			return false;
+		key->family = AF_INET;
+		__builtin_memcpy(key->daddr, &iph.daddr, 4);
+		proto = iph.protocol;
+		l4off = iph.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		key->family = AF_INET6;
+		__builtin_memcpy(key->daddr, &ip6.daddr, 16);
+		proto = ip6.nexthdr;	/* extension headers: not TCP/UDP, ignored */
+		l4off = sizeof(ip6);
+	} else {
+		return false;
+	}
+	key->proto = proto;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr th;
+
+		if (bpf_skb_load_bytes(skb, l4off, &th, sizeof(th)))
+			return false;
+		key->dport = bpf_ntohs(th.dest);
+		l4hdr = th.doff * 4;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr uh;
+
+		if (bpf_skb_load_bytes(skb, l4off, &uh, sizeof(uh)))
+			return false;
+		key->dport = bpf_ntohs(uh.dest);
+		l4hdr = sizeof(uh);
+	} else {
+		return false;
+	}
+	*payload = skb->len > l4off + l4hdr ? skb->len - l4off - l4hdr : 0;
+	return true;
+}
+
+SEC("cgroup_skb/egress")
+int vigil_egress(struct __sk_buff *skb)
+{
+	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false, over;
+	struct vigil_sock_state *st = NULL;
+	struct vigil_flow_key key = {};
+	struct bpf_sock *sk = skb->sk;
+	struct vigil_taint *t;
+	__u32 tgid, mask;
+	__u64 payload;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+
+	if (sk->protocol == IPPROTO_TCP) {
+		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+		if (!st)
+			return 1;	/* never written by a tainted process */
+		if (st->flags & VIGIL_SF_ALLOWED)
+			return 1;
+		tgid = st->tgid;
+		mask = st->set_mask;
+	} else if (sk->protocol == IPPROTO_UDP) {
+		/* UDP leaves synchronously from the sender's syscall. */
+		tgid = current_tgid();
+		t = bpf_map_lookup_elem(&vg_taint, &tgid);
+		if (!t)
+			return 1;
+		mask = t->set_mask;
+	} else {
+		return 1;
+	}
+	if (!mask || skb->ifindex == LOOPBACK_IFINDEX)
+		return 1;
+	if (!parse_packet(skb, &key, &payload))
+		return 1;
+	key.tgid = tgid;
+
+	if (st && (st->flags & VIGIL_SF_BLOCKED)) {
+		over = true;
+	} else {
+		if (allow__check(key.family, key.daddr, key.dport)) {
+			if (st)
+				st->flags |= VIGIL_SF_ALLOWED;
+			return 1;
+		}
+		if (!payload)
+			return 1;	/* handshake and pure ACKs */
+		over = budget__charge(mask, payload, &crossed);
+	}
+
+	if (over && enforce) {
+		if (!st)
+			st = bpf_sk_storage_get(&vg_socks, sk, 0,
+						BPF_SK_STORAGE_GET_F_CREATE);
+		if (st) {
+			st->tgid = tgid;
+			st->set_mask |= mask;
+			st->flags |= VIGIL_SF_BLOCKED;
+		}
+		COUNT(packets_dropped);
+		flow__account(&key, mask, payload, true, true, crossed);
+		return 0;
+	}
+	flow__account(&key, mask, payload, over, false, crossed);
+	return 1;
+}

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one BPF object of vigil. The program files are compiled as a single
+ * translation unit (a "unity build") so that every program shares the maps
+ * and globals of lib/common.bpf.h without cross-object linking, and userspace
+ * gets one skeleton. Each included file holds one hook family:
+ *   files.bpf.c    page-cache reads and mmaps of protected files -> taint
+ *   process.bpf.c  fork / exec / exit: taint inheritance and cleanup
+ *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
+ *                  accounting and drops, kills
+ */
+#include "files.bpf.c"
+#include "process.bpf.c"
+#include "net.bpf.c"
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * vigil wire format: every type that crosses the BPF <-> userspace boundary.
+ *
+ * Constants and fixed-size structs only: __u8..__u64 and arrays, no pointers,
+ * no kernel includes. All structs are laid out so that no implicit padding
+ * exists (explicit pad fields instead) and their sizes are pinned by
+ * _Static_assert in tests/unit/test_layout.c. BPF code zeroes pads before
+ * sending so no kernel stack bytes leak to userspace.
+ */
+#ifndef VIGIL_H
+#define VIGIL_H
+
+#ifdef __VIGIL_BPF__
+/* vmlinux.h already provides __u8.. */
+#else
+#include <linux/types.h>
+#endif
+
+#define VIGIL_SCHEMA_VERSION 1
+
+/* Protected sets are a bitmask in a __u32: 32 sets is plenty for rule packs
+ * (they name places and formats, not files). */
+#define VIGIL_MAX_SETS 32
+#define VIGIL_COMM_LEN 16
+
+/* Map sizes (defaults; userspace may resize before load). */
+#define VIGIL_MAX_PROTECTED_FILES 65536
+#define VIGIL_MAX_TAINTED 16384
+#define VIGIL_MAX_FLOWS 16384
+#define VIGIL_MAX_PIPES 16384
+#define VIGIL_RINGBUF_BYTES (1u << 22)
+
+/* Upper bound of file descriptors the kernel side scans when it looks for
+ * pipes in a process's fd table (pipe marking and pipe-reader checks).
+ * Beyond it, pipes are missed; the count is reported as a stat. */
+#define VIGIL_FD_SCAN_MAX 128
+
+enum vigil_mode {
+	VIGIL_MODE_MONITOR = 0,
+	VIGIL_MODE_ENFORCE = 1,
+};
+
+/* How a process came to be tainted (taint.via in alerts). */
+enum vigil_via {
+	VIGIL_VIA_NONE = 0,
+	VIGIL_VIA_READ = 1,	/* page-cache read of a protected file */
+	VIGIL_VIA_MMAP = 2,	/* mmap of a protected file / fault on its pages */
+	VIGIL_VIA_FORK = 3,	/* inherited from the parent */
+	VIGIL_VIA_PIPE = 4,	/* holds the read end of a pipe a tainted process writes */
+	VIGIL_VIA_PREEXISTING = 5, /* held a protected file open/mapped when vigil started */
+	VIGIL_VIA_UNIX = 6,	/* received on an AF_UNIX socket from a tainted process */
+	VIGIL_VIA__COUNT,
+};
+
+/* Key of the protected-file map: the file's identity, not its path, so hard
+ * links, renames, /proc/PID/fd re-opens and relative paths all resolve to it.
+ * dev is the kernel's encoding (MAJOR << 20 | MINOR), as in sb->s_dev. */
+struct vigil_file_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+struct vigil_file_info {
+	__u32 set_mask;	/* sets this file belongs to */
+	__u32 file_id;	/* userspace's index: file_id -> path */
+};
+
+/* Taint state of one process (keyed by tgid). */
+struct vigil_taint {
+	__u32 set_mask;
+	__u32 via;		/* enum vigil_via of the first taint */
+	__u32 from_tgid;	/* who passed the taint on (0: read it directly) */
+	__u32 depth;		/* 0: read the file itself; +1 per hop */
+	__u32 first_file_id;
+	__u32 flags;		/* VIGIL_TF_* */
+	__u64 bytes_read;	/* distinct protected bytes this process read */
+	__u64 since_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+
+#define VIGIL_TF_KILLED (1u << 0)	/* SIGKILL sent (or would be, in monitor) */
+
+/* Per (process, file) read progress, to count distinct pages: filemap
+ * tracepoints re-fire on overlapping ranges, so count only pages past a
+ * high-water mark (exact for sequential reads, a lower bound otherwise). */
+struct vigil_read_key {
+	__u32 tgid;
+	__u32 file_id;
+};
+
+struct vigil_read_progress {
+	__u64 hwm_page;	/* one past the highest page counted */
+	__u64 pages;	/* pages counted */
+};
+
+/* Per-socket state in BPF sk_storage: who wrote into the socket and with
+ * which taint. The taint is copied here so queued data keeps being counted
+ * and dropped after the writer exits. */
+struct vigil_sock_state {
+	__u32 tgid;
+	__u32 set_mask;
+	__u32 flags;	/* VIGIL_SF_* */
+	__u32 pad;
+};
+
+#define VIGIL_SF_BLOCKED (1u << 0)	/* drop every further packet */
+#define VIGIL_SF_ALLOWED (1u << 1)	/* destination is allowlisted/loopback */
+#define VIGIL_SF_CHECKED (1u << 2)	/* ALLOWED was computed */
+
+/* Egress accounting per (process, destination). */
+struct vigil_flow_key {
+	__u32 tgid;
+	__u8 family;	/* AF_INET / AF_INET6 */
+	__u8 proto;	/* IPPROTO_TCP / IPPROTO_UDP */
+	__u16 dport;	/* host byte order */
+	__u8 daddr[16];	/* IPv4 in the first 4 bytes */
+};
+
+struct vigil_flow {
+	__u64 bytes;		/* payload bytes that left */
+	__u64 blocked_bytes;	/* payload bytes dropped */
+	__u64 packets;
+	__u64 first_ns;
+	__u32 set_mask;
+	__u32 reported_level;	/* highest byte threshold already reported */
+	__u32 flags;		/* VIGIL_FF_* */
+	__u32 pad;
+};
+
+#define VIGIL_FF_BLOCK_REPORTED (1u << 0)
+
+/* Budget of one protected set: bytes of tainted egress to non-allowlisted
+ * destinations over the agent's lifetime. */
+struct vigil_budget {
+	__u64 limit;	/* bytes; 0 = unlimited */
+	__u64 spent;	/* payload bytes let through */
+	__u64 blocked;	/* payload bytes dropped */
+	__u32 exceeded;	/* sticky: once over, every tainted packet drops */
+	__u32 pad;
+};
+
+/* Allowlist: LPM trie keys (prefixlen counts address bits only). */
+struct vigil_lpm4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct vigil_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+#define VIGIL_ALLOW_RANGES 8
+struct vigil_port_range {
+	__u16 lo;
+	__u16 hi;
+};
+
+/* An allowlisted prefix with the ports allowed there. Userspace merges the
+ * ranges of every shorter covering prefix in, because an LPM lookup only
+ * returns the longest match. */
+struct vigil_allow {
+	__u32 nranges;
+	struct vigil_port_range ranges[VIGIL_ALLOW_RANGES];
+};
+
+/* Kernel-side counters (per-CPU array, one slot). Userspace sums them and
+ * reports them in agent_stats lines. */
+struct vigil_counters {
+	__u64 events_sent;
+	__u64 events_lost;	/* ring buffer full */
+	__u64 taint_map_full;
+	__u64 flow_map_full;
+	__u64 pipe_map_full;
+	__u64 fd_scan_truncated;
+	__u64 packets_dropped;
+	__u64 connects_denied;
+	__u64 kills;
+};
+
+/* ---------------------------------------------------------------------
+ * Ring buffer records. Every record starts with vigil_ev_header; the
+ * reader dispatches on type and checks size before touching the body.
+ * Only state changes are sent: a process became tainted, a tainted
+ * process exec'd or exited, a flow to a new destination started or crossed
+ * a byte threshold, a connect was denied, a packet drop started, a kill.
+ * --------------------------------------------------------------------- */
+enum vigil_ev_type {
+	VIGIL_EV_TAINT = 1,
+	VIGIL_EV_EXEC = 2,
+	VIGIL_EV_EXIT = 3,
+	VIGIL_EV_FLOW = 4,	/* new flow / threshold / first drop */
+	VIGIL_EV_CONNECT = 5,	/* connect or sendmsg to a non-allowed destination */
+	VIGIL_EV_KILL = 6,
+	VIGIL_EV__COUNT,
+};
+
+struct vigil_ev_header {
+	__u16 type;
+	__u16 size;
+	__u32 tgid;
+	__u64 ktime_ns;
+};
+
+struct vigil_ev_taint {
+	struct vigil_ev_header hdr;
+	__u32 ppid;		/* real parent's tgid */
+	__u32 from_tgid;	/* taint came from this process (0: from a file) */
+	__u32 via;		/* enum vigil_via */
+	__u32 set_mask;		/* sets added by this event */
+	__u32 file_id;		/* protected file read (READ/MMAP), else first_file_id */
+	__u32 depth;
+	__u32 uid;
+	__u32 pad;
+	__u64 cgroup_id;
+	char comm[VIGIL_COMM_LEN];
+};
+
+struct vigil_ev_proc {	/* EXEC and EXIT */
+	struct vigil_ev_header hdr;
+	__u32 ppid;
+	__u32 exit_code;	/* EXIT: as in wait status */
+	__u64 bytes_read;	/* EXIT: distinct protected bytes it read */
+	char comm[VIGIL_COMM_LEN];
+};
+
+#define VIGIL_FLOW_NEW (1u << 0)
+#define VIGIL_FLOW_THRESHOLD (1u << 1)
+#define VIGIL_FLOW_BLOCKED (1u << 2)	/* first dropped packet of this flow */
+#define VIGIL_FLOW_BUDGET (1u << 3)	/* the set's budget was crossed now */
+
+struct vigil_ev_flow {
+	struct vigil_ev_header hdr;
+	struct vigil_flow_key key;
+	__u64 bytes;
+	__u64 blocked_bytes;
+	__u32 set_mask;
+	__u32 reason;		/* VIGIL_FLOW_* */
+};
+
+struct vigil_ev_connect {
+	struct vigil_ev_header hdr;
+	struct vigil_flow_key key;
+	__u32 set_mask;
+	__u32 denied;		/* 1 if the kernel refused it (enforce) */
+	__u32 op;		/* 0 connect, 1 sendmsg */
+	__u32 pad;
+	char comm[VIGIL_COMM_LEN];
+};
+
+struct vigil_ev_kill {
+	struct vigil_ev_header hdr;
+	struct vigil_flow_key key;	/* the destination the kill is about */
+	__u32 set_mask;
+	__u32 done;		/* 1 if SIGKILL was sent (enforce) */
+	char comm[VIGIL_COMM_LEN];
+};
+
+#endif /* VIGIL_H */

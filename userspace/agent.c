@@ -1,0 +1,913 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's lifecycle, in order, each step checked:
+ *   rules -> output -> scope cgroup -> open skeleton -> configure -> load ->
+ *   fill maps (scope, budgets, allowlist, protected files) -> ring buffer ->
+ *   attach -> seed processes that already hold weights -> agent_start ->
+ *   event loop (ring buffer, signals, timer, inotify) -> agent_stop.
+ * agent_start is written only after everything is attached and filled: from
+ * then on nothing is missed.
+ */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "correlate.h"
+#include "log.h"
+#include "output.h"
+#include "proc.h"
+#include "protect.h"
+#include "rules.h"
+#include "vigil.h"
+#include "vigil.skel.h"
+
+#define TICK_MS 100
+#define DEFAULT_BUDGET (1ull << 20)
+
+struct agent {
+	const struct agent_opts *o;
+	struct ruleset rs;
+	struct output *out;
+	struct vigil_bpf *skel;
+	struct ring_buffer *rb;
+	struct protect *prot;
+	struct corr *corr;
+	struct json j;
+	int scope_fd;
+	char cg_mount[PATH_MAX];
+	char scope_path[PATH_MAX];	/* relative to the cgroup2 mount ("/" = host) */
+	struct bpf_link *links[32];
+	int nlinks;
+	const char *attached[32];
+	const char *skipped[32];
+	int nskipped;
+	unsigned long long budgets[VIGIL_MAX_SETS];
+	size_t nallow_keys;
+	unsigned long long rb_bad;
+	bool stop;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && log__level() > LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log__level() > LOG_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static uint64_t now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* ---- environment for the correlator -------------------------------------- */
+
+static const char *env_file_path(void *ctx, uint32_t id)
+{
+	struct agent *a = ctx;
+
+	return protect__path(a->prot, id);
+}
+
+static uint32_t env_file_sets(void *ctx, uint32_t id)
+{
+	struct agent *a = ctx;
+	const char *path = protect__path(a->prot, id);
+	struct stat st;
+	uint32_t mask = 0;
+
+	if (path && !stat(path, &st))
+		protect__lookup(a->prot, protect__kdev(st.st_dev), st.st_ino, &mask);
+	return mask ? mask : ~0u;
+}
+
+static const char *env_set_name(void *ctx, unsigned bit)
+{
+	struct agent *a = ctx;
+
+	return bit < a->rs.nsets ? a->rs.sets[bit].name : "?";
+}
+
+static int64_t env_bytes_read(void *ctx, uint32_t tgid, uint32_t file_id)
+{
+	struct agent *a = ctx;
+	struct vigil_read_key k = { .tgid = tgid, .file_id = file_id };
+	struct vigil_read_progress v;
+
+	if (bpf_map__lookup_elem(a->skel->maps.vg_reads, &k, sizeof(k), &v, sizeof(v), 0))
+		return -1;
+	return (int64_t)(v.pages << 12);
+}
+
+static int env_proc_read(void *ctx, uint32_t pid, struct proc_info *out)
+{
+	return proc__read(pid, out);
+}
+
+static bool pid_in_scope(struct agent *a, pid_t pid)
+{
+	char cg[PATH_MAX];
+	size_t n = strlen(a->scope_path);
+
+	if (!strcmp(a->scope_path, "/"))
+		return true;
+	if (proc__cgroup_path(pid, cg, sizeof(cg)))
+		return false;
+	return !strncmp(cg, a->scope_path, n) && (cg[n] == 0 || cg[n] == '/');
+}
+
+/* Agent-side kill, for a blocked sender the kernel could not kill in its
+ * own context. pidfd + start time: never a reused pid, never out of scope. */
+static int env_kill(void *ctx, uint32_t pid, unsigned long long start_ticks)
+{
+	struct agent *a = ctx;
+	unsigned long long now_ticks;
+	int pfd, err = 0;
+
+	if ((pid_t)pid == getpid() || !pid_in_scope(a, pid))
+		return -EPERM;
+	pfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -errno;
+	if (proc__start_ticks(pid, &now_ticks) || (start_ticks && now_ticks != start_ticks))
+		err = -ESRCH;
+	else if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0))
+		err = -errno;
+	close(pfd);
+	return err;
+}
+
+/* ---- alert lines ----------------------------------------------------------- */
+
+static void json_proc(struct json *j, const struct proc_info *p)
+{
+	json__key(j, "process");
+	json__begin_object(j);
+	json__kv_uint(j, "pid", p->pid);
+	json__kv_uint(j, "ppid", p->ppid);
+	json__kv_str(j, "comm", p->comm);
+	json__kv_str(j, "exe", p->exe);
+	json__kv_str(j, "cmdline", p->cmdline);
+	json__kv_uint(j, "uid", p->uid);
+	json__kv_str(j, "cgroup", p->cgroup);
+	json__end_object(j);
+}
+
+static void env_emit(void *ctx, const struct alert *al)
+{
+	struct agent *a = ctx;
+	struct json *j = &a->j;
+
+	output__begin(a->out, j, "alert");
+	json__kv_str(j, "rule", al->rule);
+	json__kv_str(j, "severity", al->severity);
+	json__kv_str(j, "action", al->action);
+	if (al->enforce_action)
+		json__kv_str(j, "enforce_action", al->enforce_action);
+	if (al->killed_by)
+		json__kv_str(j, "killed_by", al->killed_by);
+	json__kv_str(j, "mode", a->o->enforce ? "enforce" : "monitor");
+	json__kv_str(j, "message", al->message);
+	json_proc(j, al->proc);
+
+	json__key(j, "taint");
+	json__begin_object(j);
+	json__key(j, "sources");
+	json__begin_array(j);
+	for (int i = 0; i < al->nsources; i++) {
+		json__begin_object(j);
+		json__kv_str(j, "path", al->sources[i].path);
+		json__kv_str(j, "set", al->sources[i].set);
+		json__kv_uint(j, "bytes_read", al->sources[i].bytes_read);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "chain");
+	json__begin_array(j);
+	for (int i = 0; i < al->nchain; i++) {
+		json__begin_object(j);
+		json__kv_uint(j, "pid", al->chain[i].pid);
+		json__kv_str(j, "comm", al->chain[i].comm);
+		json__kv_str(j, "via", al->chain[i].via);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "sets");
+	json__begin_array(j);
+	for (unsigned i = 0; i < a->rs.nsets; i++)
+		if (al->taint_sets & (1u << i))
+			json__string(j, a->rs.sets[i].name);
+	json__end_array(j);
+	json__kv_str(j, "via", al->taint_via);
+	json__kv_uint(j, "depth", al->taint_depth);
+	json__end_object(j);
+
+	json__key(j, "network");
+	json__begin_object(j);
+	json__kv_str(j, "family", al->family);
+	json__kv_str(j, "protocol", al->protocol);
+	json__kv_str(j, "daddr", al->daddr);
+	json__kv_uint(j, "dport", al->dport);
+	json__kv_uint(j, "bytes", al->bytes);
+	json__kv_uint(j, "blocked_bytes", al->blocked_bytes);
+	json__end_object(j);
+	output__emit(a->out, j);
+}
+
+static void emit_error(struct agent *a, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log__error("%s", msg);
+	if (!a->out)
+		return;
+	output__begin(a->out, &a->j, "agent_error");
+	json__kv_str(&a->j, "message", msg);
+	output__emit(a->out, &a->j);
+}
+
+/* ---- kernel counters and stats ---------------------------------------------- */
+
+static void read_counters(struct agent *a, struct vigil_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vigil_counters *per;
+	__u32 zero = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0 || !(per = calloc(ncpu, sizeof(*per))))
+		return;
+	if (!bpf_map__lookup_elem(a->skel->maps.vg_counters, &zero, sizeof(zero), per,
+				  ncpu * sizeof(*per), 0)) {
+		for (int i = 0; i < ncpu; i++) {
+			__u64 *d = (__u64 *)sum, *s = (__u64 *)&per[i];
+
+			for (size_t f = 0; f < sizeof(*sum) / sizeof(__u64); f++)
+				d[f] += s[f];
+		}
+	}
+	free(per);
+}
+
+static void emit_stats(struct agent *a, const char *kind)
+{
+	struct vigil_counters k;
+	struct corr_stats cs;
+	struct json *j = &a->j;
+	struct rusage ru;
+
+	read_counters(a, &k);
+	corr__stats(a->corr, &cs);
+	getrusage(RUSAGE_SELF, &ru);
+	output__begin(a->out, j, kind);
+	json__key(j, "kernel");
+	json__begin_object(j);
+	json__kv_uint(j, "events_sent", k.events_sent);
+	json__kv_uint(j, "events_lost", k.events_lost);
+	json__kv_uint(j, "taint_map_full", k.taint_map_full);
+	json__kv_uint(j, "flow_map_full", k.flow_map_full);
+	json__kv_uint(j, "pipe_map_full", k.pipe_map_full);
+	json__kv_uint(j, "fd_scan_truncated", k.fd_scan_truncated);
+	json__kv_uint(j, "packets_dropped", k.packets_dropped);
+	json__kv_uint(j, "connects_denied", k.connects_denied);
+	json__kv_uint(j, "kills", k.kills);
+	json__end_object(j);
+	json__key(j, "agent");
+	json__begin_object(j);
+	json__kv_uint(j, "records", cs.records);
+	json__kv_uint(j, "bad_records", cs.bad_records + a->rb_bad);
+	json__kv_uint(j, "alerts", cs.alerts);
+	json__kv_uint(j, "suppressed_repeats", cs.suppressed);
+	json__kv_uint(j, "tracked_processes", cs.tracked);
+	json__kv_uint(j, "agent_kills", cs.agent_kills);
+	json__kv_uint(j, "protected_files", protect__count(a->prot));
+	json__kv_uint(j, "protected_files_skipped", protect__skipped(a->prot));
+	json__kv_uint(j, "max_rss_kib", ru.ru_maxrss);
+	json__kv_uint(j, "cpu_user_us", ru.ru_utime.tv_sec * 1000000ull + ru.ru_utime.tv_usec);
+	json__kv_uint(j, "cpu_sys_us", ru.ru_stime.tv_sec * 1000000ull + ru.ru_stime.tv_usec);
+	json__kv_uint(j, "output_write_errors", output__write_errors(a->out));
+	json__end_object(j);
+	output__emit(a->out, j);
+}
+
+/* ---- setup steps ------------------------------------------------------------ */
+
+static int load_rules(struct agent *a)
+{
+	const struct agent_opts *o = a->o;
+	char err[1024];
+
+	rules__init(&a->rs);
+	if (!o->no_default_rules && rules__load_defaults(&a->rs, err, sizeof(err)))
+		goto bad;
+	for (size_t i = 0; i < o->nrules; i++)
+		if (rules__load_path(&a->rs, o->rules[i], err, sizeof(err)))
+			goto bad;
+	for (size_t i = 0; i < o->nprotect; i++)
+		if (rules__add_cli_protect(&a->rs, o->protect[i], err, sizeof(err)))
+			goto bad;
+	for (size_t i = 0; i < o->nallow; i++)
+		if (rules__add_cli_allow(&a->rs, o->allow[i], err, sizeof(err)))
+			goto bad;
+	if (!a->rs.nsets)
+		log__warn("no protect sets: nothing is protected (use --protect GLOB)");
+	for (size_t s = 0; s < a->rs.nsets; s++) {
+		const struct protect_set *set = &a->rs.sets[s];
+
+		a->budgets[s] = o->has_budget ? o->budget :
+				set->has_budget ? set->budget :
+				a->rs.has_default_budget ? a->rs.default_budget : DEFAULT_BUDGET;
+	}
+	return 0;
+bad:
+	log__error("%s", err);
+	return -EINVAL;
+}
+
+static int open_scope(struct agent *a)
+{
+	char full[PATH_MAX], real_mount[PATH_MAX], real_cg[PATH_MAX];
+	const char *cg = a->o->cgroup;
+	size_t n;
+
+	if (proc__cgroup2_mount(a->cg_mount, sizeof(a->cg_mount))) {
+		log__error("no cgroup v2 hierarchy is mounted (see /proc/mounts): vigil "
+			   "attaches its socket programs to cgroup v2; mount it with "
+			   "'mount -t cgroup2 none /sys/fs/cgroup/unified'");
+		return -ENOENT;
+	}
+	if (!realpath(a->cg_mount, real_mount))
+		snprintf(real_mount, sizeof(real_mount), "%s", a->cg_mount);
+	if (!cg || !*cg) {
+		snprintf(full, sizeof(full), "%s", real_mount);
+	} else if (cg[0] == '/' && !strncmp(cg, real_mount, strlen(real_mount))) {
+		snprintf(full, sizeof(full), "%s", cg);
+	} else {
+		snprintf(full, sizeof(full), "%s/%s", real_mount, cg[0] == '/' ? cg + 1 : cg);
+	}
+	if (!realpath(full, real_cg)) {
+		log__error("--cgroup %s: %s is not a cgroup v2 directory (%s); cgroup v2 is "
+			   "mounted at %s", cg, full, strerror(errno), real_mount);
+		return -ENOENT;
+	}
+	n = strlen(real_mount);
+	if (strncmp(real_cg, real_mount, n) || (real_cg[n] && real_cg[n] != '/')) {
+		log__error("--cgroup %s: not below the cgroup v2 mount %s", cg, real_mount);
+		return -EINVAL;
+	}
+	snprintf(a->scope_path, sizeof(a->scope_path), "%s", real_cg[n] ? real_cg + n : "/");
+	a->scope_fd = open(real_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a->scope_fd < 0) {
+		log__error("--cgroup %s: cannot open %s: %s", cg, real_cg, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) || !stat("/sys/kernel/debug/tracing/events", &st))
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		log__warn("cannot mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
+}
+
+/* Programs and whether vigil can work without them. */
+struct prog_spec {
+	const char *name;
+	const char *btf_tp;	/* tp_btf target, probed in kernel BTF */
+	bool cgroup;
+	bool required;
+	const char *loses;	/* what is missing without it */
+};
+
+static const struct prog_spec progs[] = {
+	{ "vigil_filemap_get_pages", "mm_filemap_get_pages", false, true, NULL },
+	{ "vigil_filemap_map_pages", "mm_filemap_map_pages", false, false, "mmap page mapping" },
+	{ "vigil_filemap_fault", "mm_filemap_fault", false, false, "mmap page faults" },
+	{ "vigil_sys_enter_mmap", NULL, false, true, NULL },
+	{ "vigil_fork", "sched_process_fork", false, true, NULL },
+	{ "vigil_exec", "sched_process_exec", false, true, NULL },
+	{ "vigil_exit", "sched_process_exit", false, true, NULL },
+	{ "vigil_tcp_sendmsg", "tcp_sendmsg_locked", false, true, NULL },
+	{ "vigil_sock_send_length", "sock_send_length", false, true, NULL },
+	{ "vigil_kfree_skb", "kfree_skb", false, false,
+	  "kills in the sender's context at the first drop (the agent kills instead)" },
+	{ "vigil_connect4", NULL, true, true, NULL },
+	{ "vigil_connect6", NULL, true, true, NULL },
+	{ "vigil_sendmsg4", NULL, true, true, NULL },
+	{ "vigil_sendmsg6", NULL, true, true, NULL },
+	{ "vigil_egress", NULL, true, true, NULL },
+};
+
+static bool btf_has_tp(const struct btf *vmlinux, const char *tp)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+}
+
+static int open_and_load(struct agent *a)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int err;
+
+	if (!vmlinux) {
+		log__error("kernel BTF not found (/sys/kernel/btf/vmlinux): vigil needs a "
+			   "kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	a->skel = vigil_bpf__open();
+	if (!a->skel) {
+		err = -errno;
+		btf__free(vmlinux);
+		log__error("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	a->skel->rodata->cfg_mode = a->o->enforce ? VIGIL_MODE_ENFORCE : VIGIL_MODE_MONITOR;
+	a->skel->rodata->cfg_scoped = strcmp(a->scope_path, "/") != 0;
+	a->skel->rodata->cfg_agent_tgid = getpid();
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(a->skel->obj, progs[i].name);
+
+		if (!p)
+			continue;
+		if (progs[i].btf_tp && !btf_has_tp(vmlinux, progs[i].btf_tp)) {
+			if (progs[i].required) {
+				log__error("this kernel lacks the %s tracepoint, which vigil needs",
+					   progs[i].btf_tp);
+				btf__free(vmlinux);
+				return -ENOTSUP;
+			}
+			log__warn("kernel lacks tracepoint %s: without it vigil loses %s",
+				  progs[i].btf_tp, progs[i].loses);
+			bpf_program__set_autoload(p, false);
+			a->skipped[a->nskipped++] = progs[i].name;
+		}
+	}
+	btf__free(vmlinux);
+
+	err = vigil_bpf__load(a->skel);
+	if (err) {
+		log__error("loading the BPF programs failed: %s%s", strerror(-err),
+			   err == -EPERM ? " (vigil must run as root with CAP_BPF, "
+			   "CAP_PERFMON and CAP_NET_ADMIN; BPF LSM/fentry are not needed)" : "");
+		return err;
+	}
+	return 0;
+}
+
+static int fill_budgets(struct agent *a)
+{
+	for (__u32 s = 0; s < a->rs.nsets; s++) {
+		struct vigil_budget b = { .limit = a->budgets[s] };
+
+		if (bpf_map__update_elem(a->skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0))
+			return -errno;
+	}
+	return 0;
+}
+
+/* An LPM lookup returns only the longest matching prefix, so each prefix's
+ * entry carries the port ranges of every prefix that covers it too. */
+static bool covers(const struct addr_rule *outer, const struct addr_rule *inner)
+{
+	unsigned bits = outer->prefix_len;
+
+	if (outer->family != inner->family || outer->prefix_len > inner->prefix_len)
+		return false;
+	for (unsigned i = 0; i < bits / 8; i++)
+		if (outer->addr[i] != inner->addr[i])
+			return false;
+	if (bits % 8) {
+		unsigned char m = 0xff << (8 - bits % 8);
+
+		if ((outer->addr[bits / 8] & m) != (inner->addr[bits / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+static int fill_allowlist(struct agent *a)
+{
+	size_t n = 0;
+	const struct addr_rule **all;
+	int err = 0;
+
+	for (size_t i = 0; i < a->rs.nallows; i++)
+		n += a->rs.allows[i].naddrs;
+	all = calloc(n + 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < a->rs.nallows; i++)
+		for (size_t k = 0; k < a->rs.allows[i].naddrs; k++)
+			all[n++] = &a->rs.allows[i].addrs[k];
+	for (size_t i = 0; i < n && !err; i++) {
+		struct vigil_allow v = { 0 };
+		const struct addr_rule *r = all[i];
+
+		for (size_t k = 0; k < n; k++) {
+			const struct addr_rule *o = all[k];
+			bool dup = false;
+
+			if (!covers(o, r))
+				continue;
+			for (unsigned q = 0; q < v.nranges; q++)
+				dup |= v.ranges[q].lo == o->port_lo && v.ranges[q].hi == o->port_hi;
+			if (dup)
+				continue;
+			if (v.nranges == VIGIL_ALLOW_RANGES) {
+				log__warn("allowlist: more than %d port ranges cover one prefix; "
+					  "extra ranges are ignored", VIGIL_ALLOW_RANGES);
+				break;
+			}
+			v.ranges[v.nranges].lo = o->port_lo;
+			v.ranges[v.nranges].hi = o->port_hi;
+			v.nranges++;
+		}
+		if (r->family == AF_INET) {
+			struct vigil_lpm4_key k = { .prefixlen = r->prefix_len };
+
+			memcpy(k.addr, r->addr, 4);
+			err = bpf_map__update_elem(a->skel->maps.vg_allow4, &k, sizeof(k), &v,
+						   sizeof(v), 0);
+		} else {
+			struct vigil_lpm6_key k = { .prefixlen = r->prefix_len };
+
+			memcpy(k.addr, r->addr, 16);
+			err = bpf_map__update_elem(a->skel->maps.vg_allow6, &k, sizeof(k), &v,
+						   sizeof(v), 0);
+		}
+	}
+	a->nallow_keys = n;
+	free(all);
+	return err ? -errno : 0;
+}
+
+static int attach_all(struct agent *a)
+{
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(a->skel->obj, progs[i].name);
+		struct bpf_link *l;
+
+		if (!p || !bpf_program__autoload(p))
+			continue;
+		l = progs[i].cgroup ? bpf_program__attach_cgroup(p, a->scope_fd)
+				    : bpf_program__attach(p);
+		if (!l) {
+			int err = -errno;
+
+			if (progs[i].required) {
+				log__error("attaching %s failed: %s", progs[i].name, strerror(-err));
+				return err;
+			}
+			log__warn("attaching %s failed (%s): vigil loses %s", progs[i].name,
+				  strerror(-err), progs[i].loses);
+			a->skipped[a->nskipped++] = progs[i].name;
+			continue;
+		}
+		a->attached[a->nlinks] = progs[i].name;
+		a->links[a->nlinks++] = l;
+	}
+	return 0;
+}
+
+/* Processes that already hold a protected file open or mapped when vigil
+ * starts are tainted now, so a leak begun before the agent is still seen. */
+static void seed_one(struct agent *a, pid_t pid, uint64_t kdev, uint64_t ino, int *seeded)
+{
+	uint32_t mask;
+	int id = protect__lookup(a->prot, kdev, ino, &mask);
+	struct vigil_taint t = { 0 };
+	__u32 tgid = pid;
+
+	if (id <= 0)
+		return;
+	t.set_mask = mask;
+	t.via = VIGIL_VIA_PREEXISTING;
+	t.first_file_id = id;
+	t.since_ns = now_mono_ns();
+	if (bpf_map__update_elem(a->skel->maps.vg_taint, &tgid, sizeof(tgid), &t, sizeof(t),
+				 BPF_NOEXIST) == 0)
+		(*seeded)++;
+	corr__seed(a->corr, pid, id, mask, t.since_ns);
+}
+
+static int seed_processes(struct agent *a)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+	int seeded = 0;
+
+	if (!proc)
+		return 0;
+	while ((d = readdir(proc))) {
+		char path[PATH_MAX], line[1024];
+		pid_t pid = atoi(d->d_name);
+		struct dirent *fe;
+		DIR *fds;
+		FILE *maps;
+
+		if (pid <= 0 || pid == getpid() || !pid_in_scope(a, pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		if ((fds = opendir(path))) {
+			while ((fe = readdir(fds))) {
+				char fp[PATH_MAX];
+				struct stat st;
+
+				if (fe->d_name[0] == '.')
+					continue;
+				snprintf(fp, sizeof(fp), "/proc/%d/fd/%s", pid, fe->d_name);
+				if (!stat(fp, &st) && S_ISREG(st.st_mode))
+					seed_one(a, pid, protect__kdev(st.st_dev), st.st_ino, &seeded);
+			}
+			closedir(fds);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		if ((maps = fopen(path, "r"))) {
+			while (fgets(line, sizeof(line), maps)) {
+				unsigned maj, min;
+				unsigned long long ino;
+
+				if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min, &ino) == 3 && ino)
+					seed_one(a, pid, ((uint64_t)maj << 20) | min, ino, &seeded);
+			}
+			fclose(maps);
+		}
+	}
+	closedir(proc);
+	return seeded;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	if (corr__handle(a->corr, data, size))
+		a->rb_bad++;
+	return 0;	/* never stop consuming on a bad record */
+}
+
+static void emit_start(struct agent *a, int seeded, double startup_ms)
+{
+	struct json *j = &a->j;
+
+	output__begin(a->out, j, "agent_start");
+	json__kv_str(j, "version", VIGIL_VERSION);
+	json__kv_str(j, "mode", a->o->enforce ? "enforce" : "monitor");
+	json__kv_str(j, "cgroup", a->scope_path);
+	json__kv_uint(j, "pid", getpid());
+	json__key(j, "sets");
+	json__begin_array(j);
+	for (size_t s = 0; s < a->rs.nsets; s++) {
+		json__begin_object(j);
+		json__kv_str(j, "name", a->rs.sets[s].name);
+		json__kv_uint(j, "budget_bytes", a->budgets[s]);
+		json__key(j, "paths");
+		json__begin_array(j);
+		for (size_t p = 0; p < a->rs.sets[s].npaths; p++)
+			json__string(j, a->rs.sets[s].paths[p]);
+		json__end_array(j);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__kv_uint(j, "protected_files", protect__count(a->prot));
+	json__kv_uint(j, "watched_dirs", protect__watches(a->prot));
+	json__kv_uint(j, "allow_entries", a->nallow_keys);
+	json__kv_uint(j, "preexisting_tainted", seeded);
+	json__key(j, "programs");
+	json__begin_array(j);
+	for (int i = 0; i < a->nlinks; i++)
+		json__string(j, a->attached[i]);
+	json__end_array(j);
+	json__key(j, "programs_unavailable");
+	json__begin_array(j);
+	for (int i = 0; i < a->nskipped; i++)
+		json__string(j, a->skipped[i]);
+	json__end_array(j);
+	json__key(j, "rule_files");
+	json__begin_array(j);
+	for (size_t i = 0; i < a->rs.nfiles; i++)
+		json__string(j, a->rs.files[i]);
+	json__end_array(j);
+	json__kv_uint(j, "startup_ms", (unsigned long long)startup_ms);
+	output__emit(a->out, j);
+}
+
+static int event_loop(struct agent *a)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), sfd, tfd, ifd, rbfd;
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	struct epoll_event ev, evs[8];
+	uint64_t ticks_since_stats = 0;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		log__error("event loop setup failed: %s", strerror(errno));
+		return -errno;
+	}
+	rbfd = ring_buffer__epoll_fd(a->rb);
+	ifd = protect__watch(a->prot);
+	ev.events = EPOLLIN;
+	ev.data.fd = rbfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, rbfd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	if (ifd >= 0) {
+		ev.data.fd = ifd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, ifd, &ev);
+	}
+	/* Files created between the scan and the watch. */
+	protect__scan(a->prot, bpf_map__fd(a->skel->maps.vg_files));
+
+	while (!a->stop) {
+		int n = epoll_wait(ep, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			emit_error(a, "epoll_wait failed: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == rbfd) {
+				ring_buffer__consume(a->rb);
+			} else if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						log__info("SIGHUP: rule reload is not supported yet; "
+							  "restart vigil to apply rule changes");
+					else
+						a->stop = true;
+				}
+			} else if (fd == tfd) {
+				uint64_t exp;
+
+				if (read(tfd, &exp, sizeof(exp)) < 0)
+					continue;
+				ring_buffer__consume(a->rb);
+				corr__tick(a->corr, now_mono_ns());
+				ticks_since_stats += exp;
+				if (a->o->stats_interval_s &&
+				    ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {
+					ticks_since_stats = 0;
+					emit_stats(a, "agent_stats");
+				}
+			} else if (fd == ifd) {
+				int added = protect__handle_inotify(a->prot,
+						bpf_map__fd(a->skel->maps.vg_files));
+
+				if (added > 0)
+					log__debug("%d new protected files", added);
+			}
+		}
+	}
+	ring_buffer__consume(a->rb);
+	close(ep);
+	close(sfd);
+	close(tfd);
+	return 0;
+}
+
+int agent__run(const struct agent_opts *o)
+{
+	struct agent a = { .o = o, .scope_fd = -1 };
+	struct corr_env env = {
+		.ctx = &a, .file_path = env_file_path, .file_sets = env_file_sets,
+		.set_name = env_set_name, .bytes_read = env_bytes_read,
+		.proc_read = env_proc_read, .kill = env_kill, .emit = env_emit,
+		.enforce = o->enforce,
+	};
+	char err[512];
+	uint64_t t0 = now_mono_ns();
+	int ret = 1, seeded;
+
+	log__set_level(o->verbose ? LOG_DEBUG : LOG_INFO);
+	libbpf_set_print(libbpf_print);
+	json__init(&a.j);
+
+	if (geteuid() != 0) {
+		log__error("must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON, "
+			   "CAP_NET_ADMIN and CAP_SYS_ADMIN): try 'sudo vigil run'");
+		return 1;
+	}
+	if (load_rules(&a)) {
+		ret = 2;
+		goto out;
+	}
+	a.out = output__open(o->alerts ? o->alerts : "-", err, sizeof(err));
+	if (!a.out) {
+		log__error("%s", err);
+		ret = 2;
+		goto out;
+	}
+	if (open_scope(&a)) {
+		ret = 2;
+		goto out;
+	}
+	ensure_tracefs();
+	if (open_and_load(&a))
+		goto out;
+	a.prot = protect__new(&a.rs);
+	a.corr = corr__new(&env);
+	if (!a.prot || !a.corr) {
+		log__error("out of memory");
+		goto out;
+	}
+	{
+		__u32 zero = 0;
+		int fd = a.scope_fd;
+
+		if (bpf_map__update_elem(a.skel->maps.vg_scope, &zero, sizeof(zero), &fd,
+					 sizeof(fd), 0)) {
+			log__error("cannot set the scope cgroup: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (fill_budgets(&a) || fill_allowlist(&a)) {
+		log__error("cannot fill the budget/allowlist maps: %s", strerror(errno));
+		goto out;
+	}
+	if (protect__scan(a.prot, bpf_map__fd(a.skel->maps.vg_files)) < 0) {
+		log__error("scanning protected paths failed: %s", strerror(errno));
+		goto out;
+	}
+	if (protect__skipped(a.prot))
+		log__warn("%zu protected files could not be added (map full: at most %d)",
+			  protect__skipped(a.prot), VIGIL_MAX_PROTECTED_FILES);
+	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.vg_events), on_record, &a, NULL);
+	if (!a.rb) {
+		log__error("cannot set up the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	if (attach_all(&a))
+		goto out;
+	seeded = seed_processes(&a);
+	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",
+		  protect__count(a.prot), a.rs.nsets, o->enforce ? "enforce" : "monitor",
+		  a.scope_path);
+	emit_start(&a, seeded, (now_mono_ns() - t0) / 1e6);
+	ret = event_loop(&a) ? 1 : 0;
+	emit_stats(&a, "agent_stop");
+out:
+	ring_buffer__free(a.rb);
+	for (int i = 0; i < a.nlinks; i++)
+		bpf_link__destroy(a.links[i]);
+	vigil_bpf__destroy(a.skel);
+	corr__free(a.corr);
+	protect__free(a.prot);
+	if (a.scope_fd >= 0)
+		close(a.scope_fd);
+	output__close(a.out);
+	rules__free(&a.rs);
+	json__free(&a.j);
+	return ret;
+}

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "correlate.h"
+
+#define NBUCKETS 4096
+#define MAX_FILES_PER_PROC 8
+#define DEAD_KEEP_NS (10ull * 60 * 1000000000ull)	/* keep exited records for chains */
+#define AGENT_KILL_GRACE_NS (100ull * 1000000ull)	/* let the kernel kill first */
+
+enum rule_id { R_CONNECT, R_EGRESS, R_BUDGET, R__COUNT };
+
+static const struct {
+	const char *id;
+	const char *severity;
+} rules[R__COUNT] = {
+	[R_CONNECT] = { "weights-connect", "high" },
+	[R_EGRESS] = { "weights-egress", "high" },
+	[R_BUDGET] = { "weights-egress-budget", "critical" },
+};
+
+enum act { A_ALERT, A_BLOCKED, A_KILLED };
+static const char *const act_names[] = { "alert", "blocked", "killed" };
+
+struct dest {
+	uint8_t family, proto;
+	uint16_t dport;
+	uint8_t daddr[16];
+};
+
+struct sent {
+	struct dest d;
+	uint8_t rule, act;
+};
+
+struct rec {
+	struct rec *next;
+	uint32_t tgid, from_tgid, via, depth, set_mask;
+	uint32_t files[MAX_FILES_PER_PROC];
+	uint64_t file_bytes[MAX_FILES_PER_PROC];
+	int nfiles;
+	uint64_t bytes_read;
+	uint64_t taint_ns, exit_ns;
+	bool exited, killed;
+	int exit_code;
+	struct proc_info info;
+	bool have_info;
+	struct sent *sent;
+	size_t nsent;
+	/* agent-side kill pending (enforce, blocked, kernel did not kill) */
+	uint64_t kill_due_ns;
+	struct dest kill_dest;
+	uint64_t kill_bytes, kill_blocked;
+};
+
+struct corr {
+	struct corr_env env;
+	struct rec *buckets[NBUCKETS];
+	struct corr_stats st;
+};
+
+const char *corr__via_name(uint32_t via)
+{
+	static const char *const names[VIGIL_VIA__COUNT] = {
+		[VIGIL_VIA_NONE] = "none", [VIGIL_VIA_READ] = "read",
+		[VIGIL_VIA_MMAP] = "mmap", [VIGIL_VIA_FORK] = "fork",
+		[VIGIL_VIA_PIPE] = "pipe", [VIGIL_VIA_PREEXISTING] = "preexisting",
+		[VIGIL_VIA_UNIX] = "unix",
+	};
+	return via < VIGIL_VIA__COUNT && names[via] ? names[via] : "unknown";
+}
+
+struct corr *corr__new(const struct corr_env *env)
+{
+	struct corr *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->env = *env;
+	return c;
+}
+
+static void rec_free(struct rec *r)
+{
+	free(r->sent);
+	free(r);
+}
+
+void corr__free(struct corr *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < NBUCKETS; i++)
+		for (struct rec *r = c->buckets[i], *n; r; r = n) {
+			n = r->next;
+			rec_free(r);
+		}
+	free(c);
+}
+
+void corr__stats(const struct corr *c, struct corr_stats *out)
+{
+	*out = c->st;
+}
+
+static struct rec *rec_find(struct corr *c, uint32_t tgid)
+{
+	for (struct rec *r = c->buckets[tgid % NBUCKETS]; r; r = r->next)
+		if (r->tgid == tgid)
+			return r;
+	return NULL;
+}
+
+static void rec_unlink(struct corr *c, struct rec *victim)
+{
+	struct rec **pp = &c->buckets[victim->tgid % NBUCKETS];
+
+	while (*pp && *pp != victim)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = victim->next;
+	c->st.tracked--;
+}
+
+/* A record for a newly tainted tgid; a dead record of a reused pid goes. */
+static struct rec *rec_fresh(struct corr *c, uint32_t tgid)
+{
+	struct rec *r = rec_find(c, tgid);
+
+	if (r && !r->exited)
+		return r;
+	if (r) {
+		/* Keep the dead one reachable for chains of its children? The
+		 * pid is reused: chains referring to it are stale anyway. */
+		rec_unlink(c, r);
+		rec_free(r);
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->tgid = tgid;
+	r->next = c->buckets[tgid % NBUCKETS];
+	c->buckets[tgid % NBUCKETS] = r;
+	c->st.tracked++;
+	return r;
+}
+
+static void rec_add_file(struct rec *r, uint32_t file_id)
+{
+	if (!file_id)
+		return;
+	for (int i = 0; i < r->nfiles; i++)
+		if (r->files[i] == file_id)
+			return;
+	if (r->nfiles < MAX_FILES_PER_PROC)
+		r->files[r->nfiles++] = file_id;
+}
+
+static void rec_refresh_info(struct corr *c, struct rec *r, const char *comm)
+{
+	struct proc_info pi;
+
+	if (c->env.proc_read && c->env.proc_read(c->env.ctx, r->tgid, &pi) == 0) {
+		r->info = pi;
+		r->have_info = true;
+		return;
+	}
+	/* Gone already: keep what we knew, at least the kernel's comm. */
+	r->info.pid = r->tgid;
+	if (comm) {
+		snprintf(r->info.comm, sizeof(r->info.comm), "%.*s", VIGIL_COMM_LEN, comm);
+		if (!r->have_info)
+			snprintf(r->info.cmdline, sizeof(r->info.cmdline), "%s", r->info.comm);
+	}
+}
+
+static void on_taint(struct corr *c, const struct vigil_ev_taint *e)
+{
+	struct rec *r = rec_fresh(c, e->hdr.tgid);
+
+	if (!r)
+		return;
+	if (!r->taint_ns) {
+		r->taint_ns = e->hdr.ktime_ns;
+		r->via = e->via;
+		r->from_tgid = e->from_tgid;
+		r->depth = e->depth;
+	}
+	r->set_mask |= e->set_mask;
+	if (e->via == VIGIL_VIA_READ || e->via == VIGIL_VIA_MMAP ||
+	    e->via == VIGIL_VIA_PREEXISTING || e->from_tgid == 0)
+		rec_add_file(r, e->file_id);
+	else if (!rec_find(c, e->from_tgid))
+		rec_add_file(r, e->file_id);	/* parent unknown: keep the source */
+	rec_refresh_info(c, r, e->comm);
+	if (!r->info.ppid)
+		r->info.ppid = e->ppid;
+	if (!r->info.uid)
+		r->info.uid = e->uid;
+}
+
+static void on_exec(struct corr *c, const struct vigil_ev_proc *e)
+{
+	struct rec *r = rec_find(c, e->hdr.tgid);
+
+	if (r && !r->exited)
+		rec_refresh_info(c, r, e->comm);
+}
+
+static void on_proc_exit(struct corr *c, const struct vigil_ev_proc *e)
+{
+	struct rec *r = rec_find(c, e->hdr.tgid);
+
+	if (!r || r->exited)
+		return;
+	/* Last chance to learn how much it read. */
+	for (int i = 0; i < r->nfiles; i++) {
+		int64_t b = c->env.bytes_read ? c->env.bytes_read(c->env.ctx, r->tgid, r->files[i]) : -1;
+
+		if (b >= 0)
+			r->file_bytes[i] = b;
+	}
+	r->bytes_read = e->bytes_read;
+	r->exited = true;
+	r->exit_ns = e->hdr.ktime_ns;
+	r->exit_code = e->exit_code;
+}
+
+/* ---- alerts ------------------------------------------------------------- */
+
+static bool already_sent(struct rec *r, const struct dest *d, enum rule_id rule, enum act act)
+{
+	struct sent *ns;
+
+	for (size_t i = 0; i < r->nsent; i++)
+		if (r->sent[i].rule == rule && r->sent[i].act == act &&
+		    !memcmp(&r->sent[i].d, d, sizeof(*d)))
+			return true;
+	ns = realloc(r->sent, (r->nsent + 1) * sizeof(*ns));
+	if (ns) {
+		r->sent = ns;
+		ns[r->nsent].d = *d;
+		ns[r->nsent].rule = rule;
+		ns[r->nsent].act = act;
+		r->nsent++;
+	}
+	return false;
+}
+
+static const char *set_of(struct corr *c, uint32_t file_id, uint32_t taint_mask)
+{
+	uint32_t m = c->env.file_sets ? c->env.file_sets(c->env.ctx, file_id) : 0;
+
+	if (m & taint_mask)
+		m &= taint_mask;
+	for (unsigned i = 0; i < 32; i++)
+		if (m & (1u << i))
+			return c->env.set_name ? c->env.set_name(c->env.ctx, i) : "?";
+	return "?";
+}
+
+/* Chain from the process that read the weights to r, and the files read
+ * along it. */
+static void fill_taint(struct corr *c, struct rec *r, struct alert *a)
+{
+	struct rec *path[CORR_MAX_CHAIN];
+	int n = 0;
+
+	for (struct rec *x = r; x && n < CORR_MAX_CHAIN; ) {
+		bool loop = false;
+
+		for (int i = 0; i < n; i++)
+			loop |= path[i] == x;
+		if (loop)
+			break;
+		path[n++] = x;
+		x = x->from_tgid ? rec_find(c, x->from_tgid) : NULL;
+	}
+	a->nchain = 0;
+	for (int i = n - 1; i >= 0; i--) {
+		struct corr_chain_link *l = &a->chain[a->nchain++];
+
+		l->pid = path[i]->tgid;
+		l->comm = path[i]->info.comm;
+		l->via = corr__via_name(path[i]->via);
+	}
+	a->nsources = 0;
+	for (int i = n - 1; i >= 0; i--) {
+		struct rec *x = path[i];
+
+		for (int f = 0; f < x->nfiles && a->nsources < CORR_MAX_SOURCES; f++) {
+			struct corr_source *s = &a->sources[a->nsources];
+			int64_t b = -1;
+			bool dup = false;
+
+			for (int k = 0; k < a->nsources; k++)
+				dup |= a->sources[k].path &&
+				       a->sources[k].path == (c->env.file_path ?
+					c->env.file_path(c->env.ctx, x->files[f]) : NULL);
+			if (dup)
+				continue;
+			if (!x->exited && c->env.bytes_read)
+				b = c->env.bytes_read(c->env.ctx, x->tgid, x->files[f]);
+			if (b >= 0)
+				x->file_bytes[f] = b;
+			s->path = c->env.file_path ? c->env.file_path(c->env.ctx, x->files[f]) : NULL;
+			if (!s->path)
+				s->path = "(unknown)";
+			s->set = set_of(c, x->files[f], r->set_mask);
+			s->bytes_read = x->file_bytes[f];
+			a->nsources++;
+		}
+	}
+	a->taint_sets = r->set_mask;
+	a->taint_via = corr__via_name(r->via);
+	a->taint_depth = r->depth;
+}
+
+static void fill_dest(struct alert *a, const struct dest *d)
+{
+	a->family = d->family == AF_INET ? "ipv4" : d->family == AF_INET6 ? "ipv6" : "other";
+	a->protocol = d->proto == 6 ? "tcp" : d->proto == 17 ? "udp" : "other";
+	if (addr__format(d->family, d->daddr, a->daddr, sizeof(a->daddr)))
+		snprintf(a->daddr, sizeof(a->daddr), "?");
+	a->dport = d->dport;
+}
+
+static void dest_from_key(struct dest *d, const struct vigil_flow_key *k)
+{
+	memset(d, 0, sizeof(*d));
+	d->family = k->family;
+	d->proto = k->proto;
+	d->dport = k->dport;
+	memcpy(d->daddr, k->daddr, k->family == AF_INET ? 4 : 16);
+}
+
+static void human_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b >= 1ull << 30)
+		snprintf(buf, len, "%.1f GiB", b / (double)(1ull << 30));
+	else if (b >= 1ull << 20)
+		snprintf(buf, len, "%.1f MiB", b / (double)(1ull << 20));
+	else if (b >= 1ull << 10)
+		snprintf(buf, len, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)b);
+}
+
+static void raise_alert(struct corr *c, struct rec *r, enum rule_id rule, enum act act,
+			const struct dest *d, uint64_t bytes, uint64_t blocked,
+			const char *killed_by)
+{
+	struct alert a;
+	char hb[32], hblk[32];
+	const char *what, *src;
+
+	if (already_sent(r, d, rule, act)) {
+		c->st.suppressed++;
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.rule = rules[rule].id;
+	a.severity = act == A_KILLED ? "critical" : rules[rule].severity;
+	a.action = act_names[act];
+	a.killed_by = act == A_KILLED ? killed_by : NULL;
+	if (!c->env.enforce)
+		a.enforce_action = rule == R_CONNECT ? "blocked" :
+				   rule == R_BUDGET ? "killed" : NULL;
+	if (!r->have_info && !r->exited)
+		rec_refresh_info(c, r, NULL);
+	a.proc = &r->info;
+	fill_taint(c, r, &a);
+	fill_dest(&a, d);
+	a.bytes = bytes;
+	a.blocked_bytes = blocked;
+
+	src = a.nsources ? a.sources[0].path : "protected weights";
+	human_bytes(bytes, hb, sizeof(hb));
+	human_bytes(blocked, hblk, sizeof(hblk));
+	switch (rule) {
+	case R_CONNECT:
+		what = act == A_BLOCKED ? "was refused a connection to" :
+		       "opened a connection to";
+		snprintf(a.message, sizeof(a.message),
+			 "%s (pid %u), holding data from %s, %s %s port %u",
+			 r->info.comm, r->tgid, src, what, a.daddr, a.dport);
+		break;
+	case R_EGRESS:
+		snprintf(a.message, sizeof(a.message),
+			 "%s (pid %u) is sending data from %s to %s port %u (%s so far)",
+			 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+		break;
+	case R_BUDGET:
+		if (act == A_KILLED)
+			snprintf(a.message, sizeof(a.message),
+				 "%s (pid %u) was killed for sending data from %s to %s port %u "
+				 "past the egress budget (%s sent, %s dropped)",
+				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb, hblk);
+		else if (act == A_BLOCKED)
+			snprintf(a.message, sizeof(a.message),
+				 "egress budget spent: packets of %s (pid %u) carrying data from "
+				 "%s to %s port %u are dropped (%s sent)",
+				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+		else
+			snprintf(a.message, sizeof(a.message),
+				 "%s (pid %u) sent data from %s to %s port %u past the egress "
+				 "budget (%s sent; enforce mode would drop and kill)",
+				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+		break;
+	default:
+		break;
+	}
+	c->st.alerts++;
+	if (c->env.emit)
+		c->env.emit(c->env.ctx, &a);
+}
+
+static void on_connect(struct corr *c, const struct vigil_ev_connect *e)
+{
+	struct rec *r = rec_find(c, e->hdr.tgid);
+	struct dest d;
+
+	if (!r) {	/* tainted before we saw it (ring buffer loss): learn now */
+		r = rec_fresh(c, e->hdr.tgid);
+		if (!r)
+			return;
+		r->set_mask = e->set_mask;
+		rec_refresh_info(c, r, e->comm);
+	}
+	dest_from_key(&d, &e->key);
+	raise_alert(c, r, R_CONNECT, e->denied ? A_BLOCKED : A_ALERT, &d, 0, 0, NULL);
+}
+
+static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
+{
+	struct rec *r = rec_find(c, e->key.tgid);
+	struct dest d;
+
+	if (!r) {
+		r = rec_fresh(c, e->key.tgid);
+		if (!r)
+			return;
+		r->set_mask = e->set_mask;
+		rec_refresh_info(c, r, NULL);
+	}
+	dest_from_key(&d, &e->key);
+	if (e->reason & VIGIL_FLOW_NEW)
+		raise_alert(c, r, R_EGRESS, A_ALERT, &d, e->bytes, e->blocked_bytes, NULL);
+	if (e->reason & (VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET)) {
+		raise_alert(c, r, R_BUDGET, c->env.enforce ? A_BLOCKED : A_ALERT, &d,
+			    e->bytes, e->blocked_bytes, NULL);
+		if (c->env.enforce && !r->killed && !r->exited && !r->kill_due_ns) {
+			r->kill_due_ns = e->hdr.ktime_ns + AGENT_KILL_GRACE_NS;
+			r->kill_dest = d;
+			r->kill_bytes = e->bytes;
+			r->kill_blocked = e->blocked_bytes;
+		}
+	}
+}
+
+static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
+{
+	struct rec *r = rec_find(c, e->hdr.tgid);
+	struct dest d;
+
+	if (!r) {
+		r = rec_fresh(c, e->hdr.tgid);
+		if (!r)
+			return;
+		r->set_mask = e->set_mask;
+		rec_refresh_info(c, r, e->comm);
+	}
+	if (!e->done)
+		return;
+	r->killed = true;
+	dest_from_key(&d, &e->key);
+	if (r->kill_due_ns) {	/* the flow whose drop led to the kill */
+		d = r->kill_dest;
+		r->kill_due_ns = 0;
+	}
+	raise_alert(c, r, R_BUDGET, A_KILLED, &d, r->kill_bytes, r->kill_blocked, "kernel");
+}
+
+int corr__handle(struct corr *c, const void *data, size_t size)
+{
+	const struct vigil_ev_header *h = data;
+	static const size_t want[VIGIL_EV__COUNT] = {
+		[VIGIL_EV_TAINT] = sizeof(struct vigil_ev_taint),
+		[VIGIL_EV_EXEC] = sizeof(struct vigil_ev_proc),
+		[VIGIL_EV_EXIT] = sizeof(struct vigil_ev_proc),
+		[VIGIL_EV_FLOW] = sizeof(struct vigil_ev_flow),
+		[VIGIL_EV_CONNECT] = sizeof(struct vigil_ev_connect),
+		[VIGIL_EV_KILL] = sizeof(struct vigil_ev_kill),
+	};
+
+	c->st.records++;
+	if (size < sizeof(*h) || h->type == 0 || h->type >= VIGIL_EV__COUNT ||
+	    h->size != want[h->type] || size < want[h->type]) {
+		c->st.bad_records++;
+		return -EINVAL;
+	}
+	switch (h->type) {
+	case VIGIL_EV_TAINT: on_taint(c, data); break;
+	case VIGIL_EV_EXEC: on_exec(c, data); break;
+	case VIGIL_EV_EXIT: on_proc_exit(c, data); break;
+	case VIGIL_EV_FLOW: on_flow(c, data); break;
+	case VIGIL_EV_CONNECT: on_connect(c, data); break;
+	case VIGIL_EV_KILL: on_kill(c, data); break;
+	}
+	return 0;
+}
+
+void corr__seed(struct corr *c, uint32_t tgid, uint32_t file_id, uint32_t set_mask,
+		uint64_t now_ns)
+{
+	struct rec *r = rec_fresh(c, tgid);
+
+	if (!r)
+		return;
+	if (!r->taint_ns) {
+		r->taint_ns = now_ns;
+		r->via = VIGIL_VIA_PREEXISTING;
+	}
+	r->set_mask |= set_mask;
+	rec_add_file(r, file_id);
+	rec_refresh_info(c, r, NULL);
+}
+
+void corr__tick(struct corr *c, uint64_t now_ns)
+{
+	for (int i = 0; i < NBUCKETS; i++) {
+		for (struct rec *r = c->buckets[i], *n; r; r = n) {
+			n = r->next;
+			if (r->kill_due_ns && now_ns >= r->kill_due_ns && !r->killed) {
+				r->kill_due_ns = 0;
+				if (!r->exited && c->env.kill &&
+				    c->env.kill(c->env.ctx, r->tgid, r->info.start_ticks) == 0) {
+					r->killed = true;
+					c->st.agent_kills++;
+					raise_alert(c, r, R_BUDGET, A_KILLED, &r->kill_dest,
+						    r->kill_bytes, r->kill_blocked, "agent");
+				}
+			}
+			if (r->exited && now_ns - r->exit_ns > DEAD_KEEP_NS) {
+				rec_unlink(c, r);
+				rec_free(r);
+			}
+		}
+	}
+}

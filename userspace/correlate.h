@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The correlator: turns the kernel's state-change records into alerts.
+ *
+ * It keeps one record per tainted process (who passed the taint on, how,
+ * which files it read), so an alert can name the weight files, the chain of
+ * processes from the reader to the sender, the destination and the bytes.
+ * It is pure logic: the outside world (paths of file ids, bytes read, /proc,
+ * killing, writing an alert) is reached through struct corr_env, which is
+ * what the unit tests replace.
+ */
+#ifndef VIGIL_CORRELATE_H
+#define VIGIL_CORRELATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "proc.h"
+#include "vigil.h"
+
+#define CORR_MAX_CHAIN 16
+#define CORR_MAX_SOURCES 8
+
+struct corr_source {
+	const char *path;
+	const char *set;
+	uint64_t bytes_read;
+};
+
+struct corr_chain_link {
+	uint32_t pid;
+	const char *comm;
+	const char *via;
+};
+
+struct alert {
+	const char *rule;
+	const char *severity;	/* low|medium|high|critical */
+	const char *action;	/* alert|blocked|killed: what was done */
+	const char *enforce_action; /* monitor mode: what enforce would do, else NULL */
+	const char *killed_by;	/* "kernel" | "agent" when action is killed */
+	char message[512];
+	const struct proc_info *proc;
+	uint32_t taint_sets;
+	const char *taint_via;
+	uint32_t taint_depth;
+	struct corr_source sources[CORR_MAX_SOURCES];
+	int nsources;
+	struct corr_chain_link chain[CORR_MAX_CHAIN];
+	int nchain;
+	/* network */
+	const char *family;	/* ipv4|ipv6 */
+	const char *protocol;	/* tcp|udp|... */
+	char daddr[64];
+	uint16_t dport;
+	uint64_t bytes, blocked_bytes;
+};
+
+struct corr_env {
+	void *ctx;
+	const char *(*file_path)(void *ctx, uint32_t file_id);
+	uint32_t (*file_sets)(void *ctx, uint32_t file_id);
+	const char *(*set_name)(void *ctx, unsigned set);	/* bit index */
+	/* distinct bytes tgid read of file_id, or -1 if unknown now */
+	int64_t (*bytes_read)(void *ctx, uint32_t tgid, uint32_t file_id);
+	int (*proc_read)(void *ctx, uint32_t pid, struct proc_info *out);
+	/* send SIGKILL if pid is still the process seen at start_ticks */
+	int (*kill)(void *ctx, uint32_t pid, unsigned long long start_ticks);
+	void (*emit)(void *ctx, const struct alert *a);
+	bool enforce;
+};
+
+struct corr;
+
+struct corr *corr__new(const struct corr_env *env);
+void corr__free(struct corr *c);
+/* One ring-buffer record (header already size-checked by the caller is not
+ * assumed: bad records are counted and ignored). Returns 0 or -EINVAL. */
+int corr__handle(struct corr *c, const void *data, size_t size);
+/* Seed a process that held a protected file before vigil started. */
+void corr__seed(struct corr *c, uint32_t tgid, uint32_t file_id, uint32_t set_mask,
+		uint64_t now_ns);
+/* Periodic duties: agent-side kills of blocked senders the kernel could
+ * not kill in their own context, forgetting long-dead processes. */
+void corr__tick(struct corr *c, uint64_t now_ns);
+
+struct corr_stats {
+	uint64_t records, bad_records, alerts, suppressed, tracked, agent_kills;
+};
+void corr__stats(const struct corr *c, struct corr_stats *out);
+
+const char *corr__via_name(uint32_t via);
+
+#endif

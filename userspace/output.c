@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "vigil.h"
+
+struct output {
+	int fd;
+	bool own_fd;
+	char host[256];
+	unsigned long long lines, write_errors;
+};
+
+struct output *output__open(const char *path, char *err, size_t errlen)
+{
+	struct output *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!strcmp(path, "-")) {
+		o->fd = STDOUT_FILENO;
+	} else {
+		o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (o->fd < 0) {
+			snprintf(err, errlen, "--alerts %s: %s", path, strerror(errno));
+			free(o);
+			return NULL;
+		}
+		o->own_fd = true;
+	}
+	if (gethostname(o->host, sizeof(o->host) - 1))
+		snprintf(o->host, sizeof(o->host), "unknown");
+	return o;
+}
+
+void output__close(struct output *o)
+{
+	if (!o)
+		return;
+	if (o->own_fd)
+		close(o->fd);
+	free(o);
+}
+
+void output__begin(struct output *o, struct json *j, const char *kind)
+{
+	struct timespec ts;
+	char tbuf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json__time_rfc3339(tbuf, sizeof(tbuf), &ts);
+	json__reset(j);
+	json__begin_object(j);
+	json__kv_uint(j, "schema_version", VIGIL_SCHEMA_VERSION);
+	json__kv_str(j, "time", tbuf);
+	json__kv_str(j, "host", o->host);
+	json__kv_str(j, "kind", kind);
+}
+
+int output__emit(struct output *o, struct json *j)
+{
+	const char *s;
+	size_t len, off = 0;
+
+	json__end_object(j);
+	if (j->oom) {
+		o->write_errors++;
+		return -ENOMEM;
+	}
+	/* Object and newline leave in one writev so lines never interleave. */
+	s = json__cstr(j);
+	len = strlen(s);
+	while (off < len + 1) {
+		struct iovec iov[2];
+		int niov = 0;
+		ssize_t n;
+
+		if (off < len)
+			iov[niov++] = (struct iovec){ (void *)(s + off), len - off };
+		iov[niov++] = (struct iovec){ (void *)"\n", 1 };
+		n = writev(o->fd, iov, niov);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			o->write_errors++;
+			return -errno;
+		}
+		off += n;
+	}
+	o->lines++;
+	return 0;
+}
+
+unsigned long long output__lines(const struct output *o) { return o->lines; }
+unsigned long long output__write_errors(const struct output *o) { return o->write_errors; }

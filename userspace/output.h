@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The alert stream: JSON lines, one object per line, written whole with one
+ * write() and flushed per line. Every line starts with schema_version,
+ * time, host, kind (see docs/ALERTS.md). */
+#ifndef VIGIL_OUTPUT_H
+#define VIGIL_OUTPUT_H
+
+#include "json.h"
+
+struct output;
+
+/* path "-" is stdout. */
+struct output *output__open(const char *path, char *err, size_t errlen);
+void output__close(struct output *o);
+/* Start a line of the given kind in j (reset first). */
+void output__begin(struct output *o, struct json *j, const char *kind);
+/* End the object and write it as one line. 0 or -errno. */
+int output__emit(struct output *o, struct json *j);
+unsigned long long output__lines(const struct output *o);
+unsigned long long output__write_errors(const struct output *o);
+
+#endif

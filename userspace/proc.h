@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reading process facts from /proc. A process can vanish at any moment:
+ * every reader returns -ENOENT (or another negative errno) and leaves the
+ * output valid but empty rather than failing the caller. */
+#ifndef VIGIL_PROC_H
+#define VIGIL_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PROC_CMDLINE_MAX 1024
+
+struct proc_info {
+	pid_t pid, ppid;
+	uid_t uid;
+	unsigned long long start_ticks;	/* field 22 of stat: tells pid reuse apart */
+	char comm[16];
+	char exe[512];
+	char cmdline[PROC_CMDLINE_MAX];	/* args joined by spaces */
+	char cgroup[512];		/* cgroup v2 path ("0::" line) */
+};
+
+int proc__read(pid_t pid, struct proc_info *out);
+int proc__start_ticks(pid_t pid, unsigned long long *out);
+/* Mount point of the cgroup v2 hierarchy, from /proc/mounts. */
+int proc__cgroup2_mount(char *buf, size_t len);
+/* cgroup v2 path of a pid, relative to the hierarchy root ("/a/b"). */
+int proc__cgroup_path(pid_t pid, char *buf, size_t len);
+
+#endif
