@@ -93,6 +93,21 @@ struct vigil_read_progress {
 	__u64 pages;	/* pages counted */
 };
 
+/* A pipe is keyed by its inode pointer and number, so a freed-and-reused
+ * inode object is not mistaken for the old pipe. LRU: pipes have no
+ * destruction hook we can use, so old marks age out. */
+struct vigil_pipe_key {
+	__u64 inode;
+	__u64 ino;
+};
+
+struct vigil_pipe_mark {
+	__u32 tgid;	/* the tainted writer (may have exited) */
+	__u32 set_mask;
+	__u32 depth;
+	__u32 file_id;
+};
+
 /* Per-socket state in BPF sk_storage: who wrote into the socket and with
  * which taint. The taint is copied here so queued data keeps being counted
  * and dropped after the writer exits. */

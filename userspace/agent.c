@@ -35,6 +35,7 @@
 #include "correlate.h"
 #include "log.h"
 #include "output.h"
+#include "pipes.h"
 #include "proc.h"
 #include "protect.h"
 #include "rules.h"
@@ -64,6 +65,7 @@ struct agent {
 	unsigned long long budgets[VIGIL_MAX_SETS];
 	size_t nallow_keys;
 	unsigned long long rb_bad;
+	bool pipes_dirty;	/* a taint event arrived: re-walk pipe chains */
 	bool stop;
 };
 
@@ -623,7 +625,7 @@ static void seed_one(struct agent *a, pid_t pid, uint64_t kdev, uint64_t ino, in
 	if (bpf_map__update_elem(a->skel->maps.vg_taint, &tgid, sizeof(tgid), &t, sizeof(t),
 				 BPF_NOEXIST) == 0)
 		(*seeded)++;
-	corr__seed(a->corr, pid, id, mask, t.since_ns);
+	corr__inject(a->corr, pid, 0, VIGIL_VIA_PREEXISTING, id, mask, 0, t.since_ns);
 }
 
 static int seed_processes(struct agent *a)
@@ -673,9 +675,83 @@ static int seed_processes(struct agent *a)
 	return seeded;
 }
 
+static bool pe_in_scope(void *ctx, int pid)
+{
+	return pid_in_scope(ctx, pid);
+}
+
+static bool pe_taint_get(void *ctx, uint32_t tgid, uint32_t *mask, uint32_t *depth,
+			 uint32_t *file_id)
+{
+	struct agent *a = ctx;
+	struct vigil_taint t;
+
+	if (bpf_map__lookup_elem(a->skel->maps.vg_taint, &tgid, sizeof(tgid), &t, sizeof(t), 0))
+		return false;
+	*mask = t.set_mask;
+	*depth = t.depth;
+	*file_id = t.first_file_id;
+	return true;
+}
+
+static int pe_taint_put(void *ctx, uint32_t tgid, uint32_t from, uint32_t mask,
+			uint32_t depth, uint32_t file_id)
+{
+	struct agent *a = ctx;
+	struct vigil_taint t = { .set_mask = mask, .via = VIGIL_VIA_PIPE, .from_tgid = from,
+				 .depth = depth, .first_file_id = file_id,
+				 .since_ns = now_mono_ns() };
+
+	if (bpf_map__update_elem(a->skel->maps.vg_taint, &tgid, sizeof(tgid), &t, sizeof(t),
+				 BPF_NOEXIST))
+		return -errno;
+	corr__inject(a->corr, tgid, from, VIGIL_VIA_PIPE, file_id, mask, depth, t.since_ns);
+	return 0;
+}
+
+/* The kernel's pipe marks, keyed by inode pointer and number: looked up by
+ * number, which is what /proc shows. */
+static bool pe_pipe_mark(void *ctx, uint64_t ino, uint32_t *writer, uint32_t *mask,
+			 uint32_t *depth, uint32_t *file_id)
+{
+	struct agent *a = ctx;
+	struct vigil_pipe_key k, *prev = NULL;
+	struct vigil_pipe_mark m;
+	int fd = bpf_map__fd(a->skel->maps.vg_pipes);
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		if (k.ino != ino || bpf_map_lookup_elem(fd, &k, &m))
+			continue;
+		*writer = m.tgid;
+		*mask = m.set_mask;
+		*depth = m.depth;
+		*file_id = m.file_id;
+		return true;
+	}
+	return false;
+}
+
+static void propagate_pipes(struct agent *a)
+{
+	struct pipes_env env = { .ctx = a, .in_scope = pe_in_scope,
+				 .taint_get = pe_taint_get, .pipe_mark = pe_pipe_mark,
+				 .taint_put = pe_taint_put };
+	int n;
+
+	a->pipes_dirty = false;
+	n = pipes__propagate(&env, getpid());
+	if (n > 0)
+		log__debug("tainted %d processes through pipe chains", n);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
+	const struct vigil_ev_header *h = data;
+
+	if (size >= sizeof(*h) && h->type == VIGIL_EV_TAINT)
+		a->pipes_dirty = true;
 
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;
@@ -794,6 +870,8 @@ static int event_loop(struct agent *a)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				ring_buffer__consume(a->rb);
+				if (a->pipes_dirty)
+					propagate_pipes(a);
 				corr__tick(a->corr, now_mono_ns());
 				ticks_since_stats += exp;
 				if (a->o->stats_interval_s &&

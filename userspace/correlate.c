@@ -514,8 +514,8 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 	return 0;
 }
 
-void corr__seed(struct corr *c, uint32_t tgid, uint32_t file_id, uint32_t set_mask,
-		uint64_t now_ns)
+void corr__inject(struct corr *c, uint32_t tgid, uint32_t from_tgid, uint32_t via,
+		  uint32_t file_id, uint32_t set_mask, uint32_t depth, uint64_t now_ns)
 {
 	struct rec *r = rec_fresh(c, tgid);
 
@@ -523,10 +523,13 @@ void corr__seed(struct corr *c, uint32_t tgid, uint32_t file_id, uint32_t set_ma
 		return;
 	if (!r->taint_ns) {
 		r->taint_ns = now_ns;
-		r->via = VIGIL_VIA_PREEXISTING;
+		r->via = via;
+		r->from_tgid = from_tgid;
+		r->depth = depth;
 	}
 	r->set_mask |= set_mask;
-	rec_add_file(r, file_id);
+	if (!from_tgid || !rec_find(c, from_tgid))
+		rec_add_file(r, file_id);
 	rec_refresh_info(c, r, NULL);
 }
 

@@ -76,9 +76,11 @@ void corr__free(struct corr *c);
 /* One ring-buffer record (header already size-checked by the caller is not
  * assumed: bad records are counted and ignored). Returns 0 or -EINVAL. */
 int corr__handle(struct corr *c, const void *data, size_t size);
-/* Seed a process that held a protected file before vigil started. */
-void corr__seed(struct corr *c, uint32_t tgid, uint32_t file_id, uint32_t set_mask,
-		uint64_t now_ns);
+/* Taint learnt outside the ring buffer: a process that held a protected
+ * file before vigil started (via PREEXISTING, from 0), or one the agent
+ * tainted through a chain of pipes (via PIPE, from the writer). */
+void corr__inject(struct corr *c, uint32_t tgid, uint32_t from_tgid, uint32_t via,
+		  uint32_t file_id, uint32_t set_mask, uint32_t depth, uint64_t now_ns);
 /* Periodic duties: agent-side kills of blocked senders the kernel could
  * not kill in their own context, forgetting long-dead processes. */
 void corr__tick(struct corr *c, uint64_t now_ns);

@@ -93,21 +93,6 @@ struct {
 	__type(value, struct vigil_allow);
 } vg_allow6 SEC(".maps");
 
-/* A pipe is keyed by its inode pointer and number, so a freed-and-reused
- * inode object is not mistaken for the old pipe. LRU: pipes have no
- * destruction hook we can use, so old marks age out. */
-struct vigil_pipe_key {
-	__u64 inode;
-	__u64 ino;
-};
-
-struct vigil_pipe_mark {
-	__u32 tgid;	/* the tainted writer */
-	__u32 set_mask;
-	__u32 depth;
-	__u32 file_id;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VIGIL_MAX_PIPES);

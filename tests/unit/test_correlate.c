@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The correlator on synthetic kernel records: chains, sources, dedupe,
+ * actions, agent-side kills, bad records. The world is faked via corr_env. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "correlate.h"
+
+struct fake {
+	struct alert last;
+	struct corr_source src0;
+	struct corr_chain_link chain[CORR_MAX_CHAIN];
+	char comms[CORR_MAX_CHAIN][16];
+	int nalerts;
+	int kills;
+	uint32_t killed_pid;
+	bool alive[1024];
+};
+
+static const char *f_path(void *ctx, uint32_t id) { return id == 1 ? "/w/model.safetensors" : id == 2 ? "/w/other.gguf" : NULL; }
+static uint32_t f_sets(void *ctx, uint32_t id) { return 1; }
+static const char *f_set(void *ctx, unsigned b) { return b == 0 ? "llm" : "other"; }
+static int64_t f_bytes(void *ctx, uint32_t tgid, uint32_t id) { return tgid == 100 ? 4096 * 10 : -1; }
+
+static int f_proc(void *ctx, uint32_t pid, struct proc_info *out)
+{
+	struct fake *f = ctx;
+
+	if (pid >= 1024 || !f->alive[pid])
+		return -2;
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	out->ppid = 1;
+	snprintf(out->comm, sizeof(out->comm), "p%u", pid);
+	snprintf(out->exe, sizeof(out->exe), "/bin/p%u", pid);
+	snprintf(out->cmdline, sizeof(out->cmdline), "p%u --flag", pid);
+	return 0;
+}
+
+static int f_kill(void *ctx, uint32_t pid, unsigned long long st)
+{
+	struct fake *f = ctx;
+
+	f->kills++;
+	f->killed_pid = pid;
+	return 0;
+}
+
+static void f_emit(void *ctx, const struct alert *a)
+{
+	struct fake *f = ctx;
+
+	f->last = *a;
+	for (int i = 0; i < a->nchain; i++) {
+		snprintf(f->comms[i], 16, "%s", a->chain[i].comm);
+		f->chain[i] = a->chain[i];
+		f->chain[i].comm = f->comms[i];
+	}
+	f->nalerts++;
+}
+
+static struct corr *mk(struct fake *f, bool enforce)
+{
+	struct corr_env env = {
+		.ctx = f, .file_path = f_path, .file_sets = f_sets, .set_name = f_set,
+		.bytes_read = f_bytes, .proc_read = f_proc, .kill = f_kill, .emit = f_emit,
+		.enforce = enforce,
+	};
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < 1024; i++)
+		f->alive[i] = true;
+	return corr__new(&env);
+}
+
+static void taint(struct corr *c, uint32_t pid, uint32_t from, uint32_t via, uint32_t file)
+{
+	struct vigil_ev_taint e = { .hdr = { VIGIL_EV_TAINT, sizeof(e), pid, 1000 } };
+
+	e.from_tgid = from;
+	e.via = via;
+	e.set_mask = 1;
+	e.file_id = file;
+	e.depth = from ? 1 : 0;
+	snprintf(e.comm, sizeof(e.comm), "k%u", pid);
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+}
+
+static struct vigil_flow_key key4(uint32_t pid, uint8_t proto)
+{
+	struct vigil_flow_key k = { .tgid = pid, .family = AF_INET, .proto = proto, .dport = 9000 };
+
+	k.daddr[0] = 10; k.daddr[1] = 213; k.daddr[2] = 7; k.daddr[3] = 2;
+	return k;
+}
+
+static void flow(struct corr *c, uint32_t pid, uint32_t reason, uint64_t bytes, uint64_t ns)
+{
+	struct vigil_ev_flow e = { .hdr = { VIGIL_EV_FLOW, sizeof(e), pid, ns } };
+
+	e.key = key4(pid, 6);
+	e.bytes = bytes;
+	e.set_mask = 1;
+	e.reason = reason;
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+}
+
+static void chain_and_sources_through_fork(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct vigil_ev_connect e = { .hdr = { VIGIL_EV_CONNECT, sizeof(e), 101, 2000 } };
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	taint(c, 101, 100, VIGIL_VIA_FORK, 1);
+	e.key = key4(101, 6);
+	e.set_mask = 1;
+	e.denied = 0;
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	assert_int_equal(f.nalerts, 1);
+	assert_string_equal(f.last.rule, "weights-connect");
+	assert_string_equal(f.last.action, "alert");
+	assert_string_equal(f.last.enforce_action, "blocked");
+	assert_int_equal(f.last.nchain, 2);
+	assert_int_equal(f.chain[0].pid, 100);
+	assert_string_equal(f.chain[0].via, "read");
+	assert_int_equal(f.chain[1].pid, 101);
+	assert_string_equal(f.chain[1].via, "fork");
+	assert_int_equal(f.last.nsources, 1);
+	assert_string_equal(f.last.sources[0].path, "/w/model.safetensors");
+	assert_string_equal(f.last.sources[0].set, "llm");
+	assert_int_equal(f.last.sources[0].bytes_read, 40960);
+	assert_string_equal(f.last.daddr, "10.213.7.2");
+	assert_int_equal(f.last.dport, 9000);
+	assert_string_equal(f.last.protocol, "tcp");
+	assert_string_equal(f.last.proc->comm, "p101");
+	corr__free(c);
+}
+
+static void repeats_are_suppressed(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct corr_stats st;
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	flow(c, 100, VIGIL_FLOW_NEW, 100, 10);
+	flow(c, 100, VIGIL_FLOW_THRESHOLD, 1 << 20, 20);
+	flow(c, 100, VIGIL_FLOW_NEW, 200, 30);
+	assert_int_equal(f.nalerts, 1);
+	assert_string_equal(f.last.rule, "weights-egress");
+	assert_string_equal(f.last.severity, "high");
+	flow(c, 100, VIGIL_FLOW_BUDGET | VIGIL_FLOW_BLOCKED, 1 << 20, 40);
+	assert_int_equal(f.nalerts, 2);
+	assert_string_equal(f.last.rule, "weights-egress-budget");
+	assert_string_equal(f.last.action, "alert");	/* monitor */
+	assert_string_equal(f.last.enforce_action, "killed");
+	corr__stats(c, &st);
+	assert_int_equal(st.suppressed, 1);
+	corr__free(c);
+}
+
+static void enforce_blocked_then_kernel_kill(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, true);
+	struct vigil_ev_kill k = { .hdr = { VIGIL_EV_KILL, sizeof(k), 100, 60 } };
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	flow(c, 100, VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET, 1 << 20, 50);
+	assert_string_equal(f.last.action, "blocked");
+	assert_null(f.last.enforce_action);
+	k.key = key4(100, 6);
+	k.done = 1;
+	assert_int_equal(corr__handle(c, &k, sizeof(k)), 0);
+	assert_string_equal(f.last.action, "killed");
+	assert_string_equal(f.last.severity, "critical");
+	assert_string_equal(f.last.killed_by, "kernel");
+	assert_int_equal(f.last.bytes, 1 << 20);
+	corr__tick(c, 1000000000ull);
+	assert_int_equal(f.kills, 0);	/* the kernel did it */
+	corr__free(c);
+}
+
+static void agent_kills_when_kernel_could_not(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, true);
+	struct corr_stats st;
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	flow(c, 100, VIGIL_FLOW_BLOCKED, 5000, 1000);
+	corr__tick(c, 1000 + 50 * 1000000ull);
+	assert_int_equal(f.kills, 0);	/* grace period */
+	corr__tick(c, 1000 + 200 * 1000000ull);
+	assert_int_equal(f.kills, 1);
+	assert_int_equal(f.killed_pid, 100);
+	assert_string_equal(f.last.action, "killed");
+	assert_string_equal(f.last.killed_by, "agent");
+	corr__stats(c, &st);
+	assert_int_equal(st.agent_kills, 1);
+	corr__free(c);
+}
+
+static void exited_process_is_not_killed_and_pid_reuse_resets(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, true);
+	struct vigil_ev_proc x = { .hdr = { VIGIL_EV_EXIT, sizeof(x), 100, 100 } };
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	flow(c, 100, VIGIL_FLOW_BLOCKED, 5000, 50);
+	assert_int_equal(corr__handle(c, &x, sizeof(x)), 0);
+	corr__tick(c, 10ull * 1000000000ull);
+	assert_int_equal(f.kills, 0);
+	/* pid 100 reused by an unrelated process that reads another file */
+	taint(c, 100, 0, VIGIL_VIA_READ, 2);
+	flow(c, 100, VIGIL_FLOW_NEW, 10, 20ull * 1000000000ull);
+	assert_int_equal(f.last.nsources, 1);
+	assert_string_equal(f.last.sources[0].path, "/w/other.gguf");
+	corr__free(c);
+}
+
+static void pipe_chain_and_vanished_processes(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+
+	f.alive[200] = false;	/* cat already gone when we look */
+	f.alive[201] = false;
+	taint(c, 200, 0, VIGIL_VIA_READ, 1);
+	taint(c, 201, 200, VIGIL_VIA_PIPE, 1);
+	flow(c, 201, VIGIL_FLOW_NEW, 10, 10);
+	assert_int_equal(f.nalerts, 1);
+	assert_int_equal(f.last.nchain, 2);
+	assert_string_equal(f.chain[0].comm, "k200");	/* the kernel's comm */
+	assert_string_equal(f.chain[1].via, "pipe");
+	assert_string_equal(f.last.proc->comm, "k201");
+	corr__free(c);
+}
+
+static void bad_records_are_counted_not_fatal(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct vigil_ev_header h = { .type = VIGIL_EV_FLOW, .size = 3 };
+	struct vigil_ev_header h2 = { .type = 999, .size = sizeof(h2) };
+	char tiny[4] = { 0 };
+	struct corr_stats st;
+
+	assert_int_not_equal(corr__handle(c, &h, sizeof(h)), 0);
+	assert_int_not_equal(corr__handle(c, &h2, sizeof(h2)), 0);
+	assert_int_not_equal(corr__handle(c, tiny, sizeof(tiny)), 0);
+	/* an event for a process never seen tainted still alerts */
+	flow(c, 300, VIGIL_FLOW_NEW, 10, 10);
+	assert_int_equal(f.nalerts, 1);
+	corr__stats(c, &st);
+	assert_int_equal(st.bad_records, 3);
+	corr__free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(chain_and_sources_through_fork),
+		cmocka_unit_test(repeats_are_suppressed),
+		cmocka_unit_test(enforce_blocked_then_kernel_kill),
+		cmocka_unit_test(agent_kills_when_kernel_could_not),
+		cmocka_unit_test(exited_process_is_not_killed_and_pid_reuse_resets),
+		cmocka_unit_test(pipe_chain_and_vanished_processes),
+		cmocka_unit_test(bad_records_are_counted_not_fatal),
+	};
+	return cmocka_run_group_tests_name("correlate", tests, NULL, NULL);
+}

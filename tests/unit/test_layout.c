@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The wire format is shared by BPF (clang, BPF target) and userspace (gcc,
+ * x86-64): pin sizes and key offsets so a change on one side that the other
+ * does not see fails here, not in production. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "vigil.h"
+
+_Static_assert(sizeof(struct vigil_file_key) == 16, "file key");
+_Static_assert(sizeof(struct vigil_file_info) == 8, "file info");
+_Static_assert(sizeof(struct vigil_taint) == 40, "taint");
+_Static_assert(sizeof(struct vigil_read_key) == 8, "read key");
+_Static_assert(sizeof(struct vigil_sock_state) == 16, "sock state");
+_Static_assert(sizeof(struct vigil_flow_key) == 24, "flow key");
+_Static_assert(offsetof(struct vigil_flow_key, daddr) == 8, "flow key daddr");
+_Static_assert(sizeof(struct vigil_flow) == 48, "flow");
+_Static_assert(sizeof(struct vigil_budget) == 32, "budget");
+_Static_assert(sizeof(struct vigil_lpm4_key) == 8, "lpm4");
+_Static_assert(sizeof(struct vigil_lpm6_key) == 20, "lpm6");
+_Static_assert(sizeof(struct vigil_allow) == 4 + 4 * VIGIL_ALLOW_RANGES, "allow");
+_Static_assert(sizeof(struct vigil_ev_header) == 16, "header");
+_Static_assert(sizeof(struct vigil_ev_taint) == 16 + 32 + 8 + 16, "ev taint");
+_Static_assert(sizeof(struct vigil_ev_proc) == 16 + 16 + 16, "ev proc");
+_Static_assert(sizeof(struct vigil_ev_flow) == 16 + 24 + 24, "ev flow");
+_Static_assert(sizeof(struct vigil_ev_connect) == 16 + 24 + 16 + 16, "ev connect");
+_Static_assert(sizeof(struct vigil_ev_kill) == 16 + 24 + 8 + 16, "ev kill");
+_Static_assert(VIGIL_MAX_SETS == 32, "set masks are __u32");
+
+static void every_event_is_8_byte_aligned(void **state)
+{
+	assert_int_equal(sizeof(struct vigil_ev_taint) % 8, 0);
+	assert_int_equal(sizeof(struct vigil_ev_proc) % 8, 0);
+	assert_int_equal(sizeof(struct vigil_ev_flow) % 8, 0);
+	assert_int_equal(sizeof(struct vigil_ev_connect) % 8, 0);
+	assert_int_equal(sizeof(struct vigil_ev_kill) % 8, 0);
+}
+
+static void events_fit_the_header_size_field(void **state)
+{
+	assert_true(sizeof(struct vigil_ev_taint) < 65536);
+	assert_true(VIGIL_EV__COUNT < 65536);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_event_is_8_byte_aligned),
+		cmocka_unit_test(events_fit_the_header_size_field),
+	};
+	return cmocka_run_group_tests_name("layout", tests, NULL, NULL);
+}
