@@ -15,8 +15,16 @@ static __always_inline int on_filemap(struct address_space *mapping, __u64 first
 	if (!inode)
 		return 0;
 	info = file__lookup_inode(inode);
-	if (info)
+	if (info) {
+		/* A read at EOF asks for the page past the end: count only
+		 * pages that hold file data. */
+		__s64 size = BPF_CORE_READ(inode, i_size);
+		__u64 last_data = size > 0 ? (size - 1) >> PAGE_SHIFT : 0;
+
+		if (last > last_data)
+			last = last_data;
 		taint__file_read(info, first, last, via);
+	}
 	return 0;
 }
 

@@ -356,7 +356,7 @@ bad:
 
 static int open_scope(struct agent *a)
 {
-	char full[PATH_MAX], real_mount[PATH_MAX], real_cg[PATH_MAX];
+	char full[PATH_MAX * 2], real_mount[PATH_MAX], real_cg[PATH_MAX];
 	const char *cg = a->o->cgroup;
 	size_t n;
 

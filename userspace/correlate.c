@@ -172,7 +172,7 @@ static void rec_refresh_info(struct corr *c, struct rec *r, const char *comm)
 	/* Gone already: keep what we knew, at least the kernel's comm. */
 	r->info.pid = r->tgid;
 	if (comm) {
-		snprintf(r->info.comm, sizeof(r->info.comm), "%.*s", VIGIL_COMM_LEN, comm);
+		snprintf(r->info.comm, sizeof(r->info.comm), "%.*s", VIGIL_COMM_LEN - 1, comm);
 		if (!r->have_info)
 			snprintf(r->info.cmdline, sizeof(r->info.cmdline), "%s", r->info.comm);
 	}

@@ -39,7 +39,7 @@ static void push(struct ends *e, uint64_t ino, uint64_t dev, uint32_t pid, bool 
 /* flags in /proc/PID/fdinfo/N are octal open flags: O_ACCMODE tells the end. */
 static int fd_accmode(int pid, const char *fd)
 {
-	char path[64], buf[256], *f;
+	char path[320], buf[256], *f;
 	int d, n;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
@@ -75,7 +75,7 @@ static void collect(const struct pipes_env *env, int self, struct ends *e)
 		if (!fds)
 			continue;
 		while ((fe = readdir(fds))) {
-			char fp[96];
+			char fp[320];
 			struct stat st;
 			int mode;
 

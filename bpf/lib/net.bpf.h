@@ -124,6 +124,21 @@ static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *cros
 	return over;
 }
 
+/* Would `size` more bytes of taint `mask` overrun a budget? */
+static __always_inline bool budget__would_exceed(__u32 mask, __u64 size)
+{
+	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
+		struct vigil_budget *b;
+
+		if (!(mask & (1u << i)))
+			continue;
+		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		if (b && b->limit && (b->exceeded || b->spent + size > b->limit))
+			return true;
+	}
+	return false;
+}
+
 /* Account one tainted packet on its flow; emit on state changes only. */
 /* over: a budget is spent for this traffic; dropped: and the packet was
  * dropped (enforce). In monitor mode an over-budget flow is reported once as

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Glob matching, validation and directory walking.
+ *
+ * Matching works on two levels, each with the classic single-restart
+ * wildcard algorithm: components against components (where "**" is the
+ * star), and characters against characters inside one component (where "*"
+ * is the star). Each level is O(n*m) in the worst case, so no pattern can
+ * blow up exponentially. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "glob.h"
+
+struct comp {
+	const char *s;
+	size_t n;
+};
+
+/* Next '/'-separated component at or after p (empty ones are skipped, so
+ * "//" and a trailing '/' mean nothing). In patterns a backslash protects
+ * the next character. Returns the position after it, or NULL at the end. */
+static const char *next_comp(const char *p, struct comp *c, bool pattern)
+{
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return NULL;
+	c->s = p;
+	while (*p && *p != '/') {
+		if (pattern && *p == '\\' && p[1])
+			p++;
+		p++;
+	}
+	c->n = (size_t)(p - c->s);
+	return p;
+}
+
+static bool is_dstar(const struct comp *c)
+{
+	return c->n == 2 && c->s[0] == '*' && c->s[1] == '*';
+}
+
+/* p points at '['. Returns the position after the closing ']' (setting
+ * *hit to whether ch is in the set), or NULL if the bracket never closes
+ * before pe. A ']' right after '[' or '[!' is a member, as in POSIX. */
+static const char *bracket(const char *p, const char *pe, unsigned char ch, bool *hit)
+{
+	bool neg = false, in = false, first = true;
+
+	p++;
+	if (p < pe && (*p == '!' || *p == '^')) {
+		neg = true;
+		p++;
+	}
+	while (p < pe && (*p != ']' || first)) {
+		unsigned char lo, hi;
+
+		first = false;
+		if (*p == '\\' && ++p >= pe)
+			return NULL;
+		lo = hi = (unsigned char)*p++;
+		if (p + 1 < pe && *p == '-' && p[1] != ']') {
+			p++;
+			if (*p == '\\' && ++p >= pe)
+				return NULL;
+			hi = (unsigned char)*p++;
+		}
+		if (lo <= ch && ch <= hi)
+			in = true;
+	}
+	if (p >= pe)
+		return NULL;
+	if (hit)
+		*hit = in != neg;
+	return p + 1;
+}
+
+/* One pattern component against one path component. */
+static bool comp_match(const struct comp *pc, const struct comp *sc)
+{
+	const char *p = pc->s, *pe = pc->s + pc->n;
+	const char *s = sc->s, *se = sc->s + sc->n;
+	const char *star_p = NULL, *star_s = NULL;
+
+	while (s < se) {
+		if (p < pe && *p == '*') {
+			while (p < pe && *p == '*')
+				p++;
+			star_p = p;
+			star_s = s;
+			continue;
+		}
+		if (p < pe) {
+			const char *np = NULL;
+			bool ok;
+
+			if (*p == '?') {
+				ok = true;
+				np = p + 1;
+			} else if (*p == '[' &&
+				   (np = bracket(p, pe, (unsigned char)*s, &ok))) {
+				/* np and ok set */
+			} else if (*p == '\\' && p + 1 < pe) {
+				ok = p[1] == *s;
+				np = p + 2;
+			} else {	/* literal, including an unclosed '[' */
+				ok = *p == *s;
+				np = p + 1;
+			}
+			if (ok) {
+				p = np;
+				s++;
+				continue;
+			}
+		}
+		if (!star_p)
+			return false;
+		/* Let the last '*' swallow one more character and retry. */
+		p = star_p;
+		s = ++star_s;
+	}
+	while (p < pe && *p == '*')
+		p++;
+	return p == pe;
+}
+
+bool glob__match(const char *pattern, const char *path)
+{
+	const char *p = pattern, *s = path, *star_p = NULL, *star_s = NULL;
+	struct comp pc, sc;
+
+	if (!pattern || !path)
+		return false;
+	for (;;) {
+		const char *s2 = next_comp(s, &sc, false);
+		const char *p2;
+
+		if (!s2)
+			break;
+		p2 = next_comp(p, &pc, true);
+		if (p2 && is_dstar(&pc)) {
+			star_p = p = p2;
+			star_s = s;
+			continue;
+		}
+		if (p2 && comp_match(&pc, &sc)) {
+			p = p2;
+			s = s2;
+			continue;
+		}
+		if (!star_p)
+			return false;
+		/* Let the last "**" swallow one more component and retry. */
+		next_comp(star_s, &sc, false);
+		star_s = sc.s + sc.n;
+		s = star_s;
+		p = star_p;
+	}
+	/* Path used up: whatever is left of the pattern must be "**". */
+	for (;;) {
+		const char *p2 = next_comp(p, &pc, true);
+
+		if (!p2)
+			return true;
+		if (!is_dstar(&pc))
+			return false;
+		p = p2;
+	}
+}
+
+int glob__validate(const char *pattern, char *err, size_t errlen)
+{
+	const char *p;
+	struct comp c;
+
+	if (!pattern || !*pattern) {
+		snprintf(err, errlen, "empty pattern");
+		return -EINVAL;
+	}
+	if (pattern[0] != '/') {
+		snprintf(err, errlen, "pattern '%s' is not absolute (must start with '/')",
+			 pattern);
+		return -EINVAL;
+	}
+	for (p = pattern; (p = next_comp(p, &c, true));) {
+		const char *q = c.s, *qe = c.s + c.n;
+
+		while (q < qe) {
+			if (*q == '\\') {
+				if (q + 1 >= qe) {
+					snprintf(err, errlen, "trailing backslash in '%s'", pattern);
+					return -EINVAL;
+				}
+				q += 2;
+			} else if (*q == '[') {
+				const char *e = bracket(q, qe, 0, NULL);
+
+				if (!e) {
+					snprintf(err, errlen,
+						 "unterminated '[' at offset %zu in '%s'",
+						 (size_t)(q - pattern), pattern);
+					return -EINVAL;
+				}
+				q = e;
+			} else if (*q == '*' && q + 1 < qe && q[1] == '*' && !is_dstar(&c)) {
+				snprintf(err, errlen,
+					 "'**' must be a whole path component (like /a/**/b) in '%s'",
+					 pattern);
+				return -EINVAL;
+			} else {
+				q++;
+			}
+		}
+	}
+	return 0;
+}
+
+static bool has_wild(const struct comp *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strchr("*?[\\", c->s[i]))
+			return true;
+	return false;
+}
+
+size_t glob__static_prefix(const char *pattern, char *buf, size_t buflen)
+{
+	const char *p = pattern, *p2, *end = pattern;
+	struct comp c, nc;
+	size_t n;
+
+	/* Take components while they are literal and not the last one (the
+	 * last names the file, not a directory). */
+	while ((p2 = next_comp(p, &c, true)) && !has_wild(&c) && next_comp(p2, &nc, true)) {
+		end = c.s + c.n;
+		p = p2;
+	}
+	if (end == pattern) {
+		snprintf(buf, buflen, "/");
+		return 1;
+	}
+	/* Re-join to drop doubled slashes. */
+	n = 0;
+	for (p = pattern; (p2 = next_comp(p, &c, true)) && c.s < end; p = p2) {
+		if (n + 1 < buflen)
+			buf[n] = '/';
+		for (size_t i = 0; i < c.n; i++)
+			if (n + 1 + i + 1 < buflen)
+				buf[n + 1 + i] = c.s[i];
+		n += 1 + c.n;
+	}
+	if (buflen)
+		buf[n < buflen ? n : buflen - 1] = '\0';
+	return n;
+}
+
+bool glob__could_match_below(const char *pattern, const char *dir)
+{
+	const char *p = pattern, *d = dir, *p2;
+	struct comp pc, dc;
+
+	while ((d = next_comp(d, &dc, false))) {
+		p2 = next_comp(p, &pc, true);
+		if (!p2)
+			return false;	/* pattern ends above dir */
+		if (is_dstar(&pc))
+			return true;
+		if (!comp_match(&pc, &dc))
+			return false;
+		p = p2;
+	}
+	/* dir itself matched so far: something below needs another component. */
+	return next_comp(p, &pc, true) != NULL;
+}
+
+/* ---- walking ------------------------------------------------------------ */
+
+struct walk {
+	const char *pattern;
+	int (*cb)(const char *path, const struct stat *st, void *ctx);
+	void *ctx;
+	unsigned max, count;
+	bool limited;		/* stopped by max, not by the callback */
+	char path[PATH_MAX];
+};
+
+/* Only resource exhaustion is worth reporting; everything else (EACCES,
+ * ENOENT from a racing unlink, ENOTDIR...) just means "nothing here". */
+static int soft(int e)
+{
+	return (e == ENOMEM || e == EMFILE || e == ENFILE) ? -e : 0;
+}
+
+static int walk_dir(struct walk *w, size_t len, int depth)
+{
+	struct dirent *de;
+	int dfd, ret = 0;
+	DIR *dh;
+
+	if (depth > PATH_MAX / 2)
+		return 0;
+	dfd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return soft(errno);
+	dh = fdopendir(dfd);
+	if (!dh) {
+		ret = soft(errno);
+		close(dfd);
+		return ret;
+	}
+	while ((de = readdir(dh))) {
+		const char *name = de->d_name;
+		size_t nlen = strlen(name), sep = (len > 1 || w->path[0] != '/') ? 1 : 0;
+		struct stat st;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		if (len + sep + nlen + 1 > sizeof(w->path))
+			continue;	/* too deep to name; nothing could open it */
+		/* stat relative to the open dir: immune to renames of the parents */
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (sep)
+			w->path[len] = '/';
+		memcpy(w->path + len + sep, name, nlen + 1);
+		if (S_ISDIR(st.st_mode)) {
+			if (glob__could_match_below(w->pattern, w->path))
+				ret = walk_dir(w, len + sep + nlen, depth + 1);
+		} else if (S_ISLNK(st.st_mode) || S_ISREG(st.st_mode)) {
+			/* A symlink counts only if it leads to a regular file. */
+			if (S_ISLNK(st.st_mode) &&
+			    (fstatat(dfd, name, &st, 0) || !S_ISREG(st.st_mode)))
+				goto next;
+			if (glob__match(w->pattern, w->path)) {
+				ret = w->cb(w->path, &st, w->ctx);
+				if (!ret && w->max && ++w->count >= w->max) {
+					w->limited = true;
+					ret = 1;
+				}
+			}
+		}
+next:
+		w->path[len] = '\0';
+		if (ret)
+			break;
+	}
+	closedir(dh);
+	return ret;
+}
+
+int glob__walk(const char *pattern,
+	       int (*cb)(const char *path, const struct stat *st, void *ctx),
+	       void *ctx, unsigned max_files)
+{
+	struct walk w = { .pattern = pattern, .cb = cb, .ctx = ctx, .max = max_files };
+	struct stat st;
+	size_t n;
+	int ret;
+
+	if (!pattern || pattern[0] != '/' || !cb)
+		return -EINVAL;
+	/* A literal pattern names one file: no directory scan needed. */
+	if (!strpbrk(pattern, "*?[\\")) {
+		if (stat(pattern, &st) || !S_ISREG(st.st_mode))
+			return 0;
+		return cb(pattern, &st, ctx);
+	}
+	n = glob__static_prefix(pattern, w.path, sizeof(w.path));
+	if (n >= sizeof(w.path))
+		return -ENAMETOOLONG;
+	ret = walk_dir(&w, n, 0);
+	/* The limit stop is ours, not the caller's: report it as done. */
+	return w.limited ? 0 : ret;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shell-style globs over absolute '/'-separated paths.
+ *
+ *   *  ?  [abc] [a-z] [!x] [^x]   never cross '/'
+ *   **                            as a whole component: zero or more components
+ *   \c                            the literal character c
+ *
+ * '*' also matches a leading dot: a monitor must not miss hidden files. */
+#ifndef VIGIL_GLOB_H
+#define VIGIL_GLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+bool glob__match(const char *pattern, const char *path);
+
+/* 0 if the pattern is usable; -EINVAL and a message in err otherwise. */
+int glob__validate(const char *pattern, char *err, size_t errlen);
+
+/* Longest leading directory of the pattern without any wildcard ("/" at
+ * least). Returns its length, like snprintf, even if buf was too small. */
+size_t glob__static_prefix(const char *pattern, char *buf, size_t buflen);
+
+/* Whether some path strictly below directory dir could match pattern.
+ * Conservative: may say true when nothing does, never false when something
+ * could. */
+bool glob__could_match_below(const char *pattern, const char *dir);
+
+typedef int (*glob_walk_cb)(const char *path, const struct stat *st, void *ctx);
+
+/* Call cb for each regular file matching pattern, starting from its static
+ * prefix. Symlinked directories are never followed; a symlink to a regular
+ * file is reported under the symlink's path with the target's stat.
+ * Unreadable or vanishing entries are skipped silently; a missing prefix
+ * yields 0. A non-zero cb return stops the walk and is returned. At most
+ * max_files callbacks are made (0: no limit). Returns 0, the cb's value, or
+ * a negative errno for resource failures (-ENOMEM, -EMFILE, ...). */
+int glob__walk(const char *pattern,
+	       int (*cb)(const char *path, const struct stat *st, void *ctx),
+	       void *ctx, unsigned max_files);
+
+#endif
