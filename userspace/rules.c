@@ -144,6 +144,16 @@ bool rules__glob_match(const char *pat, const char *path)
 }
 
 /* A list of strings, or a single string. */
+/* Protect paths must be absolute; excludes may be relative (matched at any depth). */
+static int check_glob(const char *what, const char *pat, char *err, size_t errlen)
+{
+	if (!strcmp(what, "path") && pat[0] != '/') {
+		snprintf(err, errlen, "must be an absolute path");
+		return -EINVAL;
+	}
+	return rules__validate_glob(pat, err, errlen);
+}
+
 static int str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_glob,
 		    char ***out, size_t *nout)
 {
@@ -151,7 +161,7 @@ static int str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_g
 	char gerr[256];
 
 	if (n->type == YAML_SCALAR_NODE) {
-		if (is_glob && rules__validate_glob(scalar(n), gerr, sizeof(gerr)))
+		if (is_glob && check_glob(what, scalar(n), gerr, sizeof(gerr)))
 			return fail(p, n, "invalid %s glob '%s': %s", what, scalar(n), gerr);
 		return push_str(out, nout, scalar(n));
 	}
@@ -163,7 +173,7 @@ static int str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_g
 		if (!e || e->type != YAML_SCALAR_NODE)
 			return fail(p, e ? e : n, "expected a %s string, found %s", what,
 				    e ? node_kind(e) : "nothing");
-		if (is_glob && rules__validate_glob(scalar(e), gerr, sizeof(gerr)))
+		if (is_glob && check_glob(what, scalar(e), gerr, sizeof(gerr)))
 			return fail(p, e, "invalid %s glob '%s': %s", what, scalar(e), gerr);
 		if (push_str(out, nout, scalar(e)))
 			return -ENOMEM;

@@ -1,0 +1,52 @@
+#!/bin/bash
+# vigil's test runner: C unit tests, then the bats integration suites, then one
+# summary line "N passed, N failed" (CI reads it).
+cd "$(dirname "$0")/.." || exit 2
+passed=0
+failed=0
+failures=()
+
+for t in .output/unit/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.d) continue ;; esac
+	log="$(mktemp)"
+	"$t" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$rc" != 0 ] && [ -z "$f" ]; then
+		failed=$((failed + 1))   # crashed before cmocka could count
+	fi
+	if [ "$rc" != 0 ]; then
+		failures+=("$t")
+		cat "$log"
+	else
+		echo "ok unit $(basename "$t") (${p:-0} tests)"
+	fi
+	rm -f "$log"
+done
+
+rm -f .output/test-figures.txt
+if [ "$(id -u)" != 0 ]; then
+	echo "# integration tests need root: skipped" >&2
+else
+	tap="$(mktemp)"
+	# shellcheck disable=SC2086
+	bats --tap ${BATS_FILTER:+--filter "$BATS_FILTER"} tests/bats/ | tee "$tap"
+	p=$(grep -c '^ok ' "$tap")
+	f=$(grep -c '^not ok ' "$tap")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" = 0 ] || failures+=("bats: $f failed")
+	rm -f "$tap"
+	if [ -s .output/test-figures.txt ]; then
+		echo "# measured figures:"
+		sed 's/^/#   /' .output/test-figures.txt
+	fi
+fi
+
+for f in "${failures[@]}"; do echo "# FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
