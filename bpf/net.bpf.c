@@ -106,22 +106,25 @@ int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 		return 0;
 	st->tgid = tgid;
 	__sync_fetch_and_or(&st->set_mask, t->set_mask);
-	if (cfg_mode != VIGIL_MODE_ENFORCE || (st->flags & VIGIL_SF_ALLOWED))
+	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
-	if (!(st->flags & VIGIL_SF_BLOCKED)) {
-		/* Decide before the data is queued, in the sender's context: a
-		 * sender blocked inside one large send() never returns to a
-		 * hook, and the drops of its data later run in softirq context
-		 * where it cannot be signalled. */
+	if (!(st->flags & VIGIL_SF_CHECKED)) {
 		struct vigil_flow_key key = {};
 
+		key_from_sock(&key, sk);
+		if (allow__check(key.family, key.daddr, key.dport))
+			st->flags |= VIGIL_SF_ALLOWED;
+		st->flags |= VIGIL_SF_CHECKED;
+	}
+	if (st->flags & VIGIL_SF_ALLOWED)
+		return 0;
+	/* Decide before the data is queued, in the sender's context: a sender
+	 * blocked inside one large send() never returns to a hook, and the
+	 * drops of its data later run in softirq context where it cannot be
+	 * signalled. */
+	if (!(st->flags & VIGIL_SF_BLOCKED)) {
 		if (!budget__would_exceed(st->set_mask, BPF_CORE_READ(msg, msg_iter.count)))
 			return 0;
-		key_from_sock(&key, sk);
-		if (allow__check(key.family, key.daddr, key.dport)) {
-			st->flags |= VIGIL_SF_ALLOWED;
-			return 0;
-		}
 		st->flags |= VIGIL_SF_BLOCKED;
 	}
 	kill__current(t, tgid, sk);
@@ -141,8 +144,12 @@ int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
 	if (!t || cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
 	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
-	if (st && (st->flags & VIGIL_SF_BLOCKED))
+	if (!st || (st->flags & VIGIL_SF_ALLOWED))
+		return 0;
+	if (st->flags & VIGIL_SF_BLOCKED)
 		kill__current(t, tgid, sk);
+	else if (st->flags & VIGIL_SF_CHECKED)
+		budget__commit(st->set_mask, ret);	/* TCP, not allowlisted */
 	return 0;
 }
 

@@ -150,6 +150,9 @@ struct vigil_budget {
 	__u64 limit;	/* bytes; 0 = unlimited */
 	__u64 spent;	/* payload bytes let through */
 	__u64 blocked;	/* payload bytes dropped */
+	__u64 committed; /* enforce: TCP bytes tainted senders queued (counted at
+			  * send time, so a send that would overrun is refused
+			  * before its data is queued, across processes) */
 	__u32 exceeded;	/* sticky: once over, every tainted packet drops */
 	__u32 pad;
 };

@@ -133,10 +133,26 @@ static __always_inline bool budget__would_exceed(__u32 mask, __u64 size)
 		if (!(mask & (1u << i)))
 			continue;
 		b = bpf_map_lookup_elem(&vg_budgets, &i);
-		if (b && b->limit && (b->exceeded || b->spent + size > b->limit))
+		if (!b || !b->limit)
+			continue;
+		if (b->exceeded || b->spent + size > b->limit || b->committed + size > b->limit)
 			return true;
 	}
 	return false;
+}
+
+/* Enforce: `size` bytes of taint `mask` were queued on a non-allowlisted socket. */
+static __always_inline void budget__commit(__u32 mask, __u64 size)
+{
+	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
+		struct vigil_budget *b;
+
+		if (!(mask & (1u << i)))
+			continue;
+		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		if (b && b->limit)
+			__sync_fetch_and_add(&b->committed, size);
+	}
 }
 
 /* Account one tainted packet on its flow; emit on state changes only. */

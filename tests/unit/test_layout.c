@@ -17,7 +17,7 @@ _Static_assert(sizeof(struct vigil_sock_state) == 16, "sock state");
 _Static_assert(sizeof(struct vigil_flow_key) == 24, "flow key");
 _Static_assert(offsetof(struct vigil_flow_key, daddr) == 8, "flow key daddr");
 _Static_assert(sizeof(struct vigil_flow) == 48, "flow");
-_Static_assert(sizeof(struct vigil_budget) == 32, "budget");
+_Static_assert(sizeof(struct vigil_budget) == 40, "budget");
 _Static_assert(sizeof(struct vigil_lpm4_key) == 8, "lpm4");
 _Static_assert(sizeof(struct vigil_lpm6_key) == 20, "lpm6");
 _Static_assert(sizeof(struct vigil_allow) == 4 + 4 * VIGIL_ALLOW_RANGES, "allow");

