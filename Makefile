@@ -35,7 +35,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit bench clean
+.PHONY: all deps run test unit scenarios bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -79,10 +79,19 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/unit
 
 unit: deps $(UNIT_BINS)
 
+# Attack scenarios that need C (io_uring has no Python binding on bookworm).
+SCENARIO_BINS := $(OUTPUT)/scenarios/uring_leak
+$(OUTPUT)/scenarios/%: tests/scenarios/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
+
+scenarios: deps $(SCENARIO_BINS)
+
 run: all
 	$(OUTPUT)/vigil run
 
-test: all unit
+test: all unit scenarios
 	tests/run-tests.sh
 
 bench: all

@@ -108,6 +108,16 @@ timed_leak() {
 	[ "$status" -eq 0 ]
 }
 
+@test "enforce: io_uring reader is refused its connection" {
+	start_sink tcp
+	start_agent --mode enforce
+	run in_cg "$VIGIL_ROOT/.output/scenarios/uring_leak" "$W/model.safetensors" "$PEER4" "$PORT"
+	[ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -eq 0 ]
+	run alert_wait action=blocked process.comm=uring_leak
+	[ "$status" -eq 0 ]
+}
+
 @test "enforce: a forked child with an inherited connection is killed" {
 	start_sink tcp
 	start_agent --mode enforce

@@ -80,6 +80,19 @@ teardown() { vigil_teardown; }
 	[ "$status" -eq 0 ]
 }
 
+@test "monitor: io_uring reads and sends are caught" {
+	start_sink tcp
+	start_agent
+	run in_cg "$VIGIL_ROOT/.output/scenarios/uring_leak" "$W/model.safetensors" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-egress process.comm=uring_leak taint.chain.0.via=read \
+		taint.sources.0.bytes_read'>='4194304 network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress-budget process.comm=uring_leak
+	[ "$status" -eq 0 ]
+}
+
 @test "monitor: pread, readv, write() and sendmsg() are all seen" {
 	start_sink tcp
 	start_agent
