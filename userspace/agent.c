@@ -57,6 +57,7 @@ struct agent {
 	int scope_fd;
 	char cg_mount[PATH_MAX];
 	char scope_path[PATH_MAX];	/* relative to the cgroup2 mount ("/" = host) */
+	int inotify_fd;			/* protected directories, or -errno */
 	struct bpf_link *links[32];
 	int nlinks;
 	const char *attached[32];
@@ -825,7 +826,7 @@ static int event_loop(struct agent *a)
 		return -errno;
 	}
 	rbfd = ring_buffer__epoll_fd(a->rb);
-	ifd = protect__watch(a->prot);
+	ifd = a->inotify_fd;
 	ev.events = EPOLLIN;
 	ev.data.fd = rbfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, rbfd, &ev);
@@ -837,9 +838,6 @@ static int event_loop(struct agent *a)
 		ev.data.fd = ifd;
 		epoll_ctl(ep, EPOLL_CTL_ADD, ifd, &ev);
 	}
-	/* Files created between the scan and the watch. */
-	protect__scan(a->prot, bpf_map__fd(a->skel->maps.vg_files));
-
 	while (!a->stop) {
 		int n = epoll_wait(ep, evs, 8, -1);
 
@@ -897,7 +895,7 @@ static int event_loop(struct agent *a)
 
 int agent__run(const struct agent_opts *o)
 {
-	struct agent a = { .o = o, .scope_fd = -1 };
+	struct agent a = { .o = o, .scope_fd = -1, .inotify_fd = -1 };
 	struct corr_env env = {
 		.ctx = &a, .file_path = env_file_path, .file_sets = env_file_sets,
 		.set_name = env_set_name, .bytes_read = env_bytes_read,
@@ -954,6 +952,12 @@ int agent__run(const struct agent_opts *o)
 		log__error("cannot fill the budget/allowlist maps: %s", strerror(errno));
 		goto out;
 	}
+	/* Watch before scanning: a file created in between is then seen by
+	 * one or the other, never by neither. */
+	a.inotify_fd = protect__watch(a.prot);
+	if (a.inotify_fd < 0)
+		log__warn("inotify unavailable (%s): files created later under protected "
+			  "directories are found only at restart", strerror(-a.inotify_fd));
 	if (protect__scan(a.prot, bpf_map__fd(a.skel->maps.vg_files)) < 0) {
 		log__error("scanning protected paths failed: %s", strerror(errno));
 		goto out;

@@ -281,8 +281,9 @@ bool glob__could_match_below(const char *pattern, const char *dir)
 /* ---- walking ------------------------------------------------------------ */
 
 struct walk {
-	const char *pattern;
-	int (*cb)(const char *path, const struct stat *st, void *ctx);
+	const char *const *patterns;
+	size_t npatterns;
+	glob_walk_many_cb cb;
 	void *ctx;
 	unsigned max, count;
 	bool limited;		/* stopped by max, not by the callback */
@@ -294,6 +295,59 @@ struct walk {
 static int soft(int e)
 {
 	return (e == ENOMEM || e == EMFILE || e == ENFILE) ? -e : 0;
+}
+
+static bool any_below(const struct walk *w)
+{
+	for (size_t i = 0; i < w->npatterns; i++)
+		if (glob__could_match_below(w->patterns[i], w->path))
+			return true;
+	return false;
+}
+
+/* Report w->path (a regular file, or a symlink to one) to every pattern it
+ * matches; stat only once something matched. */
+/* Cheap reject before the full match: the file name must match the
+ * pattern's last component unless that is "**". Walking a home directory
+ * against "*.safetensors" rejects nearly every file here. */
+static bool name_could_match(const char *pattern, const char *name)
+{
+	const char *last = strrchr(pattern, '/');
+	struct comp pc, nc;
+
+	if (!last)
+		return true;
+	last++;
+	pc.s = last;
+	pc.n = strlen(last);
+	if (is_dstar(&pc))
+		return true;
+	nc.s = name;
+	nc.n = strlen(name);
+	return comp_match(&pc, &nc);
+}
+
+static int report_file(struct walk *w, int dfd, const char *name, struct stat *st, bool have_st)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < w->npatterns && !ret; i++) {
+		if (!name_could_match(w->patterns[i], name) ||
+		    !glob__match(w->patterns[i], w->path))
+			continue;
+		if (!have_st) {
+			/* follows a symlink: it counts only if it leads to a file */
+			if (fstatat(dfd, name, st, 0) || !S_ISREG(st->st_mode))
+				return 0;
+			have_st = true;
+		}
+		ret = w->cb(w->path, st, i, w->ctx);
+		if (!ret && w->max && ++w->count >= w->max) {
+			w->limited = true;
+			ret = 1;
+		}
+	}
+	return ret;
 }
 
 static int walk_dir(struct walk *w, size_t len, int depth)
@@ -316,35 +370,30 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 	while ((de = readdir(dh))) {
 		const char *name = de->d_name;
 		size_t nlen = strlen(name), sep = (len > 1 || w->path[0] != '/') ? 1 : 0;
+		unsigned char type = de->d_type;
 		struct stat st;
 
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
 		if (len + sep + nlen + 1 > sizeof(w->path))
 			continue;	/* too deep to name; nothing could open it */
-		/* stat relative to the open dir: immune to renames of the parents */
-		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
-			continue;
+		/* d_type saves a stat per entry on the large trees the default
+		 * rules walk; stat relative to the open dir when it is unknown */
+		if (type == DT_UNKNOWN) {
+			if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
+			       S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+		}
 		if (sep)
 			w->path[len] = '/';
 		memcpy(w->path + len + sep, name, nlen + 1);
-		if (S_ISDIR(st.st_mode)) {
-			if (glob__could_match_below(w->pattern, w->path))
+		if (type == DT_DIR) {
+			if (any_below(w))
 				ret = walk_dir(w, len + sep + nlen, depth + 1);
-		} else if (S_ISLNK(st.st_mode) || S_ISREG(st.st_mode)) {
-			/* A symlink counts only if it leads to a regular file. */
-			if (S_ISLNK(st.st_mode) &&
-			    (fstatat(dfd, name, &st, 0) || !S_ISREG(st.st_mode)))
-				goto next;
-			if (glob__match(w->pattern, w->path)) {
-				ret = w->cb(w->path, &st, w->ctx);
-				if (!ret && w->max && ++w->count >= w->max) {
-					w->limited = true;
-					ret = 1;
-				}
-			}
+		} else if (type == DT_REG || type == DT_LNK) {
+			ret = report_file(w, dfd, name, &st, false);
 		}
-next:
 		w->path[len] = '\0';
 		if (ret)
 			break;
@@ -353,14 +402,46 @@ next:
 	return ret;
 }
 
+int glob__walk_many(const char *root, const char *const *patterns, size_t npatterns,
+		    glob_walk_many_cb cb, void *ctx, unsigned max_files)
+{
+	struct walk w = { .patterns = patterns, .npatterns = npatterns, .cb = cb,
+			  .ctx = ctx, .max = max_files };
+	size_t n;
+	int ret;
+
+	if (!root || root[0] != '/' || !cb)
+		return -EINVAL;
+	for (size_t i = 0; i < npatterns; i++)
+		if (!patterns[i] || patterns[i][0] != '/')
+			return -EINVAL;
+	n = strlen(root);
+	if (n >= sizeof(w.path))
+		return -ENAMETOOLONG;
+	memcpy(w.path, root, n + 1);
+	ret = walk_dir(&w, n, 0);
+	/* The limit stop is ours, not the caller's: report it as done. */
+	return w.limited ? 0 : ret;
+}
+
+struct one_pattern {
+	glob_walk_cb cb;
+	void *ctx;
+};
+
+static int one_cb(const char *path, const struct stat *st, size_t idx, void *ctx)
+{
+	struct one_pattern *o = ctx;
+
+	return o->cb(path, st, o->ctx);
+}
+
 int glob__walk(const char *pattern,
 	       int (*cb)(const char *path, const struct stat *st, void *ctx),
 	       void *ctx, unsigned max_files)
 {
-	struct walk w = { .pattern = pattern, .cb = cb, .ctx = ctx, .max = max_files };
 	struct stat st;
 	size_t n;
-	int ret;
 
 	if (!pattern || pattern[0] != '/' || !cb)
 		return -EINVAL;
@@ -370,10 +451,13 @@ int glob__walk(const char *pattern,
 			return 0;
 		return cb(pattern, &st, ctx);
 	}
-	n = glob__static_prefix(pattern, w.path, sizeof(w.path));
-	if (n >= sizeof(w.path))
-		return -ENAMETOOLONG;
-	ret = walk_dir(&w, n, 0);
-	/* The limit stop is ours, not the caller's: report it as done. */
-	return w.limited ? 0 : ret;
+	{
+		char root[PATH_MAX];
+		struct one_pattern o = { .cb = cb, .ctx = ctx };
+
+		n = glob__static_prefix(pattern, root, sizeof(root));
+		if (n >= sizeof(root))
+			return -ENAMETOOLONG;
+		return glob__walk_many(root, &pattern, 1, one_cb, &o, max_files);
+	}
 }

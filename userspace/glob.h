@@ -40,4 +40,13 @@ int glob__walk(const char *pattern,
 	       int (*cb)(const char *path, const struct stat *st, void *ctx),
 	       void *ctx, unsigned max_files);
 
+typedef int (*glob_walk_many_cb)(const char *path, const struct stat *st, size_t pattern,
+				 void *ctx);
+
+/* glob__walk for many patterns in one pass over the tree below root (each
+ * pattern should lie below root): cb runs once per matching pattern, with
+ * its index. */
+int glob__walk_many(const char *root, const char *const *patterns, size_t npatterns,
+		    glob_walk_many_cb cb, void *ctx, unsigned max_files);
+
 #endif

@@ -19,7 +19,7 @@
 
 /* Bounds that keep a startup scan of a large host finite. */
 #define MAX_FILES_PER_GLOB 200000
-#define MAX_WATCHES 8192
+#define MAX_WATCHES 65536	/* well under the usual fs.inotify.max_user_watches */
 
 struct pfile {
 	uint64_t kdev, ino;
@@ -234,21 +234,116 @@ void protect__free(struct protect *p)
 	free(p);
 }
 
+/* Is `dir` equal to or below `top`? */
+static bool path_within(const char *dir, const char *top)
+{
+	size_t n = strlen(top);
+
+	if (!strcmp(top, "/"))
+		return true;
+	return !strncmp(dir, top, n) && (dir[n] == '/' || !dir[n]);
+}
+
+struct scan_item {
+	const char *pattern;
+	size_t set;
+	char prefix[PATH_MAX];
+};
+
+struct scan_ctx {
+	struct protect *p;
+	const struct scan_item *items;	/* indexed like the walk's patterns */
+};
+
+static int on_scan_match(const char *path, const struct stat *st, size_t idx, void *data)
+{
+	struct scan_ctx *c = data;
+	const struct scan_item *it = &c->items[idx];
+	struct walk_ctx w = { .p = c->p, .set = &c->p->rs->sets[it->set],
+			      .bit = 1u << it->set };
+
+	return on_match(path, st, &w);
+}
+
+/* Is item i's tree walked as part of another item's (an ancestor root, or
+ * the same root listed earlier)? */
+static bool covered(const struct scan_item *items, size_t n, size_t i)
+{
+	for (size_t j = 0; j < n; j++)
+		if (j != i && path_within(items[i].prefix, items[j].prefix) &&
+		    (strcmp(items[i].prefix, items[j].prefix) || j < i))
+			return true;
+	return false;
+}
+
+/* One pass per distinct root directory, all patterns below it at once: the
+ * default pack has ten globs under /root and /home. */
 int protect__scan(struct protect *p, int map_fd)
 {
+	struct scan_item *items;
+	const char **pats;
+	size_t n = 0, total = 0;
+	int ret = 0;
+
 	p->map_fd = map_fd;
-	for (size_t s = 0; s < p->rs->nsets; s++) {
-		const struct protect_set *set = &p->rs->sets[s];
-
-		for (size_t g = 0; g < set->npaths; g++) {
-			struct walk_ctx c = { .p = p, .set = set, .bit = 1u << s };
-			int r = glob__walk(set->paths[g], on_match, &c, MAX_FILES_PER_GLOB);
-
-			if (r < 0 && r != -ENOENT)
-				return r;
-		}
+	for (size_t s = 0; s < p->rs->nsets; s++)
+		total += p->rs->sets[s].npaths;
+	items = calloc(total ? total : 1, sizeof(*items));
+	pats = calloc(total ? total : 1, sizeof(*pats));
+	if (!items || !pats) {
+		free(items);
+		free(pats);
+		return -ENOMEM;
 	}
-	return 0;
+	for (size_t s = 0; s < p->rs->nsets; s++)
+		for (size_t g = 0; g < p->rs->sets[s].npaths; g++) {
+			const char *pat = p->rs->sets[s].paths[g];
+
+			if (!strpbrk(pat, "*?[\\")) {
+				/* a literal path: one stat, no walk */
+				struct walk_ctx c = { .p = p, .set = &p->rs->sets[s],
+						      .bit = 1u << s };
+				int r = glob__walk(pat, on_match, &c, 1);
+
+				if (r < 0 && r != -ENOENT && !ret)
+					ret = r;
+				continue;
+			}
+			items[n].pattern = pat;
+			items[n].set = s;
+			glob__static_prefix(pat, items[n].prefix, sizeof(items[n].prefix));
+			n++;
+		}
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct scan_item *group;
+		size_t ng = 0;
+		int r;
+
+		if (covered(items, n, i))
+			continue;
+		group = calloc(n, sizeof(*group));
+		if (!group) {
+			ret = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < n; j++)
+			if (path_within(items[j].prefix, items[i].prefix)) {
+				group[ng] = items[j];
+				pats[ng++] = items[j].pattern;
+			}
+		{
+			struct scan_ctx c = { .p = p, .items = group };
+
+			r = glob__walk_many(items[i].prefix, pats, ng, on_scan_match, &c,
+					    MAX_FILES_PER_GLOB);
+		}
+		free(group);
+		if (r < 0 && r != -ENOENT)
+			ret = r;
+	}
+	free(items);
+	free(pats);
+	return ret;
 }
 
 /* ---- inotify ------------------------------------------------------------ */
@@ -279,9 +374,10 @@ static void watch_tree(struct protect *p, const char *dir, int depth)
 			p->skipped++;
 		return;
 	}
-	for (size_t i = 0; i < p->nwatches; i++)
-		if (p->watches[i].wd == wd)
-			goto children;	/* already watched */
+	/* inotify hands out increasing descriptors and returns the existing one
+	 * for a directory already watched */
+	if (p->nwatches && wd <= p->watches[p->nwatches - 1].wd)
+		goto children;
 	nw = realloc(p->watches, (p->nwatches + 1) * sizeof(*nw));
 	if (!nw)
 		return;
@@ -308,16 +404,32 @@ children:
 
 int protect__watch(struct protect *p)
 {
-	char prefix[PATH_MAX];
+	char (*prefixes)[PATH_MAX];
+	size_t nprefixes = 0, total = 0;
 
 	p->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (p->ifd < 0)
 		return -errno;
 	for (size_t s = 0; s < p->rs->nsets; s++)
-		for (size_t g = 0; g < p->rs->sets[s].npaths; g++) {
-			glob__static_prefix(p->rs->sets[s].paths[g], prefix, sizeof(prefix));
-			watch_tree(p, prefix, 0);
-		}
+		total += p->rs->sets[s].npaths;
+	prefixes = calloc(total ? total : 1, sizeof(*prefixes));
+	if (!prefixes)
+		return -ENOMEM;
+	/* Walk each tree once: many globs share a root directory. */
+	for (size_t s = 0; s < p->rs->nsets; s++)
+		for (size_t g = 0; g < p->rs->sets[s].npaths; g++)
+			glob__static_prefix(p->rs->sets[s].paths[g], prefixes[nprefixes++],
+					    PATH_MAX);
+	for (size_t i = 0; i < nprefixes; i++) {
+		bool covered = false;
+
+		for (size_t j = 0; j < nprefixes && !covered; j++)
+			covered = j != i && path_within(prefixes[i], prefixes[j]) &&
+				  (strcmp(prefixes[i], prefixes[j]) || j < i);
+		if (!covered)
+			watch_tree(p, prefixes[i], 0);
+	}
+	free(prefixes);
 	if (p->nwatches >= MAX_WATCHES)
 		log__warn("inotify watch limit (%d) reached: files created later in "
 			  "some protected directories are found only at restart", MAX_WATCHES);
