@@ -310,6 +310,7 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__kv_uint(j, "alerts", cs.alerts);
 	json__kv_uint(j, "suppressed_repeats", cs.suppressed);
 	json__kv_uint(j, "tracked_processes", cs.tracked);
+	json__kv_uint(j, "tainted_processes", cs.live);
 	json__kv_uint(j, "agent_kills", cs.agent_kills);
 	json__kv_uint(j, "protected_files", protect__count(a->prot));
 	json__kv_uint(j, "protected_files_skipped", protect__skipped(a->prot));

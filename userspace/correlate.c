@@ -124,6 +124,8 @@ static void rec_unlink(struct corr *c, struct rec *victim)
 	if (*pp)
 		*pp = victim->next;
 	c->st.tracked--;
+	if (!victim->exited)
+		c->st.live--;
 }
 
 /* A record for a newly tainted tgid; a dead record of a reused pid goes. */
@@ -146,6 +148,7 @@ static struct rec *rec_fresh(struct corr *c, uint32_t tgid)
 	r->next = c->buckets[tgid % NBUCKETS];
 	c->buckets[tgid % NBUCKETS] = r;
 	c->st.tracked++;
+	c->st.live++;
 	return r;
 }
 
@@ -226,6 +229,7 @@ static void on_proc_exit(struct corr *c, const struct vigil_ev_proc *e)
 	}
 	r->bytes_read = e->bytes_read;
 	r->exited = true;
+	c->st.live--;
 	r->exit_ns = e->hdr.ktime_ns;
 	r->exit_code = e->exit_code;
 }

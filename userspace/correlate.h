@@ -86,7 +86,9 @@ void corr__inject(struct corr *c, uint32_t tgid, uint32_t from_tgid, uint32_t vi
 void corr__tick(struct corr *c, uint64_t now_ns);
 
 struct corr_stats {
-	uint64_t records, bad_records, alerts, suppressed, tracked, agent_kills;
+	uint64_t records, bad_records, alerts, suppressed, agent_kills;
+	uint64_t tracked;	/* records held: live tainted processes + recently exited */
+	uint64_t live;		/* tainted processes still running */
 };
 void corr__stats(const struct corr *c, struct corr_stats *out);
 

@@ -95,3 +95,36 @@ expect_refusal() {
 	stop_agent
 	[ ! -s "$T/stdout" ]
 }
+
+@test "lifecycle: --cgroup also takes the path below the cgroup v2 mount" {
+	start_sink tcp
+	"$VIGIL" run --no-default-rules --cgroup "/${CG##*/}" --protect "$W/**" \
+		--alerts "$ALERTS" --stats-interval 0 2>"$AGENT_ERR" &
+	AGENT_PID=$!
+	run alert_wait --timeout 30 kind=agent_start cgroup="/${CG##*/}"
+	[ "$status" -eq 0 ]
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	run alert_wait rule=weights-egress
+	[ "$status" -eq 0 ]
+}
+
+@test "lifecycle: taint is cleaned up when tainted processes exit" {
+	start_sink tcp
+	start_agent
+	leak --src "$W/model.safetensors" --child --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress
+	[ "$status" -eq 0 ]
+	# the kernel taint map holds no entry for the two processes that are gone
+	map_id="$(bpftool map show name vg_taint | sed -n 's/^\([0-9]*\):.*/\1/p' | tail -1)"
+	[ -n "$map_id" ]
+	for pid in $(alert_get taint.chain.0.pid rule=weights-egress) $(alert_get process.pid rule=weights-egress); do
+		! kill -0 "$pid" 2>/dev/null
+		run bpftool map lookup id "$map_id" key $(printf '0x%02x 0x%02x 0x%02x 0x%02x' \
+			$((pid & 255)) $(((pid >> 8) & 255)) $(((pid >> 16) & 255)) $(((pid >> 24) & 255)))
+		[ "$status" -ne 0 ]
+	done
+	stop_agent
+	live="$(alert_get agent.tainted_processes kind=agent_stop)"
+	[ "$live" -eq 0 ]
+}
