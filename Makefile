@@ -12,7 +12,7 @@ VERSION := 0.1.0
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
-LDLIBS := -l:libbpf.a -lelf -lz -lyaml
+LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Wno-unused-function -I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
@@ -87,6 +87,28 @@ $(OUTPUT)/scenarios/%: tests/scenarios/%.c
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
 
 scenarios: deps $(SCENARIO_BINS)
+
+# libFuzzer target for rule conditions: built by clang from source with
+# sanitizers (not from the gcc objects). fuzz-smoke runs it for 20 s; new
+# inputs go to .output/fuzz/corpus, the checked-in seeds stay as they are.
+FUZZ_CC ?= clang-19
+FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
+	-std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuserspace -I$(OUTPUT)
+FUZZ_EXPR_SRCS := tests/fuzz/fuzz_expr.c userspace/expr.c userspace/addr.c userspace/glob.c
+
+.PHONY: fuzz fuzz-smoke
+
+$(OUTPUT)/fuzz/fuzz_expr: $(FUZZ_EXPR_SRCS) userspace/expr.h userspace/addr.h userspace/glob.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXPR_SRCS) -o $@
+
+fuzz: deps $(OUTPUT)/fuzz/fuzz_expr
+
+fuzz-smoke: fuzz
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
+	$(OUTPUT)/fuzz/fuzz_expr -max_total_time=20 -timeout=5 -rss_limit_mb=1024 \
+		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus tests/fuzz/corpus/expr
 
 run: all
 	$(OUTPUT)/vigil run

@@ -49,6 +49,12 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 		w[3] = ctx->user_ip6[3];
 		__builtin_memcpy(key.daddr, w, 16);
 	}
+	if (enforce && bpf_map_lookup_elem(&vg_blocked, &tgid)) {
+		if (is_loopback(family, key.daddr))
+			return 1;
+		COUNT(connects_denied);
+		return 0;	/* reported when the rule blocked it */
+	}
 	if (allow__check(family, key.daddr, key.dport))
 		return 1;
 	if (enforce)
@@ -108,6 +114,8 @@ int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 	__sync_fetch_and_or(&st->set_mask, t->set_mask);
 	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
+	if (!(st->flags & VIGIL_SF_DROP) && bpf_map_lookup_elem(&vg_blocked, &tgid))
+		st->flags |= VIGIL_SF_DROP;
 	if (!(st->flags & VIGIL_SF_CHECKED)) {
 		struct vigil_flow_key key = {};
 
@@ -244,6 +252,7 @@ int vigil_egress(struct __sk_buff *skb)
 	struct vigil_taint *t;
 	__u32 tgid, mask;
 	__u64 payload;
+	bool ruled = false;	/* the writer is blocked by a rule */
 
 	if (!sk)
 		return 1;
@@ -255,7 +264,8 @@ int vigil_egress(struct __sk_buff *skb)
 		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 		if (!st)
 			return 1;	/* never written by a tainted process */
-		if (st->flags & VIGIL_SF_ALLOWED)
+		ruled = enforce && (st->flags & VIGIL_SF_DROP);
+		if ((st->flags & VIGIL_SF_ALLOWED) && !ruled)
 			return 1;
 		tgid = st->tgid;
 		mask = st->set_mask;
@@ -266,6 +276,7 @@ int vigil_egress(struct __sk_buff *skb)
 		if (!t)
 			return 1;
 		mask = t->set_mask;
+		ruled = enforce && bpf_map_lookup_elem(&vg_blocked, &tgid);
 	} else {
 		return 1;
 	}
@@ -275,6 +286,10 @@ int vigil_egress(struct __sk_buff *skb)
 		return 1;
 	key.tgid = tgid;
 
+	if (ruled) {
+		COUNT(packets_dropped);
+		return 0;	/* reported by the rule that blocked it */
+	}
 	if (st && (st->flags & VIGIL_SF_BLOCKED)) {
 		over = true;
 	} else {

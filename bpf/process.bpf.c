@@ -73,5 +73,6 @@ int BPF_PROG(vigil_exit, struct task_struct *p, bool group_dead)
 	/* The pid may be reused at once: drop the taint now. Per-file read
 	 * progress (vg_reads) stays for userspace to collect and delete. */
 	bpf_map_delete_elem(&vg_taint, &tgid);
+	bpf_map_delete_elem(&vg_blocked, &tgid);
 	return 0;
 }

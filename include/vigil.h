@@ -121,6 +121,7 @@ struct vigil_sock_state {
 #define VIGIL_SF_BLOCKED (1u << 0)	/* drop every further packet */
 #define VIGIL_SF_ALLOWED (1u << 1)	/* destination is allowlisted/loopback */
 #define VIGIL_SF_CHECKED (1u << 2)	/* ALLOWED was computed */
+#define VIGIL_SF_DROP (1u << 3)		/* writer is blocked by a rule: drop, no kill */
 
 /* Egress accounting per (process, destination). */
 struct vigil_flow_key {

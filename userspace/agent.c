@@ -38,6 +38,10 @@
 #include "pipes.h"
 #include "proc.h"
 #include "protect.h"
+#include "report.h"
+#include "capture.h"
+#include "engine.h"
+#include "addr.h"
 #include "rules.h"
 #include "vigil.h"
 #include "vigil.skel.h"
@@ -68,6 +72,12 @@ struct agent {
 	unsigned long long rb_bad;
 	bool pipes_dirty;	/* a taint event arrived: re-walk pipe chains */
 	bool stop;
+	struct engine *engine;
+	struct capture_writer *cap;	/* --record */
+	struct activity act;		/* the one being handled */
+	char pname[64];
+	unsigned long long reloads, capture_errors;
+	uint64_t window_start[VIGIL_MAX_SETS];	/* CLOCK_MONOTONIC ns */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -166,81 +176,6 @@ static int env_kill(void *ctx, uint32_t pid, unsigned long long start_ticks)
 
 /* ---- alert lines ----------------------------------------------------------- */
 
-static void json_proc(struct json *j, const struct proc_info *p)
-{
-	json__key(j, "process");
-	json__begin_object(j);
-	json__kv_uint(j, "pid", p->pid);
-	json__kv_uint(j, "ppid", p->ppid);
-	json__kv_str(j, "comm", p->comm);
-	json__kv_str(j, "exe", p->exe);
-	json__kv_str(j, "cmdline", p->cmdline);
-	json__kv_uint(j, "uid", p->uid);
-	json__kv_str(j, "cgroup", p->cgroup);
-	json__end_object(j);
-}
-
-static void env_emit(void *ctx, const struct alert *al)
-{
-	struct agent *a = ctx;
-	struct json *j = &a->j;
-
-	output__begin(a->out, j, "alert");
-	json__kv_str(j, "rule", al->rule);
-	json__kv_str(j, "severity", al->severity);
-	json__kv_str(j, "action", al->action);
-	if (al->enforce_action)
-		json__kv_str(j, "enforce_action", al->enforce_action);
-	if (al->killed_by)
-		json__kv_str(j, "killed_by", al->killed_by);
-	json__kv_str(j, "mode", a->o->enforce ? "enforce" : "monitor");
-	json__kv_str(j, "message", al->message);
-	json_proc(j, al->proc);
-
-	json__key(j, "taint");
-	json__begin_object(j);
-	json__key(j, "sources");
-	json__begin_array(j);
-	for (int i = 0; i < al->nsources; i++) {
-		json__begin_object(j);
-		json__kv_str(j, "path", al->sources[i].path);
-		json__kv_str(j, "set", al->sources[i].set);
-		json__kv_uint(j, "bytes_read", al->sources[i].bytes_read);
-		json__end_object(j);
-	}
-	json__end_array(j);
-	json__key(j, "chain");
-	json__begin_array(j);
-	for (int i = 0; i < al->nchain; i++) {
-		json__begin_object(j);
-		json__kv_uint(j, "pid", al->chain[i].pid);
-		json__kv_str(j, "comm", al->chain[i].comm);
-		json__kv_str(j, "via", al->chain[i].via);
-		json__end_object(j);
-	}
-	json__end_array(j);
-	json__key(j, "sets");
-	json__begin_array(j);
-	for (unsigned i = 0; i < a->rs.nsets; i++)
-		if (al->taint_sets & (1u << i))
-			json__string(j, a->rs.sets[i].name);
-	json__end_array(j);
-	json__kv_str(j, "via", al->taint_via);
-	json__kv_uint(j, "depth", al->taint_depth);
-	json__end_object(j);
-
-	json__key(j, "network");
-	json__begin_object(j);
-	json__kv_str(j, "family", al->family);
-	json__kv_str(j, "protocol", al->protocol);
-	json__kv_str(j, "daddr", al->daddr);
-	json__kv_uint(j, "dport", al->dport);
-	json__kv_uint(j, "bytes", al->bytes);
-	json__kv_uint(j, "blocked_bytes", al->blocked_bytes);
-	json__end_object(j);
-	output__emit(a->out, j);
-}
-
 static void emit_error(struct agent *a, const char *fmt, ...)
 {
 	char msg[1024];
@@ -255,6 +190,69 @@ static void emit_error(struct agent *a, const char *fmt, ...)
 	output__begin(a->out, &a->j, "agent_error");
 	json__kv_str(&a->j, "message", msg);
 	output__emit(a->out, &a->j);
+}
+
+static const char *env_comm_of(void *ctx, uint32_t pid)
+{
+	struct agent *a = ctx;
+	char path[64];
+	FILE *f;
+
+	a->pname[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(a->pname, sizeof(a->pname), f))
+			a->pname[strcspn(a->pname, "\n")] = '\0';
+		fclose(f);
+	}
+	return a->pname;
+}
+
+static int fx_kill(void *ctx, const struct activity *act)
+{
+	return env_kill(ctx, act->proc.pid, act->proc.start_ticks);
+}
+
+/* block: from now on the kernel refuses every non-loopback destination to
+ * this process and drops its packets, allowlisted or not. */
+static int fx_block(void *ctx, const struct activity *act)
+{
+	struct agent *a = ctx;
+	__u32 tgid = act->proc.pid, one = 1;
+
+	if (!pid_in_scope(a, act->proc.pid))
+		return -EPERM;
+	return bpf_map__update_elem(a->skel->maps.vg_blocked, &tgid, sizeof(tgid), &one,
+				    sizeof(one), BPF_ANY) ? -errno : 0;
+}
+
+static void on_hit(void *ctx, const struct activity *act, const struct rule_hit *h)
+{
+	struct agent *a = ctx;
+
+	report__alert(a->out, &a->j, act, h);
+}
+
+static void env_emit(void *ctx, const struct activity *in)
+{
+	struct agent *a = ctx;
+	struct engine_effects fx = { .ctx = a, .kill = fx_kill, .block = fx_block };
+	struct activity *act = &a->act;
+
+	*act = *in;
+	clock_gettime(CLOCK_REALTIME, &act->time);
+	act->host = output__host(a->out);
+	act->allowed = rules__dest_allowed(&a->rs, act->af, act->daddr_raw, act->dport,
+					     act->proc.exe);
+	activity__finish(act);
+	if (a->cap && capture__write(a->cap, act)) {
+		a->capture_errors++;
+		if (a->capture_errors == 1)
+			emit_error(a, "--record %s: write failed; the capture is incomplete",
+				   a->o->record);
+	}
+	engine__eval(a->engine, act, &fx, on_hit, a);
 }
 
 /* ---- kernel counters and stats ---------------------------------------------- */
@@ -307,8 +305,18 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__begin_object(j);
 	json__kv_uint(j, "records", cs.records);
 	json__kv_uint(j, "bad_records", cs.bad_records + a->rb_bad);
-	json__kv_uint(j, "alerts", cs.alerts);
-	json__kv_uint(j, "suppressed_repeats", cs.suppressed);
+	{
+		struct engine_stats es;
+
+		engine__stats(a->engine, &es);
+		json__kv_uint(j, "activities", cs.activities);
+		json__kv_uint(j, "alerts", es.hits);
+		json__kv_uint(j, "suppressed_repeats", cs.suppressed + es.suppressed);
+		json__kv_uint(j, "rule_action_failures", es.action_failures);
+		json__kv_uint(j, "rules", engine__rule_count(a->engine));
+		json__kv_uint(j, "reloads", a->reloads);
+		json__kv_uint(j, "capture_errors", a->capture_errors);
+	}
 	json__kv_uint(j, "tracked_processes", cs.tracked);
 	json__kv_uint(j, "tainted_processes", cs.live);
 	json__kv_uint(j, "agent_kills", cs.agent_kills);
@@ -324,36 +332,52 @@ static void emit_stats(struct agent *a, const char *kind)
 
 /* ---- setup steps ------------------------------------------------------------ */
 
-static int load_rules(struct agent *a)
+/* Default pack, --rules, then the command line: the whole ruleset, all or
+ * nothing. Used at start and on SIGHUP. */
+static int build_rules(const struct agent_opts *o, struct ruleset *rs,
+		       unsigned long long *budgets, char *err, size_t errlen)
 {
-	const struct agent_opts *o = a->o;
-	char err[1024];
-
-	rules__init(&a->rs);
-	if (!o->no_default_rules && rules__load_defaults(&a->rs, err, sizeof(err)))
+	rules__init(rs);
+	if (!o->no_default_rules && rules__load_defaults(rs, err, errlen))
 		goto bad;
 	for (size_t i = 0; i < o->nrules; i++)
-		if (rules__load_path(&a->rs, o->rules[i], err, sizeof(err)))
+		if (rules__load_path(rs, o->rules[i], err, errlen))
 			goto bad;
 	for (size_t i = 0; i < o->nprotect; i++)
-		if (rules__add_cli_protect(&a->rs, o->protect[i], err, sizeof(err)))
+		if (rules__add_cli_protect(rs, o->protect[i], err, errlen))
 			goto bad;
 	for (size_t i = 0; i < o->nallow; i++)
-		if (rules__add_cli_allow(&a->rs, o->allow[i], err, sizeof(err)))
+		if (rules__add_cli_allow(rs, o->allow[i], err, errlen))
 			goto bad;
-	if (!a->rs.nsets)
-		log__warn("no protect sets: nothing is protected (use --protect GLOB)");
-	for (size_t s = 0; s < a->rs.nsets; s++) {
-		const struct protect_set *set = &a->rs.sets[s];
+	for (size_t s = 0; s < rs->nsets; s++) {
+		const struct protect_set *set = &rs->sets[s];
 
-		a->budgets[s] = o->has_budget ? o->budget :
-				set->has_budget ? set->budget :
-				a->rs.has_default_budget ? a->rs.default_budget : DEFAULT_BUDGET;
+		budgets[s] = o->has_budget ? o->budget :
+			     set->has_budget ? set->budget :
+			     rs->has_default_budget ? rs->default_budget : DEFAULT_BUDGET;
 	}
 	return 0;
 bad:
-	log__error("%s", err);
+	rules__free(rs);
 	return -EINVAL;
+}
+
+static int load_rules(struct agent *a)
+{
+	char err[1024];
+
+	if (build_rules(a->o, &a->rs, a->budgets, err, sizeof(err))) {
+		log__error("%s", err);
+		return -EINVAL;
+	}
+	if (!a->rs.nsets)
+		log__warn("no protect sets: nothing is protected (use --protect GLOB)");
+	a->engine = engine__new(&a->rs, err, sizeof(err));
+	if (!a->engine) {
+		log__error("%s", err);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int open_scope(struct agent *a)
@@ -493,15 +517,48 @@ static int open_and_load(struct agent *a)
 	return 0;
 }
 
+/* Set each set's limit; what was already spent stays spent (a reload must
+ * not hand out a fresh budget). */
 static int fill_budgets(struct agent *a)
 {
 	for (__u32 s = 0; s < a->rs.nsets; s++) {
-		struct vigil_budget b = { .limit = a->budgets[s] };
+		struct vigil_budget b = { 0 };
 
+		bpf_map__lookup_elem(a->skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0);
+		b.limit = a->budgets[s];
 		if (bpf_map__update_elem(a->skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0))
 			return -errno;
 	}
 	return 0;
+}
+
+static unsigned long long window_of(const struct agent *a, size_t set)
+{
+	const struct protect_set *s = &a->rs.sets[set];
+
+	return s->has_window ? s->window_s : a->rs.default_window_s;
+}
+
+/* Budgets with a window start afresh when it ends. Sockets already blocked
+ * stay blocked: their sk_storage flag does not depend on the budget. */
+static void roll_budget_windows(struct agent *a, uint64_t now)
+{
+	for (__u32 s = 0; s < a->rs.nsets; s++) {
+		unsigned long long w = window_of(a, s);
+		struct vigil_budget b = { .limit = a->budgets[s] };
+
+		if (!w)
+			continue;
+		if (!a->window_start[s]) {
+			a->window_start[s] = now;
+			continue;
+		}
+		if (now - a->window_start[s] < w * 1000000000ull)
+			continue;
+		a->window_start[s] = now;
+		bpf_map__update_elem(a->skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0);
+		log__debug("budget window of set %s restarted", a->rs.sets[s].name);
+	}
 }
 
 /* An LPM lookup returns only the longest matching prefix, so each prefix's
@@ -806,6 +863,131 @@ static void emit_start(struct agent *a, int seeded, double startup_ms)
 	output__emit(a->out, j);
 }
 
+/* Allow entries the new rules no longer have leave the kernel only after
+ * the new ones are in: no moment in which the old and new rules both deny. */
+static bool allow_key_wanted(const struct agent *a, int family, unsigned prefix, const void *addr)
+{
+	for (size_t i = 0; i < a->rs.nallows; i++)
+		for (size_t k = 0; k < a->rs.allows[i].naddrs; k++) {
+			const struct addr_rule *r = &a->rs.allows[i].addrs[k];
+
+			if (r->family == family && r->prefix_len == prefix &&
+			    !memcmp(r->addr, addr, family == AF_INET ? 4 : 16))
+				return true;
+		}
+	return false;
+}
+
+static void prune_allowlist(struct agent *a)
+{
+	struct vigil_lpm6_key k6, next6, *del6 = NULL;
+	struct vigil_lpm4_key k4, next4, *del4 = NULL;
+	size_t n4 = 0, n6 = 0;
+	int fd4 = bpf_map__fd(a->skel->maps.vg_allow4), fd6 = bpf_map__fd(a->skel->maps.vg_allow6);
+	void *prev;
+
+	for (prev = NULL; !bpf_map_get_next_key(fd4, prev, &next4); prev = &k4) {
+		k4 = next4;
+		if (allow_key_wanted(a, AF_INET, k4.prefixlen, k4.addr))
+			continue;
+		del4 = realloc(del4, (n4 + 1) * sizeof(*del4));
+		if (!del4)
+			return;
+		del4[n4++] = k4;
+	}
+	for (prev = NULL; !bpf_map_get_next_key(fd6, prev, &next6); prev = &k6) {
+		k6 = next6;
+		if (allow_key_wanted(a, AF_INET6, k6.prefixlen, k6.addr))
+			continue;
+		del6 = realloc(del6, (n6 + 1) * sizeof(*del6));
+		if (!del6)
+			break;
+		del6[n6++] = k6;
+	}
+	for (size_t i = 0; i < n4; i++)
+		bpf_map_delete_elem(fd4, &del4[i]);
+	for (size_t i = 0; i < n6 && del6; i++)
+		bpf_map_delete_elem(fd6, &del6[i]);
+	free(del4);
+	free(del6);
+}
+
+static void emit_reload(struct agent *a, double ms)
+{
+	struct json *j = &a->j;
+
+	output__begin(a->out, j, "agent_reload");
+	json__kv_uint(j, "rules", engine__rule_count(a->engine));
+	json__kv_uint(j, "protect_sets", a->rs.nsets);
+	json__kv_uint(j, "protected_files", protect__count(a->prot));
+	json__kv_uint(j, "allow_entries", a->rs.nallows);
+	json__key(j, "rule_files");
+	json__begin_array(j);
+	for (size_t i = 0; i < a->rs.nfiles; i++)
+		json__string(j, a->rs.files[i]);
+	json__end_array(j);
+	json__kv_uint(j, "reload_ms", (unsigned long long)ms);
+	output__emit(a->out, j);
+}
+
+/* SIGHUP: validate everything first; only then touch the kernel maps
+ * (additions before removals) and swap the engine. Any failure keeps the
+ * running rules and says why in an agent_error line. */
+static void reload(struct agent *a)
+{
+	unsigned long long budgets[VIGIL_MAX_SETS] = { 0 };
+	uint64_t t0 = now_mono_ns();
+	struct ruleset nrs, tmp;
+	struct engine *ne;
+	char err[1024];
+
+	if (build_rules(a->o, &nrs, budgets, err, sizeof(err))) {
+		emit_error(a, "reload refused, the running rules stay: %s", err);
+		return;
+	}
+	ne = engine__new(&nrs, err, sizeof(err));
+	if (!ne) {
+		emit_error(a, "reload refused, the running rules stay: %s", err);
+		rules__free(&nrs);
+		return;
+	}
+	/* taint in the kernel names sets by index: they must keep their places */
+	for (size_t i = 0; i < a->rs.nsets; i++) {
+		if (i >= nrs.nsets || strcmp(a->rs.sets[i].name, nrs.sets[i].name)) {
+			emit_error(a, "reload refused, the running rules stay: protect set '%s' "
+				   "was removed or moved (sets may only be added by a reload); "
+				   "restart vigil to apply", a->rs.sets[i].name);
+			engine__free(ne);
+			rules__free(&nrs);
+			return;
+		}
+	}
+	if (protect__reload(a->prot, &nrs, bpf_map__fd(a->skel->maps.vg_files)) < 0) {
+		protect__set_rules(a->prot, &a->rs);
+		emit_error(a, "reload refused, the running rules stay: rescanning protected "
+			   "paths failed: %s", strerror(errno));
+		engine__free(ne);
+		rules__free(&nrs);
+		return;
+	}
+	tmp = a->rs;
+	a->rs = nrs;
+	nrs = tmp;
+	protect__set_rules(a->prot, &a->rs);
+	memcpy(a->budgets, budgets, sizeof(budgets));
+	if (fill_budgets(a) || fill_allowlist(a))
+		emit_error(a, "reload: updating the kernel budget/allowlist maps failed: %s",
+			   strerror(errno));
+	prune_allowlist(a);
+	engine__free(a->engine);
+	a->engine = ne;
+	rules__free(&nrs);
+	a->reloads++;
+	emit_reload(a, (now_mono_ns() - t0) / 1e6);
+	log__info("rules reloaded: %zu rules, %zu protect sets", engine__rule_count(ne),
+		  a->rs.nsets);
+}
+
 static int event_loop(struct agent *a)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC), sfd, tfd, ifd, rbfd;
@@ -858,8 +1040,7 @@ static int event_loop(struct agent *a)
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP)
-						log__info("SIGHUP: rule reload is not supported yet; "
-							  "restart vigil to apply rule changes");
+						reload(a);
 					else
 						a->stop = true;
 				}
@@ -872,6 +1053,7 @@ static int event_loop(struct agent *a)
 				if (a->pipes_dirty)
 					propagate_pipes(a);
 				corr__tick(a->corr, now_mono_ns());
+				roll_budget_windows(a, now_mono_ns());
 				ticks_since_stats += exp;
 				if (a->o->stats_interval_s &&
 				    ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {
@@ -901,6 +1083,7 @@ int agent__run(const struct agent_opts *o)
 		.ctx = &a, .file_path = env_file_path, .file_sets = env_file_sets,
 		.set_name = env_set_name, .bytes_read = env_bytes_read,
 		.proc_read = env_proc_read, .kill = env_kill, .emit = env_emit,
+		.comm_of = env_comm_of,
 		.enforce = o->enforce,
 	};
 	char err[512];
@@ -925,6 +1108,15 @@ int agent__run(const struct agent_opts *o)
 		log__error("%s", err);
 		ret = 2;
 		goto out;
+	}
+	if (o->record) {
+		a.cap = capture__create(o->record, output__host(a.out),
+					o->enforce ? "enforce" : "monitor", err, sizeof(err));
+		if (!a.cap) {
+			log__error("--record %s", err);
+			ret = 2;
+			goto out;
+		}
 	}
 	if (open_scope(&a)) {
 		ret = 2;
@@ -990,6 +1182,9 @@ out:
 	if (a.scope_fd >= 0)
 		close(a.scope_fd);
 	output__close(a.out);
+	if (capture__close(a.cap))
+		log__error("--record %s: closing the capture failed", o->record);
+	engine__free(a.engine);
 	rules__free(&a.rs);
 	json__free(&a.j);
 	return ret;

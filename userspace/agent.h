@@ -15,6 +15,7 @@ struct agent_opts {
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
 	const char *alerts;		/* "-" = stdout */
+	const char *record;		/* capture of correlated activity, or NULL */
 	const char *cgroup;		/* NULL = whole host */
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */

@@ -13,15 +13,12 @@
 #define DEAD_KEEP_NS (10ull * 60 * 1000000000ull)	/* keep exited records for chains */
 #define AGENT_KILL_GRACE_NS (100ull * 1000000ull)	/* let the kernel kill first */
 
-enum rule_id { R_CONNECT, R_EGRESS, R_BUDGET, R__COUNT };
+/* Activity kinds (evt.type). */
+enum ev_kind { K_CONNECT, K_EGRESS, K_PROGRESS, K_BUDGET, K__COUNT };
 
-static const struct {
-	const char *id;
-	const char *severity;
-} rules[R__COUNT] = {
-	[R_CONNECT] = { "weights-connect", "high" },
-	[R_EGRESS] = { "weights-egress", "high" },
-	[R_BUDGET] = { "weights-egress-budget", "critical" },
+static const char *const kind_names[K__COUNT] = {
+	[K_CONNECT] = ACT_EV_CONNECT, [K_EGRESS] = ACT_EV_EGRESS,
+	[K_PROGRESS] = ACT_EV_PROGRESS, [K_BUDGET] = ACT_EV_BUDGET,
 };
 
 enum act { A_ALERT, A_BLOCKED, A_KILLED };
@@ -35,7 +32,7 @@ struct dest {
 
 struct sent {
 	struct dest d;
-	uint8_t rule, act;
+	uint8_t rule, act, level;
 };
 
 struct rec {
@@ -236,12 +233,14 @@ static void on_proc_exit(struct corr *c, const struct vigil_ev_proc *e)
 
 /* ---- alerts ------------------------------------------------------------- */
 
-static bool already_sent(struct rec *r, const struct dest *d, enum rule_id rule, enum act act)
+static bool already_sent(struct rec *r, const struct dest *d, enum ev_kind rule, enum act act,
+			 unsigned level)
 {
 	struct sent *ns;
 
 	for (size_t i = 0; i < r->nsent; i++)
 		if (r->sent[i].rule == rule && r->sent[i].act == act &&
+		    r->sent[i].level == level &&
 		    !memcmp(&r->sent[i].d, d, sizeof(*d)))
 			return true;
 	ns = realloc(r->sent, (r->nsent + 1) * sizeof(*ns));
@@ -250,6 +249,7 @@ static bool already_sent(struct rec *r, const struct dest *d, enum rule_id rule,
 		ns[r->nsent].d = *d;
 		ns[r->nsent].rule = rule;
 		ns[r->nsent].act = act;
+		ns[r->nsent].level = level;
 		r->nsent++;
 	}
 	return false;
@@ -269,12 +269,12 @@ static const char *set_of(struct corr *c, uint32_t file_id, uint32_t taint_mask)
 
 /* Chain from the process that read the weights to r, and the files read
  * along it. */
-static void fill_taint(struct corr *c, struct rec *r, struct alert *a)
+static void fill_taint(struct corr *c, struct rec *r, struct activity *a)
 {
-	struct rec *path[CORR_MAX_CHAIN];
+	struct rec *path[ACT_MAX_CHAIN];
 	int n = 0;
 
-	for (struct rec *x = r; x && n < CORR_MAX_CHAIN; ) {
+	for (struct rec *x = r; x && n < ACT_MAX_CHAIN; ) {
 		bool loop = false;
 
 		for (int i = 0; i < n; i++)
@@ -286,7 +286,7 @@ static void fill_taint(struct corr *c, struct rec *r, struct alert *a)
 	}
 	a->nchain = 0;
 	for (int i = n - 1; i >= 0; i--) {
-		struct corr_chain_link *l = &a->chain[a->nchain++];
+		struct act_link *l = &a->chain[a->nchain++];
 
 		l->pid = path[i]->tgid;
 		l->comm = path[i]->info.comm;
@@ -296,8 +296,8 @@ static void fill_taint(struct corr *c, struct rec *r, struct alert *a)
 	for (int i = n - 1; i >= 0; i--) {
 		struct rec *x = path[i];
 
-		for (int f = 0; f < x->nfiles && a->nsources < CORR_MAX_SOURCES; f++) {
-			struct corr_source *s = &a->sources[a->nsources];
+		for (int f = 0; f < x->nfiles && a->nsources < ACT_MAX_SOURCES; f++) {
+			struct act_source *s = &a->sources[a->nsources];
 			int64_t b = -1;
 			bool dup = false;
 
@@ -319,13 +319,18 @@ static void fill_taint(struct corr *c, struct rec *r, struct alert *a)
 			a->nsources++;
 		}
 	}
-	a->taint_sets = r->set_mask;
+	a->nsets = 0;
+	for (unsigned i = 0; i < 32 && a->nsets < ACT_MAX_SETS; i++)
+		if ((r->set_mask & (1u << i)) && c->env.set_name)
+			a->sets[a->nsets++] = c->env.set_name(c->env.ctx, i);
 	a->taint_via = corr__via_name(r->via);
 	a->taint_depth = r->depth;
 }
 
-static void fill_dest(struct alert *a, const struct dest *d)
+static void fill_dest(struct activity *a, const struct dest *d)
 {
+	a->af = d->family;
+	memcpy(a->daddr_raw, d->daddr, 16);
 	a->family = d->family == AF_INET ? "ipv4" : d->family == AF_INET6 ? "ipv6" : "other";
 	a->protocol = d->proto == 6 ? "tcp" : d->proto == 17 ? "udp" : "other";
 	if (addr__format(d->family, d->daddr, a->daddr, sizeof(a->daddr)))
@@ -354,29 +359,30 @@ static void human_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%llu bytes", (unsigned long long)b);
 }
 
-static void raise_alert(struct corr *c, struct rec *r, enum rule_id rule, enum act act,
-			const struct dest *d, uint64_t bytes, uint64_t blocked,
-			const char *killed_by)
+static void raise_activity(struct corr *c, struct rec *r, enum ev_kind rule, enum act act,
+			   const struct dest *d, uint64_t bytes, uint64_t blocked,
+			   const char *killed_by, unsigned level)
 {
-	struct alert a;
+	struct activity a;
 	char hb[32], hblk[32];
 	const char *what, *src;
 
-	if (already_sent(r, d, rule, act)) {
+	if (already_sent(r, d, rule, act, level)) {
 		c->st.suppressed++;
 		return;
 	}
 	memset(&a, 0, sizeof(a));
-	a.rule = rules[rule].id;
-	a.severity = act == A_KILLED ? "critical" : rules[rule].severity;
+	a.event = kind_names[rule];
 	a.action = act_names[act];
 	a.killed_by = act == A_KILLED ? killed_by : NULL;
+	a.mode = c->env.enforce ? "enforce" : "monitor";
 	if (!c->env.enforce)
-		a.enforce_action = rule == R_CONNECT ? "blocked" :
-				   rule == R_BUDGET ? "killed" : NULL;
+		a.enforce_action = rule == K_CONNECT ? "blocked" :
+				   rule == K_BUDGET ? "killed" : NULL;
 	if (!r->have_info && !r->exited)
 		rec_refresh_info(c, r, NULL);
-	a.proc = &r->info;
+	a.proc = r->info;
+	a.pname = c->env.comm_of ? c->env.comm_of(c->env.ctx, r->info.ppid) : "";
 	fill_taint(c, r, &a);
 	fill_dest(&a, d);
 	a.bytes = bytes;
@@ -386,19 +392,20 @@ static void raise_alert(struct corr *c, struct rec *r, enum rule_id rule, enum a
 	human_bytes(bytes, hb, sizeof(hb));
 	human_bytes(blocked, hblk, sizeof(hblk));
 	switch (rule) {
-	case R_CONNECT:
+	case K_CONNECT:
 		what = act == A_BLOCKED ? "was refused a connection to" :
 		       "opened a connection to";
 		snprintf(a.message, sizeof(a.message),
 			 "%s (pid %u), holding data from %s, %s %s port %u",
 			 r->info.comm, r->tgid, src, what, a.daddr, a.dport);
 		break;
-	case R_EGRESS:
+	case K_EGRESS:
+	case K_PROGRESS:
 		snprintf(a.message, sizeof(a.message),
 			 "%s (pid %u) is sending data from %s to %s port %u (%s so far)",
 			 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
 		break;
-	case R_BUDGET:
+	case K_BUDGET:
 		if (act == A_KILLED)
 			snprintf(a.message, sizeof(a.message),
 				 "%s (pid %u) was killed for sending data from %s to %s port %u "
@@ -418,9 +425,29 @@ static void raise_alert(struct corr *c, struct rec *r, enum rule_id rule, enum a
 	default:
 		break;
 	}
-	c->st.alerts++;
+	activity__finish(&a);
+	c->st.activities++;
 	if (c->env.emit)
 		c->env.emit(c->env.ctx, &a);
+}
+
+static void raise_alert(struct corr *c, struct rec *r, enum ev_kind kind, enum act act,
+			const struct dest *d, uint64_t bytes, uint64_t blocked,
+			const char *killed_by)
+{
+	raise_activity(c, r, kind, act, d, bytes, blocked, killed_by, 0);
+}
+
+/* Byte thresholds (64 KiB x 4^n) repeat per destination: one activity per
+ * threshold reached. */
+static void raise_progress(struct corr *c, struct rec *r, const struct dest *d,
+			   uint64_t bytes, uint64_t blocked)
+{
+	unsigned level = 0;
+
+	for (uint64_t t = 64 * 1024; t <= bytes && level < 255; t *= 4)
+		level++;
+	raise_activity(c, r, K_PROGRESS, A_ALERT, d, bytes, blocked, NULL, level);
 }
 
 static void on_connect(struct corr *c, const struct vigil_ev_connect *e)
@@ -436,7 +463,7 @@ static void on_connect(struct corr *c, const struct vigil_ev_connect *e)
 		rec_refresh_info(c, r, e->comm);
 	}
 	dest_from_key(&d, &e->key);
-	raise_alert(c, r, R_CONNECT, e->denied ? A_BLOCKED : A_ALERT, &d, 0, 0, NULL);
+	raise_alert(c, r, K_CONNECT, e->denied ? A_BLOCKED : A_ALERT, &d, 0, 0, NULL);
 }
 
 static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
@@ -453,9 +480,11 @@ static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
 	}
 	dest_from_key(&d, &e->key);
 	if (e->reason & VIGIL_FLOW_NEW)
-		raise_alert(c, r, R_EGRESS, A_ALERT, &d, e->bytes, e->blocked_bytes, NULL);
+		raise_alert(c, r, K_EGRESS, A_ALERT, &d, e->bytes, e->blocked_bytes, NULL);
+	else if (e->reason & VIGIL_FLOW_THRESHOLD)
+		raise_progress(c, r, &d, e->bytes, e->blocked_bytes);
 	if (e->reason & (VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET)) {
-		raise_alert(c, r, R_BUDGET, c->env.enforce ? A_BLOCKED : A_ALERT, &d,
+		raise_alert(c, r, K_BUDGET, c->env.enforce ? A_BLOCKED : A_ALERT, &d,
 			    e->bytes, e->blocked_bytes, NULL);
 		if (c->env.enforce && !r->killed && !r->exited && !r->kill_due_ns) {
 			r->kill_due_ns = e->hdr.ktime_ns + AGENT_KILL_GRACE_NS;
@@ -486,7 +515,7 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 		d = r->kill_dest;
 		r->kill_due_ns = 0;
 	}
-	raise_alert(c, r, R_BUDGET, A_KILLED, &d, r->kill_bytes, r->kill_blocked, "kernel");
+	raise_alert(c, r, K_BUDGET, A_KILLED, &d, r->kill_bytes, r->kill_blocked, "kernel");
 }
 
 int corr__handle(struct corr *c, const void *data, size_t size)
@@ -548,7 +577,7 @@ void corr__tick(struct corr *c, uint64_t now_ns)
 				    c->env.kill(c->env.ctx, r->tgid, r->info.start_ticks) == 0) {
 					r->killed = true;
 					c->st.agent_kills++;
-					raise_alert(c, r, R_BUDGET, A_KILLED, &r->kill_dest,
+					raise_alert(c, r, K_BUDGET, A_KILLED, &r->kill_dest,
 						    r->kill_bytes, r->kill_blocked, "agent");
 				}
 			}

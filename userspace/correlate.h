@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The correlator: turns the kernel's state-change records into alerts.
+ * The correlator: turns the kernel's state-change records into correlated
+ * activity (activity.h) for the rule engine.
  *
  * It keeps one record per tainted process (who passed the taint on, how,
  * which files it read), so an alert can name the weight files, the chain of
@@ -14,46 +15,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "activity.h"
 #include "proc.h"
 #include "vigil.h"
-
-#define CORR_MAX_CHAIN 16
-#define CORR_MAX_SOURCES 8
-
-struct corr_source {
-	const char *path;
-	const char *set;
-	uint64_t bytes_read;
-};
-
-struct corr_chain_link {
-	uint32_t pid;
-	const char *comm;
-	const char *via;
-};
-
-struct alert {
-	const char *rule;
-	const char *severity;	/* low|medium|high|critical */
-	const char *action;	/* alert|blocked|killed: what was done */
-	const char *enforce_action; /* monitor mode: what enforce would do, else NULL */
-	const char *killed_by;	/* "kernel" | "agent" when action is killed */
-	char message[512];
-	const struct proc_info *proc;
-	uint32_t taint_sets;
-	const char *taint_via;
-	uint32_t taint_depth;
-	struct corr_source sources[CORR_MAX_SOURCES];
-	int nsources;
-	struct corr_chain_link chain[CORR_MAX_CHAIN];
-	int nchain;
-	/* network */
-	const char *family;	/* ipv4|ipv6 */
-	const char *protocol;	/* tcp|udp|... */
-	char daddr[64];
-	uint16_t dport;
-	uint64_t bytes, blocked_bytes;
-};
 
 struct corr_env {
 	void *ctx;
@@ -65,7 +29,10 @@ struct corr_env {
 	int (*proc_read)(void *ctx, uint32_t pid, struct proc_info *out);
 	/* send SIGKILL if pid is still the process seen at start_ticks */
 	int (*kill)(void *ctx, uint32_t pid, unsigned long long start_ticks);
-	void (*emit)(void *ctx, const struct alert *a);
+	/* parent's comm for proc.pname ("" if unknown) */
+	const char *(*comm_of)(void *ctx, uint32_t pid);
+	/* one correlated activity (dedupe done: a state change) */
+	void (*emit)(void *ctx, const struct activity *a);
 	bool enforce;
 };
 
@@ -86,7 +53,7 @@ void corr__inject(struct corr *c, uint32_t tgid, uint32_t from_tgid, uint32_t vi
 void corr__tick(struct corr *c, uint64_t now_ns);
 
 struct corr_stats {
-	uint64_t records, bad_records, alerts, suppressed, agent_kills;
+	uint64_t records, bad_records, activities, suppressed, agent_kills;
 	uint64_t tracked;	/* records held: live tainted processes + recently exited */
 	uint64_t live;		/* tainted processes still running */
 };

@@ -8,6 +8,8 @@
 
 #include "addr.h"
 #include "agent.h"
+#include "engine.h"
+#include "offline.h"
 #include "rules.h"
 
 static void usage_run(FILE *f)
@@ -28,6 +30,8 @@ static void usage_run(FILE *f)
 "                           (its directory, or its path below the cgroup2 mount)\n"
 "  -r, --rules PATH         rule file or directory of *.yaml (repeatable), loaded\n"
 "                           on top of the embedded default rules\n"
+"      --record FILE        also write the correlated activity to FILE (zlib\n"
+"                           JSON lines) for 'vigil replay' and 'vigil rules test'\n"
 "      --no-default-rules   do not load the embedded default rules\n"
 "      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
 "  -v, --verbose            debug logging on stderr\n"
@@ -57,6 +61,7 @@ static int cmd_run(int argc, char **argv)
 		{ "rules", required_argument, 0, 'r' },
 		{ "no-default-rules", no_argument, 0, 'N' },
 		{ "stats-interval", required_argument, 0, 'S' },
+		{ "record", required_argument, 0, 'R' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
@@ -74,6 +79,7 @@ static int cmd_run(int argc, char **argv)
 		case 'o': o.alerts = optarg; break;
 		case 'c': o.cgroup = optarg; break;
 		case 'N': o.no_default_rules = true; break;
+		case 'R': o.record = optarg; break;
 		case 'v': o.verbose = true; break;
 		case 'm':
 			if (!strcmp(optarg, "monitor")) {
@@ -124,30 +130,189 @@ static int cmd_run(int argc, char **argv)
 	return ret;
 }
 
-/* Check rule files without loading anything into the kernel. */
-static int cmd_rules(int argc, char **argv)
+/* `vigil record -o FILE [run options]`: run, recording activity to FILE. */
+static int cmd_record(int argc, char **argv)
 {
-	struct ruleset rs;
-	char err[1024];
-	int bad = 0;
+	const char **args = calloc(argc + 3, sizeof(*args));
+	const char *out = NULL;
+	int n = 0, ret;
 
-	if (argc < 3 || strcmp(argv[1], "validate")) {
-		fprintf(stderr, "usage: vigil rules validate PATH...\n");
+	if (!args)
+		return 1;
+	args[n++] = "run";
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
+			out = argv[++i];
+			continue;
+		}
+		if (!strncmp(argv[i], "--output=", 9)) {
+			out = argv[i] + 9;
+			continue;
+		}
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: vigil record -o FILE [vigil run options]\n"
+			       "  Run the agent and write the correlated activity it sees to FILE\n"
+			       "  (zlib-compressed JSON lines); alerts go where --alerts says.\n"
+			       "  Test a rule change later with: vigil replay FILE --rules NEW.yaml\n");
+			free(args);
+			return 0;
+		}
+		args[n++] = argv[i];
+	}
+	if (!out) {
+		fprintf(stderr, "vigil: record: -o FILE is required (see 'vigil record --help')\n");
+		free(args);
 		return 2;
 	}
-	for (int i = 2; i < argc; i++) {
-		rules__init(&rs);
-		if (rules__load_defaults(&rs, err, sizeof(err)) ||
-		    rules__load_path(&rs, argv[i], err, sizeof(err))) {
+	args[n++] = "--record";
+	args[n++] = out;
+	ret = cmd_run(n, (char **)args);
+	free(args);
+	return ret;
+}
+
+/* Options shared by replay and rules: --rules, --allow, --no-default-rules. */
+static int offline_opts(int argc, char **argv, struct offline_opts *o, const char **alerts,
+			const char ***pos, size_t *npos, const char *cmd)
+{
+	static const struct option opts[] = {
+		{ "rules", required_argument, 0, 'r' },
+		{ "allow", required_argument, 0, 'a' },
+		{ "alerts", required_argument, 0, 'o' },
+		{ "no-default-rules", no_argument, 0, 'N' },
+		{ "update", no_argument, 0, 'U' },
+		{ "coverage", no_argument, 0, 'C' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:a:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': push(&o->rules, &o->nrules, optarg); break;
+		case 'a': push(&o->allow, &o->nallow, optarg); break;
+		case 'o':
+			if (!alerts)
+				goto bad;
+			*alerts = optarg;
+			break;
+		case 'N': o->no_default_rules = true; break;
+		case 'U': o->update = true; break;
+		case 'C': o->coverage = true; break;
+		case 'h': return 1;
+		default:
+			goto bad;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		push(pos, npos, argv[i]);
+	return 0;
+bad:
+	fprintf(stderr, "vigil: %s: see 'vigil %s --help'\n", cmd, cmd);
+	return -1;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	struct offline_opts o = { 0 };
+	const char *alerts = "-", **pos = NULL;
+	size_t npos = 0;
+	int r = offline_opts(argc, argv, &o, &alerts, &pos, &npos, "replay");
+
+	if (r > 0 || (r == 0 && npos != 1)) {
+		FILE *f = r > 0 ? stdout : stderr;
+
+		fprintf(f, "usage: vigil replay FILE [--rules PATH]... [--allow CIDR[:PORT]]...\n"
+			   "                    [--no-default-rules] [--alerts FILE|-]\n"
+			   "  Run a capture (vigil record) or a hand-written activity file through\n"
+			   "  the rules and print the alerts the live agent would have printed.\n");
+		r = r > 0 ? 0 : 2;
+	} else if (r == 0) {
+		r = offline__replay(&o, pos[0], alerts);
+	} else {
+		r = 2;
+	}
+	free(pos);
+	free(o.rules);
+	free(o.allow);
+	return r;
+}
+
+static void usage_rules(FILE *f)
+{
+	fprintf(f,
+"usage: vigil rules validate PATH... [--rules PATH]... [--no-default-rules]\n"
+"       vigil rules test DIR [--rules PATH]... [--no-default-rules] [--update] [--coverage]\n"
+"       vigil rules fields\n"
+"  validate  check rule files on top of the default pack: file:line:column errors\n"
+"  test      replay each DIR/NAME.activity.jsonl (or NAME.capture) and compare with\n"
+"            DIR/NAME.alerts.jsonl; DIR/rules.yaml, if present, is loaded last;\n"
+"            --update rewrites the expected alerts, --coverage requires every\n"
+"            enabled rule to fire somewhere\n"
+"  fields    list the fields conditions and messages can use\n");
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+	struct offline_opts o = { 0 };
+	const char **pos = NULL;
+	size_t npos = 0;
+	int r, bad = 0;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage_rules(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "fields")) {
+		for (size_t i = 0; i < activity_nfields; i++) {
+			static const char *const types[] = { "string", "number", "bool", "list",
+							     "address" };
+			printf("%-18s %-8s %s\n", activity_fields[i].name,
+			       types[activity_fields[i].type], activity_fields[i].doc);
+		}
+		return 0;
+	}
+	r = offline_opts(argc - 1, argv + 1, &o, NULL, &pos, &npos, "rules");
+	if (r) {
+		usage_rules(r > 0 ? stdout : stderr);
+		r = r > 0 ? 0 : 2;
+		goto out;
+	}
+	if (!strcmp(argv[1], "test")) {
+		if (npos != 1) {
+			usage_rules(stderr);
+			r = 2;
+		} else {
+			r = offline__rules_test(&o, pos[0]);
+		}
+		goto out;
+	}
+	if (strcmp(argv[1], "validate") || !npos) {
+		usage_rules(stderr);
+		r = 2;
+		goto out;
+	}
+	for (size_t i = 0; i < npos; i++) {
+		struct ruleset rs;
+		char err[1024];
+
+		if (offline__load_rules(&o, pos[i], &rs, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			bad++;
-		} else {
-			printf("%s: ok (%zu protect sets, %zu allow entries)\n", argv[i], rs.nsets,
-			       rs.nallows);
+			continue;
 		}
+		printf("%s: ok (%zu rules, %zu lists, %zu macros, %zu protect sets, "
+		       "%zu allow entries)\n", pos[i], rs.nrules, rs.nlists, rs.nmacros,
+		       rs.nsets, rs.nallows);
 		rules__free(&rs);
 	}
-	return bad ? 1 : 0;
+	r = bad ? 1 : 0;
+out:
+	free(pos);
+	free(o.rules);
+	free(o.allow);
+	return r;
 }
 
 static int cmd_version(int argc, char **argv)
@@ -161,7 +326,11 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vigil COMMAND [options]\n"
 "  run               run the agent (see 'vigil run --help')\n"
+"  record -o FILE    run the agent, recording correlated activity to FILE\n"
+"  replay FILE       print the alerts a capture gives under (new) rules\n"
 "  rules validate F  check rule files (file:line:column errors)\n"
+"  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
+"  rules fields      the fields conditions can use\n"
 "  version           print the version\n");
 }
 
@@ -170,6 +339,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "record", cmd_record },
+	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },

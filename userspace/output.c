@@ -51,19 +51,31 @@ void output__close(struct output *o)
 	free(o);
 }
 
-void output__begin(struct output *o, struct json *j, const char *kind)
+void output__begin_at(struct output *o, struct json *j, const char *kind,
+		      const struct timespec *ts, const char *host)
 {
-	struct timespec ts;
 	char tbuf[64];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	json__time_rfc3339(tbuf, sizeof(tbuf), &ts);
+	json__time_rfc3339(tbuf, sizeof(tbuf), ts);
 	json__reset(j);
 	json__begin_object(j);
 	json__kv_uint(j, "schema_version", VIGIL_SCHEMA_VERSION);
 	json__kv_str(j, "time", tbuf);
-	json__kv_str(j, "host", o->host);
+	json__kv_str(j, "host", host ? host : o->host);
 	json__kv_str(j, "kind", kind);
+}
+
+void output__begin(struct output *o, struct json *j, const char *kind)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	output__begin_at(o, j, kind, &ts, NULL);
+}
+
+const char *output__host(const struct output *o)
+{
+	return o->host;
 }
 
 int output__emit(struct output *o, struct json *j)

@@ -14,6 +14,11 @@ struct output *output__open(const char *path, char *err, size_t errlen);
 void output__close(struct output *o);
 /* Start a line of the given kind in j (reset first). */
 void output__begin(struct output *o, struct json *j, const char *kind);
+/* The same, stamped with a given time and host (NULL: this host): replayed
+ * activity keeps the time and host it was recorded with. */
+void output__begin_at(struct output *o, struct json *j, const char *kind,
+		      const struct timespec *ts, const char *host);
+const char *output__host(const struct output *o);
 /* End the object and write it as one line. 0 or -errno. */
 int output__emit(struct output *o, struct json *j);
 unsigned long long output__lines(const struct output *o);

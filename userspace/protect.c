@@ -234,6 +234,51 @@ void protect__free(struct protect *p)
 	free(p);
 }
 
+void protect__set_rules(struct protect *p, const struct ruleset *rs)
+{
+	p->rs = rs;
+}
+
+/* New rules: files keep their ids (taint records name them), masks are
+ * recomputed, files no set wants any more leave the kernel map last, so
+ * nothing is unprotected in between. */
+int protect__reload(struct protect *p, const struct ruleset *rs, int map_fd)
+{
+	const struct ruleset *old_rs = p->rs;
+	uint32_t *old = calloc(p->nfiles + 1, sizeof(*old));
+	size_t n = p->nfiles;
+	int ret;
+
+	if (!old)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		old[i] = p->files[i].mask;
+		p->files[i].mask = 0;
+	}
+	p->rs = rs;
+	ret = protect__scan(p, map_fd);
+	if (ret < 0) {
+		for (size_t i = 0; i < n; i++) {
+			p->files[i].mask = old[i];
+			push_map(p, &p->files[i], i + 1);
+		}
+		p->rs = old_rs;
+		free(old);
+		return ret;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!p->files[i].mask && old[i]) {
+			struct vigil_file_key k = { .dev = p->files[i].kdev, .ino = p->files[i].ino };
+
+			bpf_map_delete_elem(map_fd, &k);
+		}
+	}
+	free(old);
+	if (p->ifd >= 0)
+		protect__watch(p);
+	return 0;
+}
+
 /* Is `dir` equal to or below `top`? */
 static bool path_within(const char *dir, const char *top)
 {
@@ -407,7 +452,8 @@ int protect__watch(struct protect *p)
 	char (*prefixes)[PATH_MAX];
 	size_t nprefixes = 0, total = 0;
 
-	p->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (p->ifd < 0)	/* a reload adds watches to the same descriptor */
+		p->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (p->ifd < 0)
 		return -errno;
 	for (size_t s = 0; s < p->rs->nsets; s++)

@@ -20,6 +20,10 @@ void protect__free(struct protect *p);
 int protect__scan(struct protect *p, int map_fd);
 /* Start watching directories (call after scan). Returns the inotify fd. */
 int protect__watch(struct protect *p);
+/* The ruleset moved (same contents): point at its new home. */
+void protect__set_rules(struct protect *p, const struct ruleset *rs);
+/* Re-resolve against new rules (same set order); see protect.c. */
+int protect__reload(struct protect *p, const struct ruleset *rs, int map_fd);
 /* Handle pending inotify events: new files are added to the map. Returns
  * the number of files added. */
 int protect__handle_inotify(struct protect *p, int map_fd);

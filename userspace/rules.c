@@ -2,7 +2,9 @@
 /* Rule file loader. The YAML document is loaded whole (libyaml's document
  * API keeps line/column marks on every node), validated into a scratch
  * ruleset, and merged only if the whole file is valid. */
+#include <ctype.h>
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "engine.h"
 #include "glob.h"
 #include "rules.h"
 #include "default_rules.h"
@@ -94,7 +97,12 @@ static void allow_free(struct allow_entry *a)
 {
 	free(a->name);
 	free(a->addrs);
+	free_strs(a->exes, a->nexes);
 }
+
+static void list_free(struct rule_list *l);
+static void macro_free(struct rule_macro *m);
+static void rule_free(struct rule_def *r);
 
 void rules__init(struct ruleset *rs)
 {
@@ -109,6 +117,15 @@ void rules__free(struct ruleset *rs)
 	for (size_t i = 0; i < rs->nallows; i++)
 		allow_free(&rs->allows[i]);
 	free(rs->allows);
+	for (size_t i = 0; i < rs->nlists; i++)
+		list_free(&rs->lists[i]);
+	free(rs->lists);
+	for (size_t i = 0; i < rs->nmacros; i++)
+		macro_free(&rs->macros[i]);
+	free(rs->macros);
+	for (size_t i = 0; i < rs->nrules; i++)
+		rule_free(&rs->rules[i]);
+	free(rs->rules);
 	free_strs(rs->files, rs->nfiles);
 	memset(rs, 0, sizeof(*rs));
 }
@@ -147,7 +164,7 @@ bool rules__glob_match(const char *pat, const char *path)
 /* Protect paths must be absolute; excludes may be relative (matched at any depth). */
 static int check_glob(const char *what, const char *pat, char *err, size_t errlen)
 {
-	if (!strcmp(what, "path") && pat[0] != '/') {
+	if ((!strcmp(what, "path") || !strcmp(what, "exe")) && pat[0] != '/') {
 		snprintf(err, errlen, "must be an absolute path");
 		return -EINVAL;
 	}
@@ -350,11 +367,19 @@ static int f_allow_desc(struct parse *p, yaml_node_t *v, void *o)
 	return 0;
 }
 
+static int f_allow_exe(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct allow_parse *ap = o;
+
+	return str_list(p, v, "exe", true, &ap->a->exes, &ap->a->nexes);
+}
+
 static const struct field allow_fields[] = {
 	{ "name", f_allow_name, true },
 	{ "description", f_allow_desc, false },
 	{ "cidr", f_allow_cidr, true },
 	{ "ports", f_allow_ports, false },
+	{ "exe", f_allow_exe, false },
 	{ 0 },
 };
 
@@ -407,7 +432,37 @@ struct budget_parse {
 	const char *set;
 	yaml_node_t *set_node;
 	unsigned long long bytes;
+	unsigned long long window_s;
+	bool has_window;
 };
+
+/* "lifetime", or a duration: 90s, 30m, 12h, 7d (a plain number is seconds). */
+static int parse_window(const char *t, unsigned long long *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (!strcmp(t, "lifetime")) {
+		*out = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(t, &end, 10);
+	if (errno || end == t || !v)
+		return -EINVAL;
+	if (!strcmp(end, "s") || !*end)
+		mul = 1;
+	else if (!strcmp(end, "m"))
+		mul = 60;
+	else if (!strcmp(end, "h"))
+		mul = 3600;
+	else if (!strcmp(end, "d"))
+		mul = 86400;
+	else
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
 
 static int f_budget_set(struct parse *p, yaml_node_t *v, void *o)
 {
@@ -429,9 +484,13 @@ static int f_budget_bytes(struct parse *p, yaml_node_t *v, void *o)
 
 static int f_budget_window(struct parse *p, yaml_node_t *v, void *o)
 {
-	if (!scalar(v) || strcmp(scalar(v), "lifetime"))
-		return fail(p, v, "only window: lifetime is supported (budgets count over "
-			    "the agent's lifetime)");
+	struct budget_parse *bp = o;
+
+	if (!scalar(v) || parse_window(scalar(v), &bp->window_s))
+		return fail(p, v, "expected a window: lifetime or a duration such as 3600s, "
+			    "30m, 24h, 7d, found %s%s%s", scalar(v) ? "'" : "",
+			    scalar(v) ? scalar(v) : node_kind(v), scalar(v) ? "'" : "");
+	bp->has_window = true;
 	return 0;
 }
 
@@ -441,6 +500,643 @@ static const struct field budget_fields[] = {
 	{ "window", f_budget_window, false },
 	{ 0 },
 };
+
+
+/* ---- list / macro / rule ---------------------------------------------- */
+
+/* How a definition relates to an earlier one of the same name. */
+enum merge_mode { M_NEW, M_OVERRIDE, M_APPEND };
+
+struct merge_parse {
+	enum merge_mode mode;
+	yaml_node_t *override_node, *append_node;
+};
+
+static int parse_bool(struct parse *p, yaml_node_t *v, bool *out)
+{
+	const char *b = scalar(v);
+
+	if (b && (!strcmp(b, "true") || !strcmp(b, "yes") || !strcmp(b, "on"))) {
+		*out = true;
+		return 0;
+	}
+	if (b && (!strcmp(b, "false") || !strcmp(b, "no") || !strcmp(b, "off"))) {
+		*out = false;
+		return 0;
+	}
+	return fail(p, v, "expected true or false, found %s%s%s", b ? "'" : "",
+		    b ? b : node_kind(v), b ? "'" : "");
+}
+
+static int set_mode(struct parse *p, yaml_node_t *v, struct merge_parse *mp,
+		    enum merge_mode m)
+{
+	bool on;
+	int err = parse_bool(p, v, &on);
+
+	if (err)
+		return err;
+	if (on && mp->mode != M_NEW && mp->mode != m)
+		return fail(p, v, "use either override: true or append: true, not both");
+	if (on)
+		mp->mode = m;
+	return 0;
+}
+
+static int dup_scalar(struct parse *p, yaml_node_t *v, const char *what, char **out)
+{
+	const char *t = scalar(v);
+
+	if (!t || !*t)
+		return fail(p, v, "expected a non-empty %s, found %s", what,
+			    t ? "an empty string" : node_kind(v));
+	free(*out);
+	*out = strdup(t);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Where a condition's text starts, for column arithmetic on its errors:
+ * quoted scalars start one column after the quote. */
+static void cond_loc_of(struct parse *p, yaml_node_t *n, struct rule_loc *loc)
+{
+	loc_of(p, n, loc);
+	if (n->type == YAML_SCALAR_NODE &&
+	    (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+	     n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+		loc->column++;
+	else if (n->type == YAML_SCALAR_NODE &&
+		 (n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+		  n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE))
+		loc->line++, loc->column = 0;	/* block scalar: text starts next line */
+}
+
+/* list */
+struct list_parse {
+	struct rule_list l;
+	struct merge_parse m;
+};
+
+static int f_list_name(struct parse *p, yaml_node_t *v, void *o)
+{
+	return dup_scalar(p, v, "list name", &((struct list_parse *)o)->l.name);
+}
+
+static int f_list_items(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct list_parse *lp = o;
+
+	return str_list(p, v, "item", false, &lp->l.items, &lp->l.nitems);
+}
+
+static int f_list_override(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, &((struct list_parse *)o)->m, M_OVERRIDE);
+}
+
+static int f_list_append(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, &((struct list_parse *)o)->m, M_APPEND);
+}
+
+static const struct field list_fields[] = {
+	{ "name", f_list_name, true },
+	{ "items", f_list_items, true },
+	{ "override", f_list_override, false },
+	{ "append", f_list_append, false },
+	{ 0 },
+};
+
+static void list_free(struct rule_list *l)
+{
+	free(l->name);
+	free_strs(l->items, l->nitems);
+}
+
+static int find_list(const struct ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nlists; i++)
+		if (!strcmp(rs->lists[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+const struct rule_list *rules__list(const struct ruleset *rs, const char *name)
+{
+	int i = find_list(rs, name);
+
+	return i < 0 ? NULL : &rs->lists[i];
+}
+
+static int merge_list(struct ruleset *rs, struct rule_list *l, enum merge_mode mode)
+{
+	int i = find_list(rs, l->name);
+	struct rule_list *nl;
+
+	if (i >= 0 && mode == M_APPEND) {
+		for (size_t k = 0; k < l->nitems; k++)
+			if (push_str(&rs->lists[i].items, &rs->lists[i].nitems, l->items[k]))
+				return -ENOMEM;
+		list_free(l);
+		return 0;
+	}
+	if (i >= 0) {	/* override */
+		list_free(&rs->lists[i]);
+		rs->lists[i] = *l;
+		return 0;
+	}
+	nl = realloc(rs->lists, (rs->nlists + 1) * sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	rs->lists = nl;
+	nl[rs->nlists++] = *l;
+	return 0;
+}
+
+static const char *loc_str(const struct rule_loc *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%d:%d", l->file ? l->file : "?", l->line, l->column);
+	return buf;
+}
+
+static int one_list(struct parse *p, yaml_node_t *n, struct ruleset *rs)
+{
+	struct list_parse lp = { 0 };
+	char where[PATH_MAX + 32];
+	int err, idx;
+
+	loc_of(p, n, &lp.l.loc);
+	err = parse_fields(p, n, "list", list_fields, &lp);
+	if (!err) {
+		idx = find_list(rs, lp.l.name);
+		if (idx >= 0 && lp.m.mode == M_NEW)
+			err = fail(p, n, "list '%s' is already defined at %s: say override: true "
+				   "to replace it or append: true to add to it", lp.l.name,
+				   loc_str(&rs->lists[idx].loc, where, sizeof(where)));
+		else if (idx < 0 && lp.m.mode != M_NEW)
+			err = fail(p, n, "list '%s' has %s: true but no earlier definition",
+				   lp.l.name, lp.m.mode == M_APPEND ? "append" : "override");
+	}
+	if (!err)
+		err = merge_list(rs, &lp.l, lp.m.mode);
+	if (err)
+		list_free(&lp.l);
+	return err;
+}
+
+/* macro */
+struct macro_parse {
+	struct rule_macro m;
+	struct merge_parse mp;
+};
+
+static int f_macro_name(struct parse *p, yaml_node_t *v, void *o)
+{
+	return dup_scalar(p, v, "macro name", &((struct macro_parse *)o)->m.name);
+}
+
+static int f_macro_cond(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct macro_parse *mp = o;
+
+	cond_loc_of(p, v, &mp->m.cond_loc);
+	return dup_scalar(p, v, "condition", &mp->m.condition);
+}
+
+static int f_macro_override(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, &((struct macro_parse *)o)->mp, M_OVERRIDE);
+}
+
+static int f_macro_append(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, &((struct macro_parse *)o)->mp, M_APPEND);
+}
+
+static const struct field macro_fields[] = {
+	{ "name", f_macro_name, true },
+	{ "condition", f_macro_cond, true },
+	{ "override", f_macro_override, false },
+	{ "append", f_macro_append, false },
+	{ 0 },
+};
+
+static void macro_free(struct rule_macro *m)
+{
+	free(m->name);
+	free(m->condition);
+}
+
+static int find_macro(const struct ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nmacros; i++)
+		if (!strcmp(rs->macros[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name)
+{
+	int i = find_macro(rs, name);
+
+	return i < 0 ? NULL : &rs->macros[i];
+}
+
+/* "(old) appended": the appended text usually starts with and/or. */
+static int append_condition(char **cond, const char *more)
+{
+	size_t n = strlen(*cond) + strlen(more) + 4;
+	char *c = malloc(n);
+
+	if (!c)
+		return -ENOMEM;
+	snprintf(c, n, "(%s) %s", *cond, more);
+	free(*cond);
+	*cond = c;
+	return 0;
+}
+
+static int one_macro(struct parse *p, yaml_node_t *n, struct ruleset *rs)
+{
+	struct macro_parse mp = { 0 };
+	char where[PATH_MAX + 32];
+	struct rule_macro *nm;
+	int err, idx;
+
+	loc_of(p, n, &mp.m.loc);
+	err = parse_fields(p, n, "macro", macro_fields, &mp);
+	if (err)
+		goto out;
+	idx = find_macro(rs, mp.m.name);
+	if (idx >= 0 && mp.mp.mode == M_NEW) {
+		err = fail(p, n, "macro '%s' is already defined at %s: say override: true "
+			   "to replace it or append: true to extend its condition", mp.m.name,
+			   loc_str(&rs->macros[idx].loc, where, sizeof(where)));
+	} else if (idx < 0 && mp.mp.mode != M_NEW) {
+		err = fail(p, n, "macro '%s' has %s: true but no earlier definition",
+			   mp.m.name, mp.mp.mode == M_APPEND ? "append" : "override");
+	} else if (idx >= 0 && mp.mp.mode == M_APPEND) {
+		err = append_condition(&rs->macros[idx].condition, mp.m.condition);
+	} else if (idx >= 0) {
+		macro_free(&rs->macros[idx]);
+		rs->macros[idx] = mp.m;
+		return 0;
+	} else {
+		nm = realloc(rs->macros, (rs->nmacros + 1) * sizeof(*nm));
+		if (!nm) {
+			err = -ENOMEM;
+			goto out;
+		}
+		rs->macros = nm;
+		nm[rs->nmacros++] = mp.m;
+		return 0;
+	}
+out:
+	macro_free(&mp.m);
+	return err;
+}
+
+/* rule */
+struct rule_parse {
+	struct rule_def r;
+	struct merge_parse mp;
+	/* which keys were given: an override replaces only those */
+	bool has_desc, has_cond, has_sev, has_action, has_msg, has_tags, has_enabled, has_exc;
+};
+
+static int f_rule_id(struct parse *p, yaml_node_t *v, void *o)
+{
+	const char *t = scalar(v);
+
+	if (t) {
+		for (const char *c = t; *c; c++)
+			if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.'))
+				return fail(p, v, "rule id '%s': use letters, digits, '-', '_' "
+					    "and '.' only", t);
+	}
+	return dup_scalar(p, v, "rule id", &((struct rule_parse *)o)->r.id);
+}
+
+static int f_rule_desc(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct rule_parse *rp = o;
+
+	rp->has_desc = true;
+	return dup_scalar(p, v, "description", &rp->r.description);
+}
+
+static int f_rule_cond(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct rule_parse *rp = o;
+
+	rp->has_cond = true;
+	cond_loc_of(p, v, &rp->r.cond_loc);
+	return dup_scalar(p, v, "condition", &rp->r.condition);
+}
+
+static int f_rule_sev(struct parse *p, yaml_node_t *v, void *o)
+{
+	static const char *const sevs[] = { "low", "medium", "high", "critical" };
+	struct rule_parse *rp = o;
+	const char *t = scalar(v);
+
+	for (size_t i = 0; t && i < 4; i++)
+		if (!strcmp(t, sevs[i])) {
+			rp->has_sev = true;
+			return dup_scalar(p, v, "severity", &rp->r.severity);
+		}
+	return fail(p, v, "expected a severity (low, medium, high or critical), found %s%s%s",
+		    t ? "'" : "", t ? t : node_kind(v), t ? "'" : "");
+}
+
+bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
+			 unsigned short port, const char *exe)
+{
+	for (size_t i = 0; i < rs->nallows; i++) {
+		const struct allow_entry *e = &rs->allows[i];
+		bool exe_ok = !e->nexes;
+
+		for (size_t k = 0; k < e->nexes && !exe_ok; k++)
+			exe_ok = exe && rules__glob_match(e->exes[k], exe);
+		if (!exe_ok)
+			continue;
+		for (size_t k = 0; k < e->naddrs; k++)
+			if (addr__rule_matches(&e->addrs[k], family, addr, port))
+				return true;
+	}
+	return false;
+}
+
+const char *rules__action_name(enum rule_action a)
+{
+	return a == RULE_KILL ? "kill" : a == RULE_BLOCK ? "block" : "alert";
+}
+
+static int f_rule_action(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct rule_parse *rp = o;
+	const char *t = scalar(v);
+
+	rp->has_action = true;
+	if (t && !strcmp(t, "alert"))
+		rp->r.action = RULE_ALERT;
+	else if (t && !strcmp(t, "block"))
+		rp->r.action = RULE_BLOCK;
+	else if (t && !strcmp(t, "kill"))
+		rp->r.action = RULE_KILL;
+	else
+		return fail(p, v, "expected an action (alert, block or kill), found %s%s%s",
+			    t ? "'" : "", t ? t : node_kind(v), t ? "'" : "");
+	return 0;
+}
+
+static int f_rule_msg(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct rule_parse *rp = o;
+
+	rp->has_msg = true;
+	cond_loc_of(p, v, &rp->r.msg_loc);
+	return dup_scalar(p, v, "message", &rp->r.message);
+}
+
+static int f_rule_tags(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct rule_parse *rp = o;
+
+	rp->has_tags = true;
+	return str_list(p, v, "tag", false, &rp->r.tags, &rp->r.ntags);
+}
+
+static int f_rule_enabled(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct rule_parse *rp = o;
+
+	rp->has_enabled = true;
+	return parse_bool(p, v, &rp->r.enabled);
+}
+
+static void exception_free(struct rule_exception *e)
+{
+	free(e->name);
+	free(e->condition);
+}
+
+struct exc_parse {
+	struct rule_exception e;
+};
+
+static int f_exc_name(struct parse *p, yaml_node_t *v, void *o)
+{
+	return dup_scalar(p, v, "exception name", &((struct exc_parse *)o)->e.name);
+}
+
+static int f_exc_cond(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct exc_parse *ep = o;
+
+	cond_loc_of(p, v, &ep->e.cond_loc);
+	return dup_scalar(p, v, "condition", &ep->e.condition);
+}
+
+static const struct field exc_fields[] = {
+	{ "name", f_exc_name, true },
+	{ "condition", f_exc_cond, true },
+	{ 0 },
+};
+
+static int push_exception(struct rule_def *r, struct rule_exception *e)
+{
+	struct rule_exception *ne = realloc(r->exceptions, (r->nexceptions + 1) * sizeof(*ne));
+
+	if (!ne)
+		return -ENOMEM;
+	r->exceptions = ne;
+	ne[r->nexceptions++] = *e;
+	return 0;
+}
+
+static int f_rule_exc(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct rule_parse *rp = o;
+	yaml_node_item_t *it;
+
+	rp->has_exc = true;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(p, v, "expected a list of exceptions ({name, condition}), found %s",
+			    node_kind(v));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
+		struct exc_parse ep = { 0 };
+		int err;
+
+		loc_of(p, e, &ep.e.loc);
+		err = parse_fields(p, e, "exception", exc_fields, &ep);
+		if (!err)
+			err = push_exception(&rp->r, &ep.e);
+		if (err) {
+			exception_free(&ep.e);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int f_rule_override(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, &((struct rule_parse *)o)->mp, M_OVERRIDE);
+}
+
+static int f_rule_append(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, &((struct rule_parse *)o)->mp, M_APPEND);
+}
+
+static const struct field rule_fields[] = {
+	{ "id", f_rule_id, true },
+	{ "description", f_rule_desc, false },
+	{ "condition", f_rule_cond, false },
+	{ "severity", f_rule_sev, false },
+	{ "action", f_rule_action, false },
+	{ "message", f_rule_msg, false },
+	{ "tags", f_rule_tags, false },
+	{ "enabled", f_rule_enabled, false },
+	{ "exceptions", f_rule_exc, false },
+	{ "override", f_rule_override, false },
+	{ "append", f_rule_append, false },
+	{ 0 },
+};
+
+static void rule_free(struct rule_def *r)
+{
+	free(r->id);
+	free(r->description);
+	free(r->condition);
+	free(r->severity);
+	free(r->message);
+	free_strs(r->tags, r->ntags);
+	for (size_t i = 0; i < r->nexceptions; i++)
+		exception_free(&r->exceptions[i]);
+	free(r->exceptions);
+}
+
+int rules__rule_index(const struct ruleset *rs, const char *id)
+{
+	for (size_t i = 0; i < rs->nrules; i++)
+		if (!strcmp(rs->rules[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+#define TAKE(field) do { free(d->field); d->field = n->field; n->field = NULL; } while (0)
+
+/* override: the keys given replace; append: condition text, tags and
+ * exceptions are added. */
+static int merge_rule(struct rule_def *d, struct rule_parse *rp)
+{
+	struct rule_def *n = &rp->r;
+
+	if (rp->mp.mode == M_APPEND) {
+		if (rp->has_cond) {
+			int err = append_condition(&d->condition, n->condition);
+
+			if (err)
+				return err;
+		}
+	} else {
+		if (rp->has_desc)
+			TAKE(description);
+		if (rp->has_cond) {
+			TAKE(condition);
+			d->cond_loc = n->cond_loc;
+		}
+		if (rp->has_sev)
+			TAKE(severity);
+		if (rp->has_msg) {
+			TAKE(message);
+			d->msg_loc = n->msg_loc;
+		}
+		if (rp->has_action)
+			d->action = n->action;
+		if (rp->has_enabled)
+			d->enabled = n->enabled;
+		if (rp->has_tags) {
+			free_strs(d->tags, d->ntags);
+			d->tags = NULL;
+			d->ntags = 0;
+		}
+		if (rp->has_exc) {
+			for (size_t i = 0; i < d->nexceptions; i++)
+				exception_free(&d->exceptions[i]);
+			free(d->exceptions);
+			d->exceptions = NULL;
+			d->nexceptions = 0;
+		}
+	}
+	for (size_t i = 0; i < n->ntags; i++)
+		if (push_str(&d->tags, &d->ntags, n->tags[i]))
+			return -ENOMEM;
+	for (size_t i = 0; i < n->nexceptions; i++) {
+		if (push_exception(d, &n->exceptions[i]))
+			return -ENOMEM;
+		memset(&n->exceptions[i], 0, sizeof(n->exceptions[i]));
+	}
+	rule_free(n);
+	return 0;
+}
+#undef TAKE
+
+static int one_rule(struct parse *p, yaml_node_t *n, struct ruleset *rs)
+{
+	struct rule_parse rp = { .r = { .enabled = true, .action = RULE_ALERT } };
+	char where[PATH_MAX + 32];
+	struct rule_def *nr;
+	int err, idx;
+
+	loc_of(p, n, &rp.r.loc);
+	err = parse_fields(p, n, "rule", rule_fields, &rp);
+	if (err)
+		goto out;
+	idx = rules__rule_index(rs, rp.r.id);
+	if (idx >= 0 && rp.mp.mode == M_NEW) {
+		err = fail(p, n, "rule '%s' is already defined at %s: say override: true to "
+			   "change it or append: true to extend it", rp.r.id,
+			   loc_str(&rs->rules[idx].loc, where, sizeof(where)));
+		goto out;
+	}
+	if (idx < 0 && rp.mp.mode != M_NEW) {
+		err = fail(p, n, "rule '%s' has %s: true but no earlier definition", rp.r.id,
+			   rp.mp.mode == M_APPEND ? "append" : "override");
+		goto out;
+	}
+	if (idx >= 0) {
+		if (rp.mp.mode == M_APPEND && (rp.has_desc || rp.has_sev || rp.has_action ||
+					       rp.has_msg || rp.has_enabled)) {
+			err = fail(p, n, "rule '%s': append: true adds condition, tags and "
+				   "exceptions only; use override: true to change other fields",
+				   rp.r.id);
+			goto out;
+		}
+		return merge_rule(&rs->rules[idx], &rp);
+	}
+	if (!rp.r.condition) {
+		err = fail(p, n, "rule '%s' is missing required field 'condition'", rp.r.id);
+		goto out;
+	}
+	if (!rp.r.severity && !(rp.r.severity = strdup("medium"))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nr = realloc(rs->rules, (rs->nrules + 1) * sizeof(*nr));
+	if (!nr) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rs->rules = nr;
+	nr[rs->nrules++] = rp.r;
+	return 0;
+out:
+	rule_free(&rp.r);
+	return err;
+}
 
 /* ---- document --------------------------------------------------------- */
 
@@ -564,6 +1260,8 @@ static int one_budget(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	if (!strcmp(bp.set, "*")) {
 		rs->default_budget = bp.bytes;
 		rs->has_default_budget = true;
+		if (bp.has_window)
+			rs->default_window_s = bp.window_s;
 		return 0;
 	}
 	idx = rules__set_index(rs, bp.set);
@@ -571,54 +1269,166 @@ static int one_budget(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 		return fail(p, bp.set_node, "budget names undefined protect set '%s'", bp.set);
 	rs->sets[idx].budget = bp.bytes;
 	rs->sets[idx].has_budget = true;
+	if (bp.has_window) {
+		rs->sets[idx].window_s = bp.window_s;
+		rs->sets[idx].has_window = true;
+	}
+	return 0;
+}
+
+/* loc.file points into a ruleset's own file list: re-point it into dst's. */
+static struct rule_loc remap(const struct ruleset *dst, const struct ruleset *src,
+			     struct rule_loc l)
+{
+	for (size_t i = 0; i < src->nfiles && i < dst->nfiles; i++)
+		if (l.file == src->files[i]) {
+			l.file = dst->files[i];
+			return l;
+		}
+	return l;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+static int copy_strs(char ***dst, size_t *ndst, char *const *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (push_str(dst, ndst, src[i]))
+			return -ENOMEM;
+	return 0;
+}
+
+static int copy_rule(struct ruleset *dst, const struct ruleset *src, const struct rule_def *o,
+		     struct rule_def *r)
+{
+	bool oom = false;
+
+	memset(r, 0, sizeof(*r));
+	r->id = dup_or_null(o->id, &oom);
+	r->description = dup_or_null(o->description, &oom);
+	r->condition = dup_or_null(o->condition, &oom);
+	r->severity = dup_or_null(o->severity, &oom);
+	r->message = dup_or_null(o->message, &oom);
+	r->action = o->action;
+	r->enabled = o->enabled;
+	r->loc = remap(dst, src, o->loc);
+	r->cond_loc = remap(dst, src, o->cond_loc);
+	r->msg_loc = remap(dst, src, o->msg_loc);
+	if (oom || copy_strs(&r->tags, &r->ntags, o->tags, o->ntags))
+		return -ENOMEM;
+	for (size_t i = 0; i < o->nexceptions; i++) {
+		struct rule_exception e = {
+			.name = dup_or_null(o->exceptions[i].name, &oom),
+			.condition = dup_or_null(o->exceptions[i].condition, &oom),
+			.loc = remap(dst, src, o->exceptions[i].loc),
+			.cond_loc = remap(dst, src, o->exceptions[i].cond_loc),
+		};
+		if (oom || push_exception(r, &e)) {
+			exception_free(&e);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
 static int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 {
+	bool oom = false;
+
 	rules__init(dst);
+	if (copy_strs(&dst->files, &dst->nfiles, src->files, src->nfiles))
+		goto oom;
 	for (size_t i = 0; i < src->nsets; i++) {
 		struct protect_set s = { 0 };
 		const struct protect_set *o = &src->sets[i];
 
-		s.name = strdup(o->name);
-		s.description = o->description ? strdup(o->description) : NULL;
+		s.name = dup_or_null(o->name, &oom);
+		s.description = dup_or_null(o->description, &oom);
 		s.budget = o->budget;
 		s.has_budget = o->has_budget;
-		s.loc = o->loc;
-		for (size_t j = 0; j < o->npaths; j++)
-			if (push_str(&s.paths, &s.npaths, o->paths[j]))
-				goto oom;
-		for (size_t j = 0; j < o->nexcludes; j++)
-			if (push_str(&s.excludes, &s.nexcludes, o->excludes[j]))
-				goto oom;
-		if (!s.name || merge_set(dst, &s)) {
-oom:
+		s.window_s = o->window_s;
+		s.has_window = o->has_window;
+		s.loc = remap(dst, src, o->loc);
+		if (oom || copy_strs(&s.paths, &s.npaths, o->paths, o->npaths) ||
+		    copy_strs(&s.excludes, &s.nexcludes, o->excludes, o->nexcludes) ||
+		    merge_set(dst, &s)) {
 			set_free(&s);
-			rules__free(dst);
-			return -ENOMEM;
+			goto oom;
 		}
 	}
 	for (size_t i = 0; i < src->nallows; i++) {
-		struct allow_entry a = src->allows[i];
+		const struct allow_entry *o = &src->allows[i];
+		struct allow_entry a = { .naddrs = o->naddrs, .loc = remap(dst, src, o->loc) };
 
-		a.name = strdup(a.name);
-		a.addrs = malloc(a.naddrs * sizeof(*a.addrs) + 1);
-		if (!a.name || !a.addrs || merge_allow(dst, &a)) {
+		a.name = dup_or_null(o->name, &oom);
+		a.addrs = malloc(o->naddrs * sizeof(*a.addrs) + 1);
+		if (a.addrs)
+			memcpy(a.addrs, o->addrs, o->naddrs * sizeof(*a.addrs));
+		if (oom || !a.addrs || copy_strs(&a.exes, &a.nexes, o->exes, o->nexes) ||
+		    merge_allow(dst, &a)) {
 			allow_free(&a);
-			rules__free(dst);
-			return -ENOMEM;
+			goto oom;
 		}
-		memcpy(a.addrs, src->allows[i].addrs, a.naddrs * sizeof(*a.addrs));
+	}
+	for (size_t i = 0; i < src->nlists; i++) {
+		const struct rule_list *o = &src->lists[i];
+		struct rule_list l = { .name = dup_or_null(o->name, &oom),
+				       .loc = remap(dst, src, o->loc) };
+
+		if (oom || copy_strs(&l.items, &l.nitems, o->items, o->nitems) ||
+		    merge_list(dst, &l, M_NEW)) {
+			list_free(&l);
+			goto oom;
+		}
+	}
+	if (src->nmacros) {
+		dst->macros = calloc(src->nmacros, sizeof(*dst->macros));
+		if (!dst->macros)
+			goto oom;
+		for (size_t i = 0; i < src->nmacros; i++) {
+			const struct rule_macro *o = &src->macros[i];
+			struct rule_macro *m = &dst->macros[dst->nmacros++];
+
+			m->name = dup_or_null(o->name, &oom);
+			m->condition = dup_or_null(o->condition, &oom);
+			m->loc = remap(dst, src, o->loc);
+			m->cond_loc = remap(dst, src, o->cond_loc);
+			if (oom)
+				goto oom;
+		}
+	}
+	if (src->nrules) {
+		dst->rules = calloc(src->nrules, sizeof(*dst->rules));
+		if (!dst->rules)
+			goto oom;
+		for (size_t i = 0; i < src->nrules; i++) {
+			dst->nrules++;
+			if (copy_rule(dst, src, &src->rules[i], &dst->rules[i]))
+				goto oom;
+		}
 	}
 	dst->default_budget = src->default_budget;
 	dst->has_default_budget = src->has_default_budget;
-	for (size_t i = 0; i < src->nfiles; i++)
-		if (push_str(&dst->files, &dst->nfiles, src->files[i])) {
-			rules__free(dst);
-			return -ENOMEM;
-		}
+	dst->default_window_s = src->default_window_s;
 	return 0;
+oom:
+	rules__free(dst);
+	return -ENOMEM;
+}
+
+int rules__copy(struct ruleset *dst, const struct ruleset *src)
+{
+	return ruleset_copy(dst, src);
 }
 
 int rules__load_string(struct ruleset *rs, const char *name, const char *text,
@@ -655,7 +1465,7 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 	ret = 0;
 	if (root && root->type != YAML_MAPPING_NODE) {
 		ret = fail(&p, root, "expected a mapping of sections (protect:, allow:, "
-			   "budget:), found %s", node_kind(root));
+			   "budget:, list:, macro:, rule:), found %s", node_kind(root));
 	} else if (root) {
 		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 		     !ret && pr < root->data.mapping.pairs.top; pr++) {
@@ -669,13 +1479,23 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 				ret = for_each_item(&p, v, "allow", one_allow, &scratch);
 			else if (ks && !strcmp(ks, "budget"))
 				ret = for_each_item(&p, v, "budget", one_budget, &scratch);
+			else if (ks && (!strcmp(ks, "list") || !strcmp(ks, "lists")))
+				ret = for_each_item(&p, v, ks, one_list, &scratch);
+			else if (ks && (!strcmp(ks, "macro") || !strcmp(ks, "macros")))
+				ret = for_each_item(&p, v, ks, one_macro, &scratch);
+			else if (ks && (!strcmp(ks, "rule") || !strcmp(ks, "rules")))
+				ret = for_each_item(&p, v, ks, one_rule, &scratch);
 			else
 				ret = fail(&p, k, "unknown section '%s' (expected protect, "
-					   "allow or budget)", ks ? ks : "?");
+					   "allow, budget, list, macro or rule)", ks ? ks : "?");
 		}
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	/* conditions may name lists and macros of earlier files, and a later
+	 * file may break an earlier rule: check the whole candidate */
+	if (!ret)
+		ret = engine__validate(&scratch, err, errlen);
 	if (ret) {
 		rules__free(&scratch);
 		return ret;
@@ -762,6 +1582,27 @@ int rules__load_path(struct ruleset *rs, const char *path, char *err, size_t err
 	rules__free(rs);
 	*rs = scratch;
 	return 0;
+}
+
+bool rules__is_default_file(const char *path)
+{
+	bool same = false;
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return false;
+	buf = malloc(1 << 20);
+	n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	fclose(f);
+	if (!buf)
+		return false;
+	buf[n] = '\0';
+	for (const struct embedded_rules *r = default_rules; r->name && !same; r++)
+		same = !strcmp(buf, r->text);
+	free(buf);
+	return same;
 }
 
 int rules__load_defaults(struct ruleset *rs, char *err, size_t errlen)

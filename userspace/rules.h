@@ -24,6 +24,8 @@ struct protect_set {
 	size_t nexcludes;
 	unsigned long long budget;	/* bytes; valid if has_budget */
 	bool has_budget;
+	unsigned long long window_s;	/* budget window in seconds; 0: lifetime */
+	bool has_window;
 	struct rule_loc loc;
 };
 
@@ -31,7 +33,47 @@ struct allow_entry {
 	char *name;
 	struct addr_rule *addrs;	/* one per CIDR x port range */
 	size_t naddrs;
+	char **exes;			/* executable path globs; none = any */
+	size_t nexes;
 	struct rule_loc loc;
+};
+
+/* list: a named set of values for `in` */
+struct rule_list {
+	char *name;
+	char **items;
+	size_t nitems;
+	struct rule_loc loc;
+};
+
+/* macro: a named condition fragment */
+struct rule_macro {
+	char *name;
+	char *condition;
+	struct rule_loc loc, cond_loc;
+};
+
+struct rule_exception {
+	char *name;
+	char *condition;		/* the rule does not fire when this holds */
+	struct rule_loc loc, cond_loc;
+};
+
+enum rule_action { RULE_ALERT, RULE_BLOCK, RULE_KILL };
+
+struct rule_def {
+	char *id;
+	char *description;
+	char *condition;
+	char *severity;			/* low|medium|high|critical */
+	enum rule_action action;
+	char *message;			/* template with %field substitutions; NULL: default */
+	char **tags;			/* MITRE ATT&CK ids and free words */
+	size_t ntags;
+	bool enabled;
+	struct rule_exception *exceptions;
+	size_t nexceptions;
+	struct rule_loc loc, cond_loc, msg_loc;
 };
 
 struct ruleset {
@@ -41,6 +83,13 @@ struct ruleset {
 	size_t nallows;
 	unsigned long long default_budget;	/* budget for set "*" */
 	bool has_default_budget;
+	unsigned long long default_window_s;	/* 0: the agent's lifetime */
+	struct rule_list *lists;
+	size_t nlists;
+	struct rule_macro *macros;
+	size_t nmacros;
+	struct rule_def *rules;
+	size_t nrules;
 	char **files;		/* names of every loaded source */
 	size_t nfiles;
 };
@@ -54,10 +103,23 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 int rules__load_path(struct ruleset *rs, const char *path, char *err, size_t errlen);
 /* The default pack embedded in the binary (rules/ at build time). */
 int rules__load_defaults(struct ruleset *rs, char *err, size_t errlen);
+/* Is this file one of the embedded default pack files (same text)? */
+bool rules__is_default_file(const char *path);
 /* Add one set from the command line (--protect). */
 int rules__add_cli_protect(struct ruleset *rs, const char *glob, char *err, size_t errlen);
 int rules__add_cli_allow(struct ruleset *rs, const char *text, char *err, size_t errlen);
+/* A deep copy. 0 or -ENOMEM (dst is then empty). */
+int rules__copy(struct ruleset *dst, const struct ruleset *src);
 int rules__set_index(const struct ruleset *rs, const char *name);
+int rules__rule_index(const struct ruleset *rs, const char *id);
+const struct rule_list *rules__list(const struct ruleset *rs, const char *name);
+const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name);
+const char *rules__action_name(enum rule_action a);
+/* Does an allow entry cover this destination for this executable?
+ * (loopback is not an allow entry: callers treat it apart) */
+bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
+			 unsigned short port, const char *exe);
+
 /* Absolute globs as they are; relative ones (exclude:) match at any depth. */
 int rules__validate_glob(const char *pat, char *err, size_t errlen);
 bool rules__glob_match(const char *pat, const char *path);

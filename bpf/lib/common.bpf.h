@@ -49,6 +49,15 @@ struct {
 	__type(value, struct vigil_taint);
 } vg_taint SEC(".maps");
 
+/* Processes a rule with action: block put on the ground (enforce): every
+ * non-loopback destination is refused and their packets dropped. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_MAX_TAINTED);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_blocked SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VIGIL_MAX_TAINTED * 4);

@@ -17,6 +17,19 @@ static __always_inline bool allow__ports(const struct vigil_allow *a, __u16 port
 }
 
 /* Loopback or allowlisted: bytes going there are not egress. */
+static __always_inline bool is_loopback(__u8 family, const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	if (family == AF_INET)
+		return addr[0] == 127;
+	if (family != AF_INET6)
+		return false;
+	if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1))
+		return true;
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff) && addr[12] == 127;
+}
+
 static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 port)
 {
 	struct vigil_allow *a;

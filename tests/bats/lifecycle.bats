@@ -32,7 +32,7 @@ expect_refusal() {
 	[ "$status" -ne 0 ]
 	[[ "$output$stderr" == *"$T/bad.yaml:3:5: unknown field 'pathz'"* ]]
 	expect_refusal "$T/bad.yaml:3:5" run --rules "$T/bad.yaml" --cgroup "$CG"
-	run "$VIGIL" rules validate "$VIGIL_ROOT/rules/default.yaml"
+	run "$VIGIL" rules validate "$VIGIL_ROOT/rules/protect.yaml" "$VIGIL_ROOT/rules/detect.yaml"
 	[ "$status" -eq 0 ]
 }
 
@@ -84,7 +84,7 @@ expect_refusal() {
 @test "lifecycle: alerts go to --alerts FILE, stdout stays clean" {
 	bats_require_minimum_version 1.5.0
 	start_sink tcp
-	"$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$ALERTS" \
+	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" --alerts "$ALERTS" \
 		--stats-interval 0 >"$T/stdout" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	run alert_wait --timeout 30 kind=agent_start
@@ -98,7 +98,7 @@ expect_refusal() {
 
 @test "lifecycle: --cgroup also takes the path below the cgroup v2 mount" {
 	start_sink tcp
-	"$VIGIL" run --no-default-rules --cgroup "/${CG##*/}" --protect "$W/**" \
+	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "/${CG##*/}" --protect "$W/**" \
 		--alerts "$ALERTS" --stats-interval 0 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	run alert_wait --timeout 30 kind=agent_start cgroup="/${CG##*/}"

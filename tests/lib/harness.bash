@@ -91,10 +91,14 @@ vigil_teardown() {
 	cleanup_scope
 }
 
+# The default detection rules without the default protect sets (those would
+# walk /root and /home in every test).
+DETECT_RULES="$VIGIL_ROOT/rules/detect.yaml"
+
 # start_agent ARGS...: run the agent scoped to $CG protecting $W/**, wait for
 # agent_start (after which nothing is missed).
 start_agent() {
-	"$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" \
+	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" \
 		--alerts "$ALERTS" --stats-interval 0 "$@" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	if ! "$ALERTS_PY" wait "$ALERTS" --timeout 30 kind=agent_start >/dev/null 2>&1; then

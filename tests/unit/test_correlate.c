@@ -12,10 +12,9 @@
 #include "correlate.h"
 
 struct fake {
-	struct alert last;
-	struct corr_source src0;
-	struct corr_chain_link chain[CORR_MAX_CHAIN];
-	char comms[CORR_MAX_CHAIN][16];
+	struct activity last;
+	struct act_link chain[ACT_MAX_CHAIN];
+	char comms[ACT_MAX_CHAIN][16];
 	int nalerts;
 	int kills;
 	uint32_t killed_pid;
@@ -51,7 +50,7 @@ static int f_kill(void *ctx, uint32_t pid, unsigned long long st)
 	return 0;
 }
 
-static void f_emit(void *ctx, const struct alert *a)
+static void f_emit(void *ctx, const struct activity *a)
 {
 	struct fake *f = ctx;
 
@@ -122,7 +121,7 @@ static void chain_and_sources_through_fork(void **state)
 	e.denied = 0;
 	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
 	assert_int_equal(f.nalerts, 1);
-	assert_string_equal(f.last.rule, "weights-connect");
+	assert_string_equal(f.last.event, "connect");
 	assert_string_equal(f.last.action, "alert");
 	assert_string_equal(f.last.enforce_action, "blocked");
 	assert_int_equal(f.last.nchain, 2);
@@ -137,7 +136,7 @@ static void chain_and_sources_through_fork(void **state)
 	assert_string_equal(f.last.daddr, "10.213.7.2");
 	assert_int_equal(f.last.dport, 9000);
 	assert_string_equal(f.last.protocol, "tcp");
-	assert_string_equal(f.last.proc->comm, "p101");
+	assert_string_equal(f.last.proc.comm, "p101");
 	corr__free(c);
 }
 
@@ -150,17 +149,19 @@ static void repeats_are_suppressed(void **state)
 	taint(c, 100, 0, VIGIL_VIA_READ, 1);
 	flow(c, 100, VIGIL_FLOW_NEW, 100, 10);
 	flow(c, 100, VIGIL_FLOW_THRESHOLD, 1 << 20, 20);
-	flow(c, 100, VIGIL_FLOW_NEW, 200, 30);
-	assert_int_equal(f.nalerts, 1);
-	assert_string_equal(f.last.rule, "weights-egress");
-	assert_string_equal(f.last.severity, "high");
-	flow(c, 100, VIGIL_FLOW_BUDGET | VIGIL_FLOW_BLOCKED, 1 << 20, 40);
+	/* a progress activity per threshold reached, once each */
 	assert_int_equal(f.nalerts, 2);
-	assert_string_equal(f.last.rule, "weights-egress-budget");
+	assert_string_equal(f.last.event, "progress");
+	flow(c, 100, VIGIL_FLOW_THRESHOLD, 1 << 20, 25);
+	flow(c, 100, VIGIL_FLOW_NEW, 200, 30);
+	assert_int_equal(f.nalerts, 2);
+	flow(c, 100, VIGIL_FLOW_BUDGET | VIGIL_FLOW_BLOCKED, 1 << 20, 40);
+	assert_int_equal(f.nalerts, 3);
+	assert_string_equal(f.last.event, "budget");
 	assert_string_equal(f.last.action, "alert");	/* monitor */
 	assert_string_equal(f.last.enforce_action, "killed");
 	corr__stats(c, &st);
-	assert_int_equal(st.suppressed, 1);
+	assert_int_equal(st.suppressed, 2);
 	corr__free(c);
 }
 
@@ -178,7 +179,7 @@ static void enforce_blocked_then_kernel_kill(void **state)
 	k.done = 1;
 	assert_int_equal(corr__handle(c, &k, sizeof(k)), 0);
 	assert_string_equal(f.last.action, "killed");
-	assert_string_equal(f.last.severity, "critical");
+	assert_string_equal(f.last.event, "budget");
 	assert_string_equal(f.last.killed_by, "kernel");
 	assert_int_equal(f.last.bytes, 1 << 20);
 	corr__tick(c, 1000000000ull);
@@ -239,7 +240,7 @@ static void pipe_chain_and_vanished_processes(void **state)
 	assert_int_equal(f.last.nchain, 2);
 	assert_string_equal(f.chain[0].comm, "k200");	/* the kernel's comm */
 	assert_string_equal(f.chain[1].via, "pipe");
-	assert_string_equal(f.last.proc->comm, "k201");
+	assert_string_equal(f.last.proc.comm, "k201");
 	corr__free(c);
 }
 

@@ -1,0 +1,29 @@
+#!/bin/bash
+# vigil benchmarks (make bench). Builds the C workloads, then runs
+# bench/bench.py as root: A/B pairs without and with the agent, capacity and
+# enforcement figures, a BPF run-time profile; prints a table, writes
+# .output/bench/results.json and (full runs) docs/PERFORMANCE.md.
+#
+#   bench/run.sh            full run (~10-15 min on 2 cores)
+#   BENCH_QUICK=1 bench/run.sh    fewer pairs (3), ~1/4 sizes
+#   BENCH_ONLY=seqread,tcp-veth bench/run.sh   only these (also: storm, leak)
+#   BENCH_PAIRS=N           pairs per workload (default 5; quick 3)
+#   BENCH_PROFILE=0         skip the BPF run-time profile pass
+#   BENCH_DOCS=1|0          force/skip rewriting docs/PERFORMANCE.md
+#   bench/run.sh --smoke    each workload once, tiny, with the agent; exit 1 on failure
+#   bench/run.sh --docs     regenerate docs/PERFORMANCE.md from results.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: must run as root (BPF, cgroups, network namespaces)" >&2
+	exit 2
+fi
+[ -x .output/vigil ] || { echo "bench: .output/vigil missing: run make first" >&2; exit 2; }
+mkdir -p .output/bench
+if [ ! -x .output/bench/workloads ] || [ bench/workloads.c -nt .output/bench/workloads ]; then
+	gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/workloads bench/workloads.c
+fi
+# bench.py cleans up after itself; this is the safety net if python dies hard
+cleanup() { python3 bench/bench.py --cleanup >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+python3 bench/bench.py "$@"

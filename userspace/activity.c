@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The rule fields of a correlated activity. The table is the reference:
+ * docs/RULES.md must list exactly these names (a unit test checks). */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "activity.h"
+
+enum {
+	F_EVT_TYPE, F_EVT_ACTION, F_EVT_MODE,
+	F_PROC_PID, F_PROC_PPID, F_PROC_NAME, F_PROC_EXE, F_PROC_CMDLINE, F_PROC_UID,
+	F_PROC_CGROUP, F_PROC_PNAME, F_PROC_ANCESTORS,
+	F_TAINT_SET, F_TAINT_BYTES_READ, F_TAINT_VIA, F_TAINT_DEPTH,
+	F_FILE_PATH,
+	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
+	F_NET_ALLOWED,
+	F__COUNT
+};
+
+const struct expr_field activity_fields[] = {
+	[F_EVT_TYPE] = { "evt.type", EXPR_STR,
+		"what happened: connect (addressed a destination), egress (first tainted byte "
+		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), budget "
+		"(a protect set's budget was spent)" },
+	[F_EVT_ACTION] = { "evt.action", EXPR_STR,
+		"what the kernel or agent did before rules ran: alert, blocked or killed" },
+	[F_EVT_MODE] = { "evt.mode", EXPR_STR, "the agent's mode: monitor or enforce" },
+	[F_PROC_PID] = { "proc.pid", EXPR_NUM, "process id (thread group id)" },
+	[F_PROC_PPID] = { "proc.ppid", EXPR_NUM, "parent process id" },
+	[F_PROC_NAME] = { "proc.name", EXPR_STR, "command name (comm, at most 15 characters)" },
+	[F_PROC_EXE] = { "proc.exe", EXPR_STR, "absolute path of the executable" },
+	[F_PROC_CMDLINE] = { "proc.cmdline", EXPR_STR, "command line, arguments joined by spaces" },
+	[F_PROC_UID] = { "proc.uid", EXPR_NUM, "real user id" },
+	[F_PROC_CGROUP] = { "proc.cgroup", EXPR_STR, "cgroup v2 path of the process" },
+	[F_PROC_PNAME] = { "proc.pname", EXPR_STR, "command name of the parent process" },
+	[F_PROC_ANCESTORS] = { "proc.ancestors", EXPR_STRLIST,
+		"command names of the processes the taint passed through before this one "
+		"(the reader of the weights first)" },
+	[F_TAINT_SET] = { "taint.set", EXPR_STRLIST,
+		"names of the protect sets whose files the process holds data from" },
+	[F_TAINT_BYTES_READ] = { "taint.bytes_read", EXPR_NUM,
+		"bytes of protected files read along the chain (sum over sources)" },
+	[F_TAINT_VIA] = { "taint.via", EXPR_STR,
+		"how this process got its taint: read, mmap, fork, pipe, preexisting" },
+	[F_TAINT_DEPTH] = { "taint.depth", EXPR_NUM,
+		"hops from the process that read the weights (0: it read them itself)" },
+	[F_FILE_PATH] = { "file.path", EXPR_STRLIST, "paths of the protected files read" },
+	[F_NET_FAMILY] = { "net.family", EXPR_STR, "ipv4 or ipv6" },
+	[F_NET_PROTO] = { "net.proto", EXPR_STR, "tcp or udp" },
+	[F_NET_DADDR] = { "net.daddr", EXPR_ADDR, "destination address (compare with = or in CIDRs)" },
+	[F_NET_DPORT] = { "net.dport", EXPR_NUM, "destination port" },
+	[F_NET_BYTES] = { "net.bytes", EXPR_NUM,
+		"payload bytes this process sent to this destination so far" },
+	[F_NET_BLOCKED_BYTES] = { "net.blocked_bytes", EXPR_NUM,
+		"payload bytes to this destination dropped by enforcement" },
+	[F_NET_ALLOWED] = { "net.allowed", EXPR_BOOL,
+		"the destination matches an allow entry (CIDR, ports, executable)" },
+};
+const size_t activity_nfields = F__COUNT;
+
+void activity__get(const void *rec, unsigned id, struct expr_value *out)
+{
+	const struct activity *a = rec;
+
+	switch (id) {
+	case F_EVT_TYPE: out->s = a->event; break;
+	case F_EVT_ACTION: out->s = a->action; break;
+	case F_EVT_MODE: out->s = a->mode; break;
+	case F_PROC_PID: out->n = a->proc.pid; break;
+	case F_PROC_PPID: out->n = a->proc.ppid; break;
+	case F_PROC_NAME: out->s = a->proc.comm; break;
+	case F_PROC_EXE: out->s = a->proc.exe; break;
+	case F_PROC_CMDLINE: out->s = a->proc.cmdline; break;
+	case F_PROC_UID: out->n = a->proc.uid; break;
+	case F_PROC_CGROUP: out->s = a->proc.cgroup; break;
+	case F_PROC_PNAME: out->s = a->pname; break;
+	case F_PROC_ANCESTORS: out->list = a->ancestors; out->nlist = a->nancestors; break;
+	case F_TAINT_SET: out->list = a->sets; out->nlist = a->nsets; break;
+	case F_TAINT_BYTES_READ: out->n = (int64_t)a->taint_bytes_read; break;
+	case F_TAINT_VIA: out->s = a->taint_via; break;
+	case F_TAINT_DEPTH: out->n = a->taint_depth; break;
+	case F_FILE_PATH: out->list = a->paths; out->nlist = a->npaths; break;
+	case F_NET_FAMILY: out->s = a->family; break;
+	case F_NET_PROTO: out->s = a->protocol; break;
+	case F_NET_DADDR:
+		out->family = a->af;
+		memcpy(out->addr, a->daddr_raw, 16);
+		break;
+	case F_NET_DPORT: out->n = a->dport; break;
+	case F_NET_BYTES: out->n = (int64_t)a->bytes; break;
+	case F_NET_BLOCKED_BYTES: out->n = (int64_t)a->blocked_bytes; break;
+	case F_NET_ALLOWED: out->n = a->allowed; break;
+	}
+	if (!out->s)
+		out->s = "";
+}
+
+void activity__finish(struct activity *a)
+{
+	a->nancestors = 0;
+	for (int i = 0; i + 1 < a->nchain && i < ACT_MAX_CHAIN; i++)
+		a->ancestors[a->nancestors++] = a->chain[i].comm ? a->chain[i].comm : "";
+	a->npaths = 0;
+	a->taint_bytes_read = 0;
+	for (int i = 0; i < a->nsources && i < ACT_MAX_SOURCES; i++) {
+		a->paths[a->npaths++] = a->sources[i].path ? a->sources[i].path : "";
+		a->taint_bytes_read += a->sources[i].bytes_read;
+	}
+	if (!a->pname)
+		a->pname = "";
+}

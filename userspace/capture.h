@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Captures of correlated activity: what `vigil record` writes and `vigil
+ * replay` / `vigil rules test` read.
+ *
+ * A capture is JSON lines compressed with zlib (gzip framing): a header
+ * {"vigil_capture":1, "version", "host", "mode", "started"} and then one
+ * activity per line (time, host, mode, event, action, enforce_action,
+ * killed_by, message, process, taint, network), the same members alert lines
+ * carry. The reader also takes uncompressed files and hand-written activity
+ * with most members left out (see docs/RULES.md, "Fixtures").
+ */
+#ifndef VIGIL_CAPTURE_H
+#define VIGIL_CAPTURE_H
+
+#include <stddef.h>
+#include "activity.h"
+
+struct capture_writer;
+
+struct capture_writer *capture__create(const char *path, const char *host, const char *mode,
+				       char *err, size_t errlen);
+/* 0 or -errno; the stream is flushed so a killed agent leaves a readable file. */
+int capture__write(struct capture_writer *w, const struct activity *a);
+int capture__close(struct capture_writer *w);
+
+/* Read every activity of path, calling fn for each (strings valid during
+ * the call). Lines are numbered from 1; a bad line stops the read with
+ * "FILE:LINE: what is wrong" in err. Returns activities read or -errno. */
+typedef int (*capture_fn)(void *ctx, const struct activity *a);
+long capture__read(const char *path, capture_fn fn, void *ctx, char *err, size_t errlen);
+
+#endif

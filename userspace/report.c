@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
+#include "report.h"
+
+static void body_process(struct json *j, const struct activity *a, bool capture)
+{
+	const struct proc_info *p = &a->proc;
+
+	json__key(j, "process");
+	json__begin_object(j);
+	json__kv_uint(j, "pid", p->pid);
+	json__kv_uint(j, "ppid", p->ppid);
+	json__kv_str(j, "comm", p->comm);
+	json__kv_str(j, "exe", p->exe);
+	json__kv_str(j, "cmdline", p->cmdline);
+	json__kv_uint(j, "uid", p->uid);
+	json__kv_str(j, "cgroup", p->cgroup);
+	json__kv_str(j, "pname", a->pname ? a->pname : "");
+	if (capture)	/* tells pid reuse apart when replayed */
+		json__kv_uint(j, "start_ticks", p->start_ticks);
+	json__end_object(j);
+}
+
+static void body_taint(struct json *j, const struct activity *a)
+{
+	json__key(j, "taint");
+	json__begin_object(j);
+	json__key(j, "sources");
+	json__begin_array(j);
+	for (int i = 0; i < a->nsources; i++) {
+		json__begin_object(j);
+		json__kv_str(j, "path", a->sources[i].path);
+		json__kv_str(j, "set", a->sources[i].set);
+		json__kv_uint(j, "bytes_read", a->sources[i].bytes_read);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "chain");
+	json__begin_array(j);
+	for (int i = 0; i < a->nchain; i++) {
+		json__begin_object(j);
+		json__kv_uint(j, "pid", a->chain[i].pid);
+		json__kv_str(j, "comm", a->chain[i].comm);
+		json__kv_str(j, "via", a->chain[i].via);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "sets");
+	json__begin_array(j);
+	for (int i = 0; i < a->nsets; i++)
+		json__string(j, a->sets[i]);
+	json__end_array(j);
+	json__kv_str(j, "via", a->taint_via);
+	json__kv_uint(j, "depth", a->taint_depth);
+	json__end_object(j);
+}
+
+static void body_network(struct json *j, const struct activity *a)
+{
+	json__key(j, "network");
+	json__begin_object(j);
+	json__kv_str(j, "family", a->family);
+	json__kv_str(j, "protocol", a->protocol);
+	json__kv_str(j, "daddr", a->daddr);
+	json__kv_uint(j, "dport", a->dport);
+	json__kv_uint(j, "bytes", a->bytes);
+	json__kv_uint(j, "blocked_bytes", a->blocked_bytes);
+	json__kv_bool(j, "allowed", a->allowed);
+	json__end_object(j);
+}
+
+void report__body(struct json *j, const struct activity *a, bool capture)
+{
+	body_process(j, a, capture);
+	body_taint(j, a);
+	body_network(j, a);
+}
+
+int report__alert(struct output *o, struct json *j, const struct activity *a,
+		  const struct rule_hit *h)
+{
+	const struct rule_def *r = h->rule;
+
+	output__begin_at(o, j, "alert", &a->time, a->host);
+	json__kv_str(j, "rule", r->id);
+	json__kv_str(j, "severity", h->severity);
+	json__kv_str(j, "action", h->action);
+	if (h->enforce_action)
+		json__kv_str(j, "enforce_action", h->enforce_action);
+	if (h->killed_by && !strcmp(h->action, "killed"))
+		json__kv_str(j, "killed_by", h->killed_by);
+	json__kv_str(j, "mode", a->mode);
+	json__kv_str(j, "event", a->event);
+	json__kv_str(j, "message", h->message);
+	if (r->ntags) {
+		json__key(j, "tags");
+		json__begin_array(j);
+		for (size_t i = 0; i < r->ntags; i++)
+			json__string(j, r->tags[i]);
+		json__end_array(j);
+	}
+	report__body(j, a, false);
+	return output__emit(o, j);
+}
