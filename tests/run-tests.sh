@@ -28,6 +28,29 @@ for t in .output/unit/test_*; do
 	rm -f "$log"
 done
 
+# rule fixtures: the default pack (every rule must fire somewhere) and the
+# language features (tests/rules)
+for dir in rules/tests tests/rules; do
+	[ -d "$dir" ] || continue
+	args=(--no-default-rules)
+	[ "$dir" = rules/tests ] && args=(--coverage)
+	log="$(mktemp)"
+	.output/vigil rules test "$dir" "${args[@]}" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" != 0 ]; then
+		failures+=("rules test $dir")
+		cat "$log"
+	else
+		echo "ok rules test $dir ($p fixtures)"
+	fi
+	rm -f "$log"
+done
+
 rm -f .output/test-figures.txt
 if [ "$(id -u)" != 0 ]; then
 	echo "# integration tests need root: skipped" >&2

@@ -63,30 +63,61 @@ static bool env_macro(void *ctx, const char *name, const char **text)
 	return true;
 }
 
-/* file:line:column of column `col` (1-based) of a text that starts at loc. */
+static bool ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* file:line:column in the rule file of column `col` (1-based) of the parsed
+ * text. The scalar as written (loc->src) is walked alongside the parsed
+ * text: quotes and block indicators are skipped, a run of white space in one
+ * matches a run in the other (folding turns line breaks into spaces), an
+ * escape is one parsed character. */
 static void where(const struct rule_loc *loc, const char *text, int col, char *buf, size_t len)
 {
+	const char *src = loc->src, *s, *t, *target;
 	int line = loc->line, c = loc->column;
 
-	if (col < 1)
-		col = 1;
-	for (int i = 0; i < col - 1 && text[i]; i++) {
-		if (text[i] == '\n') {
-			line++;
-			c = 0;
-		}
-	}
-	if (c == 0) {	/* block scalar, or past a newline: count from that line */
-		const char *nl = text;
-
-		for (int i = 0; i < col - 1 && text[i]; i++)
-			if (text[i] == '\n')
-				nl = text + i + 1;
-		snprintf(buf, len, "%s:%d:%d", loc->file ? loc->file : "?", line,
-			 (int)(text + col - 1 - nl) + 1);
+	col -= loc->prefix;
+	if (!src || col < 1) {
+		snprintf(buf, len, "%s:%d:%d", loc->file ? loc->file : "?", loc->line, loc->column);
 		return;
 	}
-	snprintf(buf, len, "%s:%d:%d", loc->file ? loc->file : "?", line, c + col - 1);
+	text += loc->prefix;
+	target = text + strnlen(text, (size_t)col - 1);
+	s = src;
+	if (*s == '\'' || *s == '"') {
+		s++;
+	} else if (*s == '|' || *s == '>') {	/* block scalar: text on the next lines */
+		while (*s && *s != '\n')
+			s++;
+		while (ws(*s))
+			s++;
+	}
+	for (t = text; t < target && *s; ) {
+		if (ws(*t) || ws(*s)) {
+			while (t < target && ws(*t))
+				t++;
+			while (ws(*s))
+				s++;
+			continue;
+		}
+		if (*s == '\\' && s[1])		/* double-quoted escape */
+			s++;
+		else if (*s == '\'' && s[1] == '\'')	/* single-quoted '' */
+			s++;
+		s++;
+		t++;
+	}
+	for (const char *q = src; q < s; q++) {
+		if (*q == '\n') {
+			line++;
+			c = 1;
+		} else {
+			c++;
+		}
+	}
+	snprintf(buf, len, "%s:%d:%d", loc->file ? loc->file : "?", line, c);
 }
 
 static struct expr *compile_cond(const struct ruleset *rs, const char *text,

@@ -21,6 +21,8 @@
 
 struct parse {
 	yaml_document_t *doc;
+	const char *text;	/* the raw file, for rule_loc.src */
+	size_t len;
 	const char *file;
 	char *err;
 	size_t errlen;
@@ -555,19 +557,24 @@ static int dup_scalar(struct parse *p, yaml_node_t *v, const char *what, char **
 	return *out ? 0 : -ENOMEM;
 }
 
-/* Where a condition's text starts, for column arithmetic on its errors:
- * quoted scalars start one column after the quote. */
+/* A condition or message: remember the scalar as written, so errors in it
+ * can name the exact line and column (see engine.c, where()). */
 static void cond_loc_of(struct parse *p, yaml_node_t *n, struct rule_loc *loc)
 {
+	size_t a = n->start_mark.index, b = n->end_mark.index;
+
 	loc_of(p, n, loc);
-	if (n->type == YAML_SCALAR_NODE &&
-	    (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-	     n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE))
-		loc->column++;
-	else if (n->type == YAML_SCALAR_NODE &&
-		 (n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
-		  n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE))
-		loc->line++, loc->column = 0;	/* block scalar: text starts next line */
+	free(loc->src);
+	loc->src = NULL;
+	loc->prefix = 0;
+	if (p->text && a < b && b <= p->len)
+		loc->src = strndup(p->text + a, b - a);
+}
+
+static void loc_free(struct rule_loc *l)
+{
+	free(l->src);
+	l->src = NULL;
 }
 
 /* list */
@@ -724,6 +731,7 @@ static void macro_free(struct rule_macro *m)
 {
 	free(m->name);
 	free(m->condition);
+	loc_free(&m->cond_loc);
 }
 
 static int find_macro(const struct ruleset *rs, const char *name)
@@ -741,8 +749,10 @@ const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name
 	return i < 0 ? NULL : &rs->macros[i];
 }
 
-/* "(old) appended": the appended text usually starts with and/or. */
-static int append_condition(char **cond, const char *more)
+/* "(old) appended": the appended text usually starts with and/or. The
+ * location becomes the appended part's (errors are most likely there). */
+static int append_condition(char **cond, struct rule_loc *loc, const char *more,
+			    struct rule_loc *more_loc)
 {
 	size_t n = strlen(*cond) + strlen(more) + 4;
 	char *c = malloc(n);
@@ -750,6 +760,10 @@ static int append_condition(char **cond, const char *more)
 	if (!c)
 		return -ENOMEM;
 	snprintf(c, n, "(%s) %s", *cond, more);
+	loc_free(loc);
+	*loc = *more_loc;
+	more_loc->src = NULL;
+	loc->prefix = (int)strlen(*cond) + 3;
 	free(*cond);
 	*cond = c;
 	return 0;
@@ -775,7 +789,8 @@ static int one_macro(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 		err = fail(p, n, "macro '%s' has %s: true but no earlier definition",
 			   mp.m.name, mp.mp.mode == M_APPEND ? "append" : "override");
 	} else if (idx >= 0 && mp.mp.mode == M_APPEND) {
-		err = append_condition(&rs->macros[idx].condition, mp.m.condition);
+		err = append_condition(&rs->macros[idx].condition, &rs->macros[idx].cond_loc,
+				       mp.m.condition, &mp.m.cond_loc);
 	} else if (idx >= 0) {
 		macro_free(&rs->macros[idx]);
 		rs->macros[idx] = mp.m;
@@ -918,6 +933,7 @@ static void exception_free(struct rule_exception *e)
 {
 	free(e->name);
 	free(e->condition);
+	loc_free(&e->cond_loc);
 }
 
 struct exc_parse {
@@ -1016,6 +1032,8 @@ static void rule_free(struct rule_def *r)
 	for (size_t i = 0; i < r->nexceptions; i++)
 		exception_free(&r->exceptions[i]);
 	free(r->exceptions);
+	loc_free(&r->cond_loc);
+	loc_free(&r->msg_loc);
 }
 
 int rules__rule_index(const struct ruleset *rs, const char *id)
@@ -1036,7 +1054,8 @@ static int merge_rule(struct rule_def *d, struct rule_parse *rp)
 
 	if (rp->mp.mode == M_APPEND) {
 		if (rp->has_cond) {
-			int err = append_condition(&d->condition, n->condition);
+			int err = append_condition(&d->condition, &d->cond_loc, n->condition,
+						   &n->cond_loc);
 
 			if (err)
 				return err;
@@ -1046,13 +1065,17 @@ static int merge_rule(struct rule_def *d, struct rule_parse *rp)
 			TAKE(description);
 		if (rp->has_cond) {
 			TAKE(condition);
+			loc_free(&d->cond_loc);
 			d->cond_loc = n->cond_loc;
+			n->cond_loc.src = NULL;
 		}
 		if (rp->has_sev)
 			TAKE(severity);
 		if (rp->has_msg) {
 			TAKE(message);
+			loc_free(&d->msg_loc);
 			d->msg_loc = n->msg_loc;
+			n->msg_loc.src = NULL;
 		}
 		if (rp->has_action)
 			d->action = n->action;
@@ -1280,6 +1303,7 @@ static int one_budget(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 static struct rule_loc remap(const struct ruleset *dst, const struct ruleset *src,
 			     struct rule_loc l)
 {
+	l.src = l.src ? strdup(l.src) : NULL;	/* the copy owns its own */
 	for (size_t i = 0; i < src->nfiles && i < dst->nfiles; i++)
 		if (l.file == src->files[i]) {
 			l.file = dst->files[i];
@@ -1438,7 +1462,7 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct parse p = { .doc = &doc, .err = err, .errlen = errlen };
+	struct parse p = { .doc = &doc, .text = text, .len = len, .err = err, .errlen = errlen };
 	int ret;
 
 	ret = ruleset_copy(&scratch, rs);

@@ -13,6 +13,11 @@
 struct rule_loc {
 	const char *file;	/* owned by the ruleset's file list */
 	int line, column;	/* 1-based */
+	/* conditions and messages: the scalar as written in the file (quotes,
+	 * block indicators, line breaks), so an error at a column of the parsed
+	 * text can be mapped back to the file's line and column; owned */
+	char *src;
+	int prefix;		/* parsed text before src's part (append: "(old) ") */
 };
 
 struct protect_set {
