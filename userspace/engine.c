@@ -388,8 +388,14 @@ static void render(const struct crule *cr, const struct activity *a, char *buf, 
 	size_t off = 0;
 
 	buf[0] = '\0';
-	if (!cr->segs) {
+	if (!cr->segs && a->message[0]) {	/* the correlator's own sentence */
 		snprintf(buf, len, "%s", a->message);
+		return;
+	}
+	if (!cr->segs) {	/* hand-written activity without one */
+		snprintf(buf, len, "%s (pid %d) holding protected data, %s to %s port %u: %s",
+			 a->proc.comm, (int)a->proc.pid, a->event, a->daddr, a->dport,
+			 cr->def->description ? cr->def->description : cr->def->id);
 		return;
 	}
 	for (size_t i = 0; i < cr->nsegs; i++) {
