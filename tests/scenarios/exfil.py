@@ -30,6 +30,8 @@ def family_of(host):
 def open_socket(args):
     kind = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
     s = socket.socket(family_of(args.host), kind)
+    if args.timeout:
+        s.settimeout(args.timeout)
     return s
 
 
@@ -179,6 +181,8 @@ def main():
                     help="after reading, exec a sender of N random bytes")
     ap.add_argument("--wait-file", metavar="PATH",
                     help="read first, then wait until PATH exists before leaking")
+    ap.add_argument("--timeout", type=float, default=0,
+                    help="give up when the socket makes no progress for this long")
     ap.add_argument("--chunk", type=int, default=64 * 1024)
     ap.add_argument("--pace", type=float, default=0.0, help="UDP: seconds between datagrams")
     args = ap.parse_args()
@@ -187,6 +191,9 @@ def main():
     sent = 0
     try:
         sent = leak(args)
+    except socket.timeout:
+        print(json.dumps({"sent": sent, "error": "timeout"}))
+        sys.exit(4)
     except OSError as e:
         name = errno.errorcode.get(e.errno, str(e.errno))
         print(json.dumps({"sent": sent, "error": name}))
