@@ -216,13 +216,15 @@ def run_in_cg(env, cmd, timeout=600, stdin=None):
     return json.loads(lines[-1])
 
 
-def cpu_busy_ns():
-    """Busy CPU time of the whole machine so far (all CPUs, /proc/stat)."""
+def cpu_busy_ns(steal=False):
+    """Busy CPU time of the whole machine so far (all CPUs, /proc/stat:
+    user nice system irq softirq), or with steal=True the time the
+    hypervisor gave to other guests."""
     with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
+        v = [int(x) for x in f.readline().split()[1:]] + [0] * 8
     tick = os.sysconf("SC_CLK_TCK")
-    idle = v[3] + (v[4] if len(v) > 4 else 0)
-    return (sum(v[:8]) - idle) * 1_000_000_000 // tick
+    t = v[7] if steal else v[0] + v[1] + v[2] + v[5] + v[6]
+    return t * 1_000_000_000 // tick
 
 
 def wait_quiet(env, own, max_wait):
@@ -252,6 +254,7 @@ class Meter:
     def __enter__(self):
         self.t = time.time()
         self.busy = cpu_busy_ns()
+        self.steal = cpu_busy_ns(steal=True)
         self.ours = self._ours()
         return self
 
@@ -263,12 +266,14 @@ class Meter:
         wall = time.time() - self.t
         foreign = (cpu_busy_ns() - self.busy) - (self._ours() - self.ours)
         self.foreign_pct = 100.0 * max(0, foreign) / 1e9 / max(wall, 1e-3)   # % of one CPU
+        self.steal_pct = 100.0 * (cpu_busy_ns(steal=True) - self.steal) / 1e9 / max(wall, 1e-3)
         self.foreign_agents = foreign_agents(self.own())
         return False
 
     @property
     def clean(self):
-        return self.foreign_agents == 0 and self.foreign_pct < FOREIGN_MAX_PCT
+        return (self.foreign_agents == 0 and self.foreign_pct < FOREIGN_MAX_PCT and
+                self.steal_pct < FOREIGN_MAX_PCT)
 
 
 FOREIGN_MAX_PCT = float(os.environ.get("BENCH_FOREIGN_MAX", "15"))
@@ -602,7 +607,7 @@ def run_b(env, wl, paths, tag, bpf_stats=False):
                protected_files=a.start_line.get("protected_files"),
                watched_dirs=a.start_line.get("watched_dirs"),
                kernel=k, foreign_pct=m.foreign_pct, foreign_agents=m.foreign_agents,
-               clean=m.clean)
+               steal_pct=m.steal_pct, clean=m.clean)
     if bpf_stats:
         res["progs"] = {p: (progs1[p][0] - progs0.get(p, (0, 0))[0],
                             progs1[p][1] - progs0.get(p, (0, 0))[1]) for p in progs1}
@@ -613,7 +618,7 @@ def run_a(env, wl):
     with Meter(env, own_pids(env)) as m:
         r = run_in_cg(env, wl["cmd"])
     return dict(elapsed_s=r["elapsed_s"], workload_out=r, foreign_pct=m.foreign_pct,
-                foreign_agents=m.foreign_agents, clean=m.clean)
+                foreign_agents=m.foreign_agents, steal_pct=m.steal_pct, clean=m.clean)
 
 
 def own_pids(env):
@@ -669,8 +674,9 @@ def bench_workloads(env, cfg, paths, only):
                 % (len(pairs) + 1, a["elapsed_s"], b["elapsed_s"],
                    b["elapsed_s"] / a["elapsed_s"], b["agent_cpu_ms"], b["events_sent"],
                    b["events_lost"], "" if ok else
-                   "  [other work on the host: A %.0f%% B %.0f%% of a CPU, %d other agents; redo]"
-                   % (a["foreign_pct"], b["foreign_pct"],
+                   "  [other work: A %.0f%% B %.0f%% of a CPU, steal A %.0f%% B %.0f%%, "
+                   "%d other agents; redo]"
+                   % (a["foreign_pct"], b["foreign_pct"], a["steal_pct"], b["steal_pct"],
                       max(a["foreign_agents"], b["foreign_agents"]))))
             if ok or dirty >= cfg.max_redo:
                 if not ok:

@@ -626,7 +626,8 @@ static int cmp_rule(const void *a, const void *b)
 
 /* Sort and drop duplicates: sets then compare (and print) the same however
  * they were written. */
-static size_t sort_unique(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+static size_t sort_unique(void *base, size_t n, size_t size,
+			  int (*cmp)(const void *, const void *))
 {
 	char *b = base;
 	size_t out = 0;
@@ -1207,8 +1208,8 @@ void expr__free(struct expr *e)
 /* --- evaluation --- */
 
 /* Field values and constants are short and most compares end in the first
- * bytes: inline loops beat a call to the libc routines here (2x on the
- * 50-rule benchmark in tests/unit/test_expr.c). */
+ * bytes: inline loops beat calls to the libc routines here (half the time
+ * for `proc.name = curl` in a 50-rule loop). */
 static inline int str_cmp(const char *a, const char *b)
 {
 	while (*a == *b && *a) {
@@ -1748,13 +1749,13 @@ static enum fold fold_cmp(const struct node *c, char *why, size_t len)
 		if ((c->op == OP_LT && c->u.num == INT64_MIN) ||
 		    (c->op == OP_GT && c->u.num == INT64_MAX)) {
 			say(why, len, "'%s' is never %s %lld", c->fname,
-				 c->op == OP_LT ? "below" : "above", (long long)c->u.num);
+			    c->op == OP_LT ? "below" : "above", (long long)c->u.num);
 			return F_FALSE;
 		}
 		if ((c->op == OP_GE && c->u.num == INT64_MIN) ||
 		    (c->op == OP_LE && c->u.num == INT64_MAX)) {
 			say(why, len, "'%s' is always %s %lld", c->fname,
-				 c->op == OP_GE ? "at least" : "at most", (long long)c->u.num);
+			    c->op == OP_GE ? "at least" : "at most", (long long)c->u.num);
 			return F_TRUE;
 		}
 	}
@@ -1762,8 +1763,8 @@ static enum fold fold_cmp(const struct node *c, char *why, size_t len)
 	if (c->type == EXPR_STR && c->n == 0 &&
 	    (c->op == OP_STARTSWITH || c->op == OP_ENDSWITH || c->op == OP_CONTAINS)) {
 		say(why, len, "every '%s' %s \"\"", c->fname,
-			 c->op == OP_STARTSWITH ? "starts with" :
-			 c->op == OP_ENDSWITH ? "ends with" : "contains");
+		    c->op == OP_STARTSWITH ? "starts with" :
+		    c->op == OP_ENDSWITH ? "ends with" : "contains");
 		return F_TRUE;
 	}
 	return F_UNKNOWN;
@@ -1782,7 +1783,7 @@ static enum fold fold(const struct node *n, char *why, size_t len)
 		r = fold(n->u.kid, sub, sizeof(sub));
 		if (r != F_UNKNOWN)
 			say(why, len, "%s %s: %s", text_of(n->u.kid, t, sizeof(t)),
-				 r == F_TRUE ? "always holds" : "never holds", sub);
+			    r == F_TRUE ? "always holds" : "never holds", sub);
 		return r == F_TRUE ? F_FALSE : r == F_FALSE ? F_TRUE : F_UNKNOWN;
 	case N_AND:
 	case N_OR:
@@ -1797,8 +1798,10 @@ static enum fold fold(const struct node *n, char *why, size_t len)
 				all = F_UNKNOWN;
 		}
 		if (all != F_UNKNOWN) {
-			say(why, len, is_and ? "every part always holds" :
-				 "no alternative can hold (the last: %s)", sub);
+			if (is_and)
+				say(why, len, "every part always holds");
+			else
+				say(why, len, "no alternative can hold (the last: %s)", sub);
 			return all;
 		}
 		if (n->n > 1024)
@@ -1807,9 +1810,9 @@ static enum fold fold(const struct node *n, char *why, size_t len)
 			for (size_t j = i + 1; j < n->n; j++) {
 				if (!negates(n->u.kids[i], n->u.kids[j]))
 					continue;
-				say(why, len, is_and ? "%s and its negation are both required" :
-					 "%s or its negation always holds",
-					 text_of(n->u.kids[i], t, sizeof(t)));
+				say(why, len, "%s %s", text_of(n->u.kids[i], t, sizeof(t)),
+				    is_and ? "and its negation are both required" :
+				    "or its negation always holds");
 				return is_and ? F_FALSE : F_TRUE;
 			}
 		}

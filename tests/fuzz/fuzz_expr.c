@@ -19,7 +19,13 @@
 
 #include "expr.h"
 
-#define check(c) do { if (!(c)) { fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
+#define check(c)								\
+	do {								\
+		if (!(c)) {						\
+			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); \
+			abort();					\
+		}							\
+	} while (0)
 
 enum { F_NAME, F_UID, F_ANC, F_DADDR, F_DPORT, F_ALLOWED, F_PATH, F_BYTES, F_TYPE, NFIELDS };
 
@@ -54,15 +60,35 @@ static void get(const void *r_, unsigned id, struct expr_value *out)
 	check(id < NFIELDS);
 	check(used & (1ULL << id));
 	switch (id) {
-	case F_NAME: out->s = r->name; break;
-	case F_UID: out->n = r->uid; break;
-	case F_ANC: out->list = r->anc; out->nlist = r->nanc; break;
-	case F_DADDR: out->family = r->family; memcpy(out->addr, r->addr, 16); break;
-	case F_DPORT: out->n = r->dport; break;
-	case F_ALLOWED: out->n = r->allowed; break;
-	case F_PATH: out->s = r->path; break;
-	case F_BYTES: out->n = r->bytes; break;
-	case F_TYPE: out->s = r->type; break;
+	case F_NAME:
+		out->s = r->name;
+		break;
+	case F_UID:
+		out->n = r->uid;
+		break;
+	case F_ANC:
+		out->list = r->anc;
+		out->nlist = r->nanc;
+		break;
+	case F_DADDR:
+		out->family = r->family;
+		memcpy(out->addr, r->addr, 16);
+		break;
+	case F_DPORT:
+		out->n = r->dport;
+		break;
+	case F_ALLOWED:
+		out->n = r->allowed;
+		break;
+	case F_PATH:
+		out->s = r->path;
+		break;
+	case F_BYTES:
+		out->n = r->bytes;
+		break;
+	case F_TYPE:
+		out->s = r->type;
+		break;
 	}
 }
 

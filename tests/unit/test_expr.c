@@ -601,7 +601,7 @@ static void lists_expand(void **state)
 static void big_set_bsearch(void **state)
 {
 	struct rec r = base();
-	char t[64];
+	const char *t;
 
 	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
 		r.name = many[i];
@@ -617,14 +617,30 @@ static void big_set_bsearch(void **state)
 	F("proc.name in many", &r);
 	r.name = "";
 	F("proc.name in many", &r);
-	/* 20 numbers: bsearch over int64 */
+	/* first-byte buckets at both ends: "" and bytes above 0x7f */
+	t = "proc.name in ('', a, ab, abc, b, '\xff', '\xff\xfe', z, zz, zzz)";
+	for (const char *const *v = (const char *const[]){ "", "a", "ab", "abc", "b", "\xff",
+							  "\xff\xfe", "z", "zz", "zzz", NULL };
+	     *v; v++) {
+		r.name = *v;
+		T(t, &r);
+	}
+	for (const char *const *v = (const char *const[]){ "aa", "abcd", "c", "\xfe", "\xff\xff",
+							  "zzzz", "\x01", NULL };
+	     *v; v++) {
+		r.name = *v;
+		F(t, &r);
+	}
+	/* 19 numbers: bsearch over int64 */
 	r.dport = 7;
-	snprintf(t, sizeof(t), "net.dport in (%s)", "19,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18");
+	t = "net.dport in (19,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18)";
 	T(t, &r);
 	r.dport = 20;
 	F(t, &r);
 	r.dport = 0;
 	F(t, &r);
+	r.dport = 19;
+	T(t, &r);
 }
 
 static void macros_expand(void **state)
@@ -679,8 +695,12 @@ static void err_unknown_names(void **state)
 	ERR("net.dport in 443", "expected '(' or a list name after 'in', found '443'", 14);
 	ERR("proc.name in", "expected '(' or a list name after 'in', found end of condition", 13);
 	/* keywords are lower case */
-	ERR("proc.name IN (a)", "expected an operator after 'proc.name', found 'IN'", 11);
-	ERR("net.allowed AND net.allowed", "unexpected 'AND' after a condition", 13);
+	ERR("proc.name IN (a)",
+	    "expected an operator after 'proc.name', found 'IN'; keywords are lower case", 11);
+	ERR("net.allowed AND net.allowed",
+	    "unexpected 'AND' after a condition (expected 'and', 'or' or the end); keywords are lower case",
+	    13);
+	ERR("net.allowed = TRUE", "'net.allowed' is a bool (true or false): 'TRUE' is not", 15);
 }
 
 static void err_operator_for_type(void **state)
@@ -819,7 +839,8 @@ static void canonical(void **state)
 		{ "proc.name = curl", "  ( (proc.name=='curl') )" },
 		{ "net.bytes > 10MiB", "net.bytes > 10485760" },
 		{ "net.bytes > 10MiB", "net.bytes>10m" },
-		{ "net.daddr in (10.0.0.0/8, fd00::/8)", "net.daddr in (fd00:0::/8,10.0.0.0/8,10.0.0.0/8)" },
+		{ "net.daddr in (10.0.0.0/8, fd00::/8)",
+		  "net.daddr in (fd00:0::/8,10.0.0.0/8,10.0.0.0/8)" },
 		{ "net.allowed", "net.allowed = true" },
 		{ "net.allowed", "not not net.allowed" },
 		{ "is_dl and web", "dl_web" },
@@ -882,6 +903,7 @@ static void never_matches(void **state)
 	NEVER("proc.name = a and not proc.name = a", "and its negation are both required");
 	NEVER("proc.name = a and net.allowed and proc.name != a", "its negation");
 	NEVER("is_dl and not (proc.name in (wget, curl))", "its negation");
+	NEVER("proc.name in (a, b) and not proc.name in (b, a, a)", "its negation");
 	NEVER("(net.allowed or proc.uid = 1) and not (net.allowed or proc.uid = 1)", NULL);
 	NEVER("net.allowed and proc.uid in ()", "empty set");
 	NEVER("proc.uid in () or proc.name in ()", "no alternative");
