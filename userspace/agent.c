@@ -593,8 +593,10 @@ static int fill_allowlist(struct agent *a)
 	if (!all)
 		return -ENOMEM;
 	n = 0;
+	/* entries scoped to executables are judged in userspace only: loading
+	 * them here would allow every process */
 	for (size_t i = 0; i < a->rs.nallows; i++)
-		for (size_t k = 0; k < a->rs.allows[i].naddrs; k++)
+		for (size_t k = 0; !a->rs.allows[i].nexes && k < a->rs.allows[i].naddrs; k++)
 			all[n++] = &a->rs.allows[i].addrs[k];
 	for (size_t i = 0; i < n && !err; i++) {
 		struct vigil_allow v = { 0 };
@@ -868,7 +870,7 @@ static void emit_start(struct agent *a, int seeded, double startup_ms)
 static bool allow_key_wanted(const struct agent *a, int family, unsigned prefix, const void *addr)
 {
 	for (size_t i = 0; i < a->rs.nallows; i++)
-		for (size_t k = 0; k < a->rs.allows[i].naddrs; k++) {
+		for (size_t k = 0; !a->rs.allows[i].nexes && k < a->rs.allows[i].naddrs; k++) {
 			const struct addr_rule *r = &a->rs.allows[i].addrs[k];
 
 			if (r->family == family && r->prefix_len == prefix &&

@@ -433,32 +433,38 @@ static void render(const struct crule *cr, const struct activity *a, char *buf, 
 	}
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-	const unsigned char *b = p;
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
+/* The activity's part of the dedupe key: process and destination. */
+static uint64_t activity_key(const struct activity *a)
+{
+	uint64_t w[2], h = 0;
+
+	memcpy(w, a->daddr_raw, sizeof(w));
+	h = mix(h, (uint64_t)a->proc.pid << 32 | (uint32_t)a->af);
+	h = mix(h, a->proc.start_ticks);
+	h = mix(h, w[0]);
+	h = mix(h, w[1]);
+	h = mix(h, (uint64_t)a->dport << 8 | (a->protocol ? (unsigned char)a->protocol[0] : 0));
 	return h;
 }
 
-/* true if this (rule, process, destination, action) was already reported */
-static bool seen_before(struct engine *e, size_t rule, const struct activity *a,
-			const char *action)
+static unsigned action_code(const char *action)
 {
-	uint64_t h = 1469598103934665603ull;
-	struct dedupe_slot *s;
+	return action[0] == 'k' ? 2 : action[0] == 'b' ? 1 : 0;
+}
 
-	h = fnv(h, &rule, sizeof(rule));
-	h = fnv(h, &a->proc.pid, sizeof(a->proc.pid));
-	h = fnv(h, &a->proc.start_ticks, sizeof(a->proc.start_ticks));
-	h = fnv(h, &a->af, sizeof(a->af));
-	h = fnv(h, a->daddr_raw, sizeof(a->daddr_raw));
-	h = fnv(h, &a->dport, sizeof(a->dport));
-	h = fnv(h, a->protocol ? a->protocol : "", a->protocol ? strlen(a->protocol) : 0);
-	h = fnv(h, action, strlen(action));
-	h |= 1;
-	s = &e->seen[h % DEDUPE_SLOTS];
+/* true if this (rule, process, destination, action) was already reported */
+static bool seen_before(struct engine *e, size_t rule, uint64_t akey, const char *action)
+{
+	uint64_t h = mix(akey, (uint64_t)rule << 2 | action_code(action)) | 1;
+	struct dedupe_slot *s = &e->seen[h % DEDUPE_SLOTS];
+
 	if (s->hash == h)
 		return true;
 	s->hash = h;	/* a collision evicts: at worst one repeated alert */
@@ -469,6 +475,7 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 		 engine_emit_fn emit, void *ctx)
 {
 	bool enforce = a->mode && !strcmp(a->mode, "enforce");
+	uint64_t akey = 0;
 	int hits = 0;
 
 	e->st.evaluated++;
@@ -484,7 +491,9 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 		if (excepted)
 			continue;
 
-		memset(&h, 0, sizeof(h));
+		if (!akey)
+			akey = activity_key(a) | 1;
+		h.message[0] = '\0';
 		h.rule = cr->def;
 		h.severity = cr->def->severity;
 		h.action = a->action;
@@ -514,7 +523,7 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 					e->st.action_failures++;
 			}
 		}
-		if (seen_before(e, i, a, h.action)) {
+		if (seen_before(e, i, akey, h.action)) {
 			e->st.suppressed++;
 			continue;
 		}
