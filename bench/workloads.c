@@ -24,6 +24,7 @@
  * Helpers (not timed workloads)
  *   mkfiles DIR N SIZE                create DIR/f00000.. (N files of SIZE bytes)
  *   mkbig FILE SIZE                   create FILE with SIZE bytes of pseudo-random data
+ *   hold FILE...                      keep FILEs in the page cache (mapped) until killed
  *   prime FILE                        read 4 KiB of FILE while holding a pipe's write
  *                                     end: the kernel marks a pipe (vg_pipe_gen > 0)
  *   sink tcp|udp PORT OUT IDLE_MS     receive forever; one line "BYTES" per connection
@@ -568,6 +569,35 @@ static int w_prime(int argc, char **argv)
 	return 0;
 }
 
+/* Keep files in the page cache: map them (this VM pages out cold *unmapped*
+ * page cache through DAMON), touch every page, and sleep until killed. Run
+ * it outside the agent's scope: mapping a protected file taints. */
+static int w_hold(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		volatile unsigned char sum = 0;
+		const unsigned char *m;
+
+		if (fd < 0 || fstat(fd, &st))
+			die(argv[i]);
+		if (!st.st_size)
+			continue;
+		m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			die("mmap");
+		for (off_t off = 0; off < st.st_size; off += 4096)
+			sum += m[off];
+		close(fd);
+	}
+	printf("{\"workload\":\"hold\"}\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
 static void append_line(const char *out, unsigned long long v)
 {
 	char line[64];
@@ -893,7 +923,7 @@ static const struct {
 	{ "smallsend", w_smallsend },	{ "forkexec", w_forkexec },
 	{ "prime", w_prime },		{ "sink", w_sink },
 	{ "leak", w_leak },		{ "connect-check", w_connect_check },
-	{ "storm", w_storm },
+	{ "storm", w_storm },		{ "hold", w_hold },
 };
 
 int main(int argc, char **argv)

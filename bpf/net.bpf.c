@@ -55,7 +55,7 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 		COUNT(connects_denied);
 		return 0;	/* reported when the rule blocked it */
 	}
-	if (allow__check(family, key.daddr, key.dport))
+	if (allow__check(family, key.daddr, key.dport, exe_bits_of(tgid)))
 		return 1;
 	if (enforce)
 		COUNT(connects_denied);
@@ -120,7 +120,7 @@ int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 		struct vigil_flow_key key = {};
 
 		key_from_sock(&key, sk);
-		if (allow__check(key.family, key.daddr, key.dport))
+		if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid)))
 			st->flags |= VIGIL_SF_ALLOWED;
 		st->flags |= VIGIL_SF_CHECKED;
 	}
@@ -293,7 +293,7 @@ int vigil_egress(struct __sk_buff *skb)
 	if (st && (st->flags & VIGIL_SF_BLOCKED)) {
 		over = true;
 	} else {
-		if (allow__check(key.family, key.daddr, key.dport)) {
+		if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid))) {
 			if (st)
 				st->flags |= VIGIL_SF_ALLOWED;
 			return 1;

@@ -12,6 +12,12 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (ptgid == ctgid)	/* a new thread shares its process's taint */
 		return 0;
+	if (vg_have_exe_allow) {	/* same executable until it execs */
+		__u32 b = exe_bits_of(ptgid);
+
+		if (b)
+			bpf_map_update_elem(&vg_exe_bits, &ctgid, &b, BPF_ANY);
+	}
 	t = bpf_map_lookup_elem(&vg_taint, &ptgid);
 	if (!t)
 		return 0;
@@ -36,6 +42,19 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__u32 tgid = p->tgid;
 	struct vigil_ev_proc *e;
 
+	if (vg_have_exe_allow) {	/* is the new image one an allow entry names? */
+		struct vigil_file_key k = {};
+		struct inode *ino = BPF_CORE_READ(bprm, file, f_inode);
+		__u32 *b;
+
+		k.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		k.ino = BPF_CORE_READ(ino, i_ino);
+		b = bpf_map_lookup_elem(&vg_allow_exes, &k);
+		if (b)
+			bpf_map_update_elem(&vg_exe_bits, &tgid, b, BPF_ANY);
+		else
+			bpf_map_delete_elem(&vg_exe_bits, &tgid);
+	}
 	if (!bpf_map_lookup_elem(&vg_taint, &tgid))
 		return 0;
 	e = event_reserve(sizeof(*e), VIGIL_EV_EXEC, tgid);
@@ -59,6 +78,8 @@ int BPF_PROG(vigil_exit, struct task_struct *p, bool group_dead)
 	if (!group_dead)
 		return 0;
 	bpf_map_delete_elem(&vg_pipe_checked, &tgid);
+	if (vg_have_exe_allow)
+		bpf_map_delete_elem(&vg_exe_bits, &tgid);
 	t = bpf_map_lookup_elem(&vg_taint, &tgid);
 	if (!t)
 		return 0;

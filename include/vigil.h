@@ -173,7 +173,11 @@ struct vigil_lpm6_key {
 struct vigil_port_range {
 	__u16 lo;
 	__u16 hi;
+	__u32 exe_mask;	/* 0: any executable; else bits of vg_allow_exes values */
 };
+
+#define VIGIL_MAX_EXE_ALLOWS 32		/* allow entries scoped to executables */
+#define VIGIL_MAX_ALLOW_EXES 4096	/* executables they name */
 
 /* An allowlisted prefix with the ports allowed there. Userspace merges the
  * ranges of every shorter covering prefix in, because an LPM lookup only

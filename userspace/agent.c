@@ -41,6 +41,7 @@
 #include "report.h"
 #include "capture.h"
 #include "engine.h"
+#include "glob.h"
 #include "addr.h"
 #include "rules.h"
 #include "vigil.h"
@@ -581,10 +582,22 @@ static bool covers(const struct addr_rule *outer, const struct addr_rule *inner)
 	return true;
 }
 
+/* Bit of an exe-scoped allow entry (0: not scoped; -1: too many). */
+static long exe_bit(const struct ruleset *rs, size_t entry)
+{
+	unsigned bit = 0;
+
+	if (!rs->allows[entry].nexes)
+		return 0;
+	for (size_t i = 0; i < entry; i++)
+		bit += rs->allows[i].nexes ? 1 : 0;
+	return bit < VIGIL_MAX_EXE_ALLOWS ? (1L << bit) : -1;
+}
+
 static int fill_allowlist(struct agent *a)
 {
+	struct entry { const struct addr_rule *r; __u32 exe_mask; } *all;
 	size_t n = 0;
-	const struct addr_rule **all;
 	int err = 0;
 
 	for (size_t i = 0; i < a->rs.nallows; i++)
@@ -593,23 +606,31 @@ static int fill_allowlist(struct agent *a)
 	if (!all)
 		return -ENOMEM;
 	n = 0;
-	/* entries scoped to executables are judged in userspace only: loading
-	 * them here would allow every process */
-	for (size_t i = 0; i < a->rs.nallows; i++)
-		for (size_t k = 0; !a->rs.allows[i].nexes && k < a->rs.allows[i].naddrs; k++)
-			all[n++] = &a->rs.allows[i].addrs[k];
+	for (size_t i = 0; i < a->rs.nallows; i++) {
+		long bit = exe_bit(&a->rs, i);
+
+		if (bit < 0) {
+			log__warn("allow entry '%s': more than %d entries are scoped to "
+				  "executables; it is enforced in userspace only",
+				  a->rs.allows[i].name, VIGIL_MAX_EXE_ALLOWS);
+			continue;
+		}
+		for (size_t k = 0; k < a->rs.allows[i].naddrs; k++)
+			all[n++] = (struct entry){ &a->rs.allows[i].addrs[k], (__u32)bit };
+	}
 	for (size_t i = 0; i < n && !err; i++) {
 		struct vigil_allow v = { 0 };
-		const struct addr_rule *r = all[i];
+		const struct addr_rule *r = all[i].r;
 
 		for (size_t k = 0; k < n; k++) {
-			const struct addr_rule *o = all[k];
+			const struct addr_rule *o = all[k].r;
 			bool dup = false;
 
 			if (!covers(o, r))
 				continue;
 			for (unsigned q = 0; q < v.nranges; q++)
-				dup |= v.ranges[q].lo == o->port_lo && v.ranges[q].hi == o->port_hi;
+				dup |= v.ranges[q].lo == o->port_lo && v.ranges[q].hi == o->port_hi &&
+				       v.ranges[q].exe_mask == all[k].exe_mask;
 			if (dup)
 				continue;
 			if (v.nranges == VIGIL_ALLOW_RANGES) {
@@ -619,6 +640,7 @@ static int fill_allowlist(struct agent *a)
 			}
 			v.ranges[v.nranges].lo = o->port_lo;
 			v.ranges[v.nranges].hi = o->port_hi;
+			v.ranges[v.nranges].exe_mask = all[k].exe_mask;
 			v.nranges++;
 		}
 		if (r->family == AF_INET) {
@@ -638,6 +660,73 @@ static int fill_allowlist(struct agent *a)
 	a->nallow_keys = n;
 	free(all);
 	return err ? -errno : 0;
+}
+
+struct exe_walk {
+	struct agent *a;
+	__u32 bit;
+};
+
+static int on_allowed_exe(const char *path, const struct stat *st, void *ctx)
+{
+	struct exe_walk *w = ctx;
+	struct vigil_file_key k = { .dev = protect__kdev(st->st_dev), .ino = st->st_ino };
+	__u32 bits = 0;
+	int fd = bpf_map__fd(w->a->skel->maps.vg_allow_exes);
+
+	bpf_map_lookup_elem(fd, &k, &bits);
+	bits |= w->bit;
+	bpf_map_update_elem(fd, &k, &bits, BPF_ANY);
+	return 0;
+}
+
+/* Executables of exe-scoped allow entries -> vg_allow_exes, and the running
+ * processes that are one of them -> vg_exe_bits (exec and fork keep it up to
+ * date from then on). Rebuilt from scratch on reload. */
+static void fill_allowed_exes(struct agent *a)
+{
+	int efd = bpf_map__fd(a->skel->maps.vg_allow_exes);
+	int pfd = bpf_map__fd(a->skel->maps.vg_exe_bits);
+	struct vigil_file_key k, next;
+	bool any = false;
+	struct dirent *d;
+	__u32 tgid, ntgid;
+	DIR *proc;
+
+	while (!bpf_map_get_next_key(efd, NULL, &next))
+		bpf_map_delete_elem(efd, &next);
+	for (size_t i = 0; i < a->rs.nallows; i++) {
+		long bit = exe_bit(&a->rs, i);
+		struct exe_walk w = { .a = a, .bit = (__u32)bit };
+
+		if (bit <= 0)
+			continue;
+		any = true;
+		for (size_t g = 0; g < a->rs.allows[i].nexes; g++)
+			glob__walk(a->rs.allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES);
+	}
+	while (!bpf_map_get_next_key(pfd, NULL, &ntgid))
+		bpf_map_delete_elem(pfd, &ntgid);
+	a->skel->bss->vg_have_exe_allow = any;
+	if (!any || !(proc = opendir("/proc")))
+		return;
+	while ((d = readdir(proc))) {
+		char path[64];
+		struct stat st;
+		__u32 bits;
+
+		tgid = (__u32)strtoul(d->d_name, NULL, 10);
+		if (!tgid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+		if (stat(path, &st))
+			continue;
+		k.dev = protect__kdev(st.st_dev);
+		k.ino = st.st_ino;
+		if (!bpf_map_lookup_elem(efd, &k, &bits))
+			bpf_map_update_elem(pfd, &tgid, &bits, BPF_ANY);
+	}
+	closedir(proc);
 }
 
 static int attach_all(struct agent *a)
@@ -870,7 +959,7 @@ static void emit_start(struct agent *a, int seeded, double startup_ms)
 static bool allow_key_wanted(const struct agent *a, int family, unsigned prefix, const void *addr)
 {
 	for (size_t i = 0; i < a->rs.nallows; i++)
-		for (size_t k = 0; !a->rs.allows[i].nexes && k < a->rs.allows[i].naddrs; k++) {
+		for (size_t k = 0; k < a->rs.allows[i].naddrs; k++) {
 			const struct addr_rule *r = &a->rs.allows[i].addrs[k];
 
 			if (r->family == family && r->prefix_len == prefix &&
@@ -977,6 +1066,7 @@ static void reload(struct agent *a)
 	nrs = tmp;
 	protect__set_rules(a->prot, &a->rs);
 	memcpy(a->budgets, budgets, sizeof(budgets));
+	fill_allowed_exes(a);
 	if (fill_budgets(a) || fill_allowlist(a))
 		emit_error(a, "reload: updating the kernel budget/allowlist maps failed: %s",
 			   strerror(errno));
@@ -1143,6 +1233,7 @@ int agent__run(const struct agent_opts *o)
 			goto out;
 		}
 	}
+	fill_allowed_exes(&a);
 	if (fill_budgets(&a) || fill_allowlist(&a)) {
 		log__error("cannot fill the budget/allowlist maps: %s", strerror(errno));
 		goto out;

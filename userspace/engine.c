@@ -9,7 +9,8 @@
 #include "addr.h"
 #include "engine.h"
 
-#define DEDUPE_SLOTS 65536	/* recent (rule, process, destination, action) hits */
+#define DEDUPE_SETS 4096	/* recent (rule, process, destination, action) hits, */
+#define DEDUPE_WAYS 4		/* 4-way: a busy host evicts the oldest, not a neighbour */
 #define MAX_SEGMENTS 64
 
 /* A message template: literal runs and field references. */
@@ -26,17 +27,35 @@ struct crule {
 	size_t nexc;
 	struct segment *segs;
 	size_t nsegs;
+	bool enabled;		/* def->enabled, without the pointer chase */
 };
 
-struct dedupe_slot {
-	uint64_t hash;		/* 0 = empty */
+struct dedupe_set {
+	uint64_t hash[DEDUPE_WAYS];	/* 0 = empty */
+	unsigned next;			/* round-robin victim */
+};
+
+/* Rules are indexed by what is cheap and always known: the event type and
+ * the mode. A rule sits in a bucket unless its condition is false for
+ * every activity of that event and mode. */
+static const char *const idx_events[] = { ACT_EV_CONNECT, ACT_EV_EGRESS, ACT_EV_PROGRESS,
+					   ACT_EV_BUDGET };
+static const char *const idx_modes[] = { "monitor", "enforce" };
+#define NEVENTS 4
+#define NMODES 2
+
+struct bucket {
+	uint32_t *rules;	/* indexes into engine.rules, in order */
+	size_t n;
 };
 
 struct engine {
 	struct ruleset rs;		/* own copy: hits point into it */
 	struct crule *rules;
 	size_t nrules;
-	struct dedupe_slot *seen;
+	struct bucket buckets[NEVENTS][NMODES];
+	uint32_t *all;		/* every rule: activity of an unknown kind */
+	struct dedupe_set *seen;
 	struct engine_stats st;
 };
 
@@ -227,6 +246,7 @@ static int compile_rule(const struct ruleset *rs, const struct rule_def *d, stru
 
 	memset(cr, 0, sizeof(*cr));
 	cr->def = d;
+	cr->enabled = d->enabled;
 	snprintf(what, sizeof(what), "rule '%s': condition", d->id);
 	cr->cond = compile_cond(rs, d->condition, &d->cond_loc, what, err, errlen);
 	if (!cr->cond)
@@ -272,8 +292,51 @@ void engine__free(struct engine *e)
 		crule_free(&e->rules[i]);
 	free(e->rules);
 	free(e->seen);
+	free(e->all);
+	for (int i = 0; i < NEVENTS; i++)
+		for (int m = 0; m < NMODES; m++)
+			free(e->buckets[i][m].rules);
 	rules__free(&e->rs);
 	free(e);
+}
+
+static int field_id(const char *name)
+{
+	for (size_t i = 0; i < activity_nfields; i++)
+		if (!strcmp(activity_fields[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int build_index(struct engine *e)
+{
+	int fe = field_id("evt.type"), fm = field_id("evt.mode");
+	uint64_t known = (1ull << fe) | (1ull << fm);
+	struct activity probe;
+
+	e->all = calloc(e->nrules + 1, sizeof(*e->all));
+	if (!e->all)
+		return -ENOMEM;
+	for (size_t r = 0; r < e->nrules; r++)
+		e->all[r] = (uint32_t)r;
+	memset(&probe, 0, sizeof(probe));
+	for (int i = 0; i < NEVENTS; i++) {
+		for (int m = 0; m < NMODES; m++) {
+			struct bucket *b = &e->buckets[i][m];
+
+			b->rules = calloc(e->nrules + 1, sizeof(*b->rules));
+			if (!b->rules)
+				return -ENOMEM;
+			probe.event = idx_events[i];
+			probe.mode = idx_modes[m];
+			for (size_t r = 0; r < e->nrules; r++)
+				if (e->rules[r].enabled &&
+				    expr__eval_partial(e->rules[r].cond, known, activity__get,
+						       &probe) != EXPR_FALSE)
+					b->rules[b->n++] = (uint32_t)r;
+		}
+	}
+	return 0;
 }
 
 static struct engine *build(const struct ruleset *src, char *err, size_t errlen)
@@ -288,7 +351,7 @@ static struct engine *build(const struct ruleset *src, char *err, size_t errlen)
 	}
 	rs = &e->rs;
 	e->rules = calloc(rs->nrules + 1, sizeof(*e->rules));
-	e->seen = calloc(DEDUPE_SLOTS, sizeof(*e->seen));
+	e->seen = calloc(DEDUPE_SETS, sizeof(*e->seen));
 	if (!e->rules || !e->seen) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -305,6 +368,8 @@ static struct engine *build(const struct ruleset *src, char *err, size_t errlen)
 		}
 		e->nrules++;
 	}
+	if (build_index(e))
+		goto fail;
 	return e;
 fail:
 	engine__free(e);
@@ -463,12 +528,29 @@ static unsigned action_code(const char *action)
 static bool seen_before(struct engine *e, size_t rule, uint64_t akey, const char *action)
 {
 	uint64_t h = mix(akey, (uint64_t)rule << 2 | action_code(action)) | 1;
-	struct dedupe_slot *s = &e->seen[h % DEDUPE_SLOTS];
+	struct dedupe_set *s = &e->seen[h % DEDUPE_SETS];
 
-	if (s->hash == h)
-		return true;
-	s->hash = h;	/* a collision evicts: at worst one repeated alert */
+	for (int w = 0; w < DEDUPE_WAYS; w++)
+		if (s->hash[w] == h)
+			return true;
+	/* full: the oldest goes (at worst, one repeated alert much later) */
+	s->hash[s->next] = h;
+	s->next = (s->next + 1) % DEDUPE_WAYS;
 	return false;
+}
+
+/* The rules that can match this activity, by event type and mode. */
+static const uint32_t *rules_for(const struct engine *e, const struct activity *a, size_t *n)
+{
+	int m = a->mode && a->mode[0] == 'e';
+
+	for (int i = 0; i < NEVENTS; i++)
+		if (a->event && !strcmp(a->event, idx_events[i])) {
+			*n = e->buckets[i][m].n;
+			return e->buckets[i][m].rules;
+		}
+	*n = e->nrules;
+	return e->all;
 }
 
 int engine__eval(struct engine *e, const struct activity *a, const struct engine_effects *fx,
@@ -477,14 +559,17 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 	bool enforce = a->mode && !strcmp(a->mode, "enforce");
 	uint64_t akey = 0;
 	int hits = 0;
+	size_t nr;
+	const uint32_t *idx = rules_for(e, a, &nr);
 
 	e->st.evaluated++;
-	for (size_t i = 0; i < e->nrules; i++) {
+	for (size_t j = 0; j < nr; j++) {
+		size_t i = idx[j];
 		const struct crule *cr = &e->rules[i];
 		struct rule_hit h;
 		bool excepted = false;
 
-		if (!cr->def->enabled || !expr__eval(cr->cond, activity__get, a))
+		if (!cr->enabled || !expr__eval(cr->cond, activity__get, a))
 			continue;
 		for (size_t k = 0; k < cr->nexc && !excepted; k++)
 			excepted = expr__eval(cr->exc[k], activity__get, a);

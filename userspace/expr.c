@@ -1497,6 +1497,42 @@ bool expr__eval(const struct expr *e, expr_getter get, const void *rec)
 	return e && e->root && get && e->root->fn(e->root, get, rec);
 }
 
+static enum expr_tri partial(const struct node *n, uint64_t known, expr_getter get,
+			     const void *rec)
+{
+	enum expr_tri r, acc;
+
+	switch (n->kind) {
+	case N_NOT:
+		r = partial(n->u.kid, known, get, rec);
+		return r == EXPR_MAYBE ? r : r == EXPR_TRUE ? EXPR_FALSE : EXPR_TRUE;
+	case N_AND:
+	case N_OR:
+		acc = n->kind == N_AND ? EXPR_TRUE : EXPR_FALSE;
+		for (size_t i = 0; i < n->n; i++) {
+			r = partial(n->u.kids[i], known, get, rec);
+			if (n->kind == N_AND && r == EXPR_FALSE)
+				return EXPR_FALSE;
+			if (n->kind == N_OR && r == EXPR_TRUE)
+				return EXPR_TRUE;
+			if (r == EXPR_MAYBE)
+				acc = EXPR_MAYBE;
+		}
+		return acc;
+	}
+	if (n->field >= 64 || !(known & (1ull << n->field)))
+		return EXPR_MAYBE;
+	return n->fn(n, get, rec) ? EXPR_TRUE : EXPR_FALSE;
+}
+
+enum expr_tri expr__eval_partial(const struct expr *e, uint64_t known, expr_getter get,
+				 const void *rec)
+{
+	if (!e || !e->root || !get)
+		return EXPR_MAYBE;
+	return partial(e->root, known, get, rec);
+}
+
 uint64_t expr__fields_used(const struct expr *e)
 {
 	return e ? e->used : 0;

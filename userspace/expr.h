@@ -87,6 +87,16 @@ void expr__free(struct expr *e);
 
 bool expr__eval(const struct expr *e, expr_getter get, const void *rec);
 
+enum expr_tri { EXPR_FALSE, EXPR_TRUE, EXPR_MAYBE };
+
+/* Three-valued evaluation knowing only the fields set in `known` (bit i:
+ * field i; fields beyond 63 are never known): EXPR_FALSE if the condition is
+ * false whatever the other fields hold, EXPR_TRUE if true whatever they
+ * hold, EXPR_MAYBE otherwise. Lets a caller index rules by a cheap field
+ * (the event type) and skip the ones that cannot match. */
+enum expr_tri expr__eval_partial(const struct expr *e, uint64_t known, expr_getter get,
+				 const void *rec);
+
 /* Bit i set if field i is referenced (fields beyond 63 set bit 63). */
 uint64_t expr__fields_used(const struct expr *e);
 

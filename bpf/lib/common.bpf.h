@@ -34,6 +34,9 @@ const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
  * for marked pipes only when it changed since their last scan. */
 __u64 vg_pipe_gen = 0;
+/* Set by the agent when some allow entry is scoped to executables: only
+ * then do exec/fork/exit keep vg_exe_bits. */
+__u32 vg_have_exe_allow = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -48,6 +51,32 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_taint);
 } vg_taint SEC(".maps");
+
+/* Executables named by exe-scoped allow entries: (dev, ino) -> entry bits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_MAX_ALLOW_EXES);
+	__type(key, struct vigil_file_key);
+	__type(value, __u32);
+} vg_allow_exes SEC(".maps");
+
+/* Processes running one of them: tgid -> entry bits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_exe_bits SEC(".maps");
+
+static __always_inline __u32 exe_bits_of(__u32 tgid)
+{
+	__u32 *b;
+
+	if (!vg_have_exe_allow)
+		return 0;
+	b = bpf_map_lookup_elem(&vg_exe_bits, &tgid);
+	return b ? *b : 0;
+}
 
 /* Processes a rule with action: block put on the ground (enforce): every
  * non-loopback destination is refused and their packets dropped. */

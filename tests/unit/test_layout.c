@@ -20,7 +20,7 @@ _Static_assert(sizeof(struct vigil_flow) == 48, "flow");
 _Static_assert(sizeof(struct vigil_budget) == 40, "budget");
 _Static_assert(sizeof(struct vigil_lpm4_key) == 8, "lpm4");
 _Static_assert(sizeof(struct vigil_lpm6_key) == 20, "lpm6");
-_Static_assert(sizeof(struct vigil_allow) == 4 + 4 * VIGIL_ALLOW_RANGES, "allow");
+_Static_assert(sizeof(struct vigil_allow) == 4 + 8 * VIGIL_ALLOW_RANGES, "allow");
 _Static_assert(sizeof(struct vigil_ev_header) == 16, "header");
 _Static_assert(sizeof(struct vigil_ev_taint) == 16 + 32 + 8 + 16, "ev taint");
 _Static_assert(sizeof(struct vigil_ev_proc) == 16 + 16 + 16, "ev proc");
