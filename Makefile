@@ -95,6 +95,9 @@ FUZZ_CC ?= clang-19
 FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
 	-std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuserspace -I$(OUTPUT)
 FUZZ_EXPR_SRCS := tests/fuzz/fuzz_expr.c userspace/expr.c userspace/addr.c userspace/glob.c
+FUZZ_RULES_SRCS := tests/fuzz/fuzz_rules.c userspace/rules.c userspace/engine.c \
+	userspace/activity.c userspace/expr.c userspace/addr.c userspace/glob.c
+FUZZ_SECONDS ?= 15
 
 .PHONY: fuzz fuzz-smoke
 
@@ -103,12 +106,20 @@ $(OUTPUT)/fuzz/fuzz_expr: $(FUZZ_EXPR_SRCS) userspace/expr.h userspace/addr.h us
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXPR_SRCS) -o $@
 
-fuzz: deps $(OUTPUT)/fuzz/fuzz_expr
+# the whole rule-file path: libyaml, sections, merging, compile, validate, eval
+$(OUTPUT)/fuzz/fuzz_rules: $(FUZZ_RULES_SRCS) $(OUTPUT)/default_rules.h $(wildcard userspace/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_RULES_SRCS) -lyaml -o $@
+
+fuzz: deps $(OUTPUT)/fuzz/fuzz_expr $(OUTPUT)/fuzz/fuzz_rules
 
 fuzz-smoke: fuzz
-	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
-	$(OUTPUT)/fuzz/fuzz_expr -max_total_time=20 -timeout=5 -rss_limit_mb=1024 \
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/corpus-rules
+	$(OUTPUT)/fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus tests/fuzz/corpus/expr
+	$(OUTPUT)/fuzz/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 \
+		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus-rules tests/fuzz/corpus/rules
 
 run: all
 	$(OUTPUT)/vigil run

@@ -51,6 +51,19 @@ for dir in rules/tests tests/rules; do
 	rm -f "$log"
 done
 
+# fuzz targets (rule conditions, whole rule files), briefly: no crash, leak
+# or hang on whatever they generate
+log="$(mktemp)"
+if make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-10}" >"$log" 2>&1; then
+	passed=$((passed + 1))
+	echo "ok fuzz-smoke ($(grep -h '^Done [0-9]* runs' "$log" | awk '{s += $2} END {print s}') runs)"
+else
+	failed=$((failed + 1))
+	failures+=("fuzz-smoke")
+	tail -40 "$log"
+fi
+rm -f "$log"
+
 rm -f .output/test-figures.txt
 if [ "$(id -u)" != 0 ]; then
 	echo "# integration tests need root: skipped" >&2
