@@ -14,10 +14,18 @@
 #define MAX_SEGMENTS 64
 
 /* A message template: literal runs and field references. */
+enum seg_kind { SEG_LIT, SEG_STR, SEG_NUM, SEG_BOOL, SEG_LIST, SEG_ADDR };
+
 struct segment {
-	const char *lit;	/* points into the rule's message */
+	enum seg_kind kind;	/* one switch per segment when rendering */
+	int field;		/* which (0 for SEG_LIT: vals[field] is valid) */
+	const char *lit;	/* SEG_LIT: points into the rule's message */
 	size_t len;
-	int field;		/* -1: literal */
+};
+
+static const enum seg_kind seg_kinds[] = {
+	[EXPR_STR] = SEG_STR, [EXPR_NUM] = SEG_NUM, [EXPR_BOOL] = SEG_BOOL,
+	[EXPR_STRLIST] = SEG_LIST, [EXPR_ADDR] = SEG_ADDR,
 };
 
 struct crule {
@@ -27,6 +35,7 @@ struct crule {
 	size_t nexc;
 	struct segment *segs;
 	size_t nsegs;
+	uint64_t msg_used;	/* fields of the message */
 	bool enabled;		/* def->enabled, without the pointer chase */
 };
 
@@ -37,16 +46,30 @@ struct dedupe_set {
 
 /* Rules are indexed by what is cheap and always known: the event type and
  * the mode. A rule sits in a bucket unless its condition is false for
- * every activity of that event and mode. */
+ * every activity of that event and mode, and there its condition and
+ * exceptions are bound to them (expr__bind): `evt.type = connect` is
+ * decided once, not per activity. An activity goes to a bucket only if
+ * its event and mode are exactly the bucket's. */
 static const char *const idx_events[] = { ACT_EV_CONNECT, ACT_EV_EGRESS, ACT_EV_PROGRESS,
 					   ACT_EV_BUDGET };
 static const char *const idx_modes[] = { "monitor", "enforce" };
 #define NEVENTS 4
 #define NMODES 2
 
+/* A rule as a bucket evaluates it */
+struct brule {
+	uint32_t rule;		/* index into engine.rules */
+	struct expr *cond;
+	struct expr **exc;	/* the exceptions that can hold here */
+	size_t nexc;
+};
+
 struct bucket {
-	uint32_t *rules;	/* indexes into engine.rules, in order */
+	struct brule *rules;	/* in rule order */
+	struct expr **conds;	/* rules[j].cond, for expr__eval_each */
 	size_t n;
+	uint64_t used;		/* fields its rules and messages look at */
+	size_t nmemo;		/* comparisons its rules share (expr__share) */
 };
 
 struct engine {
@@ -54,8 +77,15 @@ struct engine {
 	struct crule *rules;
 	size_t nrules;
 	struct bucket buckets[NEVENTS][NMODES];
-	uint32_t *all;		/* every rule: activity of an unknown kind */
+	struct bucket all;	/* every rule, unbound: activity of an unknown kind */
 	struct dedupe_set *seen;
+	/* the activity's fields, extracted once per engine__eval: most are
+	 * read by several rules */
+	struct expr_env env;
+	struct expr_value *vals;
+	unsigned char *memo;	/* a bucket's shared comparisons, per activity */
+	uint32_t *held;		/* per activity: bucket rules whose conditions hold */
+	uint32_t *match;	/* and which of them matched (no exception held) */
 	struct engine_stats st;
 };
 
@@ -167,6 +197,11 @@ static int field_index(const char *name, size_t n)
 	return -1;
 }
 
+static uint64_t field_bit(unsigned f)
+{
+	return 1ull << (f < 63 ? f : 63);	/* as expr__fields_used */
+}
+
 static bool field_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || c == '_' || c == '.';
@@ -200,9 +235,10 @@ static int compile_message(struct crule *cr, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (p > lit)
-			cr->segs[cr->nsegs++] = (struct segment){ lit, (size_t)(p - lit), -1 };
+			cr->segs[cr->nsegs++] = (struct segment){ SEG_LIT, 0, lit,
+								  (size_t)(p - lit) };
 		if (p[1] == '%') {
-			cr->segs[cr->nsegs++] = (struct segment){ p, 1, -1 };
+			cr->segs[cr->nsegs++] = (struct segment){ SEG_LIT, 0, p, 1 };
 			p += 2;
 			lit = p;
 			continue;
@@ -221,12 +257,14 @@ static int compile_message(struct crule *cr, char *err, size_t errlen)
 				 (int)(n ? n : 1), n ? name : p + 1);
 			return -EINVAL;
 		}
-		cr->segs[cr->nsegs++] = (struct segment){ NULL, 0, f };
+		cr->segs[cr->nsegs++] = (struct segment){
+			seg_kinds[activity_fields[f].type], f, NULL, 0 };
+		cr->msg_used |= field_bit((unsigned)f);
 		p = name + n + braced;
 		lit = p;
 	}
 	if (p > lit)
-		cr->segs[cr->nsegs++] = (struct segment){ lit, (size_t)(p - lit), -1 };
+		cr->segs[cr->nsegs++] = (struct segment){ SEG_LIT, 0, lit, (size_t)(p - lit) };
 	return 0;
 }
 
@@ -284,18 +322,39 @@ static int check_macros(const struct ruleset *rs, char *err, size_t errlen)
 	return 0;
 }
 
+static void brule_free(struct brule *br)
+{
+	expr__free(br->cond);
+	for (size_t k = 0; k < br->nexc; k++)
+		expr__free(br->exc[k]);
+	free(br->exc);
+}
+
+static void bucket_free(struct bucket *b)
+{
+	for (size_t j = 0; j < b->n; j++)
+		brule_free(&b->rules[j]);
+	free(b->rules);
+	free(b->conds);
+}
+
 void engine__free(struct engine *e)
 {
 	if (!e)
 		return;
+	/* bound conditions borrow the rules' trees: buckets go first */
+	bucket_free(&e->all);
+	for (int i = 0; i < NEVENTS; i++)
+		for (int m = 0; m < NMODES; m++)
+			bucket_free(&e->buckets[i][m]);
 	for (size_t i = 0; i < e->nrules; i++)
 		crule_free(&e->rules[i]);
 	free(e->rules);
 	free(e->seen);
-	free(e->all);
-	for (int i = 0; i < NEVENTS; i++)
-		for (int m = 0; m < NMODES; m++)
-			free(e->buckets[i][m].rules);
+	free(e->vals);
+	free(e->memo);
+	free(e->held);
+	free(e->match);
 	rules__free(&e->rs);
 	free(e);
 }
@@ -308,35 +367,124 @@ static int field_id(const char *name)
 	return -1;
 }
 
+/* A rule as a bucket sees it: condition and exceptions bound to the
+ * bucket's event and mode (probe, on the fields in known); *br left empty
+ * if the rule is disabled or cannot fire there. */
+static int bind_rule(const struct crule *cr, uint64_t known, const struct activity *probe,
+		     struct brule *br)
+{
+	enum expr_tri v;
+
+	memset(br, 0, sizeof(*br));
+	if (!cr->enabled)
+		return 0;
+	if (known && expr__eval_partial(cr->cond, known, activity__get, probe) == EXPR_FALSE)
+		return 0;
+	br->cond = expr__bind(cr->cond, known, activity__get, probe, &v);
+	br->exc = calloc(cr->nexc + 1, sizeof(*br->exc));
+	if (!br->cond || !br->exc)
+		return -ENOMEM;
+	if (v == EXPR_FALSE)
+		goto never;
+	for (size_t k = 0; k < cr->nexc; k++) {
+		struct expr *x = expr__bind(cr->exc[k], known, activity__get, probe, &v);
+
+		if (!x)
+			return -ENOMEM;
+		if (v == EXPR_MAYBE) {
+			br->exc[br->nexc++] = x;
+			continue;
+		}
+		expr__free(x);
+		if (v == EXPR_TRUE)	/* always excepted here */
+			goto never;
+	}
+	return 0;
+never:
+	brule_free(br);
+	memset(br, 0, sizeof(*br));
+	return 0;
+}
+
+/* Number the comparisons the bucket's rules share (the macros). */
+static int share(struct bucket *b)
+{
+	struct expr **es;
+	size_t n = 0;
+	int ret;
+
+	for (size_t j = 0; j < b->n; j++)
+		n += 1 + b->rules[j].nexc;
+	es = calloc(n + 1, sizeof(*es));
+	if (!es)
+		return -ENOMEM;
+	n = 0;
+	for (size_t j = 0; j < b->n; j++) {
+		es[n++] = b->rules[j].cond;
+		for (size_t k = 0; k < b->rules[j].nexc; k++)
+			es[n++] = b->rules[j].exc[k];
+	}
+	ret = expr__share(es, n);
+	free(es);
+	if (ret < 0)
+		return ret;
+	b->nmemo = (size_t)ret;
+	return 0;
+}
+
+static int fill_bucket(struct engine *e, struct bucket *b, uint64_t known,
+		       const struct activity *probe)
+{
+	b->rules = calloc(e->nrules + 1, sizeof(*b->rules));
+	b->conds = calloc(e->nrules + 1, sizeof(*b->conds));
+	if (!b->rules || !b->conds)
+		return -ENOMEM;
+	for (size_t r = 0; r < e->nrules; r++) {
+		struct brule *br = &b->rules[b->n];
+		int err = bind_rule(&e->rules[r], known, probe, br);
+
+		if (err) {
+			brule_free(br);
+			return err;
+		}
+		if (!br->cond)
+			continue;
+		br->rule = (uint32_t)r;
+		b->conds[b->n] = br->cond;
+		b->used |= expr__fields_used(br->cond) | e->rules[r].msg_used;
+		for (size_t k = 0; k < br->nexc; k++)
+			b->used |= expr__fields_used(br->exc[k]);
+		b->n++;
+	}
+	return share(b);
+}
+
 static int build_index(struct engine *e)
 {
 	int fe = field_id("evt.type"), fm = field_id("evt.mode");
 	uint64_t known = (1ull << fe) | (1ull << fm);
 	struct activity probe;
+	size_t nmemo;
+	int err;
 
-	e->all = calloc(e->nrules + 1, sizeof(*e->all));
-	if (!e->all)
-		return -ENOMEM;
-	for (size_t r = 0; r < e->nrules; r++)
-		e->all[r] = (uint32_t)r;
 	memset(&probe, 0, sizeof(probe));
-	for (int i = 0; i < NEVENTS; i++) {
-		for (int m = 0; m < NMODES; m++) {
-			struct bucket *b = &e->buckets[i][m];
-
-			b->rules = calloc(e->nrules + 1, sizeof(*b->rules));
-			if (!b->rules)
-				return -ENOMEM;
+	err = fill_bucket(e, &e->all, 0, &probe);
+	for (int i = 0; i < NEVENTS && !err; i++) {
+		for (int m = 0; m < NMODES && !err; m++) {
 			probe.event = idx_events[i];
 			probe.mode = idx_modes[m];
-			for (size_t r = 0; r < e->nrules; r++)
-				if (e->rules[r].enabled &&
-				    expr__eval_partial(e->rules[r].cond, known, activity__get,
-						       &probe) != EXPR_FALSE)
-					b->rules[b->n++] = (uint32_t)r;
+			err = fill_bucket(e, &e->buckets[i][m], known, &probe);
 		}
 	}
-	return 0;
+	if (err)
+		return err;
+	nmemo = e->all.nmemo;
+	for (int i = 0; i < NEVENTS; i++)
+		for (int m = 0; m < NMODES; m++)
+			if (e->buckets[i][m].nmemo > nmemo)
+				nmemo = e->buckets[i][m].nmemo;
+	e->memo = calloc(nmemo + 1, 1);
+	return e->memo ? 0 : -ENOMEM;
 }
 
 static struct engine *build(const struct ruleset *src, char *err, size_t errlen)
@@ -352,7 +500,12 @@ static struct engine *build(const struct ruleset *src, char *err, size_t errlen)
 	rs = &e->rs;
 	e->rules = calloc(rs->nrules + 1, sizeof(*e->rules));
 	e->seen = calloc(DEDUPE_SETS, sizeof(*e->seen));
-	if (!e->rules || !e->seen) {
+	e->env.fields = activity_fields;
+	e->env.nfields = activity_nfields;
+	e->vals = calloc(activity_nfields, sizeof(*e->vals));
+	e->held = calloc(rs->nrules + 1, sizeof(*e->held));
+	e->match = calloc(rs->nrules + 1, sizeof(*e->match));
+	if (!e->rules || !e->seen || !e->vals || !e->held || !e->match) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -386,10 +539,54 @@ static void loc_text(const struct rule_loc *l, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d:%d", l->file ? l->file : "?", l->line, l->column);
 }
 
+/* A rule's trigger as text: its condition and exceptions, canonical. */
+static char *trigger_text(const struct crule *cr)
+{
+	size_t len = 256;
+
+	for (;;) {
+		char *buf = malloc(len);
+		size_t n;
+
+		if (!buf)
+			return NULL;
+		n = (size_t)expr__canonical(cr->cond, buf, len);
+		for (size_t k = 0; k < cr->nexc && n < len; k++) {
+			n += strlen(" except ");
+			if (n < len)
+				strcat(buf, " except ");
+			n += (size_t)expr__canonical(cr->exc[k], buf + (n < len ? n : len - 1),
+						      n < len ? len - n : 1);
+		}
+		if (n < len)
+			return buf;
+		free(buf);
+		len = n + 1;
+	}
+}
+
+/* Can any event of any mode satisfy the rule's event and mode tests? */
+static bool some_event_fits(const struct crule *cr)
+{
+	int fe = field_id("evt.type"), fm = field_id("evt.mode");
+	uint64_t known = (1ull << fe) | (1ull << fm);
+	struct activity probe;
+
+	memset(&probe, 0, sizeof(probe));
+	for (int i = 0; i < NEVENTS; i++)
+		for (int m = 0; m < NMODES; m++) {
+			probe.event = idx_events[i];
+			probe.mode = idx_modes[m];
+			if (expr__eval_partial(cr->cond, known, activity__get, &probe) != EXPR_FALSE)
+				return true;
+		}
+	return false;
+}
+
 int engine__validate(const struct ruleset *rs, char *err, size_t errlen)
 {
 	struct engine *e = build(rs, err, errlen);
-	char (*canon)[2048] = NULL;
+	char **canon;
 	int ret = 0;
 
 	if (!e)
@@ -402,24 +599,30 @@ int engine__validate(const struct ruleset *rs, char *err, size_t errlen)
 	for (size_t i = 0; i < e->nrules && !ret; i++) {
 		const struct crule *cr = &e->rules[i];
 		char why[256], at[PATH_MAX + 32], at2[PATH_MAX + 32];
-		size_t n;
 
+		loc_text(&cr->def->cond_loc, at, sizeof(at));
 		if (expr__never_matches(cr->cond, why, sizeof(why))) {
-			loc_text(&cr->def->cond_loc, at, sizeof(at));
 			snprintf(err, errlen, "%s: rule '%s' can never match: %s", at, cr->def->id,
 				 why);
 			ret = -EINVAL;
 			break;
 		}
-		/* identity of a rule's trigger: condition and exceptions */
-		n = (size_t)expr__canonical(cr->cond, canon[i], sizeof(canon[i]));
-		for (size_t k = 0; k < cr->nexc && n < sizeof(canon[i]); k++)
-			n += (size_t)expr__canonical(cr->exc[k], canon[i] + n,
-						      sizeof(canon[i]) - n);
+		if (!some_event_fits(cr)) {
+			snprintf(err, errlen, "%s: rule '%s' can never match: its evt.type/evt.mode "
+				 "tests rule out every event (evt.type is connect, egress, progress "
+				 "or budget; evt.mode monitor or enforce)", at, cr->def->id);
+			ret = -EINVAL;
+			break;
+		}
+		canon[i] = trigger_text(cr);
+		if (!canon[i]) {
+			ret = -ENOMEM;
+			break;
+		}
 		if (!cr->def->enabled)
 			continue;
 		for (size_t j = 0; j < i; j++) {
-			if (!e->rules[j].def->enabled || strcmp(canon[i], canon[j]))
+			if (!e->rules[j].def->enabled || !canon[j] || strcmp(canon[i], canon[j]))
 				continue;
 			loc_text(&cr->def->loc, at, sizeof(at));
 			loc_text(&e->rules[j].def->loc, at2, sizeof(at2));
@@ -430,6 +633,8 @@ int engine__validate(const struct ruleset *rs, char *err, size_t errlen)
 			break;
 		}
 	}
+	for (size_t i = 0; i < e->nrules; i++)
+		free(canon[i]);
 	free(canon);
 	engine__free(e);
 	return ret;
@@ -437,65 +642,155 @@ int engine__validate(const struct ruleset *rs, char *err, size_t errlen)
 
 /* ---- evaluate ----------------------------------------------------------- */
 
-static void append(char *buf, size_t len, size_t *off, const char *s, size_t n)
+/* A message being written: p moves on, end is kept for the NUL. */
+struct msg {
+	char *p, *end;
+};
+
+/* memcpy for the short runs messages are made of: overlapping word moves,
+ * not a call or a rep movs per run */
+static inline void copy(char *d, const char *s, size_t n)
 {
-	if (*off + 1 >= len)
-		return;
-	if (n > len - 1 - *off)
-		n = len - 1 - *off;
-	memcpy(buf + *off, s, n);
-	*off += n;
-	buf[*off] = '\0';
+	uint64_t a, b;
+	uint32_t x, y;
+
+	for (; n > 16; n -= 16, d += 16, s += 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + 8, &b, 8);
+	}
+	if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n) {		/* 1 to 3 bytes: first, middle, last */
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
 }
 
-static void render(const struct crule *cr, const struct activity *a, char *buf, size_t len)
+static inline void put(struct msg *m, const char *s, size_t n)
 {
-	size_t off = 0;
+	size_t room = (size_t)(m->end - m->p);
 
-	buf[0] = '\0';
-	if (!cr->segs && a->message[0]) {	/* the correlator's own sentence */
-		snprintf(buf, len, "%s", a->message);
+	if (n > room)
+		n = room;
+	copy(m->p, s, n);
+	m->p += n;
+}
+
+static void put_str(struct msg *m, const char *s)
+{
+	put(m, s, strlen(s));
+}
+
+#define put_lit(m, lit) put(m, lit, sizeof(lit) - 1)
+
+/* "%lld" into buf (room for 20, no NUL); returns the length. Two digits
+ * a step, written where they go: pids and ports are in most messages, and
+ * a copy out of a scratch buffer stalls on the narrow stores. */
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	/* -(2^63) has no positive counterpart: work in unsigned */
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, t = u;
+	size_t len = (v < 0) + 1;
+	char *p;
+
+	for (; t >= 10; t /= 10)
+		len++;
+	p = buf + len;
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * u, 2);
+	} else {
+		*--p = (char)('0' + u);
+	}
+	if (v < 0)
+		buf[0] = '-';
+	return len;
+}
+
+static void put_num(struct msg *m, int64_t v)
+{
+	char tmp[20];
+
+	if (m->end - m->p >= 20) {
+		m->p += fmt_i64(m->p, v);
 		return;
 	}
-	if (!cr->segs) {	/* hand-written activity without one */
-		snprintf(buf, len, "%s (pid %d) holding protected data, %s to %s port %u: %s",
-			 a->proc.comm, (int)a->proc.pid, a->event, a->daddr, a->dport,
-			 cr->def->description ? cr->def->description : cr->def->id);
-		return;
+	put(m, tmp, fmt_i64(tmp, v));	/* near the end: cut */
+}
+
+/* vals holds the template's fields (they are in the bucket's used set) */
+static void render(const struct crule *cr, const struct activity *a,
+		   const struct expr_value *vals, char *buf, size_t len)
+{
+	struct msg m = { buf, buf + len - 1 };
+
+	if (!cr->segs && a->message[0]) {	/* the correlator's own sentence */
+		put_str(&m, a->message);
+	} else if (!cr->segs) {	/* hand-written activity without one */
+		/* "%s (pid %d) holding protected data, %s to %s port %u: %s",
+		 * by hand: snprintf was a tenth of engine__eval */
+		put_str(&m, a->proc.comm);
+		put_lit(&m, " (pid ");
+		put_num(&m, (int)a->proc.pid);
+		put_lit(&m, ") holding protected data, ");
+		put_str(&m, a->event ? a->event : "(null)");	/* as printf */
+		put_lit(&m, " to ");
+		put_str(&m, a->daddr);
+		put_lit(&m, " port ");
+		put_num(&m, a->dport);
+		put_lit(&m, ": ");
+		put_str(&m, cr->def->description ? cr->def->description : cr->def->id);
 	}
 	for (size_t i = 0; i < cr->nsegs; i++) {
 		const struct segment *s = &cr->segs[i];
-		struct expr_value v = { 0 };
-		char tmp[64];
+		const struct expr_value *v = &vals[s->field];
 
-		if (s->field < 0) {
-			append(buf, len, &off, s->lit, s->len);
-			continue;
-		}
-		activity__get(a, (unsigned)s->field, &v);
-		switch (activity_fields[s->field].type) {
-		case EXPR_STR:
-			append(buf, len, &off, v.s, strlen(v.s));
+		switch (s->kind) {
+		case SEG_LIT:
+			put(&m, s->lit, s->len);
 			break;
-		case EXPR_NUM:
-			snprintf(tmp, sizeof(tmp), "%lld", (long long)v.n);
-			append(buf, len, &off, tmp, strlen(tmp));
+		case SEG_STR:
+			put(&m, v->s, v->len);
 			break;
-		case EXPR_BOOL:
-			append(buf, len, &off, v.n ? "true" : "false", v.n ? 4 : 5);
+		case SEG_NUM:
+			put_num(&m, v->n);
 			break;
-		case EXPR_STRLIST:
-			for (size_t k = 0; k < v.nlist; k++) {
+		case SEG_BOOL:
+			put(&m, v->n ? "true" : "false", v->n ? 4 : 5);
+			break;
+		case SEG_LIST:
+			for (size_t k = 0; k < v->nlist; k++) {
 				if (k)
-					append(buf, len, &off, ", ", 2);
-				append(buf, len, &off, v.list[k], strlen(v.list[k]));
+					put_lit(&m, ", ");
+				put_str(&m, v->list[k]);
 			}
 			break;
-		case EXPR_ADDR:
-			append(buf, len, &off, a->daddr, strlen(a->daddr));
+		case SEG_ADDR:
+			put_str(&m, a->daddr);
 			break;
 		}
 	}
+	*m.p = '\0';
 }
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -524,10 +819,15 @@ static unsigned action_code(const char *action)
 	return action[0] == 'k' ? 2 : action[0] == 'b' ? 1 : 0;
 }
 
+static uint64_t dedupe_hash(size_t rule, uint64_t akey, const char *action)
+{
+	return mix(akey, (uint64_t)rule << 2 | action_code(action)) | 1;
+}
+
 /* true if this (rule, process, destination, action) was already reported */
 static bool seen_before(struct engine *e, size_t rule, uint64_t akey, const char *action)
 {
-	uint64_t h = mix(akey, (uint64_t)rule << 2 | action_code(action)) | 1;
+	uint64_t h = dedupe_hash(rule, akey, action);
 	struct dedupe_set *s = &e->seen[h % DEDUPE_SETS];
 
 	for (int w = 0; w < DEDUPE_WAYS; w++)
@@ -540,17 +840,22 @@ static bool seen_before(struct engine *e, size_t rule, uint64_t akey, const char
 }
 
 /* The rules that can match this activity, by event type and mode. */
-static const uint32_t *rules_for(const struct engine *e, const struct activity *a, size_t *n)
+static const struct bucket *rules_for(const struct engine *e, const struct activity *a)
 {
-	int m = a->mode && a->mode[0] == 'e';
+	int m;
 
+	if (!a->mode || !a->event)
+		return &e->all;
+	if (!strcmp(a->mode, idx_modes[0]))
+		m = 0;
+	else if (!strcmp(a->mode, idx_modes[1]))
+		m = 1;
+	else
+		return &e->all;
 	for (int i = 0; i < NEVENTS; i++)
-		if (a->event && !strcmp(a->event, idx_events[i])) {
-			*n = e->buckets[i][m].n;
-			return e->buckets[i][m].rules;
-		}
-	*n = e->nrules;
-	return e->all;
+		if (!strcmp(a->event, idx_events[i]))
+			return &e->buckets[i][m];
+	return &e->all;
 }
 
 int engine__eval(struct engine *e, const struct activity *a, const struct engine_effects *fx,
@@ -559,25 +864,37 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 	bool enforce = a->mode && !strcmp(a->mode, "enforce");
 	uint64_t akey = 0;
 	int hits = 0;
-	size_t nr;
-	const uint32_t *idx = rules_for(e, a, &nr);
+	const struct bucket *b = rules_for(e, a);
+	size_t nmatch = 0, nheld;
 
 	e->st.evaluated++;
-	for (size_t j = 0; j < nr; j++) {
-		size_t i = idx[j];
-		const struct crule *cr = &e->rules[i];
-		struct rule_hit h;
+	expr__values(&e->env, activity__get, a, b->used, e->vals);
+	memset(e->memo, 0, b->nmemo);
+	/* Which rules match first, then their hits in rule order: the
+	 * dedupe entry of a match (likely a cache miss) loads while the
+	 * other rules evaluate. Conditions read only e->vals, so what the
+	 * effects and emit do in between would not change them. */
+	nheld = expr__eval_each(b->conds, b->n, e->vals, e->memo, e->held);
+	for (size_t j = 0; j < nheld; j++) {
+		const struct brule *br = &b->rules[e->held[j]];
 		bool excepted = false;
 
-		if (!cr->enabled || !expr__eval(cr->cond, activity__get, a))
-			continue;
-		for (size_t k = 0; k < cr->nexc && !excepted; k++)
-			excepted = expr__eval(cr->exc[k], activity__get, a);
+		for (size_t k = 0; k < br->nexc && !excepted; k++)
+			excepted = expr__eval_shared(br->exc[k], e->vals, e->memo);
 		if (excepted)
 			continue;
-
 		if (!akey)
 			akey = activity_key(a) | 1;
+		/* the entry for the activity's own action: right unless an
+		 * enforce-mode block or kill changes it */
+		__builtin_prefetch(&e->seen[dedupe_hash(br->rule, akey, a->action) % DEDUPE_SETS]);
+		e->match[nmatch++] = br->rule;
+	}
+	for (size_t j = 0; j < nmatch; j++) {
+		size_t i = e->match[j];
+		const struct crule *cr = &e->rules[i];
+		struct rule_hit h;
+
 		h.message[0] = '\0';
 		h.rule = cr->def;
 		h.severity = cr->def->severity;
@@ -612,7 +929,7 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 			e->st.suppressed++;
 			continue;
 		}
-		render(cr, a, h.message, sizeof(h.message));
+		render(cr, a, e->vals, h.message, sizeof(h.message));
 		e->st.hits++;
 		hits++;
 		if (emit)

@@ -4,10 +4,15 @@
  * operator are in expr.h.
  *
  * Everything a comparison needs is worked out at parse time (field index,
- * parsed number or CIDR, sorted set, path glob or fnmatch) so evaluation is
- * a walk over a small tree with no allocation: one getter call per field
- * reference and a few compares. The tree, its strings and its sets live in
- * one arena, freed at once.
+ * parsed number or CIDR as masks, sorted set, path glob or fnmatch), and
+ * the tree is flattened into a program of comparisons with jumps (struct
+ * insn), so evaluation is a loop with no allocation: one getter call (or
+ * one read of a value extracted beforehand) per comparison reached and a
+ * few compares. The tree, its strings and its sets live in one arena,
+ * freed at once. A rule engine binds the fields it indexes by
+ * (expr__bind), extracts a record's fields once for all its rules
+ * (expr__values) and evaluates comparisons its rules share once
+ * (expr__share).
  *
  * Parse errors carry a 1-based byte column of the offending token; a token
  * missing at the end points one past the last character. Errors inside a
@@ -73,23 +78,32 @@ enum glob_fast {
 	G_SUBSTR,	/* "*lit*" */
 };
 
+/* An address rule as masks over 16 bytes, IPv4 as ::ffff:a.b.c.d */
+struct net {
+	uint64_t net[2], mask[2];
+	bool v4;
+};
+
 struct node;
-typedef bool (*eval_fn)(const struct node *n, expr_getter get, const void *rec);
+/* A comparison on one field's value */
+typedef bool (*cmp_fn)(const struct node *c, const struct expr_value *v);
 
 struct node {
-	eval_fn fn;		/* set once the node is complete */
+	cmp_fn fn;		/* N_CMP: set once the node is complete */
 	unsigned char kind;	/* enum node_kind */
 	unsigned char type;	/* N_CMP: enum expr_type */
 	unsigned char op;	/* N_CMP: enum op */
 	bool path_glob;		/* OP_GLOB: glob__match, else fnmatch */
 	unsigned char fast;	/* OP_GLOB: enum glob_fast */
 	unsigned field;		/* N_CMP: index into env->fields */
+	uint32_t leaves;	/* comparisons in this subtree */
 	size_t n;		/* kids, set items, or the string's length */
 	const char *lit;	/* OP_GLOB: see enum glob_fast */
 	size_t litlen;
 	const uint32_t *first;	/* OP_IN on strings, n > LINEAR_SET: where items
 				 * starting with byte b are, [first[b], first[b + 1]) */
 	const size_t *lens;	/* OP_IN on strings, n <= LINEAR_SET: their lengths */
+	const struct net *nets;	/* EXPR_ADDR: u.rules as masks, same order */
 	union {
 		struct node **kids;		/* N_AND, N_OR */
 		struct node *kid;		/* N_NOT */
@@ -110,10 +124,28 @@ struct chunk {
 	max_align_t data[];
 };
 
+/* The tree flattened for evaluation: the comparisons in order, each with
+ * where to go next if it holds and if not (and, or and not become jumps,
+ * with the same short-circuit order as a recursive walk). Evaluation
+ * starts at `start`; index nprog is true, nprog + 1 false; jumps only go
+ * forward. */
+struct insn {
+	cmp_fn fn;
+	const struct node *c;
+	unsigned field;		/* c->field, without the pointer chase */
+	uint32_t t, f;
+	uint32_t memo;		/* expr__share: 1 + its memo byte, 0 if none */
+};
+
 struct expr {
-	struct node *root;
+	struct node *root;	/* NULL if bound (expr__bind) */
 	uint64_t used;
 	struct chunk *arena;
+	struct insn *prog;
+	uint32_t nprog, start;
+	/* expr__bind: the program, in the same allocation so a rule loop
+	 * reads one or two cache lines per rule */
+	struct insn bound[];
 };
 
 static void *arena_alloc(struct chunk **arena, size_t n)
@@ -478,7 +510,7 @@ static const char *suggest_field(const struct expr_env *env, const char *name)
 	return best <= limit ? pick : NULL;
 }
 
-static eval_fn pick_fn(const struct node *n);
+static cmp_fn pick_fn(const struct node *n);
 
 /* --- tree building --- */
 
@@ -526,7 +558,8 @@ static struct node *make_group(struct parser *ps, enum node_kind kind, struct no
 		}
 	}
 	n->n = count;
-	n->fn = pick_fn(n);
+	for (i = 0; i < count; i++)
+		n->leaves += n->u.kids[i]->leaves;
 	return n;
 }
 
@@ -709,6 +742,43 @@ static bool index_first_bytes(struct parser *ps, struct node *c)
 	return true;
 }
 
+static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* The rules of an address comparison as masks, for e_addr. */
+static bool make_nets(struct parser *ps, struct node *c)
+{
+	struct net *nets = alloc(ps, (c->n ? c->n : 1) * sizeof(*nets), false);
+
+	if (!nets)
+		return false;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct addr_rule *r = &c->u.rules[i];
+		unsigned char a[16], m[16] = { 0 };
+		unsigned bits = r->prefix_len;
+
+		nets[i].v4 = r->family == AF_INET;
+		if (nets[i].v4) {
+			memcpy(a, v4mapped, 12);
+			memcpy(a + 12, r->addr, 4);
+			bits += 96;
+		} else {
+			memcpy(a, r->addr, 16);
+		}
+		for (unsigned b = 0; b < 16 && bits; b++) {
+			unsigned k = bits < 8 ? bits : 8;
+
+			m[b] = (unsigned char)(0xff00u >> k);
+			bits -= k;
+		}
+		for (unsigned b = 0; b < 16; b++)
+			a[b] &= m[b];
+		memcpy(nets[i].net, a, 16);
+		memcpy(nets[i].mask, m, 16);
+	}
+	c->nets = nets;
+	return true;
+}
+
 /* Turn the items of one comparison into its value(s). */
 static bool set_values(struct parser *ps, struct node *c, struct item *items, size_t n)
 {
@@ -774,7 +844,7 @@ static bool set_values(struct parser *ps, struct node *c, struct item *items, si
 			if (!parse_addr(ps, c, it, &c->u.rules[i++]))
 				return false;
 		c->n = sort_unique(c->u.rules, n, sizeof(*c->u.rules), cmp_rule);
-		return true;
+		return make_nets(ps, c);
 	}
 	return false;
 }
@@ -1057,8 +1127,10 @@ static struct node *parse_primary(struct parser *ps)
 		if (field >= 0) {
 			struct node *c = parse_comparison(ps, (unsigned)field);
 
-			if (c)
+			if (c) {
 				c->fn = pick_fn(c);
+				c->leaves = 1;
+			}
 			return c;
 		}
 		if (is_ident(t->s) && env->macro && env->macro(env->ctx, t->s, &body) && body)
@@ -1108,7 +1180,7 @@ static struct node *parse_not(struct parser *ps)
 	n = new_node(ps, N_NOT, off);
 	if (n) {
 		n->u.kid = k;
-		n->fn = pick_fn(n);
+		n->leaves = k->leaves;
 	}
 	return n;
 }
@@ -1167,6 +1239,46 @@ static struct node *parse_text(struct global *g, const char *text)
 	return g->failed ? NULL : n;
 }
 
+/* Lay out n's comparisons from *pos on: n true goes to t, false to f. A
+ * subtree's comparisons are contiguous, so the next sibling starts
+ * n->leaves further on. */
+static void flatten(struct insn *prog, uint32_t *pos, const struct node *n, uint32_t t,
+		    uint32_t f)
+{
+	switch (n->kind) {
+	case N_NOT:
+		flatten(prog, pos, n->u.kid, f, t);
+		return;
+	case N_AND:
+	case N_OR:
+		for (size_t i = 0; i < n->n; i++) {
+			const struct node *k = n->u.kids[i];
+			bool last = i + 1 == n->n;
+			uint32_t next = *pos + k->leaves;	/* the next kid */
+
+			if (n->kind == N_AND)
+				flatten(prog, pos, k, last ? t : next, f);
+			else
+				flatten(prog, pos, k, t, last ? f : next);
+		}
+		return;
+	}
+	prog[(*pos)++] = (struct insn){ .fn = n->fn, .c = n, .field = n->field, .t = t, .f = f };
+}
+
+static bool compile(struct expr *e)
+{
+	struct insn *prog = arena_alloc(&e->arena, e->root->leaves * sizeof(*prog));
+	uint32_t pos = 0;
+
+	if (!prog)
+		return false;
+	flatten(prog, &pos, e->root, e->root->leaves, e->root->leaves + 1);
+	e->prog = prog;
+	e->nprog = pos;
+	return true;
+}
+
 struct expr *expr__parse(const char *text, const struct expr_env *env, char *err,
 			 size_t errlen, int *err_col)
 {
@@ -1188,6 +1300,12 @@ struct expr *expr__parse(const char *text, const struct expr_env *env, char *err
 	g.e = e;
 	e->root = parse_text(&g, text);
 	arena_free(g.scratch);
+	if (e->root && !compile(e)) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		g.col = 1;
+		e->root = NULL;
+	}
 	if (!e->root) {
 		if (err_col)
 			*err_col = g.col > INT_MAX ? INT_MAX : (int)g.col;
@@ -1252,31 +1370,43 @@ static inline bool mem_eq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-static inline bool starts_with(const char *s, const char *t, size_t tn)
+/* s is len bytes long, t tn */
+static inline bool starts_with(const char *s, size_t len, const char *t, size_t tn)
 {
-	for (size_t i = 0; i < tn; i++)
-		if (s[i] != t[i])	/* also stops at the end of s */
+	return len >= tn && mem_eq(s, t, tn);
+}
+
+static inline bool ends_with(const char *s, size_t len, const char *t, size_t tn)
+{
+	return len >= tn && mem_eq(s + len - tn, t, tn);
+}
+
+/* strstr with both lengths known: memchr to each candidate first byte */
+static bool contains(const char *s, size_t len, const char *t, size_t tn)
+{
+	const char *p = s, *end = s + len;
+
+	if (!tn)
+		return true;
+	while ((size_t)(end - p) >= tn) {
+		p = memchr(p, t[0], (size_t)(end - p) - tn + 1);
+		if (!p)
 			return false;
-	return true;
+		if (mem_eq(p, t, tn))
+			return true;
+		p++;
+	}
+	return false;
 }
 
-static inline bool ends_with(const char *s, const char *t, size_t tn)
-{
-	size_t l = strlen(s);
-
-	return l >= tn && starts_with(s + l - tn, t, tn);
-}
-
-static bool str_in(const struct node *c, const char *s)
+static bool str_in(const struct node *c, const char *s, size_t len)
 {
 	unsigned char b = (unsigned char)s[0];
 	size_t lo, hi;
 
 	if (c->n <= LINEAR_SET) {
-		size_t l = strlen(s);
-
 		for (size_t i = 0; i < c->n; i++)
-			if (l == c->lens[i] && mem_eq(s, c->u.strs[i], l))
+			if (len == c->lens[i] && mem_eq(s, c->u.strs[i], len))
 				return true;
 		return false;
 	}
@@ -1298,39 +1428,39 @@ static bool str_in(const struct node *c, const char *s)
 	return false;
 }
 
-static bool glob_match(const struct node *c, const char *s)
+static bool glob_match(const struct node *c, const char *s, size_t len)
 {
 	switch (c->fast) {
 	case G_EQ:
-		return streq(s, c->lit);
+		return len == c->litlen && mem_eq(s, c->lit, len);
 	case G_PREFIX:
-		return starts_with(s, c->lit, c->litlen);
+		return starts_with(s, len, c->lit, c->litlen);
 	case G_SUFFIX:
-		return ends_with(s, c->lit, c->litlen);
+		return ends_with(s, len, c->lit, c->litlen);
 	case G_SUBSTR:
-		return strstr(s, c->lit) != NULL;
+		return contains(s, len, c->lit, c->litlen);
 	}
 	if (c->path_glob)
-		return (!c->lit || strstr(s, c->lit)) && glob__match(c->u.str, s);
+		return (!c->lit || contains(s, len, c->lit, c->litlen)) && glob__match(c->u.str, s);
 	return !fnmatch(c->u.str, s, 0);
 }
 
 /* One string against a string operator (!= is handled by the caller). */
-static bool str_match(const struct node *c, const char *s)
+static bool str_match(const struct node *c, const char *s, size_t len)
 {
 	switch (c->op) {
 	case OP_EQ:
-		return streq(s, c->u.str);
+		return len == c->n && mem_eq(s, c->u.str, len);
 	case OP_IN:
-		return str_in(c, s);
+		return str_in(c, s, len);
 	case OP_CONTAINS:	/* substring for a string; callers do lists */
-		return strstr(s, c->u.str) != NULL;
+		return contains(s, len, c->u.str, c->n);
 	case OP_STARTSWITH:
-		return starts_with(s, c->u.str, c->n);
+		return starts_with(s, len, c->u.str, c->n);
 	case OP_ENDSWITH:
-		return ends_with(s, c->u.str, c->n);
+		return ends_with(s, len, c->u.str, c->n);
 	case OP_GLOB:
-		return glob_match(c, s);
+		return glob_match(c, s, len);
 	}
 	return false;
 }
@@ -1356,127 +1486,103 @@ static bool num_in(const struct node *c, int64_t v)
 	return false;
 }
 
-/* Each node evaluates through a function picked for its kind, type and
- * operator at parse time: one indirect call per node instead of three
- * switches. */
-#define VALUE(v) \
-	struct expr_value v; \
-	memset(&v, 0, sizeof(v)); \
-	get(rec, c->field, &v)
-#define S(v) ((v).s ? (v).s : "")
+/* A string's length: from expr__values, or (LEN_UNKNOWN, the getter path)
+ * worked out only if the first bytes did not settle the comparison. */
+#define LEN_UNKNOWN SIZE_MAX
 
-static inline bool eq_const(const struct node *c, const char *s)
+static inline size_t slen(const struct expr_value *v)
 {
-	return s[0] == c->u.str[0] && strlen(s) == c->n && mem_eq(s, c->u.str, c->n);
+	return v->len != LEN_UNKNOWN ? v->len : strlen(v->s);
 }
 
-static bool e_str_eq(const struct node *c, expr_getter get, const void *rec)
+/* Each comparison evaluates through a function picked for its type and
+ * operator at parse time: one indirect call instead of three switches. */
+static bool e_str_eq(const struct node *c, const struct expr_value *v)
 {
-	VALUE(v);
-	return eq_const(c, S(v));
+	return v->s[0] == c->u.str[0] && slen(v) == c->n && mem_eq(v->s, c->u.str, c->n);
 }
 
-static bool e_str_ne(const struct node *c, expr_getter get, const void *rec)
+static bool e_str_ne(const struct node *c, const struct expr_value *v)
 {
-	VALUE(v);
-	return !eq_const(c, S(v));
+	return !e_str_eq(c, v);
 }
 
-static bool e_str_in(const struct node *c, expr_getter get, const void *rec)
+static bool e_str_in(const struct node *c, const struct expr_value *v)
 {
-	VALUE(v);
-	return str_in(c, S(v));
+	return str_in(c, v->s, slen(v));
 }
 
-static bool e_str(const struct node *c, expr_getter get, const void *rec)
+static bool e_str(const struct node *c, const struct expr_value *v)
 {
-	VALUE(v);
-	return str_match(c, S(v));
+	return str_match(c, v->s, slen(v));
 }
 
 /* Any element; contains means "has an element equal to", != "has none". */
-static bool e_strlist(const struct node *c, expr_getter get, const void *rec)
+static bool e_strlist(const struct node *c, const struct expr_value *v)
 {
 	bool any = false;
-	VALUE(v);
 
-	for (size_t i = 0; v.list && i < v.nlist && !any; i++) {
-		const char *s = v.list[i] ? v.list[i] : "";
+	for (size_t i = 0; v->list && i < v->nlist && !any; i++) {
+		const char *s = v->list[i] ? v->list[i] : "";
 
 		if (c->op == OP_NE || c->op == OP_CONTAINS)
 			any = streq(s, c->u.str);
 		else
-			any = str_match(c, s);
+			any = str_match(c, s, strlen(s));
 	}
 	return c->op == OP_NE ? !any : any;
 }
 
 #define NUM_FN(name, expr) \
-static bool name(const struct node *c, expr_getter get, const void *rec) \
+static bool name(const struct node *c, const struct expr_value *v) \
 { \
-	VALUE(v); \
 	return expr; \
 }
-NUM_FN(e_num_eq, v.n == c->u.num)
-NUM_FN(e_num_ne, v.n != c->u.num)
-NUM_FN(e_num_lt, v.n < c->u.num)
-NUM_FN(e_num_le, v.n <= c->u.num)
-NUM_FN(e_num_gt, v.n > c->u.num)
-NUM_FN(e_num_ge, v.n >= c->u.num)
-NUM_FN(e_num_in, num_in(c, v.n))
-NUM_FN(e_bool, ((v.n != 0) == (c->u.num != 0)) == (c->op == OP_EQ))
+NUM_FN(e_num_eq, v->n == c->u.num)
+NUM_FN(e_num_ne, v->n != c->u.num)
+NUM_FN(e_num_lt, v->n < c->u.num)
+NUM_FN(e_num_le, v->n <= c->u.num)
+NUM_FN(e_num_gt, v->n > c->u.num)
+NUM_FN(e_num_ge, v->n >= c->u.num)
+NUM_FN(e_num_in, num_in(c, v->n))
+NUM_FN(e_bool, ((v->n != 0) == (c->u.num != 0)) == (c->op == OP_EQ))
 
-static bool e_addr(const struct node *c, expr_getter get, const void *rec)
+/* What addr__rule_matches does for a condition's rules (no ports), on
+ * masks: IPv4 is compared as ::ffff:a.b.c.d, so an IPv4 rule matches an
+ * IPv4 or IPv4-mapped address and an IPv6 rule an IPv6 one. */
+static bool e_addr(const struct node *c, const struct expr_value *v)
 {
-	bool any = false;
-	VALUE(v);
+	unsigned char b[16];
+	uint64_t a[2];
+	bool any = false, v4;
 
+	if (v->family == AF_INET) {
+		memcpy(b, v4mapped, 12);
+		memcpy(b + 12, v->addr, 4);
+		v4 = true;
+	} else if (v->family == AF_INET6) {
+		memcpy(b, v->addr, 16);
+		v4 = !memcmp(b, v4mapped, 12);
+	} else {
+		return c->op == OP_NE;
+	}
+	memcpy(a, b, 16);
 	for (size_t i = 0; i < c->n && !any; i++) {
-		const struct addr_rule *r = &c->u.rules[i];
+		const struct net *r = &c->nets[i];
 
-		/* the call only for families that can match (v4 in v6: mapped) */
-		if (r->family == v.family || (r->family == AF_INET && v.family == AF_INET6))
-			any = addr__rule_matches(r, v.family, v.addr, 0);
+		any = (r->v4 ? v4 : v->family == AF_INET6) &&
+		      !(((a[0] ^ r->net[0]) & r->mask[0]) | ((a[1] ^ r->net[1]) & r->mask[1]));
 	}
 	return c->op == OP_NE ? !any : any;
 }
 
-static bool e_and(const struct node *n, expr_getter get, const void *rec)
+static cmp_fn pick_fn(const struct node *n)
 {
-	for (size_t i = 0; i < n->n; i++)
-		if (!n->u.kids[i]->fn(n->u.kids[i], get, rec))
-			return false;
-	return true;
-}
-
-static bool e_or(const struct node *n, expr_getter get, const void *rec)
-{
-	for (size_t i = 0; i < n->n; i++)
-		if (n->u.kids[i]->fn(n->u.kids[i], get, rec))
-			return true;
-	return false;
-}
-
-static bool e_not(const struct node *n, expr_getter get, const void *rec)
-{
-	return !n->u.kid->fn(n->u.kid, get, rec);
-}
-
-static eval_fn pick_fn(const struct node *n)
-{
-	static const eval_fn num[OP__N] = {
+	static const cmp_fn num[OP__N] = {
 		[OP_EQ] = e_num_eq, [OP_NE] = e_num_ne, [OP_LT] = e_num_lt, [OP_LE] = e_num_le,
 		[OP_GT] = e_num_gt, [OP_GE] = e_num_ge, [OP_IN] = e_num_in,
 	};
 
-	switch (n->kind) {
-	case N_AND:
-		return e_and;
-	case N_OR:
-		return e_or;
-	case N_NOT:
-		return e_not;
-	}
 	switch (n->type) {
 	case EXPR_STR:
 		return n->op == OP_EQ ? e_str_eq : n->op == OP_NE ? e_str_ne :
@@ -1492,9 +1598,117 @@ static eval_fn pick_fn(const struct node *n)
 	}
 }
 
+/* A comparison on a value straight from a getter (which may leave s NULL
+ * and len unset). */
+static inline bool cmp_get(const struct node *c, expr_getter get, const void *rec)
+{
+	struct expr_value v;
+
+	memset(&v, 0, sizeof(v));
+	get(rec, c->field, &v);
+	if (!v.s)
+		v.s = "";
+	v.len = LEN_UNKNOWN;
+	return c->fn(c, &v);
+}
+
 bool expr__eval(const struct expr *e, expr_getter get, const void *rec)
 {
-	return e && e->root && get && e->root->fn(e->root, get, rec);
+	uint32_t i;
+
+	if (!e || !e->prog || !get)
+		return false;
+	i = e->start;
+	while (i < e->nprog) {
+		const struct insn *p = &e->prog[i];
+
+		i = cmp_get(p->c, get, rec) ? p->t : p->f;
+	}
+	return i == e->nprog;
+}
+
+/* The field after i in used (fields from 63 on share bit 63), or n */
+static size_t next_used(uint64_t used, size_t i, size_t n)
+{
+	uint64_t above;
+
+	if (i >= 63)
+		return i + 1 < n ? i + 1 : n;
+	above = used & ~((2ull << i) - 1);
+	return above && (size_t)__builtin_ctzll(above) < n ? (size_t)__builtin_ctzll(above) : n;
+}
+
+void expr__values(const struct expr_env *env, expr_getter get, const void *rec, uint64_t used,
+		  struct expr_value *vals)
+{
+	size_t n = env->nfields, first = used ? (size_t)__builtin_ctzll(used) : n;
+
+	if (first > n)
+		first = n;
+	for (size_t i = first; i < n; i = next_used(used, i, n)) {
+		struct expr_value *v = &vals[i];
+
+		memset(v, 0, sizeof(*v));
+		get(rec, (unsigned)i, v);
+		if (!v->s)
+			v->s = "";
+		/* strings of a fresh record are often not cached yet: ask for
+		 * them all before the first strlen waits for one */
+		if (env->fields[i].type == EXPR_STR)
+			__builtin_prefetch(v->s);
+	}
+	for (size_t i = first; i < n; i = next_used(used, i, n))
+		if (env->fields[i].type == EXPR_STR)
+			vals[i].len = strlen(vals[i].s);
+}
+
+/* memo: see expr__share; NULL evaluates every comparison */
+static inline bool run(const struct expr *e, const struct expr_value *vals, unsigned char *memo)
+{
+	const struct insn *prog;
+	uint32_t i, n;
+
+	if (!e || !e->prog || !vals)
+		return false;
+	i = e->start;
+	prog = e->prog;
+	n = e->nprog;
+	while (i < n) {
+		const struct insn *p = &prog[i];
+		bool r;
+
+		if (!memo || !p->memo) {
+			r = p->fn(p->c, &vals[p->field]);
+		} else if (memo[p->memo - 1]) {		/* 1 false, 2 true */
+			r = memo[p->memo - 1] == 2;
+		} else {
+			r = p->fn(p->c, &vals[p->field]);
+			memo[p->memo - 1] = (unsigned char)(1 + r);
+		}
+		i = r ? p->t : p->f;
+	}
+	return i == n;
+}
+
+bool expr__eval_values(const struct expr *e, const struct expr_value *vals)
+{
+	return run(e, vals, NULL);
+}
+
+bool expr__eval_shared(const struct expr *e, const struct expr_value *vals, unsigned char *memo)
+{
+	return run(e, vals, memo);
+}
+
+size_t expr__eval_each(struct expr *const *es, size_t n, const struct expr_value *vals,
+		       unsigned char *memo, uint32_t *out)
+{
+	size_t k = 0;
+
+	for (size_t j = 0; j < n; j++)
+		if (run(es[j], vals, memo))
+			out[k++] = (uint32_t)j;
+	return k;
 }
 
 static enum expr_tri partial(const struct node *n, uint64_t known, expr_getter get,
@@ -1522,7 +1736,7 @@ static enum expr_tri partial(const struct node *n, uint64_t known, expr_getter g
 	}
 	if (n->field >= 64 || !(known & (1ull << n->field)))
 		return EXPR_MAYBE;
-	return n->fn(n, get, rec) ? EXPR_TRUE : EXPR_FALSE;
+	return cmp_get(n, get, rec) ? EXPR_TRUE : EXPR_FALSE;
 }
 
 enum expr_tri expr__eval_partial(const struct expr *e, uint64_t known, expr_getter get,
@@ -1531,6 +1745,73 @@ enum expr_tri expr__eval_partial(const struct expr *e, uint64_t known, expr_gett
 	if (!e || !e->root || !get)
 		return EXPR_MAYBE;
 	return partial(e->root, known, get, rec);
+}
+
+/* Known comparisons are decided and jumped over: to[i] is where evaluation
+ * really goes on arriving at i (i itself if i stays). A comparison whose
+ * two ways end up at the same place goes too. What stays is renumbered in
+ * order, so jumps still only go forward. */
+struct expr *expr__bind(const struct expr *e, uint64_t known, expr_getter get, const void *rec,
+			enum expr_tri *value)
+{
+	uint32_t n, kept = 0, *to, *idx;
+	struct insn *prog;
+	struct expr *b = NULL;
+	bool *reach;
+
+	if (!e || !e->prog || (known && !get))
+		return NULL;
+	n = e->nprog;
+	to = calloc(n + 2, sizeof(*to));
+	idx = calloc(n + 2, sizeof(*idx));
+	reach = calloc(n + 2, sizeof(*reach));
+	if (!to || !idx || !reach)
+		goto out;
+	to[n] = n;
+	to[n + 1] = n + 1;
+	for (uint32_t i = n; i-- > 0;) {
+		const struct insn *p = &e->prog[i];
+
+		if (p->field < 64 && (known & (1ull << p->field)))
+			to[i] = cmp_get(p->c, get, rec) ? to[p->t] : to[p->f];
+		else if (to[p->t] == to[p->f])
+			to[i] = to[p->t];
+		else
+			to[i] = i;
+	}
+	reach[to[e->start]] = true;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!reach[i])
+			continue;
+		idx[i] = kept++;
+		reach[to[e->prog[i].t]] = reach[to[e->prog[i].f]] = true;
+	}
+	idx[n] = kept;
+	idx[n + 1] = kept + 1;
+
+	b = calloc(1, sizeof(*b) + kept * sizeof(*prog));
+	if (!b)
+		goto out;
+	prog = b->bound;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct insn *p = &e->prog[i];
+
+		if (!reach[i])
+			continue;
+		prog[idx[i]] = (struct insn){ .fn = p->fn, .c = p->c, .field = p->field,
+					      .t = idx[to[p->t]], .f = idx[to[p->f]] };
+		b->used |= 1ull << (p->field < 63 ? p->field : 63);
+	}
+	b->prog = prog;
+	b->nprog = kept;
+	b->start = idx[to[e->start]];
+	if (value)
+		*value = kept ? EXPR_MAYBE : b->start == kept ? EXPR_TRUE : EXPR_FALSE;
+out:
+	free(to);
+	free(idx);
+	free(reach);
+	return b;
 }
 
 uint64_t expr__fields_used(const struct expr *e)
@@ -1869,4 +2150,87 @@ bool expr__never_matches(const struct expr *e, char *why, size_t whylen)
 	if (why && whylen)
 		snprintf(why, whylen, "%s", buf);
 	return true;
+}
+
+/* --- shared comparisons --- */
+
+static uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/* Equal comparisons (same()) hash equal: field, operator and first value. */
+static uint64_t cmp_hash(const struct node *c)
+{
+	uint64_t h = hash_mix(c->field, (uint64_t)c->op << 8 | c->type);
+	const char *s = NULL;
+
+	h = hash_mix(h, c->n);
+	switch (c->type) {
+	case EXPR_STR:
+	case EXPR_STRLIST:
+		s = c->op != OP_IN ? c->u.str : c->n ? c->u.strs[0] : NULL;
+		break;
+	case EXPR_NUM:
+		h = hash_mix(h, (uint64_t)(c->op != OP_IN ? c->u.num : c->n ? c->u.nums[0] : 0));
+		break;
+	case EXPR_BOOL:
+		h = hash_mix(h, (uint64_t)c->u.num);
+		break;
+	case EXPR_ADDR:
+		if (c->n)
+			h = hash_mix(h, c->nets[0].net[0] ^ c->nets[0].net[1] ^ c->nets[0].mask[1]);
+		break;
+	}
+	for (; s && *s; s++)
+		h = hash_mix(h, (unsigned char)*s);
+	return h;
+}
+
+/* Numbers and bools compare faster than a memo is looked up. */
+static bool worth_sharing(const struct node *c)
+{
+	return c->type == EXPR_STR || c->type == EXPR_STRLIST || c->type == EXPR_ADDR;
+}
+
+int expr__share(struct expr *const *es, size_t n)
+{
+	struct insn **tab;
+	size_t total = 0, cap = 16;
+	uint32_t slots = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (es[k] && es[k]->prog)
+			total += es[k]->nprog;
+	while (cap < 2 * total)
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		for (uint32_t i = 0; es[k] && es[k]->prog && i < es[k]->nprog; i++) {
+			struct insn *p = &es[k]->prog[i];
+			size_t j;
+
+			p->memo = 0;
+			if (!worth_sharing(p->c))
+				continue;
+			for (j = cmp_hash(p->c) & (cap - 1); tab[j]; j = (j + 1) & (cap - 1))
+				if (same(tab[j]->c, p->c))
+					break;
+			if (!tab[j]) {
+				tab[j] = p;
+				continue;
+			}
+			if (!tab[j]->memo) {	/* the second one: it gets a byte */
+				if (slots == INT_MAX)
+					continue;
+				tab[j]->memo = ++slots;
+			}
+			p->memo = tab[j]->memo;
+		}
+	}
+	free(tab);
+	return (int)slots;
 }

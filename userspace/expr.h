@@ -56,6 +56,8 @@ struct expr_value {
 	size_t nlist;
 	int family;			/* EXPR_ADDR: AF_INET / AF_INET6, 0 = none */
 	unsigned char addr[16];
+	size_t len;			/* EXPR_STR: strlen(s); expr__values sets it,
+					 * a getter need not */
 };
 
 /* Fill *out for field `id` (index into the env's field table) of `rec`.
@@ -87,6 +89,32 @@ void expr__free(struct expr *e);
 
 bool expr__eval(const struct expr *e, expr_getter get, const void *rec);
 
+/* For many conditions on one record: extract the fields once, then
+ * evaluate each condition on the values. expr__values fills vals[i] for
+ * every field i set in `used` (expr__fields_used, or'd over the conditions;
+ * bit 63: fields 63 to nfields - 1) through the getter, with s never NULL
+ * and len set; other entries are left alone. expr__eval_values then reads
+ * vals[i] for field i and means exactly what expr__eval does. */
+void expr__values(const struct expr_env *env, expr_getter get, const void *rec, uint64_t used,
+		  struct expr_value *vals);
+bool expr__eval_values(const struct expr *e, const struct expr_value *vals);
+
+/* Many conditions often repeat a comparison (a macro, a list check):
+ * expr__share finds the comparisons that occur more than once in es[0..n)
+ * (the same field, operator and values; not number or bool ones, which
+ * are cheaper than the lookup) and returns how many there are, or
+ * -ENOMEM. expr__eval_shared is expr__eval_values that keeps their
+ * results in memo, that many bytes zeroed before each record, so each is
+ * evaluated once per record. An expr is in one such group at a time: a
+ * later expr__share renumbers it. */
+int expr__share(struct expr *const *es, size_t n);
+bool expr__eval_shared(const struct expr *e, const struct expr_value *vals,
+		       unsigned char *memo);
+/* expr__eval_shared of each of es[0..n): the indexes of those that hold
+ * go to out (room for n), in order; returns how many. */
+size_t expr__eval_each(struct expr *const *es, size_t n, const struct expr_value *vals,
+		       unsigned char *memo, uint32_t *out);
+
 enum expr_tri { EXPR_FALSE, EXPR_TRUE, EXPR_MAYBE };
 
 /* Three-valued evaluation knowing only the fields set in `known` (bit i:
@@ -96,6 +124,17 @@ enum expr_tri { EXPR_FALSE, EXPR_TRUE, EXPR_MAYBE };
  * (the event type) and skip the ones that cannot match. */
 enum expr_tri expr__eval_partial(const struct expr *e, uint64_t known, expr_getter get,
 				 const void *rec);
+
+/* e for records that agree with rec on the fields in `known` (as for
+ * expr__eval_partial): the comparisons on those fields are decided here,
+ * once, and left out. The result evaluates like e on such records (with
+ * expr__eval, expr__eval_values; expr__fields_used names the fields it
+ * still reads); it has no tree for expr__canonical, expr__never_matches or
+ * expr__eval_partial. It borrows e's tree: free it (expr__free) before e.
+ * *value (if not NULL): EXPR_TRUE or EXPR_FALSE if the result does not
+ * depend on the record any more, else EXPR_MAYBE. NULL if out of memory. */
+struct expr *expr__bind(const struct expr *e, uint64_t known, expr_getter get, const void *rec,
+			enum expr_tri *value);
 
 /* Bit i set if field i is referenced (fields beyond 63 set bit 63). */
 uint64_t expr__fields_used(const struct expr *e);

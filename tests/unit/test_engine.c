@@ -280,6 +280,26 @@ static void errors_are_precise(void **state)
 		     "bad.yaml:4", "must be an absolute path");
 	expect_error("budget:\n  - set: \"*\"\n    bytes: 1MiB\n    window: fortnight\n",
 		     "bad.yaml:4:13", "expected a window");
+	expect_error("rule:\n  - id: tele\n    condition: evt.type = teleport\n",
+		     "bad.yaml:3:16", "rule 'tele' can never match: its evt.type/evt.mode tests");
+	/* long conditions differing only at the end are not each other's shadow */
+	{
+		struct ruleset rs;
+		char err[512], yaml[8192];
+		int n = snprintf(yaml, sizeof(yaml), "rule:\n");
+
+		for (int r = 0; r < 2; r++) {
+			n += snprintf(yaml + n, sizeof(yaml) - n, "  - id: long%d\n    condition: "
+				      "evt.type = egress", r);
+			for (int k = 0; k < 150; k++)
+				n += snprintf(yaml + n, sizeof(yaml) - n, " and proc.name != x%d", k);
+			n += snprintf(yaml + n, sizeof(yaml) - n, " and net.dport = %d\n", r);
+		}
+		rules__init(&rs);
+		if (load(&rs, "long.yaml", yaml, err, sizeof(err)))
+			fail_msg("%s", err);
+		rules__free(&rs);
+	}
 	/* a later file that breaks an earlier rule is refused too */
 	expect_error("list:\n  - name: uploaders\n    override: true\n    items: []\n"
 		     "macro:\n  - name: out\n    override: true\n    condition: proc.uid = root\n",
