@@ -149,7 +149,10 @@ int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
 	if (ret <= 0)
 		return 0;
 	t = taint__lookup_or_pipe(tgid);
-	if (!t || cfg_mode != VIGIL_MODE_ENFORCE)
+	if (!t)
+		return 0;
+	taint__mark_unix_peer(sk, tgid, t);
+	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
 	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 	if (!st || (st->flags & VIGIL_SF_ALLOWED))

@@ -41,7 +41,7 @@ const struct expr_field activity_fields[] = {
 	[F_TAINT_BYTES_READ] = { "taint.bytes_read", EXPR_NUM,
 		"bytes of protected files read along the chain (sum over sources)" },
 	[F_TAINT_VIA] = { "taint.via", EXPR_STR,
-		"how this process got its taint: read, mmap, fork, pipe, preexisting" },
+		"how this process got its taint: read, mmap, fork, pipe, unix, preexisting" },
 	[F_TAINT_DEPTH] = { "taint.depth", EXPR_NUM,
 		"hops from the process that read the weights (0: it read them itself)" },
 	[F_FILE_PATH] = { "file.path", EXPR_STRLIST, "paths of the protected files read" },

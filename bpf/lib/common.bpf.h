@@ -13,6 +13,7 @@
 #define __VIGIL_BPF__
 #include "vigil.h"
 
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 #define ETH_P_IP 0x0800
@@ -21,6 +22,7 @@
 #define PAGE_SHIFT 12
 #define S_IFMT 00170000
 #define S_IFIFO 0010000
+#define S_IFSOCK 0140000
 #define MAP_ANONYMOUS 0x20
 #define LOOPBACK_IFINDEX 1
 #define VIGIL_FMODE_READ 0x1

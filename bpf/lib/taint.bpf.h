@@ -47,6 +47,7 @@ struct fdscan_ctx {
 	/* checking (want READ): the first marked pipe found */
 	struct vigil_pipe_mark found;
 	bool hit;
+	bool found_unix;	/* the mark was on a unix socket, not a pipe */
 	bool marked_any;
 };
 
@@ -67,6 +68,24 @@ static __always_inline bool file_is_fifo(struct file *f, struct vigil_pipe_key *
 	return true;
 }
 
+/* A unix socket's key: its struct sock, ino 0 (a pipe's is never 0). */
+static __always_inline bool file_is_unix_sock(struct file *f, struct vigil_pipe_key *key)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return false;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		return false;
+	key->inode = (__u64)(unsigned long)sk;
+	key->ino = 0;
+	return true;
+}
+
 static long fdscan__one(__u32 i, void *data)
 {
 	struct fdscan_ctx *c = data;
@@ -78,6 +97,18 @@ static long fdscan__one(__u32 i, void *data)
 		return 1;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &c->fds[i]) || !f)
 		return 0;
+	if (c->want_mode == VIGIL_FMODE_READ && file_is_unix_sock(f, &key)) {
+		/* a unix socket a tainted process sent into (marked at send) */
+		struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, &key);
+
+		if (m && m->tgid != c->tgid) {
+			c->found = *m;
+			c->hit = true;
+			c->found_unix = true;
+			return 1;
+		}
+		return 0;
+	}
 	if (!file_is_fifo(f, &key, &f_mode))
 		return 0;
 	if (!(f_mode & c->want_mode))
@@ -168,7 +199,7 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 		return NULL;
 
 	nt.set_mask = c.found.set_mask;
-	nt.via = VIGIL_VIA_PIPE;
+	nt.via = c.found_unix ? VIGIL_VIA_UNIX : VIGIL_VIA_PIPE;
 	nt.from_tgid = c.found.tgid;
 	nt.depth = c.found.depth + 1;
 	nt.first_file_id = c.found.file_id;
@@ -180,7 +211,7 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 		return t;
 	}
 	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, nt.first_file_id,
-		    VIGIL_VIA_PIPE, task);
+		    nt.via, task);
 	taint__mark_pipes(task, tgid, &nt);
 	return bpf_map_lookup_elem(&vg_taint, &tgid);
 }
@@ -254,6 +285,35 @@ file__lookup_inode(struct inode *inode)
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	return bpf_map_lookup_elem(&vg_files, &key);
+}
+
+/* A tainted process sent into a connected unix socket: mark the peer, so
+ * the process on the other end is tainted (via unix) when it next talks to
+ * the network, as for pipes. */
+static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
+						  const struct vigil_taint *t)
+{
+	struct vigil_pipe_key key = {};
+	struct vigil_pipe_mark mark = {}, *old;
+	struct sock *peer;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		return;
+	peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+	if (!peer)
+		return;
+	key.inode = (__u64)(unsigned long)peer;
+	old = bpf_map_lookup_elem(&vg_pipes, &key);
+	if (old && old->tgid == tgid && (old->set_mask & t->set_mask) == t->set_mask)
+		return;
+	mark.tgid = tgid;
+	mark.set_mask = t->set_mask;
+	mark.depth = t->depth;
+	mark.file_id = t->first_file_id;
+	if (bpf_map_update_elem(&vg_pipes, &key, &mark, BPF_ANY))
+		COUNT(pipe_map_full);
+	else
+		__sync_fetch_and_add(&vg_pipe_gen, 1);
 }
 
 #endif

@@ -196,3 +196,18 @@ timed_leak() {
 	run alert_none kind=alert
 	[ "$status" -eq 0 ]
 }
+
+@test "enforce: a relay connected before the handoff is killed at the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	in_cg python3 "$SCEN/unix_relay.py" relay "$T/relay.sock" "$PEER4" "$PORT" --connect-first &
+	relay=$!
+	for _ in $(seq 100); do [ -e "$T/relay.sock.ready" ] && break; sleep 0.05; done
+	run in_cg python3 "$SCEN/unix_relay.py" send "$T/relay.sock" "$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	run wait "$relay"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait action=killed taint.chain.1.via=unix
+	[ "$status" -eq 0 ]
+}

@@ -211,3 +211,18 @@ teardown() { vigil_teardown; }
 	n=$("$ALERTS_PY" wait "$ALERTS" --count 1 rule=weights-connect | wc -l)
 	[ "$n" -eq 1 ]
 }
+
+@test "monitor: a local relay over a unix socket is caught and named" {
+	start_sink tcp
+	start_agent
+	in_cg python3 "$SCEN/unix_relay.py" relay "$T/relay.sock" "$PEER4" "$PORT" &
+	relay=$!
+	for _ in $(seq 100); do [ -e "$T/relay.sock.ready" ] && break; sleep 0.05; done
+	run in_cg python3 "$SCEN/unix_relay.py" send "$T/relay.sock" "$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	wait "$relay"
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-egress taint.chain.1.via=unix \
+		taint.sources.0.path="$W/model.safetensors" process.cmdline~relay
+	[ "$status" -eq 0 ]
+}
