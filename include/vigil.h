@@ -215,7 +215,23 @@ enum vigil_ev_type {
 	VIGIL_EV_FLOW = 4,	/* new flow / threshold / first drop */
 	VIGIL_EV_CONNECT = 5,	/* connect or sendmsg to a non-allowed destination */
 	VIGIL_EV_KILL = 6,
+	VIGIL_EV_COPY = 7,	/* a tainted process wrote a file: it is protected now */
 	VIGIL_EV__COUNT,
+};
+
+/* Files written by tainted processes become protected with the writer's
+ * sets once this many pages of them were written by it (a copy of weights,
+ * not a log line); their file ids start here. */
+#define VIGIL_COPY_MIN_PAGES 16
+#define VIGIL_COPY_ID_BASE 0x40000000u
+#define VIGIL_COPY_NAMES 12
+#define VIGIL_COPY_NAME_LEN 64
+
+struct vigil_copy_key {
+	__u64 dev;
+	__u64 ino;
+	__u32 tgid;
+	__u32 pad;
 };
 
 struct vigil_ev_header {
@@ -269,6 +285,21 @@ struct vigil_ev_connect {
 	__u32 op;		/* 0 connect, 1 sendmsg */
 	__u32 pad;
 	char comm[VIGIL_COMM_LEN];
+};
+
+struct vigil_ev_copy {
+	struct vigil_ev_header hdr;
+	__u64 dev;		/* the new protected file (kernel dev_t) */
+	__u64 ino;
+	__u32 file_id;		/* VIGIL_COPY_ID_BASE + n */
+	__u32 set_mask;
+	__u32 src_file_id;	/* the writer's first protected file */
+	__u32 depth;		/* the writer's taint depth */
+	/* the file's name and its parents' (nearest first), up to the root of
+	 * its filesystem: the writer may be gone before userspace looks */
+	__u32 nnames;
+	__u32 pad;
+	char names[VIGIL_COPY_NAMES][VIGIL_COPY_NAME_LEN];
 };
 
 struct vigil_ev_kill {

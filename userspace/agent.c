@@ -110,6 +110,12 @@ static const char *env_file_path(void *ctx, uint32_t id)
 static uint32_t env_file_sets(void *ctx, uint32_t id)
 {
 	struct agent *a = ctx;
+
+	if (id >= VIGIL_COPY_ID_BASE) {
+		uint32_t m = protect__copy_mask(a->prot, id);
+
+		return m ? m : ~0u;
+	}
 	const char *path = protect__path(a->prot, id);
 	struct stat st;
 	uint32_t mask = 0;
@@ -208,6 +214,91 @@ static const char *env_comm_of(void *ctx, uint32_t pid)
 		fclose(f);
 	}
 	return a->pname;
+}
+
+static bool same_file(const char *path, const struct vigil_ev_copy *e)
+{
+	struct stat st;
+
+	return !stat(path, &st) && protect__kdev(st.st_dev) == e->dev && st.st_ino == e->ino;
+}
+
+/* The kernel sent the dentry names up to the filesystem's root: join them,
+ * then place them under each mount of that filesystem until one is it. */
+static void copy_path_from_names(const struct vigil_ev_copy *e, char *out, size_t len)
+{
+	char rel[PATH_MAX] = "", cand[PATH_MAX], line[4096];
+	unsigned maj = (unsigned)(e->dev >> 20), min = (unsigned)(e->dev & 0xfffff);
+	size_t off = 0;
+	FILE *f;
+
+	for (int i = (int)e->nnames - 1; i >= 0 && i < VIGIL_COPY_NAMES; i--) {
+		char name[VIGIL_COPY_NAME_LEN + 1];
+
+		snprintf(name, sizeof(name), "%.*s", VIGIL_COPY_NAME_LEN, e->names[i]);
+		if (!strcmp(name, "/") || !name[0])
+			continue;
+		off += snprintf(rel + off, off < sizeof(rel) ? sizeof(rel) - off : 0, "/%s", name);
+	}
+	if (!rel[0])
+		return;
+	if (same_file(rel, e)) {
+		snprintf(out, len, "%s", rel);
+		return;
+	}
+	f = fopen("/proc/self/mountinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned a, b;
+		char root[PATH_MAX], mnt[PATH_MAX];
+
+		/* id parent major:minor root mountpoint ... */
+		if (sscanf(line, "%*u %*u %u:%u %4095s %4095s", &a, &b, root, mnt) != 4 ||
+		    a != maj || b != min)
+			continue;
+		if (snprintf(cand, sizeof(cand), "%s%s", strcmp(mnt, "/") ? mnt : "", rel) >=
+		    (int)sizeof(cand))
+			continue;
+		if (same_file(cand, e)) {
+			snprintf(out, len, "%s", cand);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Name a file the kernel just protected because a tainted process wrote
+ * it: the writer usually still has it open; if not, the kernel's names. */
+static void env_file_copied(void *ctx, const struct vigil_ev_copy *e)
+{
+	struct agent *a = ctx;
+	char dir[64], path[PATH_MAX] = "", link[PATH_MAX + 80];
+	struct dirent *d;
+	DIR *dh;
+
+	snprintf(dir, sizeof(dir), "/proc/%u/fd", e->hdr.tgid);
+	dh = opendir(dir);
+	while (dh && (d = readdir(dh))) {
+		struct stat st;
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, d->d_name);
+		if (d->d_name[0] == '.' || stat(link, &st) || !S_ISREG(st.st_mode) ||
+		    protect__kdev(st.st_dev) != e->dev || st.st_ino != e->ino)
+			continue;
+		n = readlink(link, path, sizeof(path) - 1);
+		path[n > 0 ? n : 0] = '\0';
+		break;
+	}
+	if (dh)
+		closedir(dh);
+	if (!path[0])
+		copy_path_from_names(e, path, sizeof(path));
+	if (!path[0])
+		snprintf(path, sizeof(path), "(file %llu:%llu written by pid %u)",
+			 (unsigned long long)e->dev, (unsigned long long)e->ino, e->hdr.tgid);
+	protect__add_copy(a->prot, e->file_id, e->dev, e->ino, e->set_mask, path);
+	log__info("%s: written by tainted pid %u, protected from now on", path, e->hdr.tgid);
 }
 
 static int fx_kill(void *ctx, const struct activity *act)
@@ -317,6 +408,7 @@ static void emit_stats(struct agent *a, const char *kind)
 		json__kv_uint(j, "rules", engine__rule_count(a->engine));
 		json__kv_uint(j, "reloads", a->reloads);
 		json__kv_uint(j, "capture_errors", a->capture_errors);
+		json__kv_uint(j, "copies_protected", protect__copies(a->prot));
 	}
 	json__kv_uint(j, "tracked_processes", cs.tracked);
 	json__kv_uint(j, "tainted_processes", cs.live);
@@ -445,6 +537,8 @@ static const struct prog_spec progs[] = {
 	{ "vigil_filemap_map_pages", "mm_filemap_map_pages", false, false, "mmap page mapping" },
 	{ "vigil_filemap_fault", "mm_filemap_fault", false, false, "mmap page faults" },
 	{ "vigil_sys_enter_mmap", NULL, false, true, NULL },
+	{ "vigil_dirty_folio", "writeback_dirty_folio", false, false,
+	  "copies of weights written by tainted processes" },
 	{ "vigil_fork", "sched_process_fork", false, true, NULL },
 	{ "vigil_exec", "sched_process_exec", false, true, NULL },
 	{ "vigil_exit", "sched_process_exit", false, true, NULL },
@@ -1175,7 +1269,7 @@ int agent__run(const struct agent_opts *o)
 		.ctx = &a, .file_path = env_file_path, .file_sets = env_file_sets,
 		.set_name = env_set_name, .bytes_read = env_bytes_read,
 		.proc_read = env_proc_read, .kill = env_kill, .emit = env_emit,
-		.comm_of = env_comm_of,
+		.comm_of = env_comm_of, .file_copied = env_file_copied,
 		.enforce = o->enforce,
 	};
 	char err[512];

@@ -528,6 +528,7 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 		[VIGIL_EV_FLOW] = sizeof(struct vigil_ev_flow),
 		[VIGIL_EV_CONNECT] = sizeof(struct vigil_ev_connect),
 		[VIGIL_EV_KILL] = sizeof(struct vigil_ev_kill),
+		[VIGIL_EV_COPY] = sizeof(struct vigil_ev_copy),
 	};
 
 	c->st.records++;
@@ -543,6 +544,10 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 	case VIGIL_EV_FLOW: on_flow(c, data); break;
 	case VIGIL_EV_CONNECT: on_connect(c, data); break;
 	case VIGIL_EV_KILL: on_kill(c, data); break;
+	case VIGIL_EV_COPY:
+		if (c->env.file_copied)
+			c->env.file_copied(c->env.ctx, data);
+		break;
 	}
 	return 0;
 }

@@ -29,6 +29,8 @@ struct corr_env {
 	int (*proc_read)(void *ctx, uint32_t pid, struct proc_info *out);
 	/* send SIGKILL if pid is still the process seen at start_ticks */
 	int (*kill)(void *ctx, uint32_t pid, unsigned long long start_ticks);
+	/* a tainted process wrote a file that is protected from now on */
+	void (*file_copied)(void *ctx, const struct vigil_ev_copy *e);
 	/* parent's comm for proc.pname ("" if unknown) */
 	const char *(*comm_of)(void *ctx, uint32_t pid);
 	/* one correlated activity (dedupe done: a state change) */

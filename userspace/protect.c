@@ -32,8 +32,19 @@ struct watch {
 	char *dir;
 };
 
+/* A file a tainted process wrote (VIGIL_EV_COPY): protected by the kernel,
+ * known here for its path. */
+struct copyfile {
+	uint32_t id;
+	uint32_t mask;
+	uint64_t kdev, ino;
+	char *path;
+};
+
 struct protect {
 	const struct ruleset *rs;
+	struct copyfile *copies;
+	size_t ncopies;
 	struct pfile *files;	/* index = file_id - 1 */
 	size_t nfiles, cap;
 	/* open-addressing index (kdev, ino) -> file index */
@@ -78,6 +89,14 @@ static int index_grow(struct protect *p)
 	return 0;
 }
 
+uint32_t protect__copy_mask(const struct protect *p, uint32_t file_id)
+{
+	for (size_t i = 0; i < p->ncopies; i++)
+		if (p->copies[i].id == file_id)
+			return p->copies[i].mask;
+	return 0;
+}
+
 int protect__lookup(const struct protect *p, uint64_t kdev, uint64_t ino, uint32_t *mask)
 {
 	size_t h;
@@ -102,10 +121,33 @@ size_t protect__skipped(const struct protect *p) { return p->skipped; }
 
 const char *protect__path(const struct protect *p, uint32_t file_id)
 {
+	if (file_id >= VIGIL_COPY_ID_BASE) {
+		for (size_t i = 0; i < p->ncopies; i++)
+			if (p->copies[i].id == file_id)
+				return p->copies[i].path;
+		return NULL;
+	}
 	if (file_id == 0 || file_id > p->nfiles)
 		return NULL;
 	return p->files[file_id - 1].path;
 }
+
+int protect__add_copy(struct protect *p, uint32_t id, uint64_t kdev, uint64_t ino,
+		      uint32_t mask, const char *path)
+{
+	struct copyfile *nc = realloc(p->copies, (p->ncopies + 1) * sizeof(*nc));
+
+	if (!nc)
+		return -ENOMEM;
+	p->copies = nc;
+	nc[p->ncopies] = (struct copyfile){ id, mask, kdev, ino, strdup(path) };
+	if (!nc[p->ncopies].path)
+		return -ENOMEM;
+	p->ncopies++;
+	return 0;
+}
+
+size_t protect__copies(const struct protect *p) { return p->ncopies; }
 
 uint32_t protect__set_bit(const struct protect *p, const char *name)
 {
@@ -227,6 +269,9 @@ void protect__free(struct protect *p)
 	for (size_t i = 0; i < p->nwatches; i++)
 		free(p->watches[i].dir);
 	free(p->watches);
+	for (size_t i = 0; i < p->ncopies; i++)
+		free(p->copies[i].path);
+	free(p->copies);
 	free(p->files);
 	free(p->idx);
 	if (p->ifd >= 0)

@@ -39,5 +39,10 @@ uint64_t protect__kdev(dev_t dev);
 int protect__lookup(const struct protect *p, uint64_t kdev, uint64_t ino, uint32_t *mask);
 /* Set mask bits for a set name ("*" = all). */
 uint32_t protect__set_bit(const struct protect *p, const char *name);
+/* A file the kernel protected because a tainted process wrote it. */
+int protect__add_copy(struct protect *p, uint32_t id, uint64_t kdev, uint64_t ino,
+		      uint32_t mask, const char *path);
+size_t protect__copies(const struct protect *p);
+uint32_t protect__copy_mask(const struct protect *p, uint32_t file_id);
 
 #endif

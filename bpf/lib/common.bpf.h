@@ -22,6 +22,7 @@
 #define PAGE_SHIFT 12
 #define S_IFMT 00170000
 #define S_IFIFO 0010000
+#define S_IFREG 0100000
 #define S_IFSOCK 0140000
 #define MAP_ANONYMOUS 0x20
 #define LOOPBACK_IFINDEX 1
@@ -39,6 +40,7 @@ __u64 vg_pipe_gen = 0;
 /* Set by the agent when some allow entry is scoped to executables: only
  * then do exec/fork/exit keep vg_exe_bits. */
 __u32 vg_have_exe_allow = 0;
+__u32 vg_copy_seq = 0;	/* ids of files written by tainted processes */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -53,6 +55,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_taint);
 } vg_taint SEC(".maps");
+
+/* Pages a tainted process dirtied per file, until it counts as a copy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vigil_copy_key);
+	__type(value, __u32);
+} vg_copies SEC(".maps");
 
 /* Executables named by exe-scoped allow entries: (dev, ino) -> entry bits. */
 struct {

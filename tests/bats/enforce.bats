@@ -211,3 +211,16 @@ timed_leak() {
 	run alert_wait action=killed taint.chain.1.via=unix
 	[ "$status" -eq 0 ]
 }
+
+@test "enforce: copying the weights first does not get them out" {
+	start_sink tcp
+	start_agent --mode enforce
+	run in_cg sh -c 'cat "$1" > "$2"' sh "$W/model.safetensors" "$T/copy.bin"
+	[ "$status" -eq 0 ]
+	sleep 0.3
+	leak --src "$T/copy.bin" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -eq 0 ]
+	run alert_wait rule=weights-connect action=blocked taint.sources.0.path="$T/copy.bin"
+	[ "$status" -eq 0 ]
+}

@@ -226,3 +226,20 @@ teardown() { vigil_teardown; }
 		taint.sources.0.path="$W/model.safetensors" process.cmdline~relay
 	[ "$status" -eq 0 ]
 }
+
+@test "monitor: a copy of the weights is protected like the original" {
+	start_sink tcp
+	start_agent
+	mkdir "$T/stash"
+	run in_cg cp "$W/model.safetensors" "$T/stash/innocent.bin"
+	[ "$status" -eq 0 ]
+	sleep 0.3
+	# a fresh process that never touched the original uploads the copy
+	leak --src "$T/stash/innocent.bin" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$T/stash/innocent.bin" \
+		taint.sources.0.set=cli process.cmdline~innocent.bin
+	[ "$status" -eq 0 ]
+	stop_agent
+	[ "$(alert_get agent.copies_protected kind=agent_stop)" -ge 1 ]
+}
