@@ -6,19 +6,34 @@
  * seen in full). See KERNEL-NOTES in docs/ARCHITECTURE.md. */
 #include "lib/taint.bpf.h"
 
+/* Runs on every page-cache read on the host: BTF pointers are read
+ * directly (no probe-read calls) and the bloom filter turns away
+ * unprotected inodes before any hash lookup. */
 static __always_inline int on_filemap(struct address_space *mapping, __u64 first,
 				      __u64 last, __u32 via)
 {
 	const struct vigil_file_info *info;
-	struct inode *inode = BPF_CORE_READ(mapping, host);
+	struct vigil_file_key key;
+	struct super_block *sb;
+	struct inode *inode;
 
+	if (!mapping)
+		return 0;
+	inode = mapping->host;
 	if (!inode)
 		return 0;
-	info = file__lookup_inode(inode);
+	sb = inode->i_sb;
+	if (!sb)
+		return 0;
+	key.ino = inode->i_ino;
+	key.dev = sb->s_dev;
+	if (!maybe_protected(key.dev, key.ino))
+		return 0;
+	info = bpf_map_lookup_elem(&vg_files, &key);
 	if (info) {
 		/* A read at EOF asks for the page past the end: count only
 		 * pages that hold file data. */
-		__s64 size = BPF_CORE_READ(inode, i_size);
+		__s64 size = inode->i_size;
 		__u64 last_data = size > 0 ? (size - 1) >> PAGE_SHIFT : 0;
 
 		if (last > last_data)
@@ -132,7 +147,7 @@ int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mappi
 	struct vigil_taint *t;
 	struct inode *inode;
 
-	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	t = taint_of(tgid);
 	if (!t || !mapping)
 		return 0;
 	inode = BPF_CORE_READ(mapping, host);
@@ -154,6 +169,7 @@ int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mappi
 		return 0;
 	info.set_mask = t->set_mask;
 	info.file_id = VIGIL_COPY_ID_BASE + __sync_fetch_and_add(&vg_copy_seq, 1);
+	mark_protected(fk.dev, fk.ino);
 	if (bpf_map_update_elem(&vg_files, &fk, &info, BPF_NOEXIST))
 		return 0;
 	e = event_reserve(sizeof(*e), VIGIL_EV_COPY, tgid);

@@ -25,7 +25,7 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 					     __u32 op)
 {
 	__u32 tgid = current_tgid();
-	struct vigil_taint *t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	struct vigil_taint *t = taint_of(tgid);
 	struct vigil_ev_connect *e;
 	struct vigil_flow_key key = {};
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -148,7 +148,11 @@ int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
 
 	if (ret <= 0)
 		return 0;
-	t = taint__lookup_or_pipe(tgid);
+	/* TCP: tcp_sendmsg_locked already looked for pipe taint on this send */
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
+		t = taint_of(tgid);
+	else
+		t = taint__lookup_or_pipe(tgid);
 	if (!t)
 		return 0;
 	taint__mark_unix_peer(sk, tgid, t);
@@ -275,7 +279,7 @@ int vigil_egress(struct __sk_buff *skb)
 	} else if (sk->protocol == IPPROTO_UDP) {
 		/* UDP leaves synchronously from the sender's syscall. */
 		tgid = current_tgid();
-		t = bpf_map_lookup_elem(&vg_taint, &tgid);
+		t = taint_of(tgid);
 		if (!t)
 			return 1;
 		mask = t->set_mask;

@@ -18,7 +18,7 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 		if (b)
 			bpf_map_update_elem(&vg_exe_bits, &ctgid, &b, BPF_ANY);
 	}
-	t = bpf_map_lookup_elem(&vg_taint, &ptgid);
+	t = taint_of(ptgid);
 	if (!t)
 		return 0;
 	nt.set_mask = t->set_mask;
@@ -27,6 +27,7 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	nt.depth = t->depth + 1;
 	nt.first_file_id = t->first_file_id;
 	nt.since_ns = bpf_ktime_get_ns();
+	mark_tainted(ctgid);
 	if (bpf_map_update_elem(&vg_taint, &ctgid, &nt, BPF_ANY)) {
 		COUNT(taint_map_full);
 		return 0;
@@ -55,7 +56,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		else
 			bpf_map_delete_elem(&vg_exe_bits, &tgid);
 	}
-	if (!bpf_map_lookup_elem(&vg_taint, &tgid))
+	if (!taint_of(tgid))
 		return 0;
 	e = event_reserve(sizeof(*e), VIGIL_EV_EXEC, tgid);
 	if (!e)
@@ -80,7 +81,7 @@ int BPF_PROG(vigil_exit, struct task_struct *p, bool group_dead)
 	bpf_map_delete_elem(&vg_pipe_checked, &tgid);
 	if (vg_have_exe_allow)
 		bpf_map_delete_elem(&vg_exe_bits, &tgid);
-	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	t = taint_of(tgid);
 	if (!t)
 		return 0;
 	e = event_reserve(sizeof(*e), VIGIL_EV_EXIT, tgid);
@@ -94,6 +95,7 @@ int BPF_PROG(vigil_exit, struct task_struct *p, bool group_dead)
 	/* The pid may be reused at once: drop the taint now. Per-file read
 	 * progress (vg_reads) stays for userspace to collect and delete. */
 	bpf_map_delete_elem(&vg_taint, &tgid);
+	unmark_tainted(tgid);
 	bpf_map_delete_elem(&vg_blocked, &tgid);
 	return 0;
 }

@@ -223,6 +223,22 @@ enum vigil_ev_type {
  * sets once this many pages of them were written by it (a copy of weights,
  * not a log line); their file ids start here. */
 #define VIGIL_COPY_MIN_PAGES 16
+#define VIGIL_ARGS_LEN 256	/* a power of two: the BPF side masks with it */
+
+/* Fast negative filters the hot paths check before any hash lookup:
+ * a bit per tgid (PID_MAX_LIMIT is 2^22 on 64-bit, so exact) set before a
+ * process enters vg_taint and cleared when it exits, and a bloom bit per
+ * protected (dev, ino) set before the file enters vg_files. A clear bit
+ * means "certainly not"; a set bit means "look it up". */
+#define VIGIL_TGID_BITS (1u << 22)
+#define VIGIL_FILE_BLOOM_BITS (1u << 16)
+
+static inline __u32 vigil_file_bloom_bit(__u64 dev, __u64 ino)
+{
+	__u64 h = (ino * 0x9E3779B97F4A7C15ull) ^ (dev * 0xC2B2AE3D27D4EB4Full);
+
+	return (__u32)(h >> 40) & (VIGIL_FILE_BLOOM_BITS - 1);
+}
 #define VIGIL_COPY_ID_BASE 0x40000000u
 #define VIGIL_COPY_NAMES 12
 #define VIGIL_COPY_NAME_LEN 64
@@ -253,6 +269,9 @@ struct vigil_ev_taint {
 	__u32 pad;
 	__u64 cgroup_id;
 	char comm[VIGIL_COMM_LEN];
+	/* the start of the command line (NUL-separated), read in the kernel:
+	 * a process killed within milliseconds is gone before /proc is read */
+	char args[VIGIL_ARGS_LEN];
 };
 
 struct vigil_ev_proc {	/* EXEC and EXIT */

@@ -523,6 +523,17 @@ static void ensure_tracefs(void)
 		log__warn("cannot mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
 }
 
+/* Before a tgid enters vg_taint: the hot paths test this bit first. A bit
+ * left set for a process that is not in the map only costs a lookup; the
+ * kernel clears it at exit. */
+static void mark_tainted_bit(struct agent *a, __u32 tgid)
+{
+	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+
+	__atomic_fetch_or(&a->skel->bss->vg_tainted_bits[w], 1ull << (tgid & 63),
+			  __ATOMIC_SEQ_CST);
+}
+
 /* Programs and whether vigil can work without them. */
 struct prog_spec {
 	const char *name;
@@ -866,6 +877,7 @@ static void seed_one(struct agent *a, pid_t pid, uint64_t kdev, uint64_t ino, in
 	t.via = VIGIL_VIA_PREEXISTING;
 	t.first_file_id = id;
 	t.since_ns = now_mono_ns();
+	mark_tainted_bit(a, tgid);
 	if (bpf_map__update_elem(a->skel->maps.vg_taint, &tgid, sizeof(tgid), &t, sizeof(t),
 				 BPF_NOEXIST) == 0)
 		(*seeded)++;
@@ -946,6 +958,7 @@ static int pe_taint_put(void *ctx, uint32_t tgid, uint32_t from, uint32_t mask,
 				 .depth = depth, .first_file_id = file_id,
 				 .since_ns = now_mono_ns() };
 
+	mark_tainted_bit(a, tgid);
 	if (bpf_map__update_elem(a->skel->maps.vg_taint, &tgid, sizeof(tgid), &t, sizeof(t),
 				 BPF_NOEXIST))
 		return -errno;
@@ -1312,6 +1325,8 @@ int agent__run(const struct agent_opts *o)
 	if (open_and_load(&a))
 		goto out;
 	a.prot = protect__new(&a.rs);
+	if (a.prot)
+		protect__set_bloom(a.prot, (uint64_t *)a.skel->bss->vg_file_bloom);
 	a.corr = corr__new(&env);
 	if (!a.prot || !a.corr) {
 		log__error("out of memory");

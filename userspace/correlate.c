@@ -160,6 +160,20 @@ static void rec_add_file(struct rec *r, uint32_t file_id)
 		r->files[r->nfiles++] = file_id;
 }
 
+/* The kernel's NUL-separated argument bytes as a command line. */
+static void args_to_cmdline(const char *args, size_t n, char *out, size_t len)
+{
+	size_t end = strnlen(args, n), k = 0;
+
+	/* the buffer holds several strings: find the last non-NUL byte */
+	for (size_t i = 0; i < n; i++)
+		if (args[i])
+			end = i + 1;
+	for (size_t i = 0; i < end && k + 1 < len; i++)
+		out[k++] = args[i] ? args[i] : ' ';
+	out[k] = '\0';
+}
+
 static void rec_refresh_info(struct corr *c, struct rec *r, const char *comm)
 {
 	struct proc_info pi;
@@ -173,7 +187,7 @@ static void rec_refresh_info(struct corr *c, struct rec *r, const char *comm)
 	r->info.pid = r->tgid;
 	if (comm) {
 		snprintf(r->info.comm, sizeof(r->info.comm), "%.*s", VIGIL_COMM_LEN - 1, comm);
-		if (!r->have_info)
+		if (!r->have_info && !r->info.cmdline[0])
 			snprintf(r->info.cmdline, sizeof(r->info.cmdline), "%s", r->info.comm);
 	}
 }
@@ -191,6 +205,8 @@ static void on_taint(struct corr *c, const struct vigil_ev_taint *e)
 		r->depth = e->depth;
 	}
 	r->set_mask |= e->set_mask;
+	if (!r->have_info && e->args[0] && !r->info.cmdline[0])
+		args_to_cmdline(e->args, sizeof(e->args), r->info.cmdline, sizeof(r->info.cmdline));
 	if (e->via == VIGIL_VIA_READ || e->via == VIGIL_VIA_MMAP ||
 	    e->via == VIGIL_VIA_PREEXISTING || e->from_tgid == 0)
 		rec_add_file(r, e->file_id);

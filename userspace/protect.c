@@ -53,6 +53,7 @@ struct protect {
 	struct watch *watches;
 	size_t nwatches;
 	size_t skipped;		/* map full or unwatchable */
+	uint64_t *bloom;	/* the kernel's vg_file_bloom (mmapped .bss) */
 	int ifd;
 	int map_fd;
 };
@@ -174,6 +175,11 @@ static int push_map(struct protect *p, const struct pfile *f, uint32_t file_id)
 
 	if (p->map_fd < 0)
 		return 0;
+	if (p->bloom) {	/* before the entry: the kernel tests the bit first */
+		uint32_t b = vigil_file_bloom_bit(k.dev, k.ino);
+
+		__atomic_fetch_or(&p->bloom[b >> 6], 1ull << (b & 63), __ATOMIC_SEQ_CST);
+	}
 	if (bpf_map_update_elem(p->map_fd, &k, &v, BPF_ANY)) {
 		p->skipped++;
 		return -errno;
@@ -277,6 +283,11 @@ void protect__free(struct protect *p)
 	if (p->ifd >= 0)
 		close(p->ifd);
 	free(p);
+}
+
+void protect__set_bloom(struct protect *p, uint64_t *bloom)
+{
+	p->bloom = bloom;
 }
 
 void protect__set_rules(struct protect *p, const struct ruleset *rs)

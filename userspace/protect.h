@@ -20,6 +20,8 @@ void protect__free(struct protect *p);
 int protect__scan(struct protect *p, int map_fd);
 /* Start watching directories (call after scan). Returns the inotify fd. */
 int protect__watch(struct protect *p);
+/* The kernel's bloom filter of protected files, set before each insert. */
+void protect__set_bloom(struct protect *p, uint64_t *bloom);
 /* The ruleset moved (same contents): point at its new home. */
 void protect__set_rules(struct protect *p, const struct ruleset *rs);
 /* Re-resolve against new rules (same set order); see protect.c. */

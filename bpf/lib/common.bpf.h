@@ -41,6 +41,47 @@ __u64 vg_pipe_gen = 0;
  * then do exec/fork/exit keep vg_exe_bits. */
 __u32 vg_have_exe_allow = 0;
 __u32 vg_copy_seq = 0;	/* ids of files written by tainted processes */
+__u64 vg_tainted_bits[VIGIL_TGID_BITS / 64] = {};
+__u64 vg_file_bloom[VIGIL_FILE_BLOOM_BITS / 64] = {};
+
+static __always_inline bool maybe_tainted(__u32 tgid)
+{
+	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+
+	return vg_tainted_bits[w] & (1ull << (tgid & 63));
+}
+
+/* before inserting tgid into vg_taint */
+static __always_inline void mark_tainted(__u32 tgid)
+{
+	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+
+	__sync_fetch_and_or(&vg_tainted_bits[w], 1ull << (tgid & 63));
+}
+
+/* after removing tgid from vg_taint */
+static __always_inline void unmark_tainted(__u32 tgid)
+{
+	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+
+	__sync_fetch_and_and(&vg_tainted_bits[w], ~(1ull << (tgid & 63)));
+}
+
+static __always_inline bool maybe_protected(__u64 dev, __u64 ino)
+{
+	__u32 b = vigil_file_bloom_bit(dev, ino);
+
+	return vg_file_bloom[b >> 6] & (1ull << (b & 63));
+}
+
+static __always_inline void mark_protected(__u64 dev, __u64 ino)
+{
+	__u32 b = vigil_file_bloom_bit(dev, ino);
+
+	__sync_fetch_and_or(&vg_file_bloom[b >> 6], 1ull << (b & 63));
+}
+
+
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -55,6 +96,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_taint);
 } vg_taint SEC(".maps");
+
+/* The taint of tgid, or NULL; one bit test for the untainted majority. */
+static __always_inline struct vigil_taint *taint_of(__u32 tgid)
+{
+	if (!maybe_tainted(tgid))
+		return NULL;
+	return bpf_map_lookup_elem(&vg_taint, &tgid);
+}
 
 /* Pages a tainted process dirtied per file, until it counts as a copy. */
 struct {

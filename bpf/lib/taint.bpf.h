@@ -27,6 +27,22 @@ static __always_inline void taint__emit(__u32 tgid, __u32 ppid,
 	e->pad = 0;
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	{
+		/* current's arguments (a forked child's are its parent's, and
+		 * the parent is current at fork) */
+		struct task_struct *cur = bpf_get_current_task_btf();
+		unsigned long a = BPF_CORE_READ(cur, mm, arg_start);
+		unsigned long b = BPF_CORE_READ(cur, mm, arg_end);
+		__u32 n = b > a ? (__u32)(b - a) : 0;
+
+		if (n > VIGIL_ARGS_LEN - 1)
+			n = VIGIL_ARGS_LEN - 1;
+		e->args[0] = 0;
+		if (n && bpf_probe_read_user(e->args, n & (VIGIL_ARGS_LEN - 1), (void *)a) == 0)
+			e->args[n & (VIGIL_ARGS_LEN - 1)] = 0;
+		else
+			e->args[0] = 0;
+	}
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -176,7 +192,7 @@ static __always_inline void taint__mark_pipes(struct task_struct *task, __u32 tg
  * here: called only where it matters (before bytes reach a socket). */
 static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 {
-	struct vigil_taint *t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	struct vigil_taint *t = taint_of(tgid);
 	struct task_struct *task;
 	struct fdscan_ctx c = {};
 	struct vigil_taint nt = {};
@@ -204,6 +220,7 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 	nt.depth = c.found.depth + 1;
 	nt.first_file_id = c.found.file_id;
 	nt.since_ns = bpf_ktime_get_ns();
+	mark_tainted(tgid);
 	if (bpf_map_update_elem(&vg_taint, &tgid, &nt, BPF_NOEXIST)) {
 		t = bpf_map_lookup_elem(&vg_taint, &tgid);
 		if (!t)
@@ -247,7 +264,7 @@ static __always_inline void taint__file_read(const struct vigil_file_info *info,
 		rp->hwm_page = last + 1;
 	}
 
-	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	t = taint_of(tgid);
 	if (t) {
 		if (added)
 			__sync_fetch_and_add(&t->bytes_read, added << PAGE_SHIFT);
@@ -266,6 +283,7 @@ static __always_inline void taint__file_read(const struct vigil_file_info *info,
 	nt.first_file_id = info->file_id;
 	nt.bytes_read = added << PAGE_SHIFT;
 	nt.since_ns = bpf_ktime_get_ns();
+	mark_tainted(tgid);
 	if (bpf_map_update_elem(&vg_taint, &tgid, &nt, BPF_NOEXIST)) {
 		/* Lost a race with another thread of the process, or full. */
 		if (!bpf_map_lookup_elem(&vg_taint, &tgid))
@@ -284,6 +302,8 @@ file__lookup_inode(struct inode *inode)
 
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (!maybe_protected(key.dev, key.ino))
+		return NULL;
 	return bpf_map_lookup_elem(&vg_files, &key);
 }
 

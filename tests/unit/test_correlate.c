@@ -244,6 +244,27 @@ static void pipe_chain_and_vanished_processes(void **state)
 	corr__free(c);
 }
 
+static void vanished_process_keeps_kernel_args(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, true);
+	struct vigil_ev_taint e = { .hdr = { VIGIL_EV_TAINT, sizeof(e), 300, 1000 } };
+	static const char args[] = "python3\0up.py\0--to\0evil";
+
+	f.alive[300] = false;	/* killed before the agent looked at /proc */
+	e.via = VIGIL_VIA_READ;
+	e.set_mask = 1;
+	e.file_id = 1;
+	snprintf(e.comm, sizeof(e.comm), "python3");
+	memcpy(e.args, args, sizeof(args));
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	flow(c, 300, VIGIL_FLOW_NEW, 10, 10);
+	assert_int_equal(f.nalerts, 1);
+	assert_string_equal(f.last.proc.cmdline, "python3 up.py --to evil");
+	assert_string_equal(f.last.proc.comm, "python3");
+	corr__free(c);
+}
+
 static void bad_records_are_counted_not_fatal(void **state)
 {
 	struct fake f;
@@ -273,6 +294,7 @@ int main(void)
 		cmocka_unit_test(agent_kills_when_kernel_could_not),
 		cmocka_unit_test(exited_process_is_not_killed_and_pid_reuse_resets),
 		cmocka_unit_test(pipe_chain_and_vanished_processes),
+		cmocka_unit_test(vanished_process_keeps_kernel_args),
 		cmocka_unit_test(bad_records_are_counted_not_fatal),
 	};
 	return cmocka_run_group_tests_name("correlate", tests, NULL, NULL);
