@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reads of protected files, whatever the syscall: the filemap tracepoints
  * fire for every buffered read (read, readv, sendfile, splice,
- * copy_file_range, io_uring) and for mmap page faults. The mmap syscall of
- * a protected fd is the reliable mmap signal (a cold-cache fault may not be
- * seen in full). See KERNEL-NOTES in docs/ARCHITECTURE.md. */
+ * copy_file_range, io_uring) and for mmap page faults (map_pages for
+ * cached pages mapped around a fault, fault for the faulting page). No
+ * syscall tracepoint: enabling any of them puts every syscall of every
+ * task on the slow path (measured: 1.17x on 1-byte I/O with the program
+ * itself costing nothing). See docs/ARCHITECTURE.md. */
 #include "lib/taint.bpf.h"
 
 /* Runs on every page-cache read on the host: BTF pointers are read
@@ -61,51 +63,6 @@ SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(vigil_filemap_fault, struct address_space *mapping, unsigned long index)
 {
 	return on_filemap(mapping, index, index, VIGIL_VIA_MMAP);
-}
-
-/* Layout of the syscalls:sys_enter_mmap tracepoint record. */
-struct mmap_enter_args {
-	__u64 common;
-	__s32 nr;
-	__u32 pad;
-	__u64 addr;
-	__u64 len;
-	__u64 prot;
-	__u64 flags;
-	__u64 fd;
-	__u64 off;
-};
-
-SEC("tp/syscalls/sys_enter_mmap")
-int vigil_sys_enter_mmap(struct mmap_enter_args *args)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	const struct vigil_file_info *info;
-	struct file **fds, *f = NULL;
-	struct fdtable *fdt;
-	struct inode *inode;
-	int fd = (int)args->fd;
-	__u64 len = args->len;
-
-	if ((args->flags & MAP_ANONYMOUS) || fd < 0 || !len)
-		return 0;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	if (!inode)
-		return 0;
-	info = file__lookup_inode(inode);
-	if (info) {
-		__u64 first = args->off >> PAGE_SHIFT;
-
-		taint__file_read(info, first, first + ((len - 1) >> PAGE_SHIFT),
-				 VIGIL_VIA_MMAP);
-	}
-	return 0;
 }
 
 /* The dentry names from the file up to its filesystem's root. */

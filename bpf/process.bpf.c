@@ -78,7 +78,6 @@ int BPF_PROG(vigil_exit, struct task_struct *p, bool group_dead)
 
 	if (!group_dead)
 		return 0;
-	bpf_map_delete_elem(&vg_pipe_checked, &tgid);
 	if (vg_have_exe_allow)
 		bpf_map_delete_elem(&vg_exe_bits, &tgid);
 	t = taint_of(tgid);

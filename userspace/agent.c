@@ -547,7 +547,6 @@ static const struct prog_spec progs[] = {
 	{ "vigil_filemap_get_pages", "mm_filemap_get_pages", false, true, NULL },
 	{ "vigil_filemap_map_pages", "mm_filemap_map_pages", false, false, "mmap page mapping" },
 	{ "vigil_filemap_fault", "mm_filemap_fault", false, false, "mmap page faults" },
-	{ "vigil_sys_enter_mmap", NULL, false, true, NULL },
 	{ "vigil_dirty_folio", "writeback_dirty_folio", false, false,
 	  "copies of weights written by tainted processes" },
 	{ "vigil_fork", "sched_process_fork", false, true, NULL },

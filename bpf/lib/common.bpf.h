@@ -199,10 +199,12 @@ struct {
 	__type(value, struct vigil_pipe_mark);
 } vg_pipes SEC(".maps");
 
+/* Per thread: the pipe generation it was last checked at (task storage: a
+ * pointer away, no hashing, freed with the task). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, __u64);
 } vg_pipe_checked SEC(".maps");
 

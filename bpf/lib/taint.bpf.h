@@ -200,14 +200,14 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 
 	if (t || gen == 0)
 		return t;
-	seen = bpf_map_lookup_elem(&vg_pipe_checked, &tgid);
-	if (seen && *seen == gen)
+	task = bpf_get_current_task_btf();
+	seen = bpf_task_storage_get(&vg_pipe_checked, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!seen || *seen == gen)
 		return NULL;
-	bpf_map_update_elem(&vg_pipe_checked, &tgid, &gen, BPF_ANY);
+	*seen = gen;
 	if (!in_scope())
 		return NULL;
 
-	task = bpf_get_current_task_btf();
 	c.want_mode = VIGIL_FMODE_READ;
 	c.tgid = tgid;
 	fdscan__run(task, &c);
