@@ -151,8 +151,9 @@ class Env:
         for f in (out, out + ".ready"):
             if os.path.exists(f):
                 os.unlink(f)
-        p = subprocess.Popen(self.cg_cmd(["ip", "netns", "exec", NS, WL, "sink", proto,
-                                          str(port), out, str(idle_ms)], self.sink_cg),
+        p = subprocess.Popen(self.cg_cmd(pinned(["ip", "netns", "exec", NS, WL, "sink", proto,
+                                                 str(port), out, str(idle_ms)], BENCH_RX_CPU),
+                                          self.sink_cg),
                              stdin=subprocess.DEVNULL)
         self.sinks.append(p)
         for _ in range(200):
@@ -207,6 +208,18 @@ class Env:
                 pass
 
 
+# Workloads run on CPU 0, receivers (forked ones and the sinks) on CPU 1:
+# where the scheduler happens to put sender and receiver changes veth and
+# loopback throughput by up to 2x on this 2-CPU VM. BENCH_CPU="" disables.
+BENCH_CPU = os.environ.get("BENCH_CPU", "0")
+BENCH_RX_CPU = os.environ.get("BENCH_RX_CPU", "1" if BENCH_CPU else "")
+os.environ["BENCH_RX_CPU"] = BENCH_RX_CPU
+
+
+def pinned(cmd, cpu):
+    return (["taskset", "-c", cpu] + list(cmd)) if cpu else list(cmd)
+
+
 def run_in_cg(env, cmd, timeout=600, stdin=None):
     """Run a workload in the bench cgroup; its stdout goes to a file (not a
     pipe, so a tainted workload marks no pipe of ours); return the last JSON
@@ -214,7 +227,8 @@ def run_in_cg(env, cmd, timeout=600, stdin=None):
     out = os.path.join(OUT, "run.out")
     err = os.path.join(OUT, "run.err")
     with open(out, "w") as fo, open(err, "w") as fe:
-        r = subprocess.run(env.cg_cmd(cmd), stdin=stdin or subprocess.DEVNULL, stdout=fo,
+        r = subprocess.run(env.cg_cmd(pinned(cmd, BENCH_CPU)), stdin=stdin or subprocess.DEVNULL,
+                           stdout=fo,
                            stderr=fe, timeout=timeout)
     with open(out) as f:
         lines = [l for l in f.read().splitlines() if l.startswith("{")]
@@ -334,9 +348,11 @@ class Agent:
         self.lines = []
 
     def start(self, timeout=60):
+        nice = int(os.environ.get("BENCH_AGENT_NICE", "0"))
         with open(self.errf, "w") as e:
             self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=e)
+                                         stdout=subprocess.DEVNULL, stderr=e,
+                                         preexec_fn=(lambda: os.nice(nice)) if nice else None)
         self.env.agents.append(self)
         t0 = time.time()
         while time.time() - t0 < timeout:
@@ -373,10 +389,10 @@ class Agent:
                 pass
         return tot
 
-    def rss_kib(self):
+    def rss_kib(self, field="VmRSS:"):
         with open("/proc/%d/status" % self.pid) as f:
             for l in f:
-                if l.startswith("VmRSS:"):
+                if l.startswith(field):
                     return int(l.split()[1])
         return 0
 
@@ -536,39 +552,39 @@ def workloads(paths, scale):
              cmd=[WL, "seqread", paths["plain"], passes_seq, "1M"], warm=paths["plain"]),
         dict(name="mmapread", target=1.02,
              what="mmap the protected file, touch every 4 KiB page, munmap; repeated",
-             cmd=[WL, "mmapread", paths["weights"], {"full": "40", "quick": "40", "smoke": "2"}[scale]],
+             cmd=[WL, "mmapread", paths["weights"], {"full": "12", "quick": "12", "smoke": "2"}[scale]],
              warm=paths["weights"]),
         dict(name="smallio-file", target=1.05,
              what="1-byte read() + 1-byte write() on unprotected files (dd bs=1)",
-             cmd=[WL, "smallio-file", paths["src"], paths["dst"], n(1_200_000)], warm=paths["src"]),
+             cmd=[WL, "smallio-file", paths["src"], paths["dst"], n(800_000)], warm=paths["src"]),
         dict(name="smallio-dev", target=1.05,
              what="1-byte read() of /dev/zero + write() to /dev/null",
-             cmd=[WL, "smallio-dev", n(3_500_000)]),
+             cmd=[WL, "smallio-dev", n(2_500_000)]),
         dict(name="openclose", target=1.05,
-             what="open/read/close of 20,000 1 KiB files, repeated",
+             what="open/read/close of 20,000 1 KiB files, 12 times",
              cmd=[WL, "openclose", paths["small"], n(20000) if scale == "smoke" else "20000",
-                  "1" if scale == "smoke" else n(20)]),
+                  "1" if scale == "smoke" else n(12)]),
         dict(name="tcp-lo", target=1.02,
              what="bulk TCP over loopback, 1 MiB sends",
-             cmd=[WL, "tcp-lo", n(4 * GIB), "1M"]),
+             cmd=[WL, "tcp-lo", n(2 * GIB), "1M"]),
         dict(name="tcp-veth", target=1.02,
              what="bulk TCP over a veth pair to a namespace (cgroup egress hook)",
-             cmd=[WL, "tcp-send", PEER4, str(PORT_BULK), n(4 * GIB), "1M"], sink="bulk"),
+             cmd=[WL, "tcp-send", PEER4, str(PORT_BULK), n(2 * GIB), "1M"], sink="bulk"),
         dict(name="smallsend", target=1.05,
              what="100-byte send()s on one loopback TCP connection",
-             cmd=[WL, "smallsend", n(2_000_000), "100"]),
+             cmd=[WL, "smallsend", n(1_200_000), "100"]),
         dict(name="forkexec", target=1.05,
              what="fork + exec /bin/true + wait",
-             cmd=[WL, "forkexec", n(2400), "/bin/true"]),
+             cmd=[WL, "forkexec", n(1500), "/bin/true"]),
         dict(name="tainted-egress", target=None, mode="enforce",
              extra=["--allow", "%s:%d" % (PEER4, PORT_TAINTED)],
              what="tainted process, bulk TCP over veth to an allowlisted destination (enforce)",
-             cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(4 * GIB), "1M", paths["weights"]],
+             cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(2 * GIB), "1M", paths["weights"]],
              sink="tainted", warm=paths["weights"]),
         dict(name="tainted-egress-mon", target=None, mode="monitor",
              what="same to a destination that is not allowlisted (monitor: every packet "
                   "counted against flow and budget, reported, nothing dropped)",
-             cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(4 * GIB), "1M", paths["weights"]],
+             cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(2 * GIB), "1M", paths["weights"]],
              sink="tainted", warm=paths["weights"]),
     ]
 
@@ -587,47 +603,61 @@ def prime(env, paths):
     time.sleep(0.3)
 
 
-def run_b(env, wl, paths, tag, bpf_stats=False):
-    """One run with the agent: start, prime, snapshot, workload, snapshot, stop."""
+def run_b(env, wl, paths, tag, bpf_stats=False, reps=1):
+    """`reps` runs with one agent: start, prime, snapshot, workload x reps,
+    snapshot, stop."""
     a = agent_for(env, wl, paths, tag).start()
+    meters, outs = [], []
     try:
         prime(env, paths)
         maps = a.maps()
         progs0 = a.progs() if bpf_stats else None
         c0 = a.cpu_ns()
-        with Meter(env, own_pids(env), a) as m:
-            r = run_in_cg(env, wl["cmd"])
+        for _ in range(reps):
+            with Meter(env, own_pids(env), a) as m:
+                outs.append(run_in_cg(env, wl["cmd"]))
+            meters.append(m)
         time.sleep(0.25)   # let the agent finish what the workload handed it
         c1 = a.cpu_ns()
         progs1 = a.progs() if bpf_stats else None
         rss_now = a.rss_kib()
+        hwm_now = a.rss_kib("VmHWM:")
         stop = a.stop()
     finally:
         a.kill()
     k, ag = stop["kernel"], stop["agent"]
-    res = dict(elapsed_s=r["elapsed_s"], workload_out=r,
-               agent_cpu_ms=(c1 - c0) / 1e6,
+    el = [r["elapsed_s"] for r in outs]
+    res = dict(elapsed_s=statistics.mean(el), elapsed_reps=el, workload_out=outs[0],
+               agent_cpu_ms=(c1 - c0) / 1e6 / reps,
                agent_cpu_total_ms=(ag["cpu_user_us"] + ag["cpu_sys_us"]) / 1e3,
                events_sent=k["events_sent"], events_lost=k["events_lost"],
                records=ag["records"], alerts=ag["alerts"],
-               max_rss_kib=ag["max_rss_kib"], rss_kib_end=rss_now,
+               max_rss_kib=ag["max_rss_kib"], rss_kib_end=rss_now, hwm_kib_before_stop=hwm_now,
                map_memlock=sum(maps.values()), maps=maps,
                startup_ms=a.start_line.get("startup_ms"),
                protected_files=a.start_line.get("protected_files"),
                watched_dirs=a.start_line.get("watched_dirs"),
-               kernel=k, foreign_pct=m.foreign_pct, foreign_agents=m.foreign_agents,
-               steal_pct=m.steal_pct, clean=m.clean)
+               kernel=k, foreign_pct=max(m.foreign_pct for m in meters),
+               foreign_agents=max(m.foreign_agents for m in meters),
+               steal_pct=max(m.steal_pct for m in meters),
+               clean=all(m.clean for m in meters))
     if bpf_stats:
         res["progs"] = {p: (progs1[p][0] - progs0.get(p, (0, 0))[0],
                             progs1[p][1] - progs0.get(p, (0, 0))[1]) for p in progs1}
     return res
 
 
-def run_a(env, wl):
-    with Meter(env, own_pids(env)) as m:
-        r = run_in_cg(env, wl["cmd"])
-    return dict(elapsed_s=r["elapsed_s"], workload_out=r, foreign_pct=m.foreign_pct,
-                foreign_agents=m.foreign_agents, steal_pct=m.steal_pct, clean=m.clean)
+def run_a(env, wl, reps=1):
+    meters, outs = [], []
+    for _ in range(reps):
+        with Meter(env, own_pids(env)) as m:
+            outs.append(run_in_cg(env, wl["cmd"]))
+        meters.append(m)
+    el = [r["elapsed_s"] for r in outs]
+    return dict(elapsed_s=statistics.mean(el), elapsed_reps=el, workload_out=outs[0],
+                foreign_pct=max(m.foreign_pct for m in meters),
+                foreign_agents=max(m.foreign_agents for m in meters),
+                steal_pct=max(m.steal_pct for m in meters), clean=all(m.clean for m in meters))
 
 
 def own_pids(env):
@@ -648,7 +678,11 @@ def summarize(wl, pairs):
              events_sent=int(statistics.median(b["events_sent"] for b in bs)),
              events_lost=max(b["events_lost"] for b in bs),
              records=int(statistics.median(b["records"] for b in bs)),
-             max_rss_kib=max(b["max_rss_kib"] for b in bs),
+             # VmHWM of the agent's own mm: the agent_stop max_rss_kib
+             # (getrusage) also counts the RSS of whoever spawned it (the
+             # exec'd process inherits the spawner's maxrss), here bench.py
+             max_rss_kib=max(b.get("hwm_kib_before_stop") or b["max_rss_kib"] for b in bs),
+             rusage_max_rss_kib=max(b["max_rss_kib"] for b in bs),
              map_memlock=max(b["map_memlock"] for b in bs),
              startup_ms=statistics.median(b["startup_ms"] or 0 for b in bs),
              foreign_agents=max(max(a.get("foreign_agents", 0), b.get("foreign_agents", 0))
@@ -658,6 +692,12 @@ def summarize(wl, pairs):
              dirty_pairs_kept=sum(1 for a, _ in pairs if a.get("kept_dirty")),
              runs=[dict(a=a, b=b) for a, b in pairs])
     s["agent_cpu_pct"] = 100.0 * s["agent_cpu_ms"] / 1e3 / s["b_median_s"]
+    # the noise floor: the same workload, no agent, twice in a row (A/A')
+    aa = [a["elapsed_reps"][1] / a["elapsed_reps"][0] for a, _ in pairs
+          if len(a.get("elapsed_reps", [])) > 1]
+    s["noise_aa_min"] = min(aa) if aa else None
+    s["noise_aa_max"] = max(aa) if aa else None
+    s["reps"] = len(pairs[0][0].get("elapsed_reps", [1]))
     s["pass"] = None if wl["target"] is None else med <= wl["target"]
     return s
 
@@ -675,9 +715,9 @@ def bench_workloads(env, cfg, paths, only):
         pairs, dirty, waited = [], 0, 0.0
         while len(pairs) < cfg.pairs:
             waited += wait_quiet(env, own, cfg.quiet_max)
-            a = run_a(env, wl)
+            a = run_a(env, wl, cfg.reps)
             waited += wait_quiet(env, own, cfg.quiet_max)
-            b = run_b(env, wl, paths, "%s-%d" % (wl["name"], len(pairs)))
+            b = run_b(env, wl, paths, "%s-%d" % (wl["name"], len(pairs)), reps=cfg.reps)
             ok = a["clean"] and b["clean"]
             log("   pair %d: A %.3fs  B %.3fs  ratio %.4f  agent cpu %.1f ms  events %d lost %d%s"
                 % (len(pairs) + 1, a["elapsed_s"], b["elapsed_s"],
@@ -746,7 +786,20 @@ def bpftool_dump_keys(map_id):
     return keys
 
 
-def bench_storm(env, cfg, paths):
+def kernel_counters(map_id):
+    """(events_sent, events_lost) summed over CPUs, read from vg_counters."""
+    raw = json.loads(sh("bpftool", "map", "dump", "id", str(map_id), "-j"))
+    sent = lost = 0
+    for e in raw:
+        for v in e.get("values", []):
+            b = bytes(int(x, 16) for x in v["value"]) if isinstance(v["value"], list) else b""
+            if len(b) >= 16:
+                sent += int.from_bytes(b[0:8], "little")
+                lost += int.from_bytes(b[8:16], "little")
+    return sent, lost
+
+
+def bench_storm(env, cfg, paths, stepped=False):
     """Event storm in enforce mode: NPROCS tainted processes (each read
     NFILES/NPROCS of 10,000 protected files), a fork/exec storm of their
     children (each child must still be tainted: its connect() must fail with
@@ -755,9 +808,10 @@ def bench_storm(env, cfg, paths):
     sz = dict(full=(10000, 1000, 10, 20), quick=(10000, 1000, 4, 8),
               smoke=(200, 20, 2, 2))[cfg.scale]
     nfiles, nprocs, forks, connects = sz
-    log("== storm: %d protected files, %d tainted processes, %d fork+exec, %d connects"
-        % (nfiles, nprocs, nprocs * forks, nprocs * connects))
-    sink = env.sink("tcp", PORT_STORM, 500)
+    log("== storm%s: %d protected files, %d tainted processes, %d fork+exec, %d connects"
+        % (" (phase by phase, 1 s apart)" if stepped else " (back to back)",
+           nfiles, nprocs, nprocs * forks, nprocs * connects))
+    sink = env.sink("tcp", PORT_STORM + (10 if stepped else 0), 500)
     wait_quiet(env, own_pids(env), cfg.quiet_max)
     a = Agent(env, "storm", mode="enforce",
               protect=[os.path.join(DATA, "weights") + "/**", paths["storm"] + "/**"],
@@ -768,15 +822,31 @@ def bench_storm(env, cfg, paths):
     try:
         with open(os.path.join(OUT, "storm.err"), "w") as fe:
             p = subprocess.Popen(env.cg_cmd([WL, "storm", paths["storm"], str(nfiles), str(nprocs),
-                                             str(forks), str(connects), PEER4, str(PORT_STORM),
-                                             WL]),
+                                             str(forks), str(connects), PEER4,
+                                             str(PORT_STORM + (10 if stepped else 0)), WL]),
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=fe,
-                                 text=True)
-        line = p.stdout.readline()
-        if not line:
-            p.wait(30)
-            raise RuntimeError("storm failed: %s" % open(os.path.join(OUT, "storm.err")).read())
-        r = json.loads(line)
+                                 text=True, env=dict(os.environ, STORM_STEP="1" if stepped else ""))
+        cid = a.map_id("vg_counters")
+        phases, prev = [], kernel_counters(cid)
+        while True:
+            line = p.stdout.readline()
+            if not line:
+                p.wait(30)
+                raise RuntimeError("storm failed: %s" %
+                                   open(os.path.join(OUT, "storm.err")).read())
+            r = json.loads(line)
+            if "phase" not in r:
+                break
+            time.sleep(1.0)    # let the agent drain what it can
+            cur = kernel_counters(cid)
+            phases.append(dict(phase=r["phase"], secs=r["secs"], events_sent=cur[0] - prev[0],
+                               events_lost=cur[1] - prev[1]))
+            log("   phase %-8s %.2f s: events sent %d, lost %d" % (
+                r["phase"], r["secs"], cur[0] - prev[0], cur[1] - prev[1]))
+            prev = cur
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        res["phases"] = phases
         pids = r.pop("pids")
         # while the workers live: is every one of them in the kernel's taint map?
         keys = bpftool_dump_keys(a.map_id("vg_taint"))
@@ -788,6 +858,7 @@ def bench_storm(env, cfg, paths):
         time.sleep(1.5)   # let the agent drain the ring buffer
         res["agent_cpu_ms"] = (a.cpu_ns() - c0) / 1e6
         res["rss_kib_end"] = a.rss_kib()
+        res["hwm_kib_before_stop"] = a.rss_kib("VmHWM:")
         res["map_memlock"] = sum(a.maps().values())
         stop = a.stop()
     finally:
@@ -807,11 +878,12 @@ def bench_storm(env, cfg, paths):
           k["taint_map_full"] == 0 and r["read_errors"] == 0 and r["fork_failed"] == 0)
     res["state_lost"] = not ok
     res["ok"] = ok
+    res["stepped"] = stepped
     log("   tainted in kernel %d/%d, fork children denied %d/%d, connects denied %d/%d, "
         "control %s" % (res["workers_in_taint_map"], nprocs, r["fork_denied"], nprocs * forks,
                         r["connect_denied"], nprocs * connects, r["control_connect"]))
     log("   events sent %d, lost %d, agent records %d, alerts %d, agent rss %d KiB, cpu %.0f ms"
-        % (k["events_sent"], k["events_lost"], ag["records"], ag["alerts"], ag["max_rss_kib"],
+        % (k["events_sent"], k["events_lost"], ag["records"], ag["alerts"], res["hwm_kib_before_stop"],
            res["agent_cpu_ms"]))
     return res
 
@@ -864,7 +936,8 @@ def bench_agent_side(env, cfg, paths):
                 f.write("x")
         res["new_files"] = 100
         res["new_files_cpu_ms"] = (wait_agent_idle(a) - c) / 1e6
-        res["max_rss_kib"] = a.stop()["agent"]["max_rss_kib"]
+        res["max_rss_kib"] = a.rss_kib("VmHWM:")
+        res["rusage_max_rss_kib"] = a.stop()["agent"]["max_rss_kib"]
     finally:
         a.kill()
         shutil.rmtree(PROBE_DIR, ignore_errors=True)
@@ -894,7 +967,7 @@ def bench_leak(env, cfg, paths):
     read the weights streams them at full veth speed. The sink counts what
     arrived; the parent times from the first send to the sender's death."""
     variants = [("tcp", 4096), ("tcp", 65536), ("tcp", MIB), ("udp", 1400)]
-    trials = dict(full=5, quick=2, smoke=1)[cfg.scale]
+    trials = dict(full=3, quick=1, smoke=1)[cfg.scale]
     if cfg.scale == "smoke":
         variants = [("tcp", 65536), ("udp", 1400)]
     sinks = {"tcp": env.sink("tcp", PORT_LEAK_TCP, 1000),
@@ -967,14 +1040,16 @@ def machine():
 
 def fmt_table(results):
     lines = []
-    hdr = ("workload", "A s", "B s", "ratio", "min-max", "target", "agent CPU",
+    hdr = ("workload", "A s", "B s", "ratio", "min-max", "A/A' noise", "target", "agent CPU",
            "events", "lost", "RSS MiB")
-    lines.append("%-19s %7s %7s %7s %15s %7s %14s %7s %5s %7s" % hdr)
+    lines.append("%-19s %6s %6s %6s %13s %13s %7s %14s %6s %4s %7s" % hdr)
     for s in results:
         tgt = "-" if s["target"] is None else "%.2f%s" % (s["target"], "" if s["pass"] else " !")
-        lines.append("%-19s %7.3f %7.3f %7.4f %15s %7s %8.1f ms %3.1f%% %7d %5d %7.1f" % (
+        noise = "-" if s.get("noise_aa_min") is None else "%.3f-%.3f" % (
+            s["noise_aa_min"], s["noise_aa_max"])
+        lines.append("%-19s %6.3f %6.3f %6.3f %13s %13s %7s %8.1f ms %3.1f%% %6d %4d %7.1f" % (
             s["name"], s["a_median_s"], s["b_median_s"], s["ratio_median"],
-            "%.4f-%.4f" % (s["ratio_min"], s["ratio_max"]), tgt, s["agent_cpu_ms"],
+            "%.3f-%.3f" % (s["ratio_min"], s["ratio_max"]), noise, tgt, s["agent_cpu_ms"],
             s["agent_cpu_pct"], s["events_sent"], s["events_lost"], s["max_rss_kib"] / 1024))
     return "\n".join(lines)
 
@@ -994,6 +1069,7 @@ def main():
     scale = "smoke" if args.smoke else "quick" if quick else "full"
     pairs = int(os.environ.get("BENCH_PAIRS", "3" if quick else "5"))
     cfg = argparse.Namespace(scale=scale, pairs=pairs,
+                             reps=int(os.environ.get("BENCH_REPS", "2")),
                              quiet_max=float(os.environ.get("BENCH_QUIET_MAX", "600")),
                              max_redo=int(os.environ.get("BENCH_MAX_REDO", str(2 * pairs))))
     os.makedirs(OUT, exist_ok=True)
@@ -1029,7 +1105,7 @@ def main():
     t_start = time.time()
     results = dict(machine=machine(), scale=scale, pairs=pairs,
                    only=sorted(only) if only else None, workloads=[], profile={},
-                   storm=None, leak=None, agent_side=None)
+                   storm=None, storm_phases=None, leak=None, agent_side=None)
     try:
         env.setup_cgroup()
         env.setup_netns()
@@ -1044,6 +1120,7 @@ def main():
         results["workloads"] = bench_workloads(env, cfg, paths, only)
         if want("storm"):
             results["storm"] = bench_storm(env, cfg, paths)
+            results["storm_phases"] = bench_storm(env, cfg, paths, stepped=True)
         if want("leak"):
             results["leak"] = bench_leak(env, cfg, paths)
         if want("agent-side"):

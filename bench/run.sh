@@ -26,4 +26,17 @@ fi
 # bench.py cleans up after itself; this is the safety net if python dies hard
 cleanup() { python3 bench/bench.py --cleanup >/dev/null 2>&1 || true; }
 trap cleanup EXIT
+# the rule engine: correlated records per second through a 50-rule pack
+if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
+	objs=$(ls .output/obj/*.o | grep -v '/main\.o$')
+	# shellcheck disable=SC2086
+	gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
+		bench/engine_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml \
+		-o .output/bench/engine_bench
+	records=3000000
+	[ "${1:-}" = "--smoke" ] && records=20000
+	echo "# rule engine (best of 3):"
+	for _ in 1 2 3; do .output/bench/engine_bench "$records"; done | tee .output/bench/engine.jsonl
+fi
 python3 bench/bench.py "$@"

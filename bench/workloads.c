@@ -48,6 +48,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -55,7 +56,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -395,6 +399,20 @@ static unsigned long long drain(int c, size_t bufsz)
 	return got;
 }
 
+/* BENCH_RX_CPU=N: pin the receiving side to CPU N (the sender stays where
+ * its caller put it), so runs do not differ by where the scheduler put them. */
+static void rx_pin(void)
+{
+	const char *c = getenv("BENCH_RX_CPU");
+	cpu_set_t set;
+
+	if (!c || !*c)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(atoi(c), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static pid_t fork_receiver(int l)
 {
 	pid_t pid = fork();
@@ -402,7 +420,10 @@ static pid_t fork_receiver(int l)
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		int c = accept(l, NULL, NULL);
+		int c;
+
+		rx_pin();
+		c = accept(l, NULL, NULL);
 
 		if (c < 0)
 			_exit(1);
@@ -773,18 +794,42 @@ static int w_connect_check(int argc, char **argv)
 }
 
 struct storm_shared {
-	_Atomic unsigned long tainted_ready;	/* workers past their reads */
-	_Atomic unsigned long go_fork, go_connect, release;
+	_Atomic unsigned int tainted_ready;	/* workers past their reads */
+	_Atomic unsigned int go_fork, go_connect, release, workers_done;
 	_Atomic unsigned long forks_done, fork_denied, fork_connected, fork_other, fork_failed;
 	_Atomic unsigned long connects, connect_denied, connect_connected, connect_other;
-	_Atomic unsigned long workers_done;
 	_Atomic unsigned long read_errors;
 };
 
-static void spin_until(_Atomic unsigned long *v, unsigned long want)
+/* Wait (futex, no polling) until *v >= want. Pipes are no use here: a
+ * tainted process marks every pipe it can write to. */
+static void wait_until(_Atomic unsigned int *v, unsigned int want)
 {
-	while (*v < want)
-		usleep(2000);
+	unsigned int cur;
+
+	while ((cur = atomic_load(v)) < want)
+		syscall(SYS_futex, (unsigned int *)v, FUTEX_WAIT, cur, NULL, NULL, 0);
+}
+
+static void bump(_Atomic unsigned int *v)
+{
+	atomic_fetch_add(v, 1);
+	syscall(SYS_futex, (unsigned int *)v, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* STORM_STEP=1: after each phase, say so on stdout and wait for a line on
+ * stdin (the caller reads the kernel's counters in between). */
+static void storm_step(const char *phase, double secs)
+{
+	char line[16];
+
+	const char *step = getenv("STORM_STEP");
+
+	if (!step || !*step)
+		return;
+	printf("{\"phase\":\"%s\",\"secs\":%.3f}\n", phase, secs);
+	fflush(stdout);
+	(void)!fgets(line, sizeof(line), stdin);
 }
 
 static int w_storm(int argc, char **argv)
@@ -826,8 +871,8 @@ static int w_storm(int argc, char **argv)
 				if (fd >= 0)
 					close(fd);
 			}
-			sh->tainted_ready++;
-			spin_until(&sh->go_fork, 1);
+			bump(&sh->tainted_ready);
+			wait_until(&sh->go_fork, 1);
 			for (unsigned long i = 0; i < forks; i++) {
 				pid_t c = fork();
 				int st;
@@ -851,7 +896,7 @@ static int w_storm(int argc, char **argv)
 				}
 				sh->forks_done++;
 			}
-			spin_until(&sh->go_connect, 1);
+			wait_until(&sh->go_connect, 1);
 			for (unsigned long i = 0; i < connects; i++) {
 				switch (connect_outcome(host, port)) {
 				case 0: sh->connect_denied++; break;
@@ -860,23 +905,26 @@ static int w_storm(int argc, char **argv)
 				}
 				sh->connects++;
 			}
-			sh->workers_done++;
-			spin_until(&sh->release, 1);
+			bump(&sh->workers_done);
+			wait_until(&sh->release, 1);
 			_exit(0);
 		}
 		pids[w] = pid;
 	}
-	spin_until(&sh->tainted_ready, nprocs);
+	wait_until(&sh->tainted_ready, nprocs);
 	t_taint = now() - t0;
-	sh->go_fork = 1;
+	storm_step("taint", t_taint);
 	t0 = now();
+	bump(&sh->go_fork);
 	while (sh->forks_done + sh->fork_failed < nprocs * forks)
-		usleep(2000);
+		usleep(10000);
 	t_fork = now() - t0;
-	sh->go_connect = 1;
+	storm_step("fork", t_fork);
 	t0 = now();
-	spin_until(&sh->workers_done, nprocs);
+	bump(&sh->go_connect);
+	wait_until(&sh->workers_done, nprocs);
 	t_conn = now() - t0;
+	storm_step("connect", t_conn);
 	/* the control: this process never read a protected file */
 	control = connect_outcome(host, port);
 
@@ -904,7 +952,7 @@ static int w_storm(int argc, char **argv)
 		/* EOF releases them too */
 		(void)!fgets(line, sizeof(line), stdin);
 	}
-	sh->release = 1;
+	bump(&sh->release);
 	for (unsigned long w = 0; w < nprocs; w++)
 		waitpid(pids[w], NULL, 0);
 	return 0;
