@@ -148,13 +148,16 @@ int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
 
 	if (ret <= 0)
 		return 0;
-	/* TCP: tcp_sendmsg_locked already looked for pipe taint on this send */
-	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
-		t = taint_of(tgid);
-	else
+	/* the bitmap first: this runs on every send of every process. TCP:
+	 * tcp_sendmsg_locked already looked for pipe taint on this send */
+	t = taint_of(tgid);
+	if (!t) {
+		if (sk->sk_protocol == IPPROTO_TCP)
+			return 0;
 		t = taint__lookup_or_pipe(tgid);
-	if (!t)
-		return 0;
+		if (!t)
+			return 0;
+	}
 	taint__mark_unix_peer(sk, tgid, t);
 	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;

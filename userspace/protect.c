@@ -546,21 +546,40 @@ static void consider_path(struct protect *p, const char *path, int *added)
 		return;
 	if (S_ISDIR(st.st_mode)) {
 		/* A new directory: watch it, then pick up what is already in it
-		 * (files may land before the watch exists). */
+		 * (files may land before the watch exists) -- walking only the
+		 * new directory, for every pattern that can match below it, in
+		 * one pass (walking from each pattern's own root cost seconds
+		 * per mkdir under /root). */
+		struct scan_item *items;
+		const char **pats;
+		size_t n = 0, total = 0;
+
 		watch_tree(p, path, 0);
 		for (size_t s = 0; s < p->rs->nsets; s++)
-			for (size_t g = 0; g < p->rs->sets[s].npaths; g++) {
-				struct walk_ctx c = { .p = p, .set = &p->rs->sets[s],
-						      .bit = 1u << s };
-				char pat[PATH_MAX];
+			total += p->rs->sets[s].npaths;
+		items = calloc(total + 1, sizeof(*items));
+		pats = calloc(total + 1, sizeof(*pats));
+		if (items && pats) {
+			for (size_t s = 0; s < p->rs->nsets; s++)
+				for (size_t g = 0; g < p->rs->sets[s].npaths; g++) {
+					const char *pat = p->rs->sets[s].paths[g];
 
-				/* Only patterns that can match below this dir. */
-				if (!glob__could_match_below(p->rs->sets[s].paths[g], path))
-					continue;
-				snprintf(pat, sizeof(pat), "%s", p->rs->sets[s].paths[g]);
-				glob__walk(pat, on_match, &c, MAX_FILES_PER_GLOB);
-				*added += c.added;
+					if (!glob__could_match_below(pat, path))
+						continue;
+					items[n].pattern = pat;
+					items[n].set = s;
+					pats[n++] = pat;
+				}
+			if (n) {
+				struct scan_ctx c = { .p = p, .items = items };
+				size_t before = p->nfiles;
+
+				glob__walk_many(path, pats, n, on_scan_match, &c, MAX_FILES_PER_GLOB);
+				*added += (int)(p->nfiles - before);
 			}
+		}
+		free(items);
+		free(pats);
 		return;
 	}
 	if (!S_ISREG(st.st_mode))

@@ -243,3 +243,15 @@ teardown() { vigil_teardown; }
 	stop_agent
 	[ "$(alert_get agent.copies_protected kind=agent_stop)" -ge 1 ]
 }
+
+@test "monitor: weights in a directory tree created after start are protected" {
+	start_sink tcp
+	start_agent
+	mkdir -p "$W/new/deep/er"
+	head -c $((2 << 20)) /dev/urandom > "$W/new/deep/er/w.safetensors"
+	sleep 0.5
+	leak --src "$W/new/deep/er/w.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/new/deep/er/w.safetensors"
+	[ "$status" -eq 0 ]
+}
