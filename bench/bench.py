@@ -253,6 +253,8 @@ def cpu_busy_ns(steal=False):
 def wait_quiet(env, own, max_wait):
     """Wait until no other vigil agent is loaded and the machine is idle
     (other sessions' test suites share this host). Returns seconds waited."""
+    if max_wait <= 0:
+        return 0.0
     t0 = time.time()
     ncpu = os.cpu_count() or 1
     while True:
@@ -1029,13 +1031,14 @@ def machine():
     with open(VIGIL, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:16]
     rev = sh("git", "-C", ROOT, "rev-parse", "--short", "HEAD", check=False).strip()
-    dirty = sh("git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no",
-               check=False).strip()
+    # only what goes into the agent counts (not bench/ or docs/)
+    dirty = sh("git", "-C", ROOT, "status", "--porcelain", "--", "bpf", "include", "userspace",
+               "rules", "Makefile", check=False).strip()
     return dict(kernel=platform.release(), cpu=cpu, cores=os.cpu_count(), mem_mib=mem, os=osr,
                 date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 vigil=sh(VIGIL, "version", check=False).strip(), vigil_sha256=digest,
                 vigil_path=VIGIL_SRC,
-                git=(rev + ("+uncommitted changes" if dirty else "")) if rev else "?")
+                git=(rev + (" + uncommitted agent changes" if dirty else "")) if rev else "?")
 
 
 def fmt_table(results):
@@ -1070,7 +1073,9 @@ def main():
     pairs = int(os.environ.get("BENCH_PAIRS", "3" if quick else "5"))
     cfg = argparse.Namespace(scale=scale, pairs=pairs,
                              reps=int(os.environ.get("BENCH_REPS", "2")),
-                             quiet_max=float(os.environ.get("BENCH_QUIET_MAX", "600")),
+                             # a smoke run checks function, not speed: no waiting
+                             quiet_max=0.0 if args.smoke else
+                             float(os.environ.get("BENCH_QUIET_MAX", "600")),
                              max_redo=int(os.environ.get("BENCH_MAX_REDO", str(2 * pairs))))
     os.makedirs(OUT, exist_ok=True)
 

@@ -29,7 +29,7 @@
 #define VIGIL_MAX_TAINTED 16384
 #define VIGIL_MAX_FLOWS 16384
 #define VIGIL_MAX_PIPES 16384
-#define VIGIL_RINGBUF_BYTES (1u << 22)
+#define VIGIL_RINGBUF_BYTES (1u << 23)
 
 /* Upper bound of file descriptors the kernel side scans when it looks for
  * pipes in a process's fd table (pipe marking and pipe-reader checks).
@@ -223,7 +223,7 @@ enum vigil_ev_type {
  * sets once this many pages of them were written by it (a copy of weights,
  * not a log line); their file ids start here. */
 #define VIGIL_COPY_MIN_PAGES 16
-#define VIGIL_ARGS_LEN 256	/* a power of two: the BPF side masks with it */
+#define VIGIL_ARGS_LEN 128	/* a power of two: the BPF side masks with it */
 
 /* Fast negative filters the hot paths check before any hash lookup:
  * a bit per tgid (PID_MAX_LIMIT is 2^22 on 64-bit, so exact) set before a

@@ -370,6 +370,22 @@ static void read_counters(struct agent *a, struct vigil_counters *sum)
 	free(per);
 }
 
+/* The agent's own peak RSS: getrusage's ru_maxrss carries over whatever
+ * process exec'd us (a 300 MiB Python launcher reads as 300 MiB). */
+static unsigned long long own_peak_rss_kib(long fallback)
+{
+	unsigned long long kib = (unsigned long long)fallback;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
 static void emit_stats(struct agent *a, const char *kind)
 {
 	struct vigil_counters k;
@@ -415,7 +431,7 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__kv_uint(j, "agent_kills", cs.agent_kills);
 	json__kv_uint(j, "protected_files", protect__count(a->prot));
 	json__kv_uint(j, "protected_files_skipped", protect__skipped(a->prot));
-	json__kv_uint(j, "max_rss_kib", ru.ru_maxrss);
+	json__kv_uint(j, "max_rss_kib", own_peak_rss_kib(ru.ru_maxrss));
 	json__kv_uint(j, "cpu_user_us", ru.ru_utime.tv_sec * 1000000ull + ru.ru_utime.tv_usec);
 	json__kv_uint(j, "cpu_sys_us", ru.ru_stime.tv_sec * 1000000ull + ru.ru_stime.tv_usec);
 	json__kv_uint(j, "output_write_errors", output__write_errors(a->out));

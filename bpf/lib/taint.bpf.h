@@ -202,7 +202,11 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 		return t;
 	task = bpf_get_current_task_btf();
 	seen = bpf_task_storage_get(&vg_pipe_checked, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!seen || *seen == gen)
+	if (!seen) {
+		COUNT(pipe_map_full);	/* no memory: this check is skipped, and says so */
+		return NULL;
+	}
+	if (*seen == gen)
 		return NULL;
 	*seen = gen;
 	if (!in_scope())
