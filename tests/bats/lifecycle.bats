@@ -84,11 +84,9 @@ expect_refusal() {
 @test "lifecycle: alerts go to --alerts FILE, stdout stays clean" {
 	bats_require_minimum_version 1.5.0
 	start_sink tcp
-	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" --alerts "$ALERTS" \
-		--stats-interval 0 >"$T/stdout" 2>"$AGENT_ERR" &
-	AGENT_PID=$!
-	run alert_wait --timeout 30 kind=agent_start
-	[ "$status" -eq 0 ]
+	launched_agent sh -c 'exec "$@" >"$0"' "$T/stdout" "$VIGIL" run --no-default-rules \
+		--rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" --alerts "$ALERTS" \
+		--stats-interval 0
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	run alert_wait rule=weights-egress
 	[ "$status" -eq 0 ]

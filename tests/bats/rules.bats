@@ -131,11 +131,8 @@ teardown() { vigil_teardown; }
 
 @test "rules: vigil record -o writes a capture while running" {
 	start_sink tcp
-	"$VIGIL" record -o "$T/rec.gz" --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" \
-		--protect "$W/**" --alerts "$ALERTS" --stats-interval 0 2>"$AGENT_ERR" &
-	AGENT_PID=$!
-	run alert_wait --timeout 30 kind=agent_start
-	[ "$status" -eq 0 ]
+	launched_agent "$VIGIL" record -o "$T/rec.gz" --no-default-rules --rules "$DETECT_RULES" \
+		--cgroup "$CG" --protect "$W/**" --alerts "$ALERTS" --stats-interval 0
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	run alert_wait rule=weights-egress
 	[ "$status" -eq 0 ]

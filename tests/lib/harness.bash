@@ -108,6 +108,14 @@ start_agent() {
 	fi
 }
 
+# launched_agent CMD...: run an agent started another way (vigil record,
+# other flags, stdout kept) in the background and wait for agent_start.
+launched_agent() {
+	"$@" 2>"$AGENT_ERR" &
+	AGENT_PID=$!
+	"$ALERTS_PY" wait "$ALERTS" --timeout 30 kind=agent_start >/dev/null
+}
+
 # stop_agent: SIGTERM, wait, and expect a clean exit (0) and an agent_stop line.
 stop_agent() {
 	local rc=0
