@@ -23,9 +23,9 @@ cg_mount() {
 vigil_setup() {
 	[ "$(id -u)" = 0 ] || skip "integration tests need root"
 	[ -x "$VIGIL" ] || { echo "build first: $VIGIL missing" >&2; return 1; }
-	# VIGIL_TEST_SLOT (0-3) lets several suites run at once on one host:
-	# each slot owns 50 test-host numbers (netns, veth, cgroup, port).
-	N=$(( (BATS_SUITE_TEST_NUMBER % 50) + 20 + 50 * ${VIGIL_TEST_SLOT:-0} ))
+	# VIGIL_TEST_SLOT (0-5) lets several suites run at once on one host:
+	# each slot owns 33 test-host numbers (netns, veth, cgroup, port).
+	N=$(( (BATS_SUITE_TEST_NUMBER % 33) + 20 + 33 * ${VIGIL_TEST_SLOT:-0} ))
 	NS="vigil-t$N"
 	VH="vgh$N"
 	VN="vgn$N"
