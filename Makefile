@@ -79,6 +79,25 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/unit
 
 unit: deps $(UNIT_BINS)
 
+# BPF unit tests: test programs wrapping bpf/lib helpers, run with
+# BPF_PROG_TEST_RUN by tests/unit/test_<name>.c through their skeleton.
+$(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) -MF $(OUTPUT)/tests/$*.bpf.d -MT $@ -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
+
+$(OUTPUT)/tests/%.skel.h: $(OUTPUT)/tests/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# The content corpus the classifier tests judge (tests/lib/corpus.py).
+$(OUTPUT)/corpus/manifest.tsv: tests/lib/corpus.py
+	$(call msg,CORPUS,$(dir $@))
+	$(Q)python3 tests/lib/corpus.py $(dir $@)
+
+$(OUTPUT)/unit/test_classify: $(OUTPUT)/tests/classify_test.skel.h $(OUTPUT)/corpus/manifest.tsv
+
 # Attack scenarios that need C (io_uring has no Python binding on bookworm).
 SCENARIO_BINS := $(OUTPUT)/scenarios/uring_leak
 $(OUTPUT)/scenarios/%: tests/scenarios/%.c
@@ -133,4 +152,4 @@ bench: all
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/unit/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/tests/*.d)

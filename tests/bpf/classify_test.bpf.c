@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test wrapper of bpf/lib/classify.bpf.h and bpf/lib/dns.bpf.h, run with
+ * BPF_PROG_TEST_RUN by tests/unit/test_classify.c: the library code as the
+ * egress path runs it, on packets the test builds (IPv4 + TCP/UDP + payload).
+ *
+ *   ct_content     TCP payload -> sample -> the flow's vigil_content, keyed
+ *                  by the TCP source port (one port per test flow)
+ *   ct_parse_only  the same packet parse and map lookup without the
+ *                  classifier: the baseline of the per-packet cost bench
+ *   ct_dns         UDP payload -> dns__parse_query -> ct_dns_out[0]
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define __VIGIL_BPF__
+#include "lib/classify.bpf.h"
+#include "lib/dns.bpf.h"
+
+struct ct_scratch {
+	__u8 buf[VIGIL_DNS_BUF];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_scratch);
+} ct_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct vigil_content);
+} ct_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_dns_shape);
+} ct_dns_out SEC(".maps");
+
+/* Payload offset and length of an IPv4 TCP/UDP packet; port: the source. */
+static __always_inline int ct_payload(struct __sk_buff *skb, __u8 proto, __u32 *off,
+				      __u32 *len, __u32 *port)
+{
+	struct iphdr ip;
+	__u32 l4;
+
+	if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) || ip.protocol != proto)
+		return -1;
+	l4 = ip.ihl * 4;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr th;
+
+		if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)))
+			return -1;
+		*off = l4 + th.doff * 4;
+		*port = bpf_ntohs(th.source);
+	} else {
+		struct udphdr uh;
+
+		if (bpf_skb_load_bytes(skb, l4, &uh, sizeof(uh)))
+			return -1;
+		*off = l4 + sizeof(uh);
+		*port = bpf_ntohs(uh.source);
+	}
+	if (*off > skb->len)
+		return -1;
+	*len = skb->len - *off;
+	return 0;
+}
+
+static __always_inline struct vigil_content *ct_flow(__u32 port)
+{
+	struct vigil_content zero = {}, *c;
+
+	c = bpf_map_lookup_elem(&ct_flows, &port);
+	if (c)
+		return c;
+	bpf_map_update_elem(&ct_flows, &port, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&ct_flows, &port);
+}
+
+SEC("cgroup_skb/egress")
+int ct_content(struct __sk_buff *skb)
+{
+	__u32 off, len, port, zero = 0, n;
+	struct vigil_content *c;
+	struct ct_scratch *s;
+
+	if (ct_payload(skb, IPPROTO_TCP, &off, &len, &port))
+		return 1;
+	c = ct_flow(port);
+	s = bpf_map_lookup_elem(&ct_scratch, &zero);
+	if (!c || !s)
+		return 1;
+	n = classify__load_skb(skb, off, len, s->buf);
+	if (n)
+		classify__update(c, s->buf, n);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int ct_parse_only(struct __sk_buff *skb)
+{
+	__u32 off, len, port, zero = 0;
+	struct vigil_content *c;
+	struct ct_scratch *s;
+
+	if (ct_payload(skb, IPPROTO_TCP, &off, &len, &port))
+		return 1;
+	c = ct_flow(port);
+	s = bpf_map_lookup_elem(&ct_scratch, &zero);
+	if (!c || !s)
+		return 1;
+	c->samples++;
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int ct_dns(struct __sk_buff *skb)
+{
+	__u32 off, len, port, zero = 0, n;
+	struct vigil_dns_shape *out;
+	struct ct_scratch *s;
+
+	out = bpf_map_lookup_elem(&ct_dns_out, &zero);
+	s = bpf_map_lookup_elem(&ct_scratch, &zero);
+	if (!out || !s)
+		return 1;
+	__builtin_memset(out, 0, sizeof(*out));
+	if (ct_payload(skb, IPPROTO_UDP, &off, &len, &port))
+		return 1;
+	n = dns__load_skb(skb, off, len, s->buf);
+	if (n)
+		dns__parse_query(s->buf, n, out);
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
