@@ -36,7 +36,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit scenarios bench clean
+.PHONY: all deps run test unit scenarios bench bench-classify clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -107,6 +107,7 @@ $(OUTPUT)/corpus/manifest.tsv: tests/lib/corpus.py
 	$(Q)python3 tests/lib/corpus.py $(dir $@)
 
 $(OUTPUT)/unit/test_classify: $(OUTPUT)/tests/classify_test.skel.h $(OUTPUT)/corpus/manifest.tsv
+$(OUTPUT)/unit/test_classify: LDLIBS += -lm
 
 # Attack scenarios that need C (io_uring has no Python binding on bookworm).
 SCENARIO_BINS := $(OUTPUT)/scenarios/uring_leak
@@ -160,6 +161,10 @@ test: deps
 
 bench: all
 	bench/run.sh
+
+# ns per packet of the content classifier (BPF_PROG_TEST_RUN repeat)
+bench-classify: unit
+	$(OUTPUT)/unit/test_classify --bench
 
 clean:
 	rm -rf $(OUTPUT)
