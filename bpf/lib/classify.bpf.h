@@ -250,4 +250,45 @@ static __always_inline __u32 classify__load_skb(struct __sk_buff *skb, __u32 off
 	return n;
 }
 
+/* Copy the sample of a send's data into buf, in the sender's context
+ * (tp_btf/tcp_sendmsg_locked), before it is queued: so a decision can be
+ * taken before the bytes enter the socket. User memory of send/write
+ * (ITER_UBUF) and sendmsg/writev (ITER_IOVEC, first segment); sendfile and
+ * splice pass kernel pages (ITER_BVEC): not sampled here, their packets are.
+ * Returns the sample length, 0 if nothing was loaded. */
+static __always_inline __u32 classify__load_msg(const struct msghdr *msg, __u8 *buf)
+{
+	const struct iov_iter *it = &msg->msg_iter;
+	__u8 type = BPF_CORE_READ(it, iter_type);
+	__u64 len, off = BPF_CORE_READ(it, iov_offset);
+	const __u8 *base;
+	__u32 n;
+
+	if (type == ITER_UBUF) {
+		base = BPF_CORE_READ(it, ubuf);
+		len = BPF_CORE_READ(it, count);
+	} else if (type == ITER_IOVEC) {
+		const struct iovec *iov = BPF_CORE_READ(it, __iov);
+
+		base = BPF_CORE_READ(iov, iov_base);
+		len = BPF_CORE_READ(iov, iov_len);
+		len = len > off ? len - off : 0;
+	} else {
+		return 0;
+	}
+	if (len < VIGIL_SAMPLE_MIN)
+		return 0;
+	n = VIGIL_SAMPLE_BYTES;
+	if (len > VIGIL_SAMPLE_BYTES)
+		off += bpf_get_prandom_u32() % (len - VIGIL_SAMPLE_BYTES + 1);
+	else
+		n = len;
+	n &= 2 * VIGIL_SAMPLE_BYTES - 1;
+	if (n < 1 || n > VIGIL_SAMPLE_BYTES)
+		return 0;
+	if (bpf_probe_read_user(buf, n, base + off))
+		return 0;
+	return n;
+}
+
 #endif

@@ -9,10 +9,14 @@
  *   ct_parse_only  the same packet parse and map lookup without the
  *                  classifier: the baseline of the per-packet cost bench
  *   ct_dns         UDP payload -> dns__parse_query -> ct_dns_out[0]
+ *   ct_sendmsg     tp_btf/tcp_sendmsg_locked of the test process only
+ *                  (cfg_tgid): the send's data -> the flow of its local port
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 #define __VIGIL_BPF__
 #include "lib/classify.bpf.h"
@@ -42,6 +46,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_dns_shape);
 } ct_dns_out SEC(".maps");
+
+const volatile __u32 cfg_tgid = 0;
 
 /* Payload offset and length of an IPv4 TCP/UDP packet; port: the source. */
 static __always_inline int ct_payload(struct __sk_buff *skb, __u8 proto, __u32 *off,
@@ -139,6 +145,25 @@ int ct_dns(struct __sk_buff *skb)
 	if (n)
 		dns__parse_query(s->buf, n, out);
 	return 1;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(ct_sendmsg, struct sock *sk, struct msghdr *msg, struct sk_buff *skb, int size_goal)
+{
+	__u32 zero = 0, n;
+	struct vigil_content *c;
+	struct ct_scratch *s;
+
+	if (!cfg_tgid || bpf_get_current_pid_tgid() >> 32 != cfg_tgid)
+		return 0;
+	c = ct_flow(BPF_CORE_READ(sk, __sk_common.skc_num));
+	s = bpf_map_lookup_elem(&ct_scratch, &zero);
+	if (!c || !s)
+		return 0;
+	n = classify__load_msg(msg, s->buf);
+	if (n)
+		classify__update(c, s->buf, n);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -26,6 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
@@ -185,9 +188,12 @@ static const unsigned char *record_next(const struct corpus_class *c, size_t *po
 
 static int setup(void **state)
 {
-	skel = classify_test_bpf__open_and_load();
+	skel = classify_test_bpf__open();
 	if (!skel)
-		fail_msg("loading tests/bpf/classify_test.bpf.c: %s (root needed)", strerror(errno));
+		fail_msg("opening tests/bpf/classify_test.bpf.c: %s", strerror(errno));
+	skel->rodata->cfg_tgid = getpid();
+	if (classify_test_bpf__load(skel))
+		fail_msg("loading tests/bpf/classify_test.bpf.c: %s", strerror(errno));
 	return 0;
 }
 
@@ -454,6 +460,89 @@ static void an_entropy_threshold_cannot_tell(void **state)
 	fclose(md);
 }
 
+/* ---- sends: sampled in tcp_sendmsg_locked, before the data is queued ---- */
+
+static const unsigned char *corpus_first(struct corpus_class *cls, int n, const char *name,
+					 __u32 *len)
+{
+	size_t pos = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(cls[i].name, name))
+			return record_next(&cls[i], &pos, len);
+	fail_msg("corpus has no class %s", name);
+	return NULL;
+}
+
+/* A loopback TCP pair: *cli connected to *srv (accepted); returns the
+ * client's local port, the flow id ct_sendmsg files its samples under. */
+static uint16_t tcp_pair(int *cli, int *srv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+	*cli = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(*cli, (struct sockaddr *)&a, sizeof(a)), 0);
+	*srv = accept(l, NULL, NULL);
+	assert_true(*srv >= 0);
+	close(l);
+	alen = sizeof(a);
+	assert_int_equal(getsockname(*cli, (struct sockaddr *)&a, &alen), 0);
+	return ntohs(a.sin_port);
+}
+
+static void sends_are_sampled_before_they_are_queued(void **state)
+{
+	struct corpus_class cls[32];
+	int n = corpus_load("manifest.tsv", cls, 32), cli, srv;
+	struct bpf_link *link = bpf_program__attach(skel->progs.ct_sendmsg);
+	const unsigned char *work, *enc;
+	__u32 lw, le;
+	struct vigil_content c;
+	uint16_t port;
+	char sink[65536];
+
+	assert_non_null(link);
+	work = corpus_first(cls, n, "completions", &lw);
+	enc = corpus_first(cls, n, "base64-bf16", &le);
+
+	/* send(): ITER_UBUF */
+	port = tcp_pair(&cli, &srv);
+	flow_reset(port);
+	for (size_t off = 0; off + 1000 <= lw; off += 1000)
+		assert_int_equal(send(cli, work + off, 1000, 0), 1000);
+	assert_int_equal(flow_get(port, &c), 0);
+	assert_true(c.samples >= 4);
+	assert_int_equal(c.class, VIGIL_CLASS_WORK);
+	assert_true(recv(srv, sink, sizeof(sink), 0) > 0);
+	close(cli);
+	close(srv);
+
+	/* sendmsg() with two segments: ITER_IOVEC, the first one is sampled */
+	port = tcp_pair(&cli, &srv);
+	flow_reset(port);
+	for (size_t off = 0; off + 1000 <= le; off += 1000) {
+		struct iovec iov[2] = { { (void *)(enc + off), 600 }, { (void *)(enc + off + 600), 400 } };
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		assert_int_equal(sendmsg(cli, &msg, 0), 1000);
+	}
+	assert_int_equal(flow_get(port, &c), 0);
+	assert_true(c.samples >= 4);
+	assert_int_equal(c.class, VIGIL_CLASS_WEIGHTS);
+	assert_int_equal(c.last_len, 256);
+	close(cli);
+	close(srv);
+	bpf_link__destroy(link);
+	for (int i = 0; i < n; i++)
+		free(cls[i].data);
+}
+
 /* ---- DNS ---- */
 
 static int dns_shape(const void *msg, size_t len, struct vigil_dns_shape *out)
@@ -605,6 +694,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(short_payloads_are_not_sampled),
 		cmocka_unit_test(a_text_prefix_does_not_hide_binary),
 		cmocka_unit_test(a_flow_turning_to_weights_is_caught_quickly),
+		cmocka_unit_test(sends_are_sampled_before_they_are_queued),
 		cmocka_unit_test(an_entropy_threshold_cannot_tell),
 		cmocka_unit_test(dns_lookups_vs_tunnels),
 		cmocka_unit_test(dns_shape_fields_are_exact),
