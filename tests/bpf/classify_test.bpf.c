@@ -91,18 +91,27 @@ static __always_inline struct vigil_content *ct_flow(__u32 port)
 	return bpf_map_lookup_elem(&ct_flows, &port);
 }
 
+/* What both content programs do before classifying: parse, flow, scratch. */
+static __always_inline int ct_prelude(struct __sk_buff *skb, __u32 *off, __u32 *len,
+				      struct vigil_content **c, struct ct_scratch **s)
+{
+	__u32 port, zero = 0;
+
+	if (ct_payload(skb, IPPROTO_TCP, off, len, &port))
+		return -1;
+	*c = ct_flow(port);
+	*s = bpf_map_lookup_elem(&ct_scratch, &zero);
+	return *c && *s ? 0 : -1;
+}
+
 SEC("cgroup_skb/egress")
 int ct_content(struct __sk_buff *skb)
 {
-	__u32 off, len, port, zero = 0, n;
 	struct vigil_content *c;
 	struct ct_scratch *s;
+	__u32 off, len, n;
 
-	if (ct_payload(skb, IPPROTO_TCP, &off, &len, &port))
-		return 1;
-	c = ct_flow(port);
-	s = bpf_map_lookup_elem(&ct_scratch, &zero);
-	if (!c || !s)
+	if (ct_prelude(skb, &off, &len, &c, &s))
 		return 1;
 	n = classify__load_skb(skb, off, len, s->buf);
 	if (n)
@@ -113,15 +122,11 @@ int ct_content(struct __sk_buff *skb)
 SEC("cgroup_skb/egress")
 int ct_parse_only(struct __sk_buff *skb)
 {
-	__u32 off, len, port, zero = 0;
 	struct vigil_content *c;
 	struct ct_scratch *s;
+	__u32 off, len;
 
-	if (ct_payload(skb, IPPROTO_TCP, &off, &len, &port))
-		return 1;
-	c = ct_flow(port);
-	s = bpf_map_lookup_elem(&ct_scratch, &zero);
-	if (!c || !s)
+	if (ct_prelude(skb, &off, &len, &c, &s))
 		return 1;
 	c->samples++;
 	return 1;
