@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "activity.h"
+#include "hostaddr.h"
 #include "json.h"
 #include "kmaps.h"
 #include "loader.h"
@@ -53,6 +54,8 @@ struct agent {
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
+	uint64_t ticks_since_host;	/* cron ticks since the host's addresses were listed */
+	struct hostaddrs host;		/* the host's own addresses: local */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
 	struct activity act;		/* the one being handled */
