@@ -21,8 +21,8 @@
  * of what was sampled. That is the only state: struct vigil_content.
  *
  * Self-contained: needs vmlinux.h and the libbpf helpers, no vigil map. The
- * caller provides a VIGIL_SAMPLE_BYTES scratch buffer (a per-CPU map value)
- * and owns where the vigil_content lives. Cost: one bpf_loop over at most
+ * caller provides a struct classify_scratch (a per-CPU map value) and owns
+ * where the vigil_content lives. Cost: one bpf_loop over at most
  * VIGIL_SAMPLE_BYTES / 8 words, whatever the packet size.
  */
 #ifndef VIGIL_CLASSIFY_BPF_H
@@ -72,7 +72,6 @@ static const __u64 classify_tbl[256] = {
 
 /* State of one sample's scan, then its statistics. */
 struct classify_sample {
-	const __u8 *buf;	/* VIGIL_SAMPLE_BYTES, the first n valid */
 	__u32 n;
 	__u32 nontext;		/* control bytes, bytes breaking UTF-8 */
 	__u32 encoded;		/* bytes in runs shaped like an encoding */
@@ -84,6 +83,15 @@ struct classify_sample {
 	__u64 run_flags;
 	__u64 acc;		/* the C_* counters */
 	__u64 seen[4];		/* byte values present */
+};
+
+/* The caller's per-CPU scratch: the sample and the scan state. The state
+ * lives in the map value, not on the stack, on purpose: the verifier does
+ * not track map contents, so the bpf_loop callback's state converges at
+ * once instead of being walked for every iteration. */
+struct classify_scratch {
+	__u8 buf[VIGIL_SAMPLE_BYTES];
+	struct classify_sample s;
 };
 
 static __always_inline __u32 classify__popcount(__u64 x)
@@ -105,14 +113,16 @@ static __always_inline __u32 classify__run_end(__u32 len, __u64 f)
 	return 0;
 }
 
-/* bpf_loop callback: 8 bytes per call (one aligned word of the buffer).
+/* bpf_loop callback (ctx: a pointer to the scratch pointer): 8 bytes per
+ * call (one aligned word of the buffer).
  * The state lives in locals while the word is scanned: stores into seen[]
  * would otherwise force every counter back to memory after each byte. */
 static long classify__word(__u64 i, void *ctx)
 {
-	struct classify_sample *s = ctx;
+	struct classify_scratch *x = *(struct classify_scratch **)ctx;
+	struct classify_sample *s = &x->s;
 	__u32 off = (i * 8) & (VIGIL_SAMPLE_BYTES - 8);
-	__u64 w = *(const __u64 *)(s->buf + off), acc = s->acc, run_flags = s->run_flags;
+	__u64 w = *(const __u64 *)(x->buf + off), acc = s->acc, run_flags = s->run_flags;
 	__u32 n = s->n, nontext = s->nontext, encoded = s->encoded, run_len = s->run_len;
 	__u32 need = s->need;
 	long ret = 0;
@@ -160,11 +170,12 @@ static long classify__word(__u64 i, void *ctx)
 }
 
 /* Judge one sample on its own: returns enum vigil_class, fills s. */
-static __always_inline __u8 classify__sample(struct classify_sample *s)
+static __always_inline __u8 classify__sample(struct classify_scratch *x)
 {
+	struct classify_sample *s = &x->s;
 	__u32 n = s->n, digits, letters, nonhex, spaces, high;
 
-	bpf_loop((n + 7) / 8, classify__word, s, 0);
+	bpf_loop((n + 7) / 8, classify__word, &x, 0);	/* ctx must be on the stack */
 	s->encoded += classify__run_end(s->run_len, s->run_flags);
 	digits = C_COUNT(s->acc, C_DIGIT);
 	letters = C_COUNT(s->acc, C_LETTER);
@@ -195,30 +206,31 @@ static __always_inline __u32 classify__decay(__u32 v)
 	return v - (v >> VIGIL_CONTENT_DECAY_SHIFT);
 }
 
-/* Sample the first n bytes of buf into the flow's statistics; returns the
- * flow's class after it. n is clamped to VIGIL_SAMPLE_BYTES; below
+/* Sample the first n bytes of x->buf into the flow's statistics; returns
+ * the flow's class after it. n is clamped to VIGIL_SAMPLE_BYTES; below
  * VIGIL_SAMPLE_MIN nothing is sampled and the flow keeps its class. */
-static __always_inline __u8 classify__update(struct vigil_content *c, const __u8 *buf, __u32 n)
+static __always_inline __u8 classify__update(struct vigil_content *c, struct classify_scratch *x,
+					     __u32 n)
 {
-	struct classify_sample s = {};
+	struct classify_sample *sp = &x->s;
 	__u8 cls;
 
 	if (n < VIGIL_SAMPLE_MIN)
 		return c->class;
 	if (n > VIGIL_SAMPLE_BYTES)
 		n = VIGIL_SAMPLE_BYTES;
-	s.buf = buf;
-	s.n = n;
-	cls = classify__sample(&s);
+	__builtin_memset(sp, 0, sizeof(*sp));
+	sp->n = n;
+	cls = classify__sample(x);
 	c->sampled = classify__decay(c->sampled) + n;
 	/* a binary sample counts whole; encoded runs count what they cover */
-	c->binary = classify__decay(c->binary) + (s.binary ? n : 0);
-	c->encoded = classify__decay(c->encoded) + (s.binary ? 0 : s.encoded);
+	c->binary = classify__decay(c->binary) + (sp->binary ? n : 0);
+	c->encoded = classify__decay(c->encoded) + (sp->binary ? 0 : sp->encoded);
 	c->samples++;
 	c->last_len = n;
-	c->last_distinct = s.distinct;
-	c->last_nontext = s.nontext;
-	c->last_encoded = s.encoded;
+	c->last_distinct = sp->distinct;
+	c->last_nontext = sp->nontext;
+	c->last_encoded = sp->encoded;
 	c->last_class = cls;
 	c->class = (c->binary + c->encoded) * 3 >= c->sampled ? VIGIL_CLASS_WEIGHTS
 							      : VIGIL_CLASS_WORK;

@@ -10,8 +10,8 @@
  * per-query shape (struct vigil_dns_shape); rate and volume per process and
  * window are the caller's.
  *
- * Self-contained like classify.bpf.h: the caller provides a VIGIL_DNS_BUF
- * scratch buffer (a per-CPU map value).
+ * Self-contained like classify.bpf.h: the caller provides a struct
+ * dns_scratch (a per-CPU map value).
  */
 #ifndef VIGIL_DNS_BPF_H
 #define VIGIL_DNS_BPF_H
@@ -60,7 +60,6 @@ static const __u32 dns_nlog2n[256] = {
 };
 
 struct dns_walk {
-	const __u8 *buf;
 	__u32 n;		/* valid bytes in buf */
 	__u32 pos;
 	__u32 left;		/* bytes left in the current label */
@@ -77,6 +76,14 @@ struct dns_walk {
 	__u32 max_segment;
 	__u32 random_segment;	/* a segment shaped like encoded data was seen */
 	__u8 counts[DNS_BUCKETS];
+};
+
+/* The caller's per-CPU scratch: message and walk state, in a map value so
+ * the verifier sees the bpf_loop callback's state converge at once (see
+ * struct classify_scratch). */
+struct dns_scratch {
+	__u8 buf[VIGIL_DNS_BUF];
+	struct dns_walk w;
 };
 
 /* Host names are made of words and numbers: their segments are short, or
@@ -132,17 +139,19 @@ static __always_inline void dns__char(struct dns_walk *w, __u8 c)
 	w->seg_last = kind;
 }
 
-/* bpf_loop callback: one byte of the query name per call. */
+/* bpf_loop callback (ctx: a pointer to the scratch pointer): one byte of
+ * the query name per call. */
 static long dns__step(__u64 i, void *ctx)
 {
-	struct dns_walk *w = ctx;
+	struct dns_scratch *x = *(struct dns_scratch **)ctx;
+	struct dns_walk *w = &x->w;
 	__u8 b;
 
 	if (w->pos >= w->n) {
 		w->state = 2;	/* truncated */
 		return 1;
 	}
-	b = w->buf[w->pos & (VIGIL_DNS_BUF - 1)];
+	b = x->buf[w->pos & (VIGIL_DNS_BUF - 1)];
 	w->pos++;
 	if (w->left == 0) {
 		dns__segment_end(w);
@@ -165,11 +174,13 @@ static long dns__step(__u64 i, void *ctx)
 	return 0;
 }
 
-/* Parse the DNS message in buf[0, n) (a UDP payload). Returns 0 and fills
- * *out if it is a query with a well-formed first name, else -1. */
-static __always_inline int dns__parse_query(const __u8 *buf, __u32 n, struct vigil_dns_shape *out)
+/* Parse the DNS message in x->buf[0, n) (a UDP payload). Returns 0 and
+ * fills *out if it is a query with a well-formed first name, else -1. */
+static __always_inline int dns__parse_query(struct dns_scratch *x, __u32 n,
+					    struct vigil_dns_shape *out)
 {
-	struct dns_walk w = {};
+	struct dns_walk *wp = &x->w;
+	const __u8 *buf = x->buf;
 	__u32 sum = 0, h;
 
 	__builtin_memset(out, 0, sizeof(*out));
@@ -179,25 +190,25 @@ static __always_inline int dns__parse_query(const __u8 *buf, __u32 n, struct vig
 		return -1;
 	if (buf[4] == 0 && buf[5] == 0)	/* no question */
 		return -1;
-	w.buf = buf;
-	w.n = n;
-	w.pos = VIGIL_DNS_HDR;
-	bpf_loop(VIGIL_DNS_NAME_MAX + 1, dns__step, &w, 0);
-	if (w.state != 1)
+	__builtin_memset(wp, 0, sizeof(*wp));
+	wp->n = n;
+	wp->pos = VIGIL_DNS_HDR;
+	bpf_loop(VIGIL_DNS_NAME_MAX + 1, dns__step, &x, 0);	/* ctx must be on the stack */
+	if (wp->state != 1)
 		return -1;
 	for (int i = 0; i < 39; i++)
-		sum += dns_nlog2n[w.counts[i]];
-	h = w.chars ? (dns_nlog2n[w.chars & 255] - sum) / w.chars : 0;
-	out->name_len = w.pos - VIGIL_DNS_HDR;
-	out->labels = w.labels;
-	out->max_label = w.max_label;
+		sum += dns_nlog2n[wp->counts[i]];
+	h = wp->chars ? (dns_nlog2n[wp->chars & 255] - sum) / wp->chars : 0;
+	out->name_len = wp->pos - VIGIL_DNS_HDR;
+	out->labels = wp->labels;
+	out->max_label = wp->max_label;
 	out->entropy_mbits = h;
-	if (w.pos + 2 <= n)
-		out->qtype = (__u16)buf[w.pos & (VIGIL_DNS_BUF - 1)] << 8 |
-			     buf[(w.pos + 1) & (VIGIL_DNS_BUF - 1)];
-	out->max_segment = w.max_segment;
+	if (wp->pos + 2 <= n)
+		out->qtype = (__u16)buf[wp->pos & (VIGIL_DNS_BUF - 1)] << 8 |
+			     buf[(wp->pos + 1) & (VIGIL_DNS_BUF - 1)];
+	out->max_segment = wp->max_segment;
 	out->flags = VIGIL_DNS_QUERY;
-	if (w.random_segment)
+	if (wp->random_segment)
 		out->flags |= VIGIL_DNS_TUNNEL;
 	return 0;
 }

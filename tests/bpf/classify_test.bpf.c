@@ -23,7 +23,8 @@
 #include "lib/dns.bpf.h"
 
 struct ct_scratch {
-	__u8 buf[VIGIL_DNS_BUF];
+	struct classify_scratch c;
+	struct dns_scratch d;
 };
 
 struct {
@@ -113,9 +114,9 @@ int ct_content(struct __sk_buff *skb)
 
 	if (ct_prelude(skb, &off, &len, &c, &s))
 		return 1;
-	n = classify__load_skb(skb, off, len, s->buf);
+	n = classify__load_skb(skb, off, len, s->c.buf);
 	if (n)
-		classify__update(c, s->buf, n);
+		classify__update(c, &s->c, n);
 	return 1;
 }
 
@@ -146,9 +147,9 @@ int ct_dns(struct __sk_buff *skb)
 	__builtin_memset(out, 0, sizeof(*out));
 	if (ct_payload(skb, IPPROTO_UDP, &off, &len, &port))
 		return 1;
-	n = dns__load_skb(skb, off, len, s->buf);
+	n = dns__load_skb(skb, off, len, s->d.buf);
 	if (n)
-		dns__parse_query(s->buf, n, out);
+		dns__parse_query(&s->d, n, out);
 	return 1;
 }
 
@@ -165,9 +166,9 @@ int BPF_PROG(ct_sendmsg, struct sock *sk, struct msghdr *msg, struct sk_buff *sk
 	s = bpf_map_lookup_elem(&ct_scratch, &zero);
 	if (!c || !s)
 		return 0;
-	n = classify__load_msg(msg, s->buf);
+	n = classify__load_msg(msg, s->c.buf);
 	if (n)
-		classify__update(c, s->buf, n);
+		classify__update(c, &s->c, n);
 	return 0;
 }
 
