@@ -29,5 +29,10 @@ int capture__close(struct capture_writer *w);
  * "FILE:LINE: what is wrong" in err. Returns activities read or -errno. */
 typedef int (*capture_fn)(void *ctx, const struct activity *a);
 long capture__read(const char *path, capture_fn fn, void *ctx, char *err, size_t errlen);
+/* The same from an open descriptor (path names it in errors). A gzip
+ * stream must end with its trailer and nothing after it; NUL bytes and
+ * lines over 1 MiB are errors; at most SAFEFILE_CAPTURE_MAX bytes. */
+long capture__read_fd(int fd, const char *path, capture_fn fn, void *ctx, char *err,
+		      size_t errlen);
 
 #endif
