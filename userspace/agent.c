@@ -1317,7 +1317,7 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
-	a.out = output__open(o->alerts ? o->alerts : "-", err, sizeof(err));
+	a.out = output__open(o->alerts ? o->alerts : "-", o->file_gid, err, sizeof(err));
 	if (!a.out) {
 		log__error("%s", err);
 		ret = 2;
@@ -1325,7 +1325,8 @@ int agent__run(const struct agent_opts *o)
 	}
 	if (o->record) {
 		a.cap = capture__create(o->record, output__host(a.out),
-					o->enforce ? "enforce" : "monitor", err, sizeof(err));
+					o->enforce ? "enforce" : "monitor", o->file_gid, err,
+					sizeof(err));
 		if (!a.cap) {
 			log__error("--record %s", err);
 			ret = 2;

@@ -47,18 +47,25 @@ static int put_line(struct capture_writer *w)
 }
 
 struct capture_writer *capture__create(const char *path, const char *host, const char *mode,
-				       char *err, size_t errlen)
+				       gid_t gid, char *err, size_t errlen)
 {
 	struct capture_writer *w = calloc(1, sizeof(*w));
 	struct timespec now;
+	int fd;
 
 	if (!w) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->gz = gzopen(path, "wb6");
+	fd = safefile__open_output(path, true, gid, err, errlen);
+	if (fd < 0) {
+		free(w);
+		return NULL;
+	}
+	w->gz = gzdopen(fd, "wb6");
 	if (!w->gz) {
-		snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) : "cannot open");
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
 		free(w);
 		return NULL;
 	}

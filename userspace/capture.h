@@ -14,12 +14,15 @@
 #define VIGIL_CAPTURE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "activity.h"
 
 struct capture_writer;
 
+/* path is opened as safefile__open_output says (no symlinks, ours, regular,
+ * 0600 or 0640 for group gid unless it is (gid_t)-1) and rewritten. */
 struct capture_writer *capture__create(const char *path, const char *host, const char *mode,
-				       char *err, size_t errlen);
+				       gid_t gid, char *err, size_t errlen);
 /* 0 or -errno; the stream is flushed so a killed agent leaves a readable file. */
 int capture__write(struct capture_writer *w, const struct activity *a);
 int capture__close(struct capture_writer *w);

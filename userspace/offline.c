@@ -80,7 +80,7 @@ static long replay_into(const struct ruleset *rs, const char *capture, const cha
 	r.engine = engine__new(rs, err, errlen);
 	if (!r.engine)
 		return -EINVAL;
-	r.out = output__open(out_path, err, errlen);
+	r.out = output__open(out_path, (gid_t)-1, err, errlen);
 	if (!r.out) {
 		engine__free(r.engine);
 		return -EIO;

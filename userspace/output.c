@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "safefile.h"
 #include "vigil.h"
 
 struct output {
@@ -18,7 +19,7 @@ struct output {
 	unsigned long long lines, write_errors;
 };
 
-struct output *output__open(const char *path, char *err, size_t errlen)
+struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	struct output *o = calloc(1, sizeof(*o));
 
@@ -29,9 +30,11 @@ struct output *output__open(const char *path, char *err, size_t errlen)
 	if (!strcmp(path, "-")) {
 		o->fd = STDOUT_FILENO;
 	} else {
-		o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		char why[512];
+
+		o->fd = safefile__open_output(path, false, gid, why, sizeof(why));
 		if (o->fd < 0) {
-			snprintf(err, errlen, "--alerts %s: %s", path, strerror(errno));
+			snprintf(err, errlen, "--alerts %s", why);
 			free(o);
 			return NULL;
 		}
