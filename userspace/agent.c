@@ -78,6 +78,7 @@ struct agent {
 	struct activity act;		/* the one being handled */
 	char pname[64];
 	unsigned long long reloads, capture_errors;
+	unsigned long long kills_unverified;	/* refused: no start time to check */
 	uint64_t window_start[VIGIL_MAX_SETS];	/* CLOCK_MONOTONIC ns */
 };
 
@@ -161,23 +162,18 @@ static bool pid_in_scope(struct agent *a, pid_t pid)
 }
 
 /* Agent-side kill, for a blocked sender the kernel could not kill in its
- * own context. pidfd + start time: never a reused pid, never out of scope. */
+ * own context. pidfd + start time: never a reused pid, never out of scope;
+ * without a recorded start time nothing is sent (counted). */
 static int env_kill(void *ctx, uint32_t pid, unsigned long long start_ticks)
 {
 	struct agent *a = ctx;
-	unsigned long long now_ticks;
-	int pfd, err = 0;
+	int err;
 
 	if ((pid_t)pid == getpid() || !pid_in_scope(a, pid))
 		return -EPERM;
-	pfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0)
-		return -errno;
-	if (proc__start_ticks(pid, &now_ticks) || (start_ticks && now_ticks != start_ticks))
-		err = -ESRCH;
-	else if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0))
-		err = -errno;
-	close(pfd);
+	err = proc__kill_same(pid, start_ticks);
+	if (err == -ENOKEY)
+		a->kills_unverified++;
 	return err;
 }
 
@@ -429,6 +425,7 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__kv_uint(j, "tracked_processes", cs.tracked);
 	json__kv_uint(j, "tainted_processes", cs.live);
 	json__kv_uint(j, "agent_kills", cs.agent_kills);
+	json__kv_uint(j, "agent_kills_unverified", a->kills_unverified);
 	json__kv_uint(j, "protected_files", protect__count(a->prot));
 	json__kv_uint(j, "protected_files_skipped", protect__skipped(a->prot));
 	json__kv_uint(j, "max_rss_kib", own_peak_rss_kib(ru.ru_maxrss));
@@ -1306,6 +1303,9 @@ int agent__run(const struct agent_opts *o)
 
 	log__set_level(o->verbose ? LOG_DEBUG : LOG_INFO);
 	libbpf_set_print(libbpf_print);
+	/* a reader of --alerts - going away is a write error to count, not a
+	 * death without agent_stop and with enforcement detached */
+	signal(SIGPIPE, SIG_IGN);
 	json__init(&a.j);
 
 	if (geteuid() != 0) {

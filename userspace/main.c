@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "agent.h"
 #include "engine.h"
+#include "log.h"
 #include "offline.h"
 #include "rules.h"
 
@@ -314,15 +315,15 @@ static int cmd_rules(int argc, char **argv)
 	}
 	for (size_t i = 0; i < npos; i++) {
 		struct ruleset rs;
-		char err[1024];
+		char err[1024], esc[4096];
 
 		if (offline__load_rules(&o, pos[i], &rs, err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "%s\n", log__escape(err, esc, sizeof(esc)));
 			bad++;
 			continue;
 		}
 		printf("%s: ok (%zu rules, %zu lists, %zu macros, %zu protect sets, "
-		       "%zu allow entries)\n", pos[i], rs.nrules, rs.nlists, rs.nmacros,
+		       "%zu allow entries)\n", log__escape(pos[i], esc, sizeof(esc)), rs.nrules, rs.nlists, rs.nmacros,
 		       rs.nsets, rs.nallows);
 		rules__free(&rs);
 	}

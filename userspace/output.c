@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "output.h"
 #include "safefile.h"
 #include "vigil.h"
@@ -104,10 +105,15 @@ int output__emit(struct output *o, struct json *j)
 		iov[niov++] = (struct iovec){ (void *)"\n", 1 };
 		n = writev(o->fd, iov, niov);
 		if (n < 0) {
-			if (errno == EINTR)
+			int err = errno;
+
+			if (err == EINTR)
 				continue;
-			o->write_errors++;
-			return -errno;
+			/* say it once (stderr may be all that is left), count the rest */
+			if (!o->write_errors++)
+				log__error("alert output: %s: this and later lines are lost "
+					   "(counted in output_write_errors)", strerror(err));
+			return -err;
 		}
 		off += n;
 	}
