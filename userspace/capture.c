@@ -86,10 +86,8 @@ struct capture_writer *capture__create(const char *path, const char *host, const
 	return w;
 }
 
-int capture__write(struct capture_writer *w, const struct activity *a)
+void capture__format(struct json *j, const struct activity *a)
 {
-	struct json *j = &w->j;
-
 	json__reset(j);
 	json__begin_object(j);
 	put_time(j, "time", &a->time);
@@ -104,6 +102,11 @@ int capture__write(struct capture_writer *w, const struct activity *a)
 	json__kv_str(j, "message", a->message);
 	report__body(j, a, true);
 	json__end_object(j);
+}
+
+int capture__write(struct capture_writer *w, const struct activity *a)
+{
+	capture__format(&w->j, a);
 	return put_line(w);
 }
 

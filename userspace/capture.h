@@ -26,6 +26,9 @@ struct capture_writer *capture__create(const char *path, const char *host, const
 /* 0 or -errno; the stream is flushed so a killed agent leaves a readable file. */
 int capture__write(struct capture_writer *w, const struct activity *a);
 int capture__close(struct capture_writer *w);
+/* The line capture__write writes for a (no newline), into j (reset first). */
+struct json;
+void capture__format(struct json *j, const struct activity *a);
 
 /* Read every activity of path, calling fn for each (strings valid during
  * the call). Lines are numbered from 1; a bad line stops the read with

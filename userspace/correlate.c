@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,6 +535,22 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 	raise_alert(c, r, K_BUDGET, A_KILLED, &d, r->kill_bytes, r->kill_blocked, "kernel");
 }
 
+/* Kernel pids stay below 2^22; a larger one is a corrupt record, and would
+ * become a negative pid_t that no capture reader takes back. */
+static bool pids_valid(const void *data)
+{
+	const struct vigil_ev_header *h = data;
+
+	if (h->tgid > INT32_MAX)
+		return false;
+	if (h->type == VIGIL_EV_TAINT)
+		return ((const struct vigil_ev_taint *)data)->from_tgid <= INT32_MAX &&
+		       ((const struct vigil_ev_taint *)data)->ppid <= INT32_MAX;
+	if (h->type == VIGIL_EV_EXEC || h->type == VIGIL_EV_EXIT)
+		return ((const struct vigil_ev_proc *)data)->ppid <= INT32_MAX;
+	return true;
+}
+
 int corr__handle(struct corr *c, const void *data, size_t size)
 {
 	const struct vigil_ev_header *h = data;
@@ -549,7 +566,7 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 
 	c->st.records++;
 	if (size < sizeof(*h) || h->type == 0 || h->type >= VIGIL_EV__COUNT ||
-	    h->size != want[h->type] || size < want[h->type]) {
+	    h->size != want[h->type] || size < want[h->type] || !pids_valid(data)) {
 		c->st.bad_records++;
 		return -EINVAL;
 	}
