@@ -203,7 +203,7 @@ static void deep_nesting_is_refused_at_the_limit(void **state)
 		if (n == 61)
 			expect_error_owned(y, "t.yaml:3:13", "expected a path string");
 		else
-			expect_error_owned(y, "t.yaml:3:74", "nested deeper than 64 levels");
+			expect_error_owned(y, "t.yaml:3:73", "nested deeper than 64 levels");
 	}
 }
 
