@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
+#include "vigil.h"
 #include "vigil.skel.h"
 
 static void every_program_loads(void **state)
