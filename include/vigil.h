@@ -4,8 +4,9 @@
  *
  * Constants and fixed-size structs only: __u8..__u64 and arrays, no pointers,
  * no kernel includes. All structs are laid out so that no implicit padding
- * exists (explicit pad fields instead) and their sizes are pinned by
- * _Static_assert in tests/unit/test_layout.c. BPF code zeroes pads before
+ * exists (explicit pad fields instead); their sizes and every field offset
+ * are pinned by _Static_assert in vigil_layout.h, included at the end, so
+ * both compilers check them. BPF code zeroes pads before
  * sending so no kernel stack bytes leak to userspace.
  */
 #ifndef VIGIL_H
@@ -328,5 +329,7 @@ struct vigil_ev_kill {
 	__u32 done;		/* 1 if SIGKILL was sent (enforce) */
 	char comm[VIGIL_COMM_LEN];
 };
+
+#include "vigil_layout.h"
 
 #endif /* VIGIL_H */
