@@ -234,6 +234,17 @@ enum vigil_ev_type {
 #define VIGIL_TGID_BITS (1u << 22)
 #define VIGIL_FILE_BLOOM_BITS (1u << 16)
 
+/* Where tgid's bit is in the tainted-tgid bitmap: word, and bit in it. */
+static inline __u32 vigil_tgid_word(__u32 tgid)
+{
+	return (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+}
+
+static inline __u64 vigil_tgid_bit(__u32 tgid)
+{
+	return 1ull << (tgid & 63);
+}
+
 static inline __u32 vigil_file_bloom_bit(__u64 dev, __u64 ino)
 {
 	__u64 h = (ino * 0x9E3779B97F4A7C15ull) ^ (dev * 0xC2B2AE3D27D4EB4Full);

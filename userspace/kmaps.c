@@ -292,9 +292,8 @@ void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
  * clears it at exit. */
 int kmaps__taint_start(struct vigil_bpf *skel, uint32_t tgid, const struct vigil_taint *t)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	__atomic_fetch_or(&skel->bss->vg_tainted_bits[w], 1ull << (tgid & 63), __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&skel->bss->vg_tainted_bits[vigil_tgid_word(tgid)], vigil_tgid_bit(tgid),
+			  __ATOMIC_SEQ_CST);
 	return bpf_map__update_elem(skel->maps.vg_taint, &tgid, sizeof(tgid), t, sizeof(*t),
 				    BPF_NOEXIST) ? -errno : 0;
 }
