@@ -11,12 +11,15 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 VERSION := 0.1.0
 
 CFLAGS ?= -O2 -g
+# Unused parameters are callbacks' fixed signatures (corr_env, glob walks,
+# epoll handlers, YAML field parsers, cmocka tests), not dead code: -Wall
+# still catches unused functions, variables and values.
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
 LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Wno-unused-function -I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
+	-I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
 # clang's own system headers must not shadow the BPF ones (bootstrap does the same)
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
