@@ -39,7 +39,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit scenarios bench clean
+.PHONY: all deps run test unit bpf-tests scenarios bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -92,6 +92,26 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/unit
 
 unit: $(UNIT_BINS)
 
+# BPF unit tests (tests/bpf): test_X.c runs programs of X.bpf.c, the real
+# object plus test entry points, with BPF_PROG_TEST_RUN.
+BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/bpftest/%,$(wildcard tests/bpf/test_*.c))
+
+$(OUTPUT)/bpftest/%.bpf.o: tests/bpf/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) -MF $(OUTPUT)/bpftest/$*.bpf.d -MT $@ -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
+
+$(OUTPUT)/bpftest/%.skel.h: $(OUTPUT)/bpftest/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUTPUT)/bpftest/test_%: tests/bpf/test_%.c $(OUTPUT)/bpftest/%.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(OUTPUT)/bpftest $< $(LDLIBS) -lcmocka -o $@
+
+bpf-tests: $(BPFTEST_BINS)
+
 # Attack scenarios that need C (io_uring has no Python binding on bookworm).
 SCENARIO_BINS := $(OUTPUT)/scenarios/uring_leak
 $(OUTPUT)/scenarios/%: tests/scenarios/%.c
@@ -139,7 +159,7 @@ run: deps
 	$(OUTPUT)/vigil run
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit scenarios
+	$(Q)$(MAKE) --no-print-directory all unit bpf-tests scenarios
 	tests/run-tests.sh
 
 bench: all
@@ -148,4 +168,4 @@ bench: all
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/unit/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/bpftest/*.d)

@@ -252,25 +252,21 @@ static __always_inline bool parse_packet(struct __sk_buff *skb, struct vigil_flo
 	return true;
 }
 
-SEC("cgroup_skb/egress")
-int vigil_egress(struct __sk_buff *skb)
+/* The verdict on one packet of full socket sk, whose protocol is proto: 1
+ * lets it out, 0 drops it. proto is a parameter so that tests/bpf can run
+ * this on BPF_PROG_TEST_RUN's dummy socket, which has none. */
+static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_sock *sk,
+					   __u32 proto)
 {
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false, over;
 	struct vigil_sock_state *st = NULL;
 	struct vigil_flow_key key = {};
-	struct bpf_sock *sk = skb->sk;
 	struct vigil_taint *t;
 	__u32 tgid, mask;
 	__u64 payload;
 	bool ruled = false;	/* the writer is blocked by a rule */
 
-	if (!sk)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 1;
-
-	if (sk->protocol == IPPROTO_TCP) {
+	if (proto == IPPROTO_TCP) {
 		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 		if (!st)
 			return 1;	/* never written by a tainted process */
@@ -279,7 +275,7 @@ int vigil_egress(struct __sk_buff *skb)
 			return 1;
 		tgid = st->tgid;
 		mask = st->set_mask;
-	} else if (sk->protocol == IPPROTO_UDP) {
+	} else if (proto == IPPROTO_UDP) {
 		/* UDP leaves synchronously from the sender's syscall. */
 		tgid = current_tgid();
 		t = taint_of(tgid);
@@ -328,4 +324,17 @@ int vigil_egress(struct __sk_buff *skb)
 	}
 	flow__account(&key, mask, payload, over, false, crossed);
 	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int vigil_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	return egress__verdict(skb, sk, sk->protocol);
 }
