@@ -65,25 +65,29 @@ static void on_hit(void *ctx, const struct activity *act, const struct rule_hit 
 	report__alert(a->out, &a->j, act, h);
 }
 
-static void on_activity(void *ctx, const struct activity *in)
+/* --record: what the rules are about to see */
+static void on_seen(void *ctx, const struct activity *act)
 {
 	struct agent *a = ctx;
-	struct engine_effects fx = { .ctx = a, .kill = fx_kill, .block = fx_block };
-	struct activity *act = &a->act;
 
-	*act = *in;
-	clock_gettime(CLOCK_REALTIME, &act->time);
-	act->host = output__host(a->out);
-	act->allowed = rules__dest_allowed(&a->rs, act->af, act->daddr_raw, act->dport,
-					     act->proc.exe);
-	activity__finish(act);
 	if (a->cap && capture__write(a->cap, act)) {
 		a->capture_errors++;
 		if (a->capture_errors == 1)
 			status__error(a, "--record %s: write failed; the capture is incomplete",
 				      a->o->record);
 	}
-	engine__eval(a->engine, act, &fx, on_hit, a);
+}
+
+/* The correlator's activity, stamped with when and where, judged. */
+static void on_activity(void *ctx, const struct activity *in)
+{
+	struct agent *a = ctx;
+	struct engine_effects fx = { .ctx = a, .kill = fx_kill, .block = fx_block };
+
+	a->act = *in;
+	clock_gettime(CLOCK_REALTIME, &a->act.time);
+	a->act.host = output__host(a->out);
+	engine__judge(a->engine, &a->act, &fx, on_seen, on_hit, a);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -324,6 +328,11 @@ static int event_loop(struct agent *a)
 
 /* ---- start and stop ------------------------------------------------------------ */
 
+static const char *mode_word(const struct agent_opts *o)
+{
+	return activity__word(ACT_VOCAB_MODE, o->enforce ? ACT_ENFORCE : ACT_MONITOR);
+}
+
 /* Everything the kernel needs before the programs attach. */
 static int fill_maps(struct agent *a)
 {
@@ -381,7 +390,7 @@ int agent__run(const struct agent_opts *o)
 	}
 	if (o->record) {
 		a.cap = capture__create(o->record, output__host(a.out),
-					o->enforce ? "enforce" : "monitor", err, sizeof(err));
+					mode_word(o), err, sizeof(err));
 		if (!a.cap) {
 			log__error("--record %s", err);
 			ret = 2;
@@ -415,7 +424,7 @@ int agent__run(const struct agent_opts *o)
 		goto out;
 	seeded = seed__processes(&a);
 	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",
-		  protect__count(a.prot), a.rs.nsets, o->enforce ? "enforce" : "monitor",
+		  protect__count(a.prot), a.rs.nsets, mode_word(o),
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
 	ret = event_loop(&a) ? 1 : 0;

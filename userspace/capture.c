@@ -84,13 +84,14 @@ int capture__write(struct capture_writer *w, const struct activity *a)
 	json__begin_object(j);
 	put_time(j, "time", &a->time);
 	json__kv_str(j, "host", a->host);
-	json__kv_str(j, "mode", a->mode);
-	json__kv_str(j, "event", a->event);
-	json__kv_str(j, "action", a->action);
-	if (a->enforce_action)
-		json__kv_str(j, "enforce_action", a->enforce_action);
-	if (a->killed_by)
-		json__kv_str(j, "killed_by", a->killed_by);
+	json__kv_str(j, "mode", activity__word(ACT_VOCAB_MODE, a->mode));
+	json__kv_str(j, "event", activity__word(ACT_VOCAB_EVENT, a->event));
+	json__kv_str(j, "action", activity__word(ACT_VOCAB_OUTCOME, a->action));
+	if (a->enforce_action != ACT_NONE)
+		json__kv_str(j, "enforce_action",
+			     activity__word(ACT_VOCAB_OUTCOME, a->enforce_action));
+	if (a->killed_by != ACT_BY_NONE)
+		json__kv_str(j, "killed_by", activity__word(ACT_VOCAB_KILLER, a->killed_by));
 	json__kv_str(j, "message", a->message);
 	report__body(j, a, true);
 	json__end_object(j);
@@ -198,6 +199,18 @@ static int one_of(struct reader *r, const char *key, const char *v, const char *
 		if (!strcmp(v, *ok))
 			return 0;
 	return bad(r, "unknown %s '%s'", key, v);
+}
+
+/* A word of a vocabulary (or def if the member is absent) into its enum. */
+static int get_word(struct reader *r, json_t *obj, const char *key, enum act_vocab vocab,
+		    const char *def, int *out)
+{
+	const char *s = def;
+
+	if (get_str(r, obj, key, def, &s))
+		return -EINVAL;
+	*out = s ? activity__parse_word(vocab, s) : 0;
+	return *out < 0 ? bad(r, "unknown %s '%s'", key, s) : 0;
 }
 
 static int read_process(struct reader *r, json_t *p, struct activity *a)
@@ -336,13 +349,10 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 
 static int to_activity(struct reader *r, json_t *o, struct activity *a)
 {
-	static const char *const events[] = { ACT_EV_CONNECT, ACT_EV_EGRESS, ACT_EV_PROGRESS,
-					      ACT_EV_BUDGET, NULL };
-	static const char *const actions[] = { "alert", "blocked", "killed", NULL };
-	static const char *const modes[] = { "monitor", "enforce", NULL };
 	static const char *const known[] = { "time", "host", "mode", "event", "action",
 		"enforce_action", "killed_by", "message", "process", "taint", "network", NULL };
-	const char *t, *msg, *key;
+	const char *t, *msg, *key, *ev;
+	int mode, event, action, enforce_action, killed_by;
 	json_t *v;
 	int err = 0;
 
@@ -353,19 +363,23 @@ static int to_activity(struct reader *r, json_t *o, struct activity *a)
 	memset(a, 0, sizeof(*a));
 	err |= get_str(r, o, "time", "1970-01-01T00:00:00.000000Z", &t);
 	err |= get_str(r, o, "host", "fixture", &a->host);
-	err |= get_str(r, o, "mode", "monitor", &a->mode);
-	err |= get_str(r, o, "event", NULL, &a->event);
-	err |= get_str(r, o, "action", "alert", &a->action);
-	err |= get_str(r, o, "enforce_action", NULL, &a->enforce_action);
-	err |= get_str(r, o, "killed_by", NULL, &a->killed_by);
 	err |= get_str(r, o, "message", "", &msg);
+	err |= get_str(r, o, "event", NULL, &ev);
 	if (err)
 		return -EINVAL;
-	if (!a->event)
+	if (!ev)
 		return bad(r, "missing 'event' (connect, egress, progress or budget)%s%s", "", "");
-	if (one_of(r, "event", a->event, events) || one_of(r, "action", a->action, actions) ||
-	    one_of(r, "mode", a->mode, modes))
+	if (get_word(r, o, "event", ACT_VOCAB_EVENT, NULL, &event) ||
+	    get_word(r, o, "action", ACT_VOCAB_OUTCOME, "alert", &action) ||
+	    get_word(r, o, "mode", ACT_VOCAB_MODE, "monitor", &mode) ||
+	    get_word(r, o, "enforce_action", ACT_VOCAB_OUTCOME, NULL, &enforce_action) ||
+	    get_word(r, o, "killed_by", ACT_VOCAB_KILLER, NULL, &killed_by))
 		return -EINVAL;
+	a->mode = mode;
+	a->event = event;
+	a->action = action;
+	a->enforce_action = enforce_action;
+	a->killed_by = killed_by;
 	if (parse_time(t, &a->time))
 		return bad(r, "'time' '%s' is not RFC 3339 UTC (2026-01-02T03:04:05.000006Z)%s",
 			   t, "");

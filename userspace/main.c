@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity.h"
 #include "addr.h"
 #include "agent.h"
 #include "engine.h"
@@ -82,11 +83,10 @@ static int cmd_run(int argc, char **argv)
 		case 'R': o.record = optarg; break;
 		case 'v': o.verbose = true; break;
 		case 'm':
-			if (!strcmp(optarg, "monitor")) {
-				o.enforce = false;
-			} else if (!strcmp(optarg, "enforce")) {
-				o.enforce = true;
-			} else {
+			switch (activity__parse_word(ACT_VOCAB_MODE, optarg)) {
+			case ACT_MONITOR: o.enforce = false; break;
+			case ACT_ENFORCE: o.enforce = true; break;
+			default:
 				fprintf(stderr, "vigil: --mode '%s': expected monitor or enforce\n", optarg);
 				return 2;
 			}

@@ -20,7 +20,6 @@
 
 struct replay {
 	struct engine *engine;
-	const struct ruleset *rs;
 	struct output *out;
 	struct json j;
 	struct activity act;
@@ -40,11 +39,8 @@ static int replay_one(void *ctx, const struct activity *in)
 	struct replay *r = ctx;
 
 	r->act = *in;
-	activity__finish(&r->act);
-	/* allow entries are rules too: judge the destination by the new ones */
-	r->act.allowed = rules__dest_allowed(r->rs, r->act.af, r->act.daddr_raw, r->act.dport,
-					     r->act.proc.exe);
-	engine__eval(r->engine, &r->act, NULL, replay_hit, r);
+	/* allow entries are rules too: the destination is judged by the new ones */
+	engine__judge(r->engine, &r->act, NULL, NULL, replay_hit, r);
 	return 0;
 }
 
@@ -74,7 +70,7 @@ bad:
 static long replay_into(const struct ruleset *rs, const char *capture, const char *out_path,
 			char *err, size_t errlen)
 {
-	struct replay r = { .rs = rs };
+	struct replay r = { 0 };
 	long n;
 
 	r.engine = engine__new(rs, err, errlen);

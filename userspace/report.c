@@ -85,13 +85,14 @@ int report__alert(struct output *o, struct json *j, const struct activity *a,
 	output__begin_at(o, j, "alert", &a->time, a->host);
 	json__kv_str(j, "rule", r->id);
 	json__kv_str(j, "severity", h->severity);
-	json__kv_str(j, "action", h->action);
-	if (h->enforce_action)
-		json__kv_str(j, "enforce_action", h->enforce_action);
-	if (h->killed_by && !strcmp(h->action, "killed"))
-		json__kv_str(j, "killed_by", h->killed_by);
-	json__kv_str(j, "mode", a->mode);
-	json__kv_str(j, "event", a->event);
+	json__kv_str(j, "action", activity__word(ACT_VOCAB_OUTCOME, h->action));
+	if (h->enforce_action != ACT_NONE)
+		json__kv_str(j, "enforce_action",
+			     activity__word(ACT_VOCAB_OUTCOME, h->enforce_action));
+	if (h->killed_by != ACT_BY_NONE && h->action == ACT_KILLED)
+		json__kv_str(j, "killed_by", activity__word(ACT_VOCAB_KILLER, h->killed_by));
+	json__kv_str(j, "mode", activity__word(ACT_VOCAB_MODE, a->mode));
+	json__kv_str(j, "event", activity__word(ACT_VOCAB_EVENT, a->event));
 	json__kv_str(j, "message", h->message);
 	if (r->ntags) {
 		json__key(j, "tags");
