@@ -128,7 +128,7 @@ FUZZ_CC ?= clang-19
 FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
 	-std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuserspace -I$(OUTPUT)
 FUZZ_EXPR_SRCS := tests/fuzz/fuzz_expr.c userspace/expr.c userspace/addr.c userspace/glob.c
-FUZZ_RULES_SRCS := tests/fuzz/fuzz_rules.c userspace/rules.c userspace/engine.c \
+FUZZ_RULES_SRCS := tests/fuzz/fuzz_rules.c userspace/rules.c userspace/rules_load.c userspace/engine.c \
 	userspace/activity.c userspace/expr.c userspace/addr.c userspace/glob.c
 FUZZ_SECONDS ?= 15
 

@@ -106,22 +106,18 @@ static int on_record(void *ctx, void *data, size_t size)
 /* ---- rules ------------------------------------------------------------------- */
 
 /* Default pack, --rules, then the command line: the whole ruleset, all or
- * nothing. Used at start and on SIGHUP. */
+ * nothing, and each set's budget. Used at start and on SIGHUP. */
 static int build_rules(const struct agent_opts *o, struct ruleset *rs,
 		       unsigned long long *budgets, char *err, size_t errlen)
 {
-	rules__init(rs);
-	if (!o->no_default_rules && rules__load_defaults(rs, err, errlen))
-		goto bad;
-	for (size_t i = 0; i < o->nrules; i++)
-		if (rules__load_path(rs, o->rules[i], err, errlen))
-			goto bad;
-	for (size_t i = 0; i < o->nprotect; i++)
-		if (rules__add_cli_protect(rs, o->protect[i], err, errlen))
-			goto bad;
-	for (size_t i = 0; i < o->nallow; i++)
-		if (rules__add_cli_allow(rs, o->allow[i], err, errlen))
-			goto bad;
+	struct rules_sources src = {
+		.no_default_rules = o->no_default_rules, .paths = o->rules, .npaths = o->nrules,
+		.protect = o->protect, .nprotect = o->nprotect, .allow = o->allow,
+		.nallow = o->nallow,
+	};
+
+	if (rules__build(rs, &src, err, errlen))
+		return -EINVAL;
 	for (size_t s = 0; s < rs->nsets; s++) {
 		const struct protect_set *set = &rs->sets[s];
 
@@ -130,9 +126,6 @@ static int build_rules(const struct agent_opts *o, struct ruleset *rs,
 			     rs->has_default_budget ? rs->default_budget : DEFAULT_BUDGET;
 	}
 	return 0;
-bad:
-	rules__free(rs);
-	return -EINVAL;
 }
 
 static int load_rules(struct agent *a)

@@ -47,23 +47,12 @@ static int replay_one(void *ctx, const struct activity *in)
 int offline__load_rules(const struct offline_opts *o, const char *extra, struct ruleset *rs,
 			char *err, size_t errlen)
 {
-	rules__init(rs);
-	/* validating the default pack itself: do not load it twice */
-	if (!o->no_default_rules && !(extra && rules__is_default_file(extra)) &&
-	    rules__load_defaults(rs, err, errlen))
-		goto bad;
-	for (size_t i = 0; i < o->nrules; i++)
-		if (rules__load_path(rs, o->rules[i], err, errlen))
-			goto bad;
-	if (extra && rules__load_path(rs, extra, err, errlen))
-		goto bad;
-	for (size_t i = 0; i < o->nallow; i++)
-		if (rules__add_cli_allow(rs, o->allow[i], err, errlen))
-			goto bad;
-	return 0;
-bad:
-	rules__free(rs);
-	return -EINVAL;
+	struct rules_sources src = {
+		.no_default_rules = o->no_default_rules, .paths = o->rules, .npaths = o->nrules,
+		.extra = extra, .allow = o->allow, .nallow = o->nallow,
+	};
+
+	return rules__build(rs, &src, err, errlen);
 }
 
 /* Replay `capture` through rs, alerts to out_path. Returns alerts or -errno. */

@@ -12,10 +12,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "engine.h"
 #include "glob.h"
 #include "rules.h"
-#include "default_rules.h"
 
 #define CLI_SET "cli"
 
@@ -1455,24 +1453,18 @@ int rules__copy(struct ruleset *dst, const struct ruleset *src)
 	return ruleset_copy(dst, src);
 }
 
-int rules__load_string(struct ruleset *rs, const char *name, const char *text,
-		       size_t len, char *err, size_t errlen)
+int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *text,
+		      size_t len, char *err, size_t errlen)
 {
-	struct ruleset scratch;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	struct parse p = { .doc = &doc, .text = text, .len = len, .err = err, .errlen = errlen };
 	int ret;
 
-	ret = ruleset_copy(&scratch, rs);
-	if (ret)
-		return ret;
-	if (push_str(&scratch.files, &scratch.nfiles, name)) {
-		rules__free(&scratch);
+	if (push_str(&scratch->files, &scratch->nfiles, name))
 		return -ENOMEM;
-	}
-	p.file = scratch.files[scratch.nfiles - 1];
+	p.file = scratch->files[scratch->nfiles - 1];
 
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -1482,7 +1474,6 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 			 parser.problem ? parser.problem : "unknown",
 			 parser.context ? " " : "", parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);
-		rules__free(&scratch);
 		return -EINVAL;
 	}
 	root = yaml_document_get_root_node(&doc);
@@ -1498,17 +1489,17 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 			const char *ks = scalar(k);
 
 			if (ks && !strcmp(ks, "protect"))
-				ret = for_each_item(&p, v, "protect", one_set, &scratch);
+				ret = for_each_item(&p, v, "protect", one_set, scratch);
 			else if (ks && !strcmp(ks, "allow"))
-				ret = for_each_item(&p, v, "allow", one_allow, &scratch);
+				ret = for_each_item(&p, v, "allow", one_allow, scratch);
 			else if (ks && !strcmp(ks, "budget"))
-				ret = for_each_item(&p, v, "budget", one_budget, &scratch);
+				ret = for_each_item(&p, v, "budget", one_budget, scratch);
 			else if (ks && (!strcmp(ks, "list") || !strcmp(ks, "lists")))
-				ret = for_each_item(&p, v, ks, one_list, &scratch);
+				ret = for_each_item(&p, v, ks, one_list, scratch);
 			else if (ks && (!strcmp(ks, "macro") || !strcmp(ks, "macros")))
-				ret = for_each_item(&p, v, ks, one_macro, &scratch);
+				ret = for_each_item(&p, v, ks, one_macro, scratch);
 			else if (ks && (!strcmp(ks, "rule") || !strcmp(ks, "rules")))
-				ret = for_each_item(&p, v, ks, one_rule, &scratch);
+				ret = for_each_item(&p, v, ks, one_rule, scratch);
 			else
 				ret = fail(&p, k, "unknown section '%s' (expected protect, "
 					   "allow, budget, list, macro or rule)", ks ? ks : "?");
@@ -1516,129 +1507,7 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	/* conditions may name lists and macros of earlier files, and a later
-	 * file may break an earlier rule: check the whole candidate */
-	if (!ret)
-		ret = engine__validate(&scratch, err, errlen);
-	if (ret) {
-		rules__free(&scratch);
-		return ret;
-	}
-	rules__free(rs);
-	*rs = scratch;
-	return 0;
-}
-
-static int load_file(struct ruleset *rs, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-	int ret;
-
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return ret;
-	}
-	do {
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	ret = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (ret)
-		snprintf(err, errlen, "%s: read error", path);
-	else
-		ret = rules__load_string(rs, path, buf, len, err, errlen);
-	free(buf);
 	return ret;
-}
-
-static int yaml_name(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' &&
-	       ((n > 5 && !strcmp(d->d_name + n - 5, ".yaml")) ||
-		(n > 4 && !strcmp(d->d_name + n - 4, ".yml")));
-}
-
-int rules__load_path(struct ruleset *rs, const char *path, char *err, size_t errlen)
-{
-	struct dirent **ents;
-	struct ruleset scratch;
-	char full[4096];
-	int n, ret = 0;
-
-	n = scandir(path, &ents, yaml_name, alphasort);
-	if (n < 0) {
-		if (errno == ENOTDIR)
-			return load_file(rs, path, err, errlen);
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return ret;
-	}
-	/* A directory loads all-or-nothing as well. */
-	ret = ruleset_copy(&scratch, rs);
-	for (int i = 0; i < n; i++) {
-		if (!ret) {
-			snprintf(full, sizeof(full), "%s/%s", path, ents[i]->d_name);
-			ret = load_file(&scratch, full, err, errlen);
-		}
-		free(ents[i]);
-	}
-	free(ents);
-	if (ret) {
-		rules__free(&scratch);
-		return ret;
-	}
-	rules__free(rs);
-	*rs = scratch;
-	return 0;
-}
-
-bool rules__is_default_file(const char *path)
-{
-	bool same = false;
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return false;
-	buf = malloc(1 << 20);
-	n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	fclose(f);
-	if (!buf)
-		return false;
-	buf[n] = '\0';
-	for (const struct embedded_rules *r = default_rules; r->name && !same; r++)
-		same = !strcmp(buf, r->text);
-	free(buf);
-	return same;
-}
-
-int rules__load_defaults(struct ruleset *rs, char *err, size_t errlen)
-{
-	int ret;
-
-	for (const struct embedded_rules *r = default_rules; r->name; r++) {
-		ret = rules__load_string(rs, r->name, r->text, strlen(r->text), err, errlen);
-		if (ret)
-			return ret;
-	}
-	return 0;
 }
 
 int rules__add_cli_protect(struct ruleset *rs, const char *glob, char *err, size_t errlen)
