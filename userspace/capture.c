@@ -237,11 +237,34 @@ static int read_process(struct reader *r, json_t *p, struct activity *a)
 	return err ? -EINVAL : 0;
 }
 
+/* taint.<key>: a list (absent: empty) whose first max entries must be
+ * objects (or strings); those are read, the rest ignored. Returns how
+ * many to read, or -EINVAL. */
+static int taint_list(struct reader *r, json_t *t, const char *key, bool objects, int max,
+		      json_t **arr)
+{
+	json_t *e;
+	size_t i;
+
+	*arr = json_object_get(t, key);
+	if (*arr && !json_is_array(*arr))
+		return bad(r, "'taint.%s' must be a list%s", key, "");
+	json_array_foreach(*arr, i, e) {
+		if ((int)i >= max)
+			break;
+		if (objects ? !json_is_object(e) : !json_is_string(e))
+			return bad(r, "'taint.%s' entries must be %s", key,
+				   objects ? "objects" : "strings");
+	}
+	if (!*arr)
+		return 0;
+	return json_array_size(*arr) < (size_t)max ? (int)json_array_size(*arr) : max;
+}
+
 static int read_taint(struct reader *r, json_t *t, struct activity *a)
 {
 	unsigned long long v;
 	json_t *arr, *e;
-	size_t i;
 	int err = 0;
 
 	a->taint_via = "read";
@@ -249,48 +272,32 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		return 0;
 	if (!json_is_object(t))
 		return bad(r, "'taint' must be an object%s%s", "", "");
-	arr = json_object_get(t, "sources");
-	if (arr && !json_is_array(arr))
-		return bad(r, "'taint.sources' must be a list%s%s", "", "");
-	json_array_foreach(arr, i, e) {
-		struct act_source *s;
+	if ((a->nsources = taint_list(r, t, "sources", true, ACT_MAX_SOURCES, &arr)) < 0)
+		return -EINVAL;
+	for (int i = 0; i < a->nsources; i++) {
+		struct act_source *s = &a->sources[i];
 
-		if (a->nsources >= ACT_MAX_SOURCES)
-			break;
-		if (!json_is_object(e))
-			return bad(r, "'taint.sources' entries must be objects%s%s", "", "");
-		s = &a->sources[a->nsources++];
+		e = json_array_get(arr, i);
 		err |= get_str(r, e, "path", "", &s->path);
 		err |= get_str(r, e, "set", "", &s->set);
 		err |= get_uint(r, e, "bytes_read", &v);
 		s->bytes_read = v;
 	}
-	arr = json_object_get(t, "chain");
-	if (arr && !json_is_array(arr))
-		return bad(r, "'taint.chain' must be a list%s%s", "", "");
-	json_array_foreach(arr, i, e) {
-		struct act_link *l;
+	if ((a->nchain = taint_list(r, t, "chain", true, ACT_MAX_CHAIN, &arr)) < 0)
+		return -EINVAL;
+	for (int i = 0; i < a->nchain; i++) {
+		struct act_link *l = &a->chain[i];
 
-		if (a->nchain >= ACT_MAX_CHAIN)
-			break;
-		if (!json_is_object(e))
-			return bad(r, "'taint.chain' entries must be objects%s%s", "", "");
-		l = &a->chain[a->nchain++];
+		e = json_array_get(arr, i);
 		err |= get_uint(r, e, "pid", &v);
 		l->pid = (uint32_t)v;
 		err |= get_str(r, e, "comm", "", &l->comm);
 		err |= get_str(r, e, "via", "read", &l->via);
 	}
-	arr = json_object_get(t, "sets");
-	if (arr && !json_is_array(arr))
-		return bad(r, "'taint.sets' must be a list%s%s", "", "");
-	json_array_foreach(arr, i, e) {
-		if (a->nsets >= ACT_MAX_SETS)
-			break;
-		if (!json_is_string(e))
-			return bad(r, "'taint.sets' entries must be strings%s%s", "", "");
-		a->sets[a->nsets++] = json_string_value(e);
-	}
+	if ((a->nsets = taint_list(r, t, "sets", false, ACT_MAX_SETS, &arr)) < 0)
+		return -EINVAL;
+	for (int i = 0; i < a->nsets; i++)
+		a->sets[i] = json_string_value(json_array_get(arr, i));
 	err |= get_str(r, t, "via", "read", &a->taint_via);
 	err |= get_uint(r, t, "depth", &v);
 	a->taint_depth = (uint32_t)v;

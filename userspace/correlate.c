@@ -437,8 +437,8 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 		c->env.emit(c->env.ctx, &a);
 }
 
-static void raise_alert(struct corr *c, struct rec *r, enum act_event kind, enum act_outcome act,
-			const struct dest *d, uint64_t bytes, uint64_t blocked,
+static void raise_alert(struct corr *c, struct rec *r, enum act_event kind,
+			enum act_outcome act, const struct dest *d, uint64_t bytes, uint64_t blocked,
 			enum act_killer killed_by)
 {
 	raise_activity(c, r, kind, act, d, bytes, blocked, killed_by, 0);
@@ -456,18 +456,30 @@ static void raise_progress(struct corr *c, struct rec *r, const struct dest *d,
 	raise_activity(c, r, ACT_EV_PROGRESS, ACT_ALERT, d, bytes, blocked, ACT_BY_NONE, level);
 }
 
+/* The record of a process an event is about; one tainted before we saw
+ * it (ring buffer loss) is learnt now. NULL if there is no room. */
+static struct rec *rec_of_event(struct corr *c, uint32_t tgid, uint32_t set_mask,
+				const char *comm)
+{
+	struct rec *r = rec_find(c, tgid);
+
+	if (r)
+		return r;
+	r = rec_fresh(c, tgid);
+	if (!r)
+		return NULL;
+	r->set_mask = set_mask;
+	rec_refresh_info(c, r, comm);
+	return r;
+}
+
 static void on_connect(struct corr *c, const struct vigil_ev_connect *e)
 {
-	struct rec *r = rec_find(c, e->hdr.tgid);
+	struct rec *r = rec_of_event(c, e->hdr.tgid, e->set_mask, e->comm);
 	struct dest d;
 
-	if (!r) {	/* tainted before we saw it (ring buffer loss): learn now */
-		r = rec_fresh(c, e->hdr.tgid);
-		if (!r)
-			return;
-		r->set_mask = e->set_mask;
-		rec_refresh_info(c, r, e->comm);
-	}
+	if (!r)
+		return;
 	dest_from_key(&d, &e->key);
 	raise_alert(c, r, ACT_EV_CONNECT, e->denied ? ACT_BLOCKED : ACT_ALERT, &d, 0, 0,
 		    ACT_BY_NONE);
@@ -475,16 +487,11 @@ static void on_connect(struct corr *c, const struct vigil_ev_connect *e)
 
 static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
 {
-	struct rec *r = rec_find(c, e->key.tgid);
+	struct rec *r = rec_of_event(c, e->key.tgid, e->set_mask, NULL);
 	struct dest d;
 
-	if (!r) {
-		r = rec_fresh(c, e->key.tgid);
-		if (!r)
-			return;
-		r->set_mask = e->set_mask;
-		rec_refresh_info(c, r, NULL);
-	}
+	if (!r)
+		return;
 	dest_from_key(&d, &e->key);
 	if (e->reason & VIGIL_FLOW_NEW)
 		raise_alert(c, r, ACT_EV_EGRESS, ACT_ALERT, &d, e->bytes, e->blocked_bytes,
@@ -505,16 +512,11 @@ static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
 
 static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 {
-	struct rec *r = rec_find(c, e->hdr.tgid);
+	struct rec *r = rec_of_event(c, e->hdr.tgid, e->set_mask, e->comm);
 	struct dest d;
 
-	if (!r) {
-		r = rec_fresh(c, e->hdr.tgid);
-		if (!r)
-			return;
-		r->set_mask = e->set_mask;
-		rec_refresh_info(c, r, e->comm);
-	}
+	if (!r)
+		return;
 	if (!e->done)
 		return;
 	r->killed = true;

@@ -265,12 +265,23 @@ static int compile_message(struct crule *cr, char *err, size_t errlen)
 	return 0;
 }
 
+/* A condition and its exceptions, as compiled (crule) or bound (brule). */
+static void conds_free(struct expr *cond, struct expr **exc, size_t nexc)
+{
+	expr__free(cond);
+	for (size_t i = 0; i < nexc; i++)
+		expr__free(exc[i]);
+	free(exc);
+}
+
+static void brule_free(struct brule *br)
+{
+	conds_free(br->cond, br->exc, br->nexc);
+}
+
 static void crule_free(struct crule *cr)
 {
-	expr__free(cr->cond);
-	for (size_t i = 0; i < cr->nexc; i++)
-		expr__free(cr->exc[i]);
-	free(cr->exc);
+	conds_free(cr->cond, cr->exc, cr->nexc);
 	free(cr->segs);
 }
 
@@ -317,14 +328,6 @@ static int check_macros(const struct ruleset *rs, char *err, size_t errlen)
 		expr__free(e);
 	}
 	return 0;
-}
-
-static void brule_free(struct brule *br)
-{
-	expr__free(br->cond);
-	for (size_t k = 0; k < br->nexc; k++)
-		expr__free(br->exc[k]);
-	free(br->exc);
 }
 
 static void bucket_free(struct bucket *b)

@@ -22,29 +22,37 @@ static void body_process(struct json *j, const struct activity *a, bool capture)
 	json__end_object(j);
 }
 
+static void source_object(struct json *j, const struct act_source *s)
+{
+	json__begin_object(j);
+	json__kv_str(j, "path", s->path);
+	json__kv_str(j, "set", s->set);
+	json__kv_uint(j, "bytes_read", s->bytes_read);
+	json__end_object(j);
+}
+
+static void link_object(struct json *j, const struct act_link *l)
+{
+	json__begin_object(j);
+	json__kv_uint(j, "pid", l->pid);
+	json__kv_str(j, "comm", l->comm);
+	json__kv_str(j, "via", l->via);
+	json__end_object(j);
+}
+
 static void body_taint(struct json *j, const struct activity *a)
 {
 	json__key(j, "taint");
 	json__begin_object(j);
 	json__key(j, "sources");
 	json__begin_array(j);
-	for (int i = 0; i < a->nsources; i++) {
-		json__begin_object(j);
-		json__kv_str(j, "path", a->sources[i].path);
-		json__kv_str(j, "set", a->sources[i].set);
-		json__kv_uint(j, "bytes_read", a->sources[i].bytes_read);
-		json__end_object(j);
-	}
+	for (int i = 0; i < a->nsources; i++)
+		source_object(j, &a->sources[i]);
 	json__end_array(j);
 	json__key(j, "chain");
 	json__begin_array(j);
-	for (int i = 0; i < a->nchain; i++) {
-		json__begin_object(j);
-		json__kv_uint(j, "pid", a->chain[i].pid);
-		json__kv_str(j, "comm", a->chain[i].comm);
-		json__kv_str(j, "via", a->chain[i].via);
-		json__end_object(j);
-	}
+	for (int i = 0; i < a->nchain; i++)
+		link_object(j, &a->chain[i]);
 	json__end_array(j);
 	json__key(j, "sets");
 	json__begin_array(j);
