@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "rules.h"
+#include "safefile.h"
 #include "default_rules.h"
 
 int rules__load_string(struct ruleset *rs, const char *name, const char *text,
@@ -39,38 +40,18 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 	return 0;
 }
 
+/* A regular file of at most SAFEFILE_RULES_MAX bytes: a FIFO or device
+ * named *.yaml is refused, never waited on (SIGHUP reloads run in the
+ * agent's event loop). */
 static int load_file(struct ruleset *rs, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-	int ret;
+	char *buf;
+	size_t len;
+	int ret = safefile__read(path, SAFEFILE_RULES_MAX, &buf, &len, err, errlen);
 
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return ret;
-	}
-	do {
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	ret = ferror(f) ? -EIO : 0;
-	fclose(f);
 	if (ret)
-		snprintf(err, errlen, "%s: read error", path);
-	else
-		ret = rules__load_string(rs, path, buf, len, err, errlen);
+		return ret;
+	ret = rules__load_string(rs, path, buf, len, err, errlen);
 	free(buf);
 	return ret;
 }
@@ -121,20 +102,13 @@ int rules__load_path(struct ruleset *rs, const char *path, char *err, size_t err
 bool rules__is_default_file(const char *path)
 {
 	bool same = false;
-	FILE *f = fopen(path, "re");
-	char *buf;
+	char *buf, err[256];
 	size_t n;
 
-	if (!f)
+	if (safefile__read(path, SAFEFILE_RULES_MAX, &buf, &n, err, sizeof(err)))
 		return false;
-	buf = malloc(1 << 20);
-	n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	fclose(f);
-	if (!buf)
-		return false;
-	buf[n] = '\0';
 	for (const struct embedded_rules *r = default_rules; r->name && !same; r++)
-		same = !strcmp(buf, r->text);
+		same = strlen(r->text) == n && !memcmp(buf, r->text, n);
 	free(buf);
 	return same;
 }
