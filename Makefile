@@ -134,7 +134,8 @@ FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g 
 	-I$(OUTPUT)
 FUZZ_TARGETS := expr rules capture proc records
 FUZZ_expr_SRCS := userspace/expr.c userspace/addr.c userspace/glob.c
-FUZZ_rules_SRCS := userspace/rules.c userspace/rules_load.c userspace/engine.c userspace/activity.c userspace/expr.c \
+FUZZ_rules_SRCS := userspace/rules.c userspace/rules_load.c userspace/rules_yaml.c \
+	userspace/rules_logic.c userspace/engine.c userspace/activity.c userspace/expr.c \
 	userspace/addr.c userspace/glob.c userspace/safefile.c
 FUZZ_rules_LIBS := -lyaml
 FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
