@@ -72,29 +72,19 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 	return enforce ? 0 : 1;
 }
 
-SEC("cgroup/connect4")
-int vigil_connect4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET, 0);
-}
+/* One verdict, four entry points: connect and unconnected sendmsg (op 1),
+ * IPv4 and IPv6. */
+#define SOCK_ADDR_PROG(name, hook, family, op)			\
+	SEC("cgroup/" hook)					\
+	int name(struct bpf_sock_addr *ctx)			\
+	{							\
+		return sock_addr_verdict(ctx, family, op);	\
+	}
 
-SEC("cgroup/connect6")
-int vigil_connect6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET6, 0);
-}
-
-SEC("cgroup/sendmsg4")
-int vigil_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET, 1);
-}
-
-SEC("cgroup/sendmsg6")
-int vigil_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET6, 1);
-}
+SOCK_ADDR_PROG(vigil_connect4, "connect4", AF_INET, 0)
+SOCK_ADDR_PROG(vigil_connect6, "connect6", AF_INET6, 0)
+SOCK_ADDR_PROG(vigil_sendmsg4, "sendmsg4", AF_INET, 1)
+SOCK_ADDR_PROG(vigil_sendmsg6, "sendmsg6", AF_INET6, 1)
 
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
