@@ -295,15 +295,9 @@ static bool lex(struct parser *ps, struct tok *t)
 		t->kind = T_END;
 		break;
 	case '(':
-		t->kind = T_LP;
-		p++;
-		break;
 	case ')':
-		t->kind = T_RP;
-		p++;
-		break;
 	case ',':
-		t->kind = T_COMMA;
+		t->kind = *p == '(' ? T_LP : *p == ')' ? T_RP : T_COMMA;
 		p++;
 		break;
 	case '=':
