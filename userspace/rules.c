@@ -219,16 +219,9 @@ static const struct field allow_fields[] = {
 
 static int allow_add_addr(struct allow_entry *a, const struct addr_rule *r)
 {
-	struct addr_rule *na;
-
 	if (a->naddrs >= RULES_MAX_ALLOW_ADDRS)
 		return -E2BIG;
-	na = realloc(a->addrs, (a->naddrs + 1) * sizeof(*na));
-	if (!na)
-		return -ENOMEM;
-	a->addrs = na;
-	na[a->naddrs++] = *r;
-	return 0;
+	return yaml__push(&a->addrs, &a->naddrs, r, sizeof(*r));
 }
 
 /* Cross CIDRs with port ranges; a CIDR written with its own :port keeps it. */
@@ -349,7 +342,6 @@ static const struct field budget_fields[] = {
 static int merge_set(struct ruleset *rs, struct protect_set *s)
 {
 	int idx = rules__set_index(rs, s->name);
-	struct protect_set *ns;
 
 	if (idx >= 0) {	/* same name: append paths and excludes */
 		struct protect_set *d = &rs->sets[idx];
@@ -374,18 +366,11 @@ static int merge_set(struct ruleset *rs, struct protect_set *s)
 	}
 	if (rs->nsets >= 32)
 		return -E2BIG;
-	ns = realloc(rs->sets, (rs->nsets + 1) * sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	rs->sets = ns;
-	ns[rs->nsets++] = *s;
-	return 0;
+	return yaml__push(&rs->sets, &rs->nsets, s, sizeof(*s));
 }
 
 static int merge_allow(struct ruleset *rs, struct allow_entry *a)
 {
-	struct allow_entry *na;
-
 	for (size_t i = 0; i < rs->nallows; i++) {
 		if (!strcmp(rs->allows[i].name, a->name)) {	/* override by name */
 			allow_free(&rs->allows[i]);
@@ -393,12 +378,7 @@ static int merge_allow(struct ruleset *rs, struct allow_entry *a)
 			return 0;
 		}
 	}
-	na = realloc(rs->allows, (rs->nallows + 1) * sizeof(*na));
-	if (!na)
-		return -ENOMEM;
-	rs->allows = na;
-	na[rs->nallows++] = *a;
-	return 0;
+	return yaml__push(&rs->allows, &rs->nallows, a, sizeof(*a));
 }
 
 static int for_each_item(struct parse *p, yaml_node_t *seq, const char *section,

@@ -94,7 +94,6 @@ const struct rule_list *rules__list(const struct ruleset *rs, const char *name)
 int list__merge(struct ruleset *rs, struct rule_list *l, enum merge_mode mode)
 {
 	int i = find_list(rs, l->name);
-	struct rule_list *nl;
 
 	if (i >= 0 && mode == M_APPEND) {
 		for (size_t k = 0; k < l->nitems; k++)
@@ -108,12 +107,7 @@ int list__merge(struct ruleset *rs, struct rule_list *l, enum merge_mode mode)
 		rs->lists[i] = *l;
 		return 0;
 	}
-	nl = realloc(rs->lists, (rs->nlists + 1) * sizeof(*nl));
-	if (!nl)
-		return -ENOMEM;
-	rs->lists = nl;
-	nl[rs->nlists++] = *l;
-	return 0;
+	return yaml__push(&rs->lists, &rs->nlists, l, sizeof(*l));
 }
 
 static const char *loc_str(const struct rule_loc *l, char *buf, size_t len)
@@ -239,7 +233,6 @@ int macro__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 {
 	struct macro_parse mp = { 0 };
 	char where[PATH_MAX + 32];
-	struct rule_macro *nm;
 	int err, idx;
 
 	yaml__loc(p, n, &mp.m.loc);
@@ -265,13 +258,9 @@ int macro__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 		rs->macros[idx] = mp.m;
 		return 0;
 	} else {
-		nm = realloc(rs->macros, (rs->nmacros + 1) * sizeof(*nm));
-		if (!nm) {
-			err = -ENOMEM;
+		err = yaml__push(&rs->macros, &rs->nmacros, &mp.m, sizeof(mp.m));
+		if (err)
 			goto out;
-		}
-		rs->macros = nm;
-		nm[rs->nmacros++] = mp.m;
 		return 0;
 	}
 out:
@@ -430,13 +419,7 @@ static const struct field exc_fields[] = {
 
 int exception__push(struct rule_def *r, struct rule_exception *e)
 {
-	struct rule_exception *ne = realloc(r->exceptions, (r->nexceptions + 1) * sizeof(*ne));
-
-	if (!ne)
-		return -ENOMEM;
-	r->exceptions = ne;
-	ne[r->nexceptions++] = *e;
-	return 0;
+	return yaml__push(&r->exceptions, &r->nexceptions, e, sizeof(*e));
 }
 
 static int f_rule_exc(struct parse *p, yaml_node_t *v, void *o)
@@ -600,7 +583,6 @@ int rule__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 {
 	struct rule_parse rp = { .r = { .enabled = true, .action = RULE_ALERT } };
 	char where[PATH_MAX + 32];
-	struct rule_def *nr;
 	int err, idx;
 
 	yaml__loc(p, n, &rp.r.loc);
@@ -647,13 +629,9 @@ int rule__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	err = merge_limits(p, n, NULL, &rp);
 	if (err)
 		goto out;
-	nr = realloc(rs->rules, (rs->nrules + 1) * sizeof(*nr));
-	if (!nr) {
-		err = -ENOMEM;
+	err = yaml__push(&rs->rules, &rs->nrules, &rp.r, sizeof(rp.r));
+	if (err)
 		goto out;
-	}
-	rs->rules = nr;
-	nr[rs->nrules++] = rp.r;
 	return 0;
 out:
 	rule__free(&rp.r);

@@ -47,6 +47,8 @@ void yaml__loc(struct parse *p, yaml_node_t *n, struct rule_loc *loc);
 /* A condition or message: also keeps the scalar as written (rule_loc.src). */
 void yaml__cond_loc(struct parse *p, yaml_node_t *n, struct rule_loc *loc);
 void yaml__loc_free(struct rule_loc *l);
+/* Append elem (size bytes) to the array at *arr, of *n elements. */
+int yaml__push(void *arr, size_t *n, const void *elem, size_t size);
 int yaml__strv_push(char ***arr, size_t *n, const char *s);
 void yaml__strv_free(char **a, size_t n);
 /* A list of strings or one string; is_glob: each a valid glob for `what`. */

@@ -47,6 +47,18 @@ void yaml__loc(struct parse *p, yaml_node_t *n, struct rule_loc *loc)
 	loc->column = n->start_mark.column + 1;
 }
 
+int yaml__push(void *arr, size_t *n, const void *elem, size_t size)
+{
+	char *na = realloc(*(void **)arr, (*n + 1) * size);
+
+	if (!na)
+		return -ENOMEM;
+	memcpy(na + *n * size, elem, size);
+	*(void **)arr = na;
+	(*n)++;
+	return 0;
+}
+
 int yaml__strv_push(char ***arr, size_t *n, const char *s)
 {
 	char **na = realloc(*arr, (*n + 1) * sizeof(**arr));
