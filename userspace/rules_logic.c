@@ -27,6 +27,18 @@ static int set_mode(struct parse *p, yaml_node_t *v, struct merge_parse *mp,
 	return 0;
 }
 
+/* override: and append: of a list, macro or rule: o is its *_parse, whose
+ * first member is the struct merge_parse. */
+static int f_override(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, o, M_OVERRIDE);
+}
+
+static int f_append(struct parse *p, yaml_node_t *v, void *o)
+{
+	return set_mode(p, v, o, M_APPEND);
+}
+
 static int dup_condition(struct parse *p, yaml_node_t *v, char **out)
 {
 	if (yaml__scalar(v) && v->data.scalar.length > RULES_MAX_CONDITION)
@@ -36,8 +48,8 @@ static int dup_condition(struct parse *p, yaml_node_t *v, char **out)
 
 /* list */
 struct list_parse {
+	struct merge_parse m;	/* first: f_override and f_append find it there */
 	struct rule_list l;
-	struct merge_parse m;
 };
 
 static int f_list_name(struct parse *p, yaml_node_t *v, void *o)
@@ -52,21 +64,11 @@ static int f_list_items(struct parse *p, yaml_node_t *v, void *o)
 	return yaml__str_list(p, v, "item", false, &lp->l.items, &lp->l.nitems);
 }
 
-static int f_list_override(struct parse *p, yaml_node_t *v, void *o)
-{
-	return set_mode(p, v, &((struct list_parse *)o)->m, M_OVERRIDE);
-}
-
-static int f_list_append(struct parse *p, yaml_node_t *v, void *o)
-{
-	return set_mode(p, v, &((struct list_parse *)o)->m, M_APPEND);
-}
-
 static const struct field list_fields[] = {
 	{ "name", f_list_name, true },
 	{ "items", f_list_items, true },
-	{ "override", f_list_override, false },
-	{ "append", f_list_append, false },
+	{ "override", f_override, false },
+	{ "append", f_append, false },
 	{ 0 },
 };
 
@@ -146,8 +148,8 @@ int list__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 
 /* macro */
 struct macro_parse {
+	struct merge_parse mp;	/* first, as in every *_parse */
 	struct rule_macro m;
-	struct merge_parse mp;
 };
 
 static int f_macro_name(struct parse *p, yaml_node_t *v, void *o)
@@ -163,21 +165,11 @@ static int f_macro_cond(struct parse *p, yaml_node_t *v, void *o)
 	return dup_condition(p, v, &mp->m.condition);
 }
 
-static int f_macro_override(struct parse *p, yaml_node_t *v, void *o)
-{
-	return set_mode(p, v, &((struct macro_parse *)o)->mp, M_OVERRIDE);
-}
-
-static int f_macro_append(struct parse *p, yaml_node_t *v, void *o)
-{
-	return set_mode(p, v, &((struct macro_parse *)o)->mp, M_APPEND);
-}
-
 static const struct field macro_fields[] = {
 	{ "name", f_macro_name, true },
 	{ "condition", f_macro_cond, true },
-	{ "override", f_macro_override, false },
-	{ "append", f_macro_append, false },
+	{ "override", f_override, false },
+	{ "append", f_append, false },
 	{ 0 },
 };
 
@@ -270,8 +262,8 @@ out:
 
 /* rule */
 struct rule_parse {
+	struct merge_parse mp;	/* first, as in every *_parse */
 	struct rule_def r;
-	struct merge_parse mp;
 	/* which keys were given: an override replaces only those */
 	bool has_desc, has_cond, has_sev, has_action, has_msg, has_tags, has_enabled, has_exc;
 };
@@ -448,16 +440,6 @@ static int f_rule_exc(struct parse *p, yaml_node_t *v, void *o)
 	return 0;
 }
 
-static int f_rule_override(struct parse *p, yaml_node_t *v, void *o)
-{
-	return set_mode(p, v, &((struct rule_parse *)o)->mp, M_OVERRIDE);
-}
-
-static int f_rule_append(struct parse *p, yaml_node_t *v, void *o)
-{
-	return set_mode(p, v, &((struct rule_parse *)o)->mp, M_APPEND);
-}
-
 static const struct field rule_fields[] = {
 	{ "id", f_rule_id, true },
 	{ "description", f_rule_desc, false },
@@ -468,8 +450,8 @@ static const struct field rule_fields[] = {
 	{ "tags", f_rule_tags, false },
 	{ "enabled", f_rule_enabled, false },
 	{ "exceptions", f_rule_exc, false },
-	{ "override", f_rule_override, false },
-	{ "append", f_rule_append, false },
+	{ "override", f_override, false },
+	{ "append", f_append, false },
 	{ 0 },
 };
 
