@@ -316,15 +316,18 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	return 1;
 }
 
-SEC("cgroup_skb/egress")
-int vigil_egress(struct __sk_buff *skb)
+/* The full socket a packet belongs to, or NULL (then it passes). */
+static __always_inline struct bpf_sock *egress__sock(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 
-	if (!sk)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 1;
-	return egress__verdict(skb, sk, sk->protocol);
+	return sk ? bpf_sk_fullsock(sk) : NULL;
+}
+
+SEC("cgroup_skb/egress")
+int vigil_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = egress__sock(skb);
+
+	return sk ? egress__verdict(skb, sk, sk->protocol) : 1;
 }

@@ -8,12 +8,7 @@
 SEC("cgroup_skb/egress")
 int test_egress_udp(struct __sk_buff *skb)
 {
-	struct bpf_sock *sk = skb->sk;
+	struct bpf_sock *sk = egress__sock(skb);
 
-	if (!sk)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 1;
-	return egress__verdict(skb, sk, IPPROTO_UDP);
+	return sk ? egress__verdict(skb, sk, IPPROTO_UDP) : 1;
 }

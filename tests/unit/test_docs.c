@@ -13,28 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "repo_file.h"
 #include "activity.h"
 #include "rules.h"
 #include "vigil.h"
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 /* The text of section "## title" up to the next "## ". */
 static char *section(const char *doc, const char *title)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "repo_file.h"
 #include "vigil.h"
 
 _Static_assert(sizeof(struct vigil_file_key) == 16, "file key");
@@ -45,24 +46,6 @@ static void events_fit_the_header_size_field(void **state)
 {
 	assert_true(sizeof(struct vigil_ev_taint) < 65536);
 	assert_true(VIGIL_EV__COUNT < 65536);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	fclose(f);
-	return buf;
 }
 
 /* Every struct of vigil.h has its size and each field's offset pinned in
