@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Test wrapper of bpf/lib/classify.bpf.h and bpf/lib/dns.bpf.h, run with
- * BPF_PROG_TEST_RUN by tests/unit/test_classify.c: the library code as the
+ * BPF_PROG_TEST_RUN by tests/bpf/test_classify.c: the library code as the
  * egress path runs it, on packets the test builds (IPv4 + TCP/UDP + payload).
  *
  *   ct_content     TCP payload -> sample -> the flow's vigil_content, keyed

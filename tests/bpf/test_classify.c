@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The content classifier and the DNS shape, on the real BPF code: the
- * library headers wrapped by tests/bpf/classify_test.bpf.c, loaded into the
+ * library headers wrapped by tests/bpf/classify.bpf.c, loaded into the
  * kernel and run with BPF_PROG_TEST_RUN on packets built from the corpus of
  * tests/lib/corpus.py (.output/corpus). Each corpus flow is cut into packets
  * (1400 and 100 payload bytes) and sent through the program under its own
@@ -34,14 +34,15 @@
 #include <cmocka.h>
 
 #include "vigil_content.h"
-#include "tests/classify_test.skel.h"
+#include "classify.skel.h"
+#include "../unit/repo_file.h"
 
 #define CORPUS ".output/corpus"
 #define RATES_OUT ".output/classify-rates.md"
 #define PKT_HDR (14 + 20 + 20)	/* ethernet, IPv4, TCP */
 #define PKT_MAX 2048
 
-static struct classify_test_bpf *skel;
+static struct classify_bpf *skel;
 
 /* ---- packets ---- */
 
@@ -130,25 +131,6 @@ struct corpus_class {
 	size_t size;
 };
 
-static unsigned char *slurp(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "re");
-	unsigned char *buf;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (make builds the corpus; run from the repo root)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n ? n : 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	fclose(f);
-	*size = n;
-	return buf;
-}
-
 static int corpus_load(const char *manifest, struct corpus_class *cls, int max)
 {
 	char path[512], line[512], want[32], file[256], how[16];
@@ -165,7 +147,7 @@ static int corpus_load(const char *manifest, struct corpus_class *cls, int max)
 		cls[n].report_only = !strcmp(how, "report");
 		cls[n].want = !strcmp(want, "weights") || !strcmp(want, "tunnel") ? 2 : 1;
 		snprintf(path, sizeof(path), CORPUS "/%s", file);
-		cls[n].data = slurp(path, &cls[n].size);
+		cls[n].data = (unsigned char *)slurp_size(path, &cls[n].size);
 		n++;
 	}
 	fclose(f);
@@ -188,18 +170,18 @@ static const unsigned char *record_next(const struct corpus_class *c, size_t *po
 
 static int setup(void **state)
 {
-	skel = classify_test_bpf__open();
+	skel = classify_bpf__open();
 	if (!skel)
-		fail_msg("opening tests/bpf/classify_test.bpf.c: %s", strerror(errno));
+		fail_msg("opening tests/bpf/classify.bpf.c: %s", strerror(errno));
 	skel->rodata->cfg_tgid = getpid();
-	if (classify_test_bpf__load(skel))
-		fail_msg("loading tests/bpf/classify_test.bpf.c: %s", strerror(errno));
+	if (classify_bpf__load(skel))
+		fail_msg("loading tests/bpf/classify.bpf.c: %s", strerror(errno));
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	classify_test_bpf__destroy(skel);
+	classify_bpf__destroy(skel);
 	skel = NULL;
 	return 0;
 }
