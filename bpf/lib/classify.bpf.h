@@ -9,7 +9,7 @@
  * at the entropy of embedding JSON, base32 at that of Prometheus text), so a
  * sample is judged by which symbols occur and how:
  *   - binary: control bytes and bytes that break UTF-8 (so UTF-8 text in any
- *     language is text), with enough distinct byte values to carry data;
+ *     language is text);
  *   - encoded: runs of the base64/base32/hex alphabet (no spaces, no
  *     punctuation) of VIGIL_RUN_MIN+ symbols mixing digits and letters,
  *     samples made of the hex alphabet alone (hex dumps with separators),
@@ -195,9 +195,9 @@ static __always_inline __u8 classify__sample(struct classify_scratch *x)
 	 * ASCII (UTF-8 of CJK text spreads over many byte values too). */
 	if (s->distinct >= 37 + n / 8 && spaces * 16 <= n && !high)
 		s->encoded = n;
-	/* binary: 1/8 of the bytes are not text, and enough distinct values
-	 * to carry data (not a zero-filled buffer) */
-	s->binary = s->nontext * 8 >= n && s->distinct * 8 >= n;
+	/* binary: 1/8 of the bytes are not text. Work is text; a zero-filled
+	 * or sparse buffer is not, and counts as binary (fail closed) */
+	s->binary = s->nontext * 8 >= n;
 	return s->binary || s->encoded * 2 >= n ? VIGIL_CLASS_WEIGHTS : VIGIL_CLASS_WORK;
 }
 
