@@ -172,4 +172,19 @@ int BPF_PROG(ct_sendmsg, struct sock *sk, struct msghdr *msg, struct sk_buff *sk
 	return 0;
 }
 
+/* The bench's baseline for ct_sendmsg: the same hook and filter, no sample. */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(ct_sendmsg_noop, struct sock *sk, struct msghdr *msg, struct sk_buff *skb,
+	     int size_goal)
+{
+	struct vigil_content *c;
+
+	if (!cfg_tgid || bpf_get_current_pid_tgid() >> 32 != cfg_tgid)
+		return 0;
+	c = ct_flow(BPF_CORE_READ(sk, __sk_common.skc_num));
+	if (c)
+		c->samples++;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -618,6 +619,11 @@ static void malformed_dns_is_not_a_query(void **state)
 
 /* ---- bench ---- */
 
+static int cmp_u64(const void *a, const void *b)
+{
+	return *(const uint64_t *)a < *(const uint64_t *)b ? -1 : *(const uint64_t *)a > *(const uint64_t *)b;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	return *(const __u32 *)a < *(const __u32 *)b ? -1 : *(const __u32 *)a > *(const __u32 *)b;
@@ -631,6 +637,68 @@ static __u32 bench_median(int fd, const unsigned char *pkt, size_t len)
 		ns[i] = prog_run(fd, pkt, len, 20000);
 	qsort(ns, 9, sizeof(ns[0]), cmp_u32);
 	return ns[4];
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The send path: SENDS loopback send()s of 1400 bytes of a completion, with
+ * and without ct_sendmsg (tcp_sendmsg_locked + classify__load_msg +
+ * classify__update) attached; ns per send, median of 7 A/B rounds. The
+ * receiver drains in between, so sends never block. */
+#define SENDS 20000
+static void bench_sends(struct corpus_class *cls, int n)
+{
+	const unsigned char *work = NULL;
+	__u32 len = 0;
+	uint64_t with[7], noop[7], without[7];
+	int cli, srv;
+	char sink[65536];
+
+	for (int i = 0; i < n && !work; i++)
+		if (!strcmp(cls[i].name, "completions")) {
+			size_t pos = 0;
+
+			work = record_next(&cls[i], &pos, &len);
+		}
+	if (!work || len < 1400)
+		return;
+	tcp_pair(&cli, &srv);
+	for (int r = 0; r < 7; r++) {
+		for (int attached = 0; attached < 3; attached++) {
+			struct bpf_link *link = attached == 2 ?
+				bpf_program__attach(skel->progs.ct_sendmsg) : attached == 1 ?
+				bpf_program__attach(skel->progs.ct_sendmsg_noop) : NULL;
+			uint64_t t0 = now_ns();
+
+			for (int k = 0; k < SENDS; k++) {
+				if (send(cli, work, 1400, 0) != 1400)
+					fail_msg("send: %s", strerror(errno));
+				if (k % 32 == 31)
+					while (recv(srv, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+						;
+			}
+			(attached == 2 ? with : attached ? noop : without)[r] = (now_ns() - t0) / SENDS;
+			bpf_link__destroy(link);
+			while (recv(srv, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+				;
+		}
+	}
+	qsort(with, 7, sizeof(with[0]), cmp_u64);
+	qsort(noop, 7, sizeof(noop[0]), cmp_u64);
+	qsort(without, 7, sizeof(without[0]), cmp_u64);
+	printf("\nloopback send() of 1400 bytes, ns per send (median of 7 x %d):\n"
+	       "  no program %llu, hook without sampling %llu, hook with the send sampler %llu:"
+	       " sampler %+lld ns per send\n", SENDS, (unsigned long long)without[3],
+	       (unsigned long long)noop[3], (unsigned long long)with[3],
+	       (long long)with[3] - (long long)noop[3]);
+	close(cli);
+	close(srv);
 }
 
 /* ns per packet of ct_content and ct_parse_only (same parse and flow
@@ -663,6 +731,7 @@ static int bench(void)
 			       (int)with - (int)base);
 		}
 	}
+	bench_sends(cls, n);
 	teardown(NULL);
 	return 0;
 }
