@@ -331,11 +331,6 @@ bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
 	return false;
 }
 
-const char *rules__action_name(enum rule_action a)
-{
-	return a == RULE_KILL ? "kill" : a == RULE_BLOCK ? "block" : "alert";
-}
-
 static int f_rule_action(struct parse *p, yaml_node_t *v, void *o)
 {
 	struct rule_parse *rp = o;
