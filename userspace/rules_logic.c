@@ -146,28 +146,41 @@ int list__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	return err;
 }
 
+/* A macro and an exception are both a name and a condition: their *_parse
+ * start with this, and one pair of handlers fills either. */
+struct named_parse {
+	struct merge_parse mp;	/* first, as in every *_parse */
+	const char *what;	/* "macro", "exception" */
+	char **name, **condition;
+	struct rule_loc *cond_loc;
+};
+
+static int f_named_name(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct named_parse *np = o;
+	char what[32];
+
+	snprintf(what, sizeof(what), "%s name", np->what);
+	return yaml__dup(p, v, what, np->name);
+}
+
+static int f_named_cond(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct named_parse *np = o;
+
+	yaml__cond_loc(p, v, np->cond_loc);
+	return dup_condition(p, v, np->condition);
+}
+
 /* macro */
 struct macro_parse {
-	struct merge_parse mp;	/* first, as in every *_parse */
+	struct named_parse np;	/* first: f_override, f_named_* */
 	struct rule_macro m;
 };
 
-static int f_macro_name(struct parse *p, yaml_node_t *v, void *o)
-{
-	return yaml__dup(p, v, "macro name", &((struct macro_parse *)o)->m.name);
-}
-
-static int f_macro_cond(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct macro_parse *mp = o;
-
-	yaml__cond_loc(p, v, &mp->m.cond_loc);
-	return dup_condition(p, v, &mp->m.condition);
-}
-
 static const struct field macro_fields[] = {
-	{ "name", f_macro_name, true },
-	{ "condition", f_macro_cond, true },
+	{ "name", f_named_name, true },
+	{ "condition", f_named_cond, true },
 	{ "override", f_override, false },
 	{ "append", f_append, false },
 	{ 0 },
@@ -223,23 +236,26 @@ static int append_condition(char **cond, struct rule_loc *loc, const char *more,
 
 int macro__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 {
-	struct macro_parse mp = { 0 };
+	struct macro_parse mp = { .np = { .what = "macro" } };
 	char where[PATH_MAX + 32];
 	int err, idx;
 
+	mp.np.name = &mp.m.name;
+	mp.np.condition = &mp.m.condition;
+	mp.np.cond_loc = &mp.m.cond_loc;
 	yaml__loc(p, n, &mp.m.loc);
 	err = yaml__fields(p, n, "macro", macro_fields, &mp);
 	if (err)
 		goto out;
 	idx = find_macro(rs, mp.m.name);
-	if (idx >= 0 && mp.mp.mode == M_NEW) {
+	if (idx >= 0 && mp.np.mp.mode == M_NEW) {
 		err = yaml__fail(p, n, "macro '%s' is already defined at %s: say override: true "
 			   "to replace it or append: true to extend its condition", mp.m.name,
 			   loc_str(&rs->macros[idx].loc, where, sizeof(where)));
-	} else if (idx < 0 && mp.mp.mode != M_NEW) {
+	} else if (idx < 0 && mp.np.mp.mode != M_NEW) {
 		err = yaml__fail(p, n, "macro '%s' has %s: true but no earlier definition",
-			   mp.m.name, mp.mp.mode == M_APPEND ? "append" : "override");
-	} else if (idx >= 0 && mp.mp.mode == M_APPEND) {
+			   mp.m.name, mp.np.mp.mode == M_APPEND ? "append" : "override");
+	} else if (idx >= 0 && mp.np.mp.mode == M_APPEND) {
 		err = append_condition(&rs->macros[idx].condition, &rs->macros[idx].cond_loc,
 				       mp.m.condition, &mp.m.cond_loc);
 		if (err == -E2BIG)
@@ -382,25 +398,13 @@ void exception__free(struct rule_exception *e)
 }
 
 struct exc_parse {
+	struct named_parse np;	/* first: f_named_* */
 	struct rule_exception e;
 };
 
-static int f_exc_name(struct parse *p, yaml_node_t *v, void *o)
-{
-	return yaml__dup(p, v, "exception name", &((struct exc_parse *)o)->e.name);
-}
-
-static int f_exc_cond(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct exc_parse *ep = o;
-
-	yaml__cond_loc(p, v, &ep->e.cond_loc);
-	return dup_condition(p, v, &ep->e.condition);
-}
-
 static const struct field exc_fields[] = {
-	{ "name", f_exc_name, true },
-	{ "condition", f_exc_cond, true },
+	{ "name", f_named_name, true },
+	{ "condition", f_named_cond, true },
 	{ 0 },
 };
 
@@ -420,9 +424,12 @@ static int f_rule_exc(struct parse *p, yaml_node_t *v, void *o)
 			    yaml__kind(v));
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
-		struct exc_parse ep = { 0 };
+		struct exc_parse ep = { .np = { .what = "exception" } };
 		int err;
 
+		ep.np.name = &ep.e.name;
+		ep.np.condition = &ep.e.condition;
+		ep.np.cond_loc = &ep.e.cond_loc;
 		yaml__loc(p, e, &ep.e.loc);
 		err = yaml__fields(p, e, "exception", exc_fields, &ep);
 		if (!err)
