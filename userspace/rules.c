@@ -59,10 +59,7 @@ void rules__free(struct ruleset *rs)
 
 int rules__set_index(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nsets; i++)
-		if (!strcmp(rs->sets[i].name, name))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->sets, rs->nsets, sizeof(*rs->sets), name);
 }
 
 /* Paths are absolute globs; a relative pattern (only sensible in exclude:)

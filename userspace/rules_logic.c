@@ -80,10 +80,7 @@ void list__free(struct rule_list *l)
 
 static int find_list(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nlists; i++)
-		if (!strcmp(rs->lists[i].name, name))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->lists, rs->nlists, sizeof(*rs->lists), name);
 }
 
 const struct rule_list *rules__list(const struct ruleset *rs, const char *name)
@@ -195,10 +192,7 @@ void macro__free(struct rule_macro *m)
 
 static int find_macro(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nmacros; i++)
-		if (!strcmp(rs->macros[i].name, name))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->macros, rs->nmacros, sizeof(*rs->macros), name);
 }
 
 const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name)
@@ -474,10 +468,7 @@ void rule__free(struct rule_def *r)
 
 int rules__rule_index(const struct ruleset *rs, const char *id)
 {
-	for (size_t i = 0; i < rs->nrules; i++)
-		if (!strcmp(rs->rules[i].id, id))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->rules, rs->nrules, sizeof(*rs->rules), id);
 }
 
 #define TAKE(field) do { free(d->field); d->field = n->field; n->field = NULL; } while (0)

@@ -2,6 +2,7 @@
 /* The YAML kit of the rule loader (see rules_parse.h). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,18 @@ void yaml__loc(struct parse *p, yaml_node_t *n, struct rule_loc *loc)
 	loc->file = p->file;
 	loc->line = n->start_mark.line + 1;
 	loc->column = n->start_mark.column + 1;
+}
+
+_Static_assert(offsetof(struct protect_set, name) == 0 && offsetof(struct rule_list, name) == 0 &&
+	       offsetof(struct rule_macro, name) == 0 && offsetof(struct rule_def, id) == 0,
+	       "yaml__find reads the name at the start of each element");
+
+int yaml__find(const void *arr, size_t n, size_t size, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(*(char *const *)((const char *)arr + i * size), name))
+			return (int)i;
+	return -1;
 }
 
 int yaml__push(void *arr, size_t *n, const void *elem, size_t size)
