@@ -127,11 +127,11 @@ int list__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 		idx = find_list(rs, lp.l.name);
 		if (idx >= 0 && lp.m.mode == M_NEW)
 			err = yaml__fail(p, n, "list '%s' is already defined at %s: say override: true "
-				   "to replace it or append: true to add to it", lp.l.name,
-				   loc_str(&rs->lists[idx].loc, where, sizeof(where)));
+					 "to replace it or append: true to add to it", lp.l.name,
+					 loc_str(&rs->lists[idx].loc, where, sizeof(where)));
 		else if (idx < 0 && lp.m.mode != M_NEW)
 			err = yaml__fail(p, n, "list '%s' has %s: true but no earlier definition",
-				   lp.l.name, lp.m.mode == M_APPEND ? "append" : "override");
+					 lp.l.name, lp.m.mode == M_APPEND ? "append" : "override");
 	}
 	if (!err && lp.l.nitems + (idx >= 0 && lp.m.mode == M_APPEND ?
 				   rs->lists[idx].nitems : 0) > RULES_MAX_LIST_ITEMS)
@@ -244,17 +244,17 @@ int macro__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	idx = find_macro(rs, mp.m.name);
 	if (idx >= 0 && mp.np.mp.mode == M_NEW) {
 		err = yaml__fail(p, n, "macro '%s' is already defined at %s: say override: true "
-			   "to replace it or append: true to extend its condition", mp.m.name,
-			   loc_str(&rs->macros[idx].loc, where, sizeof(where)));
+				 "to replace it or append: true to extend its condition", mp.m.name,
+				 loc_str(&rs->macros[idx].loc, where, sizeof(where)));
 	} else if (idx < 0 && mp.np.mp.mode != M_NEW) {
 		err = yaml__fail(p, n, "macro '%s' has %s: true but no earlier definition",
-			   mp.m.name, mp.np.mp.mode == M_APPEND ? "append" : "override");
+				 mp.m.name, mp.np.mp.mode == M_APPEND ? "append" : "override");
 	} else if (idx >= 0 && mp.np.mp.mode == M_APPEND) {
 		err = append_condition(&rs->macros[idx].condition, &rs->macros[idx].cond_loc,
 				       mp.m.condition, &mp.m.cond_loc);
 		if (err == -E2BIG)
 			err = yaml__fail(p, n, "macro '%s': appended condition longer than %u bytes",
-				   mp.m.name, RULES_MAX_CONDITION);
+					 mp.m.name, RULES_MAX_CONDITION);
 	} else if (idx >= 0) {
 		macro__free(&rs->macros[idx]);
 		rs->macros[idx] = mp.m;
@@ -286,7 +286,7 @@ static int f_rule_id(struct parse *p, yaml_node_t *v, void *o)
 		for (const char *c = t; *c; c++)
 			if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.'))
 				return yaml__fail(p, v, "rule id '%s': use letters, digits, '-', '_' "
-					    "and '.' only", t);
+						  "and '.' only", t);
 	}
 	return yaml__dup(p, v, "rule id", &((struct rule_parse *)o)->r.id);
 }
@@ -320,7 +320,7 @@ static int f_rule_sev(struct parse *p, yaml_node_t *v, void *o)
 			return yaml__dup(p, v, "severity", &rp->r.severity);
 		}
 	return yaml__fail(p, v, "expected a severity (low, medium, high or critical), found %s%s%s",
-		    t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
+			  t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
 }
 
 bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
@@ -355,7 +355,7 @@ static int f_rule_action(struct parse *p, yaml_node_t *v, void *o)
 		rp->r.action = RULE_KILL;
 	else
 		return yaml__fail(p, v, "expected an action (alert, block or kill), found %s%s%s",
-			    t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
+				  t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
 	return 0;
 }
 
@@ -415,7 +415,7 @@ static int f_rule_exc(struct parse *p, yaml_node_t *v, void *o)
 	rp->has_exc = true;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return yaml__fail(p, v, "expected a list of exceptions ({name, condition}), found %s",
-			    yaml__kind(v));
+				  yaml__kind(v));
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
 		struct exc_parse ep = { .np = { .what = "exception" } };
@@ -547,10 +547,10 @@ static int merge_limits(struct parse *p, yaml_node_t *n, const struct rule_def *
 		return yaml__fail(p, n, "rule '%s': more than %d tags", rp->r.id, RULES_MAX_TAGS);
 	if (excs > RULES_MAX_EXCEPTIONS)
 		return yaml__fail(p, n, "rule '%s': more than %d exceptions", rp->r.id,
-			    RULES_MAX_EXCEPTIONS);
+				  RULES_MAX_EXCEPTIONS);
 	if (cond > RULES_MAX_CONDITION)
 		return yaml__fail(p, n, "rule '%s': appended condition longer than %u bytes",
-			    rp->r.id, RULES_MAX_CONDITION);
+				  rp->r.id, RULES_MAX_CONDITION);
 	return 0;
 }
 
@@ -567,21 +567,21 @@ int rule__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	idx = rules__rule_index(rs, rp.r.id);
 	if (idx >= 0 && rp.mp.mode == M_NEW) {
 		err = yaml__fail(p, n, "rule '%s' is already defined at %s: say override: true to "
-			   "change it or append: true to extend it", rp.r.id,
-			   loc_str(&rs->rules[idx].loc, where, sizeof(where)));
+				 "change it or append: true to extend it", rp.r.id,
+				 loc_str(&rs->rules[idx].loc, where, sizeof(where)));
 		goto out;
 	}
 	if (idx < 0 && rp.mp.mode != M_NEW) {
 		err = yaml__fail(p, n, "rule '%s' has %s: true but no earlier definition", rp.r.id,
-			   rp.mp.mode == M_APPEND ? "append" : "override");
+				 rp.mp.mode == M_APPEND ? "append" : "override");
 		goto out;
 	}
 	if (idx >= 0) {
 		if (rp.mp.mode == M_APPEND && (rp.has_desc || rp.has_sev || rp.has_action ||
 					       rp.has_msg || rp.has_enabled)) {
 			err = yaml__fail(p, n, "rule '%s': append: true adds condition, tags and "
-				   "exceptions only; use override: true to change other fields",
-				   rp.r.id);
+					 "exceptions only; use override: true to change other fields",
+					 rp.r.id);
 			goto out;
 		}
 		err = merge_limits(p, n, &rs->rules[idx], &rp);

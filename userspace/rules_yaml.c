@@ -105,7 +105,7 @@ static int check_glob(const char *what, const char *pat, char *err, size_t errle
 
 /* A list of strings, or a single string. */
 int yaml__str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_glob,
-		    char ***out, size_t *nout)
+		   char ***out, size_t *nout)
 {
 	yaml_node_item_t *it;
 	char gerr[256];
@@ -122,7 +122,7 @@ int yaml__str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_gl
 
 		if (!e || e->type != YAML_SCALAR_NODE)
 			return yaml__fail(p, e ? e : n, "expected a %s string, found %s", what,
-				    e ? yaml__kind(e) : "nothing");
+					  e ? yaml__kind(e) : "nothing");
 		if (is_glob && check_glob(what, yaml__scalar(e), gerr, sizeof(gerr)))
 			return yaml__fail(p, e, "invalid %s glob '%s': %s", what, yaml__scalar(e), gerr);
 		if (yaml__strv_push(out, nout, yaml__scalar(e)))
@@ -134,7 +134,7 @@ int yaml__str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_gl
 /* Walk a mapping, dispatching each key to the table; unknown keys and
  * missing required ones are errors. */
 int yaml__fields(struct parse *p, yaml_node_t *map, const char *what,
-			const struct field *fields, void *obj)
+		 const struct field *fields, void *obj)
 {
 	bool seen[16] = { 0 };
 	yaml_node_pair_t *pr;
@@ -163,7 +163,7 @@ int yaml__fields(struct parse *p, yaml_node_t *map, const char *what,
 				strncat(known, fields[j].key, sizeof(known) - strlen(known) - 1);
 			}
 			return yaml__fail(p, k, "unknown field '%s' in %s (expected one of: %s)",
-				    ks, what, known);
+					  ks, what, known);
 		}
 		if (seen[i])
 			return yaml__fail(p, k, "duplicate field '%s' in %s", ks, what);
@@ -175,7 +175,7 @@ int yaml__fields(struct parse *p, yaml_node_t *map, const char *what,
 	for (i = 0; i < nfields; i++)
 		if (fields[i].required && !seen[i])
 			return yaml__fail(p, map, "%s is missing required field '%s'", what,
-				    fields[i].key);
+					  fields[i].key);
 	return 0;
 }
 
@@ -192,7 +192,7 @@ int yaml__bool(struct parse *p, yaml_node_t *v, bool *out)
 		return 0;
 	}
 	return yaml__fail(p, v, "expected true or false, found %s%s%s", b ? "'" : "",
-		    b ? b : yaml__kind(v), b ? "'" : "");
+			  b ? b : yaml__kind(v), b ? "'" : "");
 }
 
 int yaml__dup(struct parse *p, yaml_node_t *v, const char *what, char **out)
@@ -201,7 +201,7 @@ int yaml__dup(struct parse *p, yaml_node_t *v, const char *what, char **out)
 
 	if (!t || !*t)
 		return yaml__fail(p, v, "expected a non-empty %s, found %s", what,
-			    t ? "an empty string" : yaml__kind(v));
+				  t ? "an empty string" : yaml__kind(v));
 	free(*out);
 	*out = strdup(t);
 	return *out ? 0 : -ENOMEM;
@@ -349,7 +349,7 @@ static int shape_event(struct shape *sh, const yaml_event_t *ev)
 }
 
 int yaml__check_shape(const char *name, const char *text, size_t len, char *err,
-		       size_t errlen)
+		      size_t errlen)
 {
 	struct shape *sh = calloc(1, sizeof(*sh));
 	yaml_parser_t parser;
