@@ -317,11 +317,12 @@ static int f_budget_bytes(struct parse *p, yaml_node_t *v, void *o)
 static int f_budget_window(struct parse *p, yaml_node_t *v, void *o)
 {
 	struct budget_parse *bp = o;
+	const char *t = yaml__scalar(v);
 
-	if (!yaml__scalar(v) || parse_window(yaml__scalar(v), &bp->window_s))
-		return yaml__fail(p, v, "expected a window: lifetime or a duration such as 3600s, "
-				  "30m, 24h, 7d, found %s%s%s", yaml__scalar(v) ? "'" : "",
-				  yaml__scalar(v) ? yaml__scalar(v) : yaml__kind(v), yaml__scalar(v) ? "'" : "");
+	if (!t || parse_window(t, &bp->window_s))
+		return yaml__fail(p, v, "expected a window: lifetime or a duration such as "
+				  "3600s, 30m, 24h, 7d, found %s%s%s", t ? "'" : "",
+				  t ? t : yaml__kind(v), t ? "'" : "");
 	bp->has_window = true;
 	return 0;
 }
