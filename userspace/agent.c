@@ -116,12 +116,8 @@ static uint32_t env_file_sets(void *ctx, uint32_t id)
 
 		return m ? m : ~0u;
 	}
-	const char *path = protect__path(a->prot, id);
-	struct stat st;
-	uint32_t mask = 0;
+	uint32_t mask = protect__mask(a->prot, id);
 
-	if (path && !stat(path, &st))
-		protect__lookup(a->prot, protect__kdev(st.st_dev), st.st_ino, &mask);
 	return mask ? mask : ~0u;
 }
 
@@ -197,6 +193,12 @@ static void emit_error(struct agent *a, const char *fmt, ...)
 	output__begin(a->out, &a->j, "agent_error");
 	json__kv_str(&a->j, "message", msg);
 	output__emit(a->out, &a->j);
+}
+
+/* What the protected-file table refused (limits, owners, full): never silent. */
+static void protect_report(void *ctx, const char *msg)
+{
+	emit_error(ctx, "%s", msg);
 }
 
 static const char *env_comm_of(void *ctx, uint32_t pid)
@@ -430,7 +432,16 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__kv_uint(j, "tainted_processes", cs.live);
 	json__kv_uint(j, "agent_kills", cs.agent_kills);
 	json__kv_uint(j, "protected_files", protect__count(a->prot));
-	json__kv_uint(j, "protected_files_skipped", protect__skipped(a->prot));
+	{
+		struct protect_stats ps;
+
+		protect__stats(a->prot, &ps);
+		json__kv_uint(j, "protected_files_skipped", ps.skipped);
+		json__kv_uint(j, "protected_files_removed", ps.removed);
+		json__kv_uint(j, "protected_files_small", ps.small);
+		json__kv_uint(j, "watched_dirs", ps.watches);
+		json__kv_uint(j, "watches_skipped", ps.watches_skipped);
+	}
 	json__kv_uint(j, "max_rss_kib", own_peak_rss_kib(ru.ru_maxrss));
 	json__kv_uint(j, "cpu_user_us", ru.ru_utime.tv_sec * 1000000ull + ru.ru_utime.tv_usec);
 	json__kv_uint(j, "cpu_sys_us", ru.ru_stime.tv_sec * 1000000ull + ru.ru_stime.tv_usec);
@@ -823,7 +834,8 @@ static void fill_allowed_exes(struct agent *a)
 			continue;
 		any = true;
 		for (size_t g = 0; g < a->rs.allows[i].nexes; g++)
-			glob__walk(a->rs.allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES);
+			glob__walk(a->rs.allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES,
+				   GLOB_FOLLOW_FILE_LINKS);
 	}
 	while (!bpf_map_get_next_key(pfd, NULL, &ntgid))
 		bpf_map_delete_elem(pfd, &ntgid);
@@ -1267,6 +1279,7 @@ static int event_loop(struct agent *a)
 				if (a->pipes_dirty)
 					propagate_pipes(a);
 				corr__tick(a->corr, now_mono_ns());
+				protect__tick(a->prot);
 				roll_budget_windows(a, now_mono_ns());
 				ticks_since_stats += exp;
 				if (a->o->stats_interval_s &&
@@ -1373,8 +1386,8 @@ int agent__run(const struct agent_opts *o)
 		goto out;
 	}
 	if (protect__skipped(a.prot))
-		log__warn("%zu protected files could not be added (map full: at most %d)",
-			  protect__skipped(a.prot), VIGIL_MAX_PROTECTED_FILES);
+		log__warn("%zu protected files were refused (agent_error lines say which)",
+			  protect__skipped(a.prot));
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.vg_events), on_record, &a, NULL);
 	if (!a.rb) {
 		log__error("cannot set up the ring buffer: %s", strerror(errno));
@@ -1387,6 +1400,8 @@ int agent__run(const struct agent_opts *o)
 		  protect__count(a.prot), a.rs.nsets, o->enforce ? "enforce" : "monitor",
 		  a.scope_path);
 	emit_start(&a, seeded, (now_mono_ns() - t0) / 1e6);
+	protect__set_reporter(a.prot, protect_report, &a);	/* after agent_start */
+	protect__tick(a.prot);
 	ret = event_loop(&a) ? 1 : 0;
 	emit_stats(&a, "agent_stop");
 out:
