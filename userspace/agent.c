@@ -410,6 +410,8 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__kv_uint(j, "packets_dropped", k.packets_dropped);
 	json__kv_uint(j, "connects_denied", k.connects_denied);
 	json__kv_uint(j, "kills", k.kills);
+	json__kv_uint(j, "connects_deduped", k.connects_deduped);
+	json__kv_uint(j, "connect_reports_capped", k.connect_reports_capped);
 	json__end_object(j);
 	json__key(j, "agent");
 	json__begin_object(j);
@@ -431,6 +433,7 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__kv_uint(j, "tracked_processes", cs.tracked);
 	json__kv_uint(j, "tainted_processes", cs.live);
 	json__kv_uint(j, "agent_kills", cs.agent_kills);
+	json__kv_uint(j, "dest_limit_hits", cs.dest_limit_hits);
 	json__kv_uint(j, "protected_files", protect__count(a->prot));
 	{
 		struct protect_stats ps;

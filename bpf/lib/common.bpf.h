@@ -83,6 +83,22 @@ static __always_inline void mark_protected(__u64 dev, __u64 ino)
 
 
 
+/* Kernel-side dedupe of CONNECT records (sock_addr_verdict): a sender that
+ * calls sendmsg in a loop, or sprays destinations, cannot flood the ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIGIL_CONNECT_SEEN);
+	__type(key, struct vigil_flow_key);
+	__type(value, __u64);	/* the taint's since_ns */
+} vg_connect_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIGIL_MAX_TAINTED);
+	__type(key, __u32);
+	__type(value, struct vigil_connect_reports);
+} vg_connect_reports SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VIGIL_MAX_PROTECTED_FILES);

@@ -28,6 +28,7 @@ _Static_assert(sizeof(struct vigil_ev_flow) == 16 + 24 + 24, "ev flow");
 _Static_assert(sizeof(struct vigil_ev_connect) == 16 + 24 + 16 + 16, "ev connect");
 _Static_assert(sizeof(struct vigil_ev_kill) == 16 + 24 + 8 + 16, "ev kill");
 _Static_assert(VIGIL_MAX_SETS == 32, "set masks are __u32");
+_Static_assert(sizeof(struct vigil_connect_reports) == 16, "connect reports");
 
 static void every_event_is_8_byte_aligned(void **state)
 {
