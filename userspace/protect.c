@@ -811,7 +811,7 @@ static enum alive file_alive(struct protect *p, uint32_t slot)
 			sl[1] = '\0';
 		else
 			*sl = '\0';
-		d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);	/* not O_PATH: EBADF */
 		if (d >= 0 && mount_id_of(d) == f->mount_id)
 			mfd = d;
 		else if (d >= 0)
