@@ -434,18 +434,20 @@ static int report_file(struct walk *w, int dfd, const char *name, unsigned char 
 	struct stat st;
 	int ret = 0;
 
-	if (type == DT_LNK && !(w->flags & GLOB_FOLLOW_FILE_LINKS))
+	if (type == DT_LNK && !(w->flags & (GLOB_FOLLOW_FILE_LINKS | GLOB_REPORT_LINKS)))
 		return 0;	/* a link is not the file it names */
 	for (size_t i = 0; i < w->npatterns && !ret; i++) {
 		if (!name_could_match(w->patterns[i], name) ||
 		    !glob__match(w->patterns[i], w->path))
 			continue;
 		if (!have_st) {
-			int fl = type == DT_LNK ? 0 : AT_SYMLINK_NOFOLLOW;
+			bool follow = type == DT_LNK && (w->flags & GLOB_FOLLOW_FILE_LINKS);
 
 			/* NOFOLLOW: a file swapped for a link since readdir
 			 * is a link now, not a regular file */
-			if (fstatat(dfd, name, &st, fl) || !S_ISREG(st.st_mode))
+			if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) ||
+			    !(S_ISREG(st.st_mode) ||
+			      (S_ISLNK(st.st_mode) && (w->flags & GLOB_REPORT_LINKS))))
 				return 0;
 			have_st = true;
 		}
@@ -554,6 +556,7 @@ static int one_cb(const char *path, const struct stat *st, int dfd, const char *
 /* A literal pattern names one file: open its directory safely, no scan. */
 static int walk_literal(const char *pattern, glob_walk_many_cb cb, void *ctx, unsigned flags)
 {
+	bool follow = flags & GLOB_FOLLOW_FILE_LINKS;
 	char dir[PATH_MAX];
 	const char *slash = strrchr(pattern, '/'), *name = slash + 1;
 	struct stat st;
@@ -566,8 +569,8 @@ static int walk_literal(const char *pattern, glob_walk_many_cb cb, void *ctx, un
 	dfd = glob__open_dir(dir);
 	if (dfd < 0)
 		return 0;
-	if (fstatat(dfd, name, &st, (flags & GLOB_FOLLOW_FILE_LINKS) ? 0 : AT_SYMLINK_NOFOLLOW) ||
-	    !S_ISREG(st.st_mode)) {
+	if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) ||
+	    !(S_ISREG(st.st_mode) || (S_ISLNK(st.st_mode) && (flags & GLOB_REPORT_LINKS)))) {
 		close(dfd);
 		return 0;
 	}

@@ -38,6 +38,8 @@ int glob__open_dir(const char *dir);
  * the files the walk reports (~/x.safetensors -> /etc/shadow). */
 #define GLOB_FOLLOW_FILE_LINKS 1u	/* report a link to a regular file, with the
 					 * target's stat (executables for allow:) */
+#define GLOB_REPORT_LINKS 2u		/* report links too, with their own lstat
+					 * (S_ISLNK), to say what is not followed */
 
 typedef int (*glob_walk_cb)(const char *path, const struct stat *st, void *ctx);
 

@@ -71,7 +71,7 @@ struct owner {
 };
 
 enum rkind { R_OWNER_FILES, R_RESERVED, R_TABLE, R_SET_FILES, R_OWNER_MISMATCH, R_MAP,
-	     R_OWNER_WATCHES, R_WATCH_TOTAL, R_NOTICE };
+	     R_OWNER_WATCHES, R_WATCH_TOTAL, R_LINK, R_NOTICE };
 
 /* Refusals of one cause, reported once a minute at most: a flood of files
  * gives one line naming the first of them and how many more. */
@@ -122,7 +122,7 @@ struct protect {
 	size_t nreports;
 	struct grave grave[GRAVE];
 	size_t grave_next;
-	size_t skipped, removed, small, watches_skipped;
+	size_t skipped, removed, small, watches_skipped, links;
 	char home_name[NAME_MAX + 1];	/* one-entry cache of home owners */
 	long home_uid;
 	bool warned_hardlinks;
@@ -357,8 +357,10 @@ static void refuse(struct protect *p, enum rkind kind, uint32_t key, const char 
 	r->total++;
 	if (kind == R_OWNER_WATCHES || kind == R_WATCH_TOTAL)
 		p->watches_skipped++;
-	else if (kind != R_NOTICE)
+	else if (kind != R_NOTICE && kind != R_LINK)
 		p->skipped++;
+	else if (kind == R_LINK)
+		p->links++;
 }
 
 static void flush_reports(struct protect *p, bool force)
@@ -414,6 +416,12 @@ static void flush_reports(struct protect *p, bool force)
 			snprintf(msg, sizeof(msg), "not watched: %s%s: %s; weights created "
 				 "there later are protected only at the next reload or restart",
 				 path, more, r->detail);
+			break;
+		case R_LINK:
+			snprintf(msg, sizeof(msg), "not protected: %s%s: a symlink of uid %u (%s) "
+				 "to %s, which no protect set covers; vigil never follows links "
+				 "(a link's target is protected only where it lies itself)", path,
+				 more, r->key, user_name(r->key, who, sizeof(who)), r->detail);
 			break;
 		case R_NOTICE:
 			snprintf(msg, sizeof(msg), "%s", r->detail);
@@ -501,7 +509,7 @@ void protect__stats(const struct protect *p, struct protect_stats *out)
 {
 	*out = (struct protect_stats){ .files = p->live, .watches = p->nwatches,
 				       .skipped = p->skipped, .removed = p->removed,
-				       .small = p->small,
+				       .small = p->small, .links = p->links,
 				       .watches_skipped = p->watches_skipped };
 }
 
@@ -904,6 +912,26 @@ struct scan_ctx {
 	int added;
 };
 
+/* A symlink a set's pattern matches is never followed. Links to files
+ * vigil protects anyway (a Hugging Face snapshot's links to its blobs) or
+ * that lie in a protected tree themselves are fine; a link out of every set
+ * (~/x.safetensors -> libc) is named, it is what an attack looks like. */
+static void link_seen(struct protect *p, const char *path, const struct stat *lst)
+{
+	char tgt[PATH_MAX], d[PATH_MAX + 8];
+	struct stat st;
+
+	if (!realpath(path, tgt) || stat(tgt, &st) || !S_ISREG(st.st_mode) ||
+	    protect__lookup(p, protect__kdev(st.st_dev), st.st_ino, NULL) > 0)
+		return;
+	for (size_t s = 0; s < p->rs->nsets; s++)
+		for (size_t g = 0; g < p->rs->sets[s].npaths; g++)
+			if (glob__match(p->rs->sets[s].paths[g], tgt))
+				return;
+	snprintf(d, sizeof(d), "%s", tgt);
+	refuse(p, R_LINK, lst->st_uid, path, d);
+}
+
 static int on_scan_match(const char *path, const struct stat *st, int dfd, const char *name,
 			 size_t idx, void *data)
 {
@@ -913,6 +941,10 @@ static int on_scan_match(const char *path, const struct stat *st, int dfd, const
 
 	if (excluded(&c->p->rs->sets[it->set], path))
 		return 0;
+	if (S_ISLNK(st->st_mode)) {
+		link_seen(c->p, path, st);
+		return 0;
+	}
 	r = add_file(c->p, path, st, dfd, name, it->set);
 	if (r < 0)
 		return r;
@@ -1094,7 +1126,7 @@ int protect__scan(struct protect *p, int map_fd)
 				/* a literal path: one stat, no walk */
 				struct scan_item it = { .pattern = pat, .set = s };
 				struct scan_ctx c = { .p = p, .items = &it };
-				int r = glob__walk_literal(pat, on_scan_match, &c, 0);
+				int r = glob__walk_literal(pat, on_scan_match, &c, GLOB_REPORT_LINKS);
 
 				if (r < 0 && r != -ENOENT && !ret)
 					ret = r;
@@ -1126,7 +1158,7 @@ int protect__scan(struct protect *p, int map_fd)
 			struct scan_ctx c = { .p = p, .items = group };
 
 			r = glob__walk_many(items[i].prefix, pats, ng, on_scan_match, &c,
-					    MAX_FILES_PER_GLOB, 0);
+					    MAX_FILES_PER_GLOB, GLOB_REPORT_LINKS);
 		}
 		free(group);
 		if (r < 0 && r != -ENOENT)
@@ -1411,7 +1443,7 @@ static void consider_path(struct protect *p, const char *path, int *added)
 				struct scan_ctx c = { .p = p, .items = items };
 
 				glob__walk_many(path, pats, n, on_scan_match, &c,
-						MAX_FILES_PER_GLOB, 0);
+						MAX_FILES_PER_GLOB, GLOB_REPORT_LINKS);
 				*added += c.added;
 			}
 		}
@@ -1419,19 +1451,24 @@ static void consider_path(struct protect *p, const char *path, int *added)
 		free(pats);
 		return;
 	}
-	if (S_ISREG(st.st_mode)) {
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
 		for (size_t s = 0; s < p->rs->nsets; s++) {
 			const struct protect_set *set = &p->rs->sets[s];
 
 			for (size_t g = 0; g < set->npaths; g++) {
 				if (!glob__match(set->paths[g], path) || excluded(set, path))
 					continue;
+				if (S_ISLNK(st.st_mode)) {
+					link_seen(p, path, &st);
+					goto done;
+				}
 				if (add_file(p, path, &st, dfd, name, s) > 0)
 					(*added)++;
 				break;
 			}
 		}
 	}
+done:
 	close(dfd);
 }
 

@@ -54,6 +54,7 @@ struct protect_stats {
 	size_t removed;		/* entries gone with their files */
 	size_t small;		/* below the set's min_size (e.g. empty) */
 	size_t watches_skipped;	/* directories not watched (limits) */
+	size_t links;		/* symlinks out of every set (not followed, reported) */
 };
 void protect__stats(const struct protect *p, struct protect_stats *out);
 size_t protect__count(const struct protect *p);

@@ -109,7 +109,7 @@ struct tally {
 		uint64_t copies_protected, tracked_processes, tainted_processes, agent_kills;
 		uint64_t dest_limit_hits, protected_files, protected_files_skipped;
 		uint64_t protected_files_removed, protected_files_small, watched_dirs;
-		uint64_t watches_skipped, max_rss_kib;
+		uint64_t watches_skipped, links_not_followed, max_rss_kib;
 		uint64_t cpu_user_us, cpu_sys_us, output_write_errors;
 	} agent;
 };
@@ -128,7 +128,7 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	AGENT(tracked_processes), AGENT(tainted_processes), AGENT(agent_kills),
 	AGENT(dest_limit_hits), AGENT(protected_files), AGENT(protected_files_skipped),
 	AGENT(protected_files_removed), AGENT(protected_files_small), AGENT(watched_dirs),
-	AGENT(watches_skipped), AGENT(max_rss_kib),
+	AGENT(watches_skipped), AGENT(links_not_followed), AGENT(max_rss_kib),
 	AGENT(cpu_user_us), AGENT(cpu_sys_us), AGENT(output_write_errors),
 };
 
@@ -164,6 +164,7 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.protected_files_small = ps.small;
 	t->agent.watched_dirs = ps.watches;
 	t->agent.watches_skipped = ps.watches_skipped;
+	t->agent.links_not_followed = ps.links;
 	t->agent.max_rss_kib = own_peak_rss_kib(ru.ru_maxrss);
 	t->agent.cpu_user_us = ru.ru_utime.tv_sec * 1000000ull + ru.ru_utime.tv_usec;
 	t->agent.cpu_sys_us = ru.ru_stime.tv_sec * 1000000ull + ru.ru_stime.tv_usec;
