@@ -71,7 +71,7 @@ struct owner {
 };
 
 enum rkind { R_OWNER_FILES, R_RESERVED, R_TABLE, R_SET_FILES, R_OWNER_MISMATCH, R_MAP,
-	     R_OWNER_WATCHES, R_WATCH_TOTAL, R_LINK, R_NOTICE };
+	     R_OWNER_WATCHES, R_WATCH_TOTAL, R_LINK, R_ROOT_LINK, R_NOTICE };
 
 /* Refusals of one cause, reported once a minute at most: a flood of files
  * gives one line naming the first of them and how many more. */
@@ -79,7 +79,7 @@ struct report {
 	enum rkind kind;
 	uint32_t key;		/* uid or set index */
 	char *first;
-	char detail[200];
+	char detail[PATH_MAX + 100];
 	size_t pending, total;
 	uint64_t last_ns;
 };
@@ -357,10 +357,10 @@ static void refuse(struct protect *p, enum rkind kind, uint32_t key, const char 
 	r->total++;
 	if (kind == R_OWNER_WATCHES || kind == R_WATCH_TOTAL)
 		p->watches_skipped++;
-	else if (kind != R_NOTICE && kind != R_LINK)
-		p->skipped++;
-	else if (kind == R_LINK)
+	else if (kind == R_LINK || kind == R_ROOT_LINK)
 		p->links++;
+	else if (kind != R_NOTICE)
+		p->skipped++;
 }
 
 static void flush_reports(struct protect *p, bool force)
@@ -369,7 +369,7 @@ static void flush_reports(struct protect *p, bool force)
 
 	for (size_t i = 0; i < p->nreports; i++) {
 		struct report *r = &p->reports[i];
-		char msg[1024], more[64] = "", who[64];
+		char msg[PATH_MAX + 2048], more[64] = "", who[64];
 		const char *path = r->first ? r->first : "?";
 
 		if (!p->report)
@@ -422,6 +422,9 @@ static void flush_reports(struct protect *p, bool force)
 				 "to %s, which no protect set covers; vigil never follows links "
 				 "(a link's target is protected only where it lies itself)", path,
 				 more, r->key, user_name(r->key, who, sizeof(who)), r->detail);
+			break;
+		case R_ROOT_LINK:
+			snprintf(msg, sizeof(msg), "not walked: %s%s: %s", path, more, r->detail);
 			break;
 		case R_NOTICE:
 			snprintf(msg, sizeof(msg), "%s", r->detail);
@@ -1075,6 +1078,39 @@ static bool covered(const struct scan_item *items, size_t n, size_t i)
 	return false;
 }
 
+/* A protected root reached through someone else's symlink is not walked
+ * (glob__open_dir refuses it): say whose link it is. */
+static void root_link_check(struct protect *p, const char *dir)
+{
+	char part[PATH_MAX], d[PATH_MAX + 100];
+	struct stat st;
+	int fd = glob__open_dir(dir);
+
+	if (fd >= 0 || fd != -EPERM) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	/* the first link on the way that root does not own */
+	snprintf(part, sizeof(part), "%s", dir);
+	for (char *sl = part + 1;; sl++) {
+		char c = *sl;
+
+		if (c != '/' && c)
+			continue;
+		*sl = '\0';
+		if (!lstat(part, &st) && S_ISLNK(st.st_mode) && st.st_uid) {
+			snprintf(d, sizeof(d), "%s is a symlink of uid %u; vigil follows only "
+				 "root's links to a protected tree", part, st.st_uid);
+			refuse(p, R_ROOT_LINK, st.st_uid, dir, d);
+			return;
+		}
+		*sl = c;
+		if (!c)
+			return;
+	}
+}
+
 /* vigil trusts that no user can link a file they do not own into a home
  * (fs.protected_hardlinks=1, the default): say so when it is off. */
 static void check_hardlinks(struct protect *p)
@@ -1154,6 +1190,7 @@ int protect__scan(struct protect *p, int map_fd)
 				group[ng] = items[j];
 				pats[ng++] = items[j].pattern;
 			}
+		root_link_check(p, items[i].prefix);
 		{
 			struct scan_ctx c = { .p = p, .items = group };
 
