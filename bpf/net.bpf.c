@@ -31,22 +31,23 @@ static __always_inline bool connect__first_report(const struct vigil_flow_key *k
 	__u64 since = t->since_ns, *seen;
 	__u32 tgid = key->tgid;
 
+	/* past the cap one lookup decides: no LRU churn for a sprayer */
+	cnt = bpf_map_lookup_elem(&vg_connect_reports, &tgid);
+	if (cnt && cnt->since_ns == since && cnt->n >= VIGIL_CONNECT_REPORTS_PER_PROC) {
+		COUNT(connect_reports_capped);
+		return false;
+	}
 	seen = bpf_map_lookup_elem(&vg_connect_seen, key);
 	if (seen && *seen == since) {
 		COUNT(connects_deduped);
 		return false;
 	}
 	bpf_map_update_elem(&vg_connect_seen, key, &since, BPF_ANY);
-	cnt = bpf_map_lookup_elem(&vg_connect_reports, &tgid);
 	if (!cnt || cnt->since_ns != since) {
 		nc.since_ns = since;
 		nc.n = 1;
 		bpf_map_update_elem(&vg_connect_reports, &tgid, &nc, BPF_ANY);
 		return true;
-	}
-	if (cnt->n >= VIGIL_CONNECT_REPORTS_PER_PROC) {
-		COUNT(connect_reports_capped);
-		return false;
 	}
 	__sync_fetch_and_add(&cnt->n, 1);
 	return true;

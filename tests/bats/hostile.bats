@@ -44,9 +44,11 @@ teardown() {
 	return 0
 }
 
-# as_user CMD...: run CMD as $U inside the test cgroup (the agent's scope).
+# as_user CMD...: run CMD as $U inside the test cgroup (the agent's scope),
+# with the user's own environment (the system python, not root's).
 as_user() {
-	in_cg setpriv --reuid="$U" --regid="$U" --init-groups -- "$@"
+	in_cg setpriv --reuid="$U" --regid="$U" --init-groups -- \
+		env -i HOME="/home/$U" PATH=/usr/bin:/bin LANG=C.UTF-8 "$@"
 }
 
 stat_of() { alert_get "$1" kind="${2:-agent_stop}"; }
