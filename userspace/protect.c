@@ -1308,6 +1308,7 @@ static void watch_tree(struct protect *p, int dfd, const char *dir, int depth)
 {
 	char proc[64], d[160];
 	struct owner *o = NULL;
+	struct watch *w;
 	struct dirent *de;
 	struct stat st;
 	DIR *dh;
@@ -1338,7 +1339,16 @@ static void watch_tree(struct protect *p, int dfd, const char *dir, int depth)
 		close(dfd);
 		return;
 	}
-	if (!watch_find(p, wd)) {	/* not watched yet */
+	w = watch_find(p, wd);
+	if (w && strcmp(w->dir, dir)) {	/* watched under an old name: renamed */
+		char *nd = strdup(dir);
+
+		if (nd) {
+			free(w->dir);
+			w->dir = nd;
+		}
+	}
+	if (!w) {	/* not watched yet */
 		if (o && o->watches >= watches_per_owner(p)) {
 			inotify_rm_watch(p->ifd, wd);
 			snprintf(d, sizeof(d), "%u", o->watches);

@@ -311,6 +311,36 @@ static void deleted_files_leave_the_table(void **state)
 	rules__free(&rs);
 }
 
+/* A directory renamed inside the watched tree: new files in it get their
+ * real names. */
+static void renamed_directories_keep_watching(void **state)
+{
+	struct ruleset rs;
+	struct protect *p;
+	char a[PATH_MAX], b[PATH_MAX];
+	struct stat st;
+	int id;
+
+	mkd("d");
+	mkd("d/sub");
+	p = mk(&rs, NULL, NULL);
+	assert_int_equal(protect__scan(p, -1), 0);
+	assert_true(protect__watch(p) >= 0);
+	snprintf(a, sizeof(a), "%s/d", root);
+	snprintf(b, sizeof(b), "%s/e", root);
+	assert_int_equal(rename(a, b), 0);
+	protect__handle_inotify(p, -1);
+	mkfile("e/sub/w.safetensors", 10, 0);
+	assert_int_equal(protect__handle_inotify(p, -1), 1);
+	snprintf(a, sizeof(a), "%s/e/sub/w.safetensors", root);
+	assert_int_equal(stat(a, &st), 0);
+	id = protect__lookup(p, protect__kdev(st.st_dev), st.st_ino, NULL);
+	assert_true(id > 0);
+	assert_string_equal(protect__path(p, id), a);
+	protect__free(p);
+	rules__free(&rs);
+}
+
 static void keys_are_validated(void **state)
 {
 	struct ruleset rs;
@@ -363,6 +393,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(table_full_and_reserve_are_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(set_max_files_and_owner_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_files_leave_the_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(renamed_directories_keep_watching, setup, teardown),
 		cmocka_unit_test(keys_are_validated),
 	};
 
