@@ -53,6 +53,13 @@ as_user() {
 
 stat_of() { alert_get "$1" kind="${2:-agent_stop}"; }
 
+# still_protected FILE: root leaks FILE to the test host; the alert names it.
+still_protected() {
+	leak --src "$1" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ] || return 1
+	alert_wait rule=weights-egress taint.sources.0.path="$1" >/dev/null
+}
+
 @test "hostile: links to root files are never protected: at start, mkdir/ln/mv at runtime, on reload" {
 	as_user sh -c 'mkdir -p ~/junk && ln -s "$1" ~/junk/libc.safetensors &&
 		ln -s /etc/shadow ~/junk/shadow.safetensors &&
@@ -80,10 +87,7 @@ stat_of() { alert_get "$1" kind="${2:-agent_stop}"; }
 	leak --src "$LIBC" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 0 ]
 	# ...while the victim's weights are still protected
-	leak --src "/home/$V/models/real.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-egress taint.sources.0.path="/home/$V/models/real.safetensors"
-	[ "$status" -eq 0 ]
+	still_protected "/home/$V/models/real.safetensors"
 	stop_agent
 	run alert_none rule=weights-egress process.cmdline~libc.so.6
 	[ "$status" -eq 0 ]
@@ -137,14 +141,8 @@ for i in range(5000):
 	run alert_wait --timeout 5 kind=agent_error message~"uid $UID_U ($U) already owns 4096" \
 		message~"and 903 more" message~"limits: files_per_owner"
 	[ "$status" -eq 0 ]
-	leak --src "/home/$V/models/real.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 0 ]
-	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-egress taint.sources.0.path="/home/$V/models/real.safetensors"
-	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors"
-	[ "$status" -eq 0 ]
+	still_protected "/home/$V/models/real.safetensors"
+	still_protected "$W/model.safetensors"
 	# deleting its files frees the user's entries (and the kernel's)
 	as_user rm -rf "/home/$U/flood/tiny"
 	sleep 1
@@ -152,10 +150,7 @@ for i in range(5000):
 	head -c $((1 << 20)) /dev/urandom > "/home/$V/models/new.safetensors"
 	chown "$V:$V" "/home/$V/models/new.safetensors"
 	sleep 0.5
-	leak --src "/home/$V/models/new.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-egress taint.sources.0.path="/home/$V/models/new.safetensors"
-	[ "$status" -eq 0 ]
+	still_protected "/home/$V/models/new.safetensors"
 	stop_agent
 	[ "$(stat_of agent.protected_files)" -eq 3 ]
 	[ "$(stat_of agent.protected_files_removed)" -ge 4096 ]
