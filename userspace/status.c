@@ -107,6 +107,7 @@ struct tally {
 		uint64_t records, bad_records, activities, alerts, suppressed_repeats;
 		uint64_t rule_action_failures, rules, reloads, capture_errors;
 		uint64_t copies_protected, tracked_processes, tainted_processes, agent_kills;
+		uint64_t agent_kills_unverified;
 		uint64_t dest_limit_hits, protected_files, protected_files_skipped;
 		uint64_t protected_files_removed, protected_files_small, watched_dirs;
 		uint64_t watches_skipped, links_not_followed, max_rss_kib;
@@ -126,6 +127,7 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	AGENT(suppressed_repeats), AGENT(rule_action_failures), AGENT(rules),
 	AGENT(reloads), AGENT(capture_errors), AGENT(copies_protected),
 	AGENT(tracked_processes), AGENT(tainted_processes), AGENT(agent_kills),
+	AGENT(agent_kills_unverified),
 	AGENT(dest_limit_hits), AGENT(protected_files), AGENT(protected_files_skipped),
 	AGENT(protected_files_removed), AGENT(protected_files_small), AGENT(watched_dirs),
 	AGENT(watches_skipped), AGENT(links_not_followed), AGENT(max_rss_kib),
@@ -157,6 +159,7 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.tracked_processes = cs.tracked;
 	t->agent.tainted_processes = cs.live;
 	t->agent.agent_kills = cs.agent_kills;
+	t->agent.agent_kills_unverified = a->scope.kills_unverified;
 	t->agent.dest_limit_hits = cs.dest_limit_hits;
 	t->agent.protected_files = ps.files;
 	t->agent.protected_files_skipped = ps.skipped;
