@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "glob.h"
@@ -355,11 +357,19 @@ static int open_comp(int dirfd, const char *comp, int *links)
 
 int glob__open_dir(const char *dir)
 {
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS };
 	int links = 0, fd, dfd;
 	struct stat st;
 
 	if (!dir || dir[0] != '/')
 		return -EINVAL;
+	/* no link on the way: one syscall; otherwise walk and judge each link */
+	fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno != ELOOP && errno != ENOSYS && errno != EPERM)
+		return -errno;
 	fd = resolve_at(AT_FDCWD, dir, &links);
 	if (fd < 0)
 		return fd;

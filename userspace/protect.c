@@ -802,8 +802,9 @@ static int mount_id_of(int fd)
 }
 
 /* Is the inode of slot still there? Its handle is opened through a
- * directory of the same mount: the nearest existing parent of its name. */
-static enum alive file_alive(struct protect *p, uint32_t slot)
+ * directory of the same mount: hint (the event's directory, mount id
+ * hint_mid) or the nearest existing parent of its name. */
+static enum alive file_alive(struct protect *p, uint32_t slot, int hint, int hint_mid)
 {
 	struct pfile *f = &p->files[slot];
 	struct { struct file_handle fh; unsigned char b[HANDLE_MAX]; } h;
@@ -815,6 +816,8 @@ static enum alive file_alive(struct protect *p, uint32_t slot)
 	if (!f->nhandle)
 		return GONE;	/* no way to tell: its name is gone, so is the entry */
 	snprintf(dir, sizeof(dir), "%s", f->path);
+	if (hint >= 0 && hint_mid == f->mount_id)
+		mfd = fcntl(hint, F_DUPFD_CLOEXEC, 0);
 	for (char *sl; mfd < 0 && (sl = strrchr(dir, '/'));) {
 		int d;
 
@@ -848,7 +851,7 @@ static enum alive file_alive(struct protect *p, uint32_t slot)
 /* The name `path` went away (unlinked, or renamed from). The entry leaves
  * with its last link; a file someone still holds open stays protected
  * until closed (protect__tick); one with another name stays as it is. */
-static void name_gone(struct protect *p, const char *path)
+static void name_gone(struct protect *p, const char *path, int hint, int hint_mid)
 {
 	long s = find_by_path(p, path);
 	struct pfile *f;
@@ -856,7 +859,7 @@ static void name_gone(struct protect *p, const char *path)
 	if (s < 0)
 		return;
 	f = &p->files[s];
-	switch (file_alive(p, s)) {
+	switch (file_alive(p, s, hint, hint_mid)) {
 	case GONE:
 		remove_slot(p, s);
 		return;
@@ -887,7 +890,8 @@ void protect__tick(struct protect *p)
 		p->last_recheck_ns = now;
 		for (size_t i = 0; i < p->nunlinked; i++) {
 			uint32_t s = p->unlinked[i];
-			enum alive a = p->files[s].state == F_UNLINKED ? file_alive(p, s) : LINKED;
+			enum alive a = p->files[s].state == F_UNLINKED ? file_alive(p, s, -1, -1)
+								       : LINKED;
 
 			if (a == GONE)
 				remove_slot(p, s);
@@ -1436,26 +1440,15 @@ int protect__watch(struct protect *p)
 }
 
 /* A name appeared (created, moved in, written and closed) under a watched
- * directory: resolved again from its directory, which is opened through
- * root-owned links only, and never through the name itself. */
-static void consider_path(struct protect *p, const char *path, int *added)
+ * directory: looked at from that directory (dfd, opened through root-owned
+ * links only; borrowed), never through the name itself. */
+static void consider_name(struct protect *p, int dfd, const char *path, const char *name,
+			  int *added)
 {
-	char dir[PATH_MAX];
-	const char *name = strrchr(path, '/');
 	struct stat st;
-	int dfd;
 
-	if (!name || !name[1] || (size_t)(name - path) >= sizeof(dir))
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return;
-	snprintf(dir, sizeof(dir), "%.*s", name == path ? 1 : (int)(name - path), path);
-	name++;
-	dfd = glob__open_dir(dir);
-	if (dfd < 0)
-		return;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
-		close(dfd);
-		return;
-	}
 	if (S_ISDIR(st.st_mode)) {
 		/* A new directory: watch it, then pick up what is already in it
 		 * (files may land before the watch exists) -- walking only the
@@ -1467,7 +1460,6 @@ static void consider_path(struct protect *p, const char *path, int *added)
 		size_t n = 0, total = 0;
 		int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-		close(dfd);
 		if (sfd < 0)
 			return;
 		watch_tree(p, sfd, path, 0);
@@ -1516,12 +1508,31 @@ static void consider_path(struct protect *p, const char *path, int *added)
 		}
 	}
 done:
-	close(dfd);
+	return;
+}
+
+/* The directory of the last event's watch, opened once for a burst of
+ * events in it (it is the watched inode itself, even if renamed since). */
+struct dircache {
+	int wd, fd, mount_id;
+};
+
+static int dircache_get(struct dircache *c, const struct watch *w)
+{
+	if (c->fd >= 0 && c->wd == w->wd)
+		return c->fd;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->wd = w->wd;
+	c->fd = glob__open_dir(w->dir);
+	c->mount_id = c->fd >= 0 ? mount_id_of(c->fd) : -1;
+	return c->fd;
 }
 
 int protect__handle_inotify(struct protect *p, int map_fd)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct dircache dc = { .wd = 0, .fd = -1, .mount_id = -1 };
 	int added = 0;
 	ssize_t n;
 
@@ -1543,6 +1554,10 @@ int protect__handle_inotify(struct protect *p, int map_fd)
 			if (!w)
 				continue;
 			if (ev->mask & IN_IGNORED) {
+				if (dc.wd == w->wd && dc.fd >= 0) {
+					close(dc.fd);
+					dc.fd = -1;
+				}
 				watch_remove(p, w);
 				continue;
 			}
@@ -1553,12 +1568,15 @@ int protect__handle_inotify(struct protect *p, int map_fd)
 				continue;
 			if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
 				if (!(ev->mask & IN_ISDIR))
-					name_gone(p, path);
+					name_gone(p, path, dircache_get(&dc, w), dc.mount_id);
 				continue;
 			}
-			consider_path(p, path, &added);
+			if (dircache_get(&dc, w) >= 0)
+				consider_name(p, dc.fd, path, ev->name, &added);
 		}
 	}
+	if (dc.fd >= 0)
+		close(dc.fd);
 	flush_reports(p, false);
 	return added;
 }

@@ -95,6 +95,29 @@ still_protected() {
 	[ "$(stat_of agent.links_not_followed)" -ge 52 ]
 }
 
+@test "hostile: a reload that starts protecting a home does not follow its links" {
+	# the running rules cover only the victim's home; the user's links wait
+	cat > "$T/later.yaml" <<-EOF
+	protect:
+	  - name: homes
+	    paths: [/home/$V/**/*.safetensors]
+	EOF
+	as_user sh -c 'ln -s "$1" ~/libc.safetensors && mkdir ~/m && ln -s /etc/shadow ~/m/s.safetensors' \
+		sh "$LIBC"
+	start_agent --rules "$T/later.yaml"
+	[ "$(alert_get protected_files kind=agent_start)" -eq 2 ]
+	cp "$T/homes.yaml" "$T/later.yaml"
+	kill -HUP "$AGENT_PID"
+	run alert_wait --timeout 10 kind=agent_reload
+	[ "$status" -eq 0 ]
+	[ "$(alert_get protected_files kind=agent_reload)" -eq 2 ]
+	run alert_wait --timeout 5 kind=agent_error message~"/home/$U/" \
+		message~"a symlink of uid $UID_U ($U)" message~"and 1 more"
+	[ "$status" -eq 0 ]
+	stop_agent
+	[ "$(stat_of agent.links_not_followed)" -eq 2 ]
+}
+
 @test "hostile: a user directory swapped for a link to a root tree is not walked" {
 	# the set names a directory inside the user's home; the user makes it
 	# a link to a root directory full of *.safetensors
