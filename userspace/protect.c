@@ -1033,7 +1033,8 @@ int protect__reload(struct protect *p, const struct ruleset *rs, int map_fd)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		old[i] = p->files[i].mask;
-		if (p->files[i].state != F_FREE)
+		/* deleted but held open: no walk finds it, the tick removes it */
+		if (p->files[i].state == F_LIVE)
 			p->files[i].mask = 0;
 	}
 	memset(p->set_files, 0, sizeof(p->set_files));
@@ -1546,8 +1547,13 @@ int protect__handle_inotify(struct protect *p, int map_fd)
 
 			ptr += sizeof(*ev) + ev->len;
 			if (ev->mask & IN_Q_OVERFLOW) {
-				/* Missed events: rescan everything. */
-				protect__scan(p, map_fd);
+				/* Missed events: resynchronise everything, as a
+				 * reload does (new directories watched, entries of
+				 * files no longer there removed). */
+				if (dc.fd >= 0)
+					close(dc.fd);
+				dc.fd = -1;
+				protect__reload(p, p->rs, map_fd);
 				continue;
 			}
 			w = watch_find(p, ev->wd);

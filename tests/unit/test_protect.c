@@ -341,6 +341,35 @@ static void renamed_directories_keep_watching(void **state)
 	rules__free(&rs);
 }
 
+/* More events than the inotify queue holds: the overflow resynchronises,
+ * files created are protected and files deleted leave. */
+static void queue_overflow_resynchronises(void **state)
+{
+	struct ruleset rs;
+	struct protect *p;
+	char name[64], path[PATH_MAX];
+	const int n = 20000;	/* > fs.inotify.max_queued_events (16384) */
+
+	mkd("d");
+	p = mk(&rs, NULL, NULL);
+	assert_int_equal(protect__scan(p, -1), 0);
+	assert_true(protect__watch(p) >= 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d/%05d.safetensors", i);
+		mkfile(name, 1, 0);
+	}
+	protect__handle_inotify(p, -1);
+	assert_int_equal(protect__count(p), n);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/d/%05d.safetensors", root, i);
+		unlink(path);
+	}
+	protect__handle_inotify(p, -1);
+	assert_int_equal(protect__count(p), 0);
+	protect__free(p);
+	rules__free(&rs);
+}
+
 static void keys_are_validated(void **state)
 {
 	struct ruleset rs;
@@ -394,6 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(set_max_files_and_owner_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_files_leave_the_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(renamed_directories_keep_watching, setup, teardown),
+		cmocka_unit_test_setup_teardown(queue_overflow_resynchronises, setup, teardown),
 		cmocka_unit_test(keys_are_validated),
 	};
 
