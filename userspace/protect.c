@@ -466,7 +466,9 @@ static long home_owner(struct protect *p, const char *path)
 		return p->home_uid;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(end - path), path);
 	snprintf(p->home_name, sizeof(p->home_name), "%.*s", (int)(end - name), name);
-	p->home_uid = lstat(dir, &st) ? -1 : (long)st.st_uid;
+	/* stat, not lstat: only root can put a link into /home (/home/alice ->
+	 * /data/alice), and then the directory it leads to is the home */
+	p->home_uid = stat(dir, &st) ? -1 : (long)st.st_uid;
 	return p->home_uid;
 }
 

@@ -370,6 +370,25 @@ static void queue_overflow_resynchronises(void **state)
 	rules__free(&rs);
 }
 
+/* The default pack: files under 4 KiB are no weights (Python's
+ * site-packages *.pth, read by every interpreter, used to taint them all). */
+static void default_pack_skips_tiny_files(void **state)
+{
+	struct ruleset rs;
+	char err[512];
+
+	rules__init(&rs);
+	assert_int_equal(rules__load_defaults(&rs, err, sizeof(err)), 0);
+	assert_true(rs.nsets > 0);
+	for (size_t i = 0; i < rs.nsets; i++) {
+		assert_true(rs.sets[i].has_min_size);
+		assert_int_equal(rs.sets[i].min_size, 4096);
+		assert_false(rs.sets[i].has_owner);	/* the home rule applies */
+	}
+	assert_int_equal(rs.limits.files_per_owner, 4096);
+	rules__free(&rs);
+}
+
 static void keys_are_validated(void **state)
 {
 	struct ruleset rs;
@@ -424,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(deleted_files_leave_the_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(renamed_directories_keep_watching, setup, teardown),
 		cmocka_unit_test_setup_teardown(queue_overflow_resynchronises, setup, teardown),
+		cmocka_unit_test(default_pack_skips_tiny_files),
 		cmocka_unit_test(keys_are_validated),
 	};
 
