@@ -61,6 +61,7 @@ struct oaidx {
 struct watch {
 	int wd;			/* 0: empty (inotify's descriptors start at 1) */
 	uint32_t uid;
+	uint32_t sets;		/* sets it was counted for (max_watches) */
 	char *dir;
 };
 
@@ -71,7 +72,7 @@ struct owner {
 };
 
 enum rkind { R_OWNER_FILES, R_RESERVED, R_TABLE, R_SET_FILES, R_OWNER_MISMATCH, R_MAP,
-	     R_OWNER_WATCHES, R_WATCH_TOTAL, R_LINK, R_ROOT_LINK, R_NOTICE };
+	     R_OWNER_WATCHES, R_WATCH_TOTAL, R_SET_WATCHES, R_LINK, R_ROOT_LINK, R_NOTICE };
 
 /* Refusals of one cause, reported once a minute at most: a flood of files
  * gives one line naming the first of them and how many more. */
@@ -114,6 +115,7 @@ struct protect {
 	size_t nunlinked;
 	uint64_t last_recheck_ns;
 	uint32_t set_files[VIGIL_MAX_SETS];
+	uint32_t set_watches[VIGIL_MAX_SETS];
 	struct owner *owners;
 	size_t owners_cap, nowners;
 	struct watch *watches;	/* hashed by wd */
@@ -355,7 +357,7 @@ static void refuse(struct protect *p, enum rkind kind, uint32_t key, const char 
 	}
 	r->pending++;
 	r->total++;
-	if (kind == R_OWNER_WATCHES || kind == R_WATCH_TOTAL)
+	if (kind == R_OWNER_WATCHES || kind == R_WATCH_TOTAL || kind == R_SET_WATCHES)
 		p->watches_skipped++;
 	else if (kind == R_LINK || kind == R_ROOT_LINK)
 		p->links++;
@@ -412,6 +414,7 @@ static void flush_reports(struct protect *p, bool force)
 				 "only at the next reload or restart", path, more, r->key,
 				 user_name(r->key, who, sizeof(who)), r->detail);
 			break;
+		case R_SET_WATCHES:
 		case R_WATCH_TOTAL:
 			snprintf(msg, sizeof(msg), "not watched: %s%s: %s; weights created "
 				 "there later are protected only at the next reload or restart",
@@ -1236,7 +1239,8 @@ static struct watch *watch_find(const struct protect *p, int wd)
 	return NULL;
 }
 
-static int watch_insert(struct protect *p, int wd, uint32_t uid, const char *dir)
+static int watch_insert(struct protect *p, int wd, uint32_t uid, uint32_t sets,
+			const char *dir)
 {
 	size_t h;
 
@@ -1259,12 +1263,15 @@ static int watch_insert(struct protect *p, int wd, uint32_t uid, const char *dir
 	}
 	for (h = wd_hash(wd, p->watches_cap); p->watches[h].wd; h = (h + 1) & (p->watches_cap - 1))
 		;
-	p->watches[h] = (struct watch){ .wd = wd, .uid = uid, .dir = strdup(dir) };
+	p->watches[h] = (struct watch){ .wd = wd, .uid = uid, .sets = sets, .dir = strdup(dir) };
 	if (!p->watches[h].dir) {
 		p->watches[h].wd = 0;
 		return -ENOMEM;
 	}
 	p->nwatches++;
+	for (unsigned s = 0; s < VIGIL_MAX_SETS; s++)
+		if (sets & (1u << s))
+			p->set_watches[s]++;
 	return 0;
 }
 
@@ -1276,6 +1283,9 @@ static void watch_remove(struct protect *p, struct watch *w)
 
 	if (w->uid && (o = owner_get(p, w->uid)) && o->watches)
 		o->watches--;
+	for (unsigned s = 0; s < VIGIL_MAX_SETS; s++)
+		if ((w->sets & (1u << s)) && p->set_watches[s])
+			p->set_watches[s]--;
 	free(w->dir);
 	for (j = i;;) {
 		size_t k;
@@ -1293,13 +1303,27 @@ static void watch_remove(struct protect *p, struct watch *w)
 	p->nwatches--;
 }
 
-static bool dir_wanted(const struct protect *p, const char *dir)
+/* Sets that want dir watched (something below could match) and have room
+ * under their max_watches; *full: those that want it but have none. */
+static uint32_t dir_sets(const struct protect *p, const char *dir, uint32_t *full)
 {
-	for (size_t s = 0; s < p->rs->nsets; s++)
-		for (size_t g = 0; g < p->rs->sets[s].npaths; g++)
-			if (glob__could_match_below(p->rs->sets[s].paths[g], dir))
-				return true;
-	return false;
+	uint32_t want = 0;
+
+	*full = 0;
+	for (size_t s = 0; s < p->rs->nsets; s++) {
+		const struct protect_set *set = &p->rs->sets[s];
+
+		for (size_t g = 0; g < set->npaths; g++) {
+			if (!glob__could_match_below(set->paths[g], dir))
+				continue;
+			if (set->max_watches && p->set_watches[s] >= set->max_watches)
+				*full |= 1u << s;
+			else
+				want |= 1u << s;
+			break;
+		}
+	}
+	return want;
 }
 
 static unsigned long long watches_per_owner(const struct protect *p)
@@ -1318,10 +1342,20 @@ static void watch_tree(struct protect *p, int dfd, const char *dir, int depth)
 	struct watch *w;
 	struct dirent *de;
 	struct stat st;
+	uint32_t sets, full;
 	DIR *dh;
 	int wd;
 
-	if (depth > WATCH_DEPTH || !dir_wanted(p, dir) || fstat(dfd, &st)) {
+	sets = depth > WATCH_DEPTH ? 0 : dir_sets(p, dir, &full);
+	if (!sets || fstat(dfd, &st)) {
+		if (depth <= WATCH_DEPTH && full) {
+			size_t s = (size_t)__builtin_ctz(full);
+
+			snprintf(d, sizeof(d), "protect set '%s' has its max_watches (%llu) "
+				 "watched directories", p->rs->sets[s].name,
+				 p->rs->sets[s].max_watches);
+			refuse(p, R_SET_WATCHES, (uint32_t)s, dir, d);
+		}
 		close(dfd);
 		return;
 	}
@@ -1363,7 +1397,7 @@ static void watch_tree(struct protect *p, int dfd, const char *dir, int depth)
 			close(dfd);
 			return;
 		}
-		if (watch_insert(p, wd, st.st_uid, dir)) {
+		if (watch_insert(p, wd, st.st_uid, sets, dir)) {
 			close(dfd);
 			return;
 		}

@@ -406,6 +406,13 @@ static int f_set_max_files(struct parse *p, yaml_node_t *v, void *o)
 	return parse_count(p, v, 1u << 20, &s->max_files);
 }
 
+static int f_set_max_watches(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct protect_set *s = o;
+
+	return parse_count(p, v, 1u << 20, &s->max_watches);
+}
+
 static const struct field set_fields[] = {
 	{ "name", f_set_name, true },
 	{ "description", f_set_desc, false },
@@ -415,6 +422,7 @@ static const struct field set_fields[] = {
 	{ "owner", f_set_owner, false },
 	{ "min_size", f_set_min_size, false },
 	{ "max_files", f_set_max_files, false },
+	{ "max_watches", f_set_max_watches, false },
 	{ 0 },
 };
 
@@ -1367,6 +1375,8 @@ static int merge_set(struct ruleset *rs, struct protect_set *s)
 		}
 		if (s->max_files)
 			d->max_files = s->max_files;
+		if (s->max_watches)
+			d->max_watches = s->max_watches;
 		if (s->description) {
 			free(d->description);
 			d->description = s->description;
@@ -1584,6 +1594,7 @@ static int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 		s.min_size = o->min_size;
 		s.has_min_size = o->has_min_size;
 		s.max_files = o->max_files;
+		s.max_watches = o->max_watches;
 		s.loc = remap(dst, src, o->loc);
 		if (o->owner.nuids && (s.owner.uids = malloc(o->owner.nuids * sizeof(unsigned))))
 			memcpy(s.owner.uids, o->owner.uids, o->owner.nuids * sizeof(unsigned));

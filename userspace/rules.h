@@ -66,6 +66,7 @@ struct protect_set {
 	unsigned long long min_size;	/* smaller files are not protected; default 1 */
 	bool has_min_size;
 	unsigned long long max_files;	/* entries of this set; 0: only the table's limit */
+	unsigned long long max_watches;	/* directories watched for it; 0: only the owners' */
 	struct rule_loc loc;
 };
 

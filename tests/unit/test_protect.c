@@ -370,6 +370,45 @@ static void queue_overflow_resynchronises(void **state)
 	rules__free(&rs);
 }
 
+/* Watches: per set (max_watches) and per owner (limits:), both reported. */
+static void watch_limits_are_reported(void **state)
+{
+	struct ruleset rs;
+	struct protect *p;
+	struct protect_stats st;
+	char name[64];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		mkd(name);
+	}
+	p = mk(&rs, "    max_watches: 3\n", NULL);
+	assert_true(protect__watch(p) >= 0);
+	protect__stats(p, &st);
+	assert_int_equal(st.watches, 3);
+	assert_int_equal(st.watches_skipped, 8);
+	assert_true(reported("protect set 'w' has its max_watches (3) watched directories"));
+	protect__free(p);
+	rules__free(&rs);
+
+	if (geteuid())
+		return;
+	for (int i = 0; i < 10; i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/d%d", root, i);
+		assert_int_equal(chown(path, 4545, 4545), 0);
+	}
+	nmsgs = 0;
+	p = mk(&rs, NULL, "limits:\n  watches_per_owner: 4\n");
+	assert_true(protect__watch(p) >= 0);
+	protect__stats(p, &st);
+	assert_int_equal(st.watches, 1 + 4);	/* root's top directory, 4 of uid 4545 */
+	assert_true(reported("uid 4545 (no such user) already owns 4 watched directories"));
+	protect__free(p);
+	rules__free(&rs);
+}
+
 /* The default pack: files under 4 KiB are no weights (Python's
  * site-packages *.pth, read by every interpreter, used to taint them all). */
 static void default_pack_skips_tiny_files(void **state)
@@ -401,7 +440,8 @@ static void keys_are_validated(void **state)
 	const char *bad_key = "limits:\n  files: 5\n";
 	const char *good =
 		"protect:\n  - name: w\n    paths: [/x/**]\n    owner: [home, root, 4242]\n"
-		"    min_size: 1KiB\n    max_files: 100\nlimits:\n  files_per_owner: 7\n"
+		"    min_size: 1KiB\n    max_files: 100\n    max_watches: 50\n"
+		"limits:\n  files_per_owner: 7\n"
 		"  watches_per_owner: 9\n";
 
 	rules__init(&rs);
@@ -427,6 +467,7 @@ static void keys_are_validated(void **state)
 	assert_int_equal(rs.sets[0].owner.uids[1], 4242);
 	assert_int_equal(rs.sets[0].min_size, 1024);
 	assert_int_equal(rs.sets[0].max_files, 100);
+	assert_int_equal(rs.sets[0].max_watches, 50);
 	assert_int_equal(rs.limits.files_per_owner, 7);
 	assert_int_equal(rs.limits.watches_per_owner, 9);
 	rules__free(&rs);
@@ -443,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(deleted_files_leave_the_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(renamed_directories_keep_watching, setup, teardown),
 		cmocka_unit_test_setup_teardown(queue_overflow_resynchronises, setup, teardown),
+		cmocka_unit_test_setup_teardown(watch_limits_are_reported, setup, teardown),
 		cmocka_unit_test(default_pack_skips_tiny_files),
 		cmocka_unit_test(keys_are_validated),
 	};
