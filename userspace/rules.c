@@ -230,19 +230,17 @@ static int parse_count(struct parse *p, yaml_node_t *v, unsigned long long max,
 	return 0;
 }
 
-static int f_set_max_files(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct protect_set *s = o;
+/* a field holding a count from 1 to 2^20 */
+#define COUNT_FIELD(fn, type, member)						\
+	static int fn(struct parse *p, yaml_node_t *v, void *o)			\
+	{									\
+		return parse_count(p, v, 1u << 20, &((type *)o)->member);	\
+	}
 
-	return parse_count(p, v, 1u << 20, &s->max_files);
-}
-
-static int f_set_max_watches(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct protect_set *s = o;
-
-	return parse_count(p, v, 1u << 20, &s->max_watches);
-}
+COUNT_FIELD(f_set_max_files, struct protect_set, max_files)
+COUNT_FIELD(f_set_max_watches, struct protect_set, max_watches)
+COUNT_FIELD(f_lim_files, struct protect_limits, files_per_owner)
+COUNT_FIELD(f_lim_watches, struct protect_limits, watches_per_owner)
 
 static const struct field set_fields[] = {
 	{ "name", f_set_name, true },
@@ -258,20 +256,6 @@ static const struct field set_fields[] = {
 };
 
 /* ---- limits ----------------------------------------------------------- */
-
-static int f_lim_files(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct protect_limits *l = o;
-
-	return parse_count(p, v, 1u << 20, &l->files_per_owner);
-}
-
-static int f_lim_watches(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct protect_limits *l = o;
-
-	return parse_count(p, v, 1u << 20, &l->watches_per_owner);
-}
 
 static const struct field limit_fields[] = {
 	{ "files_per_owner", f_lim_files, false },
