@@ -178,6 +178,12 @@ static void rec_refresh_info(struct corr *c, struct rec *r, const char *comm)
 	struct proc_info pi;
 
 	if (c->env.proc_read && c->env.proc_read(c->env.ctx, r->tgid, &pi) == 0) {
+		/* an exited, not yet reaped process reads with no command line
+		 * and no exe: keep what the kernel's record said */
+		if (!pi.cmdline[0] && r->info.cmdline[0])
+			memcpy(pi.cmdline, r->info.cmdline, sizeof(pi.cmdline));
+		if (!pi.exe[0] && r->info.exe[0])
+			memcpy(pi.exe, r->info.exe, sizeof(pi.exe));
 		r->info = pi;
 		r->have_info = true;
 		return;

@@ -19,6 +19,7 @@ struct fake {
 	int kills;
 	uint32_t killed_pid;
 	bool alive[1024];
+	bool zombie[1024];	/* /proc readable, but no cmdline or exe */
 };
 
 static const char *f_path(void *ctx, uint32_t id) { return id == 1 ? "/w/model.safetensors" : id == 2 ? "/w/other.gguf" : NULL; }
@@ -36,6 +37,8 @@ static int f_proc(void *ctx, uint32_t pid, struct proc_info *out)
 	out->pid = pid;
 	out->ppid = 1;
 	snprintf(out->comm, sizeof(out->comm), "p%u", pid);
+	if (f->zombie[pid])
+		return 0;
 	snprintf(out->exe, sizeof(out->exe), "/bin/p%u", pid);
 	snprintf(out->cmdline, sizeof(out->cmdline), "p%u --flag", pid);
 	return 0;
@@ -210,6 +213,27 @@ static void destination_set_is_bounded(void **state)
 	corr__free(c);
 }
 
+/* A sender that exited before /proc was read (a zombie: no cmdline) keeps
+ * the command line the kernel captured with its taint. */
+static void zombie_keeps_kernel_cmdline(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct vigil_ev_taint e = { .hdr = { VIGIL_EV_TAINT, sizeof(e), 300, 1000 } };
+
+	f.zombie[300] = true;
+	e.via = VIGIL_VIA_READ;
+	e.set_mask = 1;
+	e.file_id = 1;
+	memcpy(e.args, "python3\0exfil.py\0--via\0sendfile", 32);
+	snprintf(e.comm, sizeof(e.comm), "python3");
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	flow(c, 300, VIGIL_FLOW_NEW, 100, 10);
+	assert_int_equal(f.nalerts, 1);
+	assert_string_equal(f.last.proc.cmdline, "python3 exfil.py --via sendfile");
+	corr__free(c);
+}
+
 static void enforce_blocked_then_kernel_kill(void **state)
 {
 	struct fake f;
@@ -336,6 +360,7 @@ int main(void)
 		cmocka_unit_test(chain_and_sources_through_fork),
 		cmocka_unit_test(repeats_are_suppressed),
 		cmocka_unit_test(destination_set_is_bounded),
+		cmocka_unit_test(zombie_keeps_kernel_cmdline),
 		cmocka_unit_test(enforce_blocked_then_kernel_kill),
 		cmocka_unit_test(agent_kills_when_kernel_could_not),
 		cmocka_unit_test(exited_process_is_not_killed_and_pid_reuse_resets),
