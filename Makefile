@@ -12,7 +12,7 @@ VERSION := 0.1.0
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
-LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml
+LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Wno-unused-function -I$(OUTPUT) -Ibpf -Iinclude -MMD -MP

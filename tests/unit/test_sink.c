@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Sinks: spec parsing, delivery, a stalled receiver that blocks nothing,
+ * counted drops, blocking mode, reopen after rename, the hash chain. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sha256.h"
+#include "sink.h"
+
+static char dir[] = "/tmp/vigil-test-sink-XXXXXX";
+
+static int setup(void **state)
+{
+	if (!mkdtemp(dir))
+		return -1;
+	alarm(60);	/* a sink that blocks its producer fails, never hangs, the suite */
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static void path_in_dir(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static void push_n(struct sink **sinks, int nsinks, int n, int *taken)
+{
+	char line[128];
+
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%0*d\"}", i + 1, 60, 0);
+		struct sink_msg *m = sink__msg_new(line, len);
+
+		assert_non_null(m);
+		for (int k = 0; k < nsinks; k++)
+			if (!sink__push(sinks[k], m) && taken)
+				taken[k]++;
+		sink__msg_put(m);
+	}
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+static void spec_errors(void **state)
+{
+	char err[512], p[PATH_MAX];
+	static const struct {
+		const char *spec, *want;
+	} bad[] = {
+		{ "", "empty" },
+		{ "-,format=xml", "format=xml" },
+		{ "-,queue=0", "queue=0" },
+		{ "-,queue=many", "queue=many" },
+		{ "-,chain=md5", "chain=md5" },
+		{ "-,colour=red", "unknown key 'colour'" },
+		{ "-,novalue", "not KEY=VALUE" },
+		{ "sylog:", "unknown sink type 'sylog:'" },
+		{ "file:", "needs a path" },
+		{ "/nonexistent-dir/x", "No such file" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_null(sink__open(bad[i].spec, false, err, sizeof(err)));
+		if (!strstr(err, bad[i].want))
+			fail_msg("spec '%s': error '%s' lacks '%s'", bad[i].spec, err, bad[i].want);
+	}
+	/* a symlink where the alert file goes is refused */
+	path_in_dir(p, sizeof(p), "link");
+	assert_int_equal(symlink("/tmp", p), 0);
+	assert_null(sink__open(p, false, err, sizeof(err)));
+	unlink(p);
+}
+
+static void file_delivery(void **state)
+{
+	char p[PATH_MAX], spec[PATH_MAX + 64];
+	struct sink *s;
+	struct sink_stats st;
+	struct stat sb;
+	char err[256];
+
+	path_in_dir(p, sizeof(p), "a.jsonl");
+	snprintf(spec, sizeof(spec), "file:%s,format=native,queue=100000", p);
+	s = sink__open(spec, false, err, sizeof(err));
+	assert_non_null(s);
+	push_n(&s, 1, 5000, NULL);
+	sink__stats(s, &st);
+	assert_int_equal(st.dropped, 0);
+	assert_non_null(strstr(st.name, "a.jsonl"));
+	assert_int_equal(sink__close(s, -1), 0);
+	assert_int_equal(count_lines(p), 5000);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+/* A receiver that never reads: its queue fills and turns records away,
+ * counted; the producer never waits; another sink gets every record. */
+static void stalled_sink(void **state)
+{
+	char fifo[PATH_MAX], good[PATH_MAX], spec[PATH_MAX + 64], err[256];
+	struct sink *s[2];
+	struct sink_stats st;
+	int rfd, taken[2] = { 0, 0 };
+
+	path_in_dir(fifo, sizeof(fifo), "stall");
+	path_in_dir(good, sizeof(good), "good.jsonl");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	fcntl(rfd, F_SETPIPE_SZ, 4096);
+	snprintf(spec, sizeof(spec), "%s,queue=8", fifo);
+	s[0] = sink__open(spec, false, err, sizeof(err));
+	assert_non_null(s[0]);
+	s[1] = sink__open(good, false, err, sizeof(err));
+	assert_non_null(s[1]);
+	push_n(s, 2, 2000, taken);
+	assert_int_equal(taken[1], 2000);
+	assert_true(taken[0] < 2000);
+	sink__stats(s[0], &st);
+	assert_int_equal(st.dropped, 2000 - taken[0]);
+	assert_true(st.queued <= 8);
+	assert_int_equal(sink__close(s[1], -1), 0);
+	assert_int_equal(count_lines(good), 2000);
+	/* the stuck one gives up at close instead of hanging the agent's exit */
+	assert_int_equal(sink__close(s[0], 200), -ETIMEDOUT);
+	close(rfd);
+}
+
+/* Offline replay must lose nothing: a blocking sink makes the producer wait. */
+static void blocking_sink(void **state)
+{
+	char p[PATH_MAX], spec[PATH_MAX + 64], err[256];
+	struct sink *s;
+	struct sink_stats st;
+
+	path_in_dir(p, sizeof(p), "b.jsonl");
+	snprintf(spec, sizeof(spec), "%s,queue=1", p);
+	s = sink__open(spec, true, err, sizeof(err));
+	assert_non_null(s);
+	push_n(&s, 1, 3000, NULL);
+	sink__stats(s, &st);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(sink__close(s, -1), 0);
+	assert_int_equal(count_lines(p), 3000);
+}
+
+/* logrotate's rename style: mv, then SIGHUP (sink__reopen). */
+static void reopen_after_rename(void **state)
+{
+	char p[PATH_MAX], old[PATH_MAX], err[256];
+	struct sink *s;
+	struct sink_stats st;
+
+	path_in_dir(p, sizeof(p), "r.jsonl");
+	path_in_dir(old, sizeof(old), "r.jsonl.1");
+	s = sink__open(p, true, err, sizeof(err));
+	assert_non_null(s);
+	push_n(&s, 1, 10, NULL);
+	for (int i = 0; i < 500; i++) {	/* wait until written before moving */
+		sink__stats(s, &st);
+		if (st.written == 10)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(rename(p, old), 0);
+	sink__reopen(s);
+	for (int i = 0; i < 500 && access(p, F_OK); i++)
+		usleep(10000);
+	push_n(&s, 1, 7, NULL);
+	sink__stats(s, &st);
+	assert_int_equal(st.reopens, 1);
+	assert_int_equal(sink__close(s, -1), 0);
+	assert_int_equal(count_lines(old), 10);
+	assert_int_equal(count_lines(p), 7);
+}
+
+static void hash_chain(void **state)
+{
+	char p[PATH_MAX], spec[PATH_MAX + 64], err[256], buf[4096], prev[65];
+	struct sink *s;
+	FILE *f;
+	int n = 0;
+
+	path_in_dir(p, sizeof(p), "c.jsonl");
+	snprintf(spec, sizeof(spec), "file:%s,chain=sha256", p);
+	s = sink__open(spec, true, err, sizeof(err));
+	assert_non_null(s);
+	push_n(&s, 1, 200, NULL);
+	assert_int_equal(sink__close(s, -1), 0);
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	f = fopen(p, "r");
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f)) {
+		json_t *o;
+		size_t len = strcspn(buf, "\n");
+
+		buf[len] = '\0';
+		o = json_loads(buf, 0, NULL);
+		assert_non_null(o);
+		assert_string_equal(json_string_value(json_object_get(o, "prev_hash")), prev);
+		assert_int_equal(json_integer_value(json_object_get(o, "seq")), ++n);
+		json_decref(o);
+		sha256__hex(buf, len, prev);
+	}
+	fclose(f);
+	assert_int_equal(n, 200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(spec_errors),
+		cmocka_unit_test(file_delivery),
+		cmocka_unit_test(stalled_sink),
+		cmocka_unit_test(blocking_sink),
+		cmocka_unit_test(reopen_after_rename),
+		cmocka_unit_test(hash_chain),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The sink framework: spec parsing, one bounded queue and thread per sink,
+ * the hash chain, counters. Sink kinds only write lines. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "sha256.h"
+#include "sink.h"
+
+#define SINK_BATCH 64
+#define DEFAULT_QUEUE 4096
+#define DEFAULT_QUEUE_BYTES (16u << 20)
+#define CHAIN_KEY "prev_hash"
+
+struct sink_msg {
+	atomic_int refs;
+	size_t len;
+	char data[];
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	char name[PATH_MAX + 16];
+	const char *target;		/* inside name, after "kind:" */
+	void *priv;
+	bool chain;
+	char prev_hash[2 * SHA256_LEN + 1];
+	/* the queue: a ring of messages, bounded in count and bytes */
+	pthread_mutex_t mu;
+	pthread_cond_t more, space;
+	struct sink_msg **ring;
+	size_t cap, head, n, bytes, max_bytes;
+	bool blocking, closing, reopen_req;
+	pthread_t thread;
+	/* rendering scratch, sink thread only */
+	char *scratch;
+	size_t scratch_cap;
+	atomic_uint_fast64_t written, dropped, failed, reopens, reopen_failures;
+};
+
+const char *sink__target(const struct sink *s) { return s->target; }
+void *sink__priv(const struct sink *s) { return s->priv; }
+void sink__set_priv(struct sink *s, void *priv) { s->priv = priv; }
+
+void sink__count_reopen(struct sink *s, bool ok)
+{
+	atomic_fetch_add(ok ? &s->reopens : &s->reopen_failures, 1);
+}
+
+struct sink_msg *sink__msg_new(const char *line, size_t len)
+{
+	struct sink_msg *m = malloc(sizeof(*m) + len + 1);
+
+	if (!m)
+		return NULL;
+	atomic_init(&m->refs, 1);
+	m->len = len;
+	memcpy(m->data, line, len);
+	m->data[len] = '\0';
+	return m;
+}
+
+void sink__msg_put(struct sink_msg *m)
+{
+	if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+		free(m);
+}
+
+/* ---- spec ---------------------------------------------------------------- */
+
+static bool parse_count(const char *v, unsigned long long lo, unsigned long long hi,
+			unsigned long long *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || end == v || *end || *v == '-' || x < lo || x > hi)
+		return false;
+	*out = x;
+	return true;
+}
+
+/* Which kind a target names; *target is what the kind opens. */
+static const struct sink_ops *kind_of(const char *t, const char **target, char *err,
+				      size_t errlen)
+{
+	static const char *const later[] = { "syslog:", "http://", "https://", "unix:", NULL };
+	const char *colon = strchr(t, ':');
+
+	*target = t;
+	if (!strcmp(t, "-"))
+		return &sink_stdout_ops;
+	if (!strncmp(t, "file:", 5)) {
+		*target = t + 5;
+		if (!**target) {
+			snprintf(err, errlen, "--alerts %s: file: needs a path", t);
+			return NULL;
+		}
+		return &sink_file_ops;
+	}
+	for (int i = 0; later[i]; i++)
+		if (!strncmp(t, later[i], strlen(later[i]))) {
+			snprintf(err, errlen, "--alerts %s: %.*s sinks are not in this build "
+				 "(available: -, PATH, file:PATH)", t,
+				 (int)strcspn(later[i], ":"), later[i]);
+			return NULL;
+		}
+	/* "sylog:..." is a typo far more often than a file name: ./x: opens it */
+	if (colon && colon > t && strspn(t, "abcdefghijklmnopqrstuvwxyz") == (size_t)(colon - t)) {
+		snprintf(err, errlen, "--alerts %s: unknown sink type '%.*s:' (want -, PATH, "
+			 "file:PATH; a file whose name has a colon: ./%s)", t,
+			 (int)(colon - t), t, t);
+		return NULL;
+	}
+	if (!*t) {
+		snprintf(err, errlen, "--alerts: empty sink");
+		return NULL;
+	}
+	return &sink_file_ops;
+}
+
+static int apply_key(struct sink *s, const char *spec, char *kv, char *err, size_t errlen)
+{
+	char *eq = strchr(kv, '=');
+	const char *k = kv, *v;
+	unsigned long long x;
+	int r;
+
+	if (!eq) {
+		snprintf(err, errlen, "--alerts %s: '%s' is not KEY=VALUE", spec, kv);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	v = eq + 1;
+	if (!strcmp(k, "format")) {
+		if (strcmp(v, "native")) {
+			snprintf(err, errlen, "--alerts %s: format=%s is not in this build "
+				 "(available: native)", spec, v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(k, "queue")) {
+		if (!parse_count(v, 1, 1u << 20, &x)) {
+			snprintf(err, errlen, "--alerts %s: queue=%s: want 1-%u records", spec, v,
+				 1u << 20);
+			return -EINVAL;
+		}
+		s->cap = x;
+		return 0;
+	}
+	if (!strcmp(k, "queue_bytes")) {
+		if (!parse_count(v, 1 << 16, 1ull << 32, &x)) {
+			snprintf(err, errlen, "--alerts %s: queue_bytes=%s: want 65536-4294967296",
+				 spec, v);
+			return -EINVAL;
+		}
+		s->max_bytes = x;
+		return 0;
+	}
+	if (!strcmp(k, "chain")) {
+		if (strcmp(v, "sha256") && strcmp(v, "none")) {
+			snprintf(err, errlen, "--alerts %s: chain=%s: want sha256 or none", spec, v);
+			return -EINVAL;
+		}
+		s->chain = !strcmp(v, "sha256");
+		return 0;
+	}
+	r = s->ops->set ? s->ops->set(s, k, v, err, errlen) : -ENOENT;
+	if (r == -ENOENT)
+		snprintf(err, errlen, "--alerts %s: unknown key '%s' for a %s sink", spec, k,
+			 s->ops->kind);
+	return r;
+}
+
+/* ---- the thread ---------------------------------------------------------- */
+
+static bool scratch_reserve(struct sink *s, size_t n)
+{
+	char *nb;
+
+	if (n <= s->scratch_cap)
+		return true;
+	nb = realloc(s->scratch, n);
+	if (!nb)
+		return false;
+	s->scratch = nb;
+	s->scratch_cap = n;
+	return true;
+}
+
+/* Lines of one batch in their final form: native as queued, or with the
+ * hash of the previous line spliced in before the closing brace. The chain
+ * runs over what was handed to the receiver, so a removed or altered line
+ * breaks it. */
+static int render(struct sink *s, struct sink_msg **batch, int nb, struct sink_line *out)
+{
+	size_t need = 0, off = 0;
+	int i;
+
+	if (!s->chain) {
+		for (i = 0; i < nb; i++)
+			out[i] = (struct sink_line){ batch[i]->data, batch[i]->len };
+		return nb;
+	}
+	for (i = 0; i < nb; i++)
+		need += batch[i]->len + sizeof(",\"" CHAIN_KEY "\":\"\"") + 2 * SHA256_LEN;
+	if (!scratch_reserve(s, need))
+		return 0;
+	for (i = 0; i < nb; i++) {
+		const struct sink_msg *m = batch[i];
+		char *p = s->scratch + off;
+		int k;
+
+		if (m->len < 2 || m->data[m->len - 1] != '}')
+			return i;	/* not an object: never happens with our writer */
+		memcpy(p, m->data, m->len - 1);
+		k = sprintf(p + m->len - 1, ",\"" CHAIN_KEY "\":\"%s\"}", s->prev_hash);
+		out[i] = (struct sink_line){ p, m->len - 1 + k };
+		sha256__hex(p, out[i].len, s->prev_hash);
+		off += out[i].len;
+	}
+	return nb;
+}
+
+static void deliver(struct sink *s, struct sink_msg **batch, int nb)
+{
+	struct sink_line lines[SINK_BATCH];
+	int nr = render(s, batch, nb, lines), nw = nr ? s->ops->write(s, lines, nr) : 0;
+
+	if (nw < 0)
+		nw = 0;
+	atomic_fetch_add(&s->written, nw);
+	atomic_fetch_add(&s->failed, nb - nw);
+	for (int i = 0; i < nb; i++)
+		sink__msg_put(batch[i]);
+}
+
+static void *sink_thread(void *arg)
+{
+	struct sink *s = arg;
+	struct sink_msg *batch[SINK_BATCH];
+
+	for (;;) {
+		bool reopen, done;
+		int nb = 0;
+
+		pthread_mutex_lock(&s->mu);
+		while (!s->n && !s->closing && !s->reopen_req)
+			pthread_cond_wait(&s->more, &s->mu);
+		reopen = s->reopen_req;
+		s->reopen_req = false;
+		while (s->n && nb < SINK_BATCH) {
+			batch[nb] = s->ring[s->head];
+			s->head = (s->head + 1) % s->cap;
+			s->n--;
+			s->bytes -= batch[nb]->len;
+			nb++;
+		}
+		done = s->closing && !s->n;
+		pthread_cond_broadcast(&s->space);
+		pthread_mutex_unlock(&s->mu);
+		if (reopen && s->ops->reopen)
+			s->ops->reopen(s);
+		if (nb)
+			deliver(s, batch, nb);
+		if (done)
+			return NULL;
+	}
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static void sink_free(struct sink *s)
+{
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->more);
+	pthread_cond_destroy(&s->space);
+	free(s->ring);
+	free(s->scratch);
+	free(s);
+}
+
+struct sink *sink__open(const char *spec, bool blocking, char *err, size_t errlen)
+{
+	char buf[PATH_MAX + 256], *save = NULL, *tok;
+	struct sink *s;
+	sigset_t all, old;
+	const char *target;
+	int r;
+
+	if (strlen(spec) >= sizeof(buf) || strlen(spec) >= sizeof(s->name)) {
+		snprintf(err, errlen, "--alerts: spec too long");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cap = DEFAULT_QUEUE;
+	s->max_bytes = DEFAULT_QUEUE_BYTES;
+	s->blocking = blocking;
+	memset(s->prev_hash, '0', 2 * SHA256_LEN);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->more, NULL);
+	pthread_cond_init(&s->space, NULL);
+	/* the target is everything before the first comma */
+	snprintf(buf, sizeof(buf), "%s", spec);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok) {
+		snprintf(err, errlen, "--alerts: empty sink");
+		goto fail;
+	}
+	s->ops = kind_of(tok, &target, err, errlen);
+	if (!s->ops)
+		goto fail;
+	snprintf(s->name, sizeof(s->name), "%s", tok);
+	s->target = s->name + (target - tok);
+	while ((tok = strtok_r(NULL, ",", &save)))
+		if (apply_key(s, spec, tok, err, errlen))
+			goto fail;
+	s->ring = calloc(s->cap, sizeof(*s->ring));
+	if (!s->ring) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (s->ops->open(s, err, errlen))
+		goto fail;
+	/* signals belong to the event loop (signalfd): none may land here */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&s->thread, NULL, sink_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		snprintf(err, errlen, "--alerts %s: thread: %s", spec, strerror(r));
+		if (s->ops->close)
+			s->ops->close(s);
+		goto fail;
+	}
+	return s;
+fail:
+	sink_free(s);
+	return NULL;
+}
+
+int sink__push(struct sink *s, struct sink_msg *m)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->blocking && !s->closing && (s->n == s->cap || s->bytes + m->len > s->max_bytes) &&
+	       s->n)
+		pthread_cond_wait(&s->space, &s->mu);
+	if (s->closing || s->n == s->cap || (s->n && s->bytes + m->len > s->max_bytes)) {
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_add(&s->dropped, 1);
+		return -ENOSPC;
+	}
+	atomic_fetch_add(&m->refs, 1);
+	s->ring[(s->head + s->n) % s->cap] = m;
+	s->n++;
+	s->bytes += m->len;
+	pthread_cond_signal(&s->more);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+void sink__reopen(struct sink *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->reopen_req = true;
+	pthread_cond_signal(&s->more);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int sink__close(struct sink *s, int timeout_ms)
+{
+	struct timespec dl;
+	int r;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	s->closing = true;
+	pthread_cond_broadcast(&s->more);
+	pthread_cond_broadcast(&s->space);
+	pthread_mutex_unlock(&s->mu);
+	if (timeout_ms < 0) {
+		r = pthread_join(s->thread, NULL);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += timeout_ms / 1000;
+		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (dl.tv_nsec >= 1000000000) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000;
+		}
+		r = pthread_timedjoin_np(s->thread, NULL, &dl);
+	}
+	if (r) {
+		pthread_mutex_lock(&s->mu);
+		atomic_fetch_add(&s->failed, s->n);
+		pthread_mutex_unlock(&s->mu);
+		log__warn("alert sink %s did not take its last records in %d ms; %llu lost",
+			  s->name, timeout_ms, (unsigned long long)s->n);
+		return -ETIMEDOUT;	/* the stuck thread still owns s */
+	}
+	if (s->ops->close)
+		s->ops->close(s);
+	sink_free(s);
+	return 0;
+}
+
+void sink__stats(struct sink *s, struct sink_stats *st)
+{
+	st->name = s->name;
+	st->format = "native";
+	st->written = atomic_load(&s->written);
+	st->dropped = atomic_load(&s->dropped);
+	st->failed = atomic_load(&s->failed);
+	pthread_mutex_lock(&s->mu);
+	st->queued = s->n;
+	pthread_mutex_unlock(&s->mu);
+	st->reopens = atomic_load(&s->reopens);
+	st->reopen_failures = atomic_load(&s->reopen_failures);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Alert sinks: where the record stream goes. Each sink is one thread with a
+ * bounded queue; the event loop only ever enqueues (a pointer, under a
+ * mutex) and never waits for a sink, so a slow or dead receiver cannot hold
+ * up detection, enforcement or the other sinks. What a full queue turns away
+ * is counted (dropped) and what a sink could not deliver is counted (failed);
+ * both are reported in agent_stats. Spec: SINK[,KEY=VALUE...] (docs/ALERTS.md). */
+#ifndef VIGIL_SINK_H
+#define VIGIL_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sink;
+
+/* One record, shared by every sink that queued it (refcounted). */
+struct sink_msg;
+
+struct sink_line {
+	const char *p;
+	size_t len;		/* without the newline */
+};
+
+/* A kind of sink: how to open, write and reopen its target. Runs in the
+ * sink's own thread except open, which runs at start-up so bad targets are
+ * an error before anything is attached. */
+struct sink_ops {
+	const char *kind;
+	/* KEY=VALUE of this kind: 0, -ENOENT (not a key of this kind), -EINVAL */
+	int (*set)(struct sink *s, const char *key, const char *value, char *err, size_t errlen);
+	int (*open)(struct sink *s, char *err, size_t errlen);
+	/* Write n lines; returns how many were written (the rest failed). */
+	int (*write)(struct sink *s, const struct sink_line *lines, int n);
+	void (*reopen)(struct sink *s);
+	void (*close)(struct sink *s);
+};
+
+struct sink_stats {
+	const char *name;	/* the spec's target, e.g. "-" or "file:/var/log/x" */
+	const char *format;
+	uint64_t written;	/* records the receiver took */
+	uint64_t dropped;	/* turned away by a full queue */
+	uint64_t failed;	/* taken from the queue but not delivered */
+	uint64_t queued;	/* waiting now */
+	uint64_t reopens, reopen_failures;
+};
+
+/* Parse and open one --alerts spec. blocking: a full queue makes the
+ * producer wait instead of dropping (offline replay must lose nothing). */
+struct sink *sink__open(const char *spec, bool blocking, char *err, size_t errlen);
+struct sink_msg *sink__msg_new(const char *line, size_t len);
+/* The caller's reference; each queue holds its own. */
+void sink__msg_put(struct sink_msg *m);
+/* Queue m; never waits unless the sink is blocking. 0 or -ENOSPC (dropped). */
+int sink__push(struct sink *s, struct sink_msg *m);
+/* Ask the sink to reopen its target (SIGHUP: logrotate's rename style). */
+void sink__reopen(struct sink *s);
+/* Deliver what is queued, waiting at most timeout_ms (<0: no limit), then
+ * stop. Returns 0, or -ETIMEDOUT if the sink was stuck: it is abandoned (its
+ * thread left blocked, its memory kept) and what it held counted failed. */
+int sink__close(struct sink *s, int timeout_ms);
+void sink__stats(struct sink *s, struct sink_stats *st);
+
+/* For sink kinds. */
+const char *sink__target(const struct sink *s);
+void *sink__priv(const struct sink *s);
+void sink__set_priv(struct sink *s, void *priv);
+void sink__count_reopen(struct sink *s, bool ok);
+
+extern const struct sink_ops sink_stdout_ops;
+extern const struct sink_ops sink_file_ops;
+
+#endif
