@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# The alert stream as a SIEM sees it: record identity and schema, several
+# sinks at once, a dead receiver that holds up nothing, rotation, the hash
+# chain, refused specs.
+
+load ../lib/harness
+
+setup() { vigil_setup; }
+teardown() { vigil_teardown; }
+
+@test "sinks: every record carries id, seq, boot id, machine id, labels and obeys the schema" {
+	start_sink tcp
+	start_agent --label partner=acme --label site=fra-1
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	stop_agent
+	run "$ALERTS_PY" schema "$ALERTS"
+	[ "$status" -eq 0 ]
+	[ "$(alert_get machine_id kind=alert)" = "$(cat /etc/machine-id)" ]
+	[ "$(alert_get boot_id kind=alert)" = "$(cat /proc/sys/kernel/random/boot_id)" ]
+	[ "$(alert_get labels.partner kind=alert)" = acme ]
+	[ "$(alert_get labels.site kind=agent_stop)" = fra-1 ]
+	[ "$(alert_get seq kind=agent_start)" = 1 ]
+	# ids are unique, one run id throughout
+	run python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]
+assert len({x["id"] for x in l}) == len(l), "duplicate id"
+assert len({x["run_id"] for x in l}) == 1, "run_id changed"' "$ALERTS"
+	[ "$status" -eq 0 ]
+}
+
+@test "sinks: the schema check fails on a bad record (both validators)" {
+	start_agent
+	stop_agent
+	sed 's/"seq":1,/"seq":"1",/' "$ALERTS" > "$T/bad.jsonl"
+	run "$ALERTS_PY" schema "$T/bad.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *seq* ]]
+	VIGIL_SCHEMA_LITE=1 run "$ALERTS_PY" schema "$T/bad.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *seq* ]]
+	printf '{"x":"\xff"}\n' >> "$ALERTS"
+	run "$ALERTS_PY" schema "$ALERTS"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *UTF-8* ]]
+}
+
+@test "sinks: docs/ALERTS.md examples obey the schema" {
+	run "$ALERTS_PY" docs "$VIGIL_ROOT/docs/ALERTS.md"
+	[ "$status" -eq 0 ]
+	VIGIL_SCHEMA_LITE=1 run "$ALERTS_PY" docs "$VIGIL_ROOT/docs/ALERTS.md"
+	[ "$status" -eq 0 ]
+	# and the check can fail
+	sed 's/"severity":"critical"/"severity":"dire"/' "$VIGIL_ROOT/docs/ALERTS.md" > "$T/bad.md"
+	run "$ALERTS_PY" docs "$T/bad.md"
+	[ "$status" -eq 1 ]
+}
+
+@test "sinks: a receiver that stopped reading blocks neither enforcement nor the other sink" {
+	mkfifo "$T/stall"
+	python3 "$LIB/stall.py" "$T/stall" "$T/stall.ready" &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do [ -e "$T/stall.ready" ] && break; sleep 0.05; done
+	start_sink tcp
+	# stdout into a 4 KiB pipe nobody reads, queue of 2: full after a few records
+	start_agent --mode enforce --alerts -,queue=2 > "$T/stall"
+	for i in 1 2 3 4 5 6 7 8; do
+		leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag "run$i"
+		[ "$status" -eq 3 ]	# denied in the kernel
+		run alert_wait rule=weights-connect action=blocked process.cmdline~"run$i"
+		[ "$status" -eq 0 ]
+	done
+	[ "$(sink_bytes)" -eq 0 ]
+	stop_agent
+	run "$ALERTS_PY" schema "$ALERTS"
+	[ "$status" -eq 0 ]
+	# what the stalled sink could not take is counted, the file lost nothing
+	run "$ALERTS_PY" get "$ALERTS" sinks kind=agent_stop
+	echo "$output"
+	python3 -c 'import json,sys; s=json.loads(sys.argv[1]); d={x["sink"]:x for x in s}
+assert d["-"]["dropped"] >= 1, d
+f=[x for x in s if x["sink"]!="-"][0]
+assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
+}
+
+@test "sinks: rename-style rotation with SIGHUP and copytruncate both keep every alert" {
+	start_sink tcp
+	start_agent
+	mv "$ALERTS" "$ALERTS.1"
+	kill -HUP "$AGENT_PID"
+	"$ALERTS_PY" wait "$ALERTS" --timeout 10 kind=agent_reload >/dev/null
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag renamed
+	run alert_wait kind=alert process.cmdline~renamed
+	[ "$status" -eq 0 ]
+	run "$ALERTS_PY" none "$ALERTS.1" kind=alert
+	[ "$status" -eq 0 ]
+	# copytruncate: copy, truncate in place; O_APPEND writes go on at offset 0
+	cp "$ALERTS" "$ALERTS.2"
+	truncate -s 0 "$ALERTS"
+	leak --src "$W/model.safetensors" --host "$PEER6" --port "$PORT" --tag truncated
+	run alert_wait kind=alert process.cmdline~truncated
+	[ "$status" -eq 0 ]
+	[ "$(head -c 1 "$ALERTS")" = "{" ]
+	run "$ALERTS_PY" records "$ALERTS"
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "sinks: the hash chain proves no record was removed or altered" {
+	start_sink tcp
+	start_agent --alerts "$T/chained.jsonl,chain=sha256"
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	run alert_wait kind=alert
+	[ "$status" -eq 0 ]
+	stop_agent
+	run "$ALERTS_PY" chain "$T/chained.jsonl"
+	[ "$status" -eq 0 ]
+	run "$ALERTS_PY" schema "$T/chained.jsonl"
+	[ "$status" -eq 0 ]
+	# drop one line from the middle: the chain breaks there
+	sed 2d "$T/chained.jsonl" > "$T/cut.jsonl"
+	run "$ALERTS_PY" chain "$T/cut.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 2"* ]]
+}
+
+@test "sinks: bad --alerts and --label are refused before anything is attached" {
+	for spec in "sylog:" "-,format=xml" "-,queue=0" "-,colour=red" "file:" "$T/no/such/dir/x"; do
+		run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$spec"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--alerts"* ]]
+	done
+	run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --label "Bad=x"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--label Bad=x"* ]]
+	ln -s /tmp "$T/link.jsonl"
+	run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/link.jsonl"
+	[ "$status" -eq 2 ]
+}
