@@ -177,6 +177,8 @@ void output__sink_stats_json(struct output *o, struct json *j)
 		json__kv_uint(j, "queued", st.queued);
 		json__kv_uint(j, "reopens", st.reopens);
 		json__kv_uint(j, "reopen_failures", st.reopen_failures);
+		json__kv_uint(j, "rotations", st.rotations);
+		json__kv_uint(j, "rotation_failures", st.rotation_failures);
 		json__end_object(j);
 	}
 	json__end_array(j);

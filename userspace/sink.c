@@ -44,6 +44,7 @@ struct sink {
 	char *scratch;
 	size_t scratch_cap;
 	atomic_uint_fast64_t written, dropped, failed, reopens, reopen_failures;
+	atomic_uint_fast64_t rotations, rotation_failures;
 };
 
 const char *sink__target(const struct sink *s) { return s->target; }
@@ -53,6 +54,11 @@ void sink__set_priv(struct sink *s, void *priv) { s->priv = priv; }
 void sink__count_reopen(struct sink *s, bool ok)
 {
 	atomic_fetch_add(ok ? &s->reopens : &s->reopen_failures, 1);
+}
+
+void sink__count_rotation(struct sink *s, bool ok)
+{
+	atomic_fetch_add(ok ? &s->rotations : &s->rotation_failures, 1);
 }
 
 struct sink_msg *sink__msg_new(const char *line, size_t len)
@@ -432,4 +438,6 @@ void sink__stats(struct sink *s, struct sink_stats *st)
 	pthread_mutex_unlock(&s->mu);
 	st->reopens = atomic_load(&s->reopens);
 	st->reopen_failures = atomic_load(&s->reopen_failures);
+	st->rotations = atomic_load(&s->rotations);
+	st->rotation_failures = atomic_load(&s->rotation_failures);
 }

@@ -44,6 +44,7 @@ struct sink_stats {
 	uint64_t failed;	/* taken from the queue but not delivered */
 	uint64_t queued;	/* waiting now */
 	uint64_t reopens, reopen_failures;
+	uint64_t rotations, rotation_failures;
 };
 
 /* Parse and open one --alerts spec. blocking: a full queue makes the
@@ -67,6 +68,7 @@ const char *sink__target(const struct sink *s);
 void *sink__priv(const struct sink *s);
 void sink__set_priv(struct sink *s, void *priv);
 void sink__count_reopen(struct sink *s, bool ok);
+void sink__count_rotation(struct sink *s, bool ok);
 
 extern const struct sink_ops sink_stdout_ops;
 extern const struct sink_ops sink_file_ops;

@@ -101,9 +101,7 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	run alert_wait kind=alert process.cmdline~truncated
 	[ "$status" -eq 0 ]
 	[ "$(head -c 1 "$ALERTS")" = "{" ]
-	run "$ALERTS_PY" records "$ALERTS"
-	[ "$status" -eq 0 ]
-	stop_agent
+	ALERTS_PARTIAL=1 stop_agent
 }
 
 @test "sinks: the hash chain proves no record was removed or altered" {

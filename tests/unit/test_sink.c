@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 #include "sha256.h"
@@ -140,6 +141,15 @@ static void stalled_sink(void **state)
 	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
 	assert_true(rfd >= 0);
 	fcntl(rfd, F_SETPIPE_SZ, 4096);
+	{	/* fill the pipe first: the sink's first write blocks for good */
+		int wfd = open(fifo, O_WRONLY | O_NONBLOCK);
+		char junk[512] = { 0 };
+
+		assert_true(wfd >= 0);
+		while (write(wfd, junk, sizeof(junk)) > 0)
+			;
+		close(wfd);
+	}
 	snprintf(spec, sizeof(spec), "%s,queue=8", fifo);
 	s[0] = sink__open(spec, false, err, sizeof(err));
 	assert_non_null(s[0]);
@@ -151,6 +161,9 @@ static void stalled_sink(void **state)
 	sink__stats(s[0], &st);
 	assert_int_equal(st.dropped, 2000 - taken[0]);
 	assert_true(st.queued <= 8);
+	assert_int_equal(st.written, 0);
+	assert_int_equal(st.failed, 0);
+	assert_true(taken[0] <= 8 + 64);	/* the queue plus one batch in the writer */
 	assert_int_equal(sink__close(s[1], -1), 0);
 	assert_int_equal(count_lines(good), 2000);
 	/* the stuck one gives up at close instead of hanging the agent's exit */
@@ -239,6 +252,111 @@ static void hash_chain(void **state)
 	assert_int_equal(n, 200);
 }
 
+/* Lines of a file (gzip or plain: gzopen reads both), each checked to be a
+ * whole JSON object; their seq values appended to seqs. */
+static int read_seqs(const char *path, int *seqs, int max, int *n)
+{
+	gzFile gz = gzopen(path, "rb");
+	char buf[4096];
+	int lines = 0;
+
+	if (!gz)
+		return -1;
+	while (gzgets(gz, buf, sizeof(buf))) {
+		json_t *o;
+		size_t len = strlen(buf);
+
+		assert_true(len > 0 && buf[len - 1] == '\n');	/* never half a line */
+		o = json_loads(buf, 0, NULL);
+		assert_non_null(o);
+		if (*n < max)
+			seqs[(*n)++] = json_integer_value(json_object_get(o, "seq"));
+		json_decref(o);
+		lines++;
+	}
+	gzclose(gz);
+	return lines;
+}
+
+/* Size rotation: gzip'd, at most keep of them, no line split or lost within
+ * what is kept, newest in PATH. */
+static void rotate_by_size(void **state)
+{
+	char p[PATH_MAX], spec[PATH_MAX + 64], err[256], name[PATH_MAX + 16];
+	static int seqs[20000];
+	struct sink *s;
+	struct sink_stats st;
+	struct stat sb;
+	int n = 0;
+
+	path_in_dir(p, sizeof(p), "rot.jsonl");
+	snprintf(spec, sizeof(spec), "%s,max_size=16K,keep=3", p);
+	s = sink__open(spec, true, err, sizeof(err));
+	assert_non_null(s);
+	push_n(&s, 1, 2000, NULL);	/* 2000 x 83 bytes: ~10 files' worth */
+	assert_int_equal(sink__close(s, -1), 0);
+	/* oldest first: .3.gz .2.gz .1.gz then the current file */
+	for (int k = 3; k >= 1; k--) {
+		snprintf(name, sizeof(name), "%s.%d.gz", p, k);
+		assert_int_equal(stat(name, &sb), 0);
+		assert_true(sb.st_size < 16384 / 4);	/* really compressed */
+		assert_true(read_seqs(name, seqs, 20000, &n) > 0);
+		snprintf(name, sizeof(name), "%s.%d", p, k);
+		assert_int_not_equal(access(name, F_OK), 0);	/* no plain copy left */
+	}
+	snprintf(name, sizeof(name), "%s.4.gz", p);
+	assert_int_not_equal(access(name, F_OK), 0);	/* retention */
+	assert_int_equal(stat(p, &sb), 0);
+	assert_true(sb.st_size <= 16384);
+	assert_true(read_seqs(p, seqs, 20000, &n) > 0);
+	for (int i = 1; i < n; i++)
+		assert_int_equal(seqs[i], seqs[i - 1] + 1);
+	assert_int_equal(seqs[n - 1], 2000);
+	assert_true(n > 3 * 16384 / 100);
+	(void)st;
+}
+
+static void rotate_by_age(void **state)
+{
+	char p[PATH_MAX], spec[PATH_MAX + 64], err[256], name[PATH_MAX + 16];
+	struct sink *s;
+	struct sink_stats st;
+	int seqs[16], n = 0;
+
+	path_in_dir(p, sizeof(p), "age.jsonl");
+	snprintf(spec, sizeof(spec), "%s,max_age=1s,compress=none", p);
+	s = sink__open(spec, true, err, sizeof(err));
+	assert_non_null(s);
+	push_n(&s, 1, 2, NULL);
+	for (int i = 0; i < 300; i++) {
+		sink__stats(s, &st);
+		if (st.written == 2)
+			break;
+		usleep(10000);
+	}
+	sleep(2);
+	push_n(&s, 1, 1, NULL);
+	assert_int_equal(sink__close(s, -1), 0);
+	snprintf(name, sizeof(name), "%s.1", p);
+	assert_int_equal(read_seqs(name, seqs, 16, &n), 2);
+	assert_int_equal(read_seqs(p, seqs, 16, &n), 1);
+	assert_int_equal(n, 3);
+}
+
+static void rotate_spec_errors(void **state)
+{
+	char err[256];
+
+	assert_null(sink__open("/tmp/x,max_size=12", false, err, sizeof(err)));
+	assert_non_null(strstr(err, "max_size=12"));
+	assert_null(sink__open("/tmp/x,max_age=soon", false, err, sizeof(err)));
+	assert_non_null(strstr(err, "max_age=soon"));
+	assert_null(sink__open("/tmp/x,keep=0", false, err, sizeof(err)));
+	assert_null(sink__open("/tmp/x,compress=xz", false, err, sizeof(err)));
+	assert_null(sink__open("-,max_size=1M", false, err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown key 'max_size' for a stdout sink"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +366,9 @@ int main(void)
 		cmocka_unit_test(blocking_sink),
 		cmocka_unit_test(reopen_after_rename),
 		cmocka_unit_test(hash_chain),
+		cmocka_unit_test(rotate_by_size),
+		cmocka_unit_test(rotate_by_age),
+		cmocka_unit_test(rotate_spec_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
