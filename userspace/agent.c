@@ -243,8 +243,10 @@ static void on_signal_ready(struct agent *a, int fd)
 	struct signalfd_siginfo si;
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			output__reopen(a->out);	/* logrotate renamed the file */
 			reload(a);
+		}
 		else
 			a->stop = true;
 	}
@@ -373,7 +375,9 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
-	a.out = output__open(o->alerts ? o->alerts : "-", err, sizeof(err));
+	a.out = output__open_opts(&(struct output_opts){ .sinks = o->alerts, .nsinks = o->nalerts,
+							 .labels = o->labels, .nlabels = o->nlabels,
+							 .drain_ms = 5000 }, err, sizeof(err));
 	if (!a.out) {
 		log__error("%s", err);
 		ret = 2;

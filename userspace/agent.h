@@ -21,7 +21,8 @@ struct agent_opts {
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
-	const char *alerts;		/* "-" = stdout */
+	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */
+	const char **labels;	size_t nlabels;	/* KEY=VALUE on every record */
 	const char *record;		/* capture of correlated activity, or NULL */
 	const char *cgroup;		/* NULL = whole host */
 	bool no_default_rules;

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "offline.h"
 #include "rules.h"
+#include "tail.h"
 
 static void usage_run(FILE *f)
 {
@@ -25,7 +26,14 @@ static void usage_run(FILE *f)
 "  -m, --mode MODE          monitor (default: alert only) or enforce (deny, drop, kill)\n"
 "  -b, --budget BYTES       tainted egress allowed per protected set before\n"
 "                           enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)\n"
-"  -o, --alerts FILE        write alert JSON lines to FILE (default -, stdout)\n"
+"  -o, --alerts SINK[,KEY=VALUE...]\n"
+"                           where records go (repeatable; default -, stdout):\n"
+"                           -, PATH or file:PATH, unix:PATH (for vigil tail);\n"
+"                           keys: format=native, queue=N, queue_bytes=N,\n"
+"                           chain=sha256; files: max_size=SIZE, max_age=DUR,\n"
+"                           keep=N, compress=gzip|none (docs/ALERTS.md)\n"
+"  -l, --label KEY=VALUE    operator label on every record, e.g. partner=acme\n"
+"                           (repeatable)\n"
 "  -c, --cgroup PATH        watch and enforce only in this cgroup v2 subtree\n"
 "                           (its directory, or its path below the cgroup2 mount)\n"
 "  -r, --rules PATH         rule file or directory of *.yaml (repeatable), loaded\n"
@@ -57,6 +65,7 @@ static int cmd_run(int argc, char **argv)
 		{ "mode", required_argument, 0, 'm' },
 		{ "budget", required_argument, 0, 'b' },
 		{ "alerts", required_argument, 0, 'o' },
+		{ "label", required_argument, 0, 'l' },
 		{ "cgroup", required_argument, 0, 'c' },
 		{ "rules", required_argument, 0, 'r' },
 		{ "no-default-rules", no_argument, 0, 'N' },
@@ -66,17 +75,18 @@ static int cmd_run(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60 };
+	struct agent_opts o = { .stats_interval_s = 60 };
 	char err[256];
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:a:m:b:o:c:r:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:a:m:b:o:l:c:r:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': push(&o.protect, &o.nprotect, optarg); break;
 		case 'a': push(&o.allow, &o.nallow, optarg); break;
 		case 'r': push(&o.rules, &o.nrules, optarg); break;
-		case 'o': o.alerts = optarg; break;
+		case 'o': push(&o.alerts, &o.nalerts, optarg); break;
+		case 'l': push(&o.labels, &o.nlabels, optarg); break;
 		case 'c': o.cgroup = optarg; break;
 		case 'N': o.no_default_rules = true; break;
 		case 'R': o.record = optarg; break;
@@ -124,6 +134,8 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	ret = agent__run(&o);
+	free(o.alerts);
+	free(o.labels);
 	free(o.protect);
 	free(o.allow);
 	free(o.rules);
@@ -315,6 +327,43 @@ out:
 	return r;
 }
 
+static int cmd_tail(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "raw", no_argument, 0, 'R' },
+		{ "color", no_argument, 0, 'C' },
+		{ "no-color", no_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	struct tail_opts o = { .color = -1 };
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'R': o.raw = true; break;
+		case 'C': o.color = 1; break;
+		case 'n': o.color = 0; break;
+		case 'h':
+			printf("usage: vigil tail [--raw] [--color|--no-color] [unix:]SOCKET\n"
+			       "  Follow the records of an agent run with --alerts unix:SOCKET: one\n"
+			       "  readable line each (coloured on a terminal unless NO_COLOR is set),\n"
+			       "  or the JSON lines as they come with --raw. Ends when the agent stops.\n");
+			return 0;
+		default:
+			fprintf(stderr, "vigil: tail: see 'vigil tail --help'\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vigil: tail: want one socket path (see 'vigil tail --help')\n");
+		return 2;
+	}
+	o.socket = argv[optind];
+	return tail__run(&o);
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("vigil %s\n", VIGIL_VERSION);
@@ -331,6 +380,7 @@ static void usage(FILE *f)
 "  rules validate F  check rule files (file:line:column errors)\n"
 "  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
 "  rules fields      the fields conditions can use\n"
+"  tail SOCKET       follow an agent's --alerts unix:SOCKET stream in a terminal\n"
 "  version           print the version\n");
 }
 
@@ -342,6 +392,7 @@ static const struct {
 	{ "record", cmd_record },
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
+	{ "tail", cmd_tail },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 };

@@ -179,6 +179,10 @@ void output__sink_stats_json(struct output *o, struct json *j)
 		json__kv_uint(j, "reopen_failures", st.reopen_failures);
 		json__kv_uint(j, "rotations", st.rotations);
 		json__kv_uint(j, "rotation_failures", st.rotation_failures);
+		if (st.has_readers) {
+			json__kv_uint(j, "readers", st.readers);
+			json__kv_uint(j, "readers_dropped", st.readers_dropped);
+		}
 		json__end_object(j);
 	}
 	json__end_array(j);

@@ -45,6 +45,8 @@ struct sink {
 	size_t scratch_cap;
 	atomic_uint_fast64_t written, dropped, failed, reopens, reopen_failures;
 	atomic_uint_fast64_t rotations, rotation_failures;
+	atomic_uint_fast64_t readers, readers_dropped;
+	bool has_readers;
 };
 
 const char *sink__target(const struct sink *s) { return s->target; }
@@ -59,6 +61,13 @@ void sink__count_reopen(struct sink *s, bool ok)
 void sink__count_rotation(struct sink *s, bool ok)
 {
 	atomic_fetch_add(ok ? &s->rotations : &s->rotation_failures, 1);
+}
+
+void sink__set_readers(struct sink *s, uint64_t now, uint64_t dropped_more)
+{
+	s->has_readers = true;
+	atomic_store(&s->readers, now);
+	atomic_fetch_add(&s->readers_dropped, dropped_more);
 }
 
 struct sink_msg *sink__msg_new(const char *line, size_t len)
@@ -100,7 +109,7 @@ static bool parse_count(const char *v, unsigned long long lo, unsigned long long
 static const struct sink_ops *kind_of(const char *t, const char **target, char *err,
 				      size_t errlen)
 {
-	static const char *const later[] = { "syslog:", "http://", "https://", "unix:", NULL };
+	static const char *const later[] = { "syslog:", "http://", "https://", NULL };
 	const char *colon = strchr(t, ':');
 
 	*target = t;
@@ -114,17 +123,25 @@ static const struct sink_ops *kind_of(const char *t, const char **target, char *
 		}
 		return &sink_file_ops;
 	}
+	if (!strncmp(t, "unix:", 5)) {
+		*target = t + 5;
+		if (!**target) {
+			snprintf(err, errlen, "--alerts %s: unix: needs a socket path", t);
+			return NULL;
+		}
+		return &sink_unix_ops;
+	}
 	for (int i = 0; later[i]; i++)
 		if (!strncmp(t, later[i], strlen(later[i]))) {
 			snprintf(err, errlen, "--alerts %s: %.*s sinks are not in this build "
-				 "(available: -, PATH, file:PATH)", t,
+				 "(available: -, PATH, file:PATH, unix:PATH)", t,
 				 (int)strcspn(later[i], ":"), later[i]);
 			return NULL;
 		}
 	/* "sylog:..." is a typo far more often than a file name: ./x: opens it */
 	if (colon && colon > t && strspn(t, "abcdefghijklmnopqrstuvwxyz") == (size_t)(colon - t)) {
 		snprintf(err, errlen, "--alerts %s: unknown sink type '%.*s:' (want -, PATH, "
-			 "file:PATH; a file whose name has a colon: ./%s)", t,
+			 "file:PATH, unix:PATH; a file whose name has a colon: ./%s)", t,
 			 (int)(colon - t), t, t);
 		return NULL;
 	}
@@ -182,10 +199,16 @@ static int apply_key(struct sink *s, const char *spec, char *kv, char *err, size
 		s->chain = !strcmp(v, "sha256");
 		return 0;
 	}
-	r = s->ops->set ? s->ops->set(s, k, v, err, errlen) : -ENOENT;
-	if (r == -ENOENT)
-		snprintf(err, errlen, "--alerts %s: unknown key '%s' for a %s sink", spec, k,
-			 s->ops->kind);
+	{
+		char why[256] = "";
+
+		r = s->ops->set ? s->ops->set(s, k, v, why, sizeof(why)) : -ENOENT;
+		if (r == -ENOENT)
+			snprintf(err, errlen, "--alerts %s: unknown key '%s' for a %s sink", spec, k,
+				 s->ops->kind);
+		else if (r)
+			snprintf(err, errlen, "--alerts %s: %s", spec, why);
+	}
 	return r;
 }
 
@@ -262,8 +285,20 @@ static void *sink_thread(void *arg)
 		int nb = 0;
 
 		pthread_mutex_lock(&s->mu);
-		while (!s->n && !s->closing && !s->reopen_req)
-			pthread_cond_wait(&s->more, &s->mu);
+		while (!s->n && !s->closing && !s->reopen_req) {
+			if (s->ops->tick) {
+				struct timespec dl;
+
+				clock_gettime(CLOCK_REALTIME, &dl);
+				dl.tv_nsec += (long)s->ops->tick_ms * 1000000;
+				dl.tv_sec += dl.tv_nsec / 1000000000;
+				dl.tv_nsec %= 1000000000;
+				if (pthread_cond_timedwait(&s->more, &s->mu, &dl) == ETIMEDOUT)
+					break;
+			} else {
+				pthread_cond_wait(&s->more, &s->mu);
+			}
+		}
 		reopen = s->reopen_req;
 		s->reopen_req = false;
 		while (s->n && nb < SINK_BATCH) {
@@ -280,6 +315,8 @@ static void *sink_thread(void *arg)
 			s->ops->reopen(s);
 		if (nb)
 			deliver(s, batch, nb);
+		if (s->ops->tick)
+			s->ops->tick(s);
 		if (done)
 			return NULL;
 	}
@@ -440,4 +477,7 @@ void sink__stats(struct sink *s, struct sink_stats *st)
 	st->reopen_failures = atomic_load(&s->reopen_failures);
 	st->rotations = atomic_load(&s->rotations);
 	st->rotation_failures = atomic_load(&s->rotation_failures);
+	st->has_readers = s->has_readers;
+	st->readers = atomic_load(&s->readers);
+	st->readers_dropped = atomic_load(&s->readers_dropped);
 }

@@ -34,6 +34,9 @@ struct sink_ops {
 	int (*write)(struct sink *s, const struct sink_line *lines, int n);
 	void (*reopen)(struct sink *s);
 	void (*close)(struct sink *s);
+	/* If set: called every tick_ms, records or not (accept readers, flush). */
+	void (*tick)(struct sink *s);
+	int tick_ms;
 };
 
 struct sink_stats {
@@ -45,6 +48,10 @@ struct sink_stats {
 	uint64_t queued;	/* waiting now */
 	uint64_t reopens, reopen_failures;
 	uint64_t rotations, rotation_failures;
+	/* unix sinks: readers connected now, and readers cut off for falling
+	 * behind (they missed what followed) */
+	bool has_readers;
+	uint64_t readers, readers_dropped;
 };
 
 /* Parse and open one --alerts spec. blocking: a full queue makes the
@@ -69,8 +76,10 @@ void *sink__priv(const struct sink *s);
 void sink__set_priv(struct sink *s, void *priv);
 void sink__count_reopen(struct sink *s, bool ok);
 void sink__count_rotation(struct sink *s, bool ok);
+void sink__set_readers(struct sink *s, uint64_t now, uint64_t dropped_more);
 
 extern const struct sink_ops sink_stdout_ops;
 extern const struct sink_ops sink_file_ops;
+extern const struct sink_ops sink_unix_ops;
 
 #endif

@@ -179,5 +179,6 @@ void status__counters(struct agent *a, const char *kind)
 		json__kv_uint(j, c->name, *(const uint64_t *)((const char *)&t + c->off));
 	}
 	json__end_object(j);
+	output__sink_stats_json(a->out, j);
 	output__emit(a->out, j);
 }

@@ -123,7 +123,8 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 }
 
 @test "sinks: bad --alerts and --label are refused before anything is attached" {
-	for spec in "sylog:" "-,format=xml" "-,queue=0" "-,colour=red" "file:" "$T/no/such/dir/x"; do
+	for spec in "sylog:" "-,format=xml" "-,queue=0" "-,colour=red" "file:" "$T/no/such/dir/x" \
+		"unix:" "-,max_size=1M" "$T/a,max_size=1" "$T/a,max_age=soon" "$T/a,keep=0"; do
 		run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$spec"
 		[ "$status" -eq 2 ]
 		[[ "$output" == *"--alerts"* ]]
@@ -134,4 +135,46 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	ln -s /tmp "$T/link.jsonl"
 	run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/link.jsonl"
 	[ "$status" -eq 2 ]
+}
+
+@test "sinks: unix socket streams to several readers; vigil tail shows readable lines" {
+	start_sink tcp
+	start_agent --alerts "unix:$T/vigil.sock" --stats-interval 1
+	[ "$(stat -c %a "$T/vigil.sock")" = 600 ]
+	"$VIGIL" tail --raw "$T/vigil.sock" > "$T/raw.jsonl" 2>"$T/tail1.err" &
+	SINK_PIDS="$SINK_PIDS $!"
+	"$VIGIL" tail --color "unix:$T/vigil.sock" > "$T/pretty.txt" 2>"$T/tail2.err" &
+	SINK_PIDS="$SINK_PIDS $!"
+	"$VIGIL" tail --no-color "$T/vigil.sock" > "$T/plain.txt" 2>"$T/tail3.err" &
+	SINK_PIDS="$SINK_PIDS $!"
+	# all three connected (the agent counts its readers in agent_stats)
+	run alert_wait --timeout 15 kind=agent_stats 'sinks.1.readers>=3'
+	[ "$status" -eq 0 ]
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag tailed
+	run alert_wait kind=alert rule=weights-egress process.cmdline~tailed
+	[ "$status" -eq 0 ]
+	id="$(alert_get id kind=alert rule=weights-egress)"
+	stop_agent
+	# the readers end when the agent closes the stream
+	for _ in $(seq 50); do grep -q closed "$T/tail3.err" && break; sleep 0.1; done
+	grep -q "closed the stream" "$T/tail3.err"
+	[ ! -e "$T/vigil.sock" ]
+	# raw: the very records of the file sink, from the first one after connect
+	run "$ALERTS_PY" records "$T/raw.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$("$ALERTS_PY" get "$T/raw.jsonl" id kind=alert rule=weights-egress)" = "$id" ]
+	grep -q '"kind":"agent_stop"' "$T/raw.jsonl"
+	# readable: severity, rule, action, process and destination on one line
+	run grep "weights-egress " "$T/plain.txt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"HIGH"*"weights-egress alert python3["*"] -> $PEER4:$PORT"* ]]
+	grep -q $'\033\[31mHIGH' "$T/pretty.txt"
+	! grep -q $'\033' "$T/plain.txt"
+	grep -q "agent_stop: " "$T/plain.txt"
+}
+
+@test "sinks: vigil tail without an agent says what to do" {
+	run "$VIGIL" tail "$T/none.sock"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--alerts unix:$T/none.sock"* ]]
 }

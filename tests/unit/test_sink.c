@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
@@ -43,12 +46,15 @@ static void path_in_dir(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", dir, name);
 }
 
-static void push_n(struct sink **sinks, int nsinks, int n, int *taken)
+/* Records seq first..first+n-1; returns the bytes they take as lines. */
+static size_t push_from(struct sink **sinks, int nsinks, int first, int n, int *taken)
 {
 	char line[128];
+	size_t bytes = 0;
 
 	for (int i = 0; i < n; i++) {
-		int len = snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%0*d\"}", i + 1, 60, 0);
+		int len = snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%0*d\"}", first + i,
+				   60, 0);
 		struct sink_msg *m = sink__msg_new(line, len);
 
 		assert_non_null(m);
@@ -56,7 +62,21 @@ static void push_n(struct sink **sinks, int nsinks, int n, int *taken)
 			if (!sink__push(sinks[k], m) && taken)
 				taken[k]++;
 		sink__msg_put(m);
+		bytes += len + 1;
 	}
+	return bytes;
+}
+
+static void push_n(struct sink **sinks, int nsinks, int n, int *taken)
+{
+	push_from(sinks, nsinks, 1, n, taken);
+}
+
+static long long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) ? -1 : (long long)sb.st_size;
 }
 
 static int count_lines(const char *path)
@@ -357,6 +377,105 @@ static void rotate_spec_errors(void **state)
 	assert_non_null(strstr(err, "unknown key 'max_size' for a stdout sink"));
 }
 
+static int connect_unix(const char *path, int rcvbuf)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* A child that copies the socket into a file until the agent closes it. */
+static pid_t reader_child(int fd, const char *out)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char buf[65536];
+		ssize_t n;
+
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (write(o, buf, n) != n)
+				_exit(1);
+		_exit(0);
+	}
+	close(fd);
+	return pid;
+}
+
+/* Two readers get every record in order; one that never reads is cut off
+ * without holding them up; the socket is 0600 and gone after close. */
+static void unix_readers(void **state)
+{
+	char sock[PATH_MAX], spec[PATH_MAX + 64], err[256], out[2][PATH_MAX];
+	struct sink *s;
+	struct sink_stats st;
+	struct stat sb;
+	int stalled, status, seqs[1];
+	pid_t kids[2];
+
+	path_in_dir(sock, sizeof(sock), "vigil.sock");
+	snprintf(spec, sizeof(spec), "unix:%s", sock);
+	s = sink__open(spec, true, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(stat(sock, &sb), 0);
+	assert_true(S_ISSOCK(sb.st_mode));
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	/* a second agent on the same socket is refused */
+	assert_null(sink__open(spec, false, err, sizeof(err)));
+	assert_non_null(strstr(err, "another process"));
+	for (int i = 0; i < 2; i++) {
+		path_in_dir(out[i], sizeof(out[i]), i ? "r1.jsonl" : "r0.jsonl");
+		kids[i] = reader_child(connect_unix(sock, 0), out[i]);
+	}
+	stalled = connect_unix(sock, 4096);
+	for (int i = 0; i < 300; i++) {	/* all three accepted */
+		sink__stats(s, &st);
+		if (st.readers == 3)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.readers, 3);
+	/* 2.5 MB in steps the live readers keep up with (a loaded machine
+	 * must not make them look stalled); the stalled one falls behind
+	 * step by step until it is cut off */
+	{
+		size_t sent = 0;
+
+		for (int step = 0; step < 30; step++) {
+			sent += push_from(&s, 1, step * 1000 + 1, 1000, NULL);
+			for (int w = 0; w < 1000; w++) {
+				if (file_size(out[0]) == (long long)sent &&
+				    file_size(out[1]) == (long long)sent)
+					break;
+				usleep(10000);
+			}
+		}
+	}
+	sink__stats(s, &st);
+	assert_int_equal(sink__close(s, -1), 0);
+	assert_int_not_equal(access(sock, F_OK), 0);
+	for (int i = 0; i < 2; i++) {
+		int n = 0, lines;
+		static int all[30000];
+
+		assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+		assert_int_equal(status, 0);
+		lines = read_seqs(out[i], all, 30000, &n);
+		assert_int_equal(lines, 30000);
+		for (int k = 0; k < n; k++)
+			assert_int_equal(all[k], k + 1);
+	}
+	assert_true(st.readers_dropped >= 1);
+	close(stalled);
+	(void)seqs;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +488,7 @@ int main(void)
 		cmocka_unit_test(rotate_by_size),
 		cmocka_unit_test(rotate_by_age),
 		cmocka_unit_test(rotate_spec_errors),
+		cmocka_unit_test(unix_readers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
