@@ -178,3 +178,23 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--alerts unix:$T/none.sock"* ]]
 }
+
+@test "sinks: the agent rotates its file by size into gzip'd files, keeping N" {
+	start_agent --alerts "$T/rot.jsonl,max_size=4K,keep=2" --stats-interval 1
+	# agent_stats lines (~1.4 KiB each) fill 4 KiB files: rotated every ~3 s
+	for _ in $(seq 150); do [ -e "$T/rot.jsonl.2.gz" ] && break; sleep 0.1; done
+	[ -e "$T/rot.jsonl.2.gz" ]
+	stop_agent
+	[ ! -e "$T/rot.jsonl.3.gz" ]
+	[ "$(stat -c %a "$T/rot.jsonl.1.gz")" = 600 ]
+	[ "$(head -c 2 "$T/rot.jsonl.1.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ]
+	# oldest to newest, the kept files are one gapless stretch of the stream
+	{ zcat "$T/rot.jsonl.2.gz" "$T/rot.jsonl.1.gz"; cat "$T/rot.jsonl"; } > "$T/joined.jsonl"
+	run "$ALERTS_PY" records "$T/joined.jsonl"
+	[ "$status" -eq 0 ]
+	for f in "$T/rot.jsonl.1.gz" "$T/rot.jsonl.2.gz"; do
+		[ "$(zcat "$f" | wc -c)" -le 4096 ]
+	done
+	run "$ALERTS_PY" get "$ALERTS" sinks kind=agent_stop
+	[[ "$output" == *'"rotations": '[1-9]* ]]
+}
