@@ -61,8 +61,15 @@ static int fx_block(void *ctx, const struct activity *act)
 static void on_hit(void *ctx, const struct activity *act, const struct rule_hit *h)
 {
 	struct agent *a = ctx;
+	struct vigil_counters k;
+	uint64_t lost;
 
-	report__alert(a->out, &a->j, act, h);
+	kmaps__counters(a->ld.skel, &k);
+	lost = k.events_lost;
+	/* an alert raised while the kernel was dropping events says so: what
+	 * it reports may be missing context */
+	report__alert(a->out, &a->j, act, h, lost - a->lost_at_alert);
+	a->lost_at_alert = lost;
 }
 
 static void on_activity(void *ctx, const struct activity *in)
@@ -230,6 +237,11 @@ static void cron(struct agent *a, uint64_t ticks)
 	    a->ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {
 		a->ticks_since_stats = 0;
 		status__counters(a, "agent_stats");
+	}
+	a->ticks_since_heartbeat += ticks;
+	if (a->o->heartbeat_s && a->ticks_since_heartbeat * TICK_MS >= a->o->heartbeat_s * 1000ull) {
+		a->ticks_since_heartbeat = 0;
+		status__heartbeat(a);
 	}
 }
 
@@ -422,6 +434,7 @@ int agent__run(const struct agent_opts *o)
 		  protect__count(a.prot), a.rs.nsets, o->enforce ? "enforce" : "monitor",
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
+	a.started_ns = clock__mono_ns();
 	ret = event_loop(&a) ? 1 : 0;
 	status__counters(&a, "agent_stop");
 out:

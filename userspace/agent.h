@@ -27,6 +27,7 @@ struct agent_opts {
 	const char *cgroup;		/* NULL = whole host */
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
+	unsigned heartbeat_s;		/* 0 = none */
 	bool verbose;
 };
 
@@ -54,6 +55,10 @@ struct agent {
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
+	uint64_t ticks_since_heartbeat;
+	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
+	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */
+	uint64_t lost_at_alert;		/* ... and at the last alert */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
 	struct activity act;		/* the one being handled */

@@ -42,6 +42,8 @@ static void usage_run(FILE *f)
 "                           JSON lines) for 'vigil replay' and 'vigil rules test'\n"
 "      --no-default-rules   do not load the embedded default rules\n"
 "      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
+"      --heartbeat SEC      write a heartbeat line (liveness, kernel event losses)\n"
+"                           every SEC seconds (default 60, 0=off)\n"
 "  -v, --verbose            debug logging on stderr\n"
 "  -h, --help               this help\n");
 }
@@ -70,12 +72,13 @@ static int cmd_run(int argc, char **argv)
 		{ "rules", required_argument, 0, 'r' },
 		{ "no-default-rules", no_argument, 0, 'N' },
 		{ "stats-interval", required_argument, 0, 'S' },
+		{ "heartbeat", required_argument, 0, 'H' },
 		{ "record", required_argument, 0, 'R' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	struct agent_opts o = { .stats_interval_s = 60 };
+	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60 };
 	char err[256];
 	int c, ret;
 
@@ -118,6 +121,18 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			o.stats_interval_s = v;
+			break;
+		}
+		case 'H': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 86400) {
+				fprintf(stderr, "vigil: --heartbeat '%s': expected seconds 0..86400\n",
+					optarg);
+				return 2;
+			}
+			o.heartbeat_s = v;
 			break;
 		}
 		case 'h':

@@ -31,7 +31,7 @@ static void replay_hit(void *ctx, const struct activity *a, const struct rule_hi
 {
 	struct replay *r = ctx;
 
-	report__alert(r->out, &r->j, a, h);
+	report__alert(r->out, &r->j, a, h, 0);
 	r->alerts++;
 }
 

@@ -78,7 +78,7 @@ void report__body(struct json *j, const struct activity *a, bool capture)
 }
 
 int report__alert(struct output *o, struct json *j, const struct activity *a,
-		  const struct rule_hit *h)
+		  const struct rule_hit *h, unsigned long long events_lost)
 {
 	const struct rule_def *r = h->rule;
 
@@ -100,6 +100,8 @@ int report__alert(struct output *o, struct json *j, const struct activity *a,
 			json__string(j, r->tags[i]);
 		json__end_array(j);
 	}
+	if (events_lost)
+		json__kv_uint(j, "events_lost", events_lost);
 	report__body(j, a, false);
 	return output__emit(o, j);
 }

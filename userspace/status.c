@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "correlate.h"
 #include "engine.h"
 #include "log.h"
@@ -156,6 +157,26 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.cpu_user_us = ru.ru_utime.tv_sec * 1000000ull + ru.ru_utime.tv_usec;
 	t->agent.cpu_sys_us = ru.ru_stime.tv_sec * 1000000ull + ru.ru_stime.tv_usec;
 	t->agent.output_write_errors = output__write_errors(a->out);
+}
+
+void status__heartbeat(struct agent *a)
+{
+	struct tally t;
+	struct json *j = &a->j;
+
+	tally(a, &t);
+	output__begin(a->out, j, "heartbeat");
+	json__kv_uint(j, "interval_s", a->o->heartbeat_s);
+	json__kv_uint(j, "uptime_s", (clock__mono_ns() - a->started_ns) / 1000000000ull);
+	json__kv_str(j, "mode", a->o->enforce ? "enforce" : "monitor");
+	json__kv_uint(j, "events_sent", t.kernel.events_sent);
+	json__kv_uint(j, "events_lost", t.kernel.events_lost);
+	json__kv_uint(j, "events_lost_interval", t.kernel.events_lost - a->lost_at_heartbeat);
+	json__kv_uint(j, "alerts", t.agent.alerts);
+	json__kv_uint(j, "tainted_processes", t.agent.tainted_processes);
+	json__kv_uint(j, "output_write_errors", t.agent.output_write_errors);
+	a->lost_at_heartbeat = t.kernel.events_lost;
+	output__emit(a->out, j);
 }
 
 void status__counters(struct agent *a, const char *kind)

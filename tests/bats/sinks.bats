@@ -198,3 +198,15 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	run "$ALERTS_PY" get "$ALERTS" sinks kind=agent_stop
 	[[ "$output" == *'"rotations": '[1-9]* ]]
 }
+
+@test "sinks: a heartbeat every --heartbeat seconds carries the kernel's event losses" {
+	start_agent --heartbeat 1
+	run alert_wait --timeout 10 --count 2 kind=heartbeat interval_s=1
+	[ "$status" -eq 0 ]
+	stop_agent
+	[ "$(alert_get events_lost kind=heartbeat)" -ge 0 ]
+	[ "$(alert_get uptime_s kind=heartbeat)" -ge 0 ]
+	run "$VIGIL" run --heartbeat soon
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--heartbeat 'soon'"* ]]
+}
