@@ -29,7 +29,7 @@ static void usage_run(FILE *f)
 "  -o, --alerts SINK[,KEY=VALUE...]\n"
 "                           where records go (repeatable; default -, stdout):\n"
 "                           -, PATH or file:PATH, unix:PATH (for vigil tail);\n"
-"                           keys: format=native, queue=N, queue_bytes=N,\n"
+"                           keys: format=native|ecs|ocsf|cef, queue=N, queue_bytes=N,\n"
 "                           chain=sha256; files: max_size=SIZE, max_age=DUR,\n"
 "                           keep=N, compress=gzip|none (docs/ALERTS.md)\n"
 "  -l, --label KEY=VALUE    operator label on every record, e.g. partner=acme\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format.h"
 #include "log.h"
 #include "sha256.h"
 #include "sink.h"
@@ -31,6 +32,7 @@ struct sink {
 	char name[PATH_MAX + 16];
 	const char *target;		/* inside name, after "kind:" */
 	void *priv;
+	enum format format;
 	bool chain;
 	char prev_hash[2 * SHA256_LEN + 1];
 	/* the queue: a ring of messages, bounded in count and bytes */
@@ -166,11 +168,14 @@ static int apply_key(struct sink *s, const char *spec, char *kv, char *err, size
 	*eq = '\0';
 	v = eq + 1;
 	if (!strcmp(k, "format")) {
-		if (strcmp(v, "native")) {
-			snprintf(err, errlen, "--alerts %s: format=%s is not in this build "
-				 "(available: native)", spec, v);
+		int f = format__parse(v);
+
+		if (f < 0) {
+			snprintf(err, errlen, "--alerts %s: format=%s: want native, ecs, ocsf or cef",
+				 spec, v);
 			return -EINVAL;
 		}
+		s->format = f;
 		return 0;
 	}
 	if (!strcmp(k, "queue")) {
@@ -228,34 +233,48 @@ static bool scratch_reserve(struct sink *s, size_t n)
 	return true;
 }
 
-/* Lines of one batch in their final form: native as queued, or with the
- * hash of the previous line spliced in before the closing brace. The chain
- * runs over what was handed to the receiver, so a removed or altered line
- * breaks it. */
-static int render(struct sink *s, struct sink_msg **batch, int nb, struct sink_line *out)
+/* Lines of one batch in their final form: native as queued, or rendered in
+ * the sink's format (rendered[i], malloc'd). With the chain each line
+ * carries the hash of the line before it as written (native: spliced in
+ * before the closing brace; ECS and OCSF: where they keep extensions), so a
+ * removed or altered line breaks it. Returns how many lines are ready (a
+ * record that cannot be rendered ends the batch there). */
+static int render(struct sink *s, struct sink_msg **batch, int nb, struct sink_line *out,
+		  char **rendered)
 {
 	size_t need = 0, off = 0;
 	int i;
 
-	if (!s->chain) {
-		for (i = 0; i < nb; i++)
-			out[i] = (struct sink_line){ batch[i]->data, batch[i]->len };
+	if (s->format != FORMAT_NATIVE) {
+		for (i = 0; i < nb; i++) {
+			rendered[i] = format__render(s->format, batch[i]->data, batch[i]->len,
+						     s->chain ? s->prev_hash : NULL);
+			if (!rendered[i])
+				return i;
+			out[i] = (struct sink_line){ rendered[i], strlen(rendered[i]) };
+			if (s->chain)
+				sha256__hex(out[i].p, out[i].len, s->prev_hash);
+		}
 		return nb;
 	}
 	for (i = 0; i < nb; i++)
-		need += batch[i]->len + sizeof(",\"" CHAIN_KEY "\":\"\"") + 2 * SHA256_LEN;
+		out[i] = (struct sink_line){ batch[i]->data, batch[i]->len };
+	if (!s->chain)
+		return nb;
+	for (i = 0; i < nb; i++)
+		need += out[i].len + sizeof(",\"" CHAIN_KEY "\":\"\"") + 2 * SHA256_LEN;
 	if (!scratch_reserve(s, need))
 		return 0;
 	for (i = 0; i < nb; i++) {
-		const struct sink_msg *m = batch[i];
 		char *p = s->scratch + off;
+		size_t len = out[i].len;
 		int k;
 
-		if (m->len < 2 || m->data[m->len - 1] != '}')
+		if (len < 2 || out[i].p[len - 1] != '}')
 			return i;	/* not an object: never happens with our writer */
-		memcpy(p, m->data, m->len - 1);
-		k = sprintf(p + m->len - 1, ",\"" CHAIN_KEY "\":\"%s\"}", s->prev_hash);
-		out[i] = (struct sink_line){ p, m->len - 1 + k };
+		memcpy(p, out[i].p, len - 1);
+		k = sprintf(p + len - 1, ",\"" CHAIN_KEY "\":\"%s\"}", s->prev_hash);
+		out[i] = (struct sink_line){ p, len - 1 + k };
 		sha256__hex(p, out[i].len, s->prev_hash);
 		off += out[i].len;
 	}
@@ -265,14 +284,17 @@ static int render(struct sink *s, struct sink_msg **batch, int nb, struct sink_l
 static void deliver(struct sink *s, struct sink_msg **batch, int nb)
 {
 	struct sink_line lines[SINK_BATCH];
-	int nr = render(s, batch, nb, lines), nw = nr ? s->ops->write(s, lines, nr) : 0;
+	char *rendered[SINK_BATCH] = { 0 };
+	int nr = render(s, batch, nb, lines, rendered), nw = nr ? s->ops->write(s, lines, nr) : 0;
 
 	if (nw < 0)
 		nw = 0;
 	atomic_fetch_add(&s->written, nw);
 	atomic_fetch_add(&s->failed, nb - nw);
-	for (int i = 0; i < nb; i++)
+	for (int i = 0; i < nb; i++) {
+		free(rendered[i]);
 		sink__msg_put(batch[i]);
+	}
 }
 
 static void *sink_thread(void *arg)
@@ -373,6 +395,11 @@ struct sink *sink__open(const char *spec, bool blocking, char *err, size_t errle
 	while ((tok = strtok_r(NULL, ",", &save)))
 		if (apply_key(s, spec, tok, err, errlen))
 			goto fail;
+	if (s->chain && !format__is_json(s->format)) {
+		snprintf(err, errlen, "--alerts %s: chain=sha256 needs a JSON format (native, ecs, "
+			 "ocsf)", spec);
+		goto fail;
+	}
 	s->ring = calloc(s->cap, sizeof(*s->ring));
 	if (!s->ring) {
 		snprintf(err, errlen, "out of memory");
@@ -466,7 +493,7 @@ int sink__close(struct sink *s, int timeout_ms)
 void sink__stats(struct sink *s, struct sink_stats *st)
 {
 	st->name = s->name;
-	st->format = "native";
+	st->format = format__name(s->format);
 	st->written = atomic_load(&s->written);
 	st->dropped = atomic_load(&s->dropped);
 	st->failed = atomic_load(&s->failed);

@@ -210,3 +210,69 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--heartbeat 'soon'"* ]]
 }
+
+@test "sinks: ecs, ocsf and cef sinks render the same records, valid in their formats" {
+	odd="$T/we|ird=dir"
+	mkdir -p "$odd"
+	cp "$W/model.safetensors" "$odd/m=1.safetensors"
+	start_sink tcp
+	start_agent --protect "$odd/**" --alerts "$T/ecs.json,format=ecs" \
+		--alerts "$T/ocsf.json,format=ocsf,chain=sha256" --alerts "$T/cef.log,format=cef" \
+		--label site=fra-1
+	leak --src "$odd/m=1.safetensors" --host "$PEER4" --port "$PORT" --tag 'x=1|y\z'
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	stop_agent
+	for f in ecs ocsf cef; do
+		run python3 "$LIB/formats.py" "$f" "$T/$f.$([ $f = cef ] && echo log || echo json)"
+		echo "$output" | tail -5
+		[ "$status" -eq 0 ]
+	done
+	VIGIL_SCHEMA_LITE=1 python3 "$LIB/formats.py" ocsf "$T/ocsf.json"
+	VIGIL_SCHEMA_LITE=1 python3 "$LIB/formats.py" ecs "$T/ecs.json"
+	# one record per native record, in every sink
+	n="$(wc -l < "$ALERTS")"
+	[ "$(wc -l < "$T/ecs.json")" -eq "$n" ]
+	[ "$(wc -l < "$T/ocsf.json")" -eq "$n" ]
+	[ "$(wc -l < "$T/cef.log")" -eq "$n" ]
+	python3 - "$ALERTS" "$T/ecs.json" "$T/ocsf.json" "$odd/m=1.safetensors" <<-'PY'
+	import json, sys
+	nat = [json.loads(l) for l in open(sys.argv[1])]
+	ecs = [json.loads(l) for l in open(sys.argv[2])]
+	ocsf = [json.loads(l) for l in open(sys.argv[3])]
+	a = next(i for i, r in enumerate(nat) if r["kind"] == "alert" and r["rule"] == "weights-egress")
+	n, e, o = nat[a], ecs[a], ocsf[a]
+	assert e["event"]["id"] == n["id"] and o["metadata"]["uid"] == n["id"]
+	assert e["event"]["kind"] == "alert" and e["process"]["pid"] == n["process"]["pid"]
+	assert e["file"]["path"] == sys.argv[4], e["file"]
+	assert e["destination"]["port"] == n["network"]["dport"]
+	assert e["labels"]["site"] == "fra-1" and "site:fra-1" in o["metadata"]["labels"]
+	assert o["class_uid"] == 2004 and o["finding_info"]["uid"]
+	assert o["evidences"][0]["file"]["path"] == sys.argv[4]
+	assert o["actor"]["process"]["cmd_line"] == n["process"]["cmdline"]
+	assert [r["class_uid"] for r in ocsf if r["activity_id"] == 3] == [6002]   # agent_start
+	assert ocsf[-1]["class_uid"] == 6002 and ocsf[-1]["activity_id"] == 4       # agent_stop
+	PY
+	# CEF: what the escaping hid comes back exactly
+	python3 "$LIB/formats.py" cef "$T/cef.log" > "$T/cef.parsed"
+	python3 - "$T/cef.parsed" "$odd/m=1.safetensors" <<-'PY'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1])]
+	a = next(r for r in recs if r["header"][3] == "weights-egress")
+	assert a["ext"]["filePath"] == sys.argv[2], a["ext"]["filePath"]
+	assert a["ext"]["cs3"].endswith("--tag x=1|y\\z"), a["ext"]["cs3"]
+	assert sys.argv[2] in a["header"][4]
+	PY
+	# the hash chain holds over the OCSF lines too
+	python3 - "$T/ocsf.json" <<-'PY'
+	import hashlib, json, sys
+	prev = "0" * 64
+	for raw in open(sys.argv[1], "rb"):
+	    raw = raw.rstrip(b"\n")
+	    assert json.loads(raw)["unmapped"]["prev_hash"] == prev
+	    prev = hashlib.sha256(raw).hexdigest()
+	PY
+	run "$VIGIL" run --alerts "$T/x.log,format=cef,chain=sha256"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"chain=sha256 needs a JSON format"* ]]
+}
