@@ -66,9 +66,13 @@ static void on_hit(void *ctx, const struct activity *act, const struct rule_hit 
 
 	kmaps__counters(a->ld.skel, &k);
 	lost = k.events_lost;
+	struct incident_ref ref;
+
+	if (incidents__hit(a->inc, act, h, &ref) != INCIDENT_REPORT)
+		return;
 	/* an alert raised while the kernel was dropping events says so: what
 	 * it reports may be missing context */
-	report__alert(a->out, &a->j, act, h, lost - a->lost_at_alert);
+	report__alert(a->out, &a->j, act, h, &ref, lost - a->lost_at_alert);
 	a->lost_at_alert = lost;
 }
 
@@ -238,6 +242,14 @@ static void cron(struct agent *a, uint64_t ticks)
 		a->ticks_since_stats = 0;
 		status__counters(a, "agent_stats");
 	}
+	a->ticks_since_fold += ticks;
+	if (a->ticks_since_fold * TICK_MS >= 1000) {
+		struct timespec now;
+
+		a->ticks_since_fold = 0;
+		clock_gettime(CLOCK_REALTIME, &now);
+		incidents__flush(a->inc, &now, false);
+	}
 	a->ticks_since_heartbeat += ticks;
 	if (a->o->heartbeat_s && a->ticks_since_heartbeat * TICK_MS >= a->o->heartbeat_s * 1000ull) {
 		a->ticks_since_heartbeat = 0;
@@ -395,6 +407,13 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
+	a.inc = incidents__new(&(struct incident_opts){ .fold_s = o->fold_s,
+							.rate_limit = o->rate_limit }, a.out, &a.j);
+	if (!a.inc) {
+		log__error("out of memory");
+		ret = 1;
+		goto out;
+	}
 	if (o->record) {
 		a.cap = capture__create(o->record, output__host(a.out),
 					o->enforce ? "enforce" : "monitor", err, sizeof(err));
@@ -436,6 +455,12 @@ int agent__run(const struct agent_opts *o)
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
 	a.started_ns = clock__mono_ns();
 	ret = event_loop(&a) ? 1 : 0;
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		incidents__flush(a.inc, &now, true);	/* nothing folded stays unsaid */
+	}
 	status__counters(&a, "agent_stop");
 out:
 	ring_buffer__free(a.rb);
@@ -443,6 +468,7 @@ out:
 	corr__free(a.corr);
 	protect__free(a.prot);
 	scope__close(&a.scope);
+	incidents__free(a.inc);
 	output__close(a.out);
 	if (capture__close(a.cap))
 		log__error("--record %s: closing the capture failed", o->record);

@@ -28,6 +28,8 @@ struct agent_opts {
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
 	unsigned heartbeat_s;		/* 0 = none */
+	unsigned fold_s;		/* incident updates at most this often; 0 = no folding */
+	unsigned rate_limit;		/* new incidents per rule a minute; 0 = no limit */
 	bool verbose;
 };
 
@@ -49,13 +51,14 @@ struct agent {
 	struct corr *corr;
 	struct ring_buffer *rb;
 	struct output *out;
+	struct incidents *inc;
 	struct json j;
 	struct capture_writer *cap;	/* --record */
 	int inotify_fd;			/* protected directories, or -errno */
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
-	uint64_t ticks_since_heartbeat;
+	uint64_t ticks_since_heartbeat, ticks_since_fold;
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
 	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */
 	uint64_t lost_at_alert;		/* ... and at the last alert */

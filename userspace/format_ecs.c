@@ -25,6 +25,13 @@ static void set_str(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
+/* numbers the record has (alert_update carries fewer) */
+static void set_count(json_t *o, const char *k, long long v)
+{
+	if (v >= 0)
+		json_object_set_new(o, k, json_integer(v));
+}
+
 static json_t *obj(json_t *parent, const char *k)
 {
 	json_t *o = json_object_get(parent, k);
@@ -84,8 +91,11 @@ static void alert(json_t *out, json_t *rec)
 
 	json_object_set_new(ev, "kind", json_string("alert"));
 	json_object_set_new(ev, "category", strings("network", "intrusion_detection"));
-	json_object_set_new(ev, "type", strings(!strcmp(action, "alert") ? "allowed" : "denied",
-						"connection"));
+	if (!strcmp(format__str(rec, "kind"), "alert_update"))
+		json_object_set_new(ev, "type", strings("info", NULL));
+	else
+		json_object_set_new(ev, "type", strings(!strcmp(action, "alert") ? "allowed" :
+							"denied", "connection"));
 	set_str(ev, "action", action);
 	json_object_set_new(ev, "outcome", json_string(!strcmp(action, "alert") ? "unknown" :
 						       "success"));
@@ -163,24 +173,26 @@ static void alert(json_t *out, json_t *rec)
 
 		set_str(d, "ip", format__str(rec, "network.daddr"));
 		set_str(d, "address", format__str(rec, "network.daddr"));
-		json_object_set_new(d, "port", json_integer(format__int(rec, "network.dport")));
-		json_object_set_new(d, "bytes", json_integer(format__int(rec, "network.bytes")));
+		set_count(d, "port", format__int(rec, "network.dport"));
+		set_count(d, "bytes", format__int(rec, "network.bytes"));
 		if (strcmp(proto, "other"))
 			set_str(n, "transport", proto);
 		if (strcmp(format__str(rec, "network.family"), "other"))
 			set_str(n, "type", format__str(rec, "network.family"));
 		json_object_set_new(n, "direction", json_string("egress"));
-		json_object_set_new(n, "bytes", json_integer(format__int(rec, "network.bytes")));
+		set_count(n, "bytes", format__int(rec, "network.bytes"));
 	}
 	/* what ECS has no place for */
-	set_str(v, "kind", "alert");
+	set_str(v, "kind", format__str(rec, "kind"));
+	if (format__int(rec, "folded") >= 0)
+		json_object_set_new(v, "folded", json_integer(format__int(rec, "folded")));
 	set_str(v, "mode", format__str(rec, "mode"));
 	set_str(v, "event", format__str(rec, "event"));
 	set_str(v, "enforce_action", format__str(rec, "enforce_action"));
 	set_str(v, "killed_by", format__str(rec, "killed_by"));
 	set_str(v, "severity", format__str(rec, "severity"));
 	json_object_set(v, "taint", json_object_get(rec, "taint"));
-	json_object_set_new(v, "blocked_bytes", json_integer(format__int(rec, "network.blocked_bytes")));
+	set_count(v, "blocked_bytes", format__int(rec, "network.blocked_bytes"));
 	if (format__int(rec, "events_lost") > 0)
 		json_object_set_new(v, "events_lost", json_integer(format__int(rec, "events_lost")));
 	if (json_is_object(json_object_get(rec, "incident")))
@@ -223,7 +235,7 @@ char *format_ecs__render(json_t *rec, const char *prev_hash)
 	char *s;
 
 	common(out, rec, kind);
-	if (!strcmp(kind, "alert"))
+	if (!strcmp(kind, "alert") || !strcmp(kind, "alert_update"))
 		alert(out, rec);
 	else
 		agent_record(out, rec, kind);

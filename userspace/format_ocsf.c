@@ -38,6 +38,13 @@ static void set_int(json_t *o, const char *k, long long v)
 	json_object_set_new(o, k, json_integer(v));
 }
 
+/* numbers the record has (alert_update carries fewer) */
+static void set_count(json_t *o, const char *k, long long v)
+{
+	if (v >= 0)
+		set_int(o, k, v);
+}
+
 static void metadata(json_t *out, json_t *rec, const char *const *profiles)
 {
 	json_t *m = obj(out, "metadata"), *prod = obj(m, "product"), *labels, *v, *pr;
@@ -94,7 +101,7 @@ static json_t *process(json_t *rec)
 	const char *exe = format__str(rec, "process.exe"), *slash = strrchr(exe, '/');
 	size_t i;
 
-	set_int(p, "pid", format__int(rec, "process.pid"));
+	set_count(p, "pid", format__int(rec, "process.pid"));
 	set_str(p, "name", format__str(rec, "process.comm"));
 	set_str(p, "cmd_line", format__str(rec, "process.cmdline"));
 	if (*exe) {
@@ -113,7 +120,7 @@ static json_t *process(json_t *rec)
 	{
 		json_t *pp = obj(p, "parent_process");
 
-		set_int(pp, "pid", format__int(rec, "process.ppid"));
+		set_count(pp, "pid", format__int(rec, "process.ppid"));
 		set_str(pp, "name", format__str(rec, "process.pname"));
 	}
 	/* ancestry as OCSF lineage: the taint chain from the reader of the
@@ -140,7 +147,7 @@ static const char *severity_name(int id)
 static void finding(json_t *out, json_t *rec)
 {
 	const char *action = format__str(rec, "action"), *incident, *sev = format__str(rec, "severity");
-	bool update = !strcmp(format__str(rec, "incident.state"), "update");
+	bool update = !strcmp(format__str(rec, "kind"), "alert_update");
 	int rank = format__severity_rank(sev);
 	json_t *fi = obj(out, "finding_info"), *attacks = json_array(), *tags = json_object_get(rec, "tags");
 	json_t *ev = json_array(), *e, *t, *srcs = format__get(rec, "taint.sources");
@@ -241,7 +248,7 @@ static void finding(json_t *out, json_t *rec)
 		const char *proto = format__str(rec, "network.protocol");
 
 		set_str(d, "ip", format__str(rec, "network.daddr"));
-		set_int(d, "port", format__int(rec, "network.dport"));
+		set_count(d, "port", format__int(rec, "network.dport"));
 		set_str(c, "protocol_name", proto);
 		set_int(c, "protocol_num", !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : -1);
 		if (json_integer_value(json_object_get(c, "protocol_num")) < 0)
@@ -250,10 +257,8 @@ static void finding(json_t *out, json_t *rec)
 		set_str(c, "direction", "Outbound");
 		set_int(c, "protocol_ver_id", !strcmp(format__str(rec, "network.family"), "ipv6") ? 6 : 4);
 		json_object_set_new(x, "process", process(rec));
-		json_object_set_new(obj(x, "data"), "bytes_out",
-				    json_integer(format__int(rec, "network.bytes")));
-		json_object_set_new(json_object_get(x, "data"), "blocked_bytes",
-				    json_integer(format__int(rec, "network.blocked_bytes")));
+		set_count(obj(x, "data"), "bytes_out", format__int(rec, "network.bytes"));
+		set_count(obj(x, "data"), "blocked_bytes", format__int(rec, "network.blocked_bytes"));
 		json_array_append_new(ev, x);
 	}
 	json_object_set_new(out, "evidences", ev);
@@ -280,6 +285,7 @@ static void lifecycle(json_t *out, json_t *rec, const char *kind)
 		{ "agent_start", "Start", 3 }, { "agent_stop", "Stop", 4 },
 		{ "agent_reload", "Update", 8 }, { "heartbeat", "Heartbeat", 99 },
 		{ "agent_stats", "Stats", 99 }, { "agent_error", "Error", 99 },
+		{ "alerts_suppressed", "Alerts Suppressed", 99 },
 	};
 	static const char *const envelope[] = { "schema_version", "time", "host", "id", "seq",
 						"boot_id", "machine_id", "run_id", "labels", NULL };
@@ -313,7 +319,7 @@ static void lifecycle(json_t *out, json_t *rec, const char *kind)
 	set_str(app, "name", "vigil");
 	set_str(app, "vendor_name", "vigil");
 	set_str(app, "version", VIGIL_VERSION);
-	if (!strcmp(kind, "agent_error"))
+	if (*format__str(rec, "message"))
 		set_str(out, "message", format__str(rec, "message"));
 	json_object_foreach(rec, k, v) {
 		bool skip = false;
@@ -332,7 +338,7 @@ char *format_ocsf__render(json_t *rec, const char *prev_hash)
 	static const char *const app_profiles[] = { "host", "datetime", NULL };
 	const char *kind = format__str(rec, "kind");
 	json_t *out = json_object();
-	bool is_alert = !strcmp(kind, "alert");
+	bool is_alert = !strcmp(kind, "alert") || !strcmp(kind, "alert_update");
 	char *s;
 
 	if (is_alert)

@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "engine.h"
 #include "offline.h"
+#include "format.h"
 #include "rules.h"
 #include "tail.h"
 
@@ -44,6 +45,12 @@ static void usage_run(FILE *f)
 "      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
 "      --heartbeat SEC      write a heartbeat line (liveness, kernel event losses)\n"
 "                           every SEC seconds (default 60, 0=off)\n"
+"      --fold SEC           repeats of an incident (one rule, one process) fold\n"
+"                           into an alert_update at most every SEC s (default 60;\n"
+"                           0: every alert goes out)\n"
+"      --rate-limit N       new incidents per rule a minute before the rest are\n"
+"                           counted in alerts_suppressed (default 100, 0=none);\n"
+"                           enforcement is never folded or suppressed\n"
 "  -v, --verbose            debug logging on stderr\n"
 "  -h, --help               this help\n");
 }
@@ -73,12 +80,15 @@ static int cmd_run(int argc, char **argv)
 		{ "no-default-rules", no_argument, 0, 'N' },
 		{ "stats-interval", required_argument, 0, 'S' },
 		{ "heartbeat", required_argument, 0, 'H' },
+		{ "fold", required_argument, 0, 'F' },
+		{ "rate-limit", required_argument, 0, 'L' },
 		{ "record", required_argument, 0, 'R' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60 };
+	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60, .fold_s = 60,
+				.rate_limit = 100 };
 	char err[256];
 	int c, ret;
 
@@ -133,6 +143,23 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			o.heartbeat_s = v;
+			break;
+		}
+		case 'F':
+		case 'L': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 86400) {
+				fprintf(stderr, "vigil: --%s '%s': expected %s 0..86400\n",
+					c == 'F' ? "fold" : "rate-limit", optarg,
+					c == 'F' ? "seconds" : "alerts a minute");
+				return 2;
+			}
+			if (c == 'F')
+				o.fold_s = v;
+			else
+				o.rate_limit = v;
 			break;
 		}
 		case 'h':
@@ -379,6 +406,49 @@ static int cmd_tail(int argc, char **argv)
 	return tail__run(&o);
 }
 
+/* `vigil convert FORMAT [FILE]`: native records (a saved stream) in another
+ * format, as a sink of that format would have written them. */
+static int cmd_convert(int argc, char **argv)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int f, bad = 0;
+	FILE *in = stdin;
+
+	if (argc < 2 || argc > 3 || (f = format__parse(argv[1])) < 0) {
+		fprintf(stderr, "usage: vigil convert native|ecs|ocsf|cef [FILE]\n"
+				"  native records (JSON lines, FILE or stdin) in another format\n");
+		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+	}
+	if (argc == 3 && !(in = fopen(argv[2], "re"))) {
+		fprintf(stderr, "vigil: convert: %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	while ((n = getline(&line, &cap, in)) > 0) {
+		char *out;
+
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n)
+			continue;
+		out = format__render(f, line, n, NULL);
+		if (!out) {
+			fprintf(stderr, "vigil: convert: line %ld: not a vigil record\n", lineno);
+			bad = 1;
+			continue;
+		}
+		puts(out);
+		free(out);
+	}
+	free(line);
+	if (in != stdin)
+		fclose(in);
+	return bad;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("vigil %s\n", VIGIL_VERSION);
@@ -396,6 +466,7 @@ static void usage(FILE *f)
 "  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
 "  rules fields      the fields conditions can use\n"
 "  tail SOCKET       follow an agent's --alerts unix:SOCKET stream in a terminal\n"
+"  convert FMT [F]   native records (a saved stream) as ecs, ocsf or cef\n"
 "  version           print the version\n");
 }
 
@@ -408,6 +479,7 @@ static const struct {
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
 	{ "tail", cmd_tail },
+	{ "convert", cmd_convert },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 };

@@ -22,6 +22,7 @@ struct replay {
 	struct engine *engine;
 	const struct ruleset *rs;
 	struct output *out;
+	struct incidents *inc;	/* NULL for fixtures: every alert, no incident */
 	struct json j;
 	struct activity act;
 	unsigned long long alerts;
@@ -31,7 +32,11 @@ static void replay_hit(void *ctx, const struct activity *a, const struct rule_hi
 {
 	struct replay *r = ctx;
 
-	report__alert(r->out, &r->j, a, h, 0);
+	struct incident_ref ref;
+
+	if (r->inc && incidents__hit(r->inc, a, h, &ref) != INCIDENT_REPORT)
+		return;
+	report__alert(r->out, &r->j, a, h, r->inc ? &ref : NULL, 0);
 	r->alerts++;
 }
 
@@ -90,7 +95,21 @@ static long replay_into(const struct ruleset *rs, const char *capture, const cha
 		return -EIO;
 	}
 	json__init(&r.j);
+	if (!bare) {	/* the live agent's defaults */
+		r.inc = incidents__new(&(struct incident_opts){ .fold_s = 60, .rate_limit = 100 },
+				       r.out, &r.j);
+		if (!r.inc) {
+			snprintf(err, errlen, "out of memory");
+			output__close(r.out);
+			engine__free(r.engine);
+			return -ENOMEM;
+		}
+	}
 	n = capture__read(capture, replay_one, &r, err, errlen);
+	if (r.inc) {
+		incidents__flush(r.inc, &r.act.time, true);
+		incidents__free(r.inc);
+	}
 	json__free(&r.j);
 	output__close(r.out);
 	engine__free(r.engine);

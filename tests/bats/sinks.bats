@@ -276,3 +276,73 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"chain=sha256 needs a JSON format"* ]]
 }
+
+@test "sinks: repeats of an incident fold into alert_update with the same incident id" {
+	start_sink tcp
+	start_sink tcp $((PORT + 1000))
+	start_sink tcp $((PORT + 2000))
+	start_agent --fold 1 --alerts "$T/ocsf.json,format=ocsf"
+	run in_cg python3 "$SCEN/spray.py" "$W/model.safetensors" "$PEER4" "$PORT" \
+		$((PORT + 1000)) $((PORT + 2000))
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 15 kind=alert_update rule=weights-connect 'incident.count>=3'
+	[ "$status" -eq 0 ]
+	stop_agent
+	# one alert for the process and rule, the rest folded into its incident
+	[ "$("$ALERTS_PY" wait "$ALERTS" rule=weights-connect kind=alert | wc -l)" -eq 1 ]
+	id="$(alert_get incident.id kind=alert rule=weights-connect)"
+	[ "$(alert_get incident.state kind=alert rule=weights-connect)" = new ]
+	[ "$(alert_get incident.id kind=alert_update rule=weights-connect)" = "$id" ]
+	# OCSF: the finding and its update share finding_info.uid
+	python3 - "$T/ocsf.json" "$id" <<-'PY'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1])]
+	f = [r for r in recs if r.get("finding_info", {}).get("uid") == sys.argv[2]]
+	assert [r["activity_id"] for r in f][:1] == [1] and 2 in [r["activity_id"] for r in f], f
+	assert max(r.get("count", 1) for r in f) >= 3
+	PY
+	python3 "$LIB/formats.py" ocsf "$T/ocsf.json"
+}
+
+@test "sinks: the per-rule rate limit says what it suppressed; enforcement is never suppressed" {
+	start_sink tcp
+	start_agent --rate-limit 2
+	for i in 1 2 3 4; do
+		leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag "r$i"
+		[ "$status" -eq 0 ]
+	done
+	stop_agent
+	[ "$("$ALERTS_PY" wait "$ALERTS" --count 2 rule=weights-connect kind=alert | wc -l)" -eq 2 ]
+	[ "$(alert_get suppressed kind=alerts_suppressed rule=weights-connect)" -eq 2 ]
+	[ "$(alert_get limit kind=alerts_suppressed rule=weights-connect)" -eq 2 ]
+	# enforce: every denied connection is written, limit or not
+	: > "$ALERTS"
+	start_agent --mode enforce --rate-limit 1
+	for i in 1 2 3; do
+		leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag "e$i"
+		[ "$status" -eq 3 ]
+	done
+	run alert_wait --count 3 rule=weights-connect action=blocked
+	[ "$status" -eq 0 ]
+	stop_agent
+	run alert_none kind=alerts_suppressed rule=weights-connect
+	[ "$status" -eq 0 ]
+}
+
+@test "sinks: vigil convert renders the docs/ALERTS.md examples validly in every format" {
+	python3 - "$VIGIL_ROOT/docs/ALERTS.md" > "$T/examples.jsonl" <<-'PY'
+	import re, sys
+	for block in re.findall(r"```json\n(.*?)```", open(sys.argv[1]).read(), re.S):
+	    print(block.strip())
+	PY
+	[ "$(wc -l < "$T/examples.jsonl")" -ge 6 ]
+	for f in ecs ocsf cef; do
+		"$VIGIL" convert "$f" "$T/examples.jsonl" > "$T/examples.$f"
+		[ "$(wc -l < "$T/examples.$f")" -eq "$(wc -l < "$T/examples.jsonl")" ]
+		python3 "$LIB/formats.py" "$f" "$T/examples.$f" > /dev/null
+	done
+	"$VIGIL" convert native "$T/examples.jsonl" | cmp - "$T/examples.jsonl"
+	run "$VIGIL" convert ocsf /dev/stdin <<< "not json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 1: not a vigil record"* ]]
+}

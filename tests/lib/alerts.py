@@ -198,6 +198,8 @@ def cmd_content(path):
     emissions of the same alerts (live and replayed) have in common."""
     ident = {"id", "seq", "boot_id", "machine_id", "run_id", "labels", "prev_hash"}
     for l in lines(path):
+        if isinstance(l.get("incident"), dict):	# a fresh uuid per emission too
+            l["incident"].pop("id", None)
         print(json.dumps({k: v for k, v in l.items() if k not in ident},
                          separators=(",", ":"), ensure_ascii=False))
     return 0

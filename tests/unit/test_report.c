@@ -75,7 +75,7 @@ static json_t *emit_and_read(unsigned long long lost)
 	o = output__open(path, err, sizeof(err));
 	assert_non_null(o);
 	json__init(&j);
-	assert_int_equal(report__alert(o, &j, &a, &h, lost), 0);
+	assert_int_equal(report__alert(o, &j, &a, &h, NULL, lost), 0);
 	output__close(o);
 	json__free(&j);
 	got = json_load_file(path, 0, NULL);
