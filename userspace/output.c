@@ -45,7 +45,7 @@ struct output *output__open_opts(const struct output_opts *oo, char *err, size_t
 	/* a reader that went away must cost a failed write, not the agent */
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < nspecs; i++) {
-		o->sinks[o->nsinks] = sink__open(specs[i], oo->blocking, err, errlen);
+		o->sinks[o->nsinks] = sink__open(specs[i], oo->blocking, oo->file_gid, err, errlen);
 		if (!o->sinks[o->nsinks])
 			goto fail;
 		o->nsinks++;
@@ -56,9 +56,10 @@ fail:
 	return NULL;
 }
 
-struct output *output__open(const char *path, char *err, size_t errlen)
+struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen)
 {
-	struct output_opts oo = { .sinks = &path, .nsinks = 1, .blocking = true, .drain_ms = -1 };
+	struct output_opts oo = { .sinks = &path, .nsinks = 1, .blocking = true, .file_gid = gid,
+				  .drain_ms = -1 };
 
 	return output__open_opts(&oo, err, errlen);
 }

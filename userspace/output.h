@@ -8,6 +8,7 @@
 #define VIGIL_OUTPUT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "json.h"
 
 #define OUTPUT_MAX_SINKS 16
@@ -21,12 +22,15 @@ struct output_opts {
 	size_t nlabels;
 	bool blocking;		/* a full sink queue waits instead of dropping (offline) */
 	bool bare;		/* no record identity: rules-test fixtures compare content */
+	gid_t file_gid;		/* group of alert files (0640); (gid_t)-1: none (0600) */
 	int drain_ms;		/* at close, how long a sink may take (<0: no limit) */
 };
 
 struct output *output__open_opts(const struct output_opts *oo, char *err, size_t errlen);
-/* One sink, path "-" is stdout; blocking, no time limit at close. */
-struct output *output__open(const char *path, char *err, size_t errlen);
+/* One sink, path "-" is stdout; blocking, no time limit at close; files as
+ * safefile__open_output says (no symlinks, ours, regular; 0600, or 0640 for
+ * group gid unless it is (gid_t)-1). */
+struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen);
 void output__close(struct output *o);
 /* Start a line of the given kind in j (reset first). */
 void output__begin(struct output *o, struct json *j, const char *kind);

@@ -41,6 +41,7 @@ struct sink {
 	struct sink_msg **ring;
 	size_t cap, head, n, bytes, max_bytes;
 	bool blocking, closing, reopen_req;
+	gid_t gid;
 	pthread_t thread;
 	/* rendering scratch, sink thread only */
 	char *scratch;
@@ -52,6 +53,7 @@ struct sink {
 };
 
 const char *sink__target(const struct sink *s) { return s->target; }
+gid_t sink__file_gid(const struct sink *s) { return s->gid; }
 void *sink__priv(const struct sink *s) { return s->priv; }
 void sink__set_priv(struct sink *s, void *priv) { s->priv = priv; }
 
@@ -356,7 +358,7 @@ static void sink_free(struct sink *s)
 	free(s);
 }
 
-struct sink *sink__open(const char *spec, bool blocking, char *err, size_t errlen)
+struct sink *sink__open(const char *spec, bool blocking, gid_t gid, char *err, size_t errlen)
 {
 	char buf[PATH_MAX + 256], *save = NULL, *tok;
 	struct sink *s;
@@ -376,6 +378,7 @@ struct sink *sink__open(const char *spec, bool blocking, char *err, size_t errle
 	s->cap = DEFAULT_QUEUE;
 	s->max_bytes = DEFAULT_QUEUE_BYTES;
 	s->blocking = blocking;
+	s->gid = gid;
 	memset(s->prev_hash, '0', 2 * SHA256_LEN);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->more, NULL);

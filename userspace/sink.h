@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct sink;
 
@@ -55,8 +56,9 @@ struct sink_stats {
 };
 
 /* Parse and open one --alerts spec. blocking: a full queue makes the
- * producer wait instead of dropping (offline replay must lose nothing). */
-struct sink *sink__open(const char *spec, bool blocking, char *err, size_t errlen);
+ * producer wait instead of dropping (offline replay must lose nothing).
+ * gid: group of the files it creates (0640), (gid_t)-1: none (0600). */
+struct sink *sink__open(const char *spec, bool blocking, gid_t gid, char *err, size_t errlen);
 struct sink_msg *sink__msg_new(const char *line, size_t len);
 /* The caller's reference; each queue holds its own. */
 void sink__msg_put(struct sink_msg *m);
@@ -72,6 +74,7 @@ void sink__stats(struct sink *s, struct sink_stats *st);
 
 /* For sink kinds. */
 const char *sink__target(const struct sink *s);
+gid_t sink__file_gid(const struct sink *s);
 void *sink__priv(const struct sink *s);
 void sink__set_priv(struct sink *s, void *priv);
 void sink__count_reopen(struct sink *s, bool ok);

@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "safefile.h"
 #include "sink.h"
 
 #define IOV_MAX_LINES 64
@@ -121,14 +122,16 @@ static void fd_close(struct sink *s)
 	sink__set_priv(s, NULL);
 }
 
-/* Alerts name processes, files and hosts: readable by root only, and never
- * through a symlink someone planted where the alert file will be. */
-static int open_path(const char *path, char *err, size_t errlen)
+/* Alerts name processes, files and hosts: never through a symlink someone
+ * planted where the alert file goes, ours, regular, 0600 (or 0640 for the
+ * --file-group); safefile.h. */
+static int open_path(struct sink *s, const char *path, bool truncate, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	char why[512];
+	int fd = safefile__open_output(path, truncate, sink__file_gid(s), why, sizeof(why));
 
 	if (fd < 0)
-		snprintf(err, errlen, "--alerts %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "--alerts %.400s", why);
 	return fd;
 }
 
@@ -239,7 +242,7 @@ static int file_open(struct sink *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	fd = open_path(sink__target(s), err, errlen);
+	fd = open_path(s, sink__target(s), false, err, errlen);
 	if (fd < 0)
 		return -EIO;
 	file_adopt(f, fd);
@@ -250,7 +253,7 @@ static void file_reopen(struct sink *s)
 {
 	struct fd_sink *f = sink__priv(s);
 	char err[512];
-	int fd = open_path(sink__target(s), err, sizeof(err));
+	int fd = open_path(s, sink__target(s), false, err, sizeof(err));
 
 	if (fd < 0) {	/* keep writing to the old file rather than nowhere */
 		log__warn("reopen: %s", err);
@@ -267,7 +270,7 @@ static void rotated_name(char *buf, size_t len, const char *path, unsigned k, bo
 }
 
 /* src -> dst.tmp (gzip) -> dst, then src removed. */
-static int gzip_file(const char *src, const char *dst)
+static int gzip_file(struct sink *s, const char *src, const char *dst)
 {
 	char tmp[PATH_MAX + 64], buf[65536];
 	int in, out;
@@ -280,11 +283,10 @@ static int gzip_file(const char *src, const char *dst)
 	if (in < 0)
 		return -errno;
 	unlink(tmp);
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	out = open_path(s, tmp, true, buf, sizeof(buf));
 	if (out < 0) {
-		r = -errno;
 		close(in);
-		return r;
+		return out;
 	}
 	gz = gzdopen(out, "wb6");
 	if (!gz) {
@@ -335,7 +337,7 @@ static void file_rotate(struct sink *s, struct fd_sink *f)
 		sink__count_rotation(s, false);
 		return;
 	}
-	fd = open_path(path, err, sizeof(err));
+	fd = open_path(s, path, false, err, sizeof(err));
 	if (fd < 0) {	/* put it back and keep writing where we were */
 		log__warn("rotate: %s", err);
 		if (rename(plain, path))
@@ -350,7 +352,7 @@ static void file_rotate(struct sink *s, struct fd_sink *f)
 		int r;
 
 		rotated_name(to, sizeof(to), path, 1, true);
-		r = gzip_file(plain, to);
+		r = gzip_file(s, plain, to);
 		if (r)	/* the plain file stays: nothing lost */
 			log__warn("rotate: gzip %s: %s", plain, strerror(-r));
 	}

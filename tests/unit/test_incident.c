@@ -25,7 +25,7 @@ static struct output *open_out(struct json *j)
 	fd = mkstemp(path);
 	close(fd);
 	json__init(j);
-	return output__open(path, err, sizeof(err));
+	return output__open(path, (gid_t)-1, err, sizeof(err));
 }
 
 /* kinds of the records written, in order, as "k1 k2 ..." */

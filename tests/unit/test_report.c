@@ -72,7 +72,7 @@ static json_t *emit_and_read(unsigned long long lost)
 	assert_true(fd >= 0);
 	close(fd);
 	sample(&a, &r, &h);
-	o = output__open(path, err, sizeof(err));
+	o = output__open(path, (gid_t)-1, err, sizeof(err));
 	assert_non_null(o);
 	json__init(&j);
 	assert_int_equal(report__alert(o, &j, &a, &h, NULL, lost), 0);

@@ -113,14 +113,14 @@ static void spec_errors(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_null(sink__open(bad[i].spec, false, err, sizeof(err)));
+		assert_null(sink__open(bad[i].spec, false, (gid_t)-1, err, sizeof(err)));
 		if (!strstr(err, bad[i].want))
 			fail_msg("spec '%s': error '%s' lacks '%s'", bad[i].spec, err, bad[i].want);
 	}
 	/* a symlink where the alert file goes is refused */
 	path_in_dir(p, sizeof(p), "link");
 	assert_int_equal(symlink("/tmp", p), 0);
-	assert_null(sink__open(p, false, err, sizeof(err)));
+	assert_null(sink__open(p, false, (gid_t)-1, err, sizeof(err)));
 	unlink(p);
 }
 
@@ -134,7 +134,7 @@ static void file_delivery(void **state)
 
 	path_in_dir(p, sizeof(p), "a.jsonl");
 	snprintf(spec, sizeof(spec), "file:%s,format=native,queue=100000", p);
-	s = sink__open(spec, false, err, sizeof(err));
+	s = sink__open(spec, false, (gid_t)-1, err, sizeof(err));
 	assert_non_null(s);
 	push_n(&s, 1, 5000, NULL);
 	sink__stats(s, &st);
@@ -147,48 +147,60 @@ static void file_delivery(void **state)
 }
 
 /* A receiver that never reads: its queue fills and turns records away,
- * counted; the producer never waits; another sink gets every record. */
-static void stalled_sink(void **state)
+ * counted; the producer never waits; another sink gets every record. The
+ * stalled receiver is stdout on a full pipe (files must be regular), so
+ * the scenario runs in a child whose fd 1 that pipe is; it exits with the
+ * number of the first check that failed. */
+static int stalled_child(const char *good)
 {
-	char fifo[PATH_MAX], good[PATH_MAX], spec[PATH_MAX + 64], err[256];
+	char err[256];
 	struct sink *s[2];
 	struct sink_stats st;
-	int rfd, taken[2] = { 0, 0 };
+	int taken[2] = { 0, 0 }, p[2];
+	char junk[512] = { 0 };
 
-	path_in_dir(fifo, sizeof(fifo), "stall");
-	path_in_dir(good, sizeof(good), "good.jsonl");
-	assert_int_equal(mkfifo(fifo, 0600), 0);
-	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
-	assert_true(rfd >= 0);
-	fcntl(rfd, F_SETPIPE_SZ, 4096);
-	{	/* fill the pipe first: the sink's first write blocks for good */
-		int wfd = open(fifo, O_WRONLY | O_NONBLOCK);
-		char junk[512] = { 0 };
-
-		assert_true(wfd >= 0);
-		while (write(wfd, junk, sizeof(junk)) > 0)
-			;
-		close(wfd);
-	}
-	snprintf(spec, sizeof(spec), "%s,queue=8", fifo);
-	s[0] = sink__open(spec, false, err, sizeof(err));
-	assert_non_null(s[0]);
-	s[1] = sink__open(good, false, err, sizeof(err));
-	assert_non_null(s[1]);
-	push_n(s, 2, 2000, taken);
-	assert_int_equal(taken[1], 2000);
-	assert_true(taken[0] < 2000);
+	if (pipe(p))
+		return 1;
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	while (write(p[1], junk, sizeof(junk)) > 0)	/* full: the sink's first write blocks */
+		;
+	fcntl(p[1], F_SETFL, 0);
+	if (dup2(p[1], STDOUT_FILENO) < 0)
+		return 2;
+	s[0] = sink__open("-,queue=8", false, (gid_t)-1, err, sizeof(err));
+	s[1] = sink__open(good, false, (gid_t)-1, err, sizeof(err));
+	if (!s[0] || !s[1])
+		return 3;
+	push_from(s, 2, 1, 2000, taken);
+	if (taken[1] != 2000 || taken[0] > 8 + 64)	/* the queue plus one batch in the writer */
+		return 4;
 	sink__stats(s[0], &st);
-	assert_int_equal(st.dropped, 2000 - taken[0]);
-	assert_true(st.queued <= 8);
-	assert_int_equal(st.written, 0);
-	assert_int_equal(st.failed, 0);
-	assert_true(taken[0] <= 8 + 64);	/* the queue plus one batch in the writer */
-	assert_int_equal(sink__close(s[1], -1), 0);
-	assert_int_equal(count_lines(good), 2000);
+	if (st.dropped != (uint64_t)(2000 - taken[0]) || st.queued > 8 || st.written || st.failed)
+		return 5;
+	if (sink__close(s[1], -1) || count_lines(good) != 2000)
+		return 6;
 	/* the stuck one gives up at close instead of hanging the agent's exit */
-	assert_int_equal(sink__close(s[0], 200), -ETIMEDOUT);
-	close(rfd);
+	if (sink__close(s[0], 200) != -ETIMEDOUT)
+		return 7;
+	return 0;
+}
+
+static void stalled_sink(void **state)
+{
+	char good[PATH_MAX];
+	int status;
+	pid_t pid;
+
+	path_in_dir(good, sizeof(good), "good.jsonl");
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(stalled_child(good));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* Offline replay must lose nothing: a blocking sink makes the producer wait. */
@@ -200,7 +212,7 @@ static void blocking_sink(void **state)
 
 	path_in_dir(p, sizeof(p), "b.jsonl");
 	snprintf(spec, sizeof(spec), "%s,queue=1", p);
-	s = sink__open(spec, true, err, sizeof(err));
+	s = sink__open(spec, true, (gid_t)-1, err, sizeof(err));
 	assert_non_null(s);
 	push_n(&s, 1, 3000, NULL);
 	sink__stats(s, &st);
@@ -218,7 +230,7 @@ static void reopen_after_rename(void **state)
 
 	path_in_dir(p, sizeof(p), "r.jsonl");
 	path_in_dir(old, sizeof(old), "r.jsonl.1");
-	s = sink__open(p, true, err, sizeof(err));
+	s = sink__open(p, true, (gid_t)-1, err, sizeof(err));
 	assert_non_null(s);
 	push_n(&s, 1, 10, NULL);
 	for (int i = 0; i < 500; i++) {	/* wait until written before moving */
@@ -248,7 +260,7 @@ static void hash_chain(void **state)
 
 	path_in_dir(p, sizeof(p), "c.jsonl");
 	snprintf(spec, sizeof(spec), "file:%s,chain=sha256", p);
-	s = sink__open(spec, true, err, sizeof(err));
+	s = sink__open(spec, true, (gid_t)-1, err, sizeof(err));
 	assert_non_null(s);
 	push_n(&s, 1, 200, NULL);
 	assert_int_equal(sink__close(s, -1), 0);
@@ -311,7 +323,7 @@ static void rotate_by_size(void **state)
 
 	path_in_dir(p, sizeof(p), "rot.jsonl");
 	snprintf(spec, sizeof(spec), "%s,max_size=16K,keep=3", p);
-	s = sink__open(spec, true, err, sizeof(err));
+	s = sink__open(spec, true, (gid_t)-1, err, sizeof(err));
 	assert_non_null(s);
 	push_n(&s, 1, 2000, NULL);	/* 2000 x 83 bytes: ~10 files' worth */
 	assert_int_equal(sink__close(s, -1), 0);
@@ -345,7 +357,7 @@ static void rotate_by_age(void **state)
 
 	path_in_dir(p, sizeof(p), "age.jsonl");
 	snprintf(spec, sizeof(spec), "%s,max_age=1s,compress=none", p);
-	s = sink__open(spec, true, err, sizeof(err));
+	s = sink__open(spec, true, (gid_t)-1, err, sizeof(err));
 	assert_non_null(s);
 	push_n(&s, 1, 2, NULL);
 	for (int i = 0; i < 300; i++) {
@@ -367,13 +379,13 @@ static void rotate_spec_errors(void **state)
 {
 	char err[256];
 
-	assert_null(sink__open("/tmp/x,max_size=12", false, err, sizeof(err)));
+	assert_null(sink__open("/tmp/x,max_size=12", false, (gid_t)-1, err, sizeof(err)));
 	assert_non_null(strstr(err, "max_size=12"));
-	assert_null(sink__open("/tmp/x,max_age=soon", false, err, sizeof(err)));
+	assert_null(sink__open("/tmp/x,max_age=soon", false, (gid_t)-1, err, sizeof(err)));
 	assert_non_null(strstr(err, "max_age=soon"));
-	assert_null(sink__open("/tmp/x,keep=0", false, err, sizeof(err)));
-	assert_null(sink__open("/tmp/x,compress=xz", false, err, sizeof(err)));
-	assert_null(sink__open("-,max_size=1M", false, err, sizeof(err)));
+	assert_null(sink__open("/tmp/x,keep=0", false, (gid_t)-1, err, sizeof(err)));
+	assert_null(sink__open("/tmp/x,compress=xz", false, (gid_t)-1, err, sizeof(err)));
+	assert_null(sink__open("-,max_size=1M", false, (gid_t)-1, err, sizeof(err)));
 	assert_non_null(strstr(err, "unknown key 'max_size' for a stdout sink"));
 }
 
@@ -421,13 +433,13 @@ static void unix_readers(void **state)
 
 	path_in_dir(sock, sizeof(sock), "vigil.sock");
 	snprintf(spec, sizeof(spec), "unix:%s", sock);
-	s = sink__open(spec, true, err, sizeof(err));
+	s = sink__open(spec, true, (gid_t)-1, err, sizeof(err));
 	assert_non_null(s);
 	assert_int_equal(stat(sock, &sb), 0);
 	assert_true(S_ISSOCK(sb.st_mode));
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	/* a second agent on the same socket is refused */
-	assert_null(sink__open(spec, false, err, sizeof(err)));
+	assert_null(sink__open(spec, false, (gid_t)-1, err, sizeof(err)));
 	assert_non_null(strstr(err, "another process"));
 	for (int i = 0; i < 2; i++) {
 		path_in_dir(out[i], sizeof(out[i]), i ? "r1.jsonl" : "r0.jsonl");
