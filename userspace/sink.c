@@ -41,8 +41,11 @@ struct sink {
 	struct sink_msg **ring;
 	size_t cap, head, n, bytes, max_bytes;
 	bool blocking, closing, reopen_req;
+	bool warned;		/* the first failed write was logged; the rest are counted */
 	gid_t gid;
 	pthread_t thread;
+	/* the batch being written, natively (sink thread only) */
+	struct sink_line native[SINK_BATCH];
 	/* rendering scratch, sink thread only */
 	char *scratch;
 	size_t scratch_cap;
@@ -54,6 +57,11 @@ struct sink {
 
 const char *sink__target(const struct sink *s) { return s->target; }
 gid_t sink__file_gid(const struct sink *s) { return s->gid; }
+
+const struct sink_line *sink__native_line(const struct sink *s, int i)
+{
+	return i >= 0 && i < SINK_BATCH ? &s->native[i] : NULL;
+}
 void *sink__priv(const struct sink *s) { return s->priv; }
 void sink__set_priv(struct sink *s, void *priv) { s->priv = priv; }
 
@@ -113,7 +121,7 @@ static bool parse_count(const char *v, unsigned long long lo, unsigned long long
 static const struct sink_ops *kind_of(const char *t, const char **target, char *err,
 				      size_t errlen)
 {
-	static const char *const later[] = { "syslog:", "http://", "https://", NULL };
+	static const char *const later[] = { "http://", "https://", NULL };
 	const char *colon = strchr(t, ':');
 
 	*target = t;
@@ -127,6 +135,10 @@ static const struct sink_ops *kind_of(const char *t, const char **target, char *
 		}
 		return &sink_file_ops;
 	}
+	if (!strncmp(t, "syslog:", 7)) {
+		*target = t + 7;
+		return &sink_syslog_ops;
+	}
 	if (!strncmp(t, "unix:", 5)) {
 		*target = t + 5;
 		if (!**target) {
@@ -138,7 +150,7 @@ static const struct sink_ops *kind_of(const char *t, const char **target, char *
 	for (int i = 0; later[i]; i++)
 		if (!strncmp(t, later[i], strlen(later[i]))) {
 			snprintf(err, errlen, "--alerts %s: %.*s sinks are not in this build "
-				 "(available: -, PATH, file:PATH, unix:PATH)", t,
+				 "(available: -, PATH, file:PATH, unix:PATH, syslog:)", t,
 				 (int)strcspn(later[i], ":"), later[i]);
 			return NULL;
 		}
@@ -287,7 +299,18 @@ static void deliver(struct sink *s, struct sink_msg **batch, int nb)
 {
 	struct sink_line lines[SINK_BATCH];
 	char *rendered[SINK_BATCH] = { 0 };
-	int nr = render(s, batch, nb, lines, rendered), nw = nr ? s->ops->write(s, lines, nr) : 0;
+	int nr, nw;
+
+	for (int i = 0; i < nb; i++)
+		s->native[i] = (struct sink_line){ batch[i]->data, batch[i]->len };
+	nr = render(s, batch, nb, lines, rendered);
+	errno = 0;
+	nw = nr ? s->ops->write(s, lines, nr) : 0;
+	if (nw < nb && !s->warned) {
+		s->warned = true;
+		log__warn("alert output: %s (sink %s); what it cannot take is counted in "
+			  "agent_stats", errno ? strerror(errno) : "record not rendered", s->name);
+	}
 
 	if (nw < 0)
 		nw = 0;

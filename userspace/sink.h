@@ -75,6 +75,9 @@ void sink__stats(struct sink *s, struct sink_stats *st);
 /* For sink kinds. */
 const char *sink__target(const struct sink *s);
 gid_t sink__file_gid(const struct sink *s);
+/* Inside write: the native form of line i of the batch (what the record
+ * was before the sink's format rendered it). */
+const struct sink_line *sink__native_line(const struct sink *s, int i);
 void *sink__priv(const struct sink *s);
 void sink__set_priv(struct sink *s, void *priv);
 void sink__count_reopen(struct sink *s, bool ok);
@@ -84,5 +87,6 @@ void sink__set_readers(struct sink *s, uint64_t now, uint64_t dropped_more);
 extern const struct sink_ops sink_stdout_ops;
 extern const struct sink_ops sink_file_ops;
 extern const struct sink_ops sink_unix_ops;
+extern const struct sink_ops sink_syslog_ops;
 
 #endif

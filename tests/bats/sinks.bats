@@ -346,3 +346,45 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"line 1: not a vigil record"* ]]
 }
+
+@test "sinks: syslog RFC 5424 with structured data, to a real rsyslogd over its socket and TCP" {
+	load ../lib/rsyslog
+	rport=$((PORT + 3000))
+	start_rsyslog "$rport"
+	start_sink tcp
+	start_agent --alerts "syslog:,socket=$T/log.sock,facility=local3" \
+		--alerts "syslog:tcp://127.0.0.1:$rport,format=cef"
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag 'sys"log]'
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	stop_agent
+	n="$(wc -l < "$ALERTS")"
+	for _ in $(seq 100); do [ "$(wc -l < "$T/syslog.out")" -ge $((2 * n)) ] && break; sleep 0.1; done
+	cat "$T/rsyslog.err" >&2
+	python3 - "$ALERTS" "$T/syslog.out" "$LIB" <<-'PY'
+	import json, re, sys
+	sys.path.insert(0, sys.argv[3])
+	import formats
+	nat = [json.loads(l) for l in open(sys.argv[1])]
+	got = [l.rstrip("\n").split("|", 8) for l in open(sys.argv[2])]
+	local = [g for g in got if g[0] == "local3"]
+	tcp = [g for g in got if g[0] == "local0"]
+	assert len(local) == len(nat) and len(tcp) == len(nat), (len(local), len(tcp), len(nat))
+	sevs = {"low": "notice", "medium": "warning", "high": "err", "critical": "crit"}
+	for r, l, t in zip(nat, local, tcp):
+	    fac, sev, time_, host, app, pid, msgid, sd, msg = l
+	    assert app == "vigil" and msgid == r["kind"] and host == r["host"], l[:7]
+	    assert json.loads(msg) == r, msg[:200]                   # the record, whole
+	    assert sd.startswith("[vigil@32473 ") and 'id="%s"' % r["id"] in sd, sd
+	    assert 'seq="%d"' % r["seq"] in sd
+	    if r["kind"] == "alert":
+	        assert sev == sevs[r["severity"]], (sev, r["severity"])
+	        assert 'rule="%s"' % r["rule"] in sd
+	    # the same record as CEF over TCP
+	    hdr, ext = formats.cef_parse(t[8][t[8].find("CEF:"):])
+	    assert ext["externalId"] == r["id"] and t[6] == r["kind"]
+	    assert t[2] == r["time"], (t[2], r["time"])      # the record's own time
+	a = next(r for r in nat if r["kind"] == "alert")
+	assert 'sys"log]' in a["process"]["cmdline"]
+	PY
+}
