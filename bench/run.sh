@@ -49,7 +49,7 @@ if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
 	# shellcheck disable=SC2086
 	gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
-		bench/sink_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lpthread \
+		bench/sink_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread \
 		-o .output/bench/sink_bench
 	sinkrecs=200000
 	[ "${1:-}" = "--smoke" ] && sinkrecs=5000

@@ -131,6 +131,46 @@ const char *format__tactic_of(const char *id, const char **tactic_name)
 	return t ? t->tactic : NULL;
 }
 
+json_t *format__obj(json_t *parent, const char *k)
+{
+	json_t *o = json_object_get(parent, k);
+
+	if (!o) {
+		o = json_object();
+		json_object_set_new(parent, k, o);
+	}
+	return o;
+}
+
+void format__set_str(json_t *o, const char *k, const char *v)
+{
+	if (v && *v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+void format__set_count(json_t *o, const char *k, long long v)
+{
+	if (v >= 0)
+		json_object_set_new(o, k, json_integer(v));
+}
+
+void format__copy_body(json_t *dst, json_t *rec)
+{
+	static const char *const envelope[] = { "schema_version", "time", "host", "id", "seq",
+						"boot_id", "machine_id", "run_id", "labels", NULL };
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(rec, k, v) {
+		bool skip = false;
+
+		for (int i = 0; envelope[i]; i++)
+			skip |= !strcmp(k, envelope[i]);
+		if (!skip)
+			json_object_set(dst, k, v);
+	}
+}
+
 int format__severity_rank(const char *s)
 {
 	static const char *const sev[] = { "low", "medium", "high", "critical" };

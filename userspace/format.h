@@ -33,6 +33,14 @@ long long format__epoch_ms(const char *rfc3339);
  * (TA0010) or Collection (TA0009), Command and Control (TA0011). */
 const char *format__technique_name(const char *id);
 const char *format__tactic_of(const char *id, const char **tactic_name);
+/* Building a rendering: the object member k of parent (created if absent),
+ * a string member unless v is empty, a number member unless v < 0 (fields a
+ * record kind does not carry), and every member of rec that is not the
+ * record identity (for formats that keep the rest under their own name). */
+json_t *format__obj(json_t *parent, const char *k);
+void format__set_str(json_t *o, const char *k, const char *v);
+void format__set_count(json_t *o, const char *k, long long v);
+void format__copy_body(json_t *dst, json_t *rec);
 /* 1-4 for low..critical, 0 if unknown. */
 int format__severity_rank(const char *severity);
 

@@ -19,30 +19,6 @@ static int ecs_severity(const char *sev)
 	return score[format__severity_rank(sev)];
 }
 
-static void set_str(json_t *o, const char *k, const char *v)
-{
-	if (v && *v)
-		json_object_set_new(o, k, json_string(v));
-}
-
-/* numbers the record has (alert_update carries fewer) */
-static void set_count(json_t *o, const char *k, long long v)
-{
-	if (v >= 0)
-		json_object_set_new(o, k, json_integer(v));
-}
-
-static json_t *obj(json_t *parent, const char *k)
-{
-	json_t *o = json_object_get(parent, k);
-
-	if (!o) {
-		o = json_object();
-		json_object_set_new(parent, k, o);
-	}
-	return o;
-}
-
 static json_t *strings(const char *a, const char *b)
 {
 	json_t *arr = json_array();
@@ -55,35 +31,35 @@ static json_t *strings(const char *a, const char *b)
 
 static void common(json_t *out, json_t *rec, const char *kind)
 {
-	json_t *ev = obj(out, "event"), *host = obj(out, "host"), *agent = obj(out, "agent");
+	json_t *ev = format__obj(out, "event"), *host = format__obj(out, "host"), *agent = format__obj(out, "agent");
 
-	set_str(out, "@timestamp", format__str(rec, "time"));
-	json_object_set_new(obj(out, "ecs"), "version", json_string(ECS_VERSION));
-	set_str(ev, "id", format__str(rec, "id"));
+	format__set_str(out, "@timestamp", format__str(rec, "time"));
+	json_object_set_new(format__obj(out, "ecs"), "version", json_string(ECS_VERSION));
+	format__set_str(ev, "id", format__str(rec, "id"));
 	if (format__int(rec, "seq") >= 0)
 		json_object_set_new(ev, "sequence", json_integer(format__int(rec, "seq")));
-	set_str(ev, "created", format__str(rec, "time"));
+	format__set_str(ev, "created", format__str(rec, "time"));
 	json_object_set_new(ev, "module", json_string("vigil"));
 	json_object_set_new(ev, "provider", json_string("vigil"));
 	json_object_set_new(ev, "dataset", json_string(!strcmp(kind, "alert") ? "vigil.alert" :
 						       "vigil.agent"));
-	set_str(host, "hostname", format__str(rec, "host"));
-	set_str(host, "name", format__str(rec, "host"));
-	set_str(host, "id", format__str(rec, "machine_id"));
+	format__set_str(host, "hostname", format__str(rec, "host"));
+	format__set_str(host, "name", format__str(rec, "host"));
+	format__set_str(host, "id", format__str(rec, "machine_id"));
 	if (*format__str(rec, "boot_id"))
-		set_str(obj(host, "boot"), "id", format__str(rec, "boot_id"));
+		format__set_str(format__obj(host, "boot"), "id", format__str(rec, "boot_id"));
 	json_object_set_new(agent, "type", json_string("vigil"));
 	json_object_set_new(agent, "name", json_string("vigil"));
 	json_object_set_new(agent, "version", json_string(VIGIL_VERSION));
-	set_str(agent, "ephemeral_id", format__str(rec, "run_id"));
+	format__set_str(agent, "ephemeral_id", format__str(rec, "run_id"));
 	if (json_is_object(json_object_get(rec, "labels")))
 		json_object_set(out, "labels", json_object_get(rec, "labels"));
 }
 
 static void alert(json_t *out, json_t *rec)
 {
-	json_t *ev = obj(out, "event"), *tags = json_object_get(rec, "tags"), *t;
-	json_t *srcs = format__get(rec, "taint.sources"), *v = obj(out, "vigil");
+	json_t *ev = format__obj(out, "event"), *tags = json_object_get(rec, "tags"), *t;
+	json_t *srcs = format__get(rec, "taint.sources"), *v = format__obj(out, "vigil");
 	const char *action = format__str(rec, "action"), *path, *slash;
 	json_t *tech_id = json_array(), *tech_name = json_array();
 	json_t *tac_id = json_array(), *tac_name = json_array();
@@ -96,16 +72,16 @@ static void alert(json_t *out, json_t *rec)
 	else
 		json_object_set_new(ev, "type", strings(!strcmp(action, "alert") ? "allowed" :
 							"denied", "connection"));
-	set_str(ev, "action", action);
+	format__set_str(ev, "action", action);
 	json_object_set_new(ev, "outcome", json_string(!strcmp(action, "alert") ? "unknown" :
 						       "success"));
 	json_object_set_new(ev, "severity", json_integer(ecs_severity(format__str(rec, "severity"))));
-	set_str(ev, "reason", format__str(rec, "message"));
-	set_str(out, "message", format__str(rec, "message"));
+	format__set_str(ev, "reason", format__str(rec, "message"));
+	format__set_str(out, "message", format__str(rec, "message"));
 
-	set_str(obj(out, "rule"), "id", format__str(rec, "rule"));
-	set_str(obj(out, "rule"), "name", format__str(rec, "rule"));
-	json_object_set_new(obj(out, "rule"), "ruleset", json_string("vigil"));
+	format__set_str(format__obj(out, "rule"), "id", format__str(rec, "rule"));
+	format__set_str(format__obj(out, "rule"), "name", format__str(rec, "rule"));
+	json_object_set_new(format__obj(out, "rule"), "ruleset", json_string("vigil"));
 
 	json_array_foreach(tags, i, t) {
 		const char *id = json_string_value(t), *tn = NULL, *ta;
@@ -119,13 +95,13 @@ static void alert(json_t *out, json_t *rec)
 		json_array_append_new(tac_name, json_string(tn));
 	}
 	if (json_array_size(tech_id)) {
-		json_t *th = obj(out, "threat");
+		json_t *th = format__obj(out, "threat");
 
 		json_object_set_new(th, "framework", json_string("MITRE ATT&CK"));
-		json_object_set_new(obj(th, "technique"), "id", tech_id);
-		json_object_set_new(obj(th, "technique"), "name", tech_name);
-		json_object_set_new(obj(th, "tactic"), "id", tac_id);
-		json_object_set_new(obj(th, "tactic"), "name", tac_name);
+		json_object_set_new(format__obj(th, "technique"), "id", tech_id);
+		json_object_set_new(format__obj(th, "technique"), "name", tech_name);
+		json_object_set_new(format__obj(th, "tactic"), "id", tac_id);
+		json_object_set_new(format__obj(th, "tactic"), "name", tac_name);
 	} else {
 		json_decref(tech_id);
 		json_decref(tech_name);
@@ -136,63 +112,63 @@ static void alert(json_t *out, json_t *rec)
 		json_object_set(out, "tags", tags);
 
 	{
-		json_t *p = obj(out, "process"), *parent;
+		json_t *p = format__obj(out, "process"), *parent;
 
 		json_object_set_new(p, "pid", json_integer(format__int(rec, "process.pid")));
-		set_str(p, "name", format__str(rec, "process.comm"));
-		set_str(p, "executable", format__str(rec, "process.exe"));
-		set_str(p, "command_line", format__str(rec, "process.cmdline"));
-		parent = obj(p, "parent");
+		format__set_str(p, "name", format__str(rec, "process.comm"));
+		format__set_str(p, "executable", format__str(rec, "process.exe"));
+		format__set_str(p, "command_line", format__str(rec, "process.cmdline"));
+		parent = format__obj(p, "parent");
 		json_object_set_new(parent, "pid", json_integer(format__int(rec, "process.ppid")));
-		set_str(parent, "name", format__str(rec, "process.pname"));
+		format__set_str(parent, "name", format__str(rec, "process.pname"));
 		if (format__int(rec, "process.uid") >= 0) {
 			char uid[24];
 
 			snprintf(uid, sizeof(uid), "%lld", format__int(rec, "process.uid"));
-			json_object_set_new(obj(p, "user"), "id", json_string(uid));
-			json_object_set_new(obj(out, "user"), "id", json_string(uid));
+			json_object_set_new(format__obj(p, "user"), "id", json_string(uid));
+			json_object_set_new(format__obj(out, "user"), "id", json_string(uid));
 		}
 	}
 	path = json_string_value(format__get(json_array_get(srcs, 0), "path"));
 	if (path) {
-		json_t *f = obj(out, "file");
+		json_t *f = format__obj(out, "file");
 
 		slash = strrchr(path, '/');
-		set_str(f, "path", path);
-		set_str(f, "name", slash ? slash + 1 : path);
+		format__set_str(f, "path", path);
+		format__set_str(f, "name", slash ? slash + 1 : path);
 		if (slash && slash > path) {
 			char dir[4096];
 
 			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-			set_str(f, "directory", dir);
+			format__set_str(f, "directory", dir);
 		}
 	}
 	{
-		json_t *d = obj(out, "destination"), *n = obj(out, "network");
+		json_t *d = format__obj(out, "destination"), *n = format__obj(out, "network");
 		const char *proto = format__str(rec, "network.protocol");
 
-		set_str(d, "ip", format__str(rec, "network.daddr"));
-		set_str(d, "address", format__str(rec, "network.daddr"));
-		set_count(d, "port", format__int(rec, "network.dport"));
-		set_count(d, "bytes", format__int(rec, "network.bytes"));
+		format__set_str(d, "ip", format__str(rec, "network.daddr"));
+		format__set_str(d, "address", format__str(rec, "network.daddr"));
+		format__set_count(d, "port", format__int(rec, "network.dport"));
+		format__set_count(d, "bytes", format__int(rec, "network.bytes"));
 		if (strcmp(proto, "other"))
-			set_str(n, "transport", proto);
+			format__set_str(n, "transport", proto);
 		if (strcmp(format__str(rec, "network.family"), "other"))
-			set_str(n, "type", format__str(rec, "network.family"));
+			format__set_str(n, "type", format__str(rec, "network.family"));
 		json_object_set_new(n, "direction", json_string("egress"));
-		set_count(n, "bytes", format__int(rec, "network.bytes"));
+		format__set_count(n, "bytes", format__int(rec, "network.bytes"));
 	}
 	/* what ECS has no place for */
-	set_str(v, "kind", format__str(rec, "kind"));
+	format__set_str(v, "kind", format__str(rec, "kind"));
 	if (format__int(rec, "folded") >= 0)
 		json_object_set_new(v, "folded", json_integer(format__int(rec, "folded")));
-	set_str(v, "mode", format__str(rec, "mode"));
-	set_str(v, "event", format__str(rec, "event"));
-	set_str(v, "enforce_action", format__str(rec, "enforce_action"));
-	set_str(v, "killed_by", format__str(rec, "killed_by"));
-	set_str(v, "severity", format__str(rec, "severity"));
+	format__set_str(v, "mode", format__str(rec, "mode"));
+	format__set_str(v, "event", format__str(rec, "event"));
+	format__set_str(v, "enforce_action", format__str(rec, "enforce_action"));
+	format__set_str(v, "killed_by", format__str(rec, "killed_by"));
+	format__set_str(v, "severity", format__str(rec, "severity"));
 	json_object_set(v, "taint", json_object_get(rec, "taint"));
-	set_count(v, "blocked_bytes", format__int(rec, "network.blocked_bytes"));
+	format__set_count(v, "blocked_bytes", format__int(rec, "network.blocked_bytes"));
 	if (format__int(rec, "events_lost") > 0)
 		json_object_set_new(v, "events_lost", json_integer(format__int(rec, "events_lost")));
 	if (json_is_object(json_object_get(rec, "incident")))
@@ -203,11 +179,8 @@ static void alert(json_t *out, json_t *rec)
  * under vigil. */
 static void agent_record(json_t *out, json_t *rec, const char *kind)
 {
-	static const char *const envelope[] = { "schema_version", "time", "host", "id", "seq",
-						"boot_id", "machine_id", "run_id", "labels", NULL };
-	json_t *ev = obj(out, "event"), *v = obj(out, "vigil"), *val;
+	json_t *ev = format__obj(out, "event");
 	bool metric = !strcmp(kind, "agent_stats") || !strcmp(kind, "heartbeat");
-	const char *k;
 
 	json_object_set_new(ev, "kind", json_string(metric ? "metric" : "event"));
 	json_object_set_new(ev, "category", strings("process", NULL));
@@ -215,17 +188,10 @@ static void agent_record(json_t *out, json_t *rec, const char *kind)
 						!strcmp(kind, "agent_stop") ? "end" :
 						!strcmp(kind, "agent_reload") ? "change" :
 						!strcmp(kind, "agent_error") ? "error" : "info", NULL));
-	set_str(ev, "action", kind);
+	format__set_str(ev, "action", kind);
 	if (!strcmp(kind, "agent_error"))
-		set_str(out, "message", format__str(rec, "message"));
-	json_object_foreach(rec, k, val) {
-		bool skip = false;
-
-		for (int i = 0; envelope[i]; i++)
-			skip |= !strcmp(k, envelope[i]);
-		if (!skip)
-			json_object_set(v, k, val);
-	}
+		format__set_str(out, "message", format__str(rec, "message"));
+	format__copy_body(format__obj(out, "vigil"), rec);
 }
 
 char *format_ecs__render(json_t *rec, const char *prev_hash)
@@ -240,9 +206,9 @@ char *format_ecs__render(json_t *rec, const char *prev_hash)
 	else
 		agent_record(out, rec, kind);
 	if (json_object_get(rec, "truncated"))
-		json_object_set_new(obj(out, "vigil"), "truncated", json_true());
+		json_object_set_new(format__obj(out, "vigil"), "truncated", json_true());
 	if (prev_hash)
-		json_object_set_new(obj(out, "vigil"), "prev_hash", json_string(prev_hash));
+		json_object_set_new(format__obj(out, "vigil"), "prev_hash", json_string(prev_hash));
 	s = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(out);
 	return s;

@@ -180,6 +180,12 @@ void output__sink_stats_json(struct output *o, struct json *j)
 		json__kv_uint(j, "reopen_failures", st.reopen_failures);
 		json__kv_uint(j, "rotations", st.rotations);
 		json__kv_uint(j, "rotation_failures", st.rotation_failures);
+		if (st.has_spool) {
+			json__kv_uint(j, "spool_pending", st.spool_pending);
+			json__kv_uint(j, "spool_peak", st.spool_peak);
+			json__kv_uint(j, "delivered", st.delivered);
+			json__kv_uint(j, "posts_failed", st.posts_failed);
+		}
 		if (st.has_readers) {
 			json__kv_uint(j, "readers", st.readers);
 			json__kv_uint(j, "readers_dropped", st.readers_dropped);

@@ -52,7 +52,8 @@ struct sink {
 	atomic_uint_fast64_t written, dropped, failed, reopens, reopen_failures;
 	atomic_uint_fast64_t rotations, rotation_failures;
 	atomic_uint_fast64_t readers, readers_dropped;
-	bool has_readers;
+	bool has_readers, has_spool;
+	atomic_uint_fast64_t spool_pending, spool_peak, delivered, posts_failed;
 };
 
 const char *sink__target(const struct sink *s) { return s->target; }
@@ -80,6 +81,16 @@ void sink__set_readers(struct sink *s, uint64_t now, uint64_t dropped_more)
 	s->has_readers = true;
 	atomic_store(&s->readers, now);
 	atomic_fetch_add(&s->readers_dropped, dropped_more);
+}
+
+void sink__set_spool(struct sink *s, uint64_t pending, uint64_t peak, uint64_t delivered,
+		     uint64_t posts_failed)
+{
+	s->has_spool = true;
+	atomic_store(&s->spool_pending, pending);
+	atomic_store(&s->spool_peak, peak);
+	atomic_store(&s->delivered, delivered);
+	atomic_store(&s->posts_failed, posts_failed);
 }
 
 struct sink_msg *sink__msg_new(const char *line, size_t len)
@@ -121,7 +132,6 @@ static bool parse_count(const char *v, unsigned long long lo, unsigned long long
 static const struct sink_ops *kind_of(const char *t, const char **target, char *err,
 				      size_t errlen)
 {
-	static const char *const later[] = { "http://", "https://", NULL };
 	const char *colon = strchr(t, ':');
 
 	*target = t;
@@ -147,13 +157,8 @@ static const struct sink_ops *kind_of(const char *t, const char **target, char *
 		}
 		return &sink_unix_ops;
 	}
-	for (int i = 0; later[i]; i++)
-		if (!strncmp(t, later[i], strlen(later[i]))) {
-			snprintf(err, errlen, "--alerts %s: %.*s sinks are not in this build "
-				 "(available: -, PATH, file:PATH, unix:PATH, syslog:)", t,
-				 (int)strcspn(later[i], ":"), later[i]);
-			return NULL;
-		}
+	if (!strncmp(t, "http://", 7) || !strncmp(t, "https://", 8))
+		return &sink_http_ops;
 	/* "sylog:..." is a typo far more often than a file name: ./x: opens it */
 	if (colon && colon > t && strspn(t, "abcdefghijklmnopqrstuvwxyz") == (size_t)(colon - t)) {
 		snprintf(err, errlen, "--alerts %s: unknown sink type '%.*s:' (want -, PATH, "
@@ -533,4 +538,9 @@ void sink__stats(struct sink *s, struct sink_stats *st)
 	st->has_readers = s->has_readers;
 	st->readers = atomic_load(&s->readers);
 	st->readers_dropped = atomic_load(&s->readers_dropped);
+	st->has_spool = s->has_spool;
+	st->spool_pending = atomic_load(&s->spool_pending);
+	st->spool_peak = atomic_load(&s->spool_peak);
+	st->delivered = atomic_load(&s->delivered);
+	st->posts_failed = atomic_load(&s->posts_failed);
 }

@@ -53,6 +53,8 @@ struct sink_stats {
 	 * behind (they missed what followed) */
 	bool has_readers;
 	uint64_t readers, readers_dropped;
+	bool has_spool;
+	uint64_t spool_pending, spool_peak, delivered, posts_failed;
 };
 
 /* Parse and open one --alerts spec. blocking: a full queue makes the
@@ -83,10 +85,15 @@ void sink__set_priv(struct sink *s, void *priv);
 void sink__count_reopen(struct sink *s, bool ok);
 void sink__count_rotation(struct sink *s, bool ok);
 void sink__set_readers(struct sink *s, uint64_t now, uint64_t dropped_more);
+/* http sinks: records spooled and not yet delivered, the most there were,
+ * delivered, requests that failed (retried). */
+void sink__set_spool(struct sink *s, uint64_t pending, uint64_t peak, uint64_t delivered,
+		     uint64_t posts_failed);
 
 extern const struct sink_ops sink_stdout_ops;
 extern const struct sink_ops sink_file_ops;
 extern const struct sink_ops sink_unix_ops;
 extern const struct sink_ops sink_syslog_ops;
+extern const struct sink_ops sink_http_ops;
 
 #endif

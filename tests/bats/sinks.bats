@@ -388,3 +388,92 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	assert 'sys"log]' in a["process"]["cmdline"]
 	PY
 }
+
+# start_http PORT: the test's HTTP collector (tests/lib/http_sink.py) into $T/http.jsonl
+start_http() {
+	rm -f "$T/http.ready"
+	python3 "$LIB/http_sink.py" --port "$1" --out "$T/http.jsonl" --ready "$T/http.ready" &
+	HTTP_PID=$!
+	SINK_PIDS="$SINK_PIDS $HTTP_PID"
+	for _ in $(seq 100); do [ -e "$T/http.ready" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+@test "sinks: http sink spools through a receiver outage and delivers all in order, none twice" {
+	hport=$((PORT + 4000))
+	start_http "$hport"
+	start_sink tcp
+	start_agent --alerts "http://127.0.0.1:$hport/ingest,spool=$T/spool,batch=4" --heartbeat 1
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag before
+	run "$ALERTS_PY" wait "$T/http.jsonl" --timeout 15 kind=alert process.cmdline~before
+	[ "$status" -eq 0 ]
+	# the receiver goes away mid-stream; alerts and heartbeats go on
+	kill -TERM "$HTTP_PID"
+	wait "$HTTP_PID" || true
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag during1
+	leak --src "$W/model.safetensors" --host "$PEER6" --port "$PORT" --tag during2
+	run alert_wait --timeout 15 kind=alert process.cmdline~during2
+	[ "$status" -eq 0 ]
+	sleep 3
+	run "$ALERTS_PY" none "$T/http.jsonl" process.cmdline~during1
+	[ "$status" -eq 0 ]
+	[ -s "$T/spool/spool.ndjson" ]
+	# back up: the spool drains, oldest first
+	t0=$(date +%s%N)
+	start_http "$hport"
+	run "$ALERTS_PY" wait "$T/http.jsonl" --timeout 30 kind=alert process.cmdline~during2
+	[ "$status" -eq 0 ]
+	t1=$(date +%s%N)
+	stop_agent
+	run "$ALERTS_PY" wait "$T/http.jsonl" --timeout 15 kind=agent_stop
+	[ "$status" -eq 0 ]
+	# exactly the file sink's records, same order, none lost, none twice
+	python3 - "$ALERTS" "$T/http.jsonl" <<-'PY'
+	import json, sys
+	want = [json.loads(l) for l in open(sys.argv[1])]
+	got = [json.loads(l) for l in open(sys.argv[2])]
+	ids = [g["id"] for g in got]
+	assert len(ids) == len(set(ids)), "duplicates"
+	assert got == want, (len(got), len(want))
+	PY
+	run "$ALERTS_PY" records "$T/http.jsonl"
+	[ "$status" -eq 0 ]
+	stats="$(alert_get sinks kind=agent_stop)"
+	python3 - "$stats" <<-'PY'
+	import json, sys
+	h = [s for s in json.loads(sys.argv[1]) if s["sink"].startswith("http://")][0]
+	assert h["spool_peak"] >= 3 and h["posts_failed"] >= 1 and h["failed"] == 0, h
+	PY
+	peak="$(python3 -c 'import json,sys; print([s for s in json.loads(sys.argv[1]) if s["sink"].startswith("http")][0]["spool_peak"])' "$stats")"
+	figure "records spooled at the peak of the outage" "$peak"
+	figure "records delivered over HTTP" "$(wc -l < "$T/http.jsonl")"
+	figure "time to drain the spool after the receiver came back (ms)" "$(( (t1 - t0) / 1000000 ))"
+}
+
+@test "sinks: an http sink's spool left by a stopped agent is delivered by the next one" {
+	hport=$((PORT + 4000))
+	start_sink tcp
+	# no receiver at all during the first run
+	start_agent --alerts "http://127.0.0.1:$hport/x,spool=$T/spool" --heartbeat 1
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag first
+	run alert_wait kind=alert process.cmdline~first
+	[ "$status" -eq 0 ]
+	stop_agent
+	grep -q first "$T/spool/spool.ndjson"
+	start_http "$hport"
+	ALERTS="$T/alerts2.jsonl"
+	start_agent --alerts "http://127.0.0.1:$hport/x,spool=$T/spool"
+	run "$ALERTS_PY" wait "$T/http.jsonl" --timeout 20 kind=alert process.cmdline~first
+	[ "$status" -eq 0 ]
+	stop_agent
+	# the first run's records, then the second's: each exactly once
+	python3 - "$T/alerts.jsonl" "$ALERTS" "$T/http.jsonl" <<-'PY'
+	import json, sys
+	want = [json.loads(l) for f in sys.argv[1:3] for l in open(f)]
+	got = [json.loads(l) for l in open(sys.argv[3])]
+	assert got == want, (len(got), len(want))
+	PY
+	run "$VIGIL" run --alerts "http://127.0.0.1:1/x,batch=0"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"batch=0"* ]]
+}
