@@ -27,6 +27,7 @@
 #include "correlate.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "output.h"
 #include "protect.h"
 #include "report.h"
@@ -249,6 +250,13 @@ static void cron(struct agent *a, uint64_t ticks)
 		a->ticks_since_fold = 0;
 		clock_gettime(CLOCK_REALTIME, &now);
 		incidents__flush(a->inc, &now, false);
+		if (a->metrics) {
+			char *text;
+			size_t len = status__metrics(a, &text);
+
+			metrics__publish(a->metrics, text, len);
+			free(text);
+		}
 	}
 	a->ticks_since_heartbeat += ticks;
 	if (a->o->heartbeat_s && a->ticks_since_heartbeat * TICK_MS >= a->o->heartbeat_s * 1000ull) {
@@ -411,6 +419,14 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
+	if (o->metrics || o->metrics_dir) {
+		a.metrics = metrics__open(o->metrics, o->metrics_dir, err, sizeof(err));
+		if (!a.metrics) {
+			log__error("%s", err);
+			ret = 2;
+			goto out;
+		}
+	}
 	a.inc = incidents__new(&(struct incident_opts){ .fold_s = o->fold_s,
 							.rate_limit = o->rate_limit }, a.out, &a.j);
 	if (!a.inc) {
@@ -473,6 +489,7 @@ out:
 	corr__free(a.corr);
 	protect__free(a.prot);
 	scope__close(&a.scope);
+	metrics__close(a.metrics);
 	incidents__free(a.inc);
 	output__close(a.out);
 	if (capture__close(a.cap))

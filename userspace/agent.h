@@ -32,6 +32,8 @@ struct agent_opts {
 	unsigned heartbeat_s;		/* 0 = none */
 	unsigned fold_s;		/* incident updates at most this often; 0 = no folding */
 	unsigned rate_limit;		/* new incidents per rule a minute; 0 = no limit */
+	const char *metrics;		/* ADDR:PORT to serve /metrics on, or NULL */
+	const char *metrics_dir;	/* node_exporter textfile directory, or NULL */
 	bool verbose;
 };
 
@@ -54,6 +56,7 @@ struct agent {
 	struct ring_buffer *rb;
 	struct output *out;
 	struct incidents *inc;
+	struct metrics *metrics;	/* NULL without --metrics/--metrics-textfile */
 	struct json j;
 	struct capture_writer *cap;	/* --record */
 	int inotify_fd;			/* protected directories, or -errno */

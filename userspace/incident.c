@@ -30,6 +30,7 @@ struct rate {
 	time_t window_start;
 	uint64_t reported, suppressed;
 	struct timespec first, last;
+	struct incident_rule totals;	/* for metrics */
 };
 
 struct incidents {
@@ -92,6 +93,7 @@ static struct rate *rate_of(struct incidents *in, const char *rule)
 	if (in->nrates == MAX_RULES)
 		return NULL;	/* more rules than that: the rest are not limited */
 	snprintf(in->rate[in->nrates].rule, sizeof(in->rate[0].rule), "%s", rule);
+	in->rate[in->nrates].totals.rule = in->rate[in->nrates].rule;
 	return &in->rate[in->nrates++];
 }
 
@@ -119,8 +121,39 @@ static struct incident *find(struct incidents *in, uint64_t key, bool *fresh)
 	return oldest;	/* evicted: its pending count is lost to updates (rare) */
 }
 
+static enum incident_verdict decide(struct incidents *in, const struct activity *a,
+				    const struct rule_hit *h, struct incident_ref *ref);
+
 enum incident_verdict incidents__hit(struct incidents *in, const struct activity *a,
 				     const struct rule_hit *h, struct incident_ref *ref)
+{
+	enum incident_verdict v = decide(in, a, h, ref);
+	struct rate *r = rate_of(in, h->rule->id);
+
+	if (r) {
+		struct incident_rule *t = &r->totals;
+
+		if (v == INCIDENT_FOLDED)
+			t->folded++;
+		else if (v == INCIDENT_SUPPRESSED)
+			t->suppressed++;
+		else {
+			t->by_severity[format__severity_rank(h->severity)]++;
+			t->by_action[h->action[0] == 'k' ? 2 : h->action[0] == 'b' ? 1 : 0]++;
+		}
+	}
+	return v;
+}
+
+void incidents__foreach_rule(const struct incidents *in,
+			     void (*fn)(void *ctx, const struct incident_rule *r), void *ctx)
+{
+	for (int i = 0; i < in->nrates; i++)
+		fn(ctx, &in->rate[i].totals);
+}
+
+static enum incident_verdict decide(struct incidents *in, const struct activity *a,
+				    const struct rule_hit *h, struct incident_ref *ref)
 {
 	const char *rule = h->rule->id;
 	bool enforcement = strcmp(h->action, "alert") != 0, fresh;

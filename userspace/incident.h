@@ -59,4 +59,14 @@ struct incident_stats {
 };
 void incidents__stats(const struct incidents *in, struct incident_stats *st);
 
+/* Per rule (at most 256 rules are tracked): alerts written by severity
+ * (index: format__severity_rank, 1 low .. 4 critical), by action (alert,
+ * blocked, killed), folded and suppressed. */
+struct incident_rule {
+	const char *rule;
+	uint64_t by_severity[5], by_action[3], folded, suppressed;
+};
+void incidents__foreach_rule(const struct incidents *in,
+			     void (*fn)(void *ctx, const struct incident_rule *r), void *ctx);
+
 #endif

@@ -59,6 +59,10 @@ static void usage_run(FILE *f)
 "      --rate-limit N       new incidents per rule a minute before the rest are\n"
 "                           counted in alerts_suppressed (default 100, 0=none);\n"
 "                           enforcement is never folded or suppressed\n"
+"      --metrics ADDR:PORT  serve Prometheus metrics on GET /metrics (loopback,\n"
+"                           e.g. 127.0.0.1:9464)\n"
+"      --metrics-textfile DIR  write them to DIR/vigil.prom every second\n"
+"                           (node_exporter's textfile collector)\n"
 "  -v, --verbose            debug logging on stderr\n"
 "  -h, --help               this help\n");
 }
@@ -90,6 +94,8 @@ static int cmd_run(int argc, char **argv)
 		{ "heartbeat", required_argument, 0, 'H' },
 		{ "fold", required_argument, 0, 'F' },
 		{ "rate-limit", required_argument, 0, 'L' },
+		{ "metrics", required_argument, 0, 'M' },
+		{ "metrics-textfile", required_argument, 0, 'T' },
 		{ "record", required_argument, 0, 'R' },
 		{ "file-group", required_argument, 0, 'G' },
 		{ "verbose", no_argument, 0, 'v' },
@@ -110,6 +116,8 @@ static int cmd_run(int argc, char **argv)
 		case 'o': push(&o.alerts, &o.nalerts, optarg); break;
 		case 'l': push(&o.labels, &o.nlabels, optarg); break;
 		case 'c': o.cgroup = optarg; break;
+		case 'M': o.metrics = optarg; break;
+		case 'T': o.metrics_dir = optarg; break;
 		case 'N': o.no_default_rules = true; break;
 		case 'R': o.record = optarg; break;
 		case 'v': o.verbose = true; break;

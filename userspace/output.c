@@ -161,6 +161,16 @@ unsigned long long output__write_errors(const struct output *o)
 	return n;
 }
 
+int output__sink_count(const struct output *o)
+{
+	return o->nsinks;
+}
+
+void output__sink_stats(struct output *o, int i, struct sink_stats *st)
+{
+	sink__stats(o->sinks[i], st);
+}
+
 void output__sink_stats_json(struct output *o, struct json *j)
 {
 	json__key(j, "sinks");

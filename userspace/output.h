@@ -14,6 +14,7 @@
 #define OUTPUT_MAX_SINKS 16
 
 struct output;
+struct sink_stats;
 
 struct output_opts {
 	const char *const *sinks;	/* --alerts specs; none: "-" */
@@ -51,5 +52,8 @@ unsigned long long output__write_errors(const struct output *o);
 /* "sinks": [{sink, format, written, dropped, failed, queued, ...}] as a
  * member of the open object in j. */
 void output__sink_stats_json(struct output *o, struct json *j);
+/* The sinks one by one (metrics). */
+int output__sink_count(const struct output *o);
+void output__sink_stats(struct output *o, int i, struct sink_stats *st);
 
 #endif

@@ -477,3 +477,44 @@ start_http() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"batch=0"* ]]
 }
+
+@test "sinks: Prometheus metrics on a loopback port and in a textfile directory" {
+	mport=$((PORT + 5000))
+	mkdir "$T/prom"
+	start_sink tcp
+	start_agent --metrics "127.0.0.1:$mport" --metrics-textfile "$T/prom" --alerts "$T/second.jsonl"
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	for _ in $(seq 50); do
+		python3 "$LIB/promtext.py" "http://127.0.0.1:$mport/metrics" > "$T/m.json" 2>"$T/m.err" &&
+			grep -q 'rule=\\"weights-egress\\"' "$T/m.json" && break
+		sleep 0.2
+	done
+	cat "$T/m.err"
+	python3 - "$T/m.json" "$ALERTS" <<-'PY'
+	import json, sys
+	m = json.load(open(sys.argv[1]))
+	assert m['vigil_info{version="0.1.0",mode="monitor"}'] == 1
+	assert m["vigil_kernel_events_sent_total"] >= 1
+	assert m["vigil_kernel_events_lost_total"] == 0
+	assert m['vigil_alerts_total{rule="weights-egress",severity="high"}'] == 1
+	assert m['vigil_alert_actions_total{rule="weights-connect",action="alert"}'] == 1
+	assert m["vigil_agent_tainted_processes"] >= 0 and m["vigil_agent_max_rss_bytes"] > 1e6
+	assert m['vigil_agent_cpu_seconds_total{mode="user"}'] > 0
+	f = [k for k in m if k.startswith('vigil_sink_records_total{sink="/')]
+	assert any(k.endswith('result="written"}') and m[k] >= 3 for k in f), f
+	PY
+	# the textfile: complete, in the same format, no temporary left behind
+	python3 "$LIB/promtext.py" "$T/prom/vigil.prom" > /dev/null
+	[ ! -e "$T/prom/.vigil.prom.tmp" ]
+	# anything but /metrics is a 404
+	run python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=5)' \
+		"http://127.0.0.1:$mport/other"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *404* ]]
+	stop_agent
+	run "$VIGIL" run --metrics nowhere
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--metrics nowhere: want ADDR:PORT"* ]]
+}
