@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +95,11 @@ void metrics__sample(struct metrics_text *t, const char *name, const char *l1, c
 		}
 		fputc('}', t->f);
 	}
-	if (value == (double)(unsigned long long)value)
+	/* whole numbers as such while a double holds them exactly (2^53) */
+	if (value >= 0 && value < 9007199254740992.0 && value == (double)(uint64_t)value)
 		fprintf(t->f, " %llu\n", (unsigned long long)value);
 	else
-		fprintf(t->f, " %.6f\n", value);
+		fprintf(t->f, " %.17g\n", value);
 }
 
 /* ---- serving ---------------------------------------------------------------- */
