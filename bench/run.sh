@@ -36,7 +36,7 @@ if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
 	# shellcheck disable=SC2086
 	gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
-		bench/engine_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml \
+		bench/engine_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread \
 		-o .output/bench/engine_bench
 	records=3000000
 	[ "${1:-}" = "--smoke" ] && records=20000
@@ -51,11 +51,11 @@ if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
 		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
 		bench/sink_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread \
 		-o .output/bench/sink_bench
-	sinkrecs=200000
+	sinkrecs=${BENCH_SINK_RECORDS:-100000}
 	[ "${1:-}" = "--smoke" ] && sinkrecs=5000
 	mkdir -p .output/bench/sinks
 	echo "# alert sinks:"
-	.output/bench/sink_bench .output/bench/sinks "$sinkrecs" | tee .output/bench/sinks.jsonl
+	.output/bench/sink_bench "$PWD/.output/bench/sinks" "$sinkrecs" | tee .output/bench/sinks.jsonl
 	rm -rf .output/bench/sinks
 	[ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" != sinks ] || exit 0
 fi
