@@ -47,10 +47,10 @@ static void sample(struct activity *a, struct rule_def *r, struct rule_hit *h)
 	static char *tags[] = { "T1030", "T1041", "exfiltration" };
 
 	memset(a, 0, sizeof(*a));
-	a->mode = "enforce";
-	a->event = "budget";
-	a->action = "killed";
-	a->killed_by = "kernel";
+	a->mode = ACT_ENFORCE;
+	a->event = ACT_EV_BUDGET;
+	a->action = ACT_KILLED;
+	a->killed_by = ACT_BY_KERNEL;
 	a->proc.pid = 4242;
 	a->proc.ppid = 4100;
 	a->proc.uid = 1000;
@@ -82,8 +82,8 @@ static void sample(struct activity *a, struct rule_def *r, struct rule_hit *h)
 	memset(h, 0, sizeof(*h));
 	h->rule = r;
 	h->severity = "critical";
-	h->action = "killed";
-	h->killed_by = "kernel";
+	h->action = ACT_KILLED;
+	h->killed_by = ACT_BY_KERNEL;
 	snprintf(h->message, sizeof(h->message), "python3 (pid 4242) was killed for sending data "
 		 "from /models/m/model-00001-of-00004.safetensors to 203.0.113.9 port 443 past the "
 		 "egress budget (1.0 MiB sent, 64.0 KiB dropped)");

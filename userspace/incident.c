@@ -22,7 +22,7 @@ struct incident {
 	char comm[16], exe[512];
 	char daddr[64];
 	uint16_t dport;
-	const char *mode;
+	enum act_mode mode;
 };
 
 struct rate {
@@ -139,7 +139,7 @@ enum incident_verdict incidents__hit(struct incidents *in, const struct activity
 			t->suppressed++;
 		else {
 			t->by_severity[format__severity_rank(h->severity)]++;
-			t->by_action[h->action[0] == 'k' ? 2 : h->action[0] == 'b' ? 1 : 0]++;
+			t->by_action[h->action == ACT_KILLED ? 2 : h->action == ACT_BLOCKED ? 1 : 0]++;
 		}
 	}
 	return v;
@@ -156,7 +156,7 @@ static enum incident_verdict decide(struct incidents *in, const struct activity 
 				    const struct rule_hit *h, struct incident_ref *ref)
 {
 	const char *rule = h->rule->id;
-	bool enforcement = strcmp(h->action, "alert") != 0, fresh;
+	bool enforcement = h->action != ACT_ALERT, fresh;
 	uint64_t key = key_of(a, rule);
 	struct incident *s = find(in, key, &fresh);
 	int sev = format__severity_rank(h->severity);
@@ -245,7 +245,7 @@ static void emit_update(struct incidents *in, struct incident *s, const struct t
 	json__kv_str(j, "rule", s->rule);
 	json__kv_str(j, "severity", sev_names[s->severity]);
 	json__kv_str(j, "action", "alert");	/* enforcement never folds */
-	json__kv_str(j, "mode", s->mode ? s->mode : "monitor");
+	json__kv_str(j, "mode", activity__word(ACT_VOCAB_MODE, s->mode));
 	snprintf(msg, sizeof(msg), "%s (pid %d): %llu more alert%s of %s, %llu since it was first "
 		 "seen", s->comm, s->pid, (unsigned long long)s->pending, s->pending == 1 ? "" : "s",
 		 s->rule, (unsigned long long)s->ref.count);

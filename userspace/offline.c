@@ -26,7 +26,6 @@ static char esc_buf[2][4096];
 
 struct replay {
 	struct engine *engine;
-	const struct ruleset *rs;
 	struct output *out;
 	struct incidents *inc;	/* NULL for fixtures: every alert, no incident */
 	struct json j;
@@ -37,7 +36,6 @@ struct replay {
 static void replay_hit(void *ctx, const struct activity *a, const struct rule_hit *h)
 {
 	struct replay *r = ctx;
-
 	struct incident_ref ref;
 
 	if (r->inc && incidents__hit(r->inc, a, h, &ref) != INCIDENT_REPORT)
@@ -51,34 +49,20 @@ static int replay_one(void *ctx, const struct activity *in)
 	struct replay *r = ctx;
 
 	r->act = *in;
-	activity__finish(&r->act);
-	/* allow entries are rules too: judge the destination by the new ones */
-	r->act.allowed = rules__dest_allowed(r->rs, r->act.af, r->act.daddr_raw, r->act.dport,
-					     r->act.proc.exe);
-	engine__eval(r->engine, &r->act, NULL, replay_hit, r);
+	/* allow entries are rules too: the destination is judged by the new ones */
+	engine__judge(r->engine, &r->act, NULL, NULL, replay_hit, r);
 	return 0;
 }
 
 int offline__load_rules(const struct offline_opts *o, const char *extra, struct ruleset *rs,
 			char *err, size_t errlen)
 {
-	rules__init(rs);
-	/* validating the default pack itself: do not load it twice */
-	if (!o->no_default_rules && !(extra && rules__is_default_file(extra)) &&
-	    rules__load_defaults(rs, err, errlen))
-		goto bad;
-	for (size_t i = 0; i < o->nrules; i++)
-		if (rules__load_path(rs, o->rules[i], err, errlen))
-			goto bad;
-	if (extra && rules__load_path(rs, extra, err, errlen))
-		goto bad;
-	for (size_t i = 0; i < o->nallow; i++)
-		if (rules__add_cli_allow(rs, o->allow[i], err, errlen))
-			goto bad;
-	return 0;
-bad:
-	rules__free(rs);
-	return -EINVAL;
+	struct rules_sources src = {
+		.no_default_rules = o->no_default_rules, .paths = o->rules, .npaths = o->nrules,
+		.extra = extra, .allow = o->allow, .nallow = o->nallow,
+	};
+
+	return rules__build(rs, &src, err, errlen);
 }
 
 /* Replay `capture` through rs, alerts to out_path. bare: without the record
@@ -89,7 +73,7 @@ static long replay_into(const struct ruleset *rs, const char *capture, const cha
 {
 	struct output_opts oo = { .sinks = &out_path, .nsinks = 1, .blocking = true,
 				  .bare = bare, .file_gid = (gid_t)-1, .drain_ms = -1 };
-	struct replay r = { .rs = rs };
+	struct replay r = { 0 };
 	long n;
 
 	r.engine = engine__new(rs, err, errlen);

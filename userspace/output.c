@@ -17,7 +17,7 @@ struct output {
 	int nsinks;
 	bool bare;
 	int drain_ms;
-	unsigned long long lines, build_errors;
+	unsigned long long build_errors;
 };
 
 struct output *output__open_opts(const struct output_opts *oo, char *err, size_t errlen)
@@ -136,7 +136,6 @@ int output__emit(struct output *o, struct json *j)
 		if (!sink__push(o->sinks[i], m))
 			taken++;
 	sink__msg_put(m);
-	o->lines++;
 	return taken ? 0 : -ENOSPC;
 }
 
@@ -145,8 +144,6 @@ void output__reopen(struct output *o)
 	for (int i = 0; i < o->nsinks; i++)
 		sink__reopen(o->sinks[i]);
 }
-
-unsigned long long output__lines(const struct output *o) { return o->lines; }
 
 unsigned long long output__write_errors(const struct output *o)
 {

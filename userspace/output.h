@@ -45,7 +45,6 @@ const char *output__host(const struct output *o);
 int output__emit(struct output *o, struct json *j);
 /* SIGHUP: every sink reopens its target. */
 void output__reopen(struct output *o);
-unsigned long long output__lines(const struct output *o);
 /* Records some sink did not deliver (dropped, failed) or that could not be
  * built: never silent, reported in agent_stats. */
 unsigned long long output__write_errors(const struct output *o);

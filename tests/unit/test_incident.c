@@ -59,12 +59,12 @@ static void hit_at(struct activity *a, struct rule_hit *h, struct rule_def *r, p
 	a->proc.start_ticks = 7;
 	snprintf(a->proc.comm, sizeof(a->proc.comm), "up%d", pid);
 	a->time.tv_sec = t;
-	a->mode = "monitor";
+	a->mode = ACT_MONITOR;
 	snprintf(a->daddr, sizeof(a->daddr), "10.0.0.%ld", t % 250);
 	memset(h, 0, sizeof(*h));
 	h->rule = r;
 	h->severity = sev;
-	h->action = action;
+	h->action = activity__parse_word(ACT_VOCAB_OUTCOME, action);
 }
 
 static void folding(void **state)

@@ -24,9 +24,9 @@ static void sample(struct activity *a, struct rule_def *r, struct rule_hit *h)
 
 	memset(a, 0, sizeof(*a));
 	clock_gettime(CLOCK_REALTIME, &a->time);
-	a->mode = "enforce";
-	a->event = "budget";
-	a->action = "killed";
+	a->mode = ACT_ENFORCE;
+	a->event = ACT_EV_BUDGET;
+	a->action = ACT_KILLED;
 	a->proc.pid = 4242;
 	a->proc.ppid = 1;
 	snprintf(a->proc.comm, sizeof(a->proc.comm), "python3");
@@ -53,8 +53,8 @@ static void sample(struct activity *a, struct rule_def *r, struct rule_hit *h)
 	memset(h, 0, sizeof(*h));
 	h->rule = r;
 	h->severity = "critical";
-	h->action = "killed";
-	h->killed_by = "kernel";
+	h->action = ACT_KILLED;
+	h->killed_by = ACT_BY_KERNEL;
 	snprintf(h->message, sizeof(h->message), "python3 was killed");
 }
 
