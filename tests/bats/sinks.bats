@@ -67,7 +67,9 @@ assert len({x["run_id"] for x in l}) == 1, "run_id changed"' "$ALERTS"
 	for i in 1 2 3 4 5 6 7 8; do
 		leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag "run$i"
 		[ "$status" -eq 3 ]	# denied in the kernel
-		run alert_wait rule=weights-connect action=blocked process.cmdline~"run$i"
+		# one more blocked connect in the file sink each time (a process this
+		# short-lived may be gone before its command line is read: count)
+		run alert_wait --count "$i" rule=weights-connect action=blocked
 		[ "$status" -eq 0 ]
 	done
 	[ "$(sink_bytes)" -eq 0 ]
