@@ -185,30 +185,6 @@ timed_leak() {
 	[ "$status" -eq 0 ]
 }
 
-@test "enforce: the host's own addresses are local, also one added while running" {
-	start_sink tcp $((PORT + 1000)) host
-	start_agent --mode enforce
-	# the node's own IP (single-node distributed training talks to it)
-	leak --src "$W/model.safetensors" --host "$HOST4" --port $((PORT + 1000))
-	[ "$status" -eq 0 ]
-	[ "$(sink_bytes $((PORT + 1000)))" -eq $((4 << 20)) ]
-	# an address that appears later is local once the agent saw it (2 s)
-	ip addr add "192.0.2.$N/32" dev "$VH"
-	for _ in $(seq 100); do grep -q "host addresses changed:.* +192.0.2.$N " "$AGENT_ERR" && break; sleep 0.1; done
-	grep -q "host addresses changed:.* +192.0.2.$N " "$AGENT_ERR"
-	leak --src "$W/model.safetensors" --host "192.0.2.$N" --port $((PORT + 1000))
-	[ "$status" -eq 0 ]
-	[ "$(sink_bytes $((PORT + 1000)))" -eq $((8 << 20)) ]
-	# and a peer's address is still egress
-	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
-	stop_agent
-	run alert_none kind=alert network.daddr="$HOST4"
-	[ "$status" -eq 0 ]
-	run alert_none kind=alert network.daddr="192.0.2.$N"
-	[ "$status" -eq 0 ]
-}
-
 @test "enforce: a tainted process outside the --cgroup scope is left alone" {
 	start_sink tcp
 	start_agent --mode enforce
