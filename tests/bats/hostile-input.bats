@@ -170,7 +170,9 @@ good_rule() {
 	# what was recorded still replays, and the loss is named
 	[[ "$output" == *'"rule":"weights-egress"'* ]]
 	[[ "$output" == *"capture.gz:"*": corrupt capture: the compressed stream ends early"* ]]
-	# bytes after a whole capture are refused too
+	# bytes after a whole capture are refused too (a fresh alerts file: the
+	# first agent's agent_start must not satisfy the wait for the second's)
+	ALERTS="$T/alerts-2.jsonl"
 	start_agent --record "$T/whole.gz"
 	stop_agent
 	cp "$T/whole.gz" "$T/trailing.gz"
