@@ -4,8 +4,9 @@
  *
  * Constants and fixed-size structs only: __u8..__u64 and arrays, no pointers,
  * no kernel includes. All structs are laid out so that no implicit padding
- * exists (explicit pad fields instead) and their sizes are pinned by
- * _Static_assert in tests/unit/test_layout.c. BPF code zeroes pads before
+ * exists (explicit pad fields instead); their sizes and every field offset
+ * are pinned by _Static_assert in vigil_layout.h, included at the end, so
+ * both compilers check them. BPF code zeroes pads before
  * sending so no kernel stack bytes leak to userspace.
  */
 #ifndef VIGIL_H
@@ -199,6 +200,23 @@ struct vigil_counters {
 	__u64 packets_dropped;
 	__u64 connects_denied;
 	__u64 kills;
+	__u64 connects_deduped;		/* same process, same destination: reported before */
+	__u64 connect_reports_capped;	/* VIGIL_CONNECT_REPORTS_PER_PROC reached */
+};
+
+/* CONNECT records per tainted process: its first this-many distinct
+ * destinations are reported (the correlator remembers as many), later ones
+ * are still refused in enforce mode, only counted. */
+#define VIGIL_CONNECT_REPORTS_PER_PROC 4096
+#define VIGIL_CONNECT_SEEN 16384	/* (process, destination) pairs remembered */
+
+/* Reported CONNECT destinations (vg_connect_seen values) and per-process
+ * report counts (vg_connect_reports), both tied to one taint instance by
+ * its since_ns: a reused pid starts afresh. */
+struct vigil_connect_reports {
+	__u64 since_ns;
+	__u32 n;
+	__u32 pad;
 };
 
 /* ---------------------------------------------------------------------
@@ -232,6 +250,17 @@ enum vigil_ev_type {
  * means "certainly not"; a set bit means "look it up". */
 #define VIGIL_TGID_BITS (1u << 22)
 #define VIGIL_FILE_BLOOM_BITS (1u << 16)
+
+/* Where tgid's bit is in the tainted-tgid bitmap: word, and bit in it. */
+static inline __u32 vigil_tgid_word(__u32 tgid)
+{
+	return (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+}
+
+static inline __u64 vigil_tgid_bit(__u32 tgid)
+{
+	return 1ull << (tgid & 63);
+}
 
 static inline __u32 vigil_file_bloom_bit(__u64 dev, __u64 ino)
 {
@@ -328,5 +357,7 @@ struct vigil_ev_kill {
 	__u32 done;		/* 1 if SIGKILL was sent (enforce) */
 	char comm[VIGIL_COMM_LEN];
 };
+
+#include "vigil_layout.h"
 
 #endif /* VIGIL_H */

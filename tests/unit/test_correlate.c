@@ -19,6 +19,7 @@ struct fake {
 	int kills;
 	uint32_t killed_pid;
 	bool alive[1024];
+	bool zombie[1024];	/* /proc readable, but no cmdline or exe */
 };
 
 static const char *f_path(void *ctx, uint32_t id) { return id == 1 ? "/w/model.safetensors" : id == 2 ? "/w/other.gguf" : NULL; }
@@ -36,6 +37,8 @@ static int f_proc(void *ctx, uint32_t pid, struct proc_info *out)
 	out->pid = pid;
 	out->ppid = 1;
 	snprintf(out->comm, sizeof(out->comm), "p%u", pid);
+	if (f->zombie[pid])
+		return 0;
 	snprintf(out->exe, sizeof(out->exe), "/bin/p%u", pid);
 	snprintf(out->cmdline, sizeof(out->cmdline), "p%u --flag", pid);
 	return 0;
@@ -121,9 +124,9 @@ static void chain_and_sources_through_fork(void **state)
 	e.denied = 0;
 	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
 	assert_int_equal(f.nalerts, 1);
-	assert_string_equal(f.last.event, "connect");
-	assert_string_equal(f.last.action, "alert");
-	assert_string_equal(f.last.enforce_action, "blocked");
+	assert_int_equal(f.last.event, ACT_EV_CONNECT);
+	assert_int_equal(f.last.action, ACT_ALERT);
+	assert_int_equal(f.last.enforce_action, ACT_BLOCKED);
 	assert_int_equal(f.last.nchain, 2);
 	assert_int_equal(f.chain[0].pid, 100);
 	assert_string_equal(f.chain[0].via, "read");
@@ -151,17 +154,83 @@ static void repeats_are_suppressed(void **state)
 	flow(c, 100, VIGIL_FLOW_THRESHOLD, 1 << 20, 20);
 	/* a progress activity per threshold reached, once each */
 	assert_int_equal(f.nalerts, 2);
-	assert_string_equal(f.last.event, "progress");
+	assert_int_equal(f.last.event, ACT_EV_PROGRESS);
 	flow(c, 100, VIGIL_FLOW_THRESHOLD, 1 << 20, 25);
 	flow(c, 100, VIGIL_FLOW_NEW, 200, 30);
 	assert_int_equal(f.nalerts, 2);
 	flow(c, 100, VIGIL_FLOW_BUDGET | VIGIL_FLOW_BLOCKED, 1 << 20, 40);
 	assert_int_equal(f.nalerts, 3);
-	assert_string_equal(f.last.event, "budget");
-	assert_string_equal(f.last.action, "alert");	/* monitor */
-	assert_string_equal(f.last.enforce_action, "killed");
+	assert_int_equal(f.last.event, ACT_EV_BUDGET);
+	assert_int_equal(f.last.action, ACT_ALERT);	/* monitor */
+	assert_int_equal(f.last.enforce_action, ACT_KILLED);
 	corr__stats(c, &st);
 	assert_int_equal(st.suppressed, 2);
+	corr__free(c);
+}
+
+/* A process spraying distinct destinations: one activity each up to the
+ * per-process bound, then counted, not remembered (no growth, O(1) work per
+ * record); repeats of remembered ones stay suppressed; a kill still goes. */
+static void destination_set_is_bounded(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, true);
+	struct vigil_ev_connect e = { .hdr = { VIGIL_EV_CONNECT, sizeof(e), 100, 2000 } };
+	struct vigil_ev_kill k = { .hdr = { VIGIL_EV_KILL, sizeof(k), 100, 3000 } };
+	const uint32_t n = 3 * CORR_MAX_SENT_PER_PROC;
+	struct corr_stats st;
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	e.set_mask = 1;
+	e.denied = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		e.key = key4(100, 17);
+		e.key.daddr[2] = (uint8_t)(i >> 16);
+		e.key.daddr[3] = (uint8_t)(i >> 8);
+		e.key.dport = (uint16_t)(1000 + (i & 0xff));
+		assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	}
+	assert_int_equal(f.nalerts, CORR_MAX_SENT_PER_PROC);
+	corr__stats(c, &st);
+	assert_int_equal(st.dest_limit_hits, n - CORR_MAX_SENT_PER_PROC);
+	assert_int_equal(st.suppressed, n - CORR_MAX_SENT_PER_PROC);
+	/* the first destinations again: remembered, suppressed as repeats */
+	for (uint32_t i = 0; i < 100; i++) {
+		e.key = key4(100, 17);
+		e.key.daddr[2] = 0;
+		e.key.daddr[3] = (uint8_t)(i >> 8);
+		e.key.dport = (uint16_t)(1000 + (i & 0xff));
+		assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	}
+	corr__stats(c, &st);
+	assert_int_equal(st.dest_limit_hits, n - CORR_MAX_SENT_PER_PROC);
+	assert_int_equal(f.nalerts, CORR_MAX_SENT_PER_PROC);
+	k.key = key4(100, 17);
+	k.done = 1;
+	assert_int_equal(corr__handle(c, &k, sizeof(k)), 0);
+	assert_int_equal(f.nalerts, CORR_MAX_SENT_PER_PROC + 1);
+	assert_int_equal(f.last.action, ACT_KILLED);
+	corr__free(c);
+}
+
+/* A sender that exited before /proc was read (a zombie: no cmdline) keeps
+ * the command line the kernel captured with its taint. */
+static void zombie_keeps_kernel_cmdline(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct vigil_ev_taint e = { .hdr = { VIGIL_EV_TAINT, sizeof(e), 300, 1000 } };
+
+	f.zombie[300] = true;
+	e.via = VIGIL_VIA_READ;
+	e.set_mask = 1;
+	e.file_id = 1;
+	memcpy(e.args, "python3\0exfil.py\0--via\0sendfile", 32);
+	snprintf(e.comm, sizeof(e.comm), "python3");
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	flow(c, 300, VIGIL_FLOW_NEW, 100, 10);
+	assert_int_equal(f.nalerts, 1);
+	assert_string_equal(f.last.proc.cmdline, "python3 exfil.py --via sendfile");
 	corr__free(c);
 }
 
@@ -173,14 +242,14 @@ static void enforce_blocked_then_kernel_kill(void **state)
 
 	taint(c, 100, 0, VIGIL_VIA_READ, 1);
 	flow(c, 100, VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET, 1 << 20, 50);
-	assert_string_equal(f.last.action, "blocked");
-	assert_null(f.last.enforce_action);
+	assert_int_equal(f.last.action, ACT_BLOCKED);
+	assert_int_equal(f.last.enforce_action, ACT_NONE);
 	k.key = key4(100, 6);
 	k.done = 1;
 	assert_int_equal(corr__handle(c, &k, sizeof(k)), 0);
-	assert_string_equal(f.last.action, "killed");
-	assert_string_equal(f.last.event, "budget");
-	assert_string_equal(f.last.killed_by, "kernel");
+	assert_int_equal(f.last.action, ACT_KILLED);
+	assert_int_equal(f.last.event, ACT_EV_BUDGET);
+	assert_int_equal(f.last.killed_by, ACT_BY_KERNEL);
 	assert_int_equal(f.last.bytes, 1 << 20);
 	corr__tick(c, 1000000000ull);
 	assert_int_equal(f.kills, 0);	/* the kernel did it */
@@ -200,8 +269,8 @@ static void agent_kills_when_kernel_could_not(void **state)
 	corr__tick(c, 1000 + 200 * 1000000ull);
 	assert_int_equal(f.kills, 1);
 	assert_int_equal(f.killed_pid, 100);
-	assert_string_equal(f.last.action, "killed");
-	assert_string_equal(f.last.killed_by, "agent");
+	assert_int_equal(f.last.action, ACT_KILLED);
+	assert_int_equal(f.last.killed_by, ACT_BY_AGENT);
 	corr__stats(c, &st);
 	assert_int_equal(st.agent_kills, 1);
 	corr__free(c);
@@ -290,6 +359,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(chain_and_sources_through_fork),
 		cmocka_unit_test(repeats_are_suppressed),
+		cmocka_unit_test(destination_set_is_bounded),
+		cmocka_unit_test(zombie_keeps_kernel_cmdline),
 		cmocka_unit_test(enforce_blocked_then_kernel_kill),
 		cmocka_unit_test(agent_kills_when_kernel_could_not),
 		cmocka_unit_test(exited_process_is_not_killed_and_pid_reuse_resets),
