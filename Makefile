@@ -35,7 +35,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit scenarios bench clean
+.PHONY: all deps run test test-kernels unit scenarios bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -126,6 +126,12 @@ run: all
 
 test: all unit scenarios
 	tests/run-tests.sh
+
+# the kernel matrix (tests/kernels/matrix): Debian kernels booted in qemu,
+# the end-to-end suites run inside; KERNELS="6.1.0-57 host" picks legs
+test-kernels: all scenarios
+	$(Q)scripts/deps.sh --kernels
+	tests/kernels/run.sh $(KERNELS)
 
 bench: all
 	bench/run.sh
