@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF LSM implementations of the mmap and send capabilities, for kernels
+ * with the bpf LSM active but no trampolines on the functions fentry.bpf.c
+ * uses. Coarser than those: mmap_file sees the mapping being made, not the
+ * pages touched (the whole file counts as read); socket_sendmsg runs before
+ * the send with the size asked for, and never sees sendpage (sendfile and
+ * splice into TCP before 6.5). Each returns the verdict it was given:
+ * vigil never denies through the LSM. */
+#include "lib/files.bpf.h"
+
+#define IPPROTO_TCP_LSM 6
+
+SEC("?lsm/mmap_file")
+int BPF_PROG(vigil_lsm_mmap_file, struct file *file, unsigned long reqprot,
+	     unsigned long prot, unsigned long flags, int ret)
+{
+	if (ret || !file)
+		return ret;
+	file__read_mapping(file->f_mapping, 0, ~0ull >> PAGE_SHIFT, VIGIL_VIA_MMAP);
+	return 0;
+}
+
+SEC("?lsm/socket_sendmsg")
+int BPF_PROG(vigil_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size,
+	     int ret)
+{
+	struct sock *sk = sock->sk;
+
+	if (ret || !sk || size <= 0)
+		return ret;
+	if (sk->sk_protocol == IPPROTO_TCP_LSM)
+		send__stamp(sk, size);
+	send__done(sk, size);
+	return 0;
+}
