@@ -46,6 +46,7 @@
 #include "rules.h"
 #include "vigil.h"
 #include "vigil.skel.h"
+#include "caps.h"
 
 #define TICK_MS 100
 #define DEFAULT_BUDGET (1ull << 20)
@@ -68,6 +69,7 @@ struct agent {
 	const char *attached[32];
 	const char *skipped[32];
 	int nskipped;
+	struct caps caps;		/* what this kernel lets vigil see */
 	unsigned long long budgets[VIGIL_MAX_SETS];
 	size_t nallow_keys;
 	unsigned long long rb_bad;
@@ -550,43 +552,6 @@ static void mark_tainted_bit(struct agent *a, __u32 tgid)
 			  __ATOMIC_SEQ_CST);
 }
 
-/* Programs and whether vigil can work without them. */
-struct prog_spec {
-	const char *name;
-	const char *btf_tp;	/* tp_btf target, probed in kernel BTF */
-	bool cgroup;
-	bool required;
-	const char *loses;	/* what is missing without it */
-};
-
-static const struct prog_spec progs[] = {
-	{ "vigil_filemap_get_pages", "mm_filemap_get_pages", false, true, NULL },
-	{ "vigil_filemap_map_pages", "mm_filemap_map_pages", false, false, "mmap page mapping" },
-	{ "vigil_filemap_fault", "mm_filemap_fault", false, false, "mmap page faults" },
-	{ "vigil_dirty_folio", "writeback_dirty_folio", false, false,
-	  "copies of weights written by tainted processes" },
-	{ "vigil_fork", "sched_process_fork", false, true, NULL },
-	{ "vigil_exec", "sched_process_exec", false, true, NULL },
-	{ "vigil_exit", "sched_process_exit", false, true, NULL },
-	{ "vigil_tcp_sendmsg", "tcp_sendmsg_locked", false, true, NULL },
-	{ "vigil_sock_send_length", "sock_send_length", false, true, NULL },
-	{ "vigil_kfree_skb", "kfree_skb", false, false,
-	  "kills in the sender's context at the first drop (the agent kills instead)" },
-	{ "vigil_connect4", NULL, true, true, NULL },
-	{ "vigil_connect6", NULL, true, true, NULL },
-	{ "vigil_sendmsg4", NULL, true, true, NULL },
-	{ "vigil_sendmsg6", NULL, true, true, NULL },
-	{ "vigil_egress", NULL, true, true, NULL },
-};
-
-static bool btf_has_tp(const struct btf *vmlinux, const char *tp)
-{
-	char name[128];
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
-}
-
 static int open_and_load(struct agent *a)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -608,24 +573,21 @@ static int open_and_load(struct agent *a)
 	a->skel->rodata->cfg_scoped = strcmp(a->scope_path, "/") != 0;
 	a->skel->rodata->cfg_agent_tgid = getpid();
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(a->skel->obj, progs[i].name);
-
-		if (!p)
+	/* each capability through the first implementation this kernel runs */
+	caps__probe(&a->caps, a->o->hooks ? a->o->hooks : CAPS_ALL_FAMILIES);
+	for (int id = 0; id < CAPS_N; id++) {
+		if (a->caps.chosen[id] >= 0)
 			continue;
-		if (progs[i].btf_tp && !btf_has_tp(vmlinux, progs[i].btf_tp)) {
-			if (progs[i].required) {
-				log__error("this kernel lacks the %s tracepoint, which vigil needs",
-					   progs[i].btf_tp);
-				btf__free(vmlinux);
-				return -ENOTSUP;
-			}
-			log__warn("kernel lacks tracepoint %s: without it vigil loses %s",
-				  progs[i].btf_tp, progs[i].loses);
-			bpf_program__set_autoload(p, false);
-			a->skipped[a->nskipped++] = progs[i].name;
+		if (caps__required(id)) {
+			log__error("this kernel gives vigil no way to see %s: %s ('vigil check' "
+				   "shows what was tried)", caps__name(id), caps__blind_means(id));
+			btf__free(vmlinux);
+			return -ENOTSUP;
 		}
+		log__warn("blind on %s: %s ('vigil check' shows what was tried)", caps__name(id),
+			  caps__blind_means(id));
 	}
+	caps__apply(&a->caps, a->skel->obj);
 	btf__free(vmlinux);
 
 	err = vigil_bpf__load(a->skel);
@@ -849,29 +811,46 @@ static void fill_allowed_exes(struct agent *a)
 	closedir(proc);
 }
 
+static bool prog_is_cgroup(const struct bpf_program *p)
+{
+	enum bpf_prog_type t = bpf_program__type(p);
+
+	return t == BPF_PROG_TYPE_CGROUP_SKB || t == BPF_PROG_TYPE_CGROUP_SOCK_ADDR ||
+	       t == BPF_PROG_TYPE_CGROUP_SOCK;
+}
+
+/* Every program caps__apply left on (the cgroup hooks always are). */
 static int attach_all(struct agent *a)
 {
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(a->skel->obj, progs[i].name);
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, a->skel->obj) {
+		const char *name = bpf_program__name(p);
+		bool optional = false;
+		int cap = caps__of_program(name, &optional);
 		struct bpf_link *l;
 
-		if (!p || !bpf_program__autoload(p))
+		if (!bpf_program__autoload(p))
 			continue;
-		l = progs[i].cgroup ? bpf_program__attach_cgroup(p, a->scope_fd)
-				    : bpf_program__attach(p);
+		if (a->nlinks >= (int)(sizeof(a->links) / sizeof(a->links[0]))) {
+			log__error("too many programs to attach");
+			return -E2BIG;
+		}
+		l = prog_is_cgroup(p) ? bpf_program__attach_cgroup(p, a->scope_fd)
+				      : bpf_program__attach(p);
 		if (!l) {
 			int err = -errno;
 
-			if (progs[i].required) {
-				log__error("attaching %s failed: %s", progs[i].name, strerror(-err));
+			if (cap < 0 || (caps__required(cap) && !optional)) {
+				log__error("attaching %s failed: %s", name, strerror(-err));
 				return err;
 			}
-			log__warn("attaching %s failed (%s): vigil loses %s", progs[i].name,
-				  strerror(-err), progs[i].loses);
-			a->skipped[a->nskipped++] = progs[i].name;
+			log__warn("attaching %s failed (%s): vigil loses %s", name,
+				  strerror(-err), optional ? "part of it" : caps__blind_means(cap));
+			a->skipped[a->nskipped++] = name;
 			continue;
 		}
-		a->attached[a->nlinks] = progs[i].name;
+		a->attached[a->nlinks] = name;
 		a->links[a->nlinks++] = l;
 	}
 	return 0;
@@ -1062,6 +1041,7 @@ static void emit_start(struct agent *a, int seeded, double startup_ms)
 	for (int i = 0; i < a->nlinks; i++)
 		json__string(j, a->attached[i]);
 	json__end_array(j);
+	caps__json(&a->caps, j, false);
 	json__key(j, "programs_unavailable");
 	json__begin_array(j);
 	for (int i = 0; i < a->nskipped; i++)

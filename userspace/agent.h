@@ -20,6 +20,7 @@ struct agent_opts {
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
 	bool verbose;
+	unsigned hooks;			/* caps.h families allowed, 0 = all */
 };
 
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime
