@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Skeleton lifecycle: open -> rodata -> pick each capability's
+ * implementation (caps.c, whose table says which programs exist and what
+ * each is for) -> load -> attach. */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "loader.h"
+#include "log.h"
+#include "vigil.h"
+#include "vigil.skel.h"
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && log__level() > LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log__level() > LOG_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) || !stat("/sys/kernel/debug/tracing/events", &st))
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		log__warn("cannot mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
+}
+
+int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hooks)
+{
+	struct btf *vmlinux;
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	ensure_tracefs();
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		log__error("kernel BTF not found (/sys/kernel/btf/vmlinux): vigil needs a "
+			   "kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	l->skel = vigil_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		btf__free(vmlinux);
+		log__error("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	l->skel->rodata->cfg_mode = enforce ? VIGIL_MODE_ENFORCE : VIGIL_MODE_MONITOR;
+	l->skel->rodata->cfg_scoped = scoped;
+	l->skel->rodata->cfg_agent_tgid = getpid();
+
+	/* each capability through the first implementation this kernel runs */
+	caps__probe(&l->caps, hooks ? hooks : CAPS_ALL_FAMILIES);
+	for (int id = 0; id < CAPS_N; id++) {
+		if (l->caps.chosen[id] >= 0)
+			continue;
+		if (caps__required(id)) {
+			log__error("this kernel gives vigil no way to see %s: %s ('vigil check' "
+				   "shows what was tried)", caps__name(id), caps__blind_means(id));
+			btf__free(vmlinux);
+			return -ENOTSUP;
+		}
+		log__warn("blind on %s: %s ('vigil check' shows what was tried)", caps__name(id),
+			  caps__blind_means(id));
+	}
+	caps__apply(&l->caps, l->skel->obj);
+	btf__free(vmlinux);
+
+	err = vigil_bpf__load(l->skel);
+	if (err) {
+		log__error("loading the BPF programs failed: %s%s", strerror(-err),
+			   err == -EPERM ? " (vigil must run as root with CAP_BPF, "
+			   "CAP_PERFMON and CAP_NET_ADMIN; BPF LSM/fentry are not needed)" : "");
+		return err;
+	}
+	return 0;
+}
+
+static bool prog_is_cgroup(const struct bpf_program *p)
+{
+	enum bpf_prog_type t = bpf_program__type(p);
+
+	return t == BPF_PROG_TYPE_CGROUP_SKB || t == BPF_PROG_TYPE_CGROUP_SOCK_ADDR ||
+	       t == BPF_PROG_TYPE_CGROUP_SOCK;
+}
+
+/* Every program caps__apply left on (the cgroup hooks always are). */
+int loader__attach(struct loader *l, int cgroup_fd)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		const char *name = bpf_program__name(p);
+		bool optional = false;
+		int cap = caps__of_program(name, &optional);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		if (l->nlinks == LOADER_MAX_PROGS || l->nskipped == LOADER_MAX_PROGS) {
+			log__error("more than %d programs to attach", LOADER_MAX_PROGS);
+			return -E2BIG;
+		}
+		link = prog_is_cgroup(p) ? bpf_program__attach_cgroup(p, cgroup_fd)
+					 : bpf_program__attach(p);
+		if (!link) {
+			int err = -errno;
+
+			if (cap < 0 || (caps__required(cap) && !optional)) {
+				log__error("attaching %s failed: %s", name, strerror(-err));
+				return err;
+			}
+			log__warn("attaching %s failed (%s): vigil loses %s", name, strerror(-err),
+				  optional ? "part of its capability" : caps__blind_means(cap));
+			l->skipped[l->nskipped++] = name;
+			continue;
+		}
+		l->attached[l->nlinks] = name;
+		l->links[l->nlinks++] = link;
+	}
+	return 0;
+}
+
+void loader__destroy(struct loader *l)
+{
+	for (int i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	l->nlinks = 0;
+	vigil_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
