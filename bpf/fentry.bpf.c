@@ -50,6 +50,17 @@ int BPF_PROG(vigil_fentry_tcp_sendmsg, struct sock *sk, struct msghdr *msg, size
 	return send__stamp(sk, size);
 }
 
+/* Before a send: stamps UDP sockets where cgroup_skb cannot ask who sends. */
+SEC("?fentry/sock_sendmsg")
+int BPF_PROG(vigil_fentry_sock_sendmsg, struct socket *sock, struct msghdr *msg)
+{
+	struct sock *sk = sock->sk;
+
+	if (sk && sk->sk_protocol == IPPROTO_UDP)
+		udp__stamp(sk);
+	return 0;
+}
+
 SEC("?fexit/sock_sendmsg")
 int BPF_PROG(vigil_fexit_sock_sendmsg, struct socket *sock, struct msghdr *msg, int ret)
 {

@@ -8,7 +8,6 @@
  * vigil never denies through the LSM. */
 #include "lib/files.bpf.h"
 
-#define IPPROTO_TCP_LSM 6
 
 SEC("?lsm/mmap_file")
 int BPF_PROG(vigil_lsm_mmap_file, struct file *file, unsigned long reqprot,
@@ -28,8 +27,10 @@ int BPF_PROG(vigil_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg, 
 
 	if (ret || !sk || size <= 0)
 		return ret;
-	if (sk->sk_protocol == IPPROTO_TCP_LSM)
+	if (sk->sk_protocol == IPPROTO_TCP)
 		send__stamp(sk, size);
+	else if (sk->sk_protocol == IPPROTO_UDP)
+		udp__stamp(sk);
 	send__done(sk, size);
 	return 0;
 }

@@ -17,6 +17,7 @@
  */
 #include "lib/taint.bpf.h"
 #include "lib/net.bpf.h"
+#include "lib/sender.bpf.h"
 
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
@@ -294,7 +295,7 @@ int vigil_egress(struct __sk_buff *skb)
 		mask = st->set_mask;
 	} else if (sk->protocol == IPPROTO_UDP) {
 		/* UDP leaves synchronously from the sender's syscall. */
-		tgid = current_tgid();
+		tgid = udp__sender(sk);
 		t = taint_of(tgid);
 		if (!t)
 			return 1;

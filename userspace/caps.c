@@ -82,6 +82,7 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_FENTRY, "fentry tcp_sendmsg_locked+tcp_sendpage, fexit sock_sendmsg+tcp_sendpage",
 		  { { "vigil_fentry_tcp_sendmsg", "tcp_sendmsg_locked" },
 		    { "vigil_fexit_sock_sendmsg", "sock_sendmsg", true },
+		    { "vigil_fentry_sock_sendmsg", "sock_sendmsg" },
 		    { "vigil_fentry_tcp_sendpage", "tcp_sendpage", false, true },
 		    { "vigil_fexit_tcp_sendpage", "tcp_sendpage", true, true } } },
 		{ CAPS_LSM, "lsm socket_sendmsg (no sendpage: sendfile/splice into TCP before 6.5)",
@@ -304,6 +305,22 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 	}
 }
 
+/* Can a cgroup_skb program ask for the current task (UDP attribution)? */
+static bool probe_skb_current(void)
+{
+	static const struct bpf_insn prog[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_current_pid_tgid },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "vigil_probe", "GPL", prog, 3, NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static void read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");
@@ -351,6 +368,7 @@ static void probe_environment(struct caps *c, struct probe_env *env)
 		env->lsm_bpf |= !strcmp(t, "bpf");
 	read_line("/sys/bus/event_source/devices/kprobe/type", line, sizeof(line));
 	env->kprobe_type = line[0] ? atoi(line) : -1;
+	c->skb_current = probe_skb_current();
 	env->vmlinux = btf__load_vmlinux_btf();
 	if (!env->vmlinux)
 		c->btf = false;
@@ -437,6 +455,8 @@ void caps__print(const struct caps *c, FILE *f)
 	fprintf(f, "bpffs         %s\n", c->bpffs[0] ? c->bpffs : "not mounted (not needed)");
 	fprintf(f, "lockdown      %s%s\n", c->lockdown[0] ? c->lockdown : "unknown (securityfs)",
 		!strcmp(c->lockdown, "confidentiality") ? ": kernel memory reads refused" : "");
+	fprintf(f, "UDP sender    %s\n", c->skb_current ? "current task in cgroup_skb"
+		: "socket stamped by the send hook (cgroup_skb cannot ask for the task)");
 	fprintf(f, "\nhook family   loads here\n");
 	for (int fam = 0; fam < CAPS_NFAMILIES; fam++)
 		fprintf(f, "%-13s %s%s%s\n", family_names[fam], c->family_ok[fam] ? "yes" : "no",
@@ -467,6 +487,7 @@ void caps__json(const struct caps *c, struct json *j, bool detail)
 		json__kv_str(j, "cgroup2", c->cgroup2[0] ? c->cgroup2 : NULL);
 		json__kv_str(j, "bpffs", c->bpffs[0] ? c->bpffs : NULL);
 		json__kv_str(j, "lockdown", c->lockdown[0] ? c->lockdown : NULL);
+		json__kv_str(j, "udp_sender", c->skb_current ? "current task" : "socket stamp");
 		json__key(j, "families");
 		json__begin_object(j);
 		for (int fam = 0; fam < CAPS_NFAMILIES; fam++) {

@@ -25,7 +25,7 @@ enum caps_id { CAPS_READ, CAPS_MMAP, CAPS_SEND, CAPS_COPY, CAPS_PROCESS, CAPS_DR
 	       CAPS_N };
 
 #define CAPS_MAX_IMPLS 4
-#define CAPS_MAX_PROGS 4
+#define CAPS_MAX_PROGS 6
 
 struct caps {
 	char release[65];
@@ -33,6 +33,7 @@ struct caps {
 	char cgroup2[256];	/* mount point, "" if none */
 	char bpffs[256];
 	char lockdown[32];	/* "none", "integrity", "confidentiality", "" */
+	bool skb_current;	/* cgroup_skb may call bpf_get_current_pid_tgid */
 	unsigned families;	/* allowed (--hooks) */
 	bool family_ok[CAPS_NFAMILIES];		/* some program of it loads here */
 	char family_why[CAPS_NFAMILIES][96];	/* why not, when not */

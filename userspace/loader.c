@@ -77,6 +77,7 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 			  caps__blind_means(id));
 	}
 	caps__apply(&l->caps, l->skel->obj);
+	l->skel->rodata->cfg_skb_current = l->caps.skb_current;
 	btf__free(vmlinux);
 
 	err = vigil_bpf__load(l->skel);

@@ -3,13 +3,15 @@
 #   guest.sh --guest    inside the qemu guest (init.sh chroots here): mounts
 #                       what a host has, takes the bats filter from the kernel
 #                       command line
-#   guest.sh FILTER     on this machine (the "host" leg)
-# Prints the kernel's facts as TAP comments, `vigil check`, then the bats TAP
-# stream of the selected end-to-end tests, then "# guest done".
+#   guest.sh FILTER [HOOKS]  on this machine (the "host" leg)
+# HOOKS: hook sets separated by "/", each a `vigil run --hooks` value or
+# "auto" (vigil's own choice); the selected tests run once per set.
+# Prints the kernel's facts as TAP comments, then per hook set `vigil check`
+# and the bats TAP stream, then "# guest done".
 cd "$(dirname "$0")/../.." || exit 2
 if [ "${1:-}" = --guest ]; then
 	export PATH=/usr/sbin:/usr/bin HOME=/root LANG=C.UTF-8
-	mount -t tmpfs tmp /tmp
+	mount -t ext4 /dev/vda /tmp || mount -t tmpfs tmp /tmp
 	mount -t tmpfs run /run
 	mount -t tmpfs vartmp /var/tmp
 	mkdir -p /dev/pts /dev/shm
@@ -26,9 +28,12 @@ if [ "${1:-}" = --guest ]; then
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	ip link set lo up
 	filter="$(sed -n 's/.* vigil\.filter=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
+	cmd="$(sed -n 's/.* vigil\.cmd=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
+	hooksets="$(sed -n 's/.* vigil\.hooks=\([^ ]*\).*/\1/p' /proc/cmdline)"
 	export VIGIL_TEST_SLOT="$(sed -n 's/.* vigil\.slot=\([^ ]*\).*/\1/p' /proc/cmdline)"
 else
 	filter="${1:-}"
+	hooksets="${2:-auto}"
 fi
 export VIGIL_FIGURES=/tmp/vigil-figures.$$
 
@@ -40,12 +45,22 @@ for tp in filemap/mm_filemap_get_pages filemap/mm_filemap_map_pages filemap/mm_f
 	echo "# tracepoint $tp: $have"
 done
 echo "# lsm $(cat /sys/kernel/security/lsm 2>/dev/null || echo '?')"
-if .output/vigil check --help >/dev/null 2>&1; then
-	.output/vigil check 2>&1 | sed 's/^/# check: /'
+if [ -n "${cmd:-}" ]; then
+	echo "# command: $cmd"
+	bash -c "$cmd" 2>&1 | sed 's/^/# out: /'
+	echo "# command exit ${PIPESTATUS[0]}"
+	echo "# guest done"
+	exit 0
 fi
-
-# shellcheck disable=SC2086
-bats --tap ${filter:+--filter "$filter"} tests/bats/ 2>&1
+IFS=/ read -r -a sets <<< "${hooksets:-auto}"
+for set in "${sets[@]}"; do
+	[ "$set" = auto ] && export VIGIL_HOOKS="" || export VIGIL_HOOKS="$set"
+	echo "# hooks $set"
+	.output/vigil check ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} 2>&1 | sed 's/^/# check: /'
+	# shellcheck disable=SC2086
+	bats --tap ${filter:+--filter "$filter"} tests/bats/ 2>&1 |
+		sed "s/^\(ok [0-9]*\|not ok [0-9]*\) /\1 [$set] /"
+done
 if [ -s "$VIGIL_FIGURES" ]; then
 	sed 's/^/# figure: /' "$VIGIL_FIGURES"
 fi

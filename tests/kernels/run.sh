@@ -6,6 +6,11 @@
 #                                        (e.g. 6.1.0-57), or "host"
 #   VIGIL_KERNEL_FILTER=regex            bats --filter inside the VM (default:
 #                                        the matrix file's filter for the leg)
+#   VIGIL_KERNEL_HOOKS=auto/-fentry      hook sets to run the tests under
+#                                        (default: the matrix file's)
+#   VIGIL_KERNEL_CMD="cmd"               run this shell command in the guest
+#                                        (in the tree, as root) instead of the
+#                                        tests: bench/, debugging
 #
 # The VM: the kernel from `apt-get download linux-image-<K>-amd64` (cached in
 # .output/kernels/), a busybox initramfs holding only the modules the guest
@@ -21,7 +26,7 @@ ROOT="$(pwd)"
 OUT="$ROOT/.output/kernels"
 MATRIX="$ROOT/tests/kernels/matrix"
 KMODS="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
-	netfs fscache 9pnet 9pnet_virtio 9p veth"
+	netfs fscache 9pnet 9pnet_virtio 9p veth virtio_blk crc32c_generic ext4"
 VM_TIMEOUT_S="${VIGIL_VM_TIMEOUT_S:-900}"
 
 die() { echo "kernels: $*" >&2; exit 2; }
@@ -104,31 +109,38 @@ initramfs() {
 	echo "$img"
 }
 
-# boot KERNEL FILTER LOG: run the guest, its console to LOG.
+# boot KERNEL FILTER LOG HOOKS: run the guest, its console to LOG.
 boot() {
-	local k="$1" filter="$2" log="$3" dir="$OUT/$1" img vmlinuz
+	local k="$1" filter="$2" log="$3" hooks="$4" dir="$OUT/$1" img vmlinuz
 	img="$(initramfs "$k")" || return 1
 	vmlinuz="$(ls "$dir"/boot/vmlinuz-*)"
+	# the guest's /tmp: ext4 on a scratch disk, so the tests' weight files
+	# live on a page-cache filesystem as on a host (tmpfs reads take
+	# another path)
+	truncate -s 0 "$dir/scratch.img" && truncate -s 2G "$dir/scratch.img" &&
+		mkfs.ext4 -q -F "$dir/scratch.img" || return 1
 	# -accel tcg: /dev/kvm exists on this machine but hangs at boot
 	timeout "$VM_TIMEOUT_S" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
 		-no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$img" \
+		-drive file="$dir/scratch.img",if=virtio,format=raw,cache=unsafe \
 		-virtfs local,path=/usr,mount_tag=usr,security_model=none,readonly=on \
 		-virtfs local,path="$ROOT",mount_tag=src,security_model=none,readonly=on \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$ROOT vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0}" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$ROOT vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0} vigil.hooks=$hooks vigil.cmd=$(printf %s "${VIGIL_KERNEL_CMD:-}" | base64 -w0)" \
 		</dev/null > "$log" 2>&1
 }
 
 # leg KERNEL: one row of the matrix; prints its TAP, sets $p/$f.
 leg() {
-	local k="$1" filter log tap
+	local k="$1" filter hooks log tap
 	filter="${VIGIL_KERNEL_FILTER:-$(matrix_field "$k" 2)}"
+	hooks="${VIGIL_KERNEL_HOOKS:-$(matrix_field "$k" 3)}"
 	[ "$filter" = all ] && filter=""
 	log="$OUT/$k.console.log"
 	tap="$OUT/$k.tap"
 	if [ "$k" = host ]; then
 		mkdir -p "$OUT"
-		tests/kernels/guest.sh "$filter" > "$tap" 2>&1
+		tests/kernels/guest.sh "$filter" "$hooks" > "$tap" 2>&1
 		sed -i 's/^/vigil-tap: /' "$tap"
 		cp "$tap" "$log"
 	else
@@ -137,14 +149,14 @@ leg() {
 			f=$((f + 1))
 			return
 		fi
-		boot "$k" "$filter" "$log"
+		boot "$k" "$filter" "$log" "$hooks"
 	fi
 	sed -n 's/^vigil-tap: //p' "$log" | tr -d '\r' > "$tap"
 	sed "s/^/[$k] /" "$tap"
 	p=$((p + $(grep -c '^ok ' "$tap")))
 	f=$((f + $(grep -c '^not ok ' "$tap")))
 	local plan ran
-	plan="$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -1)"
+	plan="$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | awk '{ s += $1 } END { print s + 0 }')"
 	ran="$(grep -c -e '^ok ' -e '^not ok ' "$tap")"
 	if [ "${plan:-0}" = 0 ] || [ "$ran" != "$plan" ]; then
 		echo "not ok [$k] bats planned ${plan:-no} tests, $ran ran"

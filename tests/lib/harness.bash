@@ -98,10 +98,12 @@ vigil_teardown() {
 DETECT_RULES="$VIGIL_ROOT/rules/detect.yaml"
 
 # start_agent ARGS...: run the agent scoped to $CG protecting $W/**, wait for
-# agent_start (after which nothing is missed).
+# agent_start (after which nothing is missed). $VIGIL_HOOKS: its --hooks
+# (the kernel matrix runs the tests through each implementation).
 start_agent() {
 	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" \
-		--alerts "$ALERTS" --stats-interval 0 "$@" 2>"$AGENT_ERR" &
+		--alerts "$ALERTS" --stats-interval 0 ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} "$@" \
+		2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	if ! "$ALERTS_PY" wait "$ALERTS" --timeout 30 kind=agent_start >/dev/null 2>&1; then
 		echo "agent did not start:" >&2
