@@ -146,6 +146,16 @@ int caps__of_program(const char *prog, bool *optional)
 	return -1;
 }
 
+const char *caps__program_at(size_t n)
+{
+	for (int id = 0; id < CAPS_N; id++)
+		for (int i = 0; i < CAPS_MAX_IMPLS; i++)
+			for (int k = 0; k < CAPS_MAX_PROGS; k++)
+				if (table[id].impls[i].progs[k].prog && n-- == 0)
+					return table[id].impls[i].progs[k].prog;
+	return NULL;
+}
+
 int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t errlen)
 {
 	char *copy = strdup(spec), *save = NULL, *tok;
@@ -153,6 +163,11 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 
 	if (!copy)
 		return -ENOMEM;
+	if (!spec[0]) {
+		snprintf(err, errlen, "--hooks: empty (tracepoint, fentry, lsm, kprobe, all)");
+		free(copy);
+		return -EINVAL;
+	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		bool minus = tok[0] == '-';
 		const char *name = minus ? tok + 1 : tok;

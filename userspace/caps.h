@@ -65,6 +65,8 @@ bool caps__required(enum caps_id id);
 /* The capability a program implements (-1: not one of the table's), and
  * whether the implementation can do without it (e.g. sendpage past 6.5). */
 int caps__of_program(const char *prog, bool *optional);
+/* The i-th program the table names (NULL past the last): for tests. */
+const char *caps__program_at(size_t i);
 /* Every needed capability covered, and the environment fit to enforce. */
 bool caps__enforceable(const struct caps *c);
 
