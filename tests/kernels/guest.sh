@@ -47,7 +47,7 @@ done
 echo "# lsm $(cat /sys/kernel/security/lsm 2>/dev/null || echo '?')"
 if [ -n "${cmd:-}" ]; then
 	echo "# command: $cmd"
-	bash -c "$cmd" 2>&1 | sed 's/^/# out: /'
+	bash -c "$cmd" 2>&1 | sed -u 's/^/# out: /'
 	echo "# command exit ${PIPESTATUS[0]}"
 	echo "# guest done"
 	exit 0
@@ -56,10 +56,10 @@ IFS=/ read -r -a sets <<< "${hooksets:-auto}"
 for set in "${sets[@]}"; do
 	[ "$set" = auto ] && export VIGIL_HOOKS="" || export VIGIL_HOOKS="$set"
 	echo "# hooks $set"
-	.output/vigil check ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} 2>&1 | sed 's/^/# check: /'
+	.output/vigil check ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} 2>&1 | sed -u 's/^/# check: /'
 	# shellcheck disable=SC2086
 	bats --tap ${filter:+--filter "$filter"} tests/bats/ 2>&1 |
-		sed "s/^\(ok [0-9]*\|not ok [0-9]*\) /\1 [$set] /"
+		sed -u "s/^\(ok [0-9]*\|not ok [0-9]*\) /\1 [$set] /"
 done
 if [ -s "$VIGIL_FIGURES" ]; then
 	sed 's/^/# figure: /' "$VIGIL_FIGURES"

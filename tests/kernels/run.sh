@@ -16,7 +16,8 @@
 # .output/kernels/), a busybox initramfs holding only the modules the guest
 # needs, and this machine's /usr and this tree shared in read-only over 9p
 # (virtio), so the guest runs the same bats, python3, iproute2 and
-# .output/vigil as the host. Writes stay in the guest's tmpfs. The guest
+# .output/vigil as the host (a copy of the tree's tests, rules and build,
+# taken at start). Writes stay in the guest's tmpfs. The guest
 # prints its TAP lines on the serial console with a "vigil-tap: " prefix and
 # powers off through sysrq; this script counts them. Last line:
 # "N passed, N failed".
@@ -125,8 +126,8 @@ boot() {
 		-kernel "$vmlinuz" -initrd "$img" \
 		-drive file="$dir/scratch.img",if=virtio,format=raw,cache=unsafe \
 		-virtfs local,path=/usr,mount_tag=usr,security_model=none,readonly=on \
-		-virtfs local,path="$ROOT",mount_tag=src,security_model=none,readonly=on \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$ROOT vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0} vigil.hooks=$hooks vigil.cmd=$(printf %s "${VIGIL_KERNEL_CMD:-}" | base64 -w0)" \
+		-virtfs local,path="$SNAP",mount_tag=src,security_model=none,readonly=on \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$SNAP vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0} vigil.hooks=$hooks vigil.cmd=$(printf %s "${VIGIL_KERNEL_CMD:-}" | base64 -w0)" \
 		</dev/null > "$log" 2>&1
 }
 
@@ -174,6 +175,14 @@ leg() {
 command -v qemu-system-x86_64 >/dev/null || die "qemu missing: scripts/deps.sh --kernels"
 kernels=("$@")
 [ ${#kernels[@]} = 0 ] && mapfile -t kernels < <(awk '!/^#/ && NF { print $1 }' "$MATRIX")
+# The guest gets a copy of what the tests use, taken now: a rebuild of the
+# tree while a VM runs does not change what it tests.
+SNAP="$OUT/tree.$$"
+trap 'rm -rf "$SNAP"' EXIT
+mkdir -p "$SNAP/.output"
+cp -a tests rules "$SNAP/"
+cp -a .output/vigil "$SNAP/.output/"
+[ -d .output/scenarios ] && cp -a .output/scenarios "$SNAP/.output/"
 p=0
 f=0
 for k in "${kernels[@]}"; do
