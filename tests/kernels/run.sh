@@ -28,7 +28,7 @@ OUT="$ROOT/.output/kernels"
 MATRIX="$ROOT/tests/kernels/matrix"
 KMODS="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 	netfs fscache 9pnet 9pnet_virtio 9p veth virtio_blk crc32c_generic ext4"
-VM_TIMEOUT_S="${VIGIL_VM_TIMEOUT_S:-900}"
+VM_TIMEOUT_S="${VIGIL_VM_TIMEOUT_S:-}"	# default: 900 s, 4800 s for "all"
 
 die() { echo "kernels: $*" >&2; exit 2; }
 
@@ -121,7 +121,7 @@ boot() {
 	truncate -s 0 "$dir/scratch.img" && truncate -s 2G "$dir/scratch.img" &&
 		mkfs.ext4 -q -F "$dir/scratch.img" || return 1
 	# -accel tcg: /dev/kvm exists on this machine but hangs at boot
-	timeout "$VM_TIMEOUT_S" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
+	timeout "${VM_TIMEOUT_S:-$([ -n "$filter" ] && echo 900 || echo 4800)}" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
 		-no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$img" \
 		-drive file="$dir/scratch.img",if=virtio,format=raw,cache=unsafe \
