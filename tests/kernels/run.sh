@@ -118,13 +118,12 @@ boot() {
 	# the guest's /tmp: ext4 on a scratch disk, so the tests' weight files
 	# live on a page-cache filesystem as on a host (tmpfs reads take
 	# another path)
-	truncate -s 0 "$dir/scratch.img" && truncate -s 2G "$dir/scratch.img" &&
-		mkfs.ext4 -q -F "$dir/scratch.img" || return 1
+	truncate -s 4G "$SNAP/scratch.img" && mkfs.ext4 -q -F "$SNAP/scratch.img" || return 1
 	# -accel tcg: /dev/kvm exists on this machine but hangs at boot
 	timeout "${VM_TIMEOUT_S:-$([ -n "$filter" ] && echo 900 || echo 4800)}" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
 		-no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$img" \
-		-drive file="$dir/scratch.img",if=virtio,format=raw,cache=unsafe \
+		-drive file="$SNAP/scratch.img",if=virtio,format=raw,cache=unsafe \
 		-virtfs local,path=/usr,mount_tag=usr,security_model=none,readonly=on \
 		-virtfs local,path="$SNAP",mount_tag=src,security_model=none,readonly=on \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$SNAP vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0} vigil.hooks=$hooks vigil.cmd=$(printf %s "${VIGIL_KERNEL_CMD:-}" | base64 -w0)" \
@@ -152,6 +151,7 @@ leg() {
 		fi
 		boot "$k" "$filter" "$log" "$hooks"
 	fi
+	rm -f "$SNAP/scratch.img"
 	sed -n 's/^vigil-tap: //p' "$log" | tr -d '\r' > "$tap"
 	sed "s/^/[$k] /" "$tap"
 	p=$((p + $(grep -c '^ok ' "$tap")))
