@@ -45,6 +45,7 @@ for tp in filemap/mm_filemap_get_pages filemap/mm_filemap_map_pages filemap/mm_f
 	echo "# tracepoint $tp: $have"
 done
 echo "# lsm $(cat /sys/kernel/security/lsm 2>/dev/null || echo '?')"
+echo "# /tmp on $(stat -f -c %T /tmp)"
 if [ -n "${cmd:-}" ]; then
 	echo "# command: $cmd"
 	bash -c "$cmd" 2>&1 | sed -u 's/^/# out: /'

@@ -62,7 +62,8 @@ initramfs() {
 	local k="$1" dir="$OUT/$1" img="$OUT/$1/initramfs.cpio.gz" kver mdir stage
 	kver="$(ls "$dir/lib/modules")"
 	mdir="$dir/lib/modules/$kver"
-	if [ -e "$img" ] && [ "$img" -nt tests/kernels/init.sh ]; then
+	# rebuilt when init.sh or this script (KMODS) changed
+	if [ -e "$img" ] && [ "$img" -nt tests/kernels/init.sh ] && [ "$img" -nt "$0" ]; then
 		echo "$img"
 		return 0
 	fi
