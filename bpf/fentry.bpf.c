@@ -50,25 +50,32 @@ int BPF_PROG(vigil_fentry_tcp_sendmsg, struct sock *sk, struct msghdr *msg, size
 	return send__stamp(sk, size);
 }
 
-/* Before a send: stamps UDP sockets where cgroup_skb cannot ask who sends. */
-SEC("?fentry/sock_sendmsg")
-int BPF_PROG(vigil_fentry_sock_sendmsg, struct socket *sock, struct msghdr *msg)
+/* Before a send of `size` bytes on any socket: the UDP sender stamp, and
+ * what sock_send_length does after a send (unix relays, kills of blocked
+ * senders, budget commits), with the size asked for. The LSM
+ * implementation shares it (stamp_tcp: it has no tcp_sendmsg_locked). */
+static __always_inline int send__before(struct socket *sock, int size, bool stamp_tcp)
 {
 	struct sock *sk = sock->sk;
 
-	if (sk && sk->sk_protocol == IPPROTO_UDP)
+	if (!sk || size <= 0)
+		return 0;
+	if (sk->sk_protocol == IPPROTO_TCP) {
+		if (stamp_tcp)
+			send__stamp(sk, size);
+	} else if (sk->sk_protocol == IPPROTO_UDP) {
 		udp__stamp(sk);
-	return 0;
+	}
+	return send__done(sk, size);
 }
 
-SEC("?fexit/sock_sendmsg")
-int BPF_PROG(vigil_fexit_sock_sendmsg, struct socket *sock, struct msghdr *msg, int ret)
+/* sock_sendmsg itself is inlined into its callers in net/socket.c on 6.1
+ * (a trampoline on it misses send, write and sendmsg); the security hook it
+ * calls is a real function on every path. */
+SEC("?fentry/security_socket_sendmsg")
+int BPF_PROG(vigil_fentry_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size)
 {
-	struct sock *sk = sock->sk;
-
-	if (!sk)
-		return 0;
-	return send__done(sk, ret);
+	return send__before(sock, size, false);
 }
 
 /* Before 6.5 sendfile and splice into a TCP socket take the sendpage path,

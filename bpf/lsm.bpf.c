@@ -8,7 +8,6 @@
  * vigil never denies through the LSM. */
 #include "lib/files.bpf.h"
 
-
 SEC("?lsm/mmap_file")
 int BPF_PROG(vigil_lsm_mmap_file, struct file *file, unsigned long reqprot,
 	     unsigned long prot, unsigned long flags, int ret)
@@ -23,14 +22,8 @@ SEC("?lsm/socket_sendmsg")
 int BPF_PROG(vigil_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size,
 	     int ret)
 {
-	struct sock *sk = sock->sk;
-
-	if (ret || !sk || size <= 0)
+	if (ret)
 		return ret;
-	if (sk->sk_protocol == IPPROTO_TCP)
-		send__stamp(sk, size);
-	else if (sk->sk_protocol == IPPROTO_UDP)
-		udp__stamp(sk);
-	send__done(sk, size);
+	send__before(sock, size, true);
 	return 0;
 }

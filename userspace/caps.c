@@ -79,10 +79,10 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_TRACEPOINT, "tracepoint tcp_sendmsg_locked+sock_send_length",
 		  { { "vigil_tcp_sendmsg", "tcp_sendmsg_locked" },
 		    { "vigil_sock_send_length", "sock_send_length" } } },
-		{ CAPS_FENTRY, "fentry tcp_sendmsg_locked+tcp_sendpage, fexit sock_sendmsg+tcp_sendpage",
+		{ CAPS_FENTRY, "fentry tcp_sendmsg_locked+security_socket_sendmsg+tcp_sendpage, "
+		  "fexit tcp_sendpage",
 		  { { "vigil_fentry_tcp_sendmsg", "tcp_sendmsg_locked" },
-		    { "vigil_fexit_sock_sendmsg", "sock_sendmsg", true },
-		    { "vigil_fentry_sock_sendmsg", "sock_sendmsg" },
+		    { "vigil_fentry_socket_sendmsg", "security_socket_sendmsg" },
 		    { "vigil_fentry_tcp_sendpage", "tcp_sendpage", false, true },
 		    { "vigil_fexit_tcp_sendpage", "tcp_sendpage", true, true } } },
 		{ CAPS_LSM, "lsm socket_sendmsg (no sendpage: sendfile/splice into TCP before 6.5)",

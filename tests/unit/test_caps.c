@@ -94,14 +94,14 @@ static void apply_switches_on_only_the_chosen_implementation(void **state)
 	c.chosen[CAPS_READ] = 1;	/* fentry filemap_read */
 	c.chosen[CAPS_SEND] = 1;	/* fentry, sendpage missing */
 	memset(c.prog_ok, 1, sizeof(c.prog_ok));
+	c.prog_ok[CAPS_SEND][1][2] = false;
 	c.prog_ok[CAPS_SEND][1][3] = false;
-	c.prog_ok[CAPS_SEND][1][4] = false;
 	caps__apply(&c, skel->obj);
 	assert_true(bpf_program__autoload(skel->progs.vigil_fentry_filemap_read));
 	assert_false(bpf_program__autoload(skel->progs.vigil_filemap_get_pages));
 	assert_false(bpf_program__autoload(skel->progs.vigil_kprobe_filemap_read));
 	assert_true(bpf_program__autoload(skel->progs.vigil_fentry_tcp_sendmsg));
-	assert_true(bpf_program__autoload(skel->progs.vigil_fexit_sock_sendmsg));
+	assert_true(bpf_program__autoload(skel->progs.vigil_fentry_socket_sendmsg));
 	assert_false(bpf_program__autoload(skel->progs.vigil_fentry_tcp_sendpage));
 	assert_false(bpf_program__autoload(skel->progs.vigil_fexit_tcp_sendpage));
 	assert_false(bpf_program__autoload(skel->progs.vigil_tcp_sendmsg));
