@@ -137,8 +137,8 @@ leg() {
 	filter="${VIGIL_KERNEL_FILTER:-$(matrix_field "$k" 2)}"
 	hooks="${VIGIL_KERNEL_HOOKS:-$(matrix_field "$k" 3)}"
 	[ "$filter" = all ] && filter=""
-	log="$OUT/$k.console.log"
-	tap="$OUT/$k.tap"
+	log="$OUT/$k.$$.console.log"	# runs of one kernel at once keep apart
+	tap="$OUT/$k.$$.tap"
 	if [ "$k" = host ]; then
 		mkdir -p "$OUT"
 		tests/kernels/guest.sh "$filter" "$hooks" > "$tap" 2>&1
