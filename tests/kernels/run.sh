@@ -184,6 +184,8 @@ mkdir -p "$SNAP/.output"
 cp -a tests rules "$SNAP/"
 cp -a .output/vigil "$SNAP/.output/"
 [ -d .output/scenarios ] && cp -a .output/scenarios "$SNAP/.output/"
+[ -x .output/bench/workloads ] && mkdir -p "$SNAP/.output/bench" && cp -a bench "$SNAP/" &&
+	cp -a .output/bench/workloads "$SNAP/.output/bench/"
 p=0
 f=0
 for k in "${kernels[@]}"; do
