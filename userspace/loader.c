@@ -84,7 +84,7 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	if (err) {
 		log__error("loading the BPF programs failed: %s%s", strerror(-err),
 			   err == -EPERM ? " (vigil must run as root with CAP_BPF, "
-			   "CAP_PERFMON and CAP_NET_ADMIN; BPF LSM/fentry are not needed)" : "");
+			   "CAP_PERFMON and CAP_NET_ADMIN; 'vigil check' shows which hooks load)" : "");
 		return err;
 	}
 	return 0;
