@@ -83,8 +83,9 @@ initramfs() {
 		iproute2 bash.bashrc; do
 		[ -e "/etc/$f" ] && cp -a "/etc/$f" "$stage/etc/"
 	done
-	printf 'root:x:0:0:root:/root:/bin/bash\n' > "$stage/etc/passwd"
-	printf 'root:x:0:\n' > "$stage/etc/group"
+	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' \
+		> "$stage/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"
 	printf '127.0.0.1 localhost\n::1 localhost\n' > "$stage/etc/hosts"
 	# modules in dependency order, decompressed (busybox insmod takes .ko)
 	local order="" m path
