@@ -47,7 +47,9 @@ fetch() {
 	if [ -z "$deb" ]; then
 		# apt-get download writes to the current directory; the package
 		# lists are the machine's (never its sources changed)
-		(cd "$OUT" && apt-get download -q "linux-image-$k-amd64") >&2 ||
+		# (package lists may be stale on a fresh machine: update once)
+		(cd "$OUT" && { apt-get download -q "linux-image-$k-amd64" ||
+			{ apt-get update -qq && apt-get download -q "linux-image-$k-amd64"; }; }) >&2 ||
 			{ echo "kernels: cannot download linux-image-$k-amd64 (apt-cache search linux-image-6 lists what the mirror serves)" >&2; return 1; }
 		deb="$(ls "$OUT"/linux-image-"$k"-amd64_*.deb | head -1)"
 	fi
