@@ -82,7 +82,7 @@ initramfs() {
 	# what its programs read; nothing else of the host's /etc
 	cp -a /etc/alternatives "$stage/etc/"
 	for f in ld.so.cache ld.so.conf ld.so.conf.d nsswitch.conf protocols services \
-		iproute2 bash.bashrc; do
+		iproute2 bash.bashrc pam.d pam.conf security login.defs; do
 		[ -e "/etc/$f" ] && cp -a "/etc/$f" "$stage/etc/"
 	done
 	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' \
