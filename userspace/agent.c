@@ -221,6 +221,7 @@ static void cron(struct agent *a, uint64_t ticks)
 			log__debug("tainted %d processes through pipe chains", n);
 	}
 	corr__tick(a->corr, clock__mono_ns());
+	protect__tick(a->prot);
 	kmaps__roll_windows(a->ld.skel, &a->rs, &a->budgets, clock__mono_ns());
 	a->ticks_since_stats += ticks;
 	if (a->o->stats_interval_s &&
@@ -350,9 +351,15 @@ static int fill_maps(struct agent *a)
 		return -1;
 	}
 	if (protect__skipped(a->prot))
-		log__warn("%zu protected files could not be added (map full: at most %d)",
-			  protect__skipped(a->prot), VIGIL_MAX_PROTECTED_FILES);
+		log__warn("%zu protected files were refused (agent_error lines say which)",
+			  protect__skipped(a->prot));
 	return 0;
+}
+
+/* What the protect sets match but the table refused: never silent. */
+static void protect_report(void *ctx, const char *msg)
+{
+	status__error(ctx, "%s", msg);
 }
 
 int agent__run(const struct agent_opts *o)
@@ -423,6 +430,8 @@ int agent__run(const struct agent_opts *o)
 		  protect__count(a.prot), a.rs.nsets, mode_word(o),
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
+	protect__set_reporter(a.prot, protect_report, &a);	/* after agent_start */
+	protect__tick(a.prot);
 	ret = event_loop(&a) ? 1 : 0;
 	status__counters(&a, "agent_stop");
 out:
