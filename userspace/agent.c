@@ -25,8 +25,10 @@
 #include "capture.h"
 #include "clock.h"
 #include "correlate.h"
+#include "ctl.h"
 #include "engine.h"
 #include "log.h"
+#include "notify.h"
 #include "output.h"
 #include "protect.h"
 #include "report.h"
@@ -152,7 +154,7 @@ static int load_rules(struct agent *a)
 /* SIGHUP: validate everything first; only then touch the kernel maps
  * (additions before removals) and swap the engine. Any failure keeps the
  * running rules and says why in an agent_error line. */
-static void reload(struct agent *a)
+static int reload(struct agent *a, char *why, size_t whylen)
 {
 	unsigned long long budgets[VIGIL_MAX_SETS] = { 0 };
 	uint64_t t0 = clock__mono_ns();
@@ -160,34 +162,31 @@ static void reload(struct agent *a)
 	struct engine *ne;
 	char err[1024];
 
-	if (build_rules(a->o, &nrs, budgets, err, sizeof(err))) {
-		status__error(a, "reload refused, the running rules stay: %s", err);
-		return;
-	}
+	if (build_rules(a->o, &nrs, budgets, err, sizeof(err)))
+		goto refused;
 	ne = engine__new(&nrs, err, sizeof(err));
 	if (!ne) {
-		status__error(a, "reload refused, the running rules stay: %s", err);
 		rules__free(&nrs);
-		return;
+		goto refused;
 	}
 	/* taint in the kernel names sets by index: they must keep their places */
 	for (size_t i = 0; i < a->rs.nsets; i++) {
 		if (i >= nrs.nsets || strcmp(a->rs.sets[i].name, nrs.sets[i].name)) {
-			status__error(a, "reload refused, the running rules stay: protect set "
-				      "'%s' was removed or moved (sets may only be added by a "
-				      "reload); restart vigil to apply", a->rs.sets[i].name);
+			snprintf(err, sizeof(err), "protect set '%s' was removed or moved (sets "
+				 "may only be added by a reload); restart vigil to apply",
+				 a->rs.sets[i].name);
 			engine__free(ne);
 			rules__free(&nrs);
-			return;
+			goto refused;
 		}
 	}
 	if (protect__reload(a->prot, &nrs, bpf_map__fd(a->ld.skel->maps.vg_files)) < 0) {
+		snprintf(err, sizeof(err), "rescanning protected paths failed: %s",
+			 strerror(errno));
 		protect__set_rules(a->prot, &a->rs);
-		status__error(a, "reload refused, the running rules stay: rescanning protected "
-			      "paths failed: %s", strerror(errno));
 		engine__free(ne);
 		rules__free(&nrs);
-		return;
+		goto refused;
 	}
 	tmp = a->rs;
 	a->rs = nrs;
@@ -207,7 +206,28 @@ static void reload(struct agent *a)
 	status__reload(a, (clock__mono_ns() - t0) / 1e6);
 	log__info("rules reloaded: %zu rules, %zu protect sets", engine__rule_count(ne),
 		  a->rs.nsets);
+	snprintf(why, whylen, "rules reloaded: %zu rules, %zu protect sets",
+		 engine__rule_count(ne), a->rs.nsets);
+	return 0;
+refused:
+	status__error(a, "reload refused, the running rules stay: %s", err);
+	snprintf(why, whylen, "the running rules stay: %s", err);
+	return -EINVAL;
 }
+
+/* Reload and tell systemd: RELOADING=1 before, READY=1 after, whatever
+ * the outcome (the old rules are still in force when it fails). */
+static int reload_notify(struct agent *a, char *why, size_t whylen)
+{
+	int r;
+
+	notify__send("RELOADING=1");
+	r = reload(a, why, whylen);
+	notify__send(r ? "READY=1\nSTATUS=reload refused, the running rules stay" :
+		     "READY=1\nSTATUS=running");
+	return r;
+}
+
 
 /* ---- the loop ---------------------------------------------------------------- */
 
@@ -243,8 +263,10 @@ static void on_signal_ready(struct agent *a, int fd)
 	struct signalfd_siginfo si;
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		char why[1100];
+
 		if (si.ssi_signo == SIGHUP)
-			reload(a);
+			reload_notify(a, why, sizeof(why));
 		else
 			a->stop = true;
 	}
@@ -266,6 +288,37 @@ static void on_inotify_ready(struct agent *a, int fd)
 		log__debug("%d new protected files", added);
 }
 
+/* One request on the control socket (ctl.h), answered with one object. */
+static void on_ctl_ready(struct agent *a, int fd)
+{
+	char cmd[CTL_MAX_REQUEST], why[1100];
+	struct json j;
+	int cfd;
+
+	while ((cfd = ctl__accept(fd, cmd, sizeof(cmd))) != -EAGAIN) {
+		if (cfd < 0)
+			continue;	/* not root, or nothing asked */
+		json__init(&j);
+		json__begin_object(&j);
+		if (!strcmp(cmd, "reload")) {
+			int r = reload_notify(a, why, sizeof(why));
+
+			json__kv_bool(&j, "ok", !r);
+			json__kv_str(&j, r ? "error" : "message", why);
+		} else if (!strcmp(cmd, "stop")) {
+			a->stop = true;
+			json__kv_bool(&j, "ok", true);
+			json__kv_str(&j, "message", "agent stopping");
+		} else {
+			json__kv_bool(&j, "ok", false);
+			json__kv_str(&j, "error", "unknown request (expected reload, status or stop)");
+		}
+		json__end_object(&j);
+		ctl__reply(cfd, json__cstr(&j), strlen(json__cstr(&j)));
+		json__free(&j);
+	}
+}
+
 struct handler {
 	int fd;
 	void (*ready)(struct agent *a, int fd);
@@ -277,7 +330,7 @@ static int event_loop(struct agent *a)
 				  .it_value = { 0, TICK_MS * 1000000L } };
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event evs[8];
-	struct handler hs[4];
+	struct handler hs[5];
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -290,11 +343,12 @@ static int event_loop(struct agent *a)
 	hs[2] = (struct handler){ timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
 				  on_timer_ready };
 	hs[3] = (struct handler){ a->inotify_fd, on_inotify_ready };
+	hs[4] = (struct handler){ a->ctl_fd, on_ctl_ready };
 	if (ep < 0 || hs[1].fd < 0 || hs[2].fd < 0 || timerfd_settime(hs[2].fd, 0, &its, NULL)) {
 		log__error("event loop setup failed: %s", strerror(errno));
 		return -errno;
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &hs[i] };
 
 		if (hs[i].fd >= 0)
@@ -355,7 +409,7 @@ static int fill_maps(struct agent *a)
 
 int agent__run(const struct agent_opts *o)
 {
-	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1 };
+	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1, .ctl_fd = -1 };
 	struct corr_env env;
 	char err[512];
 	uint64_t t0 = clock__mono_ns();
@@ -375,6 +429,12 @@ int agent__run(const struct agent_opts *o)
 	}
 	a.out = output__open(o->alerts ? o->alerts : "-", err, sizeof(err));
 	if (!a.out) {
+		log__error("%s", err);
+		ret = 2;
+		goto out;
+	}
+	a.ctl_fd = ctl__listen(o->run_dir, err, sizeof(err));
+	if (a.ctl_fd < 0) {
 		log__error("%s", err);
 		ret = 2;
 		goto out;
@@ -418,9 +478,15 @@ int agent__run(const struct agent_opts *o)
 		  protect__count(a.prot), a.rs.nsets, o->enforce ? "enforce" : "monitor",
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
+	notify__send("READY=1\nSTATUS=running");
 	ret = event_loop(&a) ? 1 : 0;
+	notify__send("STOPPING=1");
 	status__counters(&a, "agent_stop");
 out:
+	if (a.ctl_fd >= 0) {
+		ctl__unlink(o->run_dir);
+		close(a.ctl_fd);
+	}
 	ring_buffer__free(a.rb);
 	loader__destroy(&a.ld);
 	corr__free(a.corr);

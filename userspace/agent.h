@@ -26,6 +26,8 @@ struct agent_opts {
 	const char *cgroup;		/* NULL = whole host */
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
+	const char *run_dir;		/* control socket and state */
+	const char *config;		/* the settings file read, or NULL */
 	bool verbose;
 };
 
@@ -50,6 +52,7 @@ struct agent {
 	struct json j;
 	struct capture_writer *cap;	/* --record */
 	int inotify_fd;			/* protected directories, or -errno */
+	int ctl_fd;			/* control socket (ctl.h) */
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */

@@ -2,12 +2,17 @@
 /* vigil command line: a table of subcommands, each parsing its own flags. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "agent.h"
+#include "config.h"
+#include "ctl.h"
 #include "engine.h"
 #include "offline.h"
 #include "rules.h"
@@ -18,24 +23,144 @@ static void usage_run(FILE *f)
 "usage: vigil run [options]\n"
 "  Watch reads of protected weight files and the egress of processes that read\n"
 "  them; alert on (monitor) or stop (enforce) anything that looks like a leak.\n"
+"  Every option below is also a key of the config file (its name with _ for -);\n"
+"  an option given here overrides the file's key.\n"
 "\n"
-"  -p, --protect GLOB       protect files matching GLOB (repeatable; ** spans dirs)\n"
-"  -a, --allow CIDR[:PORT]  egress destination that is not a leak (repeatable;\n"
-"                           [v6]/len:port, PORT may be LO-HI)\n"
-"  -m, --mode MODE          monitor (default: alert only) or enforce (deny, drop, kill)\n"
-"  -b, --budget BYTES       tainted egress allowed per protected set before\n"
-"                           enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)\n"
-"  -o, --alerts FILE        write alert JSON lines to FILE (default -, stdout)\n"
-"  -c, --cgroup PATH        watch and enforce only in this cgroup v2 subtree\n"
-"                           (its directory, or its path below the cgroup2 mount)\n"
-"  -r, --rules PATH         rule file or directory of *.yaml (repeatable), loaded\n"
-"                           on top of the embedded default rules\n"
-"      --record FILE        also write the correlated activity to FILE (zlib\n"
-"                           JSON lines) for 'vigil replay' and 'vigil rules test'\n"
-"      --no-default-rules   do not load the embedded default rules\n"
-"      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
-"  -v, --verbose            debug logging on stderr\n"
-"  -h, --help               this help\n");
+"      --config FILE        settings file (default " CONFIG_DEFAULT_PATH " if present)\n"
+"      --no-config          do not read the default settings file\n");
+	config__usage(f);
+	fprintf(f, "  -h, --help               this help\n");
+}
+
+enum { OPT_CONFIG = 1000, OPT_NO_CONFIG, OPT_HELP, OPT_TABLE };
+
+/* The table's options, then --config, --no-config and --help. */
+static struct option *long_options(char *shorts, size_t slen, bool with_table)
+{
+	size_t n = with_table ? config_noptions : 0, k = 0;
+	struct option *opts = calloc(n + 4, sizeof(*opts));
+
+	if (!opts)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct config_option *c = &config_options[i];
+
+		opts[i] = (struct option){ c->name, c->kind == CONFIG_FLAG ? no_argument :
+					   required_argument, 0, OPT_TABLE + (int)i };
+		if (c->short_name && k + 3 < slen) {
+			shorts[k++] = c->short_name;
+			if (c->kind != CONFIG_FLAG)
+				shorts[k++] = ':';
+		}
+	}
+	opts[n] = (struct option){ "config", required_argument, 0, OPT_CONFIG };
+	opts[n + 1] = (struct option){ "no-config", no_argument, 0, OPT_NO_CONFIG };
+	opts[n + 2] = (struct option){ "help", no_argument, 0, OPT_HELP };
+	shorts[k++] = 'h';
+	shorts[k] = '\0';
+	return opts;
+}
+
+static int table_index(int c)
+{
+	if (c >= OPT_TABLE)
+		return c - OPT_TABLE;
+	for (size_t i = 0; i < config_noptions; i++)
+		if (config_options[i].short_name == c)
+			return i;
+	return -1;
+}
+
+/* Read the settings file (--config FILE, or the default one if it exists)
+ * under the flags already in o. */
+static int load_config(struct config *cfg, const char *path, bool none, struct agent_opts *o,
+		       const bool *from_flags)
+{
+	char err[1024];
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (none && !path)
+		return 0;
+	if (!path) {
+		if (access(CONFIG_DEFAULT_PATH, F_OK))
+			return 0;
+		path = CONFIG_DEFAULT_PATH;
+	}
+	if (config__load(cfg, path, o, from_flags, err, sizeof(err))) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* $VIGIL_RUN_DIR, else /run/vigil: several agents on one host (tests)
+ * each keep their own control socket. */
+static const char *default_run_dir(void)
+{
+	const char *d = getenv("VIGIL_RUN_DIR");
+
+	return d && *d ? d : CONFIG_DEFAULT_RUN_DIR;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60,
+				.run_dir = default_run_dir() };
+	struct { int i; const char *v; } *flags = calloc(argc + 1, sizeof(*flags));
+	bool from_flags[64] = { 0 }, no_config = false;
+	const char *config_path = NULL;
+	struct config cfg = { 0 };
+	char shorts[64], err[1024];
+	struct option *opts = long_options(shorts, sizeof(shorts), true);
+	int c, ret = 2, nflags = 0;
+
+	if (!opts || !flags)
+		goto out;
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		int i = table_index(c);
+
+		if (c == OPT_HELP || c == 'h') {
+			usage_run(stdout);
+			ret = 0;
+			goto out;
+		} else if (c == OPT_CONFIG) {
+			config_path = optarg;
+		} else if (c == OPT_NO_CONFIG) {
+			no_config = true;
+		} else if (i >= 0) {
+			flags[nflags].i = i;
+			flags[nflags++].v = optarg;
+			from_flags[i] = true;
+		} else {
+			fprintf(stderr, "vigil: run: see 'vigil run --help'\n");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil: run: unexpected argument '%s' (see 'vigil run --help')\n",
+			argv[optind]);
+		goto out;
+	}
+	if (load_config(&cfg, config_path, no_config, &o, from_flags))
+		goto out;
+	for (int k = 0; k < nflags; k++) {
+		if (config__apply_flag(&o, flags[k].i, flags[k].v, err, sizeof(err))) {
+			fprintf(stderr, "vigil: %s\n", err);
+			goto out;
+		}
+	}
+	o.config = cfg.path;
+	ret = agent__run(&o);
+out:
+	config__free(&cfg);
+	free(opts);
+	free(flags);
+	free(o.protect);
+	free(o.allow);
+	free(o.rules);
+	return ret;
 }
 
 static int push(const char ***arr, size_t *n, const char *v)
@@ -49,85 +174,108 @@ static int push(const char ***arr, size_t *n, const char *v)
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv)
+/* ---- talking to the running agent ------------------------------------------ */
+
+struct client_opts {
+	const char *run_dir;
+	bool json, unpin;
+};
+
+/* --run-dir DIR, --config FILE, --no-config (the run_dir key), --json,
+ * --unpin (where allowed). 1: --help was asked for. */
+static int client_opts(int argc, char **argv, struct client_opts *co, bool json, bool unpin)
 {
 	static const struct option opts[] = {
-		{ "protect", required_argument, 0, 'p' },
-		{ "allow", required_argument, 0, 'a' },
-		{ "mode", required_argument, 0, 'm' },
-		{ "budget", required_argument, 0, 'b' },
-		{ "alerts", required_argument, 0, 'o' },
-		{ "cgroup", required_argument, 0, 'c' },
-		{ "rules", required_argument, 0, 'r' },
-		{ "no-default-rules", no_argument, 0, 'N' },
-		{ "stats-interval", required_argument, 0, 'S' },
-		{ "record", required_argument, 0, 'R' },
-		{ "verbose", no_argument, 0, 'v' },
+		{ "run-dir", required_argument, 0, 'd' },
+		{ "config", required_argument, 0, 'C' },
+		{ "no-config", no_argument, 0, 'n' },
+		{ "json", no_argument, 0, 'j' },
+		{ "unpin", no_argument, 0, 'u' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60 };
-	char err[256];
-	int c, ret;
+	struct agent_opts o = { .run_dir = default_run_dir() };
+	bool from_flags[64] = { 0 }, none = false;
+	const char *config_path = NULL, *dir = NULL;
+	static struct config cfg;	/* co->run_dir may point into it */
+	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:a:m:b:o:c:r:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': push(&o.protect, &o.nprotect, optarg); break;
-		case 'a': push(&o.allow, &o.nallow, optarg); break;
-		case 'r': push(&o.rules, &o.nrules, optarg); break;
-		case 'o': o.alerts = optarg; break;
-		case 'c': o.cgroup = optarg; break;
-		case 'N': o.no_default_rules = true; break;
-		case 'R': o.record = optarg; break;
-		case 'v': o.verbose = true; break;
-		case 'm':
-			if (!strcmp(optarg, "monitor")) {
-				o.enforce = false;
-			} else if (!strcmp(optarg, "enforce")) {
-				o.enforce = true;
-			} else {
-				fprintf(stderr, "vigil: --mode '%s': expected monitor or enforce\n", optarg);
-				return 2;
-			}
-			break;
-		case 'b':
-			if (addr__parse_size(optarg, &o.budget, err, sizeof(err))) {
-				fprintf(stderr, "vigil: --budget '%s': %s\n", optarg, err);
-				return 2;
-			}
-			o.has_budget = true;
-			break;
-		case 'S': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 0 || v > 86400) {
-				fprintf(stderr, "vigil: --stats-interval '%s': expected seconds 0..86400\n",
-					optarg);
-				return 2;
-			}
-			o.stats_interval_s = v;
-			break;
-		}
-		case 'h':
-			usage_run(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "vigil: run: see 'vigil run --help'\n");
-			return 2;
+		case 'd': dir = optarg; break;
+		case 'C': config_path = optarg; break;
+		case 'n': none = true; break;
+		case 'j': if (!json) return -1; co->json = true; break;
+		case 'u': if (!unpin) return -1; co->unpin = true; break;
+		case 'h': return 1;
+		default: return -1;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vigil: run: unexpected argument '%s' (see 'vigil run --help')\n",
-			argv[optind]);
-		return 2;
+	if (optind < argc)
+		return -1;
+	if (dir) {
+		co->run_dir = dir;
+		return 0;
 	}
-	ret = agent__run(&o);
+	/* only run_dir matters here: the rest is checked, then dropped */
+	if (load_config(&cfg, config_path, none, &o, from_flags))
+		return -2;
+	co->run_dir = o.run_dir;
 	free(o.protect);
 	free(o.allow);
 	free(o.rules);
-	return ret;
+	return 0;
+}
+
+static const char client_common[] =
+"      --run-dir DIR  the agent's run directory (default: run_dir of the config\n"
+"                     file, else $VIGIL_RUN_DIR, else " CONFIG_DEFAULT_RUN_DIR ")\n"
+"      --config FILE  read run_dir from FILE (default " CONFIG_DEFAULT_PATH ")\n"
+"      --no-config    do not read the default config file\n"
+"  -h, --help         this help\n";
+
+/* Send cmd, print the answer's message, exit 0 if the agent said ok. */
+static int simple_request(const char *run_dir, const char *cmd, const char *what)
+{
+	char err[512], *reply = NULL;
+	json_t *root;
+	int ok;
+
+	if (ctl__request(run_dir, cmd, &reply, err, sizeof(err))) {
+		fprintf(stderr, "vigil: %s: %s\n", what, err);
+		return 1;
+	}
+	root = json_loads(reply, 0, NULL);
+	ok = root && json_is_true(json_object_get(root, "ok"));
+	if (!root)
+		fprintf(stderr, "vigil: %s: unreadable answer: %s\n", what, reply);
+	else if (!ok)
+		fprintf(stderr, "vigil: %s refused: %s\n", what,
+			json_string_value(json_object_get(root, "error")) ?: "?");
+	else if (json_string_value(json_object_get(root, "message")))
+		printf("%s\n", json_string_value(json_object_get(root, "message")));
+	json_decref(root);
+	free(reply);
+	return ok ? 0 : 1;
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	struct client_opts co = { 0 };
+	int r = client_opts(argc, argv, &co, false, false);
+
+	if (r) {
+		FILE *f = r == 1 ? stdout : stderr;
+
+		fprintf(f, "usage: vigil reload [options]\n"
+			   "  Ask the running agent to reload its rules (as SIGHUP does) and wait\n"
+			   "  for the outcome: exit 0 if the new rules are in force, 1 if the agent\n"
+			   "  refused them (it says why; the running rules stay) or cannot be reached.\n"
+			   "\n%s", client_common);
+		return r == 1 ? 0 : 2;
+	}
+	return simple_request(co.run_dir, "reload", "reload");
 }
 
 /* `vigil record -o FILE [run options]`: run, recording activity to FILE. */
@@ -331,6 +479,7 @@ static void usage(FILE *f)
 "  rules validate F  check rule files (file:line:column errors)\n"
 "  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
 "  rules fields      the fields conditions can use\n"
+"  reload            reload the running agent's rules; non-zero if refused\n"
 "  version           print the version\n");
 }
 
@@ -342,6 +491,7 @@ static const struct {
 	{ "record", cmd_record },
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
+	{ "reload", cmd_reload },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 };

@@ -40,6 +40,8 @@ vigil_setup() {
 	AGENT_ERR="$T/agent.err"
 	AGENT_PID=""
 	SINK_PIDS=""
+	# each test's agent has its own control socket (vigil status/reload)
+	export VIGIL_RUN_DIR="$T/run"
 	local mnt
 	mnt="$(cg_mount)"
 	[ -n "$mnt" ] || { echo "no cgroup2 mount" >&2; return 1; }
