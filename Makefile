@@ -36,7 +36,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit scenarios bench clean
+.PHONY: all deps run test unit scenarios bench clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -141,6 +141,35 @@ test: deps
 
 bench: all
 	bench/run.sh
+
+# `make install` (PREFIX, DESTDIR): the binary, the unit, the settings file
+# and the site rule directory. An existing vigil.yaml is never overwritten
+# (an upgrade keeps the operator's settings); docs/OPERATIONS.md.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/vigil
+CONFDIR := $(SYSCONFDIR)/vigil
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(BINDIR)/vigil)
+	$(Q)install -D -m 0755 $(OUTPUT)/vigil $(DESTDIR)$(BINDIR)/vigil
+	$(Q)install -d -m 0700 $(DESTDIR)$(CONFDIR) $(DESTDIR)$(CONFDIR)/rules.d
+	$(Q)if [ ! -e $(DESTDIR)$(CONFDIR)/vigil.yaml ]; then \
+		sed 's|/etc/vigil|$(CONFDIR)|g' packaging/vigil.yaml > $(OUTPUT)/vigil.yaml && \
+		install -m 0600 $(OUTPUT)/vigil.yaml $(DESTDIR)$(CONFDIR)/vigil.yaml; \
+	else echo "  keeping $(DESTDIR)$(CONFDIR)/vigil.yaml"; fi
+	$(Q)sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/etc/vigil|$(CONFDIR)|g' \
+		-e 's|/usr/local/share/doc/vigil|$(DOCDIR)|g' packaging/vigil.service > $(OUTPUT)/vigil.service
+	$(Q)install -D -m 0644 $(OUTPUT)/vigil.service $(DESTDIR)$(UNITDIR)/vigil.service
+	$(Q)install -d -m 0755 $(DESTDIR)$(DOCDIR)
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# Leaves $(CONFDIR) (settings, site rules) and any pinned state in place.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vigil $(DESTDIR)$(UNITDIR)/vigil.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf $(OUTPUT)

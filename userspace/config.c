@@ -334,9 +334,17 @@ static int apply_doc(struct cparse *p, struct config *c, struct agent_opts *o,
 		if (seen[i])
 			return cfail(p, k, "duplicate setting '%s'", ks);
 		seen[i] = true;
-		if (from_flags && from_flags[i])
-			continue;	/* the command line wins */
-		r = apply_key(p, c, o, i, v, ks);
+		if (from_flags && from_flags[i]) {
+			/* the command line wins, but the file must still be valid */
+			struct agent_opts discard = { 0 };
+
+			r = apply_key(p, c, &discard, i, v, ks);
+			free(discard.protect);
+			free(discard.allow);
+			free(discard.rules);
+		} else {
+			r = apply_key(p, c, o, i, v, ks);
+		}
 		if (r)
 			return r;
 	}

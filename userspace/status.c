@@ -48,6 +48,7 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 	json__kv_str(j, "version", VIGIL_VERSION);
 	json__kv_str(j, "mode", a->o->enforce ? "enforce" : "monitor");
 	json__kv_str(j, "cgroup", a->scope.path);
+	json__kv_str(j, "config", a->o->config);
 	json__kv_uint(j, "pid", getpid());
 	json__key(j, "sets");
 	json__begin_array(j);

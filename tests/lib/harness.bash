@@ -101,8 +101,11 @@ DETECT_RULES="$VIGIL_ROOT/rules/detect.yaml"
 
 # start_agent ARGS...: run the agent scoped to $CG protecting $W/**, wait for
 # agent_start (after which nothing is missed).
+# VIGIL_WRAP (words) runs the agent under a wrapper, e.g. setpriv with the
+# unit's capability bounding set.
 start_agent() {
-	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" \
+	# shellcheck disable=SC2086
+	${VIGIL_WRAP:-} "$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" \
 		--alerts "$ALERTS" --stats-interval 0 "$@" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	if ! "$ALERTS_PY" wait "$ALERTS" --timeout 30 kind=agent_start >/dev/null 2>&1; then
