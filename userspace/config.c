@@ -2,19 +2,19 @@
 /* The `vigil run` option table and the config file that sets the same
  * options (docs/OPERATIONS.md, "Configuration"). */
 #include <errno.h>
-#include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "addr.h"
 #include "agent.h"
 #include "config.h"
 #include "glob.h"
+#include "rules.h"
+#include "safefile.h"
 
 static int push(const char ***arr, size_t *n, const char *v)
 {
@@ -109,6 +109,21 @@ static int a_record(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int a_file_group(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	struct group *g = getgrnam(v);
+	char *end;
+	unsigned long id = strtoul(v, &end, 10);
+
+	if (g)
+		o->file_gid = g->gr_gid;
+	else if (*v && !*end && id < (gid_t)-1)
+		o->file_gid = (gid_t)id;
+	else
+		return bad(e, n, "'%s': no such group", v);
+	return 0;
+}
+
 static int a_no_default_rules(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	o->no_default_rules = true;
@@ -165,6 +180,9 @@ const struct config_option config_options[] = {
 	{ "record", 0, CONFIG_VALUE, "FILE", a_record,
 	  "also write the correlated activity to FILE (zlib\n"
 	  "JSON lines) for 'vigil replay' and 'vigil rules test'" },
+	{ "file-group", 0, CONFIG_VALUE, "GROUP", a_file_group,
+	  "create the alerts and record files 0640 for GROUP\n"
+	  "(default 0600: root only)" },
 	{ "no-default-rules", 0, CONFIG_FLAG, NULL, a_no_default_rules,
 	  "do not load the embedded default rules" },
 	{ "stats-interval", 0, CONFIG_VALUE, "SEC", a_stats_interval,
@@ -351,39 +369,6 @@ static int apply_doc(struct cparse *p, struct config *c, struct agent_opts *o,
 	return 0;
 }
 
-/* The whole file, NUL-terminated: a regular file, at most CONFIG_MAX_BYTES,
- * never a FIFO that would hang the agent. */
-static int slurp(const char *path, char **out, size_t *len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	ssize_t n;
-	char *buf;
-
-	if (fd < 0) {
-		int e = errno;
-
-		bad(err, errlen, "%s: cannot open: %s", path, strerror(e));
-		return -e;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
-		close(fd);
-		return bad(err, errlen, "%s: %s", path, !S_ISREG(st.st_mode) ?
-			   "not a regular file" : "larger than 256 KiB");
-	}
-	buf = malloc(st.st_size + 1);
-	n = buf ? read(fd, buf, st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		free(buf);
-		return bad(err, errlen, "%s: read error", path);
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 int config__load(struct config *c, const char *path, struct agent_opts *o,
 		 const bool *from_flags, char *err, size_t errlen)
 {
@@ -396,9 +381,14 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	r = slurp(path, &text, &len, err, errlen);
-	if (r)
+	/* bounded like rule files: regular files only, size, depth, aliases */
+	r = safefile__read(path, CONFIG_MAX_BYTES, &text, &len, err, errlen);
+	if (!r)
+		r = rules__check_yaml_shape(path, text, len, err, errlen);
+	if (r) {
+		free(text);
 		return r;
+	}
 	/* the list options grow by realloc: work on copies of the arrays */
 	scratch.protect = NULL, scratch.nprotect = 0;
 	scratch.allow = NULL, scratch.nallow = 0;
@@ -412,16 +402,8 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 			 parser.context ? " " : "", parser.context ? parser.context : "");
 		r = -EINVAL;
 	} else {
-		yaml_document_t extra;
-
 		p.doc = &doc;
 		r = apply_doc(&p, c, &scratch, from_flags);
-		/* one document: a second one would be silently ignored */
-		if (!r && yaml_parser_load(&parser, &extra)) {
-			if (yaml_document_get_root_node(&extra))
-				r = bad(err, errlen, "%s: more than one YAML document", path);
-			yaml_document_delete(&extra);
-		}
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&parser);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "engine.h"
+#include "log.h"
 #include "offline.h"
 #include "rules.h"
 
@@ -105,7 +106,7 @@ static const char *default_run_dir(void)
 static int cmd_run(int argc, char **argv)
 {
 	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60,
-				.run_dir = default_run_dir() };
+				.run_dir = default_run_dir(), .file_gid = (gid_t)-1 };
 	struct { int i; const char *v; } *flags = calloc(argc + 1, sizeof(*flags));
 	bool from_flags[64] = { 0 }, no_config = false;
 	const char *config_path = NULL;
@@ -443,15 +444,15 @@ static int cmd_rules(int argc, char **argv)
 	}
 	for (size_t i = 0; i < npos; i++) {
 		struct ruleset rs;
-		char err[1024];
+		char err[1024], esc[4096];
 
 		if (offline__load_rules(&o, pos[i], &rs, err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "%s\n", log__escape(err, esc, sizeof(esc)));
 			bad++;
 			continue;
 		}
 		printf("%s: ok (%zu rules, %zu lists, %zu macros, %zu protect sets, "
-		       "%zu allow entries)\n", pos[i], rs.nrules, rs.nlists, rs.nmacros,
+		       "%zu allow entries)\n", log__escape(pos[i], esc, sizeof(esc)), rs.nrules, rs.nlists, rs.nmacros,
 		       rs.nsets, rs.nallows);
 		rules__free(&rs);
 	}

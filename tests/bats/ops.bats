@@ -122,7 +122,7 @@ bad_config() {
 	bad_config 'mode: [\n' "$T/bad.yaml:2:1: YAML syntax error"
 	bad_config 'stats_interval: -1\n' "stats_interval: '-1': expected seconds"
 	bad_config '- mode\n' "$T/bad.yaml:1:1: expected a mapping of settings"
-	bad_config 'mode: monitor\n---\nmode: enforce\n' "more than one YAML document"
+	bad_config 'mode: monitor\n---\nmode: enforce\n' "$T/bad.yaml:2:1: a second YAML document"
 	run --separate-stderr "$VIGIL" run --config "$T/missing.yaml" --cgroup "$CG"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"$T/missing.yaml: cannot open"* ]]
