@@ -27,6 +27,7 @@
 #include "correlate.h"
 #include "ctl.h"
 #include "engine.h"
+#include "inspect.h"
 #include "log.h"
 #include "notify.h"
 #include "output.h"
@@ -65,6 +66,7 @@ static void on_hit(void *ctx, const struct activity *act, const struct rule_hit 
 	struct agent *a = ctx;
 
 	report__alert(a->out, &a->j, act, h);
+	inspect__remember_alert(a, json__cstr(&a->j));
 }
 
 static void on_activity(void *ctx, const struct activity *in)
@@ -305,6 +307,13 @@ static void on_ctl_ready(struct agent *a, int fd)
 
 			json__kv_bool(&j, "ok", !r);
 			json__kv_str(&j, r ? "error" : "message", why);
+		} else if (!strcmp(cmd, "status")) {
+			json__free(&j);
+			json__init(&j);
+			inspect__status(a, &j);
+			ctl__reply(cfd, json__cstr(&j), strlen(json__cstr(&j)));
+			json__free(&j);
+			continue;
 		} else if (!strcmp(cmd, "stop")) {
 			a->stop = true;
 			json__kv_bool(&j, "ok", true);
@@ -415,6 +424,8 @@ int agent__run(const struct agent_opts *o)
 	uint64_t t0 = clock__mono_ns();
 	int ret = 1, seeded;
 
+	a.started_ns = t0;
+
 	log__set_level(o->verbose ? LOG_DEBUG : LOG_INFO);
 	/* a reader of --alerts - going away is a write error to count, not a
 	 * death without agent_stop and with enforcement detached */
@@ -501,6 +512,7 @@ out:
 		log__error("--record %s: closing the capture failed", o->record);
 	engine__free(a.engine);
 	rules__free(&a.rs);
+	inspect__free(&a);
 	json__free(&a.j);
 	return ret;
 }

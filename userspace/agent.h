@@ -40,6 +40,8 @@ int agent__run(const struct agent_opts *o);
 /* The running agent's state. agent.c owns it; the modules that act on the
  * agent's behalf (status.c: agent_* lines, world.c: what the correlator and
  * pipe walker reach, seed.c: processes older than the agent) read it. */
+#define AGENT_RECENT_ALERTS 16
+
 struct agent {
 	const struct agent_opts *o;
 	struct ruleset rs;
@@ -60,6 +62,9 @@ struct agent {
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
+	uint64_t started_ns;		/* CLOCK_MONOTONIC at start */
+	char *recent_alerts[AGENT_RECENT_ALERTS];	/* vigil status; ring */
+	unsigned recent_next;
 	struct activity act;		/* the one being handled */
 	char pname[64];
 };

@@ -205,6 +205,12 @@ void json__string_n(struct json *j, const char *s, size_t n)
 	put_escaped(j, s, n);
 }
 
+void json__raw(struct json *j, const char *text)
+{
+	pre_value(j);
+	put(j, text, strlen(text));
+}
+
 void json__string(struct json *j, const char *s)
 {
 	json__string_n(j, s, s ? strlen(s) : 0);

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "config.h"
 #include "ctl.h"
+#include "inspect.h"
 #include "engine.h"
 #include "log.h"
 #include "offline.h"
@@ -261,6 +262,36 @@ static int simple_request(const char *run_dir, const char *cmd, const char *what
 	return ok ? 0 : 1;
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	struct client_opts co = { 0 };
+	char err[512], *reply = NULL;
+	int r = client_opts(argc, argv, &co, true, false);
+
+	if (r) {
+		FILE *f = r == 1 ? stdout : stderr;
+
+		fprintf(f, "usage: vigil status [--json] [options]\n"
+			   "  What the running agent protects (sets, files, derived copies), who is\n"
+			   "  tainted and through which chain, what each budget has let through in\n"
+			   "  its window, recent alerts, counters and the hooks in use.\n"
+			   "\n"
+			   "      --json         one JSON object (docs/OPERATIONS.md, \"vigil status\")\n"
+			   "%s", client_common);
+		return r == 1 ? 0 : 2;
+	}
+	if (ctl__request(co.run_dir, "status", &reply, err, sizeof(err))) {
+		fprintf(stderr, "vigil: status: %s\n", err);
+		return 1;
+	}
+	if (co.json)
+		printf("%s\n", reply);
+	else if (inspect__print(reply, stdout))
+		fprintf(stderr, "vigil: status: unreadable answer: %.200s\n", reply), r = 1;
+	free(reply);
+	return r;
+}
+
 static int cmd_reload(int argc, char **argv)
 {
 	struct client_opts co = { 0 };
@@ -481,6 +512,7 @@ static void usage(FILE *f)
 "  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
 "  rules fields      the fields conditions can use\n"
 "  reload            reload the running agent's rules; non-zero if refused\n"
+"  status [--json]   what the running agent protects, taint, budgets, alerts\n"
 "  version           print the version\n");
 }
 
@@ -493,6 +525,7 @@ static const struct {
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
 	{ "reload", cmd_reload },
+	{ "status", cmd_status },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 };

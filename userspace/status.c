@@ -162,14 +162,12 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.output_write_errors = output__write_errors(a->out);
 }
 
-void status__counters(struct agent *a, const char *kind)
+void status__counters_json(struct agent *a, struct json *j)
 {
 	struct tally t;
-	struct json *j = &a->j;
 	const char *group = NULL;
 
 	tally(a, &t);
-	output__begin(a->out, j, kind);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		const struct counter *c = &counters[i];
 
@@ -183,5 +181,11 @@ void status__counters(struct agent *a, const char *kind)
 		json__kv_uint(j, c->name, *(const uint64_t *)((const char *)&t + c->off));
 	}
 	json__end_object(j);
-	output__emit(a->out, j);
+}
+
+void status__counters(struct agent *a, const char *kind)
+{
+	output__begin(a->out, &a->j, kind);
+	status__counters_json(a, &a->j);
+	output__emit(a->out, &a->j);
 }

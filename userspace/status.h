@@ -9,6 +9,9 @@
 void status__start(struct agent *a, int seeded, double startup_ms);
 /* kind: agent_stats (periodic) or agent_stop. */
 void status__counters(struct agent *a, const char *kind);
+/* The same counters as "kernel": {...}, "agent": {...} members of an
+ * open object (vigil status). */
+void status__counters_json(struct agent *a, struct json *j);
 void status__reload(struct agent *a, double reload_ms);
 /* Logged, and an agent_error line once the output is open. */
 void status__error(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -223,3 +223,62 @@ bad_config() {
 		done
 	done
 }
+
+# status_get EXPR: evaluate a Python expression on `vigil status --json` as s
+status_get() {
+	"$VIGIL" status --json | python3 -c 'import json, sys; s = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+@test "status: sets, files, derived copies, tainted chains, budgets, recent alerts, counters, hooks" {
+	start_sink tcp
+	start_agent --mode enforce --budget 256KiB
+	# a reader that forks a child which stays alive: child tainted via fork
+	in_cg python3 -c '
+import os, sys, time
+open(sys.argv[1], "rb").read()
+if os.fork() == 0:
+    os.execvp("sleep", ["sleep", "30"])
+time.sleep(30)' "$W/model.safetensors" &
+	holder=$!
+	# a copy of the weights: derived, protected from now on
+	in_cg sh -c "cat '$W/model.safetensors' > '$T/copy.bin'"
+	# a leak killed at the budget
+	run in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	run alert_wait action=killed
+	[ "$status" -eq 0 ]
+	for _ in $(seq 50); do
+		[ "$(status_get 'sum(1 for t in s["tainted"] if t["comm"] == "sleep")')" = 1 ] && break
+		sleep 0.1
+	done
+	run "$VIGIL" status --json
+	[ "$status" -eq 0 ]
+	[ "$(status_get 's["mode"]')" = enforce ]
+	[ "$(status_get 's["sets"][0]["budget"]["limit_bytes"]')" = 262144 ]
+	spent="$(status_get 's["sets"][0]["budget"]["spent_bytes"]')"
+	[ "$spent" -gt 0 ] && [ "$spent" -le 262144 ]
+	[ "$(status_get 'any(f["path"].endswith("/model.safetensors") for f in s["protected_files"])')" = True ]
+	for _ in $(seq 30); do
+		[ "$(status_get 's["derived_files_total"]')" -ge 1 ] && break
+		sleep 0.1
+	done
+	[ "$(status_get 's["derived_files_total"]')" -ge 1 ]
+	[ "$(status_get 'any(f["derived"] and f["path"].endswith("/copy.bin") for f in s["protected_files"])')" = True ]
+	# the sleeping child: tainted via fork, its chain names the python reader
+	[ "$(status_get '[t for t in s["tainted"] if t["comm"] == "sleep"][0]["via"]')" = fork ]
+	reader="$(status_get '[t for t in s["tainted"] if t["comm"] == "python3" and t["via"] == "read"][0]["pid"]')"
+	[ "$(status_get '[t for t in s["tainted"] if t["comm"] == "sleep"][0]["chain"][0]["pid"]')" = "$reader" ]
+	[ "$(status_get '[t for t in s["tainted"] if t["comm"] == "sleep"][0]["chain"][0]["via"]')" = read ]
+	[ "$(status_get 'any(a["action"] == "killed" for a in s["recent_alerts"])')" = True ]
+	[ "$(status_get 's["counters"]["kernel"]["packets_dropped"] + s["counters"]["kernel"]["kills"] > 0')" = True ]
+	[ "$(status_get '"vigil_egress" in s["hooks"]["attached"]')" = True ]
+	# the text form says the same for people
+	run "$VIGIL" status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"enforce mode"* ]]
+	[[ "$output" == *"budget 262144 B, spent $spent"* ]]
+	[[ "$output" == *"(derived)"* ]]
+	[[ "$output" == *"from $reader python3"* ]]
+	kill "$holder" 2>/dev/null || true
+	stop_agent
+}
