@@ -107,7 +107,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 /* Default pack, --rules, then the command line: the whole ruleset, all or
  * nothing. Used at start and on SIGHUP. */
-static int build_rules(const struct agent_opts *o, struct ruleset *rs,
+int agent__build_rules(const struct agent_opts *o, struct ruleset *rs,
 		       unsigned long long *budgets, char *err, size_t errlen)
 {
 	rules__init(rs);
@@ -139,7 +139,7 @@ static int load_rules(struct agent *a)
 {
 	char err[1024];
 
-	if (build_rules(a->o, &a->rs, a->budgets.limit, err, sizeof(err))) {
+	if (agent__build_rules(a->o, &a->rs, a->budgets.limit, err, sizeof(err))) {
 		log__error("%s", err);
 		return -EINVAL;
 	}
@@ -164,7 +164,7 @@ static int reload(struct agent *a, char *why, size_t whylen)
 	struct engine *ne;
 	char err[1024];
 
-	if (build_rules(a->o, &nrs, budgets, err, sizeof(err)))
+	if (agent__build_rules(a->o, &nrs, budgets, err, sizeof(err)))
 		goto refused;
 	ne = engine__new(&nrs, err, sizeof(err));
 	if (!ne) {

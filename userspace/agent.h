@@ -36,6 +36,10 @@ struct agent_opts {
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime
  * failure, 2 on bad configuration. */
 int agent__run(const struct agent_opts *o);
+/* The ruleset o gives: default pack, --rules, --protect, --allow, and each
+ * set's budget in budgets[]. 0 or -EINVAL with the reason in err. */
+int agent__build_rules(const struct agent_opts *o, struct ruleset *rs,
+		       unsigned long long *budgets, char *err, size_t errlen);
 
 /* The running agent's state. agent.c owns it; the modules that act on the
  * agent's behalf (status.c: agent_* lines, world.c: what the correlator and

@@ -95,27 +95,19 @@ static int load_config(struct config *cfg, const char *path, bool none, struct a
 	return 0;
 }
 
-/* $VIGIL_RUN_DIR, else /run/vigil: several agents on one host (tests)
- * each keep their own control socket. */
-static const char *default_run_dir(void)
+/* `vigil run` options: the command line over the settings file. Returns
+ * 0, 1 (help printed) or 2 (refused, said why). */
+static int run_options(int argc, char **argv, struct agent_opts *o, struct config *cfg,
+		       void (*help)(FILE *f))
 {
-	const char *d = getenv("VIGIL_RUN_DIR");
-
-	return d && *d ? d : CONFIG_DEFAULT_RUN_DIR;
-}
-
-static int cmd_run(int argc, char **argv)
-{
-	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60,
-				.run_dir = default_run_dir(), .file_gid = (gid_t)-1 };
 	struct { int i; const char *v; } *flags = calloc(argc + 1, sizeof(*flags));
 	bool from_flags[64] = { 0 }, no_config = false;
 	const char *config_path = NULL;
-	struct config cfg = { 0 };
 	char shorts[64], err[1024];
 	struct option *opts = long_options(shorts, sizeof(shorts), true);
 	int c, ret = 2, nflags = 0;
 
+	memset(cfg, 0, sizeof(*cfg));
 	if (!opts || !flags)
 		goto out;
 	optind = 1;
@@ -124,8 +116,8 @@ static int cmd_run(int argc, char **argv)
 		int i = table_index(c);
 
 		if (c == OPT_HELP || c == 'h') {
-			usage_run(stdout);
-			ret = 0;
+			help(stdout);
+			ret = 1;
 			goto out;
 		} else if (c == OPT_CONFIG) {
 			config_path = optarg;
@@ -136,33 +128,91 @@ static int cmd_run(int argc, char **argv)
 			flags[nflags++].v = optarg;
 			from_flags[i] = true;
 		} else {
-			fprintf(stderr, "vigil: run: see 'vigil run --help'\n");
+			fprintf(stderr, "vigil: %s: see 'vigil %s --help'\n", argv[0], argv[0]);
 			goto out;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "vigil: run: unexpected argument '%s' (see 'vigil run --help')\n",
-			argv[optind]);
+		fprintf(stderr, "vigil: %s: unexpected argument '%s' (see 'vigil %s --help')\n",
+			argv[0], argv[optind], argv[0]);
 		goto out;
 	}
-	if (load_config(&cfg, config_path, no_config, &o, from_flags))
+	if (load_config(cfg, config_path, no_config, o, from_flags))
 		goto out;
 	for (int k = 0; k < nflags; k++) {
-		if (config__apply_flag(&o, flags[k].i, flags[k].v, err, sizeof(err))) {
+		if (config__apply_flag(o, flags[k].i, flags[k].v, err, sizeof(err))) {
 			fprintf(stderr, "vigil: %s\n", err);
 			goto out;
 		}
 	}
-	o.config = cfg.path;
-	ret = agent__run(&o);
+	o->config = cfg->path;
+	ret = 0;
 out:
-	config__free(&cfg);
 	free(opts);
 	free(flags);
-	free(o.protect);
-	free(o.allow);
-	free(o.rules);
 	return ret;
+}
+
+/* $VIGIL_RUN_DIR, else /run/vigil: several agents on one host (tests)
+ * each keep their own control socket. */
+static const char *default_run_dir(void)
+{
+	const char *d = getenv("VIGIL_RUN_DIR");
+
+	return d && *d ? d : CONFIG_DEFAULT_RUN_DIR;
+}
+
+static void free_run_options(struct agent_opts *o, struct config *cfg)
+{
+	config__free(cfg);
+	free(o->protect);
+	free(o->allow);
+	free(o->rules);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60,
+				.run_dir = default_run_dir(), .file_gid = (gid_t)-1 };
+	struct config cfg;
+	int ret = run_options(argc, argv, &o, &cfg, usage_run);
+
+	if (!ret)
+		ret = agent__run(&o);
+	free_run_options(&o, &cfg);
+	return ret == 1 ? 0 : ret;
+}
+
+static void usage_rules_show(FILE *f)
+{
+	fprintf(f, "usage: vigil rules show [vigil run options]\n"
+		   "  Print the effective merged rule set the agent would run with these\n"
+		   "  options and settings file (default pack, --rules, --protect, --allow,\n"
+		   "  --budget), as one rule file that loads back the same.\n");
+}
+
+static int cmd_rules_show(int argc, char **argv)
+{
+	struct agent_opts o = { .alerts = "-", .run_dir = default_run_dir(),
+				.file_gid = (gid_t)-1 };
+	unsigned long long budgets[VIGIL_MAX_SETS];
+	struct ruleset rs;
+	struct config cfg;
+	char err[1024];
+	int ret = run_options(argc, argv, &o, &cfg, usage_rules_show);
+
+	if (!ret && agent__build_rules(&o, &rs, budgets, err, sizeof(err))) {
+		fprintf(stderr, "vigil: %s\n", err);
+		ret = 2;
+	} else if (!ret) {
+		rules__dump(&rs, stdout);
+		printf("# budgets in force (rules, or --budget over them):\n");
+		for (size_t s = 0; s < rs.nsets; s++)
+			printf("#   %s: %llu bytes\n", rs.sets[s].name, budgets[s]);
+		rules__free(&rs);
+	}
+	free_run_options(&o, &cfg);
+	return ret == 1 ? 0 : ret;
 }
 
 static int push(const char ***arr, size_t *n, const char *v)
@@ -425,12 +475,14 @@ static void usage_rules(FILE *f)
 "usage: vigil rules validate PATH... [--rules PATH]... [--no-default-rules]\n"
 "       vigil rules test DIR [--rules PATH]... [--no-default-rules] [--update] [--coverage]\n"
 "       vigil rules fields\n"
+"       vigil rules show [vigil run options]\n"
 "  validate  check rule files on top of the default pack: file:line:column errors\n"
 "  test      replay each DIR/NAME.activity.jsonl (or NAME.capture) and compare with\n"
 "            DIR/NAME.alerts.jsonl; DIR/rules.yaml, if present, is loaded last;\n"
 "            --update rewrites the expected alerts, --coverage requires every\n"
 "            enabled rule to fire somewhere\n"
-"  fields    list the fields conditions and messages can use\n");
+"  fields    list the fields conditions and messages can use\n"
+"  show      the effective merged rule set (see 'vigil rules show --help')\n");
 }
 
 static int cmd_rules(int argc, char **argv)
@@ -444,6 +496,8 @@ static int cmd_rules(int argc, char **argv)
 		usage_rules(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (!strcmp(argv[1], "show"))
+		return cmd_rules_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fields")) {
 		for (size_t i = 0; i < activity_nfields; i++) {
 			static const char *const types[] = { "string", "number", "bool", "list",
@@ -511,6 +565,7 @@ static void usage(FILE *f)
 "  rules validate F  check rule files (file:line:column errors)\n"
 "  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
 "  rules fields      the fields conditions can use\n"
+"  rules show        the effective merged rule set\n"
 "  reload            reload the running agent's rules; non-zero if refused\n"
 "  status [--json]   what the running agent protects, taint, budgets, alerts\n"
 "  version           print the version\n");

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "addr.h"
 
 /*
@@ -144,6 +145,10 @@ const char *rules__action_name(enum rule_action a);
  * (loopback is not an allow entry: callers treat it apart) */
 bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
 			 unsigned short port, const char *exe);
+
+/* The whole merged ruleset as one rule file that loads back the same
+ * (rules_dump.c: `vigil rules show`). */
+void rules__dump(const struct ruleset *rs, FILE *f);
 
 /* The limits above on any YAML text (depth, anchors, aliases, size, one
  * document), before it is loaded; the settings file uses them too. */

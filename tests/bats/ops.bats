@@ -214,7 +214,7 @@ bad_config() {
 
 @test "cli: every subcommand has --help, and every option it lists is in the docs" {
 	docs="$(cat "$VIGIL_ROOT/README.md" "$VIGIL_ROOT/docs/"*.md)"
-	for cmd in run record replay "rules" reload; do
+	for cmd in run record replay rules "rules show" reload status; do
 		run "$VIGIL" $cmd --help
 		[ "$status" -eq 0 ] || { echo "vigil $cmd --help: $status"; false; }
 		[[ "$output" == usage:* ]]
@@ -281,4 +281,27 @@ time.sleep(30)' "$W/model.safetensors" &
 	[[ "$output" == *"from $reader python3"* ]]
 	kill "$holder" 2>/dev/null || true
 	stop_agent
+}
+
+@test "rules show: the effective merged rule set, which loads back the same" {
+	run "$VIGIL" rules show --no-config --budget 5KiB --protect "$W/**" --allow 10.9.0.0/16:443
+	[ "$status" -eq 0 ]
+	echo "$output" > "$T/show1.yaml"
+	[[ "$output" == *"rules/detect.yaml"* ]]
+	[[ "$output" == *'- name: "cli"'* ]]
+	[[ "$output" == *"\"$W/**\""* ]]
+	[[ "$output" == *'"10.9.0.0/16"'* ]]
+	[[ "$output" == *"#   cli: 5120 bytes"* ]]
+	# the language features (exceptions, appends, lists, macros) round-trip
+	"$VIGIL" rules show --no-config --no-default-rules --rules "$VIGIL_ROOT/tests/rules/rules.yaml" > "$T/a.yaml"
+	"$VIGIL" rules show --no-config --no-default-rules --rules "$T/a.yaml" > "$T/b.yaml"
+	diff <(grep -v '^ *#' "$T/a.yaml") <(grep -v '^ *#' "$T/b.yaml")
+	run "$VIGIL" rules validate --no-default-rules "$T/show1.yaml"
+	[ "$status" -eq 0 ]
+	# the settings file counts: its rules and protect keys are in the set
+	printf 'protect: ["%s/other/**"]\nno_default_rules: true\n' "$T" > "$T/vigil.yaml"
+	run "$VIGIL" rules show --config "$T/vigil.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"\"$T/other/**\""* ]]
+	[[ "$output" != *"rules/detect.yaml"* ]]
 }
