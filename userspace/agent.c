@@ -30,6 +30,8 @@
 #include "inspect.h"
 #include "log.h"
 #include "notify.h"
+#include "pin.h"
+#include "config.h"
 #include "output.h"
 #include "protect.h"
 #include "report.h"
@@ -247,6 +249,12 @@ static void cron(struct agent *a, uint64_t ticks)
 	}
 	corr__tick(a->corr, clock__mono_ns());
 	kmaps__roll_windows(a->ld.skel, &a->rs, &a->budgets, clock__mono_ns());
+	a->ticks_since_ledger += ticks;
+	if (a->pin && a->ticks_since_ledger * TICK_MS >= 1000) {
+		/* the heartbeat the next agent reads if this one dies */
+		a->ticks_since_ledger = 0;
+		pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
+	}
 	a->ticks_since_stats += ticks;
 	if (a->o->stats_interval_s &&
 	    a->ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {
@@ -314,10 +322,13 @@ static void on_ctl_ready(struct agent *a, int fd)
 			ctl__reply(cfd, json__cstr(&j), strlen(json__cstr(&j)));
 			json__free(&j);
 			continue;
-		} else if (!strcmp(cmd, "stop")) {
+		} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "stop unpin")) {
 			a->stop = true;
+			a->unpin = !strcmp(cmd, "stop unpin");
 			json__kv_bool(&j, "ok", true);
-			json__kv_str(&j, "message", "agent stopping");
+			json__kv_str(&j, "message", a->unpin ? "agent stopping, removing its pins" :
+				     a->pin ? "agent stopping; its pinned programs keep enforcing" :
+				     "agent stopping");
 		} else {
 			json__kv_bool(&j, "ok", false);
 			json__kv_str(&j, "error", "unknown request (expected reload, status or stop)");
@@ -419,6 +430,7 @@ static int fill_maps(struct agent *a)
 int agent__run(const struct agent_opts *o)
 {
 	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1, .ctl_fd = -1 };
+	static struct pin pin;
 	struct corr_env env;
 	char err[512];
 	uint64_t t0 = clock__mono_ns();
@@ -467,6 +479,14 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
+	if (o->pin) {
+		if (pin__open(&pin, o->pin_dir ? o->pin_dir : CONFIG_DEFAULT_PIN_DIR, o->run_dir)) {
+			ret = 2;
+			goto out;
+		}
+		a.pin = a.ld.pin = &pin;
+		a.ld.rs = &a.rs;
+	}
 	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope)))
 		goto out;
 	a.prot = protect__new(&a.rs);
@@ -488,16 +508,32 @@ int agent__run(const struct agent_opts *o)
 	}
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
+	if (a.pin && a.pin->adopted)	/* windows go on where the old agent was */
+		for (unsigned i = 0; i < a.pin->old.nsets; i++)
+			a.budgets.window_start[i] = a.pin->old.window_start[i];
 	seeded = seed__processes(&a);
 	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",
 		  protect__count(a.prot), a.rs.nsets, o->enforce ? "enforce" : "monitor",
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
+	if (a.pin) {
+		if (a.pin->found)
+			status__adopt(&a);
+		pin__write_ledger(a.pin, false, &a.rs, a.budgets.window_start);
+	}
 	notify__send("READY=1\nSTATUS=running");
 	ret = event_loop(&a) ? 1 : 0;
 	notify__send("STOPPING=1");
 	status__counters(&a, "agent_stop");
 out:
+	if (a.pin && a.unpin) {
+		pin__remove(a.pin->dir, o->run_dir);
+		log__info("pins removed: enforcement stops with this agent");
+	} else if (a.pin && a.ld.nlinks) {
+		pin__write_ledger(a.pin, true, &a.rs, a.budgets.window_start);
+		log__info("pinned programs in %s keep enforcing ('vigil stop --unpin' removes "
+			  "them)", a.pin->dir);
+	}
 	if (a.ctl_fd >= 0) {
 		ctl__unlink(o->run_dir);
 		close(a.ctl_fd);

@@ -29,6 +29,8 @@ struct agent_opts {
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
 	const char *run_dir;		/* control socket and state */
+	bool pin;			/* pinned enforcement (pin.h) */
+	const char *pin_dir;
 	const char *config;		/* the settings file read, or NULL */
 	bool verbose;
 };
@@ -64,8 +66,11 @@ struct agent {
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
+	uint64_t ticks_since_ledger;	/* ... since the pin ledger's heartbeat */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
+	bool unpin;			/* vigil stop --unpin: remove the pins at stop */
+	struct pin *pin;		/* or NULL */
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at start */
 	char *recent_alerts[AGENT_RECENT_ALERTS];	/* vigil status; ring */
 	unsigned recent_next;

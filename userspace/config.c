@@ -151,6 +151,20 @@ static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int a_pin(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	o->pin = true;
+	return 0;
+}
+
+static int a_pin_dir(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	if (absolute(v, "the pin directory", e, n))
+		return -EINVAL;
+	o->pin_dir = v;
+	return 0;
+}
+
 static int a_verbose(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	o->verbose = true;
@@ -190,6 +204,11 @@ const struct config_option config_options[] = {
 	{ "run-dir", 0, CONFIG_VALUE, "DIR", a_run_dir,
 	  "control socket and agent state (default $VIGIL_RUN_DIR,\n"
 	  "else " CONFIG_DEFAULT_RUN_DIR ")" },
+	{ "pin", 0, CONFIG_FLAG, NULL, a_pin,
+	  "pin programs and state in bpffs: enforcement goes on if\n"
+	  "the agent dies, a restart adopts it (vigil stop --unpin)" },
+	{ "pin-dir", 0, CONFIG_VALUE, "DIR", a_pin_dir,
+	  "where to pin (default " CONFIG_DEFAULT_PIN_DIR ")" },
 	{ "verbose", 'v', CONFIG_FLAG, NULL, a_verbose, "debug logging on stderr" },
 };
 const size_t config_noptions = sizeof(config_options) / sizeof(config_options[0]);

@@ -14,6 +14,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "pin.h"
 #include "vigil.h"
 #include "vigil.skel.h"
 
@@ -119,6 +120,8 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped)
 	}
 	btf__free(vmlinux);
 
+	if (l->pin && (err = pin__reuse_maps(l->pin, l->skel->obj, l->rs)))
+		return err;
 	err = vigil_bpf__load(l->skel);
 	if (err) {
 		log__error("loading the BPF programs failed: %s%s", strerror(-err),
@@ -126,6 +129,8 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped)
 			   "CAP_PERFMON and CAP_NET_ADMIN; BPF LSM/fentry are not needed)" : "");
 		return err;
 	}
+	if (l->pin && (err = pin__pin_maps(l->pin, l->skel->obj)))
+		return err;
 	return 0;
 }
 
@@ -137,8 +142,9 @@ int loader__attach(struct loader *l, int cgroup_fd)
 
 		if (!p || !bpf_program__autoload(p))
 			continue;
-		link = progs[i].cgroup ? bpf_program__attach_cgroup(p, cgroup_fd)
-				       : bpf_program__attach(p);
+		link = l->pin ? pin__attach(l->pin, p, progs[i].cgroup, cgroup_fd) :
+		       progs[i].cgroup ? bpf_program__attach_cgroup(p, cgroup_fd) :
+		       bpf_program__attach(p);
 		if (!link) {
 			int err = -errno;
 
@@ -154,6 +160,8 @@ int loader__attach(struct loader *l, int cgroup_fd)
 		l->attached[l->nlinks] = progs[i].name;
 		l->links[l->nlinks++] = link;
 	}
+	if (l->pin)
+		pin__finish(l->pin);
 	return 0;
 }
 

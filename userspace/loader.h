@@ -11,6 +11,8 @@
 
 struct vigil_bpf;
 struct bpf_link;
+struct pin;
+struct ruleset;
 
 struct loader {
 	struct vigil_bpf *skel;
@@ -19,6 +21,10 @@ struct loader {
 	int nlinks;
 	const char *skipped[LOADER_MAX_PROGS];	/* optional, not on this kernel */
 	int nskipped;
+	/* pinned enforcement (pin.h), or NULL: the maps are adopted before
+	 * load, the links taken over at attach */
+	struct pin *pin;
+	const struct ruleset *rs;
 };
 
 /* Open the skeleton, set its read-only config, switch off optional

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -14,6 +15,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "inspect.h"
+#include "pin.h"
 #include "engine.h"
 #include "log.h"
 #include "offline.h"
@@ -229,7 +231,7 @@ static int push(const char ***arr, size_t *n, const char *v)
 /* ---- talking to the running agent ------------------------------------------ */
 
 struct client_opts {
-	const char *run_dir;
+	const char *run_dir, *pin_dir;
 	bool json, unpin;
 };
 
@@ -243,10 +245,11 @@ static int client_opts(int argc, char **argv, struct client_opts *co, bool json,
 		{ "no-config", no_argument, 0, 'n' },
 		{ "json", no_argument, 0, 'j' },
 		{ "unpin", no_argument, 0, 'u' },
+		{ "pin-dir", required_argument, 0, 'P' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	struct agent_opts o = { .run_dir = default_run_dir() };
+	struct agent_opts o = { .run_dir = default_run_dir(), .pin_dir = CONFIG_DEFAULT_PIN_DIR };
 	bool from_flags[64] = { 0 }, none = false;
 	const char *config_path = NULL, *dir = NULL;
 	static struct config cfg;	/* co->run_dir may point into it */
@@ -260,20 +263,19 @@ static int client_opts(int argc, char **argv, struct client_opts *co, bool json,
 		case 'n': none = true; break;
 		case 'j': if (!json) return -1; co->json = true; break;
 		case 'u': if (!unpin) return -1; co->unpin = true; break;
+		case 'P': if (!unpin) return -1; co->pin_dir = optarg; break;
 		case 'h': return 1;
 		default: return -1;
 		}
 	}
 	if (optind < argc)
 		return -1;
-	if (dir) {
-		co->run_dir = dir;
-		return 0;
-	}
-	/* only run_dir matters here: the rest is checked, then dropped */
+	/* only run_dir and pin_dir matter here: the rest is checked, then dropped */
 	if (load_config(&cfg, config_path, none, &o, from_flags))
 		return -2;
-	co->run_dir = o.run_dir;
+	co->run_dir = dir ? dir : o.run_dir;
+	if (!co->pin_dir)
+		co->pin_dir = o.pin_dir;
 	free(o.protect);
 	free(o.allow);
 	free(o.rules);
@@ -340,6 +342,59 @@ static int cmd_status(int argc, char **argv)
 		fprintf(stderr, "vigil: status: unreadable answer: %.200s\n", reply), r = 1;
 	free(reply);
 	return r;
+}
+
+static int cmd_stop(int argc, char **argv)
+{
+	struct client_opts co = { 0 };
+	char err[512], *reply = NULL;
+	int r = client_opts(argc, argv, &co, false, true);
+	struct stat st;
+
+	if (r) {
+		FILE *f = r == 1 ? stdout : stderr;
+
+		fprintf(f, "usage: vigil stop [--unpin [--pin-dir DIR]] [options]\n"
+			   "  Stop the running agent. Its pinned programs (run --pin) keep\n"
+			   "  enforcing; with --unpin they are removed too, whether an agent runs\n"
+			   "  or not: enforcement then ends.\n"
+			   "\n"
+			   "      --unpin        remove the pinned programs, links and maps\n"
+			   "      --pin-dir DIR  where they are (default: pin_dir of the config\n"
+			   "                     file, else " CONFIG_DEFAULT_PIN_DIR ")\n"
+			   "%s", client_common);
+		return r == 1 ? 0 : 2;
+	}
+	if (!ctl__request(co.run_dir, co.unpin ? "stop unpin" : "stop", &reply, err, sizeof(err))) {
+		printf("%s\n", reply);
+		free(reply);
+		/* the agent answers, then stops: wait for its socket (and pins) to go */
+		for (int i = 0; i < 100; i++) {
+			char sock[PATH_MAX];
+
+			snprintf(sock, sizeof(sock), "%s/%s", co.run_dir, CTL_SOCKET_NAME);
+			if (access(sock, F_OK) && (!co.unpin || stat(co.pin_dir, &st)))
+				return 0;
+			usleep(100000);
+		}
+		fprintf(stderr, "vigil: stop: the agent did not stop within 10 s\n");
+		return 1;
+	}
+	if (!co.unpin) {
+		fprintf(stderr, "vigil: stop: %s\n", err);
+		return 1;
+	}
+	/* no agent: the pins alone keep enforcing; remove them */
+	if (stat(co.pin_dir, &st)) {
+		printf("nothing pinned in %s\n", co.pin_dir);
+		return 0;
+	}
+	if (pin__remove(co.pin_dir, co.run_dir)) {
+		fprintf(stderr, "vigil: stop --unpin: %s: %s\n", co.pin_dir, strerror(errno));
+		return 1;
+	}
+	printf("pins in %s removed: enforcement stopped\n", co.pin_dir);
+	return 0;
 }
 
 static int cmd_reload(int argc, char **argv)
@@ -568,6 +623,7 @@ static void usage(FILE *f)
 "  rules show        the effective merged rule set\n"
 "  reload            reload the running agent's rules; non-zero if refused\n"
 "  status [--json]   what the running agent protects, taint, budgets, alerts\n"
+"  stop [--unpin]    stop the agent; --unpin also removes pinned enforcement\n"
 "  version           print the version\n");
 }
 
@@ -581,6 +637,7 @@ static const struct {
 	{ "rules", cmd_rules },
 	{ "reload", cmd_reload },
 	{ "status", cmd_status },
+	{ "stop", cmd_stop },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 };

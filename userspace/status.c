@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "engine.h"
 #include "log.h"
 #include "output.h"
+#include "pin.h"
 #include "protect.h"
 #include "status.h"
 
@@ -69,6 +71,41 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 	string_array(j, "programs_unavailable", a->ld.skipped, a->ld.nskipped);
 	string_array(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	json__kv_uint(j, "startup_ms", (unsigned long long)startup_ms);
+	output__emit(a->out, j);
+}
+
+void status__adopt(struct agent *a)
+{
+	const struct pin *p = a->pin;
+	struct vigil_counters k;
+	struct json *j = &a->j;
+	struct timespec now;
+
+	kmaps__counters(a->ld.skel, &k);
+	clock_gettime(CLOCK_REALTIME, &now);
+	output__begin(a->out, j, "agent_adopt");
+	json__kv_str(j, "pin_dir", p->dir);
+	json__kv_bool(j, "adopted", p->adopted);
+	json__kv_str(j, "reason", p->adopted ? NULL : p->not_adopted);
+	json__kv_str(j, "previous_exit", !p->old.present ? "unknown" :
+		     p->old.clean ? "clean" : "unclean");
+	json__kv_uint(j, "previous_pid", p->old.pid);
+	if (p->old.last_seen_ns) {
+		uint64_t t = now.tv_sec * 1000000000ull + now.tv_nsec;
+
+		json__kv_uint(j, "unattended_ms", t > p->old.last_seen_ns ?
+			      (t - p->old.last_seen_ns) / 1000000 : 0);
+	}
+	json__kv_uint(j, "links_updated", p->links_updated);
+	json__kv_uint(j, "links_replaced", p->links_replaced);
+	/* kernel totals: they include whatever the pinned programs did alone */
+	json__key(j, "kernel");
+	json__begin_object(j);
+	json__kv_uint(j, "packets_dropped", k.packets_dropped);
+	json__kv_uint(j, "connects_denied", k.connects_denied);
+	json__kv_uint(j, "kills", k.kills);
+	json__kv_uint(j, "events_lost", k.events_lost);
+	json__end_object(j);
 	output__emit(a->out, j);
 }
 

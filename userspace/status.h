@@ -13,6 +13,9 @@ void status__counters(struct agent *a, const char *kind);
  * open object (vigil status). */
 void status__counters_json(struct agent *a, struct json *j);
 void status__reload(struct agent *a, double reload_ms);
+/* agent_adopt: this agent found pinned state (pin.h), took it over or not,
+ * and how the previous one ended. */
+void status__adopt(struct agent *a);
 /* Logged, and an agent_error line once the output is open. */
 void status__error(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -70,6 +70,13 @@ cleanup_scope() {
 		kill -KILL "$AGENT_PID" 2>/dev/null || true
 	fi
 	AGENT_PID=""
+	# pinned programs (run --pin) live in the test's own bpffs: unmounting
+	# it drops every pin, so nothing keeps enforcing after the test
+	if [ -n "${BPFFS:-}" ] && mountpoint -q "$BPFFS"; then
+		rm -rf "$BPFFS"/* 2>/dev/null || true
+		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+	fi
+	BPFFS=""
 	if [ -d "${CG:-/nonexistent}" ]; then
 		echo 1 > "$CG/cgroup.kill" 2>/dev/null || true
 		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
@@ -160,6 +167,16 @@ sink_bytes() {
 		sleep 0.15
 	done
 	echo "$cur"
+}
+
+# pin_setup: a private bpffs for this test ($BPFFS) and a pin directory in
+# it ($PIN_DIR) for agents started with --pin --pin-dir "$PIN_DIR";
+# teardown unmounts it.
+pin_setup() {
+	BPFFS="$T/bpffs"
+	PIN_DIR="$BPFFS/vigil"
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS"
 }
 
 # in_cg CMD...: run CMD inside the test cgroup (the agent's scope).
