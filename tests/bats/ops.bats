@@ -29,10 +29,13 @@ UNIT="$VIGIL_ROOT/packaging/vigil.service"
 	grep -q '^mode: enforce' "$dest/etc/vigil/vigil.yaml"
 	# the shipped settings file is valid: the agent starts on it
 	sed -i '/^mode: enforce/d' "$dest/etc/vigil/vigil.yaml"
+	# its paths point at the host: keep this agent's in the test (it pins)
+	pin_setup
 	launched_agent "$dest/usr/bin/vigil" run --config "$dest/etc/vigil/vigil.yaml" \
 		--rules "$dest/etc/vigil/rules.d" --no-default-rules --protect "$W/**" \
-		--cgroup "$CG" --alerts "$ALERTS"
+		--cgroup "$CG" --alerts "$ALERTS" --run-dir "$VIGIL_RUN_DIR" --pin-dir "$PIN_DIR"
 	[ "$(alert_get mode kind=agent_start)" = monitor ]
+	[ -d "$PIN_DIR/links" ]
 	[ "$(alert_get config kind=agent_start)" = "$dest/etc/vigil/vigil.yaml" ]
 	stop_agent
 }
