@@ -72,29 +72,19 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 	return enforce ? 0 : 1;
 }
 
-SEC("cgroup/connect4")
-int vigil_connect4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET, 0);
-}
+/* One verdict, four entry points: connect and unconnected sendmsg (op 1),
+ * IPv4 and IPv6. */
+#define SOCK_ADDR_PROG(name, hook, family, op)			\
+	SEC("cgroup/" hook)					\
+	int name(struct bpf_sock_addr *ctx)			\
+	{							\
+		return sock_addr_verdict(ctx, family, op);	\
+	}
 
-SEC("cgroup/connect6")
-int vigil_connect6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET6, 0);
-}
-
-SEC("cgroup/sendmsg4")
-int vigil_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET, 1);
-}
-
-SEC("cgroup/sendmsg6")
-int vigil_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET6, 1);
-}
+SOCK_ADDR_PROG(vigil_connect4, "connect4", AF_INET, 0)
+SOCK_ADDR_PROG(vigil_connect6, "connect6", AF_INET6, 0)
+SOCK_ADDR_PROG(vigil_sendmsg4, "sendmsg4", AF_INET, 1)
+SOCK_ADDR_PROG(vigil_sendmsg6, "sendmsg6", AF_INET6, 1)
 
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
@@ -252,25 +242,21 @@ static __always_inline bool parse_packet(struct __sk_buff *skb, struct vigil_flo
 	return true;
 }
 
-SEC("cgroup_skb/egress")
-int vigil_egress(struct __sk_buff *skb)
+/* The verdict on one packet of full socket sk, whose protocol is proto: 1
+ * lets it out, 0 drops it. proto is a parameter so that tests/bpf can run
+ * this on BPF_PROG_TEST_RUN's dummy socket, which has none. */
+static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_sock *sk,
+					   __u32 proto)
 {
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false, over;
 	struct vigil_sock_state *st = NULL;
 	struct vigil_flow_key key = {};
-	struct bpf_sock *sk = skb->sk;
 	struct vigil_taint *t;
 	__u32 tgid, mask;
 	__u64 payload;
 	bool ruled = false;	/* the writer is blocked by a rule */
 
-	if (!sk)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 1;
-
-	if (sk->protocol == IPPROTO_TCP) {
+	if (proto == IPPROTO_TCP) {
 		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 		if (!st)
 			return 1;	/* never written by a tainted process */
@@ -279,7 +265,7 @@ int vigil_egress(struct __sk_buff *skb)
 			return 1;
 		tgid = st->tgid;
 		mask = st->set_mask;
-	} else if (sk->protocol == IPPROTO_UDP) {
+	} else if (proto == IPPROTO_UDP) {
 		/* UDP leaves synchronously from the sender's syscall. */
 		tgid = current_tgid();
 		t = taint_of(tgid);
@@ -328,4 +314,20 @@ int vigil_egress(struct __sk_buff *skb)
 	}
 	flow__account(&key, mask, payload, over, false, crossed);
 	return 1;
+}
+
+/* The full socket a packet belongs to, or NULL (then it passes). */
+static __always_inline struct bpf_sock *egress__sock(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	return sk ? bpf_sk_fullsock(sk) : NULL;
+}
+
+SEC("cgroup_skb/egress")
+int vigil_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = egress__sock(skb);
+
+	return sk ? egress__verdict(skb, sk, sk->protocol) : 1;
 }

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "activity.h"
 #include "addr.h"
 #include "agent.h"
 #include "config.h"
 #include "glob.h"
 #include "rules.h"
+#include "rules_parse.h"
 #include "safefile.h"
 
 static int push(const char ***arr, size_t *n, const char *v)
@@ -72,13 +74,11 @@ static int a_rules(struct agent_opts *o, const char *v, char *e, size_t n)
 
 static int a_mode(struct agent_opts *o, const char *v, char *e, size_t n)
 {
-	if (!strcmp(v, "monitor"))
-		o->enforce = false;
-	else if (!strcmp(v, "enforce"))
-		o->enforce = true;
-	else
-		return bad(e, n, "'%s': expected monitor or enforce", v);
-	return 0;
+	switch (activity__parse_word(ACT_VOCAB_MODE, v)) {
+	case ACT_MONITOR: o->enforce = false; return 0;
+	case ACT_ENFORCE: o->enforce = true; return 0;
+	default: return bad(e, n, "'%s': expected monitor or enforce", v);
+	}
 }
 
 static int a_budget(struct agent_opts *o, const char *v, char *e, size_t n)
@@ -403,7 +403,7 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 	/* bounded like rule files: regular files only, size, depth, aliases */
 	r = safefile__read(path, CONFIG_MAX_BYTES, &text, &len, err, errlen);
 	if (!r)
-		r = rules__check_yaml_shape(path, text, len, err, errlen);
+		r = yaml__check_shape(path, text, len, err, errlen);
 	if (r) {
 		free(text);
 		return r;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activity.h"
 #include "addr.h"
 #include "agent.h"
 #include "config.h"
@@ -456,20 +457,38 @@ static int cmd_record(int argc, char **argv)
 	return ret;
 }
 
+/* The offline commands' long options; a command takes the ones whose
+ * letters it names. */
+static const struct option all_options[] = {
+	{ "rules", required_argument, 0, 'r' },
+	{ "allow", required_argument, 0, 'a' },
+	{ "alerts", required_argument, 0, 'o' },
+	{ "no-default-rules", no_argument, 0, 'N' },
+	{ "update", no_argument, 0, 'U' },
+	{ "coverage", no_argument, 0, 'C' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
+#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
+
+/* The options of one command (letters: their short names), in table order. */
+static const struct option *options_for(const char *letters, struct option *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; all_options[i].name; i++)
+		if (strchr(letters, all_options[i].val))
+			out[n++] = all_options[i];
+	memset(&out[n], 0, sizeof(out[n]));
+	return out;
+}
+
 /* Options shared by replay and rules: --rules, --allow, --no-default-rules. */
 static int offline_opts(int argc, char **argv, struct offline_opts *o, const char **alerts,
 			const char ***pos, size_t *npos, const char *cmd)
 {
-	static const struct option opts[] = {
-		{ "rules", required_argument, 0, 'r' },
-		{ "allow", required_argument, 0, 'a' },
-		{ "alerts", required_argument, 0, 'o' },
-		{ "no-default-rules", no_argument, 0, 'N' },
-		{ "update", no_argument, 0, 'U' },
-		{ "coverage", no_argument, 0, 'C' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("raoNUCh", buf);
 	int c;
 
 	optind = 1;

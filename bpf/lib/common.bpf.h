@@ -46,25 +46,19 @@ __u64 vg_file_bloom[VIGIL_FILE_BLOOM_BITS / 64] = {};
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	return vg_tainted_bits[w] & (1ull << (tgid & 63));
+	return vg_tainted_bits[vigil_tgid_word(tgid)] & vigil_tgid_bit(tgid);
 }
 
-/* before inserting tgid into vg_taint */
+/* before inserting tgid into vg_taint: taint__start() does */
 static __always_inline void mark_tainted(__u32 tgid)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	__sync_fetch_and_or(&vg_tainted_bits[w], 1ull << (tgid & 63));
+	__sync_fetch_and_or(&vg_tainted_bits[vigil_tgid_word(tgid)], vigil_tgid_bit(tgid));
 }
 
 /* after removing tgid from vg_taint */
 static __always_inline void unmark_tainted(__u32 tgid)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	__sync_fetch_and_and(&vg_tainted_bits[w], ~(1ull << (tgid & 63)));
+	__sync_fetch_and_and(&vg_tainted_bits[vigil_tgid_word(tgid)], ~vigil_tgid_bit(tgid));
 }
 
 static __always_inline bool maybe_protected(__u64 dev, __u64 ino)
