@@ -447,8 +447,9 @@ int agent__run(const struct agent_opts *o)
 	json__init(&a.j);
 
 	if (geteuid() != 0) {
-		log__error("must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON, "
-			   "CAP_NET_ADMIN and CAP_SYS_ADMIN): try 'sudo vigil run'");
+		log__error("must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON "
+			   "and CAP_NET_ADMIN; docs/OPERATIONS.md lists the rest): try "
+			   "'sudo vigil run'");
 		return 1;
 	}
 	if (load_rules(&a)) {

@@ -206,7 +206,7 @@ const struct config_option config_options[] = {
 	  "else " CONFIG_DEFAULT_RUN_DIR ")" },
 	{ "pin", 0, CONFIG_FLAG, NULL, a_pin,
 	  "pin programs and state in bpffs: enforcement goes on if\n"
-	  "the agent dies, a restart adopts it (vigil stop --unpin)" },
+	  "the agent dies, a restart adopts it ('vigil stop' unpins)" },
 	{ "pin-dir", 0, CONFIG_VALUE, "DIR", a_pin_dir,
 	  "where to pin (default " CONFIG_DEFAULT_PIN_DIR ")" },
 	{ "verbose", 'v', CONFIG_FLAG, NULL, a_verbose, "debug logging on stderr" },

@@ -180,10 +180,12 @@ static int cmd_run(int argc, char **argv)
 	struct config cfg;
 	int ret = run_options(argc, argv, &o, &cfg, usage_run);
 
-	if (!ret)
+	if (ret == 1)
+		ret = 0;	/* --help */
+	else if (!ret)
 		ret = agent__run(&o);
 	free_run_options(&o, &cfg);
-	return ret == 1 ? 0 : ret;
+	return ret;
 }
 
 static void usage_rules_show(FILE *f)
