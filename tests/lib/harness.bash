@@ -79,7 +79,12 @@ cleanup_scope() {
 	BPFFS=""
 	if [ -d "${CG:-/nonexistent}" ]; then
 		echo 1 > "$CG/cgroup.kill" 2>/dev/null || true
-		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+		# child cgroups a test made (containers' scopes) first
+		for _ in $(seq 50); do
+			find "$CG" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+			rmdir "$CG" 2>/dev/null && break
+			sleep 0.1
+		done
 	fi
 	if ip netns list 2>/dev/null | grep -qw "$NS"; then
 		for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
