@@ -139,9 +139,10 @@ FUZZ_rules_SRCS := userspace/rules.c userspace/rules_load.c userspace/rules_yaml
 	userspace/addr.c userspace/glob.c userspace/safefile.c
 FUZZ_rules_LIBS := -lyaml
 FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
-	userspace/activity.c userspace/safefile.c userspace/output.c userspace/log.c
+	userspace/activity.c userspace/safefile.c userspace/output.c userspace/log.c \
+	userspace/context.c
 FUZZ_capture_LIBS := -l:libjansson.a -lz
-FUZZ_proc_SRCS := userspace/proc.c
+FUZZ_proc_SRCS := userspace/proc.c userspace/context.c
 FUZZ_records_SRCS := userspace/correlate.c userspace/addr.c $(FUZZ_capture_SRCS)
 FUZZ_records_LIBS := $(FUZZ_capture_LIBS)
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))

@@ -8,9 +8,11 @@
  *   process.bpf.c  fork / exec / exit: taint inheritance and cleanup
  *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
  *                  accounting and drops, kills
+ *   tamper.bpf.c   signals other processes send the agent
  */
 #include "files.bpf.c"
 #include "process.bpf.c"
 #include "net.bpf.c"
+#include "tamper.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -103,6 +103,10 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (size >= sizeof(*h) && h->type == VIGIL_EV_TAINT)
 		a->pipes_dirty = true;
+	if (size >= sizeof(struct vigil_ev_tamper) && h->type == VIGIL_EV_TAMPER) {
+		status__tamper(a, data);	/* about the agent, not a tainted process */
+		return 0;
+	}
 
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;

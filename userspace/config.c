@@ -393,7 +393,6 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 {
 	struct agent_opts scratch = *o;
 	struct cparse p = { .file = path, .err = err, .errlen = errlen };
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	char *text = NULL;
 	size_t len = 0;
@@ -402,30 +401,18 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 	memset(c, 0, sizeof(*c));
 	/* bounded like rule files: regular files only, size, depth, aliases */
 	r = safefile__read(path, CONFIG_MAX_BYTES, &text, &len, err, errlen);
-	if (!r)
-		r = yaml__check_shape(path, text, len, err, errlen);
-	if (r) {
-		free(text);
+	if (r)
 		return r;
-	}
 	/* the list options grow by realloc: work on copies of the arrays */
 	scratch.protect = NULL, scratch.nprotect = 0;
 	scratch.allow = NULL, scratch.nallow = 0;
 	scratch.rules = NULL, scratch.nrules = 0;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
-			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "unknown",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
-		r = -EINVAL;
-	} else {
+	r = yaml__load(path, text, len, &doc, err, errlen);
+	if (!r) {
 		p.doc = &doc;
 		r = apply_doc(&p, c, &scratch, from_flags);
 		yaml_document_delete(&doc);
 	}
-	yaml_parser_delete(&parser);
 	free(text);
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);

@@ -79,11 +79,7 @@ static void sets(struct agent *a, struct json *j, uint64_t now)
 		bpf_map__lookup_elem(a->ld.skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0);
 		json__begin_object(j);
 		json__kv_str(j, "name", ps->name);
-		json__key(j, "paths");
-		json__begin_array(j);
-		for (size_t i = 0; i < ps->npaths; i++)
-			json__string(j, ps->paths[i]);
-		json__end_array(j);
+		json__kv_strv(j, "paths", (const char *const *)ps->paths, ps->npaths);
 		json__key(j, "budget");
 		json__begin_object(j);
 		json__kv_uint(j, "limit_bytes", b.limit);
@@ -192,15 +188,6 @@ static void tainted(struct agent *a, struct json *j, uint64_t now)
 	json__kv_uint(j, "tainted_total", n);
 }
 
-static void strings(struct json *j, const char *key, const char *const *s, int n)
-{
-	json__key(j, key);
-	json__begin_array(j);
-	for (int i = 0; i < n; i++)
-		json__string(j, s[i]);
-	json__end_array(j);
-}
-
 void inspect__status(struct agent *a, struct json *j)
 {
 	uint64_t now = clock__mono_ns();
@@ -214,7 +201,7 @@ void inspect__status(struct agent *a, struct json *j)
 	json__kv_str(j, "config", a->o->config);
 	json__kv_uint(j, "uptime_s", (now - a->started_ns) / 1000000000ull);
 	json__kv_uint(j, "rules", engine__rule_count(a->engine));
-	strings(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
+	json__kv_strv(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	sets(a, j, now);
 	files(a, j);
 	tainted(a, j, now);
@@ -234,8 +221,8 @@ void inspect__status(struct agent *a, struct json *j)
 	json__end_object(j);
 	json__key(j, "hooks");
 	json__begin_object(j);
-	strings(j, "attached", a->ld.attached, a->ld.nlinks);
-	strings(j, "unavailable", a->ld.skipped, a->ld.nskipped);
+	json__kv_strv(j, "attached", a->ld.attached, a->ld.nlinks);
+	json__kv_strv(j, "unavailable", a->ld.skipped, a->ld.nskipped);
 	json__end_object(j);
 	json__end_object(j);
 }

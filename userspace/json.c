@@ -301,3 +301,12 @@ nospc:
 		buf[0] = '\0';
 	return -ENOSPC;
 }
+
+void json__kv_strv(struct json *j, const char *k, const char *const *s, size_t n)
+{
+	json__key(j, k);
+	json__begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		json__string(j, s[i]);
+	json__end_array(j);
+}

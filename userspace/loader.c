@@ -40,6 +40,8 @@ static const struct prog_spec progs[] = {
 	{ "vigil_sock_send_length", "sock_send_length", false, true, NULL },
 	{ "vigil_kfree_skb", "kfree_skb", false, false,
 	  "kills in the sender's context at the first drop (the agent kills instead)" },
+	{ "vigil_signal_generate", "signal_generate", false, false,
+	  "alerts on signals other processes send the agent (agent_tamper)" },
 	{ "vigil_connect4", NULL, true, true, NULL },
 	{ "vigil_connect6", NULL, true, true, NULL },
 	{ "vigil_sendmsg4", NULL, true, true, NULL },

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "output.h"
 #include "pin.h"
+#include "proc.h"
 #include "protect.h"
 #include "status.h"
 
@@ -33,15 +34,6 @@ void status__error(struct agent *a, const char *fmt, ...)
 	output__emit(a->out, &a->j);
 }
 
-static void string_array(struct json *j, const char *key, const char *const *s, size_t n)
-{
-	json__key(j, key);
-	json__begin_array(j);
-	for (size_t i = 0; i < n; i++)
-		json__string(j, s[i]);
-	json__end_array(j);
-}
-
 void status__start(struct agent *a, int seeded, double startup_ms)
 {
 	struct json *j = &a->j;
@@ -59,7 +51,7 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 		json__begin_object(j);
 		json__kv_str(j, "name", a->rs.sets[s].name);
 		json__kv_uint(j, "budget_bytes", a->budgets.limit[s]);
-		string_array(j, "paths", (const char *const *)a->rs.sets[s].paths,
+		json__kv_strv(j, "paths", (const char *const *)a->rs.sets[s].paths,
 			     a->rs.sets[s].npaths);
 		json__end_object(j);
 	}
@@ -68,9 +60,9 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 	json__kv_uint(j, "watched_dirs", protect__watches(a->prot));
 	json__kv_uint(j, "allow_entries", a->nallow_keys);
 	json__kv_uint(j, "preexisting_tainted", seeded);
-	string_array(j, "programs", a->ld.attached, a->ld.nlinks);
-	string_array(j, "programs_unavailable", a->ld.skipped, a->ld.nskipped);
-	string_array(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
+	json__kv_strv(j, "programs", a->ld.attached, a->ld.nlinks);
+	json__kv_strv(j, "programs_unavailable", a->ld.skipped, a->ld.nskipped);
+	json__kv_strv(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	json__kv_uint(j, "startup_ms", (unsigned long long)startup_ms);
 	output__emit(a->out, j);
 }
@@ -110,6 +102,32 @@ void status__adopt(struct agent *a)
 	output__emit(a->out, j);
 }
 
+void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
+{
+	char comm[VIGIL_COMM_LEN + 1], cg[512] = "", sig[16];
+	const char *abbr = e->sig < 32 ? sigabbrev_np(e->sig) : NULL;
+	struct json *j = &a->j;
+
+	snprintf(comm, sizeof(comm), "%.*s", VIGIL_COMM_LEN, e->comm);
+	snprintf(sig, sizeof(sig), "SIG%s", abbr ? abbr : "?");
+	proc__cgroup_path(e->hdr.tgid, cg, sizeof(cg));
+	output__begin(a->out, j, "agent_tamper");
+	json__kv_str(j, "attempt", "signal");
+	json__kv_str(j, "signal", sig);
+	/* the agent it was sent to: this one, or the one before it (pinned ring) */
+	json__kv_uint(j, "target_pid", e->target_tgid);
+	json__kv_bool(j, "previous_agent", e->target_tgid != (uint32_t)getpid());
+	json__kv_bool(j, "delivered", e->result == 0);
+	json__key(j, "sender");
+	json__begin_object(j);
+	json__kv_uint(j, "pid", e->hdr.tgid);
+	json__kv_str(j, "comm", comm);
+	json__kv_uint(j, "uid", e->uid);
+	json__kv_str(j, "cgroup", cg[0] ? cg : NULL);
+	json__end_object(j);
+	output__emit(a->out, j);
+}
+
 void status__reload(struct agent *a, double ms)
 {
 	struct json *j = &a->j;
@@ -119,7 +137,7 @@ void status__reload(struct agent *a, double ms)
 	json__kv_uint(j, "protect_sets", a->rs.nsets);
 	json__kv_uint(j, "protected_files", protect__count(a->prot));
 	json__kv_uint(j, "allow_entries", a->rs.nallows);
-	string_array(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
+	json__kv_strv(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	json__kv_uint(j, "reload_ms", (unsigned long long)ms);
 	output__emit(a->out, j);
 }

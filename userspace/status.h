@@ -16,6 +16,8 @@ void status__reload(struct agent *a, double reload_ms);
 /* agent_adopt: this agent found pinned state (pin.h), took it over or not,
  * and how the previous one ended. */
 void status__adopt(struct agent *a);
+/* agent_tamper: another process signalled the agent (a VIGIL_EV_TAMPER). */
+void status__tamper(struct agent *a, const struct vigil_ev_tamper *e);
 /* Logged, and an agent_error line once the output is open. */
 void status__error(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -308,3 +308,21 @@ time.sleep(30)' "$W/model.safetensors" &
 	[[ "$output" == *"\"$T/other/**\""* ]]
 	[[ "$output" != *"rules/detect.yaml"* ]]
 }
+
+@test "tamper: signals other processes send the agent are agent_tamper lines, naming the sender" {
+	start_agent
+	kill -STOP "$AGENT_PID"
+	kill -CONT "$AGENT_PID"
+	run alert_wait --timeout 5 kind=agent_tamper signal=SIGSTOP sender.comm=bash previous_agent=false
+	[ "$status" -eq 0 ]
+	[ "$(alert_get sender.pid kind=agent_tamper signal=SIGSTOP)" = "$$" ]
+	# SIGCONT is not an attempt; SIGHUP (a reload) is reported too
+	kill -HUP "$AGENT_PID"
+	run alert_wait --timeout 5 kind=agent_tamper signal=SIGHUP
+	[ "$status" -eq 0 ]
+	run alert_none kind=agent_tamper signal=SIGCONT
+	[ "$status" -eq 0 ]
+	stop_agent
+	run alert_wait --timeout 1 kind=agent_tamper signal=SIGTERM
+	[ "$status" -eq 0 ]
+}

@@ -51,6 +51,9 @@ restart_agent() {
 	[ "$status" -eq 0 ]
 	run alert_get kernel.kills kind=agent_adopt
 	[ "$output" -ge 1 ]
+	# the SIGKILL itself, recorded before delivery in the pinned ring
+	run alert_wait --timeout 5 kind=agent_tamper signal=SIGKILL previous_agent=true sender.comm=bash
+	[ "$status" -eq 0 ]
 	# what the kernel did alone, queued in the pinned ring buffer, is reported now
 	run alert_wait --timeout 5 kind=alert action=killed
 	[ "$status" -eq 0 ]
