@@ -24,6 +24,8 @@
  * (they name places and formats, not files). */
 #define VIGIL_MAX_SETS 32
 #define VIGIL_COMM_LEN 16
+/* vigil_flow_key.proto of a raw socket's creation (IPPROTO_RAW) */
+#define VIGIL_PROTO_RAW 255
 
 /* Map sizes (defaults; userspace may resize before load). */
 #define VIGIL_MAX_PROTECTED_FILES 65536
@@ -314,7 +316,7 @@ struct vigil_ev_connect {
 	struct vigil_flow_key key;
 	__u32 set_mask;
 	__u32 denied;		/* 1 if the kernel refused it (enforce) */
-	__u32 op;		/* 0 connect, 1 sendmsg */
+	__u32 op;		/* 0 connect, 1 sendmsg, 2 raw socket created */
 	__u32 pad;
 	char comm[VIGIL_COMM_LEN];
 };

@@ -352,7 +352,7 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 static int read_network(struct reader *r, json_t *n, struct activity *a)
 {
 	static const char *const fams[] = { "ipv4", "ipv6", NULL };
-	static const char *const protos[] = { "tcp", "udp", "other", NULL };
+	static const char *const protos[] = { "tcp", "udp", "raw", "other", NULL };
 	unsigned long long v;
 	const char *daddr = "";
 	json_t *allowed;

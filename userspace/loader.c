@@ -42,6 +42,8 @@ static const struct prog_spec progs[] = {
 	  "kills in the sender's context at the first drop (the agent kills instead)" },
 	{ "vigil_signal_generate", "signal_generate", false, false,
 	  "alerts on signals other processes send the agent (agent_tamper)" },
+	{ "vigil_sock_create", NULL, true, false,
+	  "reports and (enforce) refusals of raw sockets created by tainted processes" },
 	{ "vigil_connect4", NULL, true, true, NULL },
 	{ "vigil_connect6", NULL, true, true, NULL },
 	{ "vigil_sendmsg4", NULL, true, true, NULL },

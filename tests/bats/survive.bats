@@ -128,7 +128,13 @@ restart_agent() {
 	# the new agent enforces on its own fresh state
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 3 ]
-	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 5 ]
+	# only the new agent's 6 cgroup programs (the old links are gone)
+	for _ in $(seq 20); do
+		[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 6 ] && break
+		sleep 0.1
+	done
+	bpftool cgroup show "$CG"
+	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 6 ]
 }
 
 @test "survive: restarts under load (SIGKILL, SIGTERM, SIGKILL) neither reset nor double-count the budget" {
