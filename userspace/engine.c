@@ -851,7 +851,6 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 	const struct bucket *b = rules_for(e, a);
 	size_t nmatch = 0, nheld;
 
-	e->st.evaluated++;
 	expr__values(&e->env, activity__get, a, b->used, e->vals);
 	memset(e->memo, 0, b->nmemo);
 	/* Which rules match first, then their hits in rule order: the

@@ -65,7 +65,7 @@ int engine__judge(struct engine *e, struct activity *a, const struct engine_effe
 
 /* Counters for agent_stats. */
 struct engine_stats {
-	unsigned long long evaluated, hits, suppressed, action_failures;
+	unsigned long long hits, suppressed, action_failures;
 };
 void engine__stats(const struct engine *e, struct engine_stats *out);
 size_t engine__rule_count(const struct engine *e);	/* enabled rules */

@@ -59,10 +59,7 @@ void rules__free(struct ruleset *rs)
 
 int rules__set_index(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nsets; i++)
-		if (!strcmp(rs->sets[i].name, name))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->sets, rs->nsets, sizeof(*rs->sets), name);
 }
 
 /* Paths are absolute globs; a relative pattern (only sensible in exclude:)
@@ -246,7 +243,7 @@ static int allow_build(struct parse *p, struct allow_parse *ap)
 			snprintf(buf, sizeof(buf), "0.0.0.0/0:%s", ap->ports[j]);
 			if (addr__parse_rule(buf, &pr, aerr, sizeof(aerr)))
 				return yaml__fail(p, ap->ports_node, "invalid port '%s': %s",
-					    ap->ports[j], aerr);
+						  ap->ports[j], aerr);
 			r.port_lo = pr.port_lo;
 			r.port_hi = pr.port_hi;
 			if ((err = allow_add_addr(ap->a, &r)))
@@ -257,7 +254,7 @@ static int allow_build(struct parse *p, struct allow_parse *ap)
 add_failed:
 	if (err == -E2BIG)
 		return yaml__fail(p, ap->cidr_node, "more than %d CIDR x port range entries in one "
-			    "allow entry", RULES_MAX_ALLOW_ADDRS);
+				  "allow entry", RULES_MAX_ALLOW_ADDRS);
 	return err;
 }
 
@@ -320,11 +317,12 @@ static int f_budget_bytes(struct parse *p, yaml_node_t *v, void *o)
 static int f_budget_window(struct parse *p, yaml_node_t *v, void *o)
 {
 	struct budget_parse *bp = o;
+	const char *t = yaml__scalar(v);
 
-	if (!yaml__scalar(v) || parse_window(yaml__scalar(v), &bp->window_s))
-		return yaml__fail(p, v, "expected a window: lifetime or a duration such as 3600s, "
-			    "30m, 24h, 7d, found %s%s%s", yaml__scalar(v) ? "'" : "",
-			    yaml__scalar(v) ? yaml__scalar(v) : yaml__kind(v), yaml__scalar(v) ? "'" : "");
+	if (!t || parse_window(t, &bp->window_s))
+		return yaml__fail(p, v, "expected a window: lifetime or a duration such as "
+				  "3600s, 30m, 24h, 7d, found %s%s%s", t ? "'" : "",
+				  t ? t : yaml__kind(v), t ? "'" : "");
 	bp->has_window = true;
 	return 0;
 }
@@ -415,7 +413,7 @@ static int one_set(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 			pats += rs->sets[idx].npaths + rs->sets[idx].nexcludes;
 		if (pats > RULES_MAX_SET_PATTERNS)
 			err = yaml__fail(p, n, "protect set '%s': more than %d paths and excludes",
-				   s.name, RULES_MAX_SET_PATTERNS);
+					 s.name, RULES_MAX_SET_PATTERNS);
 	}
 	if (!err)
 		err = merge_set(rs, &s);
@@ -647,7 +645,7 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 	ret = 0;
 	if (root && root->type != YAML_MAPPING_NODE) {
 		ret = yaml__fail(&p, root, "expected a mapping of sections (protect:, allow:, "
-			   "budget:, list:, macro:, rule:), found %s", yaml__kind(root));
+				 "budget:, list:, macro:, rule:), found %s", yaml__kind(root));
 	} else if (root) {
 		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 		     !ret && pr < root->data.mapping.pairs.top; pr++) {
@@ -669,7 +667,7 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 				ret = for_each_item(&p, v, ks, rule__parse, scratch);
 			else
 				ret = yaml__fail(&p, k, "unknown section '%s' (expected protect, "
-					   "allow, budget, list, macro or rule)", ks ? ks : "?");
+						 "allow, budget, list, macro or rule)", ks ? ks : "?");
 		}
 	}
 	yaml_document_delete(&doc);

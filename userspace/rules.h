@@ -158,7 +158,6 @@ int rules__set_index(const struct ruleset *rs, const char *name);
 int rules__rule_index(const struct ruleset *rs, const char *id);
 const struct rule_list *rules__list(const struct ruleset *rs, const char *name);
 const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name);
-const char *rules__action_name(enum rule_action a);
 /* Does an allow entry cover this destination for this executable?
  * (loopback is not an allow entry: callers treat it apart) */
 bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,

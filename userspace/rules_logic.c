@@ -80,10 +80,7 @@ void list__free(struct rule_list *l)
 
 static int find_list(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nlists; i++)
-		if (!strcmp(rs->lists[i].name, name))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->lists, rs->nlists, sizeof(*rs->lists), name);
 }
 
 const struct rule_list *rules__list(const struct ruleset *rs, const char *name)
@@ -130,11 +127,11 @@ int list__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 		idx = find_list(rs, lp.l.name);
 		if (idx >= 0 && lp.m.mode == M_NEW)
 			err = yaml__fail(p, n, "list '%s' is already defined at %s: say override: true "
-				   "to replace it or append: true to add to it", lp.l.name,
-				   loc_str(&rs->lists[idx].loc, where, sizeof(where)));
+					 "to replace it or append: true to add to it", lp.l.name,
+					 loc_str(&rs->lists[idx].loc, where, sizeof(where)));
 		else if (idx < 0 && lp.m.mode != M_NEW)
 			err = yaml__fail(p, n, "list '%s' has %s: true but no earlier definition",
-				   lp.l.name, lp.m.mode == M_APPEND ? "append" : "override");
+					 lp.l.name, lp.m.mode == M_APPEND ? "append" : "override");
 	}
 	if (!err && lp.l.nitems + (idx >= 0 && lp.m.mode == M_APPEND ?
 				   rs->lists[idx].nitems : 0) > RULES_MAX_LIST_ITEMS)
@@ -146,28 +143,41 @@ int list__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	return err;
 }
 
+/* A macro and an exception are both a name and a condition: their *_parse
+ * start with this, and one pair of handlers fills either. */
+struct named_parse {
+	struct merge_parse mp;	/* first, as in every *_parse */
+	const char *what;	/* "macro", "exception" */
+	char **name, **condition;
+	struct rule_loc *cond_loc;
+};
+
+static int f_named_name(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct named_parse *np = o;
+	char what[32];
+
+	snprintf(what, sizeof(what), "%s name", np->what);
+	return yaml__dup(p, v, what, np->name);
+}
+
+static int f_named_cond(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct named_parse *np = o;
+
+	yaml__cond_loc(p, v, np->cond_loc);
+	return dup_condition(p, v, np->condition);
+}
+
 /* macro */
 struct macro_parse {
-	struct merge_parse mp;	/* first, as in every *_parse */
+	struct named_parse np;	/* first: f_override, f_named_* */
 	struct rule_macro m;
 };
 
-static int f_macro_name(struct parse *p, yaml_node_t *v, void *o)
-{
-	return yaml__dup(p, v, "macro name", &((struct macro_parse *)o)->m.name);
-}
-
-static int f_macro_cond(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct macro_parse *mp = o;
-
-	yaml__cond_loc(p, v, &mp->m.cond_loc);
-	return dup_condition(p, v, &mp->m.condition);
-}
-
 static const struct field macro_fields[] = {
-	{ "name", f_macro_name, true },
-	{ "condition", f_macro_cond, true },
+	{ "name", f_named_name, true },
+	{ "condition", f_named_cond, true },
 	{ "override", f_override, false },
 	{ "append", f_append, false },
 	{ 0 },
@@ -182,10 +192,7 @@ void macro__free(struct rule_macro *m)
 
 static int find_macro(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nmacros; i++)
-		if (!strcmp(rs->macros[i].name, name))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->macros, rs->nmacros, sizeof(*rs->macros), name);
 }
 
 const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name)
@@ -223,28 +230,31 @@ static int append_condition(char **cond, struct rule_loc *loc, const char *more,
 
 int macro__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 {
-	struct macro_parse mp = { 0 };
+	struct macro_parse mp = { .np = { .what = "macro" } };
 	char where[PATH_MAX + 32];
 	int err, idx;
 
+	mp.np.name = &mp.m.name;
+	mp.np.condition = &mp.m.condition;
+	mp.np.cond_loc = &mp.m.cond_loc;
 	yaml__loc(p, n, &mp.m.loc);
 	err = yaml__fields(p, n, "macro", macro_fields, &mp);
 	if (err)
 		goto out;
 	idx = find_macro(rs, mp.m.name);
-	if (idx >= 0 && mp.mp.mode == M_NEW) {
+	if (idx >= 0 && mp.np.mp.mode == M_NEW) {
 		err = yaml__fail(p, n, "macro '%s' is already defined at %s: say override: true "
-			   "to replace it or append: true to extend its condition", mp.m.name,
-			   loc_str(&rs->macros[idx].loc, where, sizeof(where)));
-	} else if (idx < 0 && mp.mp.mode != M_NEW) {
+				 "to replace it or append: true to extend its condition", mp.m.name,
+				 loc_str(&rs->macros[idx].loc, where, sizeof(where)));
+	} else if (idx < 0 && mp.np.mp.mode != M_NEW) {
 		err = yaml__fail(p, n, "macro '%s' has %s: true but no earlier definition",
-			   mp.m.name, mp.mp.mode == M_APPEND ? "append" : "override");
-	} else if (idx >= 0 && mp.mp.mode == M_APPEND) {
+				 mp.m.name, mp.np.mp.mode == M_APPEND ? "append" : "override");
+	} else if (idx >= 0 && mp.np.mp.mode == M_APPEND) {
 		err = append_condition(&rs->macros[idx].condition, &rs->macros[idx].cond_loc,
 				       mp.m.condition, &mp.m.cond_loc);
 		if (err == -E2BIG)
 			err = yaml__fail(p, n, "macro '%s': appended condition longer than %u bytes",
-				   mp.m.name, RULES_MAX_CONDITION);
+					 mp.m.name, RULES_MAX_CONDITION);
 	} else if (idx >= 0) {
 		macro__free(&rs->macros[idx]);
 		rs->macros[idx] = mp.m;
@@ -276,7 +286,7 @@ static int f_rule_id(struct parse *p, yaml_node_t *v, void *o)
 		for (const char *c = t; *c; c++)
 			if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.'))
 				return yaml__fail(p, v, "rule id '%s': use letters, digits, '-', '_' "
-					    "and '.' only", t);
+						  "and '.' only", t);
 	}
 	return yaml__dup(p, v, "rule id", &((struct rule_parse *)o)->r.id);
 }
@@ -310,7 +320,7 @@ static int f_rule_sev(struct parse *p, yaml_node_t *v, void *o)
 			return yaml__dup(p, v, "severity", &rp->r.severity);
 		}
 	return yaml__fail(p, v, "expected a severity (low, medium, high or critical), found %s%s%s",
-		    t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
+			  t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
 }
 
 bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
@@ -331,11 +341,6 @@ bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
 	return false;
 }
 
-const char *rules__action_name(enum rule_action a)
-{
-	return a == RULE_KILL ? "kill" : a == RULE_BLOCK ? "block" : "alert";
-}
-
 static int f_rule_action(struct parse *p, yaml_node_t *v, void *o)
 {
 	struct rule_parse *rp = o;
@@ -350,7 +355,7 @@ static int f_rule_action(struct parse *p, yaml_node_t *v, void *o)
 		rp->r.action = RULE_KILL;
 	else
 		return yaml__fail(p, v, "expected an action (alert, block or kill), found %s%s%s",
-			    t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
+				  t ? "'" : "", t ? t : yaml__kind(v), t ? "'" : "");
 	return 0;
 }
 
@@ -387,25 +392,13 @@ void exception__free(struct rule_exception *e)
 }
 
 struct exc_parse {
+	struct named_parse np;	/* first: f_named_* */
 	struct rule_exception e;
 };
 
-static int f_exc_name(struct parse *p, yaml_node_t *v, void *o)
-{
-	return yaml__dup(p, v, "exception name", &((struct exc_parse *)o)->e.name);
-}
-
-static int f_exc_cond(struct parse *p, yaml_node_t *v, void *o)
-{
-	struct exc_parse *ep = o;
-
-	yaml__cond_loc(p, v, &ep->e.cond_loc);
-	return dup_condition(p, v, &ep->e.condition);
-}
-
 static const struct field exc_fields[] = {
-	{ "name", f_exc_name, true },
-	{ "condition", f_exc_cond, true },
+	{ "name", f_named_name, true },
+	{ "condition", f_named_cond, true },
 	{ 0 },
 };
 
@@ -422,12 +415,15 @@ static int f_rule_exc(struct parse *p, yaml_node_t *v, void *o)
 	rp->has_exc = true;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return yaml__fail(p, v, "expected a list of exceptions ({name, condition}), found %s",
-			    yaml__kind(v));
+				  yaml__kind(v));
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
-		struct exc_parse ep = { 0 };
+		struct exc_parse ep = { .np = { .what = "exception" } };
 		int err;
 
+		ep.np.name = &ep.e.name;
+		ep.np.condition = &ep.e.condition;
+		ep.np.cond_loc = &ep.e.cond_loc;
 		yaml__loc(p, e, &ep.e.loc);
 		err = yaml__fields(p, e, "exception", exc_fields, &ep);
 		if (!err)
@@ -472,10 +468,7 @@ void rule__free(struct rule_def *r)
 
 int rules__rule_index(const struct ruleset *rs, const char *id)
 {
-	for (size_t i = 0; i < rs->nrules; i++)
-		if (!strcmp(rs->rules[i].id, id))
-			return (int)i;
-	return -1;
+	return yaml__find(rs->rules, rs->nrules, sizeof(*rs->rules), id);
 }
 
 #define TAKE(field) do { free(d->field); d->field = n->field; n->field = NULL; } while (0)
@@ -554,10 +547,10 @@ static int merge_limits(struct parse *p, yaml_node_t *n, const struct rule_def *
 		return yaml__fail(p, n, "rule '%s': more than %d tags", rp->r.id, RULES_MAX_TAGS);
 	if (excs > RULES_MAX_EXCEPTIONS)
 		return yaml__fail(p, n, "rule '%s': more than %d exceptions", rp->r.id,
-			    RULES_MAX_EXCEPTIONS);
+				  RULES_MAX_EXCEPTIONS);
 	if (cond > RULES_MAX_CONDITION)
 		return yaml__fail(p, n, "rule '%s': appended condition longer than %u bytes",
-			    rp->r.id, RULES_MAX_CONDITION);
+				  rp->r.id, RULES_MAX_CONDITION);
 	return 0;
 }
 
@@ -574,21 +567,21 @@ int rule__parse(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	idx = rules__rule_index(rs, rp.r.id);
 	if (idx >= 0 && rp.mp.mode == M_NEW) {
 		err = yaml__fail(p, n, "rule '%s' is already defined at %s: say override: true to "
-			   "change it or append: true to extend it", rp.r.id,
-			   loc_str(&rs->rules[idx].loc, where, sizeof(where)));
+				 "change it or append: true to extend it", rp.r.id,
+				 loc_str(&rs->rules[idx].loc, where, sizeof(where)));
 		goto out;
 	}
 	if (idx < 0 && rp.mp.mode != M_NEW) {
 		err = yaml__fail(p, n, "rule '%s' has %s: true but no earlier definition", rp.r.id,
-			   rp.mp.mode == M_APPEND ? "append" : "override");
+				 rp.mp.mode == M_APPEND ? "append" : "override");
 		goto out;
 	}
 	if (idx >= 0) {
 		if (rp.mp.mode == M_APPEND && (rp.has_desc || rp.has_sev || rp.has_action ||
 					       rp.has_msg || rp.has_enabled)) {
 			err = yaml__fail(p, n, "rule '%s': append: true adds condition, tags and "
-				   "exceptions only; use override: true to change other fields",
-				   rp.r.id);
+					 "exceptions only; use override: true to change other fields",
+					 rp.r.id);
 			goto out;
 		}
 		err = merge_limits(p, n, &rs->rules[idx], &rp);

@@ -47,6 +47,9 @@ void yaml__loc(struct parse *p, yaml_node_t *n, struct rule_loc *loc);
 /* A condition or message: also keeps the scalar as written (rule_loc.src). */
 void yaml__cond_loc(struct parse *p, yaml_node_t *n, struct rule_loc *loc);
 void yaml__loc_free(struct rule_loc *l);
+/* Index of the element called name in an array of n whose elements (size
+ * bytes) start with their char * name (sets, lists, macros, rules), or -1. */
+int yaml__find(const void *arr, size_t n, size_t size, const char *name);
 /* Append elem (size bytes) to the array at *arr, of *n elements. */
 int yaml__push(void *arr, size_t *n, const void *elem, size_t size);
 int yaml__strv_push(char ***arr, size_t *n, const char *s);

@@ -2,6 +2,7 @@
 /* The YAML kit of the rule loader (see rules_parse.h). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,18 @@ void yaml__loc(struct parse *p, yaml_node_t *n, struct rule_loc *loc)
 	loc->file = p->file;
 	loc->line = n->start_mark.line + 1;
 	loc->column = n->start_mark.column + 1;
+}
+
+_Static_assert(offsetof(struct protect_set, name) == 0 && offsetof(struct rule_list, name) == 0 &&
+	       offsetof(struct rule_macro, name) == 0 && offsetof(struct rule_def, id) == 0,
+	       "yaml__find reads the name at the start of each element");
+
+int yaml__find(const void *arr, size_t n, size_t size, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(*(char *const *)((const char *)arr + i * size), name))
+			return (int)i;
+	return -1;
 }
 
 int yaml__push(void *arr, size_t *n, const void *elem, size_t size)
@@ -92,7 +105,7 @@ static int check_glob(const char *what, const char *pat, char *err, size_t errle
 
 /* A list of strings, or a single string. */
 int yaml__str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_glob,
-		    char ***out, size_t *nout)
+		   char ***out, size_t *nout)
 {
 	yaml_node_item_t *it;
 	char gerr[256];
@@ -109,7 +122,7 @@ int yaml__str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_gl
 
 		if (!e || e->type != YAML_SCALAR_NODE)
 			return yaml__fail(p, e ? e : n, "expected a %s string, found %s", what,
-				    e ? yaml__kind(e) : "nothing");
+					  e ? yaml__kind(e) : "nothing");
 		if (is_glob && check_glob(what, yaml__scalar(e), gerr, sizeof(gerr)))
 			return yaml__fail(p, e, "invalid %s glob '%s': %s", what, yaml__scalar(e), gerr);
 		if (yaml__strv_push(out, nout, yaml__scalar(e)))
@@ -121,7 +134,7 @@ int yaml__str_list(struct parse *p, yaml_node_t *n, const char *what, bool is_gl
 /* Walk a mapping, dispatching each key to the table; unknown keys and
  * missing required ones are errors. */
 int yaml__fields(struct parse *p, yaml_node_t *map, const char *what,
-			const struct field *fields, void *obj)
+		 const struct field *fields, void *obj)
 {
 	bool seen[16] = { 0 };
 	yaml_node_pair_t *pr;
@@ -150,7 +163,7 @@ int yaml__fields(struct parse *p, yaml_node_t *map, const char *what,
 				strncat(known, fields[j].key, sizeof(known) - strlen(known) - 1);
 			}
 			return yaml__fail(p, k, "unknown field '%s' in %s (expected one of: %s)",
-				    ks, what, known);
+					  ks, what, known);
 		}
 		if (seen[i])
 			return yaml__fail(p, k, "duplicate field '%s' in %s", ks, what);
@@ -162,7 +175,7 @@ int yaml__fields(struct parse *p, yaml_node_t *map, const char *what,
 	for (i = 0; i < nfields; i++)
 		if (fields[i].required && !seen[i])
 			return yaml__fail(p, map, "%s is missing required field '%s'", what,
-				    fields[i].key);
+					  fields[i].key);
 	return 0;
 }
 
@@ -179,7 +192,7 @@ int yaml__bool(struct parse *p, yaml_node_t *v, bool *out)
 		return 0;
 	}
 	return yaml__fail(p, v, "expected true or false, found %s%s%s", b ? "'" : "",
-		    b ? b : yaml__kind(v), b ? "'" : "");
+			  b ? b : yaml__kind(v), b ? "'" : "");
 }
 
 int yaml__dup(struct parse *p, yaml_node_t *v, const char *what, char **out)
@@ -188,7 +201,7 @@ int yaml__dup(struct parse *p, yaml_node_t *v, const char *what, char **out)
 
 	if (!t || !*t)
 		return yaml__fail(p, v, "expected a non-empty %s, found %s", what,
-			    t ? "an empty string" : yaml__kind(v));
+				  t ? "an empty string" : yaml__kind(v));
 	free(*out);
 	*out = strdup(t);
 	return *out ? 0 : -ENOMEM;
@@ -336,7 +349,7 @@ static int shape_event(struct shape *sh, const yaml_event_t *ev)
 }
 
 int yaml__check_shape(const char *name, const char *text, size_t len, char *err,
-		       size_t errlen)
+		      size_t errlen)
 {
 	struct shape *sh = calloc(1, sizeof(*sh));
 	yaml_parser_t parser;

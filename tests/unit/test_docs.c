@@ -140,21 +140,36 @@ struct code_map {
 	char name[32], type[32], entries[64];
 };
 
-/* Every "struct { ... } NAME SEC(".maps");" with its type and max_entries. */
+/* Every map of common.bpf.h with its type and max_entries: the one-line
+ * VG_MAP(name, TYPE, flags, entries, key, value) and VG_STORAGE(name, TYPE,
+ * value) declarations, and any written out as struct { ... } NAME SEC(".maps"). */
 static int code_maps(const char *src, struct code_map *m, int max)
 {
 	int n = 0;
 
-	for (const char *e = strstr(src, " SEC(\".maps\");"); e && n < max;
-	     e = strstr(e + 1, " SEC(\".maps\");")) {
-		const char *name = e, *start = e, *t, *me;
+	for (const char *l = strstr(src, "\nVG_MAP("); l && n < max; l = strstr(l + 1, "\nVG_MAP(")) {
+		memset(&m[n], 0, sizeof(m[n]));
+		if (sscanf(l, "\nVG_MAP(%31[^,], %31[^,], %*[^,], %63[^,],", m[n].name, m[n].type,
+			   m[n].entries) != 3)
+			fail_msg("bpf/lib/common.bpf.h: cannot read '%.60s'", l + 1);
+		n++;
+	}
+	for (const char *l = strstr(src, "\nVG_STORAGE("); l && n < max;
+	     l = strstr(l + 1, "\nVG_STORAGE(")) {
+		memset(&m[n], 0, sizeof(m[n]));
+		if (sscanf(l, "\nVG_STORAGE(%31[^,], %31[^,],", m[n].name, m[n].type) != 2)
+			fail_msg("bpf/lib/common.bpf.h: cannot read '%.60s'", l + 1);
+		n++;
+	}
+	for (const char *e = strstr(src, "} vg_"); e && n < max; e = strstr(e + 1, "} vg_")) {
+		const char *start = e, *t, *me;
 
-		while (name > src && name[-1] != '}' && name[-1] != ' ')
-			name--;
+		if (sscanf(e, "} %31[a-z0-9_] SEC(\".maps\");", m[n].name) != 1)
+			continue;
 		while (start > src && strncmp(start, "struct {", 8))
 			start--;
-		memset(&m[n], 0, sizeof(m[n]));
-		snprintf(m[n].name, sizeof(m[n].name), "%.*s", (int)(e - name), name);
+		memset(m[n].type, 0, sizeof(m[n].type));
+		memset(m[n].entries, 0, sizeof(m[n].entries));
 		t = strstr(start, "__uint(type, BPF_MAP_TYPE_");
 		if (!t || t > e)
 			fail_msg("bpf/lib/common.bpf.h: map %s has no type", m[n].name);
