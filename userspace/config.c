@@ -18,7 +18,7 @@
 #include "rules_parse.h"
 #include "safefile.h"
 
-static int push(const char ***arr, size_t *n, const char *v)
+int config__push(const char ***arr, size_t *n, const char *v)
 {
 	const char **na = realloc(*arr, (*n + 1) * sizeof(*na));
 
@@ -54,7 +54,7 @@ static int a_protect(struct agent_opts *o, const char *v, char *e, size_t n)
 
 	if (glob__validate(v, why, sizeof(why)))
 		return bad(e, n, "'%s': %s", v, why);
-	return push(&o->protect, &o->nprotect, v);
+	return config__push(&o->protect, &o->nprotect, v);
 }
 
 static int a_allow(struct agent_opts *o, const char *v, char *e, size_t n)
@@ -64,12 +64,12 @@ static int a_allow(struct agent_opts *o, const char *v, char *e, size_t n)
 
 	if (addr__parse_rule(v, &r, why, sizeof(why)))
 		return bad(e, n, "'%s': %s", v, why);
-	return push(&o->allow, &o->nallow, v);
+	return config__push(&o->allow, &o->nallow, v);
 }
 
 static int a_rules(struct agent_opts *o, const char *v, char *e, size_t n)
 {
-	return push(&o->rules, &o->nrules, v);
+	return config__push(&o->rules, &o->nrules, v);
 }
 
 static int a_mode(struct agent_opts *o, const char *v, char *e, size_t n)
@@ -426,11 +426,11 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 	/* the file's lists first, the command line's (none for an overridden
 	 * key) after them */
 	for (size_t i = 0; i < o->nprotect; i++)
-		push(&scratch.protect, &scratch.nprotect, o->protect[i]);
+		config__push(&scratch.protect, &scratch.nprotect, o->protect[i]);
 	for (size_t i = 0; i < o->nallow; i++)
-		push(&scratch.allow, &scratch.nallow, o->allow[i]);
+		config__push(&scratch.allow, &scratch.nallow, o->allow[i]);
 	for (size_t i = 0; i < o->nrules; i++)
-		push(&scratch.rules, &scratch.nrules, o->rules[i]);
+		config__push(&scratch.rules, &scratch.nrules, o->rules[i]);
 	free(o->protect);
 	free(o->allow);
 	free(o->rules);

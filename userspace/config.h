@@ -61,6 +61,8 @@ int config__apply_flag(struct agent_opts *o, size_t i, const char *v, char *err,
 int config__load(struct config *c, const char *path, struct agent_opts *o,
 		 const bool *from_flags, char *err, size_t errlen);
 void config__free(struct config *c);
+/* Append v to a growing array of borrowed strings (repeatable options). */
+int config__push(const char ***arr, size_t *n, const char *v);
 /* The option lines of `vigil run --help`, from the table. */
 void config__usage(FILE *f);
 /* The config key of option i ("stats_interval"). */

@@ -220,17 +220,6 @@ static int cmd_rules_show(int argc, char **argv)
 	return ret == 1 ? 0 : ret;
 }
 
-static int push(const char ***arr, size_t *n, const char *v)
-{
-	const char **na = realloc(*arr, (*n + 1) * sizeof(*na));
-
-	if (!na)
-		return -ENOMEM;
-	*arr = na;
-	na[(*n)++] = v;
-	return 0;
-}
-
 /* ---- talking to the running agent ------------------------------------------ */
 
 struct client_opts {
@@ -496,8 +485,8 @@ static int offline_opts(int argc, char **argv, struct offline_opts *o, const cha
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:a:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': push(&o->rules, &o->nrules, optarg); break;
-		case 'a': push(&o->allow, &o->nallow, optarg); break;
+		case 'r': config__push(&o->rules, &o->nrules, optarg); break;
+		case 'a': config__push(&o->allow, &o->nallow, optarg); break;
 		case 'o':
 			if (!alerts)
 				goto bad;
@@ -512,7 +501,7 @@ static int offline_opts(int argc, char **argv, struct offline_opts *o, const cha
 		}
 	}
 	for (int i = optind; i < argc; i++)
-		push(pos, npos, argv[i]);
+		config__push(pos, npos, argv[i]);
 	return 0;
 bad:
 	fprintf(stderr, "vigil: %s: see 'vigil %s --help'\n", cmd, cmd);

@@ -48,6 +48,11 @@ static void list(FILE *f, const char *indent, const char *k, char *const *v, siz
 	}
 }
 
+static const char *action_word(enum rule_action a)
+{
+	return a == RULE_KILL ? "kill" : a == RULE_BLOCK ? "block" : "alert";
+}
+
 static void from(FILE *f, const struct rule_loc *l)
 {
 	if (l->file && l->line)
@@ -173,7 +178,7 @@ void rules__dump(const struct ruleset *rs, FILE *f)
 		kv(f, "    ", "description", r->description);
 		kv(f, "    ", "condition", r->condition);
 		kv(f, "    ", "severity", r->severity);
-		kv(f, "    ", "action", rules__action_name(r->action));
+		kv(f, "    ", "action", action_word(r->action));
 		kv(f, "    ", "message", r->message);
 		list(f, "    ", "tags", r->tags, r->ntags);
 		fprintf(f, "    enabled: %s\n", r->enabled ? "true" : "false");
