@@ -202,6 +202,23 @@ struct vigil_counters {
 	__u64 packets_dropped;
 	__u64 connects_denied;
 	__u64 kills;
+	__u64 connects_deduped;		/* same process, same destination: reported before */
+	__u64 connect_reports_capped;	/* VIGIL_CONNECT_REPORTS_PER_PROC reached */
+};
+
+/* CONNECT records per tainted process: its first this-many distinct
+ * destinations are reported (the correlator remembers as many), later ones
+ * are still refused in enforce mode, only counted. */
+#define VIGIL_CONNECT_REPORTS_PER_PROC 4096
+#define VIGIL_CONNECT_SEEN 16384	/* (process, destination) pairs remembered */
+
+/* Reported CONNECT destinations (vg_connect_seen values) and per-process
+ * report counts (vg_connect_reports), both tied to one taint instance by
+ * its since_ns: a reused pid starts afresh. */
+struct vigil_connect_reports {
+	__u64 since_ns;
+	__u32 n;
+	__u32 pad;
 };
 
 /* ---------------------------------------------------------------------

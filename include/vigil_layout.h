@@ -97,7 +97,7 @@ VIGIL_PIN_SIZE(vigil_allow, 68);
 VIGIL_PIN_AT(vigil_allow, nranges, 0);
 VIGIL_PIN_AT(vigil_allow, ranges, 4);
 
-VIGIL_PIN_SIZE(vigil_counters, 72);
+VIGIL_PIN_SIZE(vigil_counters, 88);
 VIGIL_PIN_AT(vigil_counters, events_sent, 0);
 VIGIL_PIN_AT(vigil_counters, events_lost, 8);
 VIGIL_PIN_AT(vigil_counters, taint_map_full, 16);
@@ -107,6 +107,13 @@ VIGIL_PIN_AT(vigil_counters, fd_scan_truncated, 40);
 VIGIL_PIN_AT(vigil_counters, packets_dropped, 48);
 VIGIL_PIN_AT(vigil_counters, connects_denied, 56);
 VIGIL_PIN_AT(vigil_counters, kills, 64);
+VIGIL_PIN_AT(vigil_counters, connects_deduped, 72);
+VIGIL_PIN_AT(vigil_counters, connect_reports_capped, 80);
+
+VIGIL_PIN_SIZE(vigil_connect_reports, 16);
+VIGIL_PIN_AT(vigil_connect_reports, since_ns, 0);
+VIGIL_PIN_AT(vigil_connect_reports, n, 8);
+VIGIL_PIN_AT(vigil_connect_reports, pad, 12);
 
 VIGIL_PIN_SIZE(vigil_copy_key, 24);
 VIGIL_PIN_AT(vigil_copy_key, dev, 0);

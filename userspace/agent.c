@@ -249,6 +249,7 @@ static void cron(struct agent *a, uint64_t ticks)
 			log__debug("tainted %d processes through pipe chains", n);
 	}
 	corr__tick(a->corr, clock__mono_ns());
+	protect__tick(a->prot);
 	kmaps__roll_windows(a->ld.skel, &a->rs, &a->budgets, clock__mono_ns());
 	a->ticks_since_ledger += ticks;
 	if (a->pin && a->ticks_since_ledger * TICK_MS >= 1000) {
@@ -428,9 +429,15 @@ static int fill_maps(struct agent *a)
 		return -1;
 	}
 	if (protect__skipped(a->prot))
-		log__warn("%zu protected files could not be added (map full: at most %d)",
-			  protect__skipped(a->prot), VIGIL_MAX_PROTECTED_FILES);
+		log__warn("%zu protected files were refused (agent_error lines say which)",
+			  protect__skipped(a->prot));
 	return 0;
+}
+
+/* What the protect sets match but the table refused: never silent. */
+static void protect_report(void *ctx, const char *msg)
+{
+	status__error(ctx, "%s", msg);
 }
 
 int agent__run(const struct agent_opts *o)
@@ -527,6 +534,8 @@ int agent__run(const struct agent_opts *o)
 			status__adopt(&a);
 		pin__write_ledger(a.pin, false, &a.rs, a.budgets.window_start);
 	}
+	protect__set_reporter(a.prot, protect_report, &a);	/* after agent_start */
+	protect__tick(a.prot);
 	notify__send("READY=1\nSTATUS=running");
 	ret = event_loop(&a) ? 1 : 0;
 	notify__send("STOPPING=1");

@@ -193,6 +193,7 @@ static unsigned long long entries_value(const char *expr)
 		{ "VIGIL_MAX_SETS", VIGIL_MAX_SETS },
 		{ "VIGIL_MAX_ALLOW_EXES", VIGIL_MAX_ALLOW_EXES },
 		{ "VIGIL_RINGBUF_BYTES", VIGIL_RINGBUF_BYTES },
+		{ "VIGIL_CONNECT_SEEN", VIGIL_CONNECT_SEEN },
 	};
 	char name[64] = "";
 	unsigned long long v = 0, times = 1;
