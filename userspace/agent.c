@@ -105,6 +105,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		a->pipes_dirty = true;
 	if (size >= sizeof(struct vigil_ev_tamper) && h->type == VIGIL_EV_TAMPER) {
 		status__tamper(a, data);	/* about the agent, not a tainted process */
+		a->tamper_records++;
 		return 0;
 	}
 

@@ -65,6 +65,7 @@ struct agent {
 	int ctl_fd;			/* control socket (ctl.h) */
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
+	unsigned long long tamper_records;	/* ring records the agent handled itself */
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
 	uint64_t ticks_since_ledger;	/* ... since the pin ledger's heartbeat */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */

@@ -203,7 +203,7 @@ static void tally(struct agent *a, struct tally *t)
 	corr__stats(a->corr, &cs);
 	engine__stats(a->engine, &es);
 	getrusage(RUSAGE_SELF, &ru);
-	t->agent.records = cs.records;
+	t->agent.records = cs.records + a->tamper_records;
 	t->agent.bad_records = cs.bad_records + a->rb_bad;
 	t->agent.activities = cs.activities;
 	t->agent.alerts = es.hits;
