@@ -22,7 +22,8 @@ struct agent_opts {
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
-	const char *alerts;		/* "-" = stdout */
+	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */
+	const char **labels;	size_t nlabels;	/* KEY=VALUE on every record */
 	const char *record;		/* capture of correlated activity, or NULL */
 	gid_t file_gid;			/* group of alerts/capture files; (gid_t)-1: none */
 	const char *cgroup;		/* NULL = whole host */
@@ -32,6 +33,11 @@ struct agent_opts {
 	bool pin;			/* pinned enforcement (pin.h) */
 	const char *pin_dir;
 	const char *config;		/* the settings file read, or NULL */
+	unsigned heartbeat_s;		/* 0 = none */
+	unsigned fold_s;		/* incident updates at most this often; 0 = no folding */
+	unsigned rate_limit;		/* new incidents per rule a minute; 0 = no limit */
+	const char *metrics;		/* ADDR:PORT to serve /metrics on, or NULL */
+	const char *metrics_dir;	/* node_exporter textfile directory, or NULL */
 	bool verbose;
 };
 
@@ -59,6 +65,8 @@ struct agent {
 	struct corr *corr;
 	struct ring_buffer *rb;
 	struct output *out;
+	struct incidents *inc;
+	struct metrics *metrics;	/* NULL without --metrics/--metrics-textfile */
 	struct json j;
 	struct capture_writer *cap;	/* --record */
 	int inotify_fd;			/* protected directories, or -errno */
@@ -68,11 +76,14 @@ struct agent {
 	unsigned long long tamper_records;	/* ring records the agent handled itself */
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
 	uint64_t ticks_since_ledger;	/* ... since the pin ledger's heartbeat */
+	uint64_t ticks_since_heartbeat, ticks_since_fold;
+	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
+	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */
+	uint64_t lost_at_alert;		/* ... and at the last alert */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
 	bool unpin;			/* vigil stop --unpin: remove the pins at stop */
 	struct pin *pin;		/* or NULL */
-	uint64_t started_ns;		/* CLOCK_MONOTONIC at start */
 	char *recent_alerts[AGENT_RECENT_ALERTS];	/* vigil status; ring */
 	unsigned recent_next;
 	struct activity act;		/* the one being handled */

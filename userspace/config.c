@@ -93,7 +93,50 @@ static int a_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 
 static int a_alerts(struct agent_opts *o, const char *v, char *e, size_t n)
 {
-	o->alerts = v;
+	return config__push(&o->alerts, &o->nalerts, v);
+}
+
+static int a_label(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	return config__push(&o->labels, &o->nlabels, v);
+}
+
+/* seconds (or a count) 0..86400 */
+static int bounded(const char *v, unsigned *out, const char *what, char *e, size_t n)
+{
+	char *end;
+	long s = strtol(v, &end, 10);
+
+	if (!*v || *end || s < 0 || s > 86400)
+		return bad(e, n, "'%s': expected %s 0..86400", v, what);
+	*out = s;
+	return 0;
+}
+
+static int a_heartbeat(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	return bounded(v, &o->heartbeat_s, "seconds", e, n);
+}
+
+static int a_fold(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	return bounded(v, &o->fold_s, "seconds", e, n);
+}
+
+static int a_rate_limit(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	return bounded(v, &o->rate_limit, "alerts a minute", e, n);
+}
+
+static int a_metrics(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	o->metrics = v;
+	return 0;
+}
+
+static int a_metrics_textfile(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	o->metrics_dir = v;
 	return 0;
 }
 
@@ -132,13 +175,7 @@ static int a_no_default_rules(struct agent_opts *o, const char *v, char *e, size
 
 static int a_stats_interval(struct agent_opts *o, const char *v, char *e, size_t n)
 {
-	char *end;
-	long s = strtol(v, &end, 10);
-
-	if (!*v || *end || s < 0 || s > 86400)
-		return bad(e, n, "'%s': expected seconds 0..86400", v);
-	o->stats_interval_s = s;
-	return 0;
+	return bounded(v, &o->stats_interval_s, "seconds", e, n);
 }
 
 static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
@@ -183,8 +220,19 @@ const struct config_option config_options[] = {
 	{ "budget", 'b', CONFIG_VALUE, "BYTES", a_budget,
 	  "tainted egress allowed per protected set before\n"
 	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)" },
-	{ "alerts", 'o', CONFIG_VALUE, "FILE", a_alerts,
-	  "write alert JSON lines to FILE (default -, stdout)" },
+	{ "alerts", 'o', CONFIG_LIST, "SINK[,KEY=VALUE...]", a_alerts,
+	  "where records go (repeatable; default -, stdout):\n"
+	  "-, PATH or file:PATH, unix:PATH (for vigil tail),\n"
+	  "syslog: or syslog:tcp://HOST:PORT, http(s)://URL;\n"
+	  "keys: format=native|ecs|ocsf|cef, queue=N, queue_bytes=N,\n"
+	  "chain=sha256; files: max_size=SIZE, max_age=DUR,\n"
+	  "keep=N, compress=gzip|none; syslog: facility=,\n"
+	  "socket=PATH; http: batch=N, spool=DIR,\n"
+	  "spool_max=SIZE, timeout=SEC, header=Name:value\n"
+	  "(docs/ALERTS.md)" },
+	{ "label", 'l', CONFIG_LIST, "KEY=VALUE", a_label,
+	  "operator label on every record, e.g. partner=acme\n"
+	  "(repeatable)" },
 	{ "cgroup", 'c', CONFIG_VALUE, "PATH", a_cgroup,
 	  "watch and enforce only in this cgroup v2 subtree\n"
 	  "(its directory, or its path below the cgroup2 mount)" },
@@ -201,6 +249,23 @@ const struct config_option config_options[] = {
 	  "do not load the embedded default rules" },
 	{ "stats-interval", 0, CONFIG_VALUE, "SEC", a_stats_interval,
 	  "write an agent_stats line every SEC seconds (default 60, 0=off)" },
+	{ "heartbeat", 0, CONFIG_VALUE, "SEC", a_heartbeat,
+	  "write a heartbeat line (liveness, kernel event losses)\n"
+	  "every SEC seconds (default 60, 0=off)" },
+	{ "fold", 0, CONFIG_VALUE, "SEC", a_fold,
+	  "repeats of an incident (one rule, one process) fold\n"
+	  "into an alert_update at most every SEC s (default 60;\n"
+	  "0: every alert goes out)" },
+	{ "rate-limit", 0, CONFIG_VALUE, "N", a_rate_limit,
+	  "new incidents per rule a minute before the rest are\n"
+	  "counted in alerts_suppressed (default 100, 0=none);\n"
+	  "enforcement is never folded or suppressed" },
+	{ "metrics", 0, CONFIG_VALUE, "ADDR:PORT", a_metrics,
+	  "serve Prometheus metrics on GET /metrics (loopback,\n"
+	  "e.g. 127.0.0.1:9464)" },
+	{ "metrics-textfile", 0, CONFIG_VALUE, "DIR", a_metrics_textfile,
+	  "write them to DIR/vigil.prom every second\n"
+	  "(node_exporter's textfile collector)" },
 	{ "run-dir", 0, CONFIG_VALUE, "DIR", a_run_dir,
 	  "control socket and agent state (default $VIGIL_RUN_DIR,\n"
 	  "else " CONFIG_DEFAULT_RUN_DIR ")" },
@@ -379,6 +444,8 @@ static int apply_doc(struct cparse *p, struct config *c, struct agent_opts *o,
 			free(discard.protect);
 			free(discard.allow);
 			free(discard.rules);
+			free(discard.alerts);
+			free(discard.labels);
 		} else {
 			r = apply_key(p, c, o, i, v, ks);
 		}
@@ -407,6 +474,8 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 	scratch.protect = NULL, scratch.nprotect = 0;
 	scratch.allow = NULL, scratch.nallow = 0;
 	scratch.rules = NULL, scratch.nrules = 0;
+	scratch.alerts = NULL, scratch.nalerts = 0;
+	scratch.labels = NULL, scratch.nlabels = 0;
 	r = yaml__load(path, text, len, &doc, err, errlen);
 	if (!r) {
 		p.doc = &doc;
@@ -420,6 +489,8 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 		free(scratch.protect);
 		free(scratch.allow);
 		free(scratch.rules);
+		free(scratch.alerts);
+		free(scratch.labels);
 		config__free(c);
 		return r;
 	}
@@ -431,9 +502,15 @@ int config__load(struct config *c, const char *path, struct agent_opts *o,
 		config__push(&scratch.allow, &scratch.nallow, o->allow[i]);
 	for (size_t i = 0; i < o->nrules; i++)
 		config__push(&scratch.rules, &scratch.nrules, o->rules[i]);
+	for (size_t i = 0; i < o->nalerts; i++)
+		config__push(&scratch.alerts, &scratch.nalerts, o->alerts[i]);
+	for (size_t i = 0; i < o->nlabels; i++)
+		config__push(&scratch.labels, &scratch.nlabels, o->labels[i]);
 	free(o->protect);
 	free(o->allow);
 	free(o->rules);
+	free(o->alerts);
+	free(o->labels);
 	*o = scratch;
 	c->path = strdup(path);
 	return 0;

@@ -20,7 +20,9 @@
 #include "engine.h"
 #include "log.h"
 #include "offline.h"
+#include "format.h"
 #include "rules.h"
+#include "tail.h"
 
 static void usage_run(FILE *f)
 {
@@ -168,6 +170,8 @@ static const char *default_run_dir(void)
 static void free_run_options(struct agent_opts *o, struct config *cfg)
 {
 	config__free(cfg);
+	free(o->alerts);
+	free(o->labels);
 	free(o->protect);
 	free(o->allow);
 	free(o->rules);
@@ -175,8 +179,9 @@ static void free_run_options(struct agent_opts *o, struct config *cfg)
 
 static int cmd_run(int argc, char **argv)
 {
-	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60,
-				.run_dir = default_run_dir(), .file_gid = (gid_t)-1 };
+	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60, .fold_s = 60,
+				.rate_limit = 100, .run_dir = default_run_dir(),
+				.file_gid = (gid_t)-1 };
 	struct config cfg;
 	int ret = run_options(argc, argv, &o, &cfg, usage_run);
 
@@ -198,8 +203,7 @@ static void usage_rules_show(FILE *f)
 
 static int cmd_rules_show(int argc, char **argv)
 {
-	struct agent_opts o = { .alerts = "-", .run_dir = default_run_dir(),
-				.file_gid = (gid_t)-1 };
+	struct agent_opts o = { .run_dir = default_run_dir(), .file_gid = (gid_t)-1 };
 	unsigned long long budgets[VIGIL_MAX_SETS];
 	struct ruleset rs;
 	struct config cfg;
@@ -614,6 +618,86 @@ out:
 	return r;
 }
 
+static int cmd_tail(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "raw", no_argument, 0, 'R' },
+		{ "color", no_argument, 0, 'C' },
+		{ "no-color", no_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	struct tail_opts o = { .color = -1 };
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'R': o.raw = true; break;
+		case 'C': o.color = 1; break;
+		case 'n': o.color = 0; break;
+		case 'h':
+			printf("usage: vigil tail [--raw] [--color|--no-color] [unix:]SOCKET\n"
+			       "  Follow the records of an agent run with --alerts unix:SOCKET: one\n"
+			       "  readable line each (coloured on a terminal unless NO_COLOR is set),\n"
+			       "  or the JSON lines as they come with --raw. Ends when the agent stops.\n");
+			return 0;
+		default:
+			fprintf(stderr, "vigil: tail: see 'vigil tail --help'\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vigil: tail: want one socket path (see 'vigil tail --help')\n");
+		return 2;
+	}
+	o.socket = argv[optind];
+	return tail__run(&o);
+}
+
+/* `vigil convert FORMAT [FILE]`: native records (a saved stream) in another
+ * format, as a sink of that format would have written them. */
+static int cmd_convert(int argc, char **argv)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int f, bad = 0;
+	FILE *in = stdin;
+
+	if (argc < 2 || argc > 3 || (f = format__parse(argv[1])) < 0) {
+		fprintf(stderr, "usage: vigil convert native|ecs|ocsf|cef [FILE]\n"
+				"  native records (JSON lines, FILE or stdin) in another format\n");
+		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+	}
+	if (argc == 3 && !(in = fopen(argv[2], "re"))) {
+		fprintf(stderr, "vigil: convert: %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	while ((n = getline(&line, &cap, in)) > 0) {
+		char *out;
+
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n)
+			continue;
+		out = format__render(f, line, n, NULL);
+		if (!out) {
+			fprintf(stderr, "vigil: convert: line %ld: not a vigil record\n", lineno);
+			bad = 1;
+			continue;
+		}
+		puts(out);
+		free(out);
+	}
+	free(line);
+	if (in != stdin)
+		fclose(in);
+	return bad;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("vigil %s\n", VIGIL_VERSION);
@@ -634,6 +718,8 @@ static void usage(FILE *f)
 "  reload            reload the running agent's rules; non-zero if refused\n"
 "  status [--json]   what the running agent protects, taint, budgets, alerts\n"
 "  stop [--unpin]    stop the agent; --unpin also removes pinned enforcement\n"
+"  tail SOCKET       follow an agent's --alerts unix:SOCKET stream in a terminal\n"
+"  convert FMT [F]   native records (a saved stream) as ecs, ocsf or cef\n"
 "  version           print the version\n");
 }
 
@@ -648,6 +734,8 @@ static const struct {
 	{ "reload", cmd_reload },
 	{ "status", cmd_status },
 	{ "stop", cmd_stop },
+	{ "tail", cmd_tail },
+	{ "convert", cmd_convert },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 };

@@ -18,6 +18,11 @@ void status__reload(struct agent *a, double reload_ms);
 void status__adopt(struct agent *a);
 /* agent_tamper: another process signalled the agent (a VIGIL_EV_TAMPER). */
 void status__tamper(struct agent *a, const struct vigil_ev_tamper *e);
+/* Prometheus text for --metrics: the counter table, sinks, alerts by rule
+ * and severity; *out malloc'd. */
+size_t status__metrics(struct agent *a, char **out);
+/* heartbeat: a small "still here, and this is what I could not see" line. */
+void status__heartbeat(struct agent *a);
 /* Logged, and an agent_error line once the output is open. */
 void status__error(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -95,7 +95,7 @@ UNIT="$VIGIL_ROOT/packaging/vigil.service"
 	for opt in $("$VIGIL" run --help | grep -o -- '--[a-z-]*' | sort -u); do
 		case "$opt" in --config|--no-config|--help) continue ;; esac
 		key="$(echo "${opt#--}" | tr - _)"
-		echo "$key: [x, y]" > "$T/key.yaml"
+		echo "$key: {x: y}" > "$T/key.yaml"
 		run --separate-stderr timeout 20 "$VIGIL" run --config "$T/key.yaml" --cgroup "$CG" \
 			--alerts "$T/key.jsonl"
 		[ "$status" -eq 2 ]
