@@ -552,7 +552,7 @@ int agent__run(const struct agent_opts *o)
 		a.pin = a.ld.pin = &pin;
 		a.ld.rs = &a.rs;
 	}
-	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope)))
+	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope), o->hooks))
 		goto out;
 	a.prot = protect__new(&a.rs);
 	if (a.prot)

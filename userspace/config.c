@@ -12,6 +12,7 @@
 #include "activity.h"
 #include "addr.h"
 #include "agent.h"
+#include "caps.h"
 #include "config.h"
 #include "glob.h"
 #include "rules.h"
@@ -178,6 +179,15 @@ static int a_stats_interval(struct agent_opts *o, const char *v, char *e, size_t
 	return bounded(v, &o->stats_interval_s, "seconds", e, n);
 }
 
+static int a_hooks(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	char why[256];
+
+	if (caps__parse_hooks(v, &o->hooks, why, sizeof(why)))
+		return bad(e, n, "%s", why);
+	return 0;
+}
+
 static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the run directory", e, n))
@@ -266,6 +276,9 @@ const struct config_option config_options[] = {
 	{ "metrics-textfile", 0, CONFIG_VALUE, "DIR", a_metrics_textfile,
 	  "write them to DIR/vigil.prom every second\n"
 	  "(node_exporter's textfile collector)" },
+	{ "hooks", 0, CONFIG_VALUE, "FAMILY,...", a_hooks,
+	  "hook families vigil may use: tracepoint, fentry, lsm,\n"
+	  "kprobe (default all; -NAME excludes; see 'vigil check')" },
 	{ "run-dir", 0, CONFIG_VALUE, "DIR", a_run_dir,
 	  "control socket and agent state (default $VIGIL_RUN_DIR,\n"
 	  "else " CONFIG_DEFAULT_RUN_DIR ")" },

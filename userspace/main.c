@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <unistd.h>
+
 #include "activity.h"
 #include "addr.h"
 #include "agent.h"
@@ -17,6 +19,8 @@
 #include "ctl.h"
 #include "inspect.h"
 #include "pin.h"
+#include "caps.h"
+#include "json.h"
 #include "engine.h"
 #include "log.h"
 #include "offline.h"
@@ -461,6 +465,8 @@ static const struct option all_options[] = {
 	{ "no-default-rules", no_argument, 0, 'N' },
 	{ "update", no_argument, 0, 'U' },
 	{ "coverage", no_argument, 0, 'C' },
+	{ "json", no_argument, 0, 'j' },
+	{ "hooks", required_argument, 0, 'K' },
 	{ "help", no_argument, 0, 'h' },
 	{ 0 },
 };
@@ -698,6 +704,76 @@ static int cmd_convert(int argc, char **argv)
 	return bad;
 }
 
+static void usage_check(FILE *f)
+{
+	fprintf(f,
+"usage: vigil check [--json] [--hooks FAMILY,...]\n"
+"  What vigil can see on this kernel: BTF, cgroup v2 and bpffs mounts, lockdown,\n"
+"  which hook families load here, and for each capability the implementation\n"
+"  'vigil run' would use, or 'blind' and what that leaves unseen.\n"
+"  Exit 0 when everything enforcement needs is covered, 1 otherwise.\n"
+"\n"
+"      --json               one JSON object instead of the table\n"
+"      --hooks FAMILY,...   as for 'vigil run'\n"
+"  -h, --help               this help\n");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("jKh", buf);
+	unsigned families = CAPS_ALL_FAMILIES;
+	bool as_json = false;
+	struct caps c;
+	char err[256];
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': as_json = true; break;
+		case 'K':
+			if (caps__parse_hooks(optarg, &families, err, sizeof(err))) {
+				fprintf(stderr, "vigil: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'h': usage_check(stdout); return 0;
+		default:
+			fprintf(stderr, "vigil: check: see 'vigil check --help'\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil: check: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "vigil: check must run as root: its trial loads of BPF programs "
+			"need CAP_BPF and CAP_PERFMON\n");
+		return 2;
+	}
+	caps__probe(&c, families);
+	if (as_json) {
+		struct json j;
+
+		json__init(&j);
+		json__begin_object(&j);
+		caps__json(&c, &j, true);
+		json__end_object(&j);
+		if (j.oom) {
+			json__free(&j);
+			fprintf(stderr, "vigil: out of memory\n");
+			return 2;
+		}
+		printf("%s\n", json__cstr(&j));
+		json__free(&j);
+	} else {
+		caps__print(&c, stdout);
+	}
+	return caps__enforceable(&c) ? 0 : 1;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("vigil %s\n", VIGIL_VERSION);
@@ -709,6 +785,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vigil COMMAND [options]\n"
 "  run               run the agent (see 'vigil run --help')\n"
+"  check             what vigil can see on this kernel (see 'vigil check --help')\n"
 "  record -o FILE    run the agent, recording correlated activity to FILE\n"
 "  replay FILE       print the alerts a capture gives under (new) rules\n"
 "  rules validate F  check rule files (file:line:column errors)\n"
@@ -728,6 +805,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "check", cmd_check },
 	{ "record", cmd_record },
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
