@@ -42,7 +42,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify clean
+.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -155,9 +155,10 @@ ALERT_SRCS := userspace/output.c userspace/record.c userspace/sha256.c userspace
 	userspace/format.c \
 	userspace/format_ecs.c userspace/format_ocsf.c userspace/format_cef.c userspace/incident.c
 FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
-	userspace/activity.c userspace/safefile.c userspace/log.c userspace/addr.c $(ALERT_SRCS)
+	userspace/activity.c userspace/safefile.c userspace/log.c userspace/addr.c $(ALERT_SRCS) \
+	userspace/context.c
 FUZZ_capture_LIBS := -l:libjansson.a -lz -lcurl -lpthread
-FUZZ_proc_SRCS := userspace/proc.c
+FUZZ_proc_SRCS := userspace/proc.c userspace/context.c
 FUZZ_records_SRCS := userspace/correlate.c $(FUZZ_capture_SRCS)
 FUZZ_records_LIBS := $(FUZZ_capture_LIBS)
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
@@ -210,6 +211,35 @@ bench: all
 # ns per packet of the content classifier (BPF_PROG_TEST_RUN repeat)
 bench-classify: bpf-tests
 	$(OUTPUT)/bpftest/test_classify --bench
+
+# `make install` (PREFIX, DESTDIR): the binary, the unit, the settings file
+# and the site rule directory. An existing vigil.yaml is never overwritten
+# (an upgrade keeps the operator's settings); docs/OPERATIONS.md.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/vigil
+CONFDIR := $(SYSCONFDIR)/vigil
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(BINDIR)/vigil)
+	$(Q)install -D -m 0755 $(OUTPUT)/vigil $(DESTDIR)$(BINDIR)/vigil
+	$(Q)install -d -m 0700 $(DESTDIR)$(CONFDIR) $(DESTDIR)$(CONFDIR)/rules.d
+	$(Q)if [ ! -e $(DESTDIR)$(CONFDIR)/vigil.yaml ]; then \
+		sed 's|/etc/vigil|$(CONFDIR)|g' packaging/vigil.yaml > $(OUTPUT)/vigil.yaml && \
+		install -m 0600 $(OUTPUT)/vigil.yaml $(DESTDIR)$(CONFDIR)/vigil.yaml; \
+	else echo "  keeping $(DESTDIR)$(CONFDIR)/vigil.yaml"; fi
+	$(Q)sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/etc/vigil|$(CONFDIR)|g' \
+		-e 's|/usr/local/share/doc/vigil|$(DOCDIR)|g' packaging/vigil.service > $(OUTPUT)/vigil.service
+	$(Q)install -D -m 0644 $(OUTPUT)/vigil.service $(DESTDIR)$(UNITDIR)/vigil.service
+	$(Q)install -d -m 0755 $(DESTDIR)$(DOCDIR)
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# Leaves $(CONFDIR) (settings, site rules) and any pinned state in place.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vigil $(DESTDIR)$(UNITDIR)/vigil.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf $(OUTPUT)

@@ -332,6 +332,26 @@ static int w_openclose(int argc, char **argv)
 	return 0;
 }
 
+/* kill(self, SIGUSR1), ignored: every signal generated on the host runs
+ * the agent's signal_generate hook (tamper evidence) */
+static int w_signals(int argc, char **argv)
+{
+	if (argc != 3)
+		dief("usage: %s N", "signals");
+	unsigned long long n = num(argv[2]);
+	double t0, t;
+
+	signal(SIGUSR1, SIG_IGN);
+	t0 = now();
+	for (unsigned long long i = 0; i < n; i++)
+		if (kill(getpid(), SIGUSR1))
+			die("kill");
+	t = now() - t0;
+	printf("{\"workload\":\"signals\",\"elapsed_s\":%.6f,\"signals\":%llu,"
+	       "\"ns_per_signal\":%.1f}\n", t, n, t * 1e9 / n);
+	return 0;
+}
+
 /* ---- network helpers ----------------------------------------------------- */
 
 static int parse_addr(const char *host, const char *port, struct sockaddr_storage *ss,
@@ -969,6 +989,7 @@ static const struct {
 	{ "mkfiles", w_mkfiles },	{ "mkbig", w_mkbig },	{ "openclose", w_openclose },
 	{ "tcp-lo", w_tcp_lo },		{ "tcp-send", w_tcp_send },
 	{ "smallsend", w_smallsend },	{ "forkexec", w_forkexec },
+	{ "signals", w_signals },
 	{ "prime", w_prime },		{ "sink", w_sink },
 	{ "leak", w_leak },		{ "connect-check", w_connect_check },
 	{ "storm", w_storm },		{ "hold", w_hold },

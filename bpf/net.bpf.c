@@ -121,6 +121,43 @@ SOCK_ADDR_PROG(vigil_connect6, "connect6", AF_INET6, 0)
 SOCK_ADDR_PROG(vigil_sendmsg4, "sendmsg4", AF_INET, 1)
 SOCK_ADDR_PROG(vigil_sendmsg6, "sendmsg6", AF_INET6, 1)
 
+/* A raw IP socket sends packets no connect/sendmsg hook sees: a tainted
+ * process creating one is reported (a connect record with proto
+ * VIGIL_PROTO_RAW and no destination) and, in enforce mode, refused. Every
+ * other socket is let through after one comparison. (AF_PACKET and AF_XDP
+ * never reach this hook: it is for inet sockets only.) */
+SEC("cgroup/sock_create")
+int vigil_sock_create(struct bpf_sock *ctx)
+{
+	struct vigil_ev_connect *e;
+	struct vigil_taint *t;
+	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
+	__u32 tgid;
+
+	if (ctx->type != SOCK_RAW)
+		return 1;
+	tgid = current_tgid();
+	t = maybe_tainted(tgid) ? bpf_map_lookup_elem(&vg_taint, &tgid) : NULL;
+	if (!t)
+		return 1;
+	if (enforce)
+		COUNT(connects_denied);
+	e = event_reserve(sizeof(*e), VIGIL_EV_CONNECT, tgid);
+	if (e) {
+		__builtin_memset(&e->key, 0, sizeof(e->key));
+		e->key.tgid = tgid;
+		e->key.family = ctx->family;
+		e->key.proto = VIGIL_PROTO_RAW;
+		e->set_mask = t->set_mask;
+		e->denied = enforce;
+		e->op = 2;
+		e->pad = 0;
+		bpf_get_current_comm(&e->comm, sizeof(e->comm));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return enforce ? 0 : 1;
+}
+
 /* A TCP socket is about to queue `size` bytes written by the current task
  * (the "send" capability's first half: every implementation calls this). */
 static __always_inline int send__stamp(const struct sock *sk, __u64 size)

@@ -8,6 +8,7 @@
  *   process.bpf.c  fork / exec / exit: taint inheritance and cleanup
  *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
  *                  accounting and drops, kills
+ *   tamper.bpf.c   signals other processes send the agent
  * and the fallback implementations of the same capabilities, loaded only
  * where the capability probe (userspace/caps.c) picks them:
  *   fentry.bpf.c   fentry/fexit: read, mmap, send
@@ -17,6 +18,7 @@
 #include "files.bpf.c"
 #include "process.bpf.c"
 #include "net.bpf.c"
+#include "tamper.bpf.c"
 #include "fentry.bpf.c"
 #include "lsm.bpf.c"
 #include "kprobe.bpf.c"

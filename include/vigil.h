@@ -24,6 +24,8 @@
  * (they name places and formats, not files). */
 #define VIGIL_MAX_SETS 32
 #define VIGIL_COMM_LEN 16
+/* vigil_flow_key.proto of a raw socket's creation (IPPROTO_RAW) */
+#define VIGIL_PROTO_RAW 255
 
 /* Map sizes (defaults; userspace may resize before load). */
 #define VIGIL_MAX_PROTECTED_FILES 65536
@@ -234,6 +236,7 @@ enum vigil_ev_type {
 	VIGIL_EV_CONNECT = 5,	/* connect or sendmsg to a non-allowed destination */
 	VIGIL_EV_KILL = 6,
 	VIGIL_EV_COPY = 7,	/* a tainted process wrote a file: it is protected now */
+	VIGIL_EV_TAMPER = 8,	/* another process signalled the agent */
 	VIGIL_EV__COUNT,
 };
 
@@ -330,7 +333,7 @@ struct vigil_ev_connect {
 	struct vigil_flow_key key;
 	__u32 set_mask;
 	__u32 denied;		/* 1 if the kernel refused it (enforce) */
-	__u32 op;		/* 0 connect, 1 sendmsg */
+	__u32 op;		/* 0 connect, 1 sendmsg, 2 raw socket created */
 	__u32 pad;
 	char comm[VIGIL_COMM_LEN];
 };
@@ -349,6 +352,23 @@ struct vigil_ev_copy {
 	__u32 pad;
 	char names[VIGIL_COPY_NAMES][VIGIL_COPY_NAME_LEN];
 };
+
+/* hdr.tgid: the sender. Sent for the signals that stop, freeze or kill
+ * (VIGIL_TAMPER_SIGNALS), whoever sends them, before they are delivered:
+ * a SIGKILLed agent's successor finds the record in the pinned ring. */
+struct vigil_ev_tamper {
+	struct vigil_ev_header hdr;
+	__u32 target_tgid;	/* the agent it was sent to */
+	__u32 sig;
+	__u32 uid;		/* the sender's */
+	__s32 result;		/* TRACE_SIGNAL_*: 0 delivered */
+	char comm[VIGIL_COMM_LEN];
+};
+
+/* HUP INT QUIT ILL ABRT BUS FPE KILL USR1 SEGV USR2 TERM STOP TSTP */
+#define VIGIL_TAMPER_SIGNALS ((1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 6) | \
+			      (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | \
+			      (1u << 12) | (1u << 15) | (1u << 19) | (1u << 20))
 
 struct vigil_ev_kill {
 	struct vigil_ev_header hdr;

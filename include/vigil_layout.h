@@ -177,6 +177,14 @@ VIGIL_PIN_AT(vigil_ev_copy, nnames, 48);
 VIGIL_PIN_AT(vigil_ev_copy, pad, 52);
 VIGIL_PIN_AT(vigil_ev_copy, names, 56);
 
+VIGIL_PIN_SIZE(vigil_ev_tamper, 48);
+VIGIL_PIN_AT(vigil_ev_tamper, hdr, 0);
+VIGIL_PIN_AT(vigil_ev_tamper, target_tgid, 16);
+VIGIL_PIN_AT(vigil_ev_tamper, sig, 20);
+VIGIL_PIN_AT(vigil_ev_tamper, uid, 24);
+VIGIL_PIN_AT(vigil_ev_tamper, result, 28);
+VIGIL_PIN_AT(vigil_ev_tamper, comm, 32);
+
 VIGIL_PIN_SIZE(vigil_ev_kill, 64);
 VIGIL_PIN_AT(vigil_ev_kill, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_kill, key, 16);

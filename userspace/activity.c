@@ -10,6 +10,8 @@ enum {
 	F_EVT_TYPE, F_EVT_ACTION, F_EVT_MODE,
 	F_PROC_PID, F_PROC_PPID, F_PROC_NAME, F_PROC_EXE, F_PROC_CMDLINE, F_PROC_UID,
 	F_PROC_CGROUP, F_PROC_PNAME, F_PROC_ANCESTORS,
+	F_PROC_USER, F_PROC_LOGINUID, F_PROC_LOGIN_USER, F_PROC_SSH_CLIENT,
+	F_CONTAINER_ID, F_CONTAINER_RUNTIME, F_K8S_POD_UID,
 	F_TAINT_SET, F_TAINT_BYTES_READ, F_TAINT_VIA, F_TAINT_DEPTH,
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
@@ -36,6 +38,18 @@ const struct expr_field activity_fields[] = {
 	[F_PROC_ANCESTORS] = { "proc.ancestors", EXPR_STRLIST,
 		"command names of the processes the taint passed through before this one "
 		"(the reader of the weights first)" },
+	[F_PROC_USER] = { "proc.user", EXPR_STR, "name of the user the process runs as" },
+	[F_PROC_LOGINUID] = { "proc.loginuid", EXPR_NUM,
+		"login uid: the user who logged in (kept across su and sudo); -1 if none" },
+	[F_PROC_LOGIN_USER] = { "proc.login_user", EXPR_STR, "name of the login uid's user" },
+	[F_PROC_SSH_CLIENT] = { "proc.ssh_client", EXPR_STR,
+		"address the SSH login came from (SSH_CONNECTION of the process or an "
+		"ancestor, else the login session's remote host); empty if none" },
+	[F_CONTAINER_ID] = { "container.id", EXPR_STR,
+		"container id from the cgroup path (64 hex digits); empty outside containers" },
+	[F_CONTAINER_RUNTIME] = { "container.runtime", EXPR_STR,
+		"docker, containerd, cri-o, podman or kubernetes; empty outside containers" },
+	[F_K8S_POD_UID] = { "k8s.pod_uid", EXPR_STR, "Kubernetes pod uid from the cgroup path" },
 	[F_TAINT_SET] = { "taint.set", EXPR_STRLIST,
 		"names of the protect sets whose files the process holds data from" },
 	[F_TAINT_BYTES_READ] = { "taint.bytes_read", EXPR_NUM,
@@ -46,7 +60,8 @@ const struct expr_field activity_fields[] = {
 		"hops from the process that read the weights (0: it read them itself)" },
 	[F_FILE_PATH] = { "file.path", EXPR_STRLIST, "paths of the protected files read" },
 	[F_NET_FAMILY] = { "net.family", EXPR_STR, "ipv4 or ipv6" },
-	[F_NET_PROTO] = { "net.proto", EXPR_STR, "tcp or udp" },
+	[F_NET_PROTO] = { "net.proto", EXPR_STR,
+		"tcp, udp, or raw (a connect event for a raw IP socket created: no destination)" },
 	[F_NET_DADDR] = { "net.daddr", EXPR_ADDR, "destination address (compare with = or in CIDRs)" },
 	[F_NET_DPORT] = { "net.dport", EXPR_NUM, "destination port" },
 	[F_NET_BYTES] = { "net.bytes", EXPR_NUM,
@@ -103,6 +118,15 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_PROC_CGROUP: out->s = a->proc.cgroup; break;
 	case F_PROC_PNAME: out->s = a->pname; break;
 	case F_PROC_ANCESTORS: out->list = a->ancestors; out->nlist = a->nancestors; break;
+	case F_PROC_USER: out->s = a->proc.user; break;
+	case F_PROC_LOGINUID:
+		out->n = a->proc.has_loginuid ? (int64_t)a->proc.loginuid : -1;
+		break;
+	case F_PROC_LOGIN_USER: out->s = a->proc.login_user; break;
+	case F_PROC_SSH_CLIENT: out->s = a->proc.ssh_client; break;
+	case F_CONTAINER_ID: out->s = a->proc.container_id; break;
+	case F_CONTAINER_RUNTIME: out->s = a->proc.container_runtime; break;
+	case F_K8S_POD_UID: out->s = a->proc.pod_uid; break;
 	case F_TAINT_SET: out->list = a->sets; out->nlist = a->nsets; break;
 	case F_TAINT_BYTES_READ: out->n = (int64_t)a->taint_bytes_read; break;
 	case F_TAINT_VIA: out->s = a->taint_via; break;

@@ -25,8 +25,13 @@
 #include "capture.h"
 #include "clock.h"
 #include "correlate.h"
+#include "ctl.h"
 #include "engine.h"
+#include "inspect.h"
 #include "log.h"
+#include "notify.h"
+#include "pin.h"
+#include "config.h"
 #include "metrics.h"
 #include "output.h"
 #include "protect.h"
@@ -76,6 +81,7 @@ static void on_hit(void *ctx, const struct activity *act, const struct rule_hit 
 	 * it reports may be missing context */
 	report__alert(a->out, &a->j, act, h, &ref, lost - a->lost_at_alert);
 	a->lost_at_alert = lost;
+	inspect__remember_alert(a, json__cstr(&a->j));
 }
 
 /* --record: what the rules are about to see */
@@ -110,6 +116,11 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (size >= sizeof(*h) && h->type == VIGIL_EV_TAINT)
 		a->pipes_dirty = true;
+	if (size >= sizeof(struct vigil_ev_tamper) && h->type == VIGIL_EV_TAMPER) {
+		status__tamper(a, data);	/* about the agent, not a tainted process */
+		a->tamper_records++;
+		return 0;
+	}
 
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;
@@ -120,7 +131,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 /* Default pack, --rules, then the command line: the whole ruleset, all or
  * nothing, and each set's budget. Used at start and on SIGHUP. */
-static int build_rules(const struct agent_opts *o, const struct hostaddrs *host,
+int agent__build_rules(const struct agent_opts *o, const struct hostaddrs *host,
 		       struct ruleset *rs, unsigned long long *budgets, char *err, size_t errlen)
 {
 	struct rules_sources src = {
@@ -131,7 +142,7 @@ static int build_rules(const struct agent_opts *o, const struct hostaddrs *host,
 
 	if (rules__build(rs, &src, err, errlen))
 		return -EINVAL;
-	if (rules__set_local_allow(rs, HOSTADDR_ALLOW_NAME, host->a, host->n)) {
+	if (host && rules__set_local_allow(rs, HOSTADDR_ALLOW_NAME, host->a, host->n)) {
 		snprintf(err, errlen, "out of memory adding the host's addresses");
 		rules__free(rs);
 		return -EINVAL;
@@ -153,7 +164,7 @@ static int load_rules(struct agent *a)
 	if (hostaddr__list(&a->host))
 		log__warn("cannot list the host's addresses (%s): connections to them count "
 			  "as egress", strerror(errno));
-	if (build_rules(a->o, &a->host, &a->rs, a->budgets.limit, err, sizeof(err))) {
+	if (agent__build_rules(a->o, &a->host, &a->rs, a->budgets.limit, err, sizeof(err))) {
 		log__error("%s", err);
 		return -EINVAL;
 	}
@@ -170,7 +181,7 @@ static int load_rules(struct agent *a)
 /* SIGHUP: validate everything first; only then touch the kernel maps
  * (additions before removals) and swap the engine. Any failure keeps the
  * running rules and says why in an agent_error line. */
-static void reload(struct agent *a)
+static int reload(struct agent *a, char *why, size_t whylen)
 {
 	unsigned long long budgets[VIGIL_MAX_SETS] = { 0 };
 	uint64_t t0 = clock__mono_ns();
@@ -178,34 +189,31 @@ static void reload(struct agent *a)
 	struct engine *ne;
 	char err[1024];
 
-	if (build_rules(a->o, &a->host, &nrs, budgets, err, sizeof(err))) {
-		status__error(a, "reload refused, the running rules stay: %s", err);
-		return;
-	}
+	if (agent__build_rules(a->o, &a->host, &nrs, budgets, err, sizeof(err)))
+		goto refused;
 	ne = engine__new(&nrs, err, sizeof(err));
 	if (!ne) {
-		status__error(a, "reload refused, the running rules stay: %s", err);
 		rules__free(&nrs);
-		return;
+		goto refused;
 	}
 	/* taint in the kernel names sets by index: they must keep their places */
 	for (size_t i = 0; i < a->rs.nsets; i++) {
 		if (i >= nrs.nsets || strcmp(a->rs.sets[i].name, nrs.sets[i].name)) {
-			status__error(a, "reload refused, the running rules stay: protect set "
-				      "'%s' was removed or moved (sets may only be added by a "
-				      "reload); restart vigil to apply", a->rs.sets[i].name);
+			snprintf(err, sizeof(err), "protect set '%s' was removed or moved (sets "
+				 "may only be added by a reload); restart vigil to apply",
+				 a->rs.sets[i].name);
 			engine__free(ne);
 			rules__free(&nrs);
-			return;
+			goto refused;
 		}
 	}
 	if (protect__reload(a->prot, &nrs, bpf_map__fd(a->ld.skel->maps.vg_files)) < 0) {
+		snprintf(err, sizeof(err), "rescanning protected paths failed: %s",
+			 strerror(errno));
 		protect__set_rules(a->prot, &a->rs);
-		status__error(a, "reload refused, the running rules stay: rescanning protected "
-			      "paths failed: %s", strerror(errno));
 		engine__free(ne);
 		rules__free(&nrs);
-		return;
+		goto refused;
 	}
 	tmp = a->rs;
 	a->rs = nrs;
@@ -225,7 +233,28 @@ static void reload(struct agent *a)
 	status__reload(a, (clock__mono_ns() - t0) / 1e6);
 	log__info("rules reloaded: %zu rules, %zu protect sets", engine__rule_count(ne),
 		  a->rs.nsets);
+	snprintf(why, whylen, "rules reloaded: %zu rules, %zu protect sets",
+		 engine__rule_count(ne), a->rs.nsets);
+	return 0;
+refused:
+	status__error(a, "reload refused, the running rules stay: %s", err);
+	snprintf(why, whylen, "the running rules stay: %s", err);
+	return -EINVAL;
 }
+
+/* Reload and tell systemd: RELOADING=1 before, READY=1 after, whatever
+ * the outcome (the old rules are still in force when it fails). */
+static int reload_notify(struct agent *a, char *why, size_t whylen)
+{
+	int r;
+
+	notify__send("RELOADING=1");
+	r = reload(a, why, whylen);
+	notify__send(r ? "READY=1\nSTATUS=reload refused, the running rules stay" :
+		     "READY=1\nSTATUS=running");
+	return r;
+}
+
 
 /* ---- the loop ---------------------------------------------------------------- */
 
@@ -270,6 +299,12 @@ static void cron(struct agent *a, uint64_t ticks)
 		a->ticks_since_host = 0;
 		refresh_host_addresses(a);
 	}
+	a->ticks_since_ledger += ticks;
+	if (a->pin && a->ticks_since_ledger * TICK_MS >= 1000) {
+		/* the heartbeat the next agent reads if this one dies */
+		a->ticks_since_ledger = 0;
+		pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
+	}
 	a->ticks_since_stats += ticks;
 	if (a->o->stats_interval_s &&
 	    a->ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {
@@ -308,9 +343,11 @@ static void on_signal_ready(struct agent *a, int fd)
 	struct signalfd_siginfo si;
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		char why[1100];
+
 		if (si.ssi_signo == SIGHUP) {
 			output__reopen(a->out);	/* logrotate renamed the file */
-			reload(a);
+			reload_notify(a, why, sizeof(why));
 		}
 		else
 			a->stop = true;
@@ -333,6 +370,47 @@ static void on_inotify_ready(struct agent *a, int fd)
 		log__debug("%d new protected files", added);
 }
 
+/* One request on the control socket (ctl.h), answered with one object. */
+static void on_ctl_ready(struct agent *a, int fd)
+{
+	char cmd[CTL_MAX_REQUEST], why[1100];
+	struct json j;
+	int cfd;
+
+	while ((cfd = ctl__accept(fd, cmd, sizeof(cmd))) != -EAGAIN) {
+		if (cfd < 0)
+			continue;	/* not root, or nothing asked */
+		json__init(&j);
+		json__begin_object(&j);
+		if (!strcmp(cmd, "reload")) {
+			int r = reload_notify(a, why, sizeof(why));
+
+			json__kv_bool(&j, "ok", !r);
+			json__kv_str(&j, r ? "error" : "message", why);
+		} else if (!strcmp(cmd, "status")) {
+			json__free(&j);
+			json__init(&j);
+			inspect__status(a, &j);
+			ctl__reply(cfd, json__cstr(&j), strlen(json__cstr(&j)));
+			json__free(&j);
+			continue;
+		} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "stop unpin")) {
+			a->stop = true;
+			a->unpin = !strcmp(cmd, "stop unpin");
+			json__kv_bool(&j, "ok", true);
+			json__kv_str(&j, "message", a->unpin ? "agent stopping, removing its pins" :
+				     a->pin ? "agent stopping; its pinned programs keep enforcing" :
+				     "agent stopping");
+		} else {
+			json__kv_bool(&j, "ok", false);
+			json__kv_str(&j, "error", "unknown request (expected reload, status or stop)");
+		}
+		json__end_object(&j);
+		ctl__reply(cfd, json__cstr(&j), strlen(json__cstr(&j)));
+		json__free(&j);
+	}
+}
+
 struct handler {
 	int fd;
 	void (*ready)(struct agent *a, int fd);
@@ -344,7 +422,7 @@ static int event_loop(struct agent *a)
 				  .it_value = { 0, TICK_MS * 1000000L } };
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event evs[8];
-	struct handler hs[4];
+	struct handler hs[5];
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -357,11 +435,12 @@ static int event_loop(struct agent *a)
 	hs[2] = (struct handler){ timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
 				  on_timer_ready };
 	hs[3] = (struct handler){ a->inotify_fd, on_inotify_ready };
+	hs[4] = (struct handler){ a->ctl_fd, on_ctl_ready };
 	if (ep < 0 || hs[1].fd < 0 || hs[2].fd < 0 || timerfd_settime(hs[2].fd, 0, &its, NULL)) {
 		log__error("event loop setup failed: %s", strerror(errno));
 		return -errno;
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &hs[i] };
 
 		if (hs[i].fd >= 0)
@@ -433,11 +512,13 @@ static void protect_report(void *ctx, const char *msg)
 
 int agent__run(const struct agent_opts *o)
 {
-	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1 };
+	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1, .ctl_fd = -1 };
+	static struct pin pin;
 	struct corr_env env;
 	char err[512];
 	uint64_t t0 = clock__mono_ns();
 	int ret = 1, seeded;
+
 
 	log__set_level(o->verbose ? LOG_DEBUG : LOG_INFO);
 	/* a reader of --alerts - going away is a write error to count, not a
@@ -446,8 +527,9 @@ int agent__run(const struct agent_opts *o)
 	json__init(&a.j);
 
 	if (geteuid() != 0) {
-		log__error("must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON, "
-			   "CAP_NET_ADMIN and CAP_SYS_ADMIN): try 'sudo vigil run'");
+		log__error("must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON "
+			   "and CAP_NET_ADMIN; docs/OPERATIONS.md lists the rest): try "
+			   "'sudo vigil run'");
 		return 1;
 	}
 	if (load_rules(&a)) {
@@ -459,6 +541,12 @@ int agent__run(const struct agent_opts *o)
 							 .file_gid = o->file_gid, .drain_ms = 5000 },
 				  err, sizeof(err));
 	if (!a.out) {
+		log__error("%s", err);
+		ret = 2;
+		goto out;
+	}
+	a.ctl_fd = ctl__listen(o->run_dir, err, sizeof(err));
+	if (a.ctl_fd < 0) {
 		log__error("%s", err);
 		ret = 2;
 		goto out;
@@ -491,6 +579,14 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
+	if (o->pin) {
+		if (pin__open(&pin, o->pin_dir ? o->pin_dir : CONFIG_DEFAULT_PIN_DIR, o->run_dir)) {
+			ret = 2;
+			goto out;
+		}
+		a.pin = a.ld.pin = &pin;
+		a.ld.rs = &a.rs;
+	}
 	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope), o->hooks))
 		goto out;
 	a.prot = protect__new(&a.rs);
@@ -512,15 +608,25 @@ int agent__run(const struct agent_opts *o)
 	}
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
+	if (a.pin && a.pin->adopted)	/* windows go on where the old agent was */
+		for (unsigned i = 0; i < a.pin->old.nsets; i++)
+			a.budgets.window_start[i] = a.pin->old.window_start[i];
 	seeded = seed__processes(&a);
 	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",
 		  protect__count(a.prot), a.rs.nsets, mode_word(o),
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
+	if (a.pin) {
+		if (a.pin->found)
+			status__adopt(&a);
+		pin__write_ledger(a.pin, false, &a.rs, a.budgets.window_start);
+	}
 	protect__set_reporter(a.prot, protect_report, &a);	/* after agent_start */
 	protect__tick(a.prot);
+	notify__send("READY=1\nSTATUS=running");
 	a.started_ns = clock__mono_ns();
 	ret = event_loop(&a) ? 1 : 0;
+	notify__send("STOPPING=1");
 	{
 		struct timespec now;
 
@@ -529,6 +635,18 @@ int agent__run(const struct agent_opts *o)
 	}
 	status__counters(&a, "agent_stop");
 out:
+	if (a.pin && a.unpin) {
+		pin__remove(a.pin->dir, o->run_dir);
+		log__info("pins removed: enforcement stops with this agent");
+	} else if (a.pin && a.ld.nlinks) {
+		pin__write_ledger(a.pin, true, &a.rs, a.budgets.window_start);
+		log__info("pinned programs in %s keep enforcing ('vigil stop --unpin' removes "
+			  "them)", a.pin->dir);
+	}
+	if (a.ctl_fd >= 0) {
+		ctl__unlink(o->run_dir);
+		close(a.ctl_fd);
+	}
 	ring_buffer__free(a.rb);
 	loader__destroy(&a.ld);
 	corr__free(a.corr);
@@ -541,6 +659,7 @@ out:
 		log__error("--record %s: closing the capture failed", o->record);
 	engine__free(a.engine);
 	rules__free(&a.rs);
+	inspect__free(&a);
 	json__free(&a.j);
 	return ret;
 }

@@ -30,6 +30,10 @@ struct agent_opts {
 	const char *cgroup;		/* NULL = whole host */
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
+	const char *run_dir;		/* control socket and state */
+	bool pin;			/* pinned enforcement (pin.h) */
+	const char *pin_dir;
+	const char *config;		/* the settings file read, or NULL */
 	unsigned heartbeat_s;		/* 0 = none */
 	unsigned fold_s;		/* incident updates at most this often; 0 = no folding */
 	unsigned rate_limit;		/* new incidents per rule a minute; 0 = no limit */
@@ -42,10 +46,18 @@ struct agent_opts {
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime
  * failure, 2 on bad configuration. */
 int agent__run(const struct agent_opts *o);
+/* The ruleset o gives: default pack, --rules, --protect, --allow, and each
+ * set's budget in budgets[]; with host, the host's own addresses are a local
+ * allow entry. 0 or -EINVAL with the reason in err. */
+int agent__build_rules(const struct agent_opts *o, const struct hostaddrs *host,
+		       struct ruleset *rs,
+		       unsigned long long *budgets, char *err, size_t errlen);
 
 /* The running agent's state. agent.c owns it; the modules that act on the
  * agent's behalf (status.c: agent_* lines, world.c: what the correlator and
  * pipe walker reach, seed.c: processes older than the agent) read it. */
+#define AGENT_RECENT_ALERTS 16
+
 struct agent {
 	const struct agent_opts *o;
 	struct ruleset rs;
@@ -62,9 +74,12 @@ struct agent {
 	struct json j;
 	struct capture_writer *cap;	/* --record */
 	int inotify_fd;			/* protected directories, or -errno */
+	int ctl_fd;			/* control socket (ctl.h) */
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
+	unsigned long long tamper_records;	/* ring records the agent handled itself */
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
+	uint64_t ticks_since_ledger;	/* ... since the pin ledger's heartbeat */
 	uint64_t ticks_since_heartbeat, ticks_since_fold;
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
 	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */
@@ -73,6 +88,10 @@ struct agent {
 	struct hostaddrs host;		/* the host's own addresses: local */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
+	bool unpin;			/* vigil stop --unpin: remove the pins at stop */
+	struct pin *pin;		/* or NULL */
+	char *recent_alerts[AGENT_RECENT_ALERTS];	/* vigil status; ring */
+	unsigned recent_next;
 	struct activity act;		/* the one being handled */
 	char pname[64];
 };

@@ -110,6 +110,12 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_TRACEPOINT, "tracepoint kfree_skb",
 		  { { "vigil_kfree_skb", "kfree_skb" } } },
 	} },
+	[CAPS_TAMPER] = { "tamper",
+		"signals other processes send the agent are not reported (agent_tamper)",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint signal_generate",
+		  { { "vigil_signal_generate", "signal_generate" } } },
+	} },
 };
 
 static const char *const family_names[CAPS_NFAMILIES] = {

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "capture.h"
+#include "context.h"
 #include "json.h"
 #include "report.h"
 #include "safefile.h"
@@ -266,6 +267,16 @@ static int read_process(struct reader *r, json_t *p, struct activity *a)
 	err |= copy_str(r, p, "cmdline", a->proc.cmdline, sizeof(a->proc.cmdline));
 	err |= copy_str(r, p, "cgroup", a->proc.cgroup, sizeof(a->proc.cgroup));
 	err |= get_str(r, p, "pname", "", &a->pname);
+	/* context: who from the record (absent in older captures), where from
+	 * the cgroup as the live agent derives it */
+	context__container(&a->proc);
+	err |= copy_str(r, p, "user", a->proc.user, sizeof(a->proc.user));
+	err |= copy_str(r, p, "login_user", a->proc.login_user, sizeof(a->proc.login_user));
+	err |= copy_str(r, p, "ssh_client", a->proc.ssh_client, sizeof(a->proc.ssh_client));
+	a->proc.has_loginuid = json_object_get(p, "loginuid") != NULL;
+	if (get_uint_max(r, p, "loginuid", UINT32_MAX - 1, &v))
+		return -EINVAL;
+	a->proc.loginuid = (uid_t)v;
 	return err ? -EINVAL : 0;
 }
 
@@ -341,7 +352,7 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 static int read_network(struct reader *r, json_t *n, struct activity *a)
 {
 	static const char *const fams[] = { "ipv4", "ipv6", NULL };
-	static const char *const protos[] = { "tcp", "udp", "other", NULL };
+	static const char *const protos[] = { "tcp", "udp", "raw", "other", NULL };
 	unsigned long long v;
 	const char *daddr = "";
 	json_t *allowed;

@@ -399,7 +399,8 @@ static void fill_dest(struct activity *a, const struct dest *d)
 	a->af = d->family;
 	memcpy(a->daddr_raw, d->daddr, 16);
 	a->family = d->family == AF_INET ? "ipv4" : d->family == AF_INET6 ? "ipv6" : "other";
-	a->protocol = d->proto == 6 ? "tcp" : d->proto == 17 ? "udp" : "other";
+	a->protocol = d->proto == 6 ? "tcp" : d->proto == 17 ? "udp" :
+		      d->proto == VIGIL_PROTO_RAW ? "raw" : "other";
 	if (addr__format(d->family, d->daddr, a->daddr, sizeof(a->daddr)))
 		snprintf(a->daddr, sizeof(a->daddr), "?");
 	a->dport = d->dport;
@@ -460,6 +461,13 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	human_bytes(blocked, hblk, sizeof(hblk));
 	switch (rule) {
 	case ACT_EV_CONNECT:
+		if (d->proto == VIGIL_PROTO_RAW) {
+			snprintf(a.message, sizeof(a.message),
+				 "%s (pid %u), holding data from %s, %s a raw %s socket",
+				 r->info.comm, r->tgid, src, act == ACT_BLOCKED ?
+				 "was refused" : "opened", a.family);
+			break;
+		}
 		what = act == ACT_BLOCKED ? "was refused a connection to" :
 		       "opened a connection to";
 		snprintf(a.message, sizeof(a.message),

@@ -205,6 +205,12 @@ void json__string_n(struct json *j, const char *s, size_t n)
 	put_escaped(j, s, n);
 }
 
+void json__raw(struct json *j, const char *text)
+{
+	pre_value(j);
+	put(j, text, strlen(text));
+}
+
 void json__string(struct json *j, const char *s)
 {
 	json__string_n(j, s, s ? strlen(s) : 0);
@@ -294,4 +300,13 @@ nospc:
 	if (len)
 		buf[0] = '\0';
 	return -ENOSPC;
+}
+
+void json__kv_strv(struct json *j, const char *k, const char *const *s, size_t n)
+{
+	json__key(j, k);
+	json__begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		json__string(j, s[i]);
+	json__end_array(j);
 }

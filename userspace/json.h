@@ -39,11 +39,15 @@ void json__uint(struct json *j, unsigned long long v);
 void json__int(struct json *j, long long v);
 void json__bool(struct json *j, bool v);
 void json__null(struct json *j);
+/* A value that is already JSON (one of our own alert lines). */
+void json__raw(struct json *j, const char *text);
 
 void json__kv_str(struct json *j, const char *k, const char *v);
 void json__kv_uint(struct json *j, const char *k, unsigned long long v);
 void json__kv_int(struct json *j, const char *k, long long v);
 void json__kv_bool(struct json *j, const char *k, bool v);
+/* k: [s[0], ..., s[n-1]] */
+void json__kv_strv(struct json *j, const char *k, const char *const *s, size_t n);
 
 /* The text so far, NUL-terminated; "" if nothing was written. */
 const char *json__cstr(struct json *j);

@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "loader.h"
 #include "log.h"
+#include "pin.h"
 #include "vigil.h"
 #include "vigil.skel.h"
 
@@ -80,6 +81,8 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	l->skel->rodata->cfg_skb_current = l->caps.skb_current;
 	btf__free(vmlinux);
 
+	if (l->pin && (err = pin__reuse_maps(l->pin, l->skel->obj, l->rs)))
+		return err;
 	err = vigil_bpf__load(l->skel);
 	if (err) {
 		log__error("loading the BPF programs failed: %s%s", strerror(-err),
@@ -87,6 +90,8 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 			   "CAP_PERFMON and CAP_NET_ADMIN; 'vigil check' shows which hooks load)" : "");
 		return err;
 	}
+	if (l->pin && (err = pin__pin_maps(l->pin, l->skel->obj)))
+		return err;
 	return 0;
 }
 
@@ -115,8 +120,9 @@ int loader__attach(struct loader *l, int cgroup_fd)
 			log__error("more than %d programs to attach", LOADER_MAX_PROGS);
 			return -E2BIG;
 		}
-		link = prog_is_cgroup(p) ? bpf_program__attach_cgroup(p, cgroup_fd)
-					 : bpf_program__attach(p);
+		link = l->pin ? pin__attach(l->pin, p, prog_is_cgroup(p), cgroup_fd) :
+		       prog_is_cgroup(p) ? bpf_program__attach_cgroup(p, cgroup_fd) :
+		       bpf_program__attach(p);
 		if (!link) {
 			int err = -errno;
 
@@ -132,6 +138,8 @@ int loader__attach(struct loader *l, int cgroup_fd)
 		l->attached[l->nlinks] = name;
 		l->links[l->nlinks++] = link;
 	}
+	if (l->pin)
+		pin__finish(l->pin);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 
 struct vigil_bpf;
 struct bpf_link;
+struct pin;
+struct ruleset;
 
 struct loader {
 	struct vigil_bpf *skel;
@@ -22,6 +24,10 @@ struct loader {
 	const char *skipped[LOADER_MAX_PROGS];	/* optional, failed to attach */
 	int nskipped;
 	struct caps caps;			/* what this kernel lets vigil see */
+	/* pinned enforcement (pin.h), or NULL: the maps are adopted before
+	 * load, the links taken over at attach */
+	struct pin *pin;
+	const struct ruleset *rs;
 };
 
 /* Open the skeleton, set its read-only config, switch on the programs of

@@ -2,16 +2,23 @@
 /* vigil command line: a table of subcommands, each parsing its own flags. */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <unistd.h>
 
 #include "activity.h"
 #include "addr.h"
 #include "agent.h"
+#include "config.h"
+#include "ctl.h"
+#include "inspect.h"
+#include "pin.h"
 #include "caps.h"
 #include "json.h"
 #include "engine.h"
@@ -27,227 +34,385 @@ static void usage_run(FILE *f)
 "usage: vigil run [options]\n"
 "  Watch reads of protected weight files and the egress of processes that read\n"
 "  them; alert on (monitor) or stop (enforce) anything that looks like a leak.\n"
+"  Every option below is also a key of the config file (its name with _ for -);\n"
+"  an option given here overrides the file's key.\n"
 "\n"
-"  -p, --protect GLOB       protect files matching GLOB (repeatable; ** spans dirs)\n"
-"  -a, --allow CIDR[:PORT]  egress destination that is not a leak (repeatable;\n"
-"                           [v6]/len:port, PORT may be LO-HI)\n"
-"  -m, --mode MODE          monitor (default: alert only) or enforce (deny, drop, kill)\n"
-"  -b, --budget BYTES       tainted egress allowed per protected set before\n"
-"                           enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)\n"
-"  -o, --alerts SINK[,KEY=VALUE...]\n"
-"                           where records go (repeatable; default -, stdout):\n"
-"                           -, PATH or file:PATH, unix:PATH (for vigil tail),\n"
-"                           syslog: or syslog:tcp://HOST:PORT, http(s)://URL;\n"
-"                           keys: format=native|ecs|ocsf|cef, queue=N, queue_bytes=N,\n"
-"                           chain=sha256; files: max_size=SIZE, max_age=DUR,\n"
-"                           keep=N, compress=gzip|none; syslog: facility=,\n"
-"                           socket=PATH; http: batch=N, spool=DIR,\n"
-"                           spool_max=SIZE, timeout=SEC, header=Name:value\n"
-"                           (docs/ALERTS.md)\n"
-"  -l, --label KEY=VALUE    operator label on every record, e.g. partner=acme\n"
-"                           (repeatable)\n"
-"  -c, --cgroup PATH        watch and enforce only in this cgroup v2 subtree\n"
-"                           (its directory, or its path below the cgroup2 mount)\n"
-"  -r, --rules PATH         rule file or directory of *.yaml (repeatable), loaded\n"
-"                           on top of the embedded default rules\n"
-"      --record FILE        also write the correlated activity to FILE (zlib\n"
-"                           JSON lines) for 'vigil replay' and 'vigil rules test'\n"
-"      --file-group GROUP   create the alerts and record files 0640 for GROUP\n"
-"                           (default 0600: root only)\n"
-"      --no-default-rules   do not load the embedded default rules\n"
-"      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
-"      --heartbeat SEC      write a heartbeat line (liveness, kernel event losses)\n"
-"                           every SEC seconds (default 60, 0=off)\n"
-"      --fold SEC           repeats of an incident (one rule, one process) fold\n"
-"                           into an alert_update at most every SEC s (default 60;\n"
-"                           0: every alert goes out)\n"
-"      --rate-limit N       new incidents per rule a minute before the rest are\n"
-"                           counted in alerts_suppressed (default 100, 0=none);\n"
-"                           enforcement is never folded or suppressed\n"
-"      --metrics ADDR:PORT  serve Prometheus metrics on GET /metrics (loopback,\n"
-"                           e.g. 127.0.0.1:9464)\n"
-"      --metrics-textfile DIR  write them to DIR/vigil.prom every second\n"
-"                           (node_exporter's textfile collector)\n"
-"      --hooks FAMILY,...   hook families vigil may use: tracepoint, fentry, lsm,\n"
-"                           kprobe (default all; -NAME excludes; see 'vigil check')\n"
-"  -v, --verbose            debug logging on stderr\n"
-"  -h, --help               this help\n");
+"      --config FILE        settings file (default " CONFIG_DEFAULT_PATH " if present)\n"
+"      --no-config          do not read the default settings file\n");
+	config__usage(f);
+	fprintf(f, "  -h, --help               this help\n");
 }
 
-static int push(const char ***arr, size_t *n, const char *v)
-{
-	const char **na = realloc(*arr, (*n + 1) * sizeof(*na));
+enum { OPT_CONFIG = 1000, OPT_NO_CONFIG, OPT_HELP, OPT_TABLE };
 
-	if (!na)
-		return -ENOMEM;
-	*arr = na;
-	na[(*n)++] = v;
+/* The table's options, then --config, --no-config and --help. */
+static struct option *long_options(char *shorts, size_t slen, bool with_table)
+{
+	size_t n = with_table ? config_noptions : 0, k = 0;
+	struct option *opts = calloc(n + 4, sizeof(*opts));
+
+	if (!opts)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct config_option *c = &config_options[i];
+
+		opts[i] = (struct option){ c->name, c->kind == CONFIG_FLAG ? no_argument :
+					   required_argument, 0, OPT_TABLE + (int)i };
+		if (c->short_name && k + 3 < slen) {
+			shorts[k++] = c->short_name;
+			if (c->kind != CONFIG_FLAG)
+				shorts[k++] = ':';
+		}
+	}
+	opts[n] = (struct option){ "config", required_argument, 0, OPT_CONFIG };
+	opts[n + 1] = (struct option){ "no-config", no_argument, 0, OPT_NO_CONFIG };
+	opts[n + 2] = (struct option){ "help", no_argument, 0, OPT_HELP };
+	shorts[k++] = 'h';
+	shorts[k] = '\0';
+	return opts;
+}
+
+static int table_index(int c)
+{
+	if (c >= OPT_TABLE)
+		return c - OPT_TABLE;
+	for (size_t i = 0; i < config_noptions; i++)
+		if (config_options[i].short_name == c)
+			return i;
+	return -1;
+}
+
+/* Read the settings file (--config FILE, or the default one if it exists)
+ * under the flags already in o. */
+static int load_config(struct config *cfg, const char *path, bool none, struct agent_opts *o,
+		       const bool *from_flags)
+{
+	char err[1024];
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (none && !path)
+		return 0;
+	if (!path) {
+		if (access(CONFIG_DEFAULT_PATH, F_OK))
+			return 0;
+		path = CONFIG_DEFAULT_PATH;
+	}
+	if (config__load(cfg, path, o, from_flags, err, sizeof(err))) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-/* Every long option of every command, once; a command takes the ones
- * whose letters it names. */
-static const struct option all_options[] = {
-	{ "protect", required_argument, 0, 'p' },
-	{ "allow", required_argument, 0, 'a' },
-	{ "mode", required_argument, 0, 'm' },
-	{ "budget", required_argument, 0, 'b' },
-	{ "alerts", required_argument, 0, 'o' },
-	{ "label", required_argument, 0, 'l' },
-	{ "cgroup", required_argument, 0, 'c' },
-	{ "rules", required_argument, 0, 'r' },
-	{ "no-default-rules", no_argument, 0, 'N' },
-	{ "stats-interval", required_argument, 0, 'S' },
-	{ "heartbeat", required_argument, 0, 'H' },
-	{ "fold", required_argument, 0, 'F' },
-	{ "rate-limit", required_argument, 0, 'L' },
-	{ "metrics", required_argument, 0, 'M' },
-	{ "metrics-textfile", required_argument, 0, 'T' },
-	{ "record", required_argument, 0, 'R' },
-	{ "file-group", required_argument, 0, 'G' },
-	{ "hooks", required_argument, 0, 'K' },
-	{ "json", no_argument, 0, 'j' },
-	{ "verbose", no_argument, 0, 'v' },
-	{ "update", no_argument, 0, 'U' },
-	{ "coverage", no_argument, 0, 'C' },
-	{ "help", no_argument, 0, 'h' },
-	{ 0 },
-};
-#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
-
-/* The options of one command (letters: their short names), in table order. */
-static const struct option *options_for(const char *letters, struct option *out)
+/* `vigil run` options: the command line over the settings file. Returns
+ * 0, 1 (help printed) or 2 (refused, said why). */
+static int run_options(int argc, char **argv, struct agent_opts *o, struct config *cfg,
+		       void (*help)(FILE *f))
 {
-	size_t n = 0;
+	struct { int i; const char *v; } *flags = calloc(argc + 1, sizeof(*flags));
+	bool from_flags[64] = { 0 }, no_config = false;
+	const char *config_path = NULL;
+	char shorts[64], err[1024];
+	struct option *opts = long_options(shorts, sizeof(shorts), true);
+	int c, ret = 2, nflags = 0;
 
-	for (size_t i = 0; all_options[i].name; i++)
-		if (strchr(letters, all_options[i].val))
-			out[n++] = all_options[i];
-	memset(&out[n], 0, sizeof(out[n]));
-	return out;
+	memset(cfg, 0, sizeof(*cfg));
+	if (!opts || !flags)
+		goto out;
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		int i = table_index(c);
+
+		if (c == OPT_HELP || c == 'h') {
+			help(stdout);
+			ret = 1;
+			goto out;
+		} else if (c == OPT_CONFIG) {
+			config_path = optarg;
+		} else if (c == OPT_NO_CONFIG) {
+			no_config = true;
+		} else if (i >= 0) {
+			flags[nflags].i = i;
+			flags[nflags++].v = optarg;
+			from_flags[i] = true;
+		} else {
+			fprintf(stderr, "vigil: %s: see 'vigil %s --help'\n", argv[0], argv[0]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil: %s: unexpected argument '%s' (see 'vigil %s --help')\n",
+			argv[0], argv[optind], argv[0]);
+		goto out;
+	}
+	if (load_config(cfg, config_path, no_config, o, from_flags))
+		goto out;
+	for (int k = 0; k < nflags; k++) {
+		if (config__apply_flag(o, flags[k].i, flags[k].v, err, sizeof(err))) {
+			fprintf(stderr, "vigil: %s\n", err);
+			goto out;
+		}
+	}
+	o->config = cfg->path;
+	ret = 0;
+out:
+	free(opts);
+	free(flags);
+	return ret;
+}
+
+/* $VIGIL_RUN_DIR, else /run/vigil: several agents on one host (tests)
+ * each keep their own control socket. */
+static const char *default_run_dir(void)
+{
+	const char *d = getenv("VIGIL_RUN_DIR");
+
+	return d && *d ? d : CONFIG_DEFAULT_RUN_DIR;
+}
+
+static void free_run_options(struct agent_opts *o, struct config *cfg)
+{
+	config__free(cfg);
+	free(o->alerts);
+	free(o->labels);
+	free(o->protect);
+	free(o->allow);
+	free(o->rules);
 }
 
 static int cmd_run(int argc, char **argv)
 {
-	struct option buf[NOPTIONS];
-	const struct option *opts = options_for("pambolcrNSHFLMTRGKvh", buf);
 	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60, .fold_s = 60,
-				.rate_limit = 100, .file_gid = (gid_t)-1 };
-	char err[256];
-	int c, ret;
+				.rate_limit = 100, .run_dir = default_run_dir(),
+				.file_gid = (gid_t)-1 };
+	struct config cfg;
+	int ret = run_options(argc, argv, &o, &cfg, usage_run);
+
+	if (ret == 1)
+		ret = 0;	/* --help */
+	else if (!ret)
+		ret = agent__run(&o);
+	free_run_options(&o, &cfg);
+	return ret;
+}
+
+static void usage_rules_show(FILE *f)
+{
+	fprintf(f, "usage: vigil rules show [vigil run options]\n"
+		   "  Print the effective merged rule set the agent would run with these\n"
+		   "  options and settings file (default pack, --rules, --protect, --allow,\n"
+		   "  --budget), as one rule file that loads back the same.\n");
+}
+
+static int cmd_rules_show(int argc, char **argv)
+{
+	struct agent_opts o = { .run_dir = default_run_dir(), .file_gid = (gid_t)-1 };
+	unsigned long long budgets[VIGIL_MAX_SETS];
+	struct ruleset rs;
+	struct config cfg;
+	char err[1024];
+	int ret = run_options(argc, argv, &o, &cfg, usage_rules_show);
+
+	if (!ret && agent__build_rules(&o, NULL, &rs, budgets, err, sizeof(err))) {
+		fprintf(stderr, "vigil: %s\n", err);
+		ret = 2;
+	} else if (!ret) {
+		rules__dump(&rs, stdout);
+		printf("# budgets in force (rules, or --budget over them):\n");
+		for (size_t s = 0; s < rs.nsets; s++)
+			printf("#   %s: %llu bytes\n", rs.sets[s].name, budgets[s]);
+		rules__free(&rs);
+	}
+	free_run_options(&o, &cfg);
+	return ret == 1 ? 0 : ret;
+}
+
+/* ---- talking to the running agent ------------------------------------------ */
+
+struct client_opts {
+	const char *run_dir, *pin_dir;
+	bool json, unpin;
+};
+
+/* --run-dir DIR, --config FILE, --no-config (the run_dir key), --json,
+ * --unpin (where allowed). 1: --help was asked for. */
+static int client_opts(int argc, char **argv, struct client_opts *co, bool json, bool unpin)
+{
+	static const struct option opts[] = {
+		{ "run-dir", required_argument, 0, 'd' },
+		{ "config", required_argument, 0, 'C' },
+		{ "no-config", no_argument, 0, 'n' },
+		{ "json", no_argument, 0, 'j' },
+		{ "unpin", no_argument, 0, 'u' },
+		{ "pin-dir", required_argument, 0, 'P' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	struct agent_opts o = { .run_dir = default_run_dir(), .pin_dir = CONFIG_DEFAULT_PIN_DIR };
+	bool from_flags[64] = { 0 }, none = false;
+	const char *config_path = NULL, *dir = NULL;
+	static struct config cfg;	/* co->run_dir may point into it */
+	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:a:m:b:o:l:c:r:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': push(&o.protect, &o.nprotect, optarg); break;
-		case 'a': push(&o.allow, &o.nallow, optarg); break;
-		case 'r': push(&o.rules, &o.nrules, optarg); break;
-		case 'o': push(&o.alerts, &o.nalerts, optarg); break;
-		case 'l': push(&o.labels, &o.nlabels, optarg); break;
-		case 'c': o.cgroup = optarg; break;
-		case 'M': o.metrics = optarg; break;
-		case 'T': o.metrics_dir = optarg; break;
-		case 'N': o.no_default_rules = true; break;
-		case 'R': o.record = optarg; break;
-		case 'K':
-			if (caps__parse_hooks(optarg, &o.hooks, err, sizeof(err))) {
-				fprintf(stderr, "vigil: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'v': o.verbose = true; break;
-		case 'G': {
-			struct group *g = getgrnam(optarg);
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (g) {
-				o.file_gid = g->gr_gid;
-			} else if (*optarg && !*end && v < (gid_t)-1) {
-				o.file_gid = (gid_t)v;
-			} else {
-				fprintf(stderr, "vigil: --file-group '%s': no such group\n", optarg);
-				return 2;
-			}
-			break;
-		}
-		case 'm':
-			switch (activity__parse_word(ACT_VOCAB_MODE, optarg)) {
-			case ACT_MONITOR: o.enforce = false; break;
-			case ACT_ENFORCE: o.enforce = true; break;
-			default:
-				fprintf(stderr, "vigil: --mode '%s': expected monitor or enforce\n", optarg);
-				return 2;
-			}
-			break;
-		case 'b':
-			if (addr__parse_size(optarg, &o.budget, err, sizeof(err))) {
-				fprintf(stderr, "vigil: --budget '%s': %s\n", optarg, err);
-				return 2;
-			}
-			o.has_budget = true;
-			break;
-		case 'S': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 0 || v > 86400) {
-				fprintf(stderr, "vigil: --stats-interval '%s': expected seconds 0..86400\n",
-					optarg);
-				return 2;
-			}
-			o.stats_interval_s = v;
-			break;
-		}
-		case 'H': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 0 || v > 86400) {
-				fprintf(stderr, "vigil: --heartbeat '%s': expected seconds 0..86400\n",
-					optarg);
-				return 2;
-			}
-			o.heartbeat_s = v;
-			break;
-		}
-		case 'F':
-		case 'L': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || end == optarg || v < 0 || v > 86400) {
-				fprintf(stderr, "vigil: --%s '%s': expected %s 0..86400\n",
-					c == 'F' ? "fold" : "rate-limit", optarg,
-					c == 'F' ? "seconds" : "alerts a minute");
-				return 2;
-			}
-			if (c == 'F')
-				o.fold_s = v;
-			else
-				o.rate_limit = v;
-			break;
-		}
-		case 'h':
-			usage_run(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "vigil: run: see 'vigil run --help'\n");
-			return 2;
+		case 'd': dir = optarg; break;
+		case 'C': config_path = optarg; break;
+		case 'n': none = true; break;
+		case 'j': if (!json) return -1; co->json = true; break;
+		case 'u': if (!unpin) return -1; co->unpin = true; break;
+		case 'P': if (!unpin) return -1; co->pin_dir = optarg; break;
+		case 'h': return 1;
+		default: return -1;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vigil: run: unexpected argument '%s' (see 'vigil run --help')\n",
-			argv[optind]);
-		return 2;
-	}
-	ret = agent__run(&o);
-	free(o.alerts);
-	free(o.labels);
+	if (optind < argc)
+		return -1;
+	/* only run_dir and pin_dir matter here: the rest is checked, then dropped */
+	if (load_config(&cfg, config_path, none, &o, from_flags))
+		return -2;
+	co->run_dir = dir ? dir : o.run_dir;
+	if (!co->pin_dir)
+		co->pin_dir = o.pin_dir;
 	free(o.protect);
 	free(o.allow);
 	free(o.rules);
-	return ret;
+	return 0;
+}
+
+static const char client_common[] =
+"      --run-dir DIR  the agent's run directory (default: run_dir of the config\n"
+"                     file, else $VIGIL_RUN_DIR, else " CONFIG_DEFAULT_RUN_DIR ")\n"
+"      --config FILE  read run_dir from FILE (default " CONFIG_DEFAULT_PATH ")\n"
+"      --no-config    do not read the default config file\n"
+"  -h, --help         this help\n";
+
+/* Send cmd, print the answer's message, exit 0 if the agent said ok. */
+static int simple_request(const char *run_dir, const char *cmd, const char *what)
+{
+	char err[512], *reply = NULL;
+	json_t *root;
+	int ok;
+
+	if (ctl__request(run_dir, cmd, &reply, err, sizeof(err))) {
+		fprintf(stderr, "vigil: %s: %s\n", what, err);
+		return 1;
+	}
+	root = json_loads(reply, 0, NULL);
+	ok = root && json_is_true(json_object_get(root, "ok"));
+	if (!root)
+		fprintf(stderr, "vigil: %s: unreadable answer: %s\n", what, reply);
+	else if (!ok)
+		fprintf(stderr, "vigil: %s refused: %s\n", what,
+			json_string_value(json_object_get(root, "error")) ?: "?");
+	else if (json_string_value(json_object_get(root, "message")))
+		printf("%s\n", json_string_value(json_object_get(root, "message")));
+	json_decref(root);
+	free(reply);
+	return ok ? 0 : 1;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct client_opts co = { 0 };
+	char err[512], *reply = NULL;
+	int r = client_opts(argc, argv, &co, true, false);
+
+	if (r) {
+		FILE *f = r == 1 ? stdout : stderr;
+
+		fprintf(f, "usage: vigil status [--json] [options]\n"
+			   "  What the running agent protects (sets, files, derived copies), who is\n"
+			   "  tainted and through which chain, what each budget has let through in\n"
+			   "  its window, recent alerts, counters and the hooks in use.\n"
+			   "\n"
+			   "      --json         one JSON object (docs/OPERATIONS.md, \"vigil status\")\n"
+			   "%s", client_common);
+		return r == 1 ? 0 : 2;
+	}
+	if (ctl__request(co.run_dir, "status", &reply, err, sizeof(err))) {
+		fprintf(stderr, "vigil: status: %s\n", err);
+		return 1;
+	}
+	if (co.json)
+		printf("%s\n", reply);
+	else if (inspect__print(reply, stdout))
+		fprintf(stderr, "vigil: status: unreadable answer: %.200s\n", reply), r = 1;
+	free(reply);
+	return r;
+}
+
+static int cmd_stop(int argc, char **argv)
+{
+	struct client_opts co = { 0 };
+	char err[512], *reply = NULL;
+	int r = client_opts(argc, argv, &co, false, true);
+	struct stat st;
+
+	if (r) {
+		FILE *f = r == 1 ? stdout : stderr;
+
+		fprintf(f, "usage: vigil stop [--unpin [--pin-dir DIR]] [options]\n"
+			   "  Stop the running agent. Its pinned programs (run --pin) keep\n"
+			   "  enforcing; with --unpin they are removed too, whether an agent runs\n"
+			   "  or not: enforcement then ends.\n"
+			   "\n"
+			   "      --unpin        remove the pinned programs, links and maps\n"
+			   "      --pin-dir DIR  where they are (default: pin_dir of the config\n"
+			   "                     file, else " CONFIG_DEFAULT_PIN_DIR ")\n"
+			   "%s", client_common);
+		return r == 1 ? 0 : 2;
+	}
+	if (!ctl__request(co.run_dir, co.unpin ? "stop unpin" : "stop", &reply, err, sizeof(err))) {
+		printf("%s\n", reply);
+		free(reply);
+		/* the agent answers, then stops: wait for its socket (and pins) to go */
+		for (int i = 0; i < 100; i++) {
+			char sock[PATH_MAX];
+
+			snprintf(sock, sizeof(sock), "%s/%s", co.run_dir, CTL_SOCKET_NAME);
+			if (access(sock, F_OK) && (!co.unpin || stat(co.pin_dir, &st)))
+				return 0;
+			usleep(100000);
+		}
+		fprintf(stderr, "vigil: stop: the agent did not stop within 10 s\n");
+		return 1;
+	}
+	if (!co.unpin) {
+		fprintf(stderr, "vigil: stop: %s\n", err);
+		return 1;
+	}
+	/* no agent: the pins alone keep enforcing; remove them */
+	if (stat(co.pin_dir, &st)) {
+		printf("nothing pinned in %s\n", co.pin_dir);
+		return 0;
+	}
+	if (pin__remove(co.pin_dir, co.run_dir)) {
+		fprintf(stderr, "vigil: stop --unpin: %s: %s\n", co.pin_dir, strerror(errno));
+		return 1;
+	}
+	printf("pins in %s removed: enforcement stopped\n", co.pin_dir);
+	return 0;
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	struct client_opts co = { 0 };
+	int r = client_opts(argc, argv, &co, false, false);
+
+	if (r) {
+		FILE *f = r == 1 ? stdout : stderr;
+
+		fprintf(f, "usage: vigil reload [options]\n"
+			   "  Ask the running agent to reload its rules (as SIGHUP does) and wait\n"
+			   "  for the outcome: exit 0 if the new rules are in force, 1 if the agent\n"
+			   "  refused them (it says why; the running rules stay) or cannot be reached.\n"
+			   "\n%s", client_common);
+		return r == 1 ? 0 : 2;
+	}
+	return simple_request(co.run_dir, "reload", "reload");
 }
 
 /* `vigil record -o FILE [run options]`: run, recording activity to FILE. */
@@ -291,6 +456,34 @@ static int cmd_record(int argc, char **argv)
 	return ret;
 }
 
+/* The offline commands' long options; a command takes the ones whose
+ * letters it names. */
+static const struct option all_options[] = {
+	{ "rules", required_argument, 0, 'r' },
+	{ "allow", required_argument, 0, 'a' },
+	{ "alerts", required_argument, 0, 'o' },
+	{ "no-default-rules", no_argument, 0, 'N' },
+	{ "update", no_argument, 0, 'U' },
+	{ "coverage", no_argument, 0, 'C' },
+	{ "json", no_argument, 0, 'j' },
+	{ "hooks", required_argument, 0, 'K' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
+#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
+
+/* The options of one command (letters: their short names), in table order. */
+static const struct option *options_for(const char *letters, struct option *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; all_options[i].name; i++)
+		if (strchr(letters, all_options[i].val))
+			out[n++] = all_options[i];
+	memset(&out[n], 0, sizeof(out[n]));
+	return out;
+}
+
 /* Options shared by replay and rules: --rules, --allow, --no-default-rules. */
 static int offline_opts(int argc, char **argv, struct offline_opts *o, const char **alerts,
 			const char ***pos, size_t *npos, const char *cmd)
@@ -302,8 +495,8 @@ static int offline_opts(int argc, char **argv, struct offline_opts *o, const cha
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:a:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': push(&o->rules, &o->nrules, optarg); break;
-		case 'a': push(&o->allow, &o->nallow, optarg); break;
+		case 'r': config__push(&o->rules, &o->nrules, optarg); break;
+		case 'a': config__push(&o->allow, &o->nallow, optarg); break;
 		case 'o':
 			if (!alerts)
 				goto bad;
@@ -318,7 +511,7 @@ static int offline_opts(int argc, char **argv, struct offline_opts *o, const cha
 		}
 	}
 	for (int i = optind; i < argc; i++)
-		push(pos, npos, argv[i]);
+		config__push(pos, npos, argv[i]);
 	return 0;
 bad:
 	fprintf(stderr, "vigil: %s: see 'vigil %s --help'\n", cmd, cmd);
@@ -357,12 +550,14 @@ static void usage_rules(FILE *f)
 "usage: vigil rules validate PATH... [--rules PATH]... [--no-default-rules]\n"
 "       vigil rules test DIR [--rules PATH]... [--no-default-rules] [--update] [--coverage]\n"
 "       vigil rules fields\n"
+"       vigil rules show [vigil run options]\n"
 "  validate  check rule files on top of the default pack: file:line:column errors\n"
 "  test      replay each DIR/NAME.activity.jsonl (or NAME.capture) and compare with\n"
 "            DIR/NAME.alerts.jsonl; DIR/rules.yaml, if present, is loaded last;\n"
 "            --update rewrites the expected alerts, --coverage requires every\n"
 "            enabled rule to fire somewhere\n"
-"  fields    list the fields conditions and messages can use\n");
+"  fields    list the fields conditions and messages can use\n"
+"  show      the effective merged rule set (see 'vigil rules show --help')\n");
 }
 
 static int cmd_rules(int argc, char **argv)
@@ -376,6 +571,8 @@ static int cmd_rules(int argc, char **argv)
 		usage_rules(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (!strcmp(argv[1], "show"))
+		return cmd_rules_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fields")) {
 		for (size_t i = 0; i < activity_nfields; i++) {
 			static const char *const types[] = { "string", "number", "bool", "list",
@@ -594,6 +791,10 @@ static void usage(FILE *f)
 "  rules validate F  check rule files (file:line:column errors)\n"
 "  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
 "  rules fields      the fields conditions can use\n"
+"  rules show        the effective merged rule set\n"
+"  reload            reload the running agent's rules; non-zero if refused\n"
+"  status [--json]   what the running agent protects, taint, budgets, alerts\n"
+"  stop [--unpin]    stop the agent; --unpin also removes pinned enforcement\n"
 "  tail SOCKET       follow an agent's --alerts unix:SOCKET stream in a terminal\n"
 "  convert FMT [F]   native records (a saved stream) as ecs, ocsf or cef\n"
 "  version           print the version\n");
@@ -608,6 +809,9 @@ static const struct {
 	{ "record", cmd_record },
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
+	{ "reload", cmd_reload },
+	{ "status", cmd_status },
+	{ "stop", cmd_stop },
 	{ "tail", cmd_tail },
 	{ "convert", cmd_convert },
 	{ "version", cmd_version },

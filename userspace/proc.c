@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "context.h"
 #include "proc.h"
 
 static ssize_t read_small(const char *path, char *buf, size_t len)
@@ -154,6 +155,8 @@ int proc__read(pid_t pid, struct proc_info *pi)
 	if (n > 0)
 		proc__parse_status_uid(data, &pi->uid);
 	proc__cgroup_path(pid, pi->cgroup, sizeof(pi->cgroup));
+	context__container(pi);
+	context__user(pi);
 	return 0;
 }
 

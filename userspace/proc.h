@@ -6,6 +6,7 @@
 #define VIGIL_PROC_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -19,6 +20,16 @@ struct proc_info {
 	char exe[512];
 	char cmdline[PROC_CMDLINE_MAX];	/* args joined by spaces */
 	char cgroup[512];		/* cgroup v2 path ("0::" line) */
+	/* context.h: derived from cgroup ("" when not in a container) */
+	char container_runtime[16];	/* docker containerd cri-o podman kubernetes */
+	char container_id[65];
+	char pod_uid[40];		/* Kubernetes pod uid */
+	/* context.h: who */
+	char user[33];			/* name of uid, "" if unknown */
+	uid_t loginuid;			/* valid if has_loginuid (unset: a daemon) */
+	bool has_loginuid;
+	char login_user[33];
+	char ssh_client[64];		/* address the SSH login came from */
 };
 
 int proc__read(pid_t pid, struct proc_info *out);

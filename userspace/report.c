@@ -17,6 +17,24 @@ static void body_process(struct json *j, const struct activity *a, bool capture)
 	json__kv_uint(j, "uid", p->uid);
 	json__kv_str(j, "cgroup", p->cgroup);
 	json__kv_str(j, "pname", a->pname ? a->pname : "");
+	/* context (context.h): only what is known */
+	if (p->user[0])
+		json__kv_str(j, "user", p->user);
+	if (p->has_loginuid)
+		json__kv_uint(j, "loginuid", p->loginuid);
+	if (p->login_user[0])
+		json__kv_str(j, "login_user", p->login_user);
+	if (p->ssh_client[0])
+		json__kv_str(j, "ssh_client", p->ssh_client);
+	if (p->container_id[0]) {
+		json__key(j, "container");
+		json__begin_object(j);
+		json__kv_str(j, "runtime", p->container_runtime);
+		json__kv_str(j, "id", p->container_id);
+		if (p->pod_uid[0])
+			json__kv_str(j, "pod_uid", p->pod_uid);
+		json__end_object(j);
+	}
 	if (capture)	/* tells pid reuse apart when replayed */
 		json__kv_uint(j, "start_ticks", p->start_ticks);
 	json__end_object(j);

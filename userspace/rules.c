@@ -763,7 +763,6 @@ int rules__copy(struct ruleset *dst, const struct ruleset *src)
 int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *text,
 		      size_t len, char *err, size_t errlen)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	struct parse p = { .doc = &doc, .text = text, .len = len, .err = err, .errlen = errlen };
@@ -773,19 +772,9 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 		return -ENOMEM;
 	p.file = scratch->files[scratch->nfiles - 1];
 
-	ret = yaml__check_shape(name, text, len, err, errlen);
+	ret = yaml__load(name, text, len, &doc, err, errlen);
 	if (ret)
 		return ret;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax error: %s%s%s", name,
-			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "unknown",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
-	}
 	root = yaml_document_get_root_node(&doc);
 	ret = 0;
 	if (root && root->type != YAML_MAPPING_NODE) {
@@ -818,7 +807,6 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 		}
 	}
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return ret;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "addr.h"
 
 /*
@@ -190,6 +191,10 @@ const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name
  * (loopback is not an allow entry: callers treat it apart) */
 bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
 			 unsigned short port, const char *exe);
+
+/* The whole merged ruleset as one rule file that loads back the same
+ * (rules_dump.c: `vigil rules show`). */
+void rules__dump(const struct ruleset *rs, FILE *f);
 
 /* Absolute globs as they are; relative ones (exclude:) match at any depth. */
 int rules__validate_glob(const char *pat, char *err, size_t errlen);

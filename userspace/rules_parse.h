@@ -67,6 +67,10 @@ int yaml__dup(struct parse *p, yaml_node_t *v, const char *what, char **out);
  * stream, before libyaml builds the document. */
 int yaml__check_shape(const char *name, const char *text, size_t len, char *err,
 		      size_t errlen);
+/* The shape check, then the document (delete it after use); a syntax
+ * error names name:line:column. */
+int yaml__load(const char *name, const char *text, size_t len, yaml_document_t *doc,
+	       char *err, size_t errlen);
 
 /* ---- rules_logic.c ----------------------------------------------------- */
 

@@ -392,3 +392,24 @@ int yaml__check_shape(const char *name, const char *text, size_t len, char *err,
 	free(sh);
 	return ret;
 }
+
+int yaml__load(const char *name, const char *text, size_t len, yaml_document_t *doc,
+	       char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	int ret = yaml__check_shape(name, text, len, err, errlen);
+
+	if (ret)
+		return ret;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax error: %s%s%s", name,
+			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "unknown",
+			 parser.context ? " " : "", parser.context ? parser.context : "");
+		ret = -EINVAL;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}

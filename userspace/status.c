@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 #include "engine.h"
 #include "log.h"
 #include "output.h"
+#include "pin.h"
+#include "proc.h"
 #include "format.h"
 #include "incident.h"
 #include "metrics.h"
@@ -37,15 +40,6 @@ void status__error(struct agent *a, const char *fmt, ...)
 	output__emit(a->out, &a->j);
 }
 
-static void string_array(struct json *j, const char *key, const char *const *s, size_t n)
-{
-	json__key(j, key);
-	json__begin_array(j);
-	for (size_t i = 0; i < n; i++)
-		json__string(j, s[i]);
-	json__end_array(j);
-}
-
 void status__start(struct agent *a, int seeded, double startup_ms)
 {
 	struct json *j = &a->j;
@@ -55,6 +49,7 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 	json__kv_str(j, "mode", activity__word(ACT_VOCAB_MODE,
 						a->o->enforce ? ACT_ENFORCE : ACT_MONITOR));
 	json__kv_str(j, "cgroup", a->scope.path);
+	json__kv_str(j, "config", a->o->config);
 	json__kv_uint(j, "pid", getpid());
 	json__key(j, "sets");
 	json__begin_array(j);
@@ -62,7 +57,7 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 		json__begin_object(j);
 		json__kv_str(j, "name", a->rs.sets[s].name);
 		json__kv_uint(j, "budget_bytes", a->budgets.limit[s]);
-		string_array(j, "paths", (const char *const *)a->rs.sets[s].paths,
+		json__kv_strv(j, "paths", (const char *const *)a->rs.sets[s].paths,
 			     a->rs.sets[s].npaths);
 		json__end_object(j);
 	}
@@ -71,11 +66,72 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 	json__kv_uint(j, "watched_dirs", protect__watches(a->prot));
 	json__kv_uint(j, "allow_entries", a->nallow_keys);
 	json__kv_uint(j, "preexisting_tainted", seeded);
-	string_array(j, "programs", a->ld.attached, a->ld.nlinks);
+	json__kv_strv(j, "programs", a->ld.attached, a->ld.nlinks);
 	caps__json(&a->ld.caps, j, false);
-	string_array(j, "programs_unavailable", a->ld.skipped, a->ld.nskipped);
-	string_array(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
+	json__kv_strv(j, "programs_unavailable", a->ld.skipped, a->ld.nskipped);
+	json__kv_strv(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	json__kv_uint(j, "startup_ms", (unsigned long long)startup_ms);
+	output__emit(a->out, j);
+}
+
+void status__adopt(struct agent *a)
+{
+	const struct pin *p = a->pin;
+	struct vigil_counters k;
+	struct json *j = &a->j;
+	struct timespec now;
+
+	kmaps__counters(a->ld.skel, &k);
+	clock_gettime(CLOCK_REALTIME, &now);
+	output__begin(a->out, j, "agent_adopt");
+	json__kv_str(j, "pin_dir", p->dir);
+	json__kv_bool(j, "adopted", p->adopted);
+	json__kv_str(j, "reason", p->adopted ? NULL : p->not_adopted);
+	json__kv_str(j, "previous_exit", !p->old.present ? "unknown" :
+		     p->old.clean ? "clean" : "unclean");
+	json__kv_uint(j, "previous_pid", p->old.pid);
+	if (p->old.last_seen_ns) {
+		uint64_t t = now.tv_sec * 1000000000ull + now.tv_nsec;
+
+		json__kv_uint(j, "unattended_ms", t > p->old.last_seen_ns ?
+			      (t - p->old.last_seen_ns) / 1000000 : 0);
+	}
+	json__kv_uint(j, "links_updated", p->links_updated);
+	json__kv_uint(j, "links_replaced", p->links_replaced);
+	/* kernel totals: they include whatever the pinned programs did alone */
+	json__key(j, "kernel");
+	json__begin_object(j);
+	json__kv_uint(j, "packets_dropped", k.packets_dropped);
+	json__kv_uint(j, "connects_denied", k.connects_denied);
+	json__kv_uint(j, "kills", k.kills);
+	json__kv_uint(j, "events_lost", k.events_lost);
+	json__end_object(j);
+	output__emit(a->out, j);
+}
+
+void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
+{
+	char comm[VIGIL_COMM_LEN + 1], cg[512] = "", sig[16];
+	const char *abbr = e->sig < 32 ? sigabbrev_np(e->sig) : NULL;
+	struct json *j = &a->j;
+
+	snprintf(comm, sizeof(comm), "%.*s", VIGIL_COMM_LEN, e->comm);
+	snprintf(sig, sizeof(sig), "SIG%s", abbr ? abbr : "?");
+	proc__cgroup_path(e->hdr.tgid, cg, sizeof(cg));
+	output__begin(a->out, j, "agent_tamper");
+	json__kv_str(j, "attempt", "signal");
+	json__kv_str(j, "signal", sig);
+	/* the agent it was sent to: this one, or the one before it (pinned ring) */
+	json__kv_uint(j, "target_pid", e->target_tgid);
+	json__kv_bool(j, "previous_agent", e->target_tgid != (uint32_t)getpid());
+	json__kv_bool(j, "delivered", e->result == 0);
+	json__key(j, "sender");
+	json__begin_object(j);
+	json__kv_uint(j, "pid", e->hdr.tgid);
+	json__kv_str(j, "comm", comm);
+	json__kv_uint(j, "uid", e->uid);
+	json__kv_str(j, "cgroup", cg[0] ? cg : NULL);
+	json__end_object(j);
 	output__emit(a->out, j);
 }
 
@@ -88,7 +144,7 @@ void status__reload(struct agent *a, double ms)
 	json__kv_uint(j, "protect_sets", a->rs.nsets);
 	json__kv_uint(j, "protected_files", protect__count(a->prot));
 	json__kv_uint(j, "allow_entries", a->rs.nallows);
-	string_array(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
+	json__kv_strv(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	json__kv_uint(j, "reload_ms", (unsigned long long)ms);
 	output__emit(a->out, j);
 }
@@ -154,7 +210,7 @@ static void tally(struct agent *a, struct tally *t)
 	corr__stats(a->corr, &cs);
 	engine__stats(a->engine, &es);
 	getrusage(RUSAGE_SELF, &ru);
-	t->agent.records = cs.records;
+	t->agent.records = cs.records + a->tamper_records;
 	t->agent.bad_records = cs.bad_records + a->rb_bad;
 	t->agent.activities = cs.activities;
 	t->agent.alerts = es.hits;
@@ -314,14 +370,12 @@ void status__heartbeat(struct agent *a)
 	output__emit(a->out, j);
 }
 
-void status__counters(struct agent *a, const char *kind)
+void status__counters_json(struct agent *a, struct json *j)
 {
 	struct tally t;
-	struct json *j = &a->j;
 	const char *group = NULL;
 
 	tally(a, &t);
-	output__begin(a->out, j, kind);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		const struct counter *c = &counters[i];
 
@@ -335,6 +389,12 @@ void status__counters(struct agent *a, const char *kind)
 		json__kv_uint(j, c->name, *(const uint64_t *)((const char *)&t + c->off));
 	}
 	json__end_object(j);
-	output__sink_stats_json(a->out, j);
-	output__emit(a->out, j);
+}
+
+void status__counters(struct agent *a, const char *kind)
+{
+	output__begin(a->out, &a->j, kind);
+	status__counters_json(a, &a->j);
+	output__sink_stats_json(a->out, &a->j);
+	output__emit(a->out, &a->j);
 }

@@ -9,7 +9,15 @@
 void status__start(struct agent *a, int seeded, double startup_ms);
 /* kind: agent_stats (periodic) or agent_stop. */
 void status__counters(struct agent *a, const char *kind);
+/* The same counters as "kernel": {...}, "agent": {...} members of an
+ * open object (vigil status). */
+void status__counters_json(struct agent *a, struct json *j);
 void status__reload(struct agent *a, double reload_ms);
+/* agent_adopt: this agent found pinned state (pin.h), took it over or not,
+ * and how the previous one ended. */
+void status__adopt(struct agent *a);
+/* agent_tamper: another process signalled the agent (a VIGIL_EV_TAMPER). */
+void status__tamper(struct agent *a, const struct vigil_ev_tamper *e);
 /* Prometheus text for --metrics: the counter table, sinks, alerts by rule
  * and severity; *out malloc'd. */
 size_t status__metrics(struct agent *a, char **out);

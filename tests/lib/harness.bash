@@ -44,6 +44,8 @@ vigil_setup() {
 	AGENT_ERR="$T/agent.err"
 	AGENT_PID=""
 	SINK_PIDS=""
+	# each test's agent has its own control socket (vigil status/reload)
+	export VIGIL_RUN_DIR="$T/run"
 	local mnt
 	mnt="$(cg_mount)"
 	[ -n "$mnt" ] || { echo "no cgroup2 mount" >&2; return 1; }
@@ -72,9 +74,21 @@ cleanup_scope() {
 		kill -KILL "$AGENT_PID" 2>/dev/null || true
 	fi
 	AGENT_PID=""
+	# pinned programs (run --pin) live in the test's own bpffs: unmounting
+	# it drops every pin, so nothing keeps enforcing after the test
+	if [ -n "${BPFFS:-}" ] && mountpoint -q "$BPFFS"; then
+		rm -rf "$BPFFS"/* 2>/dev/null || true
+		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+	fi
+	BPFFS=""
 	if [ -d "${CG:-/nonexistent}" ]; then
 		echo 1 > "$CG/cgroup.kill" 2>/dev/null || true
-		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+		# child cgroups a test made (containers' scopes) first
+		for _ in $(seq 50); do
+			find "$CG" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+			rmdir "$CG" 2>/dev/null && break
+			sleep 0.1
+		done
 	fi
 	if ip netns list 2>/dev/null | grep -qw "$NS"; then
 		for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
@@ -104,10 +118,13 @@ DETECT_RULES="$VIGIL_ROOT/rules/detect.yaml"
 # start_agent ARGS...: run the agent scoped to $CG protecting $W/**, wait for
 # agent_start (after which nothing is missed). $VIGIL_HOOKS: its --hooks
 # (the kernel matrix runs the tests through each implementation).
+# VIGIL_WRAP (words) runs the agent under a wrapper, e.g. setpriv with the
+# unit's capability bounding set.
 start_agent() {
-	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" \
-		--alerts "$ALERTS" --stats-interval 0 ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} "$@" \
-		2>"$AGENT_ERR" &
+	# shellcheck disable=SC2086
+	${VIGIL_WRAP:-} "$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" \
+		--protect "$W/**" --alerts "$ALERTS" --stats-interval 0 \
+		${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} "$@" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	if ! "$ALERTS_PY" wait "$ALERTS" --timeout 30 kind=agent_start >/dev/null 2>&1; then
 		echo "agent did not start:" >&2
@@ -164,6 +181,16 @@ sink_bytes() {
 		sleep 0.15
 	done
 	echo "$cur"
+}
+
+# pin_setup: a private bpffs for this test ($BPFFS) and a pin directory in
+# it ($PIN_DIR) for agents started with --pin --pin-dir "$PIN_DIR";
+# teardown unmounts it.
+pin_setup() {
+	BPFFS="$T/bpffs"
+	PIN_DIR="$BPFFS/vigil"
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS"
 }
 
 # in_cg CMD...: run CMD inside the test cgroup (the agent's scope).

@@ -107,7 +107,7 @@ def send_all(args, s, data):
             s.sendall(part)
             n = len(part)
         sent += n
-        if args.udp and args.pace:
+        if args.pace:
             time.sleep(args.pace)
     return sent
 
@@ -184,7 +184,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=0,
                     help="give up when the socket makes no progress for this long")
     ap.add_argument("--chunk", type=int, default=64 * 1024)
-    ap.add_argument("--pace", type=float, default=0.0, help="UDP: seconds between datagrams")
+    ap.add_argument("--pace", type=float, default=0.0, help="seconds between chunks (datagrams)")
     ap.add_argument("--tag", help="ignored: marks the command line so a test can find its alert")
     args = ap.parse_args()
     if args.udp and args.chunk > 1200:

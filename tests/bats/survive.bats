@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# Enforcement that survives the agent (run --pin): programs, links and the
+# state maps are pinned in bpffs (each test has its own bpffs, unmounted in
+# teardown), so the kernel goes on tainting, counting, denying and killing
+# when the agent is SIGKILLed; a restarted agent adopts the state (no reset
+# of budgets) and reports how its predecessor ended.
+
+load ../lib/harness
+
+setup() { vigil_setup; pin_setup; }
+teardown() { vigil_teardown; }
+
+BUDGET=$((256 << 10))
+
+# pinned_agent ARGS...: an enforcing, pinned agent with a 256 KiB budget
+pinned_agent() {
+	start_agent --mode enforce --budget "$BUDGET" --pin --pin-dir "$PIN_DIR" "$@"
+}
+
+# restart_agent: a new agent on the same pins, alerts to a fresh file
+restart_agent() {
+	ALERTS="$T/alerts-$1.jsonl"
+	pinned_agent
+}
+
+@test "survive: kill -9 mid-transfer in enforce mode: the receiver still gets <= budget; the restarted agent reports it" {
+	start_sink tcp
+	pinned_agent
+	# a slow drip (8 KiB every 50 ms): the budget is reached ~1.6 s in
+	in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" \
+		--port "$PORT" --chunk 8192 --pace 0.05 > "$T/leak.out" 2>&1 &
+	leaker=$!
+	run alert_wait --timeout 10 rule=weights-egress
+	[ "$status" -eq 0 ]
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null || true
+	AGENT_PID=""
+	before="$(cat "$T/sink-$PORT-tcp" 2>/dev/null || echo 0)"
+	[ "$before" -lt "$BUDGET" ]		# the kill really was mid-transfer
+	# no agent now: the pinned programs stop the drip at the budget
+	rc=0
+	wait "$leaker" || rc=$?
+	[ "$rc" -eq 137 ]			# killed in the kernel
+	got="$(sink_bytes)"
+	figure "sink bytes, agent SIGKILLed mid-transfer (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	[ "$got" -gt "$before" ]		# the drip went on while no agent ran
+	# the next agent adopts the state and reports the unclean stop
+	restart_agent 2
+	run alert_wait --timeout 5 kind=agent_adopt adopted=true previous_exit=unclean
+	[ "$status" -eq 0 ]
+	run alert_get kernel.kills kind=agent_adopt
+	[ "$output" -ge 1 ]
+	# the SIGKILL itself, recorded before delivery in the pinned ring
+	run alert_wait --timeout 5 kind=agent_tamper signal=SIGKILL previous_agent=true sender.comm=bash
+	[ "$status" -eq 0 ]
+	# what the kernel did alone, queued in the pinned ring buffer, is reported now
+	run alert_wait --timeout 5 kind=alert action=killed
+	[ "$status" -eq 0 ]
+	# and the budget was not reset by the restart
+	spent="$("$VIGIL" status --json | jq '.sets[0].budget.spent_bytes')"
+	[ "$spent" -gt 0 ]
+	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR"
+	AGENT_PID=""
+	[ ! -e "$PIN_DIR" ]
+}
+
+@test "survive: with no agent, the pinned programs still taint and deny; a restart resets no budget" {
+	start_sink tcp
+	pinned_agent
+	run in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	first="$(sink_bytes)"
+	[ "$first" -le "$BUDGET" ]
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null || true
+	AGENT_PID=""
+	# a new reader, no agent: tainted in the kernel, its connect refused
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *EPERM* ]]
+	# restarted: the spent budget is still spent, so a pre-connected sender
+	# gets nothing more out
+	restart_agent 2
+	run in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	total="$(sink_bytes)"
+	figure "sink bytes over two agents and one gap (budget $BUDGET)" "$total"
+	[ "$total" -le "$BUDGET" ]
+}
+
+@test "survive: SIGTERM leaves the pins enforcing; vigil stop --unpin removes programs, links and maps" {
+	bats_require_minimum_version 1.5.0
+	start_sink tcp
+	pinned_agent
+	stop_agent
+	[ -d "$PIN_DIR/links" ]
+	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -ge 4 ]
+	run grep -x 'clean 1' "$VIGIL_RUN_DIR/agent.state"
+	[ "$status" -eq 0 ]
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	run "$VIGIL" stop --unpin --pin-dir "$PIN_DIR"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removed"* ]]
+	[ ! -e "$PIN_DIR" ]
+	[ "$(bpftool cgroup show "$CG" | grep -c vigil_ || true)" -eq 0 ]
+	# nothing enforces now
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	# a restart after a clean stop says so
+	pinned_agent
+	kill -KILL "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=""
+	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR"
+	[ ! -e "$PIN_DIR" ]
+}
+
+@test "survive: pinned state for other protect sets is replaced, not adopted, and said so" {
+	start_sink tcp
+	pinned_agent
+	kill -KILL "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=""
+	printf 'protect:\n  - name: first\n    paths: ["%s/other/**"]\n' "$T" > "$T/sets.yaml"
+	ALERTS="$T/alerts-2.jsonl"
+	pinned_agent --rules "$T/sets.yaml"
+	run alert_wait --timeout 5 kind=agent_adopt adopted=false previous_exit=unclean
+	[ "$status" -eq 0 ]
+	[[ "$(alert_get reason kind=agent_adopt)" == *"protect sets changed"* ]]
+	# the new agent enforces on its own fresh state
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	# only the new agent's 6 cgroup programs (the old links are gone)
+	for _ in $(seq 20); do
+		[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 6 ] && break
+		sleep 0.1
+	done
+	bpftool cgroup show "$CG"
+	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 6 ]
+}
+
+@test "survive: restarts under load (SIGKILL, SIGTERM, SIGKILL) neither reset nor double-count the budget" {
+	start_sink tcp
+	pinned_agent
+	# 4 KiB every 50 ms: ~80 KiB/s, the 256 KiB budget lasts ~3 s of restarts
+	in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" \
+		--port "$PORT" --chunk 4096 --pace 0.05 > "$T/leak.out" 2>&1 &
+	leaker=$!
+	run alert_wait --timeout 10 rule=weights-egress
+	[ "$status" -eq 0 ]
+	for sig in KILL TERM KILL; do
+		kill -"$sig" "$AGENT_PID"
+		wait "$AGENT_PID" 2>/dev/null || true
+		AGENT_PID=""
+		restart_agent "$sig-$RANDOM"
+	done
+	rc=0
+	wait "$leaker" || rc=$?
+	[ "$rc" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes across three agent restarts under a drip (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	# all of it counted once: what the kernel let through is what arrived
+	# (a packet counted by two agents' programs would make spent outrun it)
+	spent="$("$VIGIL" status --json | jq '.sets[0].budget.spent_bytes')"
+	figure "budget spent_bytes after the restarts" "$spent"
+	[ "$spent" -le "$BUDGET" ]
+	[ "$got" -le "$spent" ]
+	[ $((spent - got)) -le 8192 ]
+}
