@@ -16,7 +16,7 @@ CFLAGS ?= -O2 -g
 # still catches unused functions, variables and values.
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
-LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml
+LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
@@ -138,11 +138,16 @@ FUZZ_rules_SRCS := userspace/rules.c userspace/rules_load.c userspace/rules_yaml
 	userspace/rules_logic.c userspace/engine.c userspace/activity.c userspace/expr.c \
 	userspace/addr.c userspace/glob.c userspace/safefile.c
 FUZZ_rules_LIBS := -lyaml
+# the alert output: records, sinks (threads), formats, incidents
+ALERT_SRCS := userspace/output.c userspace/record.c userspace/sha256.c userspace/sink.c \
+	userspace/sink_file.c userspace/sink_unix.c userspace/sink_syslog.c userspace/sink_http.c \
+	userspace/format.c \
+	userspace/format_ecs.c userspace/format_ocsf.c userspace/format_cef.c userspace/incident.c
 FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
-	userspace/activity.c userspace/safefile.c userspace/output.c userspace/log.c
-FUZZ_capture_LIBS := -l:libjansson.a -lz
+	userspace/activity.c userspace/safefile.c userspace/log.c userspace/addr.c $(ALERT_SRCS)
+FUZZ_capture_LIBS := -l:libjansson.a -lz -lcurl -lpthread
 FUZZ_proc_SRCS := userspace/proc.c
-FUZZ_records_SRCS := userspace/correlate.c userspace/addr.c $(FUZZ_capture_SRCS)
+FUZZ_records_SRCS := userspace/correlate.c $(FUZZ_capture_SRCS)
 FUZZ_records_LIBS := $(FUZZ_capture_LIBS)
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 

@@ -27,6 +27,7 @@ static char esc_buf[2][4096];
 struct replay {
 	struct engine *engine;
 	struct output *out;
+	struct incidents *inc;	/* NULL for fixtures: every alert, no incident */
 	struct json j;
 	struct activity act;
 	unsigned long long alerts;
@@ -35,8 +36,11 @@ struct replay {
 static void replay_hit(void *ctx, const struct activity *a, const struct rule_hit *h)
 {
 	struct replay *r = ctx;
+	struct incident_ref ref;
 
-	report__alert(r->out, &r->j, a, h);
+	if (r->inc && incidents__hit(r->inc, a, h, &ref) != INCIDENT_REPORT)
+		return;
+	report__alert(r->out, &r->j, a, h, r->inc ? &ref : NULL, 0);
 	r->alerts++;
 }
 
@@ -61,23 +65,41 @@ int offline__load_rules(const struct offline_opts *o, const char *extra, struct 
 	return rules__build(rs, &src, err, errlen);
 }
 
-/* Replay `capture` through rs, alerts to out_path. Returns alerts or -errno. */
+/* Replay `capture` through rs, alerts to out_path. bare: without the record
+ * identity (fixtures compare what was alerted, not which emission it was).
+ * Returns alerts or -errno. */
 static long replay_into(const struct ruleset *rs, const char *capture, const char *out_path,
-			char *err, size_t errlen)
+			bool bare, char *err, size_t errlen)
 {
+	struct output_opts oo = { .sinks = &out_path, .nsinks = 1, .blocking = true,
+				  .bare = bare, .file_gid = (gid_t)-1, .drain_ms = -1 };
 	struct replay r = { 0 };
 	long n;
 
 	r.engine = engine__new(rs, err, errlen);
 	if (!r.engine)
 		return -EINVAL;
-	r.out = output__open(out_path, (gid_t)-1, err, errlen);
+	r.out = output__open_opts(&oo, err, errlen);
 	if (!r.out) {
 		engine__free(r.engine);
 		return -EIO;
 	}
 	json__init(&r.j);
+	if (!bare) {	/* the live agent's defaults */
+		r.inc = incidents__new(&(struct incident_opts){ .fold_s = 60, .rate_limit = 100 },
+				       r.out, &r.j);
+		if (!r.inc) {
+			snprintf(err, errlen, "out of memory");
+			output__close(r.out);
+			engine__free(r.engine);
+			return -ENOMEM;
+		}
+	}
 	n = capture__read(capture, replay_one, &r, err, errlen);
+	if (r.inc) {
+		incidents__flush(r.inc, &r.act.time, true);
+		incidents__free(r.inc);
+	}
 	json__free(&r.j);
 	output__close(r.out);
 	engine__free(r.engine);
@@ -94,7 +116,7 @@ int offline__replay(const struct offline_opts *o, const char *capture, const cha
 		fprintf(stderr, "vigil: %s\n", ESC(err));
 		return 2;
 	}
-	n = replay_into(&rs, capture, alerts ? alerts : "-", err, sizeof(err));
+	n = replay_into(&rs, capture, alerts ? alerts : "-", false, err, sizeof(err));
 	rules__free(&rs);
 	if (n < 0) {
 		fprintf(stderr, "vigil: replay: %s\n", ESC(err));
@@ -206,7 +228,7 @@ static int run_fixture(const struct offline_opts *o, const struct ruleset *rs,
 		return 0;
 	}
 	close(fd);
-	n = replay_into(rs, in, got_path, err, sizeof(err));
+	n = replay_into(rs, in, got_path, true, err, sizeof(err));
 	if (n < 0) {
 		printf("not ok %d %s\n#   %s\n", ++*number, ESC(base), ESC2(err));
 		goto out;
