@@ -17,6 +17,7 @@
  */
 #include "lib/taint.bpf.h"
 #include "lib/net.bpf.h"
+#include "lib/sender.bpf.h"
 
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
@@ -120,9 +121,9 @@ SOCK_ADDR_PROG(vigil_connect6, "connect6", AF_INET6, 0)
 SOCK_ADDR_PROG(vigil_sendmsg4, "sendmsg4", AF_INET, 1)
 SOCK_ADDR_PROG(vigil_sendmsg6, "sendmsg6", AF_INET6, 1)
 
-SEC("tp_btf/tcp_sendmsg_locked")
-int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
-	     const struct sk_buff *skb, int size_goal)
+/* A TCP socket is about to queue `size` bytes written by the current task
+ * (the "send" capability's first half: every implementation calls this). */
+static __always_inline int send__stamp(const struct sock *sk, __u64 size)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_taint *t = taint__lookup_or_pipe(tgid);
@@ -155,7 +156,7 @@ int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 	 * drops of its data later run in softirq context where it cannot be
 	 * signalled. */
 	if (!(st->flags & VIGIL_SF_BLOCKED)) {
-		if (!budget__would_exceed(st->set_mask, BPF_CORE_READ(msg, msg_iter.count)))
+		if (!budget__would_exceed(st->set_mask, size))
 			return 0;
 		st->flags |= VIGIL_SF_BLOCKED;
 	}
@@ -163,8 +164,8 @@ int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
+/* A socket accepted `ret` bytes from the current task (the second half). */
+static __always_inline int send__done(struct sock *sk, int ret)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_taint *t;
@@ -193,6 +194,19 @@ int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
 	else if (st->flags & VIGIL_SF_CHECKED)
 		budget__commit(st->set_mask, ret);	/* TCP, not allowlisted */
 	return 0;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	return send__stamp(sk, BPF_CORE_READ(msg, msg_iter.count));
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	return send__done(sk, ret);
 }
 
 SEC("tp_btf/kfree_skb")
@@ -301,7 +315,7 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 		mask = st->set_mask;
 	} else if (proto == IPPROTO_UDP) {
 		/* UDP leaves synchronously from the sender's syscall. */
-		tgid = current_tgid();
+		tgid = udp__sender(sk);
 		t = taint_of(tgid);
 		if (!t)
 			return 1;

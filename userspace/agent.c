@@ -456,7 +456,7 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
-	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope)))
+	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope), o->hooks))
 		goto out;
 	a.prot = protect__new(&a.rs);
 	if (a.prot)

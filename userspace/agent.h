@@ -35,6 +35,7 @@ struct agent_opts {
 	const char *metrics;		/* ADDR:PORT to serve /metrics on, or NULL */
 	const char *metrics_dir;	/* node_exporter textfile directory, or NULL */
 	bool verbose;
+	unsigned hooks;			/* caps.h families allowed, 0 = all */
 };
 
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime

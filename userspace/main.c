@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "activity.h"
 #include "addr.h"
 #include "agent.h"
+#include "caps.h"
+#include "json.h"
 #include "engine.h"
 #include "log.h"
 #include "offline.h"
@@ -64,6 +68,8 @@ static void usage_run(FILE *f)
 "                           e.g. 127.0.0.1:9464)\n"
 "      --metrics-textfile DIR  write them to DIR/vigil.prom every second\n"
 "                           (node_exporter's textfile collector)\n"
+"      --hooks FAMILY,...   hook families vigil may use: tracepoint, fentry, lsm,\n"
+"                           kprobe (default all; -NAME excludes; see 'vigil check')\n"
 "  -v, --verbose            debug logging on stderr\n"
 "  -h, --help               this help\n");
 }
@@ -99,6 +105,8 @@ static const struct option all_options[] = {
 	{ "metrics-textfile", required_argument, 0, 'T' },
 	{ "record", required_argument, 0, 'R' },
 	{ "file-group", required_argument, 0, 'G' },
+	{ "hooks", required_argument, 0, 'K' },
+	{ "json", no_argument, 0, 'j' },
 	{ "verbose", no_argument, 0, 'v' },
 	{ "update", no_argument, 0, 'U' },
 	{ "coverage", no_argument, 0, 'C' },
@@ -122,7 +130,7 @@ static const struct option *options_for(const char *letters, struct option *out)
 static int cmd_run(int argc, char **argv)
 {
 	struct option buf[NOPTIONS];
-	const struct option *opts = options_for("pambolcrNSHFLMTRGvh", buf);
+	const struct option *opts = options_for("pambolcrNSHFLMTRGKvh", buf);
 	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60, .fold_s = 60,
 				.rate_limit = 100, .file_gid = (gid_t)-1 };
 	char err[256];
@@ -141,6 +149,12 @@ static int cmd_run(int argc, char **argv)
 		case 'T': o.metrics_dir = optarg; break;
 		case 'N': o.no_default_rules = true; break;
 		case 'R': o.record = optarg; break;
+		case 'K':
+			if (caps__parse_hooks(optarg, &o.hooks, err, sizeof(err))) {
+				fprintf(stderr, "vigil: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'v': o.verbose = true; break;
 		case 'G': {
 			struct group *g = getgrnam(optarg);
@@ -493,6 +507,76 @@ static int cmd_convert(int argc, char **argv)
 	return bad;
 }
 
+static void usage_check(FILE *f)
+{
+	fprintf(f,
+"usage: vigil check [--json] [--hooks FAMILY,...]\n"
+"  What vigil can see on this kernel: BTF, cgroup v2 and bpffs mounts, lockdown,\n"
+"  which hook families load here, and for each capability the implementation\n"
+"  'vigil run' would use, or 'blind' and what that leaves unseen.\n"
+"  Exit 0 when everything enforcement needs is covered, 1 otherwise.\n"
+"\n"
+"      --json               one JSON object instead of the table\n"
+"      --hooks FAMILY,...   as for 'vigil run'\n"
+"  -h, --help               this help\n");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("jKh", buf);
+	unsigned families = CAPS_ALL_FAMILIES;
+	bool as_json = false;
+	struct caps c;
+	char err[256];
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': as_json = true; break;
+		case 'K':
+			if (caps__parse_hooks(optarg, &families, err, sizeof(err))) {
+				fprintf(stderr, "vigil: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'h': usage_check(stdout); return 0;
+		default:
+			fprintf(stderr, "vigil: check: see 'vigil check --help'\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil: check: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "vigil: check must run as root: its trial loads of BPF programs "
+			"need CAP_BPF and CAP_PERFMON\n");
+		return 2;
+	}
+	caps__probe(&c, families);
+	if (as_json) {
+		struct json j;
+
+		json__init(&j);
+		json__begin_object(&j);
+		caps__json(&c, &j, true);
+		json__end_object(&j);
+		if (j.oom) {
+			json__free(&j);
+			fprintf(stderr, "vigil: out of memory\n");
+			return 2;
+		}
+		printf("%s\n", json__cstr(&j));
+		json__free(&j);
+	} else {
+		caps__print(&c, stdout);
+	}
+	return caps__enforceable(&c) ? 0 : 1;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("vigil %s\n", VIGIL_VERSION);
@@ -504,6 +588,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vigil COMMAND [options]\n"
 "  run               run the agent (see 'vigil run --help')\n"
+"  check             what vigil can see on this kernel (see 'vigil check --help')\n"
 "  record -o FILE    run the agent, recording correlated activity to FILE\n"
 "  replay FILE       print the alerts a capture gives under (new) rules\n"
 "  rules validate F  check rule files (file:line:column errors)\n"
@@ -519,6 +604,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "check", cmd_check },
 	{ "record", cmd_record },
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },

@@ -18,6 +18,7 @@
 #include "offline.h"
 #include "output.h"
 #include "report.h"
+#include "safefile.h"
 
 /* names and messages printed whole on one line (a file name may hold '\n') */
 static char esc_buf[2][4096];
@@ -127,26 +128,34 @@ int offline__replay(const struct offline_opts *o, const char *capture, const cha
 
 /* ---- rules test ---------------------------------------------------------- */
 
-/* Every line of a JSON-lines file, parsed; NULL entries never. */
+/* Every line of a JSON-lines file, parsed; NULL entries never. A regular
+ * file of at most SAFEFILE_FIXTURE_MAX bytes without NUL bytes. */
 static json_t *load_lines(const char *path, char *err, size_t errlen)
 {
 	json_t *arr = json_array();
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	char *buf, *line, *next;
+	size_t len;
 	long lineno = 0;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!arr || safefile__read(path, SAFEFILE_FIXTURE_MAX, &buf, &len, err, errlen)) {
 		json_decref(arr);
 		return NULL;
 	}
-	while (getline(&line, &cap, f) > 0) {
+	if (strlen(buf) != len) {
+		snprintf(err, errlen, "%s: NUL byte at offset %zu", path, strlen(buf));
+		json_decref(arr);
+		free(buf);
+		return NULL;
+	}
+	for (line = buf; line && *line; line = next) {
 		json_error_t jerr;
 		json_t *o;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
-		if (line[strspn(line, " \t\r\n")] == '\0' || line[strspn(line, " \t")] == '#')
+		if (line[strspn(line, " \t\r")] == '\0' || line[strspn(line, " \t")] == '#')
 			continue;
 		o = json_loads(line, 0, &jerr);
 		if (!o) {
@@ -157,8 +166,7 @@ static json_t *load_lines(const char *path, char *err, size_t errlen)
 		}
 		json_array_append_new(arr, o);
 	}
-	free(line);
-	fclose(f);
+	free(buf);
 	return arr;
 }
 
@@ -237,16 +245,24 @@ static int run_fixture(const struct offline_opts *o, const struct ruleset *rs,
 	if (got)
 		note_rules(got, fired);
 	if (o->update) {
-		FILE *src = fopen(got_path, "re"), *dst = fopen(want_path, "we");
+		int dfd = safefile__open_output(want_path, true, (gid_t)-1, err, sizeof(err));
+		FILE *src = fopen(got_path, "re"), *dst = dfd >= 0 ? fdopen(dfd, "w") : NULL;
 		char buf[65536];
 		size_t k;
 
-		while (src && dst && (k = fread(buf, 1, sizeof(buf), src)) > 0)
+		if (!dst) {
+			if (dfd >= 0)
+				close(dfd);
+			if (src)
+				fclose(src);
+			printf("not ok %d %s\n#   %s\n", ++*number, ESC(base), ESC2(err));
+			goto out;
+		}
+		while (src && (k = fread(buf, 1, sizeof(buf), src)) > 0)
 			fwrite(buf, 1, k, dst);
 		if (src)
 			fclose(src);
-		if (dst)
-			fclose(dst);
+		fclose(dst);
 		printf("ok %d %s # updated %s (%ld alerts)\n", ++*number, ESC(base), ESC2(want_path), n);
 		ok = 1;
 		goto out;

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "protect.h"
 #include "sink.h"
+#include "caps.h"
 #include "status.h"
 
 void status__error(struct agent *a, const char *fmt, ...)
@@ -71,6 +72,7 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 	json__kv_uint(j, "allow_entries", a->nallow_keys);
 	json__kv_uint(j, "preexisting_tainted", seeded);
 	string_array(j, "programs", a->ld.attached, a->ld.nlinks);
+	caps__json(&a->ld.caps, j, false);
 	string_array(j, "programs_unavailable", a->ld.skipped, a->ld.nskipped);
 	string_array(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	json__kv_uint(j, "startup_ms", (unsigned long long)startup_ms);

@@ -95,6 +95,16 @@ static __always_inline void flow__emit(const struct vigil_flow_key *key,
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* Set i's budget. The key is a copy: a loop counter whose address goes to
+ * a helper loses its bounds on 6.1's verifier, which then reports the loop
+ * over the sets as infinite. */
+static __always_inline struct vigil_budget *budget__of(__u32 i)
+{
+	__u32 key = i;
+
+	return bpf_map_lookup_elem(&vg_budgets, &key);
+}
+
 /* Charge `payload` bytes of taint `mask` against the budgets. Returns true
  * if the packet must be dropped (a budget is spent). In monitor mode the
  * accounting is identical but nothing is dropped by the caller. */
@@ -108,7 +118,7 @@ static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *cros
 
 		if (!(mask & (1u << i)))
 			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		b = budget__of(i);
 		if (!b || !b->limit)
 			continue;
 		if (b->exceeded) {
@@ -130,7 +140,7 @@ static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *cros
 
 			if (!(mask & (1u << i)))
 				continue;
-			b = bpf_map_lookup_elem(&vg_budgets, &i);
+			b = budget__of(i);
 			if (b)
 				__sync_fetch_and_add(&b->blocked, payload);
 		}
@@ -146,7 +156,7 @@ static __always_inline bool budget__would_exceed(__u32 mask, __u64 size)
 
 		if (!(mask & (1u << i)))
 			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		b = budget__of(i);
 		if (!b || !b->limit)
 			continue;
 		if (b->exceeded || b->spent + size > b->limit || b->committed + size > b->limit)
@@ -163,7 +173,7 @@ static __always_inline void budget__commit(__u32 mask, __u64 size)
 
 		if (!(mask & (1u << i)))
 			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		b = budget__of(i);
 		if (b && b->limit)
 			__sync_fetch_and_add(&b->committed, size);
 	}
