@@ -42,7 +42,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench clean
+.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -114,6 +114,14 @@ $(OUTPUT)/bpftest/test_%: tests/bpf/test_%.c $(OUTPUT)/bpftest/%.skel.h
 	$(Q)$(CC) $(USER_CFLAGS) -I$(OUTPUT)/bpftest $< $(LDLIBS) -lcmocka -o $@
 
 bpf-tests: $(BPFTEST_BINS)
+
+# The content corpus the classifier tests judge (tests/lib/corpus.py).
+$(OUTPUT)/corpus/manifest.tsv: tests/lib/corpus.py
+	$(call msg,CORPUS,$(dir $@))
+	$(Q)python3 tests/lib/corpus.py $(dir $@)
+
+$(OUTPUT)/bpftest/test_classify: $(OUTPUT)/corpus/manifest.tsv
+$(OUTPUT)/bpftest/test_classify: LDLIBS += -lm
 
 # Attack scenarios that need C (io_uring has no Python binding on bookworm).
 SCENARIO_BINS := $(OUTPUT)/scenarios/uring_leak
@@ -198,6 +206,10 @@ test-kernels: deps
 
 bench: all
 	bench/run.sh
+
+# ns per packet of the content classifier (BPF_PROG_TEST_RUN repeat)
+bench-classify: bpf-tests
+	$(OUTPUT)/bpftest/test_classify --bench
 
 clean:
 	rm -rf $(OUTPUT)

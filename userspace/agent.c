@@ -37,6 +37,7 @@
 #include "vigil.skel.h"
 
 #define TICK_MS 100
+#define HOSTADDR_REFRESH_MS 2000
 #define DEFAULT_BUDGET (1ull << 20)
 
 /* ---- one activity: verdict, capture, rules --------------------------------- */
@@ -119,8 +120,8 @@ static int on_record(void *ctx, void *data, size_t size)
 
 /* Default pack, --rules, then the command line: the whole ruleset, all or
  * nothing, and each set's budget. Used at start and on SIGHUP. */
-static int build_rules(const struct agent_opts *o, struct ruleset *rs,
-		       unsigned long long *budgets, char *err, size_t errlen)
+static int build_rules(const struct agent_opts *o, const struct hostaddrs *host,
+		       struct ruleset *rs, unsigned long long *budgets, char *err, size_t errlen)
 {
 	struct rules_sources src = {
 		.no_default_rules = o->no_default_rules, .paths = o->rules, .npaths = o->nrules,
@@ -130,6 +131,11 @@ static int build_rules(const struct agent_opts *o, struct ruleset *rs,
 
 	if (rules__build(rs, &src, err, errlen))
 		return -EINVAL;
+	if (rules__set_local_allow(rs, HOSTADDR_ALLOW_NAME, host->a, host->n)) {
+		snprintf(err, errlen, "out of memory adding the host's addresses");
+		rules__free(rs);
+		return -EINVAL;
+	}
 	for (size_t s = 0; s < rs->nsets; s++) {
 		const struct protect_set *set = &rs->sets[s];
 
@@ -144,7 +150,10 @@ static int load_rules(struct agent *a)
 {
 	char err[1024];
 
-	if (build_rules(a->o, &a->rs, a->budgets.limit, err, sizeof(err))) {
+	if (hostaddr__list(&a->host))
+		log__warn("cannot list the host's addresses (%s): connections to them count "
+			  "as egress", strerror(errno));
+	if (build_rules(a->o, &a->host, &a->rs, a->budgets.limit, err, sizeof(err))) {
 		log__error("%s", err);
 		return -EINVAL;
 	}
@@ -169,7 +178,7 @@ static void reload(struct agent *a)
 	struct engine *ne;
 	char err[1024];
 
-	if (build_rules(a->o, &nrs, budgets, err, sizeof(err))) {
+	if (build_rules(a->o, &a->host, &nrs, budgets, err, sizeof(err))) {
 		status__error(a, "reload refused, the running rules stay: %s", err);
 		return;
 	}
@@ -220,6 +229,27 @@ static void reload(struct agent *a)
 
 /* ---- the loop ---------------------------------------------------------------- */
 
+/* Interfaces come and go (DHCP, containers, VPNs): when the host's
+ * addresses changed, the allow entry and the kernel allowlist follow. */
+static void refresh_host_addresses(struct agent *a)
+{
+	struct hostaddrs now;
+	char what[512];
+
+	if (hostaddr__list(&now) || hostaddr__equal(&now, &a->host))
+		return;
+	hostaddr__describe_change(&a->host, &now, what, sizeof(what));
+	a->host = now;
+	if (rules__set_local_allow(&a->rs, HOSTADDR_ALLOW_NAME, a->host.a, a->host.n) ||
+	    kmaps__fill_allowlist(a->ld.skel, &a->rs, &a->nallow_keys)) {
+		status__error(a, "the host's addresses changed, updating the allowlist failed: %s",
+			      strerror(errno));
+		return;
+	}
+	kmaps__prune_allowlist(a->ld.skel, &a->rs);
+	log__info("host addresses changed: %s (%zu local addresses)", what, a->host.n);
+}
+
 /* Every TICK_MS: the agent's periodic duties, in order. */
 static void cron(struct agent *a, uint64_t ticks)
 {
@@ -235,6 +265,11 @@ static void cron(struct agent *a, uint64_t ticks)
 	corr__tick(a->corr, clock__mono_ns());
 	protect__tick(a->prot);
 	kmaps__roll_windows(a->ld.skel, &a->rs, &a->budgets, clock__mono_ns());
+	a->ticks_since_host += ticks;
+	if (a->ticks_since_host * TICK_MS >= HOSTADDR_REFRESH_MS) {
+		a->ticks_since_host = 0;
+		refresh_host_addresses(a);
+	}
 	a->ticks_since_stats += ticks;
 	if (a->o->stats_interval_s &&
 	    a->ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "activity.h"
+#include "hostaddr.h"
 #include "json.h"
 #include "kmaps.h"
 #include "loader.h"
@@ -68,6 +69,8 @@ struct agent {
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
 	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */
 	uint64_t lost_at_alert;		/* ... and at the last alert */
+	uint64_t ticks_since_host;	/* cron ticks since the host's addresses were listed */
+	struct hostaddrs host;		/* the host's own addresses: local */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
 	struct activity act;		/* the one being handled */

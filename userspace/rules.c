@@ -848,6 +848,37 @@ int rules__add_cli_protect(struct ruleset *rs, const char *glob, char *err, size
 	return yaml__strv_push(&rs->sets[idx].paths, &rs->sets[idx].npaths, glob);
 }
 
+int rules__set_local_allow(struct ruleset *rs, const char *name, const struct addr_rule *addrs,
+			   size_t n)
+{
+	struct allow_entry a = { 0 };
+
+	for (size_t i = 0; i < rs->nallows; i++)
+		if (!strcmp(rs->allows[i].name, name)) {
+			allow_free(&rs->allows[i]);
+			memmove(&rs->allows[i], &rs->allows[i + 1],
+				(rs->nallows - i - 1) * sizeof(rs->allows[0]));
+			rs->nallows--;
+			break;
+		}
+	if (!n)
+		return 0;
+	a.name = strdup(name);
+	a.loc.file = "host";
+	if (!a.name)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (allow_add_addr(&a, &addrs[i])) {
+			allow_free(&a);
+			return -ENOMEM;
+		}
+	if (merge_allow(rs, &a)) {
+		allow_free(&a);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int rules__add_cli_allow(struct ruleset *rs, const char *text, char *err, size_t errlen)
 {
 	struct allow_entry a = { 0 };

@@ -145,6 +145,10 @@ struct ruleset {
 };
 
 void rules__init(struct ruleset *rs);
+/* Replace the allow entry `name` (one the agent makes, not a rule file:
+ * the host's own addresses) with these addresses; none removes it. */
+int rules__set_local_allow(struct ruleset *rs, const char *name, const struct addr_rule *addrs,
+			   size_t n);
 void rules__free(struct ruleset *rs);
 /* Loading a source (rules_load.c): parse it into a copy of rs, validate
  * the whole candidate with the engine, and only then replace rs. */

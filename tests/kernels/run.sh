@@ -187,6 +187,8 @@ SNAP="$OUT/tree.$$"
 trap 'rm -rf "$SNAP"' EXIT
 mkdir -p "$SNAP/.output"
 cp -a tests rules "$SNAP/"
+# alerts.py checks records against the schema in docs/schema
+[ -d docs/schema ] && mkdir -p "$SNAP/docs" && cp -a docs/schema "$SNAP/docs/"
 cp -a .output/vigil "$SNAP/.output/"
 [ -d .output/scenarios ] && cp -a .output/scenarios "$SNAP/.output/"
 [ -x .output/bench/workloads ] && mkdir -p "$SNAP/.output/bench" && cp -a bench "$SNAP/" &&

@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The whole file, NUL-terminated; the test fails if it cannot be read. */
-static char *slurp(const char *path)
+/* The whole file and its size (a NUL is added after it); the test fails
+ * if it cannot be read. */
+static char *slurp_size(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "re");
 	char *buf;
@@ -25,7 +26,15 @@ static char *slurp(const char *path)
 	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
 	buf[n] = '\0';
 	fclose(f);
+	if (size)
+		*size = n;
 	return buf;
+}
+
+/* The whole file, NUL-terminated. */
+static inline char *slurp(const char *path)
+{
+	return slurp_size(path, NULL);
 }
 
 #endif

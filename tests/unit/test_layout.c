@@ -12,6 +12,7 @@
 
 #include "repo_file.h"
 #include "vigil.h"
+#include "vigil_content.h"
 
 _Static_assert(sizeof(struct vigil_file_key) == 16, "file key");
 _Static_assert(sizeof(struct vigil_file_info) == 8, "file info");
@@ -32,6 +33,10 @@ _Static_assert(sizeof(struct vigil_ev_flow) == 16 + 24 + 24, "ev flow");
 _Static_assert(sizeof(struct vigil_ev_connect) == 16 + 24 + 16 + 16, "ev connect");
 _Static_assert(sizeof(struct vigil_ev_kill) == 16 + 24 + 8 + 16, "ev kill");
 _Static_assert(VIGIL_MAX_SETS == 32, "set masks are __u32");
+_Static_assert(sizeof(struct vigil_content) == 32, "content");
+_Static_assert(offsetof(struct vigil_content, class) == 24, "content class");
+_Static_assert(sizeof(struct vigil_dns_shape) == 16, "dns shape");
+_Static_assert((VIGIL_SAMPLE_BYTES & (VIGIL_SAMPLE_BYTES - 1)) == 0, "sample mask");
 
 static void every_event_is_8_byte_aligned(void **state)
 {
