@@ -41,6 +41,7 @@
 #include "report.h"
 #include "capture.h"
 #include "engine.h"
+#include "enforce.h"
 #include "glob.h"
 #include "addr.h"
 #include "rules.h"
@@ -74,6 +75,7 @@ struct agent {
 	bool pipes_dirty;	/* a taint event arrived: re-walk pipe chains */
 	bool stop;
 	struct engine *engine;
+	struct enforce *enf;		/* budget ceiling: enforce.h */
 	struct capture_writer *cap;	/* --record */
 	struct activity act;		/* the one being handled */
 	char pname[64];
@@ -408,6 +410,7 @@ static void emit_stats(struct agent *a, const char *kind)
 	json__kv_uint(j, "packets_dropped", k.packets_dropped);
 	json__kv_uint(j, "connects_denied", k.connects_denied);
 	json__kv_uint(j, "kills", k.kills);
+	enforce__json_counters(a->enf, j);
 	json__end_object(j);
 	json__key(j, "agent");
 	json__begin_object(j);
@@ -572,6 +575,8 @@ static const struct prog_spec progs[] = {
 	{ "vigil_sock_send_length", "sock_send_length", false, true, NULL },
 	{ "vigil_kfree_skb", "kfree_skb", false, false,
 	  "kills in the sender's context at the first drop (the agent kills instead)" },
+	{ "vigil_sock_set_state", "inet_sock_set_state", false, false,
+	  "budget_breach checks on bytes receivers acknowledged" },
 	{ "vigil_connect4", NULL, true, true, NULL },
 	{ "vigil_connect6", NULL, true, true, NULL },
 	{ "vigil_sendmsg4", NULL, true, true, NULL },
@@ -627,6 +632,15 @@ static int open_and_load(struct agent *a)
 		}
 	}
 	btf__free(vmlinux);
+	{
+		char kerr[256];
+
+		if (enforce__configure(a->skel, a->o->test_map_sizes, a->o->ntest_map_sizes,
+				       a->o->test_faults, a->o->ntest_faults, kerr, sizeof(kerr))) {
+			log__error("%s", kerr);
+			return -EINVAL;
+		}
+	}
 
 	err = vigil_bpf__load(a->skel);
 	if (err) {
@@ -642,15 +656,7 @@ static int open_and_load(struct agent *a)
  * not hand out a fresh budget). */
 static int fill_budgets(struct agent *a)
 {
-	for (__u32 s = 0; s < a->rs.nsets; s++) {
-		struct vigil_budget b = { 0 };
-
-		bpf_map__lookup_elem(a->skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0);
-		b.limit = a->budgets[s];
-		if (bpf_map__update_elem(a->skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0))
-			return -errno;
-	}
-	return 0;
+	return enforce__set_limits(a->enf, a->budgets, a->rs.nsets);
 }
 
 static unsigned long long window_of(const struct agent *a, size_t set)
@@ -666,7 +672,6 @@ static void roll_budget_windows(struct agent *a, uint64_t now)
 {
 	for (__u32 s = 0; s < a->rs.nsets; s++) {
 		unsigned long long w = window_of(a, s);
-		struct vigil_budget b = { .limit = a->budgets[s] };
 
 		if (!w)
 			continue;
@@ -677,7 +682,7 @@ static void roll_budget_windows(struct agent *a, uint64_t now)
 		if (now - a->window_start[s] < w * 1000000000ull)
 			continue;
 		a->window_start[s] = now;
-		bpf_map__update_elem(a->skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0);
+		enforce__roll(a->enf, s);
 		log__debug("budget window of set %s restarted", a->rs.sets[s].name);
 	}
 }
@@ -1025,6 +1030,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (size >= sizeof(*h) && h->type == VIGIL_EV_TAINT)
 		a->pipes_dirty = true;
 
+	enforce__on_record(a->enf, data, size);
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;
 	return 0;	/* never stop consuming on a bad record */
@@ -1268,6 +1274,7 @@ static int event_loop(struct agent *a)
 					propagate_pipes(a);
 				corr__tick(a->corr, now_mono_ns());
 				roll_budget_windows(a, now_mono_ns());
+				enforce__tick(a->enf, now_mono_ns());
 				ticks_since_stats += exp;
 				if (a->o->stats_interval_s &&
 				    ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {
@@ -1288,6 +1295,24 @@ static int event_loop(struct agent *a)
 	close(sfd);
 	close(tfd);
 	return 0;
+}
+
+static void enforce_error(void *ctx, const char *msg)
+{
+	emit_error(ctx, "%s", msg);
+}
+
+static struct enforce *enforce_open(struct agent *a)
+{
+	struct enforce_env env = {
+		.skel = a->skel, .out = a->out, .enforce = a->o->enforce, .ctx = a,
+		.set_name = env_set_name, .error = enforce_error,
+	};
+	struct enforce *e = enforce__new(&env);
+
+	if (!e)
+		log__error("cannot map the budget array: %s", strerror(errno));
+	return e;
 }
 
 int agent__run(const struct agent_opts *o)
@@ -1339,6 +1364,9 @@ int agent__run(const struct agent_opts *o)
 	ensure_tracefs();
 	if (open_and_load(&a))
 		goto out;
+	a.enf = enforce_open(&a);
+	if (!a.enf)
+		goto out;
 	a.prot = protect__new(&a.rs);
 	if (a.prot)
 		protect__set_bloom(a.prot, (uint64_t *)a.skel->bss->vg_file_bloom);
@@ -1388,9 +1416,11 @@ int agent__run(const struct agent_opts *o)
 		  a.scope_path);
 	emit_start(&a, seeded, (now_mono_ns() - t0) / 1e6);
 	ret = event_loop(&a) ? 1 : 0;
+	enforce__stop(a.enf);	/* before detaching: blocked sockets must not drain */
 	emit_stats(&a, "agent_stop");
 out:
 	ring_buffer__free(a.rb);
+	enforce__free(a.enf);
 	for (int i = 0; i < a.nlinks; i++)
 		bpf_link__destroy(a.links[i]);
 	vigil_bpf__destroy(a.skel);

@@ -20,6 +20,9 @@ struct agent_opts {
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
 	bool verbose;
+	/* tests only: shrink maps, inject faults (enforce.h) */
+	const char **test_map_sizes;	size_t ntest_map_sizes;
+	const char **test_faults;	size_t ntest_faults;
 };
 
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime

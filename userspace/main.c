@@ -35,6 +35,10 @@ static void usage_run(FILE *f)
 "      --no-default-rules   do not load the embedded default rules\n"
 "      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
 "  -v, --verbose            debug logging on stderr\n"
+"      --test-map-size NAME=N  tests: shrink a kernel map (flows, taint,\n"
+"                           lost-socks, pipes) to overflow it\n"
+"      --test-fault NAME    tests: sock-storage (allocations fail) or no-charge\n"
+"                           (egress skips the budget charge)\n"
 "  -h, --help               this help\n");
 }
 
@@ -63,6 +67,8 @@ static int cmd_run(int argc, char **argv)
 		{ "stats-interval", required_argument, 0, 'S' },
 		{ "record", required_argument, 0, 'R' },
 		{ "verbose", no_argument, 0, 'v' },
+		{ "test-map-size", required_argument, 0, 'M' },
+		{ "test-fault", required_argument, 0, 'F' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
@@ -81,6 +87,8 @@ static int cmd_run(int argc, char **argv)
 		case 'N': o.no_default_rules = true; break;
 		case 'R': o.record = optarg; break;
 		case 'v': o.verbose = true; break;
+		case 'M': push(&o.test_map_sizes, &o.ntest_map_sizes, optarg); break;
+		case 'F': push(&o.test_faults, &o.ntest_faults, optarg); break;
 		case 'm':
 			if (!strcmp(optarg, "monitor")) {
 				o.enforce = false;

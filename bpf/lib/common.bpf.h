@@ -33,6 +33,7 @@
 const volatile __u32 cfg_mode = VIGIL_MODE_MONITOR;
 const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
 const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
+const volatile __u32 cfg_fault = 0;	   /* VIGIL_FAULT_*: tests only */
 
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
  * for marked pipes only when it changed since their last scan. */
@@ -43,6 +44,14 @@ __u32 vg_have_exe_allow = 0;
 __u32 vg_copy_seq = 0;	/* ids of files written by tainted processes */
 __u64 vg_tainted_bits[VIGIL_TGID_BITS / 64] = {};
 __u64 vg_file_bloom[VIGIL_FILE_BLOOM_BITS / 64] = {};
+/* Every configured set (userspace): the taint of a process whose state
+ * was lost is assumed to be all of them. */
+__u32 vg_all_sets = 0;
+/* Entries in vg_lost_socks: the egress hot path looks there only if > 0. */
+__u32 vg_lost_socks_n = 0;
+/* TCP sockets ever stamped with a taint: the agent's socket pass runs only
+ * when this moved. */
+__u64 vg_socks_stamped = 0;
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {
@@ -105,6 +114,8 @@ static __always_inline struct vigil_taint *taint_of(__u32 tgid)
 	return bpf_map_lookup_elem(&vg_taint, &tgid);
 }
 
+
+
 /* Pages a tainted process dirtied per file, until it counts as a copy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -162,15 +173,31 @@ struct {
 	__type(value, struct vigil_sock_state);
 } vg_socks SEC(".maps");
 
+/* A plain hash, not an LRU: flow state is never evicted behind our back;
+ * full means full (enforce: the packet is dropped). The agent deletes the
+ * flows of processes that are gone. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VIGIL_MAX_FLOWS);
 	__type(key, struct vigil_flow_key);
 	__type(value, struct vigil_flow);
 } vg_flows SEC(".maps");
 
+/* TCP sockets of tainted writers whose sk_storage could not be allocated:
+ * socket cookie -> set mask. Preallocated, so memory pressure cannot fail
+ * an insert; egress drops their packets (enforce), the agent resets them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_MAX_LOST_SOCKS);
+	__type(key, __u64);
+	__type(value, __u32);
+} vg_lost_socks SEC(".maps");
+
+/* mmapable: userspace sets limits and rolls windows with atomic ops on the
+ * fields themselves, never a read-modify-write of the whole value. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, VIGIL_MAX_SETS);
 	__type(key, __u32);
 	__type(value, struct vigil_budget);
@@ -227,6 +254,10 @@ struct {
 	__type(value, __u32);
 } vg_scope SEC(".maps");
 
+/* Stand-in taint for a process whose bit is set but whose entry is missing
+ * (vg_taint was full when it read, or its entry could not be made). */
+struct vigil_taint vg_lost_taint = {};
+
 #define COUNT(field)                                                   \
 	do {                                                           \
 		__u32 __zero = 0;                                      \
@@ -235,6 +266,26 @@ struct {
 		if (__c)                                               \
 			__c->field++;                                  \
 	} while (0)
+
+/* The taint of tgid for an egress decision. The bit is set before the entry
+ * is made and an entry that could not be made leaves it set: in enforce
+ * mode such a process counts as tainted with every set (fail closed); in
+ * monitor mode it is counted and let go. */
+static __always_inline struct vigil_taint *taint__for_egress(__u32 tgid)
+{
+	struct vigil_taint *t;
+
+	if (!maybe_tainted(tgid))
+		return NULL;
+	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	if (t)
+		return t;
+	COUNT(taint_state_lost);
+	if (cfg_mode != VIGIL_MODE_ENFORCE || !vg_all_sets)
+		return NULL;
+	vg_lost_taint.set_mask = vg_all_sets;
+	return &vg_lost_taint;
+}
 
 static __always_inline void *event_reserve(__u32 size, __u16 type, __u32 tgid)
 {
