@@ -1,6 +1,7 @@
 # vigil — build, test, run.  `make` builds .output/vigil; `make test` runs
 # every test; `make run` starts the agent on its embedded default rules.
-# Both install missing Debian build dependencies first (scripts/deps.sh).
+# Those two (and only those) install missing Debian build dependencies first
+# (scripts/deps.sh); every other target assumes they are there.
 OUTPUT := .output
 CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
@@ -39,7 +40,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: deps $(OUTPUT)/vigil
+all: $(OUTPUT)/vigil
 
 deps:
 	$(Q)scripts/deps.sh
@@ -65,9 +66,18 @@ $(OUTPUT)/default_rules.h: $(RULE_FILES) scripts/embed.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
 	$(Q)scripts/embed.sh $@ $(RULE_FILES)
 
-$(OUTPUT)/obj/%.o: userspace/%.c $(OUTPUT)/vigil.skel.h $(OUTPUT)/default_rules.h | $(OUTPUT)/obj
+$(OUTPUT)/obj/%.o: userspace/%.c | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+# Only the objects that include a generated header wait for it (and are
+# rebuilt when it changes); -MMD tracks every other header.
+SKEL_USERS := $(patsubst userspace/%.c,$(OUTPUT)/obj/%.o,\
+	$(shell grep -l '"vigil.skel.h"' $(USER_SRCS)))
+RULES_USERS := $(patsubst userspace/%.c,$(OUTPUT)/obj/%.o,\
+	$(shell grep -l '"default_rules.h"' $(USER_SRCS)))
+$(SKEL_USERS): $(OUTPUT)/vigil.skel.h
+$(RULES_USERS): $(OUTPUT)/default_rules.h
 
 $(OUTPUT)/vigil: $(USER_OBJS)
 	$(call msg,LINK,$@)
@@ -77,7 +87,7 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
-unit: deps $(UNIT_BINS)
+unit: $(UNIT_BINS)
 
 # Attack scenarios that need C (io_uring has no Python binding on bookworm).
 SCENARIO_BINS := $(OUTPUT)/scenarios/uring_leak
@@ -86,7 +96,7 @@ $(OUTPUT)/scenarios/%: tests/scenarios/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
 
-scenarios: deps $(SCENARIO_BINS)
+scenarios: $(SCENARIO_BINS)
 
 # libFuzzer target for rule conditions: built by clang from source with
 # sanitizers (not from the gcc objects). fuzz-smoke runs it for 20 s; new
@@ -112,7 +122,7 @@ $(OUTPUT)/fuzz/fuzz_rules: $(FUZZ_RULES_SRCS) $(OUTPUT)/default_rules.h $(wildca
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_RULES_SRCS) -lyaml -o $@
 
-fuzz: deps $(OUTPUT)/fuzz/fuzz_expr $(OUTPUT)/fuzz/fuzz_rules
+fuzz: $(OUTPUT)/fuzz/fuzz_expr $(OUTPUT)/fuzz/fuzz_rules
 
 fuzz-smoke: fuzz
 	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/corpus-rules
@@ -121,10 +131,12 @@ fuzz-smoke: fuzz
 	$(OUTPUT)/fuzz/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus-rules tests/fuzz/corpus/rules
 
-run: all
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(OUTPUT)/vigil run
 
-test: all unit scenarios
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit scenarios
 	tests/run-tests.sh
 
 bench: all

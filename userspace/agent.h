@@ -6,6 +6,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include "activity.h"
+#include "json.h"
+#include "kmaps.h"
+#include "loader.h"
+#include "rules.h"
+#include "scope.h"
 
 struct agent_opts {
 	const char **protect;	size_t nprotect;
@@ -28,5 +35,34 @@ struct agent_opts {
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime
  * failure, 2 on bad configuration. */
 int agent__run(const struct agent_opts *o);
+
+/* The running agent's state. agent.c owns it; the modules that act on the
+ * agent's behalf (status.c: agent_* lines, world.c: what the correlator and
+ * pipe walker reach, seed.c: processes older than the agent) read it. */
+struct enforce;
+
+struct agent {
+	const struct agent_opts *o;
+	struct ruleset rs;
+	struct budgets budgets;
+	struct engine *engine;
+	struct loader ld;
+	struct enforce *enf;		/* the budget ceiling's agent side */
+	struct scope scope;
+	struct protect *prot;
+	struct corr *corr;
+	struct ring_buffer *rb;
+	struct output *out;
+	struct json j;
+	struct capture_writer *cap;	/* --record */
+	int inotify_fd;			/* protected directories, or -errno */
+	size_t nallow_keys;
+	unsigned long long rb_bad, reloads, capture_errors;
+	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
+	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
+	bool stop;
+	struct activity act;		/* the one being handled */
+	char pname[64];
+};
 
 #endif

@@ -7,11 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "enforce.h"
 #include "json.h"
+#include "kmaps.h"
 #include "log.h"
 #include "output.h"
 #include "vigil.h"
@@ -42,16 +43,12 @@ static const struct lost_counter lost_counters[] = {
 
 struct enforce {
 	struct enforce_env env;
-	struct vigil_budget *budgets;	/* mmapped vg_budgets */
-	size_t budgets_len;
-	size_t nsets;
 	struct bpf_link *iter;
 	bool pass_pending;
 	uint64_t last_pass_ns, last_sweep_ns, last_error_ns;
 	unsigned long long reported[NLOST];
 	unsigned long long failed_closed_reported;
 	bool breached[VIGIL_MAX_SETS];
-	unsigned long long passes;
 };
 
 /* ---- test knobs ------------------------------------------------------------ */
@@ -108,21 +105,10 @@ int enforce__configure(struct vigil_bpf *skel, const char **map_sizes, size_t nm
 struct enforce *enforce__new(const struct enforce_env *env)
 {
 	struct enforce *e = calloc(1, sizeof(*e));
-	long page = sysconf(_SC_PAGESIZE);
 
 	if (!e)
 		return NULL;
 	e->env = *env;
-	e->budgets_len = (VIGIL_MAX_SETS * sizeof(struct vigil_budget) + page - 1) / page * page;
-	e->budgets = mmap(NULL, e->budgets_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			  bpf_map__fd(env->skel->maps.vg_budgets), 0);
-	if (e->budgets == MAP_FAILED) {
-		int err = errno;
-
-		free(e);
-		errno = err;
-		return NULL;
-	}
 	e->iter = bpf_program__attach_iter(env->skel->progs.vigil_reap_tcp, NULL);
 	if (!e->iter)
 		log__warn("cannot create the TCP socket iterator (%s): sockets blocked at the "
@@ -136,52 +122,7 @@ void enforce__free(struct enforce *e)
 	if (!e)
 		return;
 	bpf_link__destroy(e->iter);
-	munmap(e->budgets, e->budgets_len);
 	free(e);
-}
-
-/* ---- budgets --------------------------------------------------------------- */
-
-int enforce__set_limits(struct enforce *e, const unsigned long long *limits, size_t nsets)
-{
-	__u32 all = 0;
-
-	if (nsets > VIGIL_MAX_SETS)
-		return -EINVAL;
-	for (size_t s = 0; s < nsets; s++) {
-		__atomic_store_n(&e->budgets[s].limit, limits[s], __ATOMIC_SEQ_CST);
-		all |= 1u << s;
-	}
-	e->nsets = nsets;
-	__atomic_store_n(&e->env.skel->bss->vg_all_sets, all, __ATOMIC_SEQ_CST);
-	return 0;
-}
-
-/* Take off what a field held at the roll; charges made meanwhile stay. */
-static void zero_field(__u64 *f)
-{
-	__u64 v = __atomic_load_n(f, __ATOMIC_SEQ_CST);
-
-	while (v && !__atomic_compare_exchange_n(f, &v, 0, false, __ATOMIC_SEQ_CST,
-						 __ATOMIC_SEQ_CST))
-		;
-}
-
-void enforce__roll(struct enforce *e, unsigned set)
-{
-	struct vigil_budget *b;
-
-	if (set >= VIGIL_MAX_SETS)
-		return;
-	b = &e->budgets[set];
-	/* exceeded last: a packet seeing it clear must also see room */
-	zero_field(&b->spent);
-	zero_field(&b->committed);
-	zero_field(&b->passed);
-	zero_field(&b->delivered);
-	zero_field(&b->blocked);
-	__atomic_store_n(&b->exceeded, 0, __ATOMIC_SEQ_CST);
-	e->breached[set] = false;
 }
 
 /* ---- socket pass ----------------------------------------------------------- */
@@ -203,15 +144,6 @@ static void socket_pass(struct enforce *e, uint64_t now)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
-	e->passes++;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 void enforce__on_record(struct enforce *e, const void *data, size_t size)
@@ -231,7 +163,7 @@ void enforce__on_record(struct enforce *e, const void *data, size_t size)
 	}
 	if (!e->pass_pending)
 		return;
-	now = mono_ns();
+	now = clock__mono_ns();
 	if (now - e->last_pass_ns >= SOCKET_PASS_MIN_NS)
 		socket_pass(e, now);
 }
@@ -242,32 +174,11 @@ void enforce__stop(struct enforce *e)
 {
 	if (!e)
 		return;
-	socket_pass(e, mono_ns());
+	socket_pass(e, clock__mono_ns());
 	check_breaches(e);
 }
 
 /* ---- counters, state loss, breaches ---------------------------------------- */
-
-static void read_counters(struct enforce *e, struct vigil_counters *sum)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct vigil_counters *per;
-	__u32 zero = 0;
-
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0 || !(per = calloc(ncpu, sizeof(*per))))
-		return;
-	if (!bpf_map__lookup_elem(e->env.skel->maps.vg_counters, &zero, sizeof(zero), per,
-				  ncpu * sizeof(*per), 0)) {
-		for (int i = 0; i < ncpu; i++) {
-			__u64 *d = (__u64 *)sum, *s = (__u64 *)&per[i];
-
-			for (size_t f = 0; f < sizeof(*sum) / sizeof(__u64); f++)
-				d[f] += s[f];
-		}
-	}
-	free(per);
-}
 
 static unsigned long long counter_at(const struct vigil_counters *c, size_t off)
 {
@@ -324,10 +235,10 @@ static void check_breaches(struct enforce *e)
 {
 	struct json j;
 
-	if (!e->env.enforce)
+	if (!e->env.enforce || !e->env.budgets->view)
 		return;	/* monitor mode lets it pass by design: the budget rule says so */
-	for (size_t s = 0; s < e->nsets; s++) {
-		const struct vigil_budget *b = &e->budgets[s];
+	for (size_t s = 0; s < e->env.rs->nsets && s < VIGIL_MAX_SETS; s++) {
+		const struct vigil_budget *b = &e->env.budgets->view[s];
 		unsigned long long limit = __atomic_load_n(&b->limit, __ATOMIC_SEQ_CST);
 		unsigned long long passed = __atomic_load_n(&b->passed, __ATOMIC_SEQ_CST);
 		unsigned long long delivered = __atomic_load_n(&b->delivered, __ATOMIC_SEQ_CST);
@@ -335,7 +246,11 @@ static void check_breaches(struct enforce *e)
 		const char *name;
 		char hs[32], hl[32], msg[512];
 
-		if (!limit || seen <= limit || e->breached[s])
+		if (!limit || seen <= limit) {
+			e->breached[s] = false;	/* a new window */
+			continue;
+		}
+		if (e->breached[s])
 			continue;
 		e->breached[s] = true;
 		name = e->env.set_name(e->env.ctx, s);
@@ -401,21 +316,7 @@ void enforce__tick(struct enforce *e, uint64_t now)
 		e->last_sweep_ns = now;
 		sweep_flows(e);
 	}
-	read_counters(e, &c);
+	kmaps__counters(e->env.skel, &c);
 	report_state_loss(e, &c, now);
 	check_breaches(e);
-}
-
-void enforce__json_counters(struct enforce *e, struct json *j)
-{
-	struct vigil_counters c;
-
-	read_counters(e, &c);
-	json__kv_uint(j, "sock_storage_full", c.sock_storage_full);
-	json__kv_uint(j, "taint_state_lost", c.taint_state_lost);
-	json__kv_uint(j, "lost_socks_full", c.lost_socks_full);
-	json__kv_uint(j, "failed_closed", c.failed_closed);
-	json__kv_uint(j, "sockets_reset", c.sockets_reset);
-	json__kv_uint(j, "budget_contended", c.budget_contended);
-	json__kv_uint(j, "socket_passes", e->passes);
 }

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Filling and reading the kernel maps (see kmaps.h and the map table in
+ * docs/ARCHITECTURE.md). */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "glob.h"
+#include "kmaps.h"
+#include "log.h"
+#include "protect.h"
+#include "vigil.skel.h"
+
+int kmaps__set_scope(struct vigil_bpf *skel, int cgroup_fd)
+{
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(skel->maps.vg_scope, &zero, sizeof(zero), &cgroup_fd,
+				    sizeof(cgroup_fd), 0) ? -errno : 0;
+}
+
+/* A reload must not hand out a fresh budget: spent stays spent. */
+int kmaps__fill_budgets(struct vigil_bpf *skel, const struct ruleset *rs,
+			struct budgets *bud)
+{
+	__u32 all = 0;
+
+	if (!bud->view) {
+		long page = sysconf(_SC_PAGESIZE);
+		void *v;
+
+		bud->view_len = (VIGIL_MAX_SETS * sizeof(struct vigil_budget) + page - 1) /
+				page * page;
+		v = mmap(NULL, bud->view_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(skel->maps.vg_budgets), 0);
+		if (v == MAP_FAILED)
+			return -errno;
+		bud->view = v;
+	}
+	for (__u32 s = 0; s < rs->nsets && s < VIGIL_MAX_SETS; s++) {
+		__atomic_store_n(&bud->view[s].limit, bud->limit[s], __ATOMIC_SEQ_CST);
+		all |= 1u << s;
+	}
+	/* a process whose taint entry is lost counts as tainted with all sets */
+	__atomic_store_n(&skel->bss->vg_all_sets, all, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void kmaps__unmap_budgets(struct budgets *bud)
+{
+	if (bud->view)
+		munmap(bud->view, bud->view_len);
+	bud->view = NULL;
+}
+
+/* Take off what a field held; what is charged meanwhile stays charged. */
+static void zero_field(__u64 *f)
+{
+	__u64 v = __atomic_load_n(f, __ATOMIC_SEQ_CST);
+
+	while (v && !__atomic_compare_exchange_n(f, &v, 0, false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST))
+		;
+}
+
+static unsigned long long window_of(const struct ruleset *rs, size_t set)
+{
+	const struct protect_set *s = &rs->sets[set];
+
+	return s->has_window ? s->window_s : rs->default_window_s;
+}
+
+/* Sockets already blocked stay blocked: their sk_storage flag does not
+ * depend on the budget. */
+void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struct budgets *bud,
+			 uint64_t now)
+{
+	for (__u32 s = 0; s < rs->nsets; s++) {
+		unsigned long long w = window_of(rs, s);
+		struct vigil_budget *b;
+
+		if (!w)
+			continue;
+		if (!bud->window_start[s]) {
+			bud->window_start[s] = now;
+			continue;
+		}
+		if (now - bud->window_start[s] < w * 1000000000ull)
+			continue;
+		bud->window_start[s] = now;
+		if (!bud->view || s >= VIGIL_MAX_SETS)
+			continue;
+		b = &bud->view[s];
+		zero_field(&b->spent);
+		zero_field(&b->committed);
+		zero_field(&b->passed);
+		zero_field(&b->delivered);
+		zero_field(&b->blocked);
+		__atomic_store_n(&b->exceeded, 0, __ATOMIC_SEQ_CST);
+		log__debug("budget window of set %s restarted", rs->sets[s].name);
+	}
+}
+
+/* An LPM lookup returns only the longest matching prefix, so each prefix's
+ * entry carries the port ranges of every prefix that covers it too. */
+static bool covers(const struct addr_rule *outer, const struct addr_rule *inner)
+{
+	unsigned bits = outer->prefix_len;
+
+	if (outer->family != inner->family || outer->prefix_len > inner->prefix_len)
+		return false;
+	for (unsigned i = 0; i < bits / 8; i++)
+		if (outer->addr[i] != inner->addr[i])
+			return false;
+	if (bits % 8) {
+		unsigned char m = 0xff << (8 - bits % 8);
+
+		if ((outer->addr[bits / 8] & m) != (inner->addr[bits / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+/* Bit of an exe-scoped allow entry (0: not scoped; -1: too many). */
+static long exe_bit(const struct ruleset *rs, size_t entry)
+{
+	unsigned bit = 0;
+
+	if (!rs->allows[entry].nexes)
+		return 0;
+	for (size_t i = 0; i < entry; i++)
+		bit += rs->allows[i].nexes ? 1 : 0;
+	return bit < VIGIL_MAX_EXE_ALLOWS ? (1L << bit) : -1;
+}
+
+int kmaps__fill_allowlist(struct vigil_bpf *skel, const struct ruleset *rs, size_t *nkeys)
+{
+	struct entry { const struct addr_rule *r; __u32 exe_mask; } *all;
+	size_t n = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < rs->nallows; i++)
+		n += rs->allows[i].naddrs;
+	all = calloc(n + 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < rs->nallows; i++) {
+		long bit = exe_bit(rs, i);
+
+		if (bit < 0) {
+			log__warn("allow entry '%s': more than %d entries are scoped to "
+				  "executables; it is enforced in userspace only",
+				  rs->allows[i].name, VIGIL_MAX_EXE_ALLOWS);
+			continue;
+		}
+		for (size_t k = 0; k < rs->allows[i].naddrs; k++)
+			all[n++] = (struct entry){ &rs->allows[i].addrs[k], (__u32)bit };
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		struct vigil_allow v = { 0 };
+		const struct addr_rule *r = all[i].r;
+
+		for (size_t k = 0; k < n; k++) {
+			const struct addr_rule *o = all[k].r;
+			bool dup = false;
+
+			if (!covers(o, r))
+				continue;
+			for (unsigned q = 0; q < v.nranges; q++)
+				dup |= v.ranges[q].lo == o->port_lo && v.ranges[q].hi == o->port_hi &&
+				       v.ranges[q].exe_mask == all[k].exe_mask;
+			if (dup)
+				continue;
+			if (v.nranges == VIGIL_ALLOW_RANGES) {
+				log__warn("allowlist: more than %d port ranges cover one prefix; "
+					  "extra ranges are ignored", VIGIL_ALLOW_RANGES);
+				break;
+			}
+			v.ranges[v.nranges].lo = o->port_lo;
+			v.ranges[v.nranges].hi = o->port_hi;
+			v.ranges[v.nranges].exe_mask = all[k].exe_mask;
+			v.nranges++;
+		}
+		if (r->family == AF_INET) {
+			struct vigil_lpm4_key k = { .prefixlen = r->prefix_len };
+
+			memcpy(k.addr, r->addr, 4);
+			err = bpf_map__update_elem(skel->maps.vg_allow4, &k, sizeof(k), &v,
+						   sizeof(v), 0);
+		} else {
+			struct vigil_lpm6_key k = { .prefixlen = r->prefix_len };
+
+			memcpy(k.addr, r->addr, 16);
+			err = bpf_map__update_elem(skel->maps.vg_allow6, &k, sizeof(k), &v,
+						   sizeof(v), 0);
+		}
+	}
+	*nkeys = n;
+	free(all);
+	return err ? -errno : 0;
+}
+
+static bool allow_key_wanted(const struct ruleset *rs, int family, unsigned prefix,
+			     const void *addr)
+{
+	for (size_t i = 0; i < rs->nallows; i++)
+		for (size_t k = 0; k < rs->allows[i].naddrs; k++) {
+			const struct addr_rule *r = &rs->allows[i].addrs[k];
+
+			if (r->family == family && r->prefix_len == prefix &&
+			    !memcmp(r->addr, addr, family == AF_INET ? 4 : 16))
+				return true;
+		}
+	return false;
+}
+
+/* Allow entries the new rules no longer have leave the kernel only after
+ * the new ones are in: no moment in which the old and new rules both deny. */
+void kmaps__prune_allowlist(struct vigil_bpf *skel, const struct ruleset *rs)
+{
+	struct vigil_lpm6_key k6, next6, *del6 = NULL;
+	struct vigil_lpm4_key k4, next4, *del4 = NULL;
+	size_t n4 = 0, n6 = 0;
+	int fd4 = bpf_map__fd(skel->maps.vg_allow4), fd6 = bpf_map__fd(skel->maps.vg_allow6);
+	void *prev;
+
+	for (prev = NULL; !bpf_map_get_next_key(fd4, prev, &next4); prev = &k4) {
+		k4 = next4;
+		if (allow_key_wanted(rs, AF_INET, k4.prefixlen, k4.addr))
+			continue;
+		del4 = realloc(del4, (n4 + 1) * sizeof(*del4));
+		if (!del4)
+			return;
+		del4[n4++] = k4;
+	}
+	for (prev = NULL; !bpf_map_get_next_key(fd6, prev, &next6); prev = &k6) {
+		k6 = next6;
+		if (allow_key_wanted(rs, AF_INET6, k6.prefixlen, k6.addr))
+			continue;
+		del6 = realloc(del6, (n6 + 1) * sizeof(*del6));
+		if (!del6)
+			break;
+		del6[n6++] = k6;
+	}
+	for (size_t i = 0; i < n4; i++)
+		bpf_map_delete_elem(fd4, &del4[i]);
+	for (size_t i = 0; i < n6 && del6; i++)
+		bpf_map_delete_elem(fd6, &del6[i]);
+	free(del4);
+	free(del6);
+}
+
+struct exe_walk {
+	int fd;
+	__u32 bit;
+};
+
+static int on_allowed_exe(const char *path, const struct stat *st, void *ctx)
+{
+	struct exe_walk *w = ctx;
+	struct vigil_file_key k = { .dev = protect__kdev(st->st_dev), .ino = st->st_ino };
+	__u32 bits = 0;
+
+	bpf_map_lookup_elem(w->fd, &k, &bits);
+	bits |= w->bit;
+	bpf_map_update_elem(w->fd, &k, &bits, BPF_ANY);
+	return 0;
+}
+
+/* Executables of exe-scoped allow entries -> vg_allow_exes, and the running
+ * processes that are one of them -> vg_exe_bits (exec and fork keep it up to
+ * date from then on). */
+void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
+{
+	int efd = bpf_map__fd(skel->maps.vg_allow_exes);
+	int pfd = bpf_map__fd(skel->maps.vg_exe_bits);
+	struct vigil_file_key k, next;
+	bool any = false;
+	struct dirent *d;
+	__u32 tgid, ntgid;
+	DIR *proc;
+
+	while (!bpf_map_get_next_key(efd, NULL, &next))
+		bpf_map_delete_elem(efd, &next);
+	for (size_t i = 0; i < rs->nallows; i++) {
+		long bit = exe_bit(rs, i);
+		struct exe_walk w = { .fd = efd, .bit = (__u32)bit };
+
+		if (bit <= 0)
+			continue;
+		any = true;
+		for (size_t g = 0; g < rs->allows[i].nexes; g++)
+			glob__walk(rs->allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES);
+	}
+	while (!bpf_map_get_next_key(pfd, NULL, &ntgid))
+		bpf_map_delete_elem(pfd, &ntgid);
+	skel->bss->vg_have_exe_allow = any;
+	if (!any || !(proc = opendir("/proc")))
+		return;
+	while ((d = readdir(proc))) {
+		char path[64];
+		struct stat st;
+		__u32 bits;
+
+		tgid = (__u32)strtoul(d->d_name, NULL, 10);
+		if (!tgid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+		if (stat(path, &st))
+			continue;
+		k.dev = protect__kdev(st.st_dev);
+		k.ino = st.st_ino;
+		if (!bpf_map_lookup_elem(efd, &k, &bits))
+			bpf_map_update_elem(pfd, &tgid, &bits, BPF_ANY);
+	}
+	closedir(proc);
+}
+
+/* The hot paths test the bitmap bit before any lookup: it goes in first. A
+ * bit left set for a process not in the map only costs a lookup; the kernel
+ * clears it at exit. */
+int kmaps__taint_start(struct vigil_bpf *skel, uint32_t tgid, const struct vigil_taint *t)
+{
+	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+
+	__atomic_fetch_or(&skel->bss->vg_tainted_bits[w], 1ull << (tgid & 63), __ATOMIC_SEQ_CST);
+	return bpf_map__update_elem(skel->maps.vg_taint, &tgid, sizeof(tgid), t, sizeof(*t),
+				    BPF_NOEXIST) ? -errno : 0;
+}
+
+bool kmaps__taint_get(struct vigil_bpf *skel, uint32_t tgid, struct vigil_taint *t)
+{
+	return !bpf_map__lookup_elem(skel->maps.vg_taint, &tgid, sizeof(tgid), t, sizeof(*t), 0);
+}
+
+/* vg_pipes is keyed by inode pointer and number: a walk, by number. */
+bool kmaps__pipe_mark(struct vigil_bpf *skel, uint64_t ino, struct vigil_pipe_mark *m)
+{
+	struct vigil_pipe_key k, *prev = NULL;
+	int fd = bpf_map__fd(skel->maps.vg_pipes);
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		if (k.ino == ino && !bpf_map_lookup_elem(fd, &k, m))
+			return true;
+	}
+	return false;
+}
+
+int64_t kmaps__bytes_read(struct vigil_bpf *skel, uint32_t tgid, uint32_t file_id)
+{
+	struct vigil_read_key k = { .tgid = tgid, .file_id = file_id };
+	struct vigil_read_progress v;
+
+	if (bpf_map__lookup_elem(skel->maps.vg_reads, &k, sizeof(k), &v, sizeof(v), 0))
+		return -1;
+	return (int64_t)(v.pages << 12);
+}
+
+int kmaps__block(struct vigil_bpf *skel, uint32_t tgid)
+{
+	__u32 one = 1;
+
+	return bpf_map__update_elem(skel->maps.vg_blocked, &tgid, sizeof(tgid), &one,
+				    sizeof(one), BPF_ANY) ? -errno : 0;
+}
+
+void kmaps__counters(struct vigil_bpf *skel, struct vigil_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vigil_counters *per;
+	__u32 zero = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0 || !(per = calloc(ncpu, sizeof(*per))))
+		return;
+	if (!bpf_map__lookup_elem(skel->maps.vg_counters, &zero, sizeof(zero), per,
+				  ncpu * sizeof(*per), 0)) {
+		for (int i = 0; i < ncpu; i++) {
+			__u64 *d = (__u64 *)sum, *s = (__u64 *)&per[i];
+
+			for (size_t f = 0; f < sizeof(*sum) / sizeof(__u64); f++)
+				d[f] += s[f];
+		}
+	}
+	free(per);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The BPF side's lifecycle: the program table (which hooks vigil needs,
+ * which it can do without and what it loses), open, configure, load and
+ * attach, each step checked and explained. */
+#ifndef VIGIL_LOADER_H
+#define VIGIL_LOADER_H
+
+#include <stdbool.h>
+
+#define LOADER_MAX_PROGS 32
+
+struct vigil_bpf;
+struct bpf_link;
+
+struct loader {
+	struct vigil_bpf *skel;
+	struct bpf_link *links[LOADER_MAX_PROGS];
+	const char *attached[LOADER_MAX_PROGS];	/* program of each link */
+	int nlinks;
+	const char *skipped[LOADER_MAX_PROGS];	/* optional, not on this kernel */
+	int nskipped;
+	/* tests only (--test-map-size, --test-fault): see enforce.h */
+	const char **test_map_sizes;	size_t ntest_map_sizes;
+	const char **test_faults;	size_t ntest_faults;
+};
+
+/* Open the skeleton, set its read-only config, switch off optional
+ * programs this kernel lacks, load. 0 or a negative errno after saying why. */
+int loader__open_load(struct loader *l, bool enforce, bool scoped);
+/* Attach every loaded program; cgroup ones to cgroup_fd. */
+int loader__attach(struct loader *l, int cgroup_fd);
+/* Detach and free; safe on a loader that never loaded. */
+void loader__destroy(struct loader *l);
+
+#endif
