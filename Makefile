@@ -36,7 +36,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit scenarios bench clean
+.PHONY: all deps run test unit scenarios bench stress clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -96,7 +96,14 @@ $(OUTPUT)/scenarios/%: tests/scenarios/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
 
-scenarios: $(SCENARIO_BINS)
+# The stress harness's sender and receiver (tests/stress, `make stress`).
+STRESS_BINS := $(OUTPUT)/stress/leaker $(OUTPUT)/stress/sink
+$(OUTPUT)/stress/%: tests/stress/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
+
+scenarios: $(SCENARIO_BINS) $(STRESS_BINS)
 
 # libFuzzer target for rule conditions: built by clang from source with
 # sanitizers (not from the gcc objects). fuzz-smoke runs it for 20 s; new
@@ -141,6 +148,13 @@ test: deps
 
 bench: all
 	bench/run.sh
+
+# The budget ceiling under CPU load and memory pressure: every transport
+# STRESS_REPS times (default 200). Figures: docs/PERFORMANCE.md.
+STRESS_REPS ?= 200
+stress: deps
+	$(Q)$(MAKE) --no-print-directory all scenarios
+	tests/stress/stress.py --reps $(STRESS_REPS) $(STRESS_ARGS)
 
 clean:
 	rm -rf $(OUTPUT)

@@ -163,7 +163,8 @@ int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 	 * signalled. The kill does not stop this send from queueing its data:
 	 * egress drops it and the agent resets the socket (see ARCHITECTURE). */
 	if (!(st->flags & VIGIL_SF_BLOCKED)) {
-		if (!budget__would_exceed(st->set_mask, BPF_CORE_READ(msg, msg_iter.count)))
+		if ((cfg_fault & VIGIL_FAULT_NO_CHARGE) ||
+		    !budget__would_exceed(st->set_mask, BPF_CORE_READ(msg, msg_iter.count)))
 			return 0;
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
 	}
@@ -422,12 +423,26 @@ int vigil_egress(struct __sk_buff *skb)
 			__u64 cookie;
 			__u32 *m;
 
-			if (!vg_lost_socks_n)
-				return 1;	/* never written by a tainted process */
-			cookie = bpf_get_socket_cookie(skb);
-			m = bpf_map_lookup_elem(&vg_lost_socks, &cookie);
-			if (!m)
-				return 1;
+			m = NULL;
+			if (vg_lost_socks_n) {
+				cookie = bpf_get_socket_cookie(skb);
+				m = bpf_map_lookup_elem(&vg_lost_socks, &cookie);
+			}
+			if (!m) {
+				/* Never written by a tainted process, as a rule. But a
+				 * sender killed because its socket could be tracked
+				 * nowhere transmits its last send here, in its own
+				 * context: that packet is dropped (a packet of another
+				 * socket sent from its softirq is only delayed). */
+				if (!enforce)
+					return 1;
+				t = taint_of(current_tgid());
+				if (!t || !(t->flags & VIGIL_TF_KILLED))
+					return 1;
+				COUNT(failed_closed);
+				COUNT(packets_dropped);
+				return 0;
+			}
 			lost = true;
 			tgid = 0;
 			mask = *m;
