@@ -105,6 +105,10 @@ ALERT_FIELDS = {
 }
 PROCESS_FIELDS = {"pid": int, "ppid": int, "comm": str, "exe": str, "cmdline": str,
                   "uid": int, "cgroup": str}
+# budget_breach: the agent's own alert about a set, not about one process
+BREACH_FIELDS = {"rule": str, "severity": str, "action": str, "message": str, "budget": dict}
+BUDGET_FIELDS = {"set": str, "limit_bytes": int, "passed_bytes": int, "delivered_bytes": int,
+                 "excess_bytes": int}
 NETWORK_FIELDS = {"family": str, "protocol": str, "daddr": str, "dport": int,
                   "bytes": int, "blocked_bytes": int}
 
@@ -136,6 +140,12 @@ def cmd_schema(path):
         if not isinstance(l.get("host"), str) or not l.get("host"):
             errs.append(f"{w}: no host")
         if l.get("kind") != "alert":
+            continue
+        if l.get("rule") == "budget_breach":
+            check_fields(l, BREACH_FIELDS, w, errs)
+            check_fields(l.get("budget", {}), BUDGET_FIELDS, w + " budget", errs)
+            if l.get("severity") != "critical":
+                errs.append(f"{w}: budget_breach is not critical")
             continue
         check_fields(l, ALERT_FIELDS, w, errs)
         if l.get("severity") not in ("low", "medium", "high", "critical"):
