@@ -105,38 +105,54 @@ $(OUTPUT)/stress/%: tests/stress/%.c
 
 scenarios: $(SCENARIO_BINS) $(STRESS_BINS)
 
-# libFuzzer target for rule conditions: built by clang from source with
-# sanitizers (not from the gcc objects). fuzz-smoke runs it for 20 s; new
-# inputs go to .output/fuzz/corpus, the checked-in seeds stay as they are.
+# libFuzzer targets, one per parser of untrusted input: rule conditions
+# (expr), whole rule files (rules), captures (capture), /proc text (proc),
+# ring-buffer records (records). Built by clang from source with ASan and
+# UBSan (not from the gcc objects). `make fuzz-smoke` runs each briefly
+# (FUZZ_SECONDS, default 15; make test uses 10), `make fuzz` for 10 minutes
+# each (FUZZ_SECONDS, default 600). New inputs go to .output/fuzz/corpus-T;
+# the checked-in seeds (tests/fuzz/corpus/T) stay as they are.
 FUZZ_CC ?= clang-19
 FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
-	-std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuserspace -I$(OUTPUT)
-FUZZ_EXPR_SRCS := tests/fuzz/fuzz_expr.c userspace/expr.c userspace/addr.c userspace/glob.c
-FUZZ_RULES_SRCS := tests/fuzz/fuzz_rules.c userspace/rules.c userspace/engine.c \
-	userspace/activity.c userspace/expr.c userspace/addr.c userspace/glob.c
-FUZZ_SECONDS ?= 15
+	-std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" $(WARN) -Iinclude -Iuserspace \
+	-I$(OUTPUT)
+FUZZ_TARGETS := expr rules capture proc records
+FUZZ_expr_SRCS := userspace/expr.c userspace/addr.c userspace/glob.c
+FUZZ_rules_SRCS := userspace/rules.c userspace/engine.c userspace/activity.c userspace/expr.c \
+	userspace/addr.c userspace/glob.c userspace/safefile.c
+FUZZ_rules_LIBS := -lyaml
+FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
+	userspace/activity.c userspace/safefile.c userspace/output.c userspace/log.c
+FUZZ_capture_LIBS := -l:libjansson.a -lz
+FUZZ_proc_SRCS := userspace/proc.c
+FUZZ_records_SRCS := userspace/correlate.c userspace/addr.c $(FUZZ_capture_SRCS)
+FUZZ_records_LIBS := $(FUZZ_capture_LIBS)
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
-.PHONY: fuzz fuzz-smoke
+.PHONY: fuzz fuzz-build fuzz-smoke
 
-$(OUTPUT)/fuzz/fuzz_expr: $(FUZZ_EXPR_SRCS) userspace/expr.h userspace/addr.h userspace/glob.h
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(OUTPUT)/default_rules.h $(wildcard userspace/*.c userspace/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXPR_SRCS) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_$*_SRCS) $(FUZZ_$*_LIBS) -o $@
 
-# the whole rule-file path: libyaml, sections, merging, compile, validate, eval
-$(OUTPUT)/fuzz/fuzz_rules: $(FUZZ_RULES_SRCS) $(OUTPUT)/default_rules.h $(wildcard userspace/*.h)
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_RULES_SRCS) -lyaml -o $@
+fuzz-build: $(FUZZ_BINS)
 
-fuzz: $(OUTPUT)/fuzz/fuzz_expr $(OUTPUT)/fuzz/fuzz_rules
+# fuzz_run SECONDS: every target in turn; -timeout=5 makes a hang a failure
+define fuzz_run
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$t && \
+		$(OUTPUT)/fuzz/fuzz_$$t -max_total_time=$(1) -timeout=5 -rss_limit_mb=1024 \
+			-artifact_prefix=$(OUTPUT)/fuzz/$$t- $(OUTPUT)/fuzz/corpus-$$t \
+			tests/fuzz/corpus/$$t || exit 1; \
+	done
+endef
 
-fuzz-smoke: fuzz
-	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/corpus-rules
-	$(OUTPUT)/fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 \
-		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus tests/fuzz/corpus/expr
-	$(OUTPUT)/fuzz/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 \
-		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus-rules tests/fuzz/corpus/rules
+fuzz-smoke: fuzz-build
+	$(call fuzz_run,$(or $(FUZZ_SECONDS),15))
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(or $(FUZZ_SECONDS),600))
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -51,7 +51,8 @@ for dir in rules/tests tests/rules; do
 	rm -f "$log"
 done
 
-# fuzz targets (rule conditions, whole rule files), briefly: no crash, leak
+# fuzz targets (rule conditions, rule files, captures, /proc text, ring-buffer
+# records), briefly under ASan/UBSan: no crash, leak
 # or hang on whatever they generate
 log="$(mktemp)"
 if make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-10}" >"$log" 2>&1; then

@@ -391,6 +391,9 @@ int agent__run(const struct agent_opts *o)
 	int ret = 1, seeded;
 
 	log__set_level(o->verbose ? LOG_DEBUG : LOG_INFO);
+	/* a reader of --alerts - going away is a write error to count, not a
+	 * death without agent_stop and with enforcement detached */
+	signal(SIGPIPE, SIG_IGN);
 	json__init(&a.j);
 
 	if (geteuid() != 0) {
@@ -402,7 +405,7 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
-	a.out = output__open(o->alerts ? o->alerts : "-", err, sizeof(err));
+	a.out = output__open(o->alerts ? o->alerts : "-", o->file_gid, err, sizeof(err));
 	if (!a.out) {
 		log__error("%s", err);
 		ret = 2;
@@ -410,7 +413,8 @@ int agent__run(const struct agent_opts *o)
 	}
 	if (o->record) {
 		a.cap = capture__create(o->record, output__host(a.out),
-					o->enforce ? "enforce" : "monitor", err, sizeof(err));
+					o->enforce ? "enforce" : "monitor", o->file_gid, err,
+					sizeof(err));
 		if (!a.cap) {
 			log__error("--record %s", err);
 			ret = 2;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "activity.h"
 #include "json.h"
 #include "kmaps.h"
@@ -23,6 +24,7 @@ struct agent_opts {
 	bool has_budget;
 	const char *alerts;		/* "-" = stdout */
 	const char *record;		/* capture of correlated activity, or NULL */
+	gid_t file_gid;			/* group of alerts/capture files; (gid_t)-1: none */
 	const char *cgroup;		/* NULL = whole host */
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */

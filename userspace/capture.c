@@ -2,16 +2,19 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "capture.h"
 #include "json.h"
 #include "report.h"
+#include "safefile.h"
 #include "vigil.h"
 
 #define CAPTURE_VERSION 1
@@ -44,18 +47,25 @@ static int put_line(struct capture_writer *w)
 }
 
 struct capture_writer *capture__create(const char *path, const char *host, const char *mode,
-				       char *err, size_t errlen)
+				       gid_t gid, char *err, size_t errlen)
 {
 	struct capture_writer *w = calloc(1, sizeof(*w));
 	struct timespec now;
+	int fd;
 
 	if (!w) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->gz = gzopen(path, "wb6");
+	fd = safefile__open_output(path, true, gid, err, errlen);
+	if (fd < 0) {
+		free(w);
+		return NULL;
+	}
+	w->gz = gzdopen(fd, "wb6");
 	if (!w->gz) {
-		snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) : "cannot open");
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
 		free(w);
 		return NULL;
 	}
@@ -76,10 +86,8 @@ struct capture_writer *capture__create(const char *path, const char *host, const
 	return w;
 }
 
-int capture__write(struct capture_writer *w, const struct activity *a)
+void capture__format(struct json *j, const struct activity *a)
 {
-	struct json *j = &w->j;
-
 	json__reset(j);
 	json__begin_object(j);
 	put_time(j, "time", &a->time);
@@ -94,6 +102,11 @@ int capture__write(struct capture_writer *w, const struct activity *a)
 	json__kv_str(j, "message", a->message);
 	report__body(j, a, true);
 	json__end_object(j);
+}
+
+int capture__write(struct capture_writer *w, const struct activity *a)
+{
+	capture__format(&w->j, a);
 	return put_line(w);
 }
 
@@ -182,6 +195,22 @@ static int get_uint(struct reader *r, json_t *obj, const char *key, unsigned lon
 	return 0;
 }
 
+/* Integers that land in narrower types: a larger value would wrap (a pid
+ * above 2^31 becomes negative and is then written out as 2^64 - n, which
+ * no reader takes back). */
+static int get_uint_max(struct reader *r, json_t *obj, const char *key, unsigned long long max,
+			unsigned long long *out)
+{
+	char lim[32];
+
+	if (get_uint(r, obj, key, out))
+		return -EINVAL;
+	if (*out <= max)
+		return 0;
+	snprintf(lim, sizeof(lim), "%llu", max);
+	return bad(r, "'%s' must be at most %s", key, lim);
+}
+
 static int copy_str(struct reader *r, json_t *obj, const char *key, char *buf, size_t len)
 {
 	const char *s = "";
@@ -209,11 +238,14 @@ static int read_process(struct reader *r, json_t *p, struct activity *a)
 		return 0;
 	if (!json_is_object(p))
 		return bad(r, "'process' must be an object%s%s", "", "");
-	err |= get_uint(r, p, "pid", &v);
+	if (get_uint_max(r, p, "pid", INT32_MAX, &v))
+		return -EINVAL;
 	a->proc.pid = (pid_t)v;
-	err |= get_uint(r, p, "ppid", &v);
+	if (get_uint_max(r, p, "ppid", INT32_MAX, &v))
+		return -EINVAL;
 	a->proc.ppid = (pid_t)v;
-	err |= get_uint(r, p, "uid", &v);
+	if (get_uint_max(r, p, "uid", UINT32_MAX, &v))
+		return -EINVAL;
 	a->proc.uid = (uid_t)v;
 	err |= get_uint(r, p, "start_ticks", &a->proc.start_ticks);
 	err |= copy_str(r, p, "comm", a->proc.comm, sizeof(a->proc.comm));
@@ -263,7 +295,8 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		if (!json_is_object(e))
 			return bad(r, "'taint.chain' entries must be objects%s%s", "", "");
 		l = &a->chain[a->nchain++];
-		err |= get_uint(r, e, "pid", &v);
+		if (get_uint_max(r, e, "pid", INT32_MAX, &v))
+			return -EINVAL;
 		l->pid = (uint32_t)v;
 		err |= get_str(r, e, "comm", "", &l->comm);
 		err |= get_str(r, e, "via", "read", &l->via);
@@ -279,7 +312,8 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		a->sets[a->nsets++] = json_string_value(e);
 	}
 	err |= get_str(r, t, "via", "read", &a->taint_via);
-	err |= get_uint(r, t, "depth", &v);
+	if (get_uint_max(r, t, "depth", UINT32_MAX, &v))
+		return -EINVAL;
 	a->taint_depth = (uint32_t)v;
 	return err ? -EINVAL : 0;
 }
@@ -378,65 +412,209 @@ static int to_activity(struct reader *r, json_t *o, struct activity *a)
 	return 0;
 }
 
-/* One line, however long (up to MAX_LINE). NULL at end of file. */
-static char *read_line(gzFile gz, char **buf, size_t *cap, bool *too_long)
-{
-	size_t len = 0;
+/* ---- the byte source: plain text, or gzip members checked to the end ---- */
 
-	*too_long = false;
+/* zlib's gzread accepts a stream cut short (no trailer) and ignores bytes
+ * after the last member; a capture that lost its end, or carries something
+ * else after it, must say so instead of replaying part of itself. */
+struct src {
+	int fd;
+	bool gz, member_done, eof;
+	z_stream z;
+	unsigned long long total;	/* decompressed bytes so far */
+	unsigned char in[65536];
+	unsigned char out[65536];
+	size_t out_pos, out_len;
+	const char *err;		/* what went wrong, or NULL */
+};
+
+static int src_read_raw(struct src *s)
+{
+	ssize_t n;
+
+	if (s->eof)
+		return 0;
+	memmove(s->in, s->z.next_in, s->z.avail_in);
+	s->z.next_in = s->in;
+	do
+		n = read(s->fd, s->in + s->z.avail_in, sizeof(s->in) - s->z.avail_in);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		s->err = "read error";
+		return -EIO;
+	}
+	if (!n)
+		s->eof = true;
+	s->z.avail_in += n;
+	return 0;
+}
+
+static int src_init(struct src *s, int fd)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->z.next_in = s->in;
+	while (!s->eof && s->z.avail_in < 2)
+		if (src_read_raw(s))
+			return -EIO;
+	s->gz = s->z.avail_in >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b;
+	if (s->gz && inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+		s->gz = false;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void src_free(struct src *s)
+{
+	if (s->gz)
+		inflateEnd(&s->z);
+}
+
+/* Refill out. 0 with out_len 0 at the end; -EINVAL/-EIO with s->err. */
+static int src_fill(struct src *s)
+{
+	s->out_pos = s->out_len = 0;
+	while (!s->out_len) {
+		if (!s->z.avail_in || (s->gz && s->member_done && s->z.avail_in < 2 && !s->eof))
+			if (src_read_raw(s))
+				return -EIO;
+		if (!s->gz) {
+			if (!s->z.avail_in)
+				return 0;
+			s->out_len = s->z.avail_in < sizeof(s->out) ? s->z.avail_in : sizeof(s->out);
+			memcpy(s->out, s->z.next_in, s->out_len);
+			s->z.next_in += s->out_len;
+			s->z.avail_in -= s->out_len;
+			break;
+		}
+		if (s->member_done) {
+			if (!s->z.avail_in && s->eof)
+				return 0;
+			if (s->z.avail_in < 2 || s->z.next_in[0] != 0x1f || s->z.next_in[1] != 0x8b) {
+				s->err = "bytes after the end of the compressed stream";
+				return -EINVAL;
+			}
+			inflateReset(&s->z);	/* another gzip member */
+			s->member_done = false;
+		}
+		if (!s->z.avail_in && s->eof) {
+			s->err = "the compressed stream ends early (cut short, or the recording "
+				 "agent was killed: activity after this line is missing)";
+			return -EINVAL;
+		}
+		s->z.next_out = s->out;
+		s->z.avail_out = sizeof(s->out);
+		switch (inflate(&s->z, Z_NO_FLUSH)) {
+		case Z_STREAM_END:
+			s->member_done = true;
+			break;
+		case Z_OK:
+		case Z_BUF_ERROR:
+			break;
+		default:
+			s->err = "corrupt compressed data";
+			return -EINVAL;
+		}
+		s->out_len = sizeof(s->out) - s->z.avail_out;
+	}
+	s->total += s->out_len;
+	if (s->total > SAFEFILE_CAPTURE_MAX) {
+		s->err = "more than 4 GiB of activity";
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* One line into *buf (NUL-terminated, without its '\n'), up to MAX_LINE.
+ * 1: a line, 0: end of input, <0: error (s->err set, or -E2BIG: too long). */
+static int read_line(struct src *s, char **buf, size_t *cap, size_t *len)
+{
+	bool any = false;
+	int err;
+
+	*len = 0;
 	for (;;) {
-		if (*cap - len < 2) {
-			size_t ncap = *cap ? *cap * 2 : 8192;
+		unsigned char *nl;
+		size_t take;
+
+		if (s->out_pos == s->out_len) {
+			if ((err = src_fill(s)))
+				return err;
+			if (!s->out_len)
+				return any ? 1 : 0;
+		}
+		any = true;
+		nl = memchr(s->out + s->out_pos, '\n', s->out_len - s->out_pos);
+		take = (nl ? (size_t)(nl - s->out) : s->out_len) - s->out_pos;
+		if (*len + take + 1 > MAX_LINE)
+			return -E2BIG;
+		if (*len + take + 1 > *cap) {
+			size_t ncap = *cap ? *cap : 8192;
 			char *nb;
 
-			if (ncap > MAX_LINE) {
-				*too_long = true;
-				return NULL;
-			}
+			while (ncap < *len + take + 1)
+				ncap *= 2;
 			nb = realloc(*buf, ncap);
 			if (!nb)
-				return NULL;
+				return -ENOMEM;
 			*buf = nb;
 			*cap = ncap;
 		}
-		if (!gzgets(gz, *buf + len, (int)(*cap - len)))
-			return len ? *buf : NULL;
-		len += strlen(*buf + len);
-		if (len && (*buf)[len - 1] == '\n')
-			return *buf;
+		memcpy(*buf + *len, s->out + s->out_pos, take);
+		*len += take;
+		(*buf)[*len] = '\0';
+		s->out_pos += take + (nl ? 1 : 0);
+		if (nl)
+			return 1;
 	}
 }
 
 long capture__read(const char *path, capture_fn fn, void *ctx, char *err, size_t errlen)
 {
-	struct reader r = { .path = path, .err = err, .errlen = errlen };
-	struct activity *a;
-	gzFile gz;
-	char *buf = NULL;
-	size_t cap = 0;
-	long count = 0;
-	bool too_long;
-	int ret = 0;
+	int fd = safefile__open_input(path, SAFEFILE_CAPTURE_MAX, err, errlen);
+	long n;
 
-	gz = gzopen(path, "rb");
-	if (!gz) {
-		snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) : "cannot open");
-		return -ENOENT;
-	}
-	a = malloc(sizeof(*a));
-	if (!a) {
-		gzclose(gz);
+	if (fd < 0)
+		return fd == -ENOENT ? -ENOENT : -EINVAL;
+	n = capture__read_fd(fd, path, fn, ctx, err, errlen);
+	close(fd);
+	return n;
+}
+
+long capture__read_fd(int fd, const char *path, capture_fn fn, void *ctx, char *err,
+		      size_t errlen)
+{
+	struct reader r = { .path = path, .err = err, .errlen = errlen };
+	struct activity *a = malloc(sizeof(*a));
+	struct src *src = malloc(sizeof(*src));
+	char *buf = NULL;
+	size_t cap = 0, len;
+	long count = 0;
+	int ret = 0, got;
+
+	if (!a || !src || src_init(src, fd)) {
+		free(a);
+		free(src);
+		snprintf(err, errlen, "%s: %s", path, "cannot read (out of memory?)");
 		return -ENOMEM;
 	}
-	while (read_line(gz, &buf, &cap, &too_long)) {
+	while ((got = read_line(src, &buf, &cap, &len)) > 0) {
 		json_error_t jerr;
-		json_t *o;
+		json_t *o, *v;
 		char *s = buf;
 
 		r.line++;
+		if (memchr(buf, '\0', len)) {
+			char col[32];
+
+			snprintf(col, sizeof(col), "%zu", (size_t)((char *)memchr(buf, 0, len) - buf) + 1);
+			ret = bad(&r, "NUL byte at column %s%s", col, "");
+			break;
+		}
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (*s == '\n' || *s == '\0' || *s == '#')
+		if (*s == '\r' || *s == '\0' || *s == '#')
 			continue;	/* blank lines and comments in hand-written files */
 		o = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
 		if (!o) {
@@ -448,17 +626,17 @@ long capture__read(const char *path, capture_fn fn, void *ctx, char *err, size_t
 			ret = bad(&r, "expected a JSON object%s%s", "", "");
 			break;
 		}
-		if (json_object_get(o, "vigil_capture")) {	/* header */
-			json_t *v = json_object_get(o, "vigil_capture");
+		v = json_object_get(o, "vigil_capture");
+		if (v) {	/* header */
+			bool known = json_is_integer(v);
+			bool ok = known && json_integer_value(v) == CAPTURE_VERSION;
 
-			if (!json_is_integer(v) || json_integer_value(v) != CAPTURE_VERSION) {
-				json_decref(o);
+			json_decref(o);
+			if (!ok) {
 				ret = bad(&r, "capture format %s is not supported (this vigil reads "
-					  "version 1)%s", json_is_integer(v) ? "newer" : "unknown",
-					  "");
+					  "version 1)%s", known ? "newer" : "unknown", "");
 				break;
 			}
-			json_decref(o);
 			continue;
 		}
 		ret = to_activity(&r, o, a);
@@ -470,19 +648,17 @@ long capture__read(const char *path, capture_fn fn, void *ctx, char *err, size_t
 		if (ret)
 			break;
 	}
-	if (!ret && too_long)
+	if (!ret && got == -E2BIG) {
+		r.line++;	/* the long line is the next one */
 		ret = bad(&r, "line longer than 1 MiB%s%s", "", "");
-	if (!ret) {
-		int zerr;
-		const char *zmsg = gzerror(gz, &zerr);
-
-		if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
-			snprintf(err, errlen, "%s: corrupt capture: %s", path, zmsg);
-			ret = -EIO;
-		}
+	} else if (!ret && got < 0) {
+		snprintf(err, errlen, "%s:%ld: corrupt capture: %s", path, r.line,
+			 src->err ? src->err : strerror(-got));
+		ret = got == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
+	src_free(src);
+	free(src);
 	free(a);
 	free(buf);
-	gzclose(gz);
 	return ret ? ret : count;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,6 +535,38 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 	raise_alert(c, r, K_BUDGET, A_KILLED, &d, r->kill_bytes, r->kill_blocked, "kernel");
 }
 
+/* Kernel pids stay below 2^22, destinations are IPv4 or IPv6, byte counts
+ * below 2^63: anything else is a corrupt record, and would become a negative
+ * pid_t, an address "?" or a number that no capture reader takes back. */
+static bool record_valid(const void *data)
+{
+	const struct vigil_ev_header *h = data;
+	const struct vigil_flow_key *k = NULL;
+
+	if (h->tgid > INT32_MAX)
+		return false;
+	if (h->type == VIGIL_EV_FLOW)
+		k = &((const struct vigil_ev_flow *)data)->key;
+	else if (h->type == VIGIL_EV_CONNECT)
+		k = &((const struct vigil_ev_connect *)data)->key;
+	else if (h->type == VIGIL_EV_KILL)
+		k = &((const struct vigil_ev_kill *)data)->key;
+	if (k && ((k->family != AF_INET && k->family != AF_INET6) || k->tgid > INT32_MAX))
+		return false;
+	/* JSON integers (jansson) stop at 2^63: 8 EiB is no real count */
+	if (h->type == VIGIL_EV_FLOW && (((const struct vigil_ev_flow *)data)->bytes > INT64_MAX ||
+					 ((const struct vigil_ev_flow *)data)->blocked_bytes > INT64_MAX))
+		return false;
+	if (h->type == VIGIL_EV_EXIT && ((const struct vigil_ev_proc *)data)->bytes_read > INT64_MAX)
+		return false;
+	if (h->type == VIGIL_EV_TAINT)
+		return ((const struct vigil_ev_taint *)data)->from_tgid <= INT32_MAX &&
+		       ((const struct vigil_ev_taint *)data)->ppid <= INT32_MAX;
+	if (h->type == VIGIL_EV_EXEC || h->type == VIGIL_EV_EXIT)
+		return ((const struct vigil_ev_proc *)data)->ppid <= INT32_MAX;
+	return true;
+}
+
 int corr__handle(struct corr *c, const void *data, size_t size)
 {
 	const struct vigil_ev_header *h = data;
@@ -549,7 +582,7 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 
 	c->st.records++;
 	if (size < sizeof(*h) || h->type == 0 || h->type >= VIGIL_EV__COUNT ||
-	    h->size != want[h->type] || size < want[h->type]) {
+	    h->size != want[h->type] || size < want[h->type] || !record_valid(data)) {
 		c->st.bad_records++;
 		return -EINVAL;
 	}

@@ -2,6 +2,7 @@
 /* vigil command line: a table of subcommands, each parsing its own flags. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "addr.h"
 #include "agent.h"
 #include "engine.h"
+#include "log.h"
 #include "offline.h"
 #include "rules.h"
 
@@ -32,6 +34,8 @@ static void usage_run(FILE *f)
 "                           on top of the embedded default rules\n"
 "      --record FILE        also write the correlated activity to FILE (zlib\n"
 "                           JSON lines) for 'vigil replay' and 'vigil rules test'\n"
+"      --file-group GROUP   create the alerts and record files 0640 for GROUP\n"
+"                           (default 0600: root only)\n"
 "      --no-default-rules   do not load the embedded default rules\n"
 "      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
 "  -v, --verbose            debug logging on stderr\n"
@@ -66,13 +70,14 @@ static int cmd_run(int argc, char **argv)
 		{ "no-default-rules", no_argument, 0, 'N' },
 		{ "stats-interval", required_argument, 0, 'S' },
 		{ "record", required_argument, 0, 'R' },
+		{ "file-group", required_argument, 0, 'G' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "test-map-size", required_argument, 0, 'M' },
 		{ "test-fault", required_argument, 0, 'F' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60 };
+	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60, .file_gid = (gid_t)-1 };
 	char err[256];
 	int c, ret;
 
@@ -89,6 +94,21 @@ static int cmd_run(int argc, char **argv)
 		case 'v': o.verbose = true; break;
 		case 'M': push(&o.test_map_sizes, &o.ntest_map_sizes, optarg); break;
 		case 'F': push(&o.test_faults, &o.ntest_faults, optarg); break;
+		case 'G': {
+			struct group *g = getgrnam(optarg);
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (g) {
+				o.file_gid = g->gr_gid;
+			} else if (*optarg && !*end && v < (gid_t)-1) {
+				o.file_gid = (gid_t)v;
+			} else {
+				fprintf(stderr, "vigil: --file-group '%s': no such group\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'm':
 			if (!strcmp(optarg, "monitor")) {
 				o.enforce = false;
@@ -303,15 +323,15 @@ static int cmd_rules(int argc, char **argv)
 	}
 	for (size_t i = 0; i < npos; i++) {
 		struct ruleset rs;
-		char err[1024];
+		char err[1024], esc[4096];
 
 		if (offline__load_rules(&o, pos[i], &rs, err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "%s\n", log__escape(err, esc, sizeof(esc)));
 			bad++;
 			continue;
 		}
 		printf("%s: ok (%zu rules, %zu lists, %zu macros, %zu protect sets, "
-		       "%zu allow entries)\n", pos[i], rs.nrules, rs.nlists, rs.nmacros,
+		       "%zu allow entries)\n", log__escape(pos[i], esc, sizeof(esc)), rs.nrules, rs.nlists, rs.nmacros,
 		       rs.nsets, rs.nallows);
 		rules__free(&rs);
 	}

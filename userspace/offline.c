@@ -14,9 +14,15 @@
 
 #include "capture.h"
 #include "engine.h"
+#include "log.h"
 #include "offline.h"
 #include "output.h"
 #include "report.h"
+
+/* names and messages printed whole on one line (a file name may hold '\n') */
+static char esc_buf[2][4096];
+#define ESC(s) log__escape((s), esc_buf[0], sizeof(esc_buf[0]))
+#define ESC2(s) log__escape((s), esc_buf[1], sizeof(esc_buf[1]))
 
 struct replay {
 	struct engine *engine;
@@ -80,7 +86,7 @@ static long replay_into(const struct ruleset *rs, const char *capture, const cha
 	r.engine = engine__new(rs, err, errlen);
 	if (!r.engine)
 		return -EINVAL;
-	r.out = output__open(out_path, err, errlen);
+	r.out = output__open(out_path, (gid_t)-1, err, errlen);
 	if (!r.out) {
 		engine__free(r.engine);
 		return -EIO;
@@ -100,13 +106,13 @@ int offline__replay(const struct offline_opts *o, const char *capture, const cha
 	long n;
 
 	if (offline__load_rules(o, NULL, &rs, err, sizeof(err))) {
-		fprintf(stderr, "vigil: %s\n", err);
+		fprintf(stderr, "vigil: %s\n", ESC(err));
 		return 2;
 	}
 	n = replay_into(&rs, capture, alerts ? alerts : "-", err, sizeof(err));
 	rules__free(&rs);
 	if (n < 0) {
-		fprintf(stderr, "vigil: replay: %s\n", err);
+		fprintf(stderr, "vigil: replay: %s\n", ESC(err));
 		return n == -EINVAL ? 2 : 1;
 	}
 	return 0;
@@ -211,13 +217,13 @@ static int run_fixture(const struct offline_opts *o, const struct ruleset *rs,
 	snprintf(got_path, sizeof(got_path), "/tmp/vigil-rules-test-XXXXXX");
 	fd = mkstemp(got_path);
 	if (fd < 0) {
-		printf("not ok %d %s: %s\n", ++*number, base, strerror(errno));
+		printf("not ok %d %s: %s\n", ++*number, ESC(base), strerror(errno));
 		return 0;
 	}
 	close(fd);
 	n = replay_into(rs, in, got_path, err, sizeof(err));
 	if (n < 0) {
-		printf("not ok %d %s\n#   %s\n", ++*number, base, err);
+		printf("not ok %d %s\n#   %s\n", ++*number, ESC(base), ESC2(err));
 		goto out;
 	}
 	got = load_lines(got_path, err, sizeof(err));
@@ -234,20 +240,20 @@ static int run_fixture(const struct offline_opts *o, const struct ruleset *rs,
 			fclose(src);
 		if (dst)
 			fclose(dst);
-		printf("ok %d %s # updated %s (%ld alerts)\n", ++*number, base, want_path, n);
+		printf("ok %d %s # updated %s (%ld alerts)\n", ++*number, ESC(base), ESC2(want_path), n);
 		ok = 1;
 		goto out;
 	}
 	want = load_lines(want_path, err, sizeof(err));
 	if (!got || !want) {
-		printf("not ok %d %s\n#   %s\n", ++*number, base, err);
+		printf("not ok %d %s\n#   %s\n", ++*number, ESC(base), ESC2(err));
 		goto out;
 	}
 	if (json_equal(got, want)) {
-		printf("ok %d %s (%zu alerts)\n", ++*number, base, json_array_size(got));
+		printf("ok %d %s (%zu alerts)\n", ++*number, ESC(base), json_array_size(got));
 		ok = 1;
 	} else {
-		printf("not ok %d %s: alerts differ from %s\n", ++*number, base, want_path);
+		printf("not ok %d %s: alerts differ from %s\n", ++*number, ESC(base), ESC2(want_path));
 		print_diff(got, want);
 	}
 out:
@@ -275,20 +281,20 @@ int offline__rules_test(const struct offline_opts *o, const char *dir)
 	snprintf(extra, sizeof(extra), "%s/rules.yaml", dir);
 	have_extra = !stat(extra, &st);
 	if (offline__load_rules(o, have_extra ? extra : NULL, &rs, err, sizeof(err))) {
-		fprintf(stderr, "vigil: %s\n", err);
+		fprintf(stderr, "vigil: %s\n", ESC(err));
 		json_decref(fired);
 		return 2;
 	}
 	n = scandir(dir, &names, fixture_name, alphasort);
 	if (n < 0) {
-		fprintf(stderr, "vigil: rules test %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "vigil: rules test %s: %s\n", ESC(dir), strerror(errno));
 		rules__free(&rs);
 		json_decref(fired);
 		return 2;
 	}
 	if (n == 0)
 		fprintf(stderr, "vigil: rules test %s: no fixtures (*.activity.jsonl or "
-			"*.capture with a *.alerts.jsonl beside each)\n", dir);
+			"*.capture with a *.alerts.jsonl beside each)\n", ESC(dir));
 	printf("1..%d\n", n + (o->coverage ? 1 : 0));
 	for (int i = 0; i < n; i++) {
 		if (run_fixture(o, &rs, dir, names[i]->d_name, fired, &number))

@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "output.h"
+#include "safefile.h"
 #include "vigil.h"
 
 struct output {
@@ -18,7 +20,7 @@ struct output {
 	unsigned long long lines, write_errors;
 };
 
-struct output *output__open(const char *path, char *err, size_t errlen)
+struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	struct output *o = calloc(1, sizeof(*o));
 
@@ -29,9 +31,11 @@ struct output *output__open(const char *path, char *err, size_t errlen)
 	if (!strcmp(path, "-")) {
 		o->fd = STDOUT_FILENO;
 	} else {
-		o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		char why[512];
+
+		o->fd = safefile__open_output(path, false, gid, why, sizeof(why));
 		if (o->fd < 0) {
-			snprintf(err, errlen, "--alerts %s: %s", path, strerror(errno));
+			snprintf(err, errlen, "--alerts %s", why);
 			free(o);
 			return NULL;
 		}
@@ -101,10 +105,15 @@ int output__emit(struct output *o, struct json *j)
 		iov[niov++] = (struct iovec){ (void *)"\n", 1 };
 		n = writev(o->fd, iov, niov);
 		if (n < 0) {
-			if (errno == EINTR)
+			int err = errno;
+
+			if (err == EINTR)
 				continue;
-			o->write_errors++;
-			return -errno;
+			/* say it once (stderr may be all that is left), count the rest */
+			if (!o->write_errors++)
+				log__error("alert output: %s: this and later lines are lost "
+					   "(counted in output_write_errors)", strerror(err));
+			return -err;
 		}
 		off += n;
 	}

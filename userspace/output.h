@@ -5,12 +5,15 @@
 #ifndef VIGIL_OUTPUT_H
 #define VIGIL_OUTPUT_H
 
+#include <sys/types.h>
 #include "json.h"
 
 struct output;
 
-/* path "-" is stdout. */
-struct output *output__open(const char *path, char *err, size_t errlen);
+/* path "-" is stdout. A file is opened as safefile__open_output says (no
+ * symlinks, ours, regular; created 0600, or 0640 for group gid unless it is
+ * (gid_t)-1) and appended to. */
+struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen);
 void output__close(struct output *o);
 /* Start a line of the given kind in j (reset first). */
 void output__begin(struct output *o, struct json *j, const char *kind);

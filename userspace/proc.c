@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mntent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -26,35 +28,24 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 }
 
 /* stat: "pid (comm) state ppid ..." — comm may hold spaces and ')'. */
-static int parse_stat(pid_t pid, struct proc_info *pi)
+int proc__parse_stat(const char *buf, struct proc_info *pi)
 {
-	char path[64], buf[1024], *close_paren, *f;
+	const char *close_paren = strrchr(buf, ')'), *open_paren = strchr(buf, '('), *f;
 	int field = 3;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	close_paren = strrchr(buf, ')');
-	if (!close_paren)
-		return -EINVAL;
-	{
-		char *open_paren = strchr(buf, '(');
-		size_t cl;
+	if (!close_paren || close_paren[1] != ' ')
+		return -EINVAL;	/* cut short after comm: no fields to read */
+	if (open_paren && open_paren < close_paren) {
+		size_t cl = close_paren - open_paren - 1;
 
-		if (open_paren && open_paren < close_paren) {
-			cl = close_paren - open_paren - 1;
-			if (cl >= sizeof(pi->comm))
-				cl = sizeof(pi->comm) - 1;
-			memcpy(pi->comm, open_paren + 1, cl);
-			pi->comm[cl] = 0;
-		}
+		if (cl >= sizeof(pi->comm))
+			cl = sizeof(pi->comm) - 1;
+		memcpy(pi->comm, open_paren + 1, cl);
+		pi->comm[cl] = 0;
 	}
-	f = close_paren + 2;
-	while (f && *f) {
+	for (f = close_paren + 2; f && *f; field++) {
 		if (field == 4)
-			pi->ppid = atoi(f);
+			pi->ppid = (pid_t)strtol(f, NULL, 10);
 		if (field == 22) {
 			pi->start_ticks = strtoull(f, NULL, 10);
 			break;
@@ -62,9 +53,57 @@ static int parse_stat(pid_t pid, struct proc_info *pi)
 		f = strchr(f, ' ');
 		if (f)
 			f++;
-		field++;
 	}
 	return 0;
+}
+
+static int parse_stat(pid_t pid, struct proc_info *pi)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return proc__parse_stat(buf, pi);
+}
+
+void proc__parse_cmdline(const char *data, size_t n, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < len; i++)
+		out[o++] = data[i] ? data[i] : ' ';
+	while (o && out[o - 1] == ' ')
+		o--;
+	if (len)
+		out[o] = 0;
+}
+
+int proc__parse_status_uid(const char *buf, uid_t *uid)
+{
+	const char *u = strstr(buf, "\nUid:");
+
+	if (!u)
+		return -ENOENT;
+	*uid = (uid_t)strtoul(u + 5, NULL, 10);
+	return 0;
+}
+
+int proc__parse_cgroup(char *data, char *buf, size_t len)
+{
+	char *save = NULL;
+
+	if (len)
+		buf[0] = 0;
+	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "0::", 3)) {
+			snprintf(buf, len, "%s", line + 3);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int proc__start_ticks(pid_t pid, unsigned long long *out)
@@ -78,7 +117,7 @@ int proc__start_ticks(pid_t pid, unsigned long long *out)
 
 int proc__cgroup_path(pid_t pid, char *buf, size_t len)
 {
-	char path[64], data[4096], *line;
+	char path[64], data[4096];
 	ssize_t n;
 
 	buf[0] = 0;
@@ -86,13 +125,7 @@ int proc__cgroup_path(pid_t pid, char *buf, size_t len)
 	n = read_small(path, data, sizeof(data));
 	if (n < 0)
 		return (int)n;
-	for (line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
-		if (!strncmp(line, "0::", 3)) {
-			snprintf(buf, len, "%s", line + 3);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return proc__parse_cgroup(data, buf, len);
 }
 
 int proc__read(pid_t pid, struct proc_info *pi)
@@ -113,43 +146,58 @@ int proc__read(pid_t pid, struct proc_info *pi)
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	n = read_small(path, data, sizeof(data));
-	if (n > 0) {
-		size_t out = 0;
-
-		for (ssize_t i = 0; i < n && out + 1 < sizeof(pi->cmdline); i++)
-			pi->cmdline[out++] = data[i] ? data[i] : ' ';
-		while (out && pi->cmdline[out - 1] == ' ')
-			out--;
-		pi->cmdline[out] = 0;
-	}
+	if (n > 0)
+		proc__parse_cmdline(data, n, pi->cmdline, sizeof(pi->cmdline));
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	n = read_small(path, data, sizeof(data));
-	if (n > 0) {
-		char *u = strstr(data, "\nUid:");
-
-		if (u)
-			pi->uid = (uid_t)strtoul(u + 5, NULL, 10);
-	}
+	if (n > 0)
+		proc__parse_status_uid(data, &pi->uid);
 	proc__cgroup_path(pid, pi->cgroup, sizeof(pi->cgroup));
 	return 0;
 }
 
-int proc__cgroup2_mount(char *buf, size_t len)
+int proc__cgroup2_mount_in(FILE *f, char *buf, size_t len)
 {
-	FILE *f = setmntent("/proc/mounts", "r");
 	struct mntent *m;
-	int err = -ENOENT;
 
-	if (!f)
-		return -errno;
 	while ((m = getmntent(f))) {
 		if (!strcmp(m->mnt_type, "cgroup2")) {
 			snprintf(buf, len, "%s", m->mnt_dir);
-			err = 0;
-			break;
+			return 0;
 		}
 	}
+	return -ENOENT;
+}
+
+int proc__cgroup2_mount(char *buf, size_t len)
+{
+	FILE *f = setmntent("/proc/mounts", "re");
+	int err;
+
+	if (!f)
+		return -errno;
+	err = proc__cgroup2_mount_in(f, buf, len);
 	endmntent(f);
+	return err;
+}
+
+/* pidfd first, then the start time: the pidfd pins the process whose start
+ * time matched, so the signal cannot reach a process that reused the pid. */
+int proc__kill_same(pid_t pid, unsigned long long start_ticks)
+{
+	unsigned long long now_ticks;
+	int pfd, err = 0;
+
+	if (!start_ticks)
+		return -ENOKEY;
+	pfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -errno;
+	if (proc__start_ticks(pid, &now_ticks) || now_ticks != start_ticks)
+		err = -ESRCH;
+	else if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0))
+		err = -errno;
+	close(pfd);
 	return err;
 }

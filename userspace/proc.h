@@ -6,6 +6,7 @@
 #define VIGIL_PROC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define PROC_CMDLINE_MAX 1024
@@ -26,5 +27,17 @@ int proc__start_ticks(pid_t pid, unsigned long long *out);
 int proc__cgroup2_mount(char *buf, size_t len);
 /* cgroup v2 path of a pid, relative to the hierarchy root ("/a/b"). */
 int proc__cgroup_path(pid_t pid, char *buf, size_t len);
+/* SIGKILL pid if it is still the process that started at start_ticks.
+ * -ENOKEY when start_ticks is 0 (unknown): a pid alone may have been
+ * reused, so nothing is sent. -ESRCH: gone or another process now. */
+int proc__kill_same(pid_t pid, unsigned long long start_ticks);
+
+/* The parsers behind the readers, on text already read (NUL-terminated;
+ * cmdline: n bytes, NUL-separated); fuzzed by tests/fuzz/fuzz_proc.c. */
+int proc__parse_stat(const char *buf, struct proc_info *pi);
+void proc__parse_cmdline(const char *data, size_t n, char *out, size_t len);
+int proc__parse_status_uid(const char *buf, uid_t *uid);
+int proc__parse_cgroup(char *data, char *buf, size_t len);	/* data is cut up */
+int proc__cgroup2_mount_in(FILE *mounts, char *buf, size_t len);
 
 #endif

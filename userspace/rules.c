@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "glob.h"
 #include "rules.h"
+#include "safefile.h"
 #include "default_rules.h"
 
 #define CLI_SET "cli"
@@ -387,8 +388,11 @@ static const struct field allow_fields[] = {
 
 static int allow_add_addr(struct allow_entry *a, const struct addr_rule *r)
 {
-	struct addr_rule *na = realloc(a->addrs, (a->naddrs + 1) * sizeof(*na));
+	struct addr_rule *na;
 
+	if (a->naddrs >= RULES_MAX_ALLOW_ADDRS)
+		return -E2BIG;
+	na = realloc(a->addrs, (a->naddrs + 1) * sizeof(*na));
 	if (!na)
 		return -ENOMEM;
 	a->addrs = na;
@@ -408,7 +412,7 @@ static int allow_build(struct parse *p, struct allow_parse *ap)
 			return fail(p, ap->cidr_node, "invalid CIDR '%s': %s", ap->cidrs[i], aerr);
 		if (!ap->nports) {
 			if ((err = allow_add_addr(ap->a, &r)))
-				return err;
+				goto add_failed;
 			continue;
 		}
 		for (size_t j = 0; j < ap->nports; j++) {
@@ -422,10 +426,15 @@ static int allow_build(struct parse *p, struct allow_parse *ap)
 			r.port_lo = pr.port_lo;
 			r.port_hi = pr.port_hi;
 			if ((err = allow_add_addr(ap->a, &r)))
-				return err;
+				goto add_failed;
 		}
 	}
 	return 0;
+add_failed:
+	if (err == -E2BIG)
+		return fail(p, ap->cidr_node, "more than %d CIDR x port range entries in one "
+			    "allow entry", RULES_MAX_ALLOW_ADDRS);
+	return err;
 }
 
 /* ---- budget ----------------------------------------------------------- */
@@ -557,6 +566,13 @@ static int dup_scalar(struct parse *p, yaml_node_t *v, const char *what, char **
 	return *out ? 0 : -ENOMEM;
 }
 
+static int dup_condition(struct parse *p, yaml_node_t *v, char **out)
+{
+	if (scalar(v) && v->data.scalar.length > RULES_MAX_CONDITION)
+		return fail(p, v, "condition longer than %u bytes", RULES_MAX_CONDITION);
+	return dup_scalar(p, v, "condition", out);
+}
+
 /* A condition or message: remember the scalar as written, so errors in it
  * can name the exact line and column (see engine.c, where()). */
 static void cond_loc_of(struct parse *p, yaml_node_t *n, struct rule_loc *loc)
@@ -669,7 +685,7 @@ static int one_list(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 {
 	struct list_parse lp = { 0 };
 	char where[PATH_MAX + 32];
-	int err, idx;
+	int err, idx = -1;
 
 	loc_of(p, n, &lp.l.loc);
 	err = parse_fields(p, n, "list", list_fields, &lp);
@@ -683,6 +699,9 @@ static int one_list(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 			err = fail(p, n, "list '%s' has %s: true but no earlier definition",
 				   lp.l.name, lp.m.mode == M_APPEND ? "append" : "override");
 	}
+	if (!err && lp.l.nitems + (idx >= 0 && lp.m.mode == M_APPEND ?
+				   rs->lists[idx].nitems : 0) > RULES_MAX_LIST_ITEMS)
+		err = fail(p, n, "list '%s': more than %d items", lp.l.name, RULES_MAX_LIST_ITEMS);
 	if (!err)
 		err = merge_list(rs, &lp.l, lp.m.mode);
 	if (err)
@@ -706,7 +725,7 @@ static int f_macro_cond(struct parse *p, yaml_node_t *v, void *o)
 	struct macro_parse *mp = o;
 
 	cond_loc_of(p, v, &mp->m.cond_loc);
-	return dup_scalar(p, v, "condition", &mp->m.condition);
+	return dup_condition(p, v, &mp->m.condition);
 }
 
 static int f_macro_override(struct parse *p, yaml_node_t *v, void *o)
@@ -754,12 +773,18 @@ const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name
 static int append_condition(char **cond, struct rule_loc *loc, const char *more,
 			    struct rule_loc *more_loc)
 {
-	size_t n = strlen(*cond) + strlen(more) + 4;
-	char *c = malloc(n);
+	size_t a = strlen(*cond), b = strlen(more);
+	char *c;
 
+	if (a + b + 4 > RULES_MAX_CONDITION)
+		return -E2BIG;
+	c = malloc(a + b + 4);
 	if (!c)
 		return -ENOMEM;
-	snprintf(c, n, "(%s) %s", *cond, more);
+	c[0] = '(';
+	memcpy(c + 1, *cond, a);
+	memcpy(c + 1 + a, ") ", 2);
+	memcpy(c + 3 + a, more, b + 1);
 	loc_free(loc);
 	*loc = *more_loc;
 	more_loc->src = NULL;
@@ -791,6 +816,9 @@ static int one_macro(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	} else if (idx >= 0 && mp.mp.mode == M_APPEND) {
 		err = append_condition(&rs->macros[idx].condition, &rs->macros[idx].cond_loc,
 				       mp.m.condition, &mp.m.cond_loc);
+		if (err == -E2BIG)
+			err = fail(p, n, "macro '%s': appended condition longer than %u bytes",
+				   mp.m.name, RULES_MAX_CONDITION);
 	} else if (idx >= 0) {
 		macro_free(&rs->macros[idx]);
 		rs->macros[idx] = mp.m;
@@ -845,7 +873,7 @@ static int f_rule_cond(struct parse *p, yaml_node_t *v, void *o)
 
 	rp->has_cond = true;
 	cond_loc_of(p, v, &rp->r.cond_loc);
-	return dup_scalar(p, v, "condition", &rp->r.condition);
+	return dup_condition(p, v, &rp->r.condition);
 }
 
 static int f_rule_sev(struct parse *p, yaml_node_t *v, void *o)
@@ -950,7 +978,7 @@ static int f_exc_cond(struct parse *p, yaml_node_t *v, void *o)
 	struct exc_parse *ep = o;
 
 	cond_loc_of(p, v, &ep->e.cond_loc);
-	return dup_scalar(p, v, "condition", &ep->e.condition);
+	return dup_condition(p, v, &ep->e.condition);
 }
 
 static const struct field exc_fields[] = {
@@ -1107,6 +1135,26 @@ static int merge_rule(struct rule_def *d, struct rule_parse *rp)
 }
 #undef TAKE
 
+/* What a rule would hold after this definition (d: the earlier one). */
+static int merge_limits(struct parse *p, yaml_node_t *n, const struct rule_def *d,
+			const struct rule_parse *rp)
+{
+	bool keep = d && rp->mp.mode == M_APPEND;
+	size_t tags = rp->r.ntags + (d && (keep || !rp->has_tags) ? d->ntags : 0);
+	size_t excs = rp->r.nexceptions + (d && (keep || !rp->has_exc) ? d->nexceptions : 0);
+	size_t cond = keep && rp->has_cond ? strlen(d->condition) + strlen(rp->r.condition) + 4 : 0;
+
+	if (tags > RULES_MAX_TAGS)
+		return fail(p, n, "rule '%s': more than %d tags", rp->r.id, RULES_MAX_TAGS);
+	if (excs > RULES_MAX_EXCEPTIONS)
+		return fail(p, n, "rule '%s': more than %d exceptions", rp->r.id,
+			    RULES_MAX_EXCEPTIONS);
+	if (cond > RULES_MAX_CONDITION)
+		return fail(p, n, "rule '%s': appended condition longer than %u bytes",
+			    rp->r.id, RULES_MAX_CONDITION);
+	return 0;
+}
+
 static int one_rule(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 {
 	struct rule_parse rp = { .r = { .enabled = true, .action = RULE_ALERT } };
@@ -1138,6 +1186,9 @@ static int one_rule(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 				   rp.r.id);
 			goto out;
 		}
+		err = merge_limits(p, n, &rs->rules[idx], &rp);
+		if (err)
+			goto out;
 		return merge_rule(&rs->rules[idx], &rp);
 	}
 	if (!rp.r.condition) {
@@ -1148,6 +1199,13 @@ static int one_rule(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 		err = -ENOMEM;
 		goto out;
 	}
+	if (rs->nrules >= RULES_MAX_RULES) {
+		err = fail(p, n, "more than %d rules", RULES_MAX_RULES);
+		goto out;
+	}
+	err = merge_limits(p, n, NULL, &rp);
+	if (err)
+		goto out;
 	nr = realloc(rs->rules, (rs->nrules + 1) * sizeof(*nr));
 	if (!nr) {
 		err = -ENOMEM;
@@ -1244,6 +1302,16 @@ static int one_set(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	err = parse_fields(p, n, "protect set", set_fields, &s);
 	if (!err && rs->nsets >= 32 && rules__set_index(rs, s.name) < 0)
 		err = fail(p, n, "too many protect sets (at most 32)");
+	if (!err) {
+		int idx = rules__set_index(rs, s.name);
+		size_t pats = s.npaths + s.nexcludes;
+
+		if (idx >= 0)
+			pats += rs->sets[idx].npaths + rs->sets[idx].nexcludes;
+		if (pats > RULES_MAX_SET_PATTERNS)
+			err = fail(p, n, "protect set '%s': more than %d paths and excludes",
+				   s.name, RULES_MAX_SET_PATTERNS);
+	}
 	if (!err)
 		err = merge_set(rs, &s);
 	if (err)
@@ -1455,6 +1523,166 @@ int rules__copy(struct ruleset *dst, const struct ruleset *src)
 	return ruleset_copy(dst, src);
 }
 
+/* ---- shape: limits checked on the event stream, before loading --------- */
+
+/* libyaml would load any depth (and takes quadratic time on deep flow
+ * collections), and shares aliased nodes that our walk then visits once per
+ * alias: one pass over the events rejects what would hang or explode before
+ * the document is built. Cost of a node: its text (scalar) or one per
+ * collection plus its children's cost. */
+struct shape {
+	const char *name;
+	char *err;
+	size_t errlen;
+	size_t cost[RULES_MAX_DEPTH + 1];	/* open collections */
+	int anchor[RULES_MAX_DEPTH + 1];	/* its anchor, or -1 */
+	int depth;
+	struct { char *name; size_t cost; bool done; } anchors[RULES_MAX_ANCHORS];
+	int nanchors, naliases, ndocs;
+	size_t alias_bytes;
+};
+
+static int shape_fail(struct shape *sh, const yaml_mark_t *m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int shape_fail(struct shape *sh, const yaml_mark_t *m, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(sh->err, sh->errlen, "%s:%zu:%zu: %s", sh->name, m->line + 1, m->column + 1, msg);
+	return -EINVAL;
+}
+
+static int shape_anchor(struct shape *sh, const yaml_event_t *ev, const yaml_char_t *anchor,
+			size_t cost, bool done)
+{
+	if (!anchor)
+		return -1;
+	if (sh->nanchors >= RULES_MAX_ANCHORS)
+		return shape_fail(sh, &ev->start_mark, "more than %d anchors (&name)",
+				  RULES_MAX_ANCHORS), -2;
+	sh->anchors[sh->nanchors].name = strdup((const char *)anchor);
+	if (!sh->anchors[sh->nanchors].name)
+		return -2;
+	sh->anchors[sh->nanchors].cost = cost;
+	sh->anchors[sh->nanchors].done = done;
+	return sh->nanchors++;
+}
+
+static int shape_event(struct shape *sh, const yaml_event_t *ev)
+{
+	size_t cost = 0;
+	int a;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++sh->ndocs > 1)
+			return shape_fail(sh, &ev->start_mark, "a second YAML document ('---'): "
+					  "a rule file is one document, merge it into the first");
+		return 0;
+	case YAML_SCALAR_EVENT:
+		if (memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
+			return shape_fail(sh, &ev->start_mark, "scalar holds a NUL character "
+					  "(\\0), which would cut it short");
+		cost = 1 + ev->data.scalar.length;
+		if (shape_anchor(sh, ev, ev->data.scalar.anchor, cost, true) == -2)
+			return -EINVAL;
+		break;
+	case YAML_ALIAS_EVENT:
+		for (a = sh->nanchors - 1; a >= 0; a--)
+			if (!strcmp(sh->anchors[a].name, (const char *)ev->data.alias.anchor))
+				break;
+		if (a < 0)
+			return 0;	/* the loader names the undefined alias */
+		if (!sh->anchors[a].done)
+			return shape_fail(sh, &ev->start_mark, "alias *%s inside the node it "
+					  "names", sh->anchors[a].name);
+		if (++sh->naliases > RULES_MAX_ALIASES)
+			return shape_fail(sh, &ev->start_mark, "more than %d aliases (*name)",
+					  RULES_MAX_ALIASES);
+		cost = sh->anchors[a].cost;
+		sh->alias_bytes += cost;
+		if (sh->alias_bytes > RULES_MAX_ALIAS_BYTES)
+			return shape_fail(sh, &ev->start_mark, "aliases expand to more than %u "
+					  "bytes (*%s is the one that crossed it)",
+					  RULES_MAX_ALIAS_BYTES, sh->anchors[a].name);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (sh->depth >= RULES_MAX_DEPTH)
+			return shape_fail(sh, &ev->start_mark, "nested deeper than %d levels",
+					  RULES_MAX_DEPTH);
+		a = shape_anchor(sh, ev, ev->type == YAML_SEQUENCE_START_EVENT ?
+				 ev->data.sequence_start.anchor :
+				 ev->data.mapping_start.anchor, 0, false);
+		if (a == -2)
+			return -EINVAL;
+		sh->depth++;
+		sh->cost[sh->depth] = 1;
+		sh->anchor[sh->depth] = a;
+		return 0;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (sh->depth <= 0)
+			return 0;
+		cost = sh->cost[sh->depth];
+		a = sh->anchor[sh->depth];
+		if (a >= 0) {
+			sh->anchors[a].cost = cost;
+			sh->anchors[a].done = true;
+		}
+		sh->depth--;
+		break;
+	default:
+		return 0;
+	}
+	if (sh->depth > 0)
+		sh->cost[sh->depth] += cost;
+	return 0;
+}
+
+static int check_shape(const char *name, const char *text, size_t len, char *err,
+		       size_t errlen)
+{
+	struct shape *sh = calloc(1, sizeof(*sh));
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int ret = 0;
+
+	if (!sh)
+		return -ENOMEM;
+	if (len > SAFEFILE_RULES_MAX) {
+		snprintf(err, errlen, "%s: too big (%zu bytes, at most %u)", name, len,
+			 SAFEFILE_RULES_MAX);
+		free(sh);
+		return -EFBIG;
+	}
+	sh->name = name;
+	sh->err = err;
+	sh->errlen = errlen;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	for (;;) {
+		bool end;
+
+		if (!yaml_parser_parse(&parser, &ev))
+			break;	/* the loader reports the syntax error */
+		end = ev.type == YAML_STREAM_END_EVENT;
+		ret = shape_event(sh, &ev);
+		yaml_event_delete(&ev);
+		if (ret || end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	for (int i = 0; i < sh->nanchors; i++)
+		free(sh->anchors[i].name);
+	free(sh);
+	return ret;
+}
+
 int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 		       size_t len, char *err, size_t errlen)
 {
@@ -1474,6 +1702,11 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 	}
 	p.file = scratch.files[scratch.nfiles - 1];
 
+	ret = check_shape(name, text, len, err, errlen);
+	if (ret) {
+		rules__free(&scratch);
+		return ret;
+	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -1529,38 +1762,18 @@ int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 	return 0;
 }
 
+/* A regular file of at most SAFEFILE_RULES_MAX bytes: a FIFO or device
+ * named *.yaml is refused, never waited on (SIGHUP reloads run in the
+ * agent's event loop). */
 static int load_file(struct ruleset *rs, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-	int ret;
+	char *buf;
+	size_t len;
+	int ret = safefile__read(path, SAFEFILE_RULES_MAX, &buf, &len, err, errlen);
 
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return ret;
-	}
-	do {
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	ret = ferror(f) ? -EIO : 0;
-	fclose(f);
 	if (ret)
-		snprintf(err, errlen, "%s: read error", path);
-	else
-		ret = rules__load_string(rs, path, buf, len, err, errlen);
+		return ret;
+	ret = rules__load_string(rs, path, buf, len, err, errlen);
 	free(buf);
 	return ret;
 }
@@ -1611,20 +1824,13 @@ int rules__load_path(struct ruleset *rs, const char *path, char *err, size_t err
 bool rules__is_default_file(const char *path)
 {
 	bool same = false;
-	FILE *f = fopen(path, "re");
-	char *buf;
+	char *buf, err[256];
 	size_t n;
 
-	if (!f)
+	if (safefile__read(path, SAFEFILE_RULES_MAX, &buf, &n, err, sizeof(err)))
 		return false;
-	buf = malloc(1 << 20);
-	n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	fclose(f);
-	if (!buf)
-		return false;
-	buf[n] = '\0';
 	for (const struct embedded_rules *r = default_rules; r->name && !same; r++)
-		same = !strcmp(buf, r->text);
+		same = strlen(r->text) == n && !memcmp(buf, r->text, n);
 	free(buf);
 	return same;
 }

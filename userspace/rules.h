@@ -10,6 +10,26 @@
 #include <stddef.h>
 #include "addr.h"
 
+/*
+ * Limits (docs/RULES.md, "Limits"): a rule file is refused, with the
+ * file:line:column of the node that crossed one, if it is larger than
+ * SAFEFILE_RULES_MAX, nests deeper, uses more anchors or aliases, or
+ * expands through aliases to more, than these allow; merged definitions
+ * (appends, same-name protect sets, CIDR x port crossings) are capped too.
+ * They bound the time and memory of `rules validate` and of a SIGHUP reload.
+ */
+#define RULES_MAX_DEPTH 64		/* nested mappings and lists */
+#define RULES_MAX_ANCHORS 1024
+#define RULES_MAX_ALIASES 1024
+#define RULES_MAX_ALIAS_BYTES (1u << 20)	/* node text reached through aliases */
+#define RULES_MAX_SET_PATTERNS 4096	/* paths + excludes of one protect set */
+#define RULES_MAX_LIST_ITEMS 16384
+#define RULES_MAX_CONDITION (64u << 10)	/* bytes, after every append */
+#define RULES_MAX_TAGS 256		/* per rule */
+#define RULES_MAX_EXCEPTIONS 256	/* per rule */
+#define RULES_MAX_ALLOW_ADDRS 4096	/* CIDR x port range entries of one allow entry */
+#define RULES_MAX_RULES 4096
+
 struct rule_loc {
 	const char *file;	/* owned by the ruleset's file list */
 	int line, column;	/* 1-based */

@@ -78,21 +78,16 @@ bool scope__contains(const struct scope *s, pid_t pid)
 	return !strncmp(cg, s->path, n) && (cg[n] == 0 || cg[n] == '/');
 }
 
-/* pidfd + start time: never a reused pid, never out of scope. */
-int scope__kill(const struct scope *s, pid_t pid, unsigned long long start_ticks)
+/* pidfd + start time (proc__kill_same): never a reused pid, never out of
+ * scope. */
+int scope__kill(struct scope *s, pid_t pid, unsigned long long start_ticks)
 {
-	unsigned long long now_ticks;
-	int pfd, err = 0;
+	int err;
 
 	if (pid == getpid() || !scope__contains(s, pid))
 		return -EPERM;
-	pfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0)
-		return -errno;
-	if (proc__start_ticks(pid, &now_ticks) || (start_ticks && now_ticks != start_ticks))
-		err = -ESRCH;
-	else if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0))
-		err = -errno;
-	close(pfd);
+	err = proc__kill_same(pid, start_ticks);
+	if (err == -ENOKEY)
+		s->kills_unverified++;
 	return err;
 }

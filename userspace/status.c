@@ -107,6 +107,7 @@ struct tally {
 		uint64_t records, bad_records, activities, alerts, suppressed_repeats;
 		uint64_t rule_action_failures, rules, reloads, capture_errors;
 		uint64_t copies_protected, tracked_processes, tainted_processes, agent_kills;
+		uint64_t agent_kills_unverified;
 		uint64_t protected_files, protected_files_skipped, max_rss_kib;
 		uint64_t cpu_user_us, cpu_sys_us, output_write_errors;
 	} agent;
@@ -125,6 +126,7 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	AGENT(suppressed_repeats), AGENT(rule_action_failures), AGENT(rules),
 	AGENT(reloads), AGENT(capture_errors), AGENT(copies_protected),
 	AGENT(tracked_processes), AGENT(tainted_processes), AGENT(agent_kills),
+	AGENT(agent_kills_unverified),
 	AGENT(protected_files), AGENT(protected_files_skipped), AGENT(max_rss_kib),
 	AGENT(cpu_user_us), AGENT(cpu_sys_us), AGENT(output_write_errors),
 };
@@ -152,6 +154,7 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.tracked_processes = cs.tracked;
 	t->agent.tainted_processes = cs.live;
 	t->agent.agent_kills = cs.agent_kills;
+	t->agent.agent_kills_unverified = a->scope.kills_unverified;
 	t->agent.protected_files = protect__count(a->prot);
 	t->agent.protected_files_skipped = protect__skipped(a->prot);
 	t->agent.max_rss_kib = own_peak_rss_kib(ru.ru_maxrss);

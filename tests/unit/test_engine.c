@@ -345,7 +345,7 @@ static void capture_round_trip(void **state)
 	a.nsets = 1;
 	a.proc.start_ticks = 4242;
 	a.blocked_bytes = 65536;
-	w = capture__create(path, "h", "enforce", err, sizeof(err));
+	w = capture__create(path, "h", "enforce", (gid_t)-1, err, sizeof(err));
 	assert_non_null(w);
 	assert_int_equal(capture__write(w, &a), 0);
 	assert_int_equal(capture__write(w, &a), 0);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -165,6 +166,168 @@ static void directory_loads_all_or_nothing(void **state)
 	rmdir(dir);
 }
 
+/* ---- hostile rule files: each once hung, exploded or was silently cut ---- */
+
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail)
+{
+	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+	char *s = malloc(hl + ul * n + tl + 1), *p = s;
+
+	assert_non_null(s);
+	memcpy(p, head, hl);
+	p += hl;
+	for (size_t i = 0; i < n; i++, p += ul)
+		memcpy(p, unit, ul);
+	memcpy(p, tail, tl + 1);
+	return s;
+}
+
+static void expect_error_owned(char *yaml, const char *where, const char *what)
+{
+	expect_error(yaml, where, what);
+	free(yaml);
+}
+
+static void deep_nesting_is_refused_at_the_limit(void **state)
+{
+	/* 400 KB of nested flow sequences: libyaml alone took > 20 s */
+	char *open = repeat("rule: ", "[", 200000, ""), *y = repeat(open, "]", 200000, "\n");
+
+	free(open);
+	expect_error_owned(y, "t.yaml:1:70", "nested deeper than 64 levels");
+	/* the root mapping is level 1: 64 levels are parsed (then judged), 65 are not */
+	for (int n = 61; n <= 62; n++) {
+		open = repeat("protect:\n  - name: keep\n    paths: ", "[", n, "/a");
+		y = repeat(open, "]", n, "\n");
+		free(open);
+		if (n == 61)
+			expect_error_owned(y, "t.yaml:3:13", "expected a path string");
+		else
+			expect_error_owned(y, "t.yaml:3:73", "nested deeper than 64 levels");
+	}
+}
+
+static void alias_expansion_is_bounded(void **state)
+{
+	/* append: true through aliases grew the condition quadratically */
+	expect_error_owned(repeat("rule:\n  - id: r\n    condition: evt.type = egress\n"
+				  "  - &a {id: r, append: true, condition: 'and net.dport = 443'}\n",
+				  "  - *a\n", 1100, ""), "t.yaml:1029:5", "more than 1024 aliases");
+	/* protect sets merged through aliases reached 315 MB from 52 KB */
+	{
+		char *paths = repeat("[/m/p0/**", ", /m/p1234567/**", 300, "]");
+		char *head = malloc(strlen(paths) + 64);
+
+		sprintf(head, "protect:\n  - &s {name: m, paths: %s}\n", paths);
+		expect_error_owned(repeat(head, "  - *s\n", 2000, ""), "t.yaml:",
+				   "aliases expand to more than 1048576 bytes");
+		free(head);
+		free(paths);
+	}
+	expect_error("list:\n  - &l {name: x, items: [a, *l]}\n", "t.yaml:2:29",
+		     "alias *l inside the node it names");
+	expect_error_owned(repeat("x: [", "&a a, ", 1025, "]\n"), "t.yaml:", "more than 1024 anchors");
+}
+
+static void merged_sizes_are_capped(void **state)
+{
+	struct ruleset rs;
+	char err[512] = "", *y;
+
+	/* within the alias limits, a same-name set still cannot grow past the cap */
+	y = repeat("protect:\n  - &s {name: m, paths: [/a/**, /b/**, /c/**, /d/**, /e/**, /f/**, "
+		   "/g/**, /h/**]}\n", "  - *s\n", 600, "");
+	expect_error_owned(y, "t.yaml:2:5", "protect set 'm': more than 4096 paths");
+	/* list items appended across files */
+	rules__init(&rs);
+	y = repeat("list:\n  - name: big\n    items: [x", ", x", 9999, "]\n");
+	assert_int_equal(load(&rs, y, err, sizeof(err)), 0);
+	free(y);
+	y = repeat("list:\n  - name: big\n    append: true\n    items: [x", ", x", 9999, "]\n");
+	assert_int_not_equal(load(&rs, y, err, sizeof(err)), 0);
+	free(y);
+	assert_non_null(strstr(err, "list 'big': more than 16384 items"));
+	assert_int_equal(rs.lists[0].nitems, 10000);
+	rules__free(&rs);
+	/* conditions appended across files */
+	rules__init(&rs);
+	y = repeat("rule:\n  - id: r\n    condition: evt.type = egress", " and net.dport = 443", 3000, "\n");
+	assert_int_equal(load(&rs, y, err, sizeof(err)), 0);
+	free(y);
+	y = repeat("rule:\n  - id: r\n    append: true\n    condition: and net.dport = 1",
+		   " and net.dport = 443", 400, "\n");
+	assert_int_not_equal(load(&rs, y, err, sizeof(err)), 0);
+	free(y);
+	assert_non_null(strstr(err, "appended condition longer than 65536 bytes"));
+	rules__free(&rs);
+	expect_error_owned(repeat("allow:\n  - name: a\n    cidr: [10.0.0.1", ", 10.0.0.2", 100,
+				  "]\n    ports: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, "
+				  "17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, "
+				  "34, 35, 36, 37, 38, 39, 40, 41]\n"), "t.yaml:3:11",
+			   "more than 4096 CIDR x port range entries");
+}
+
+static void one_document_no_nul(void **state)
+{
+	/* a second document was silently ignored, even an invalid one */
+	expect_error("protect:\n  - name: a\n    paths: /a/**\n---\nrule: [{id: bad}]\n", "t.yaml:4:1",
+		     "a second YAML document");
+	/* "/models/ok\0/../.." was cut to "/models/ok" */
+	expect_error("protect:\n  - name: n\n    paths: [\"/models/ok\\0/../..\"]\n", "t.yaml:3:13",
+		     "NUL character");
+	/* one explicit document is fine */
+	{
+		struct ruleset rs;
+		char err[512];
+
+		rules__init(&rs);
+		assert_int_equal(load(&rs, "---\nprotect:\n  - name: a\n    paths: /a/**\n...\n", err,
+				      sizeof(err)), 0);
+		rules__free(&rs);
+	}
+}
+
+static void only_regular_files_of_bounded_size(void **state)
+{
+	char dir[] = "/tmp/vigil-rules-XXXXXX", p[512], err[512] = "";
+	struct ruleset rs;
+	FILE *f;
+
+	rules__init(&rs);
+	/* read until ENOMEM, then printed uninitialised bytes */
+	assert_int_not_equal(rules__load_path(&rs, "/dev/zero", err, sizeof(err)), 0);
+	assert_string_equal(err, "/dev/zero: not a regular file (a character device)");
+	/* a FIFO named *.yaml in a rules directory blocked forever */
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/10-good.yaml", dir);
+	f = fopen(p, "w");
+	fputs("protect:\n  - name: good\n    paths: /g/**\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/20-fifo.yaml", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_not_equal(rules__load_path(&rs, dir, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "20-fifo.yaml: not a regular file (a FIFO)"));
+	assert_int_equal(rs.nsets, 0);
+	assert_false(rules__is_default_file(p));	/* must not block either */
+	unlink(p);
+	/* over the size cap */
+	snprintf(p, sizeof(p), "%s/30-big.yaml", dir);
+	f = fopen(p, "w");
+	fputs("# padding\n", f);
+	for (int i = 0; i < (1 << 20) / 64 + 1; i++)
+		fputs("#234567890123456789012345678901234567890123456789012345678901234\n", f);
+	fclose(f);
+	assert_int_not_equal(rules__load_path(&rs, dir, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "30-big.yaml: too big"));
+	unlink(p);
+	assert_int_equal(rules__load_path(&rs, dir, err, sizeof(err)), 0);
+	assert_int_equal(rs.nsets, 1);
+	rules__free(&rs);
+	snprintf(p, sizeof(p), "%s/10-good.yaml", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +337,11 @@ int main(void)
 		cmocka_unit_test(cli_entries),
 		cmocka_unit_test(default_pack_loads),
 		cmocka_unit_test(directory_loads_all_or_nothing),
+		cmocka_unit_test(deep_nesting_is_refused_at_the_limit),
+		cmocka_unit_test(alias_expansion_is_bounded),
+		cmocka_unit_test(merged_sizes_are_capped),
+		cmocka_unit_test(one_document_no_nul),
+		cmocka_unit_test(only_regular_files_of_bounded_size),
 	};
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
 }
