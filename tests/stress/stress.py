@@ -381,6 +381,12 @@ def main():
     if os.geteuid() != 0:
         print("stress: needs root", file=sys.stderr)
         return 2
+    # SIGTERM/SIGINT (even when started in the background, where SIGINT is
+    # ignored): stop cleanly, load generator, agent and test host included
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     names = list(TRANSPORTS) if args.transports == "all" else args.transports.split(",")
     for n in names:
         if n not in TRANSPORTS:
@@ -411,9 +417,11 @@ def main():
             agent = Agent(host, tmp, args.sets, agents)
             agents += 1
             batch_runs = []
-            for k, name in enumerate(batch):
-                batch_runs.append(one_run(host, name, k, tmp, rng))
-            lines = agent.stop()
+            try:
+                for k, name in enumerate(batch):
+                    batch_runs.append(one_run(host, name, k, tmp, rng))
+            finally:
+                lines = agent.stop()
             # after the agent is gone: anything still arriving, or queued
             time.sleep(1.0)
             queued = host.queued_to_sink()
