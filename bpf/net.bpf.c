@@ -454,7 +454,12 @@ int vigil_egress(struct __sk_buff *skb)
 			mask = st->set_mask;
 		}
 	} else {
-		/* UDP, raw and ICMP leave synchronously from the sender's syscall. */
+		/* UDP, raw and ICMP leave synchronously from the sender's syscall.
+		 * Not ICMPv6: the kernel's own neighbour discovery socket sends
+		 * in whatever task triggered it. */
+		if (sk->protocol != IPPROTO_UDP && sk->protocol != 1 /* ICMP */ &&
+		    (sk->type != 3 /* SOCK_RAW */ || sk->protocol == 58 /* ICMPV6 */))
+			return 1;
 		tgid = current_tgid();
 		t = taint__for_egress(tgid);
 		if (!t)
