@@ -95,6 +95,29 @@ static __always_inline void flow__emit(const struct vigil_flow_key *key,
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* Add v to one counter of every limited budget of the sets in mask. */
+enum budget_field { BF_BLOCKED, BF_COMMITTED, BF_PASSED, BF_DELIVERED };
+
+static __always_inline void budget__add(__u32 mask, enum budget_field field, __u64 v)
+{
+	for (int i = 0; i < VIGIL_MAX_SETS; i++) {
+		struct vigil_budget *b;
+		__u32 k = i;
+
+		if (!(mask & (1u << i)))
+			continue;
+		b = bpf_map_lookup_elem(&vg_budgets, &k);
+		if (!b || !b->limit)
+			continue;
+		switch (field) {
+		case BF_BLOCKED: __sync_fetch_and_add(&b->blocked, v); break;
+		case BF_COMMITTED: __sync_fetch_and_add(&b->committed, v); break;
+		case BF_PASSED: __sync_fetch_and_add(&b->passed, v); break;
+		case BF_DELIVERED: __sync_fetch_and_add(&b->delivered, v); break;
+		}
+	}
+}
+
 /* Take `payload` bytes from one budget: a compare-and-swap, so `spent`
  * never goes past the limit, not even for an instant (an add given back
  * afterwards made a concurrent packet that would have fit look over, and a
@@ -147,17 +170,8 @@ static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *cros
 			over = true;
 		}
 	}
-	if (over) {
-		for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-			struct vigil_budget *b;
-
-			if (!(mask & (1u << i)))
-				continue;
-			b = bpf_map_lookup_elem(&vg_budgets, &i);
-			if (b)
-				__sync_fetch_and_add(&b->blocked, payload);
-		}
-	}
+	if (over)
+		budget__add(mask, BF_BLOCKED, payload);
 	return over;
 }
 
@@ -186,15 +200,7 @@ static __always_inline void budget__refund(__u32 mask, __u64 payload)
  * charge: the agent compares it with the limit (budget_breach). */
 static __always_inline void budget__passed(__u32 mask, __u64 payload)
 {
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
-		if (b && b->limit)
-			__sync_fetch_and_add(&b->passed, payload);
-	}
+	budget__add(mask, BF_PASSED, payload);
 }
 
 /* TCP bytes the receiver acknowledged on a tainted socket since it was
@@ -203,7 +209,6 @@ static __always_inline void budget__passed(__u32 mask, __u64 payload)
 static __always_inline void budget__delivered(struct vigil_sock_state *st, struct tcp_sock *tp)
 {
 	__u64 acked, base = st->acked_base, delta, counted;
-	__u32 mask;
 	struct sock *sk = (struct sock *)tp;
 
 	if (!st->set_mask || (st->flags & VIGIL_SF_ALLOWED))
@@ -219,17 +224,7 @@ static __always_inline void budget__delivered(struct vigil_sock_state *st, struc
 	delta = acked - base - counted;
 	if (__sync_val_compare_and_swap(&st->acked_counted, counted, counted + delta) != counted)
 		return;	/* another pass counted it */
-	mask = st->set_mask;
-	for (int i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-		__u32 k = i;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &k);
-		if (b && b->limit)
-			__sync_fetch_and_add(&b->delivered, delta);
-	}
+	budget__add(st->set_mask, BF_DELIVERED, delta);
 }
 
 /* Would `size` more bytes of taint `mask` overrun a budget? */
@@ -252,15 +247,7 @@ static __always_inline bool budget__would_exceed(__u32 mask, __u64 size)
 /* Enforce: `size` bytes of taint `mask` were queued on a non-allowlisted socket. */
 static __always_inline void budget__commit(__u32 mask, __u64 size)
 {
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
-		if (b && b->limit)
-			__sync_fetch_and_add(&b->committed, size);
-	}
+	budget__add(mask, BF_COMMITTED, size);
 }
 
 /* Account one tainted packet on its flow; emit on state changes only. */

@@ -167,11 +167,16 @@ time.sleep(60)' "$PEER4" "$1" "$2" "$W/part.bin" "$T/sent" &
 	[ "$status" -eq 0 ]
 	[ "$(sink_bytes)" -eq $((4 << 20)) ]
 	run alert_wait --timeout 5 kind=alert rule=budget_breach severity=critical \
-		budget.limit_bytes=$BUDGET budget.passed_bytes">=$((4 << 20))" budget.excess_bytes">=$((3 << 20))"
+		budget.limit_bytes=$BUDGET budget.passed_bytes">=$((BUDGET + 1))" budget.excess_bytes">=1"
 	[ "$status" -eq 0 ]
 	stop_agent
 	run "$ALERTS_PY" schema "$ALERTS"
 	[ "$status" -eq 0 ]
-	# acknowledged by the receiver, counted at close
-	[ "$(alert_get budget.delivered_bytes rule=budget_breach)" -ge $((1 << 20)) ]
+	# the numbers add up: excess = max(passed, delivered) - limit
+	passed="$(alert_get budget.passed_bytes rule=budget_breach)"
+	delivered="$(alert_get budget.delivered_bytes rule=budget_breach)"
+	excess="$(alert_get budget.excess_bytes rule=budget_breach)"
+	seen=$(( passed > delivered ? passed : delivered ))
+	[ "$excess" -eq $((seen - BUDGET)) ]
+	[ "$delivered" -gt 0 ]
 }
