@@ -37,7 +37,6 @@ static const struct lost_counter lost_counters[] = {
 	LC(sock_storage_full, "socket storage allocation failed"),
 	LC(taint_state_lost, "taint entry missing for a tainted process"),
 	LC(lost_socks_full, "fallback socket table full"),
-	LC(pipe_map_full, "pipe map full"),
 };
 #define NLOST (sizeof(lost_counters) / sizeof(lost_counters[0]))
 
