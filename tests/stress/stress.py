@@ -377,7 +377,14 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--vigil", default=VIGIL, help="agent binary (e.g. a build without a fix)")
     ap.add_argument("--json", default=os.path.join(OUT, "stress", "results.json"))
+    ap.add_argument("--render", metavar="JSON", help="print the table of an earlier run, and exit")
     args = ap.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            d = json.load(f)
+        print(table(d["transports"]))
+        print(json.dumps(d["summary"], indent=1))
+        return 0
     if os.geteuid() != 0:
         print("stress: needs root", file=sys.stderr)
         return 2
