@@ -219,6 +219,13 @@ int vigil_reap_tcp(struct bpf_iter__tcp *ctx)
 		budget__delivered(st, tp);
 		if ((st->flags & VIGIL_SF_BLOCKED) && !(st->flags & VIGIL_SF_RESET) &&
 		    cfg_mode == VIGIL_MODE_ENFORCE) {
+			__u32 w = st->tgid;
+			struct vigil_taint *t = bpf_map_lookup_elem(&vg_taint, &w);
+
+			/* the writer's SIGKILL first (a reset would only hand it
+			 * EPIPE); the pass after its kill or exit resets it */
+			if (t && !(t->flags & VIGIL_TF_KILLED))
+				return 0;
 			__sync_fetch_and_or(&st->flags, VIGIL_SF_RESET);
 			if (bpf_sock_destroy(skc) == 0)
 				COUNT(sockets_reset);
