@@ -11,12 +11,15 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 VERSION := 0.1.0
 
 CFLAGS ?= -O2 -g
+# Unused parameters are callbacks' fixed signatures (corr_env, glob walks,
+# epoll handlers, YAML field parsers, cmocka tests), not dead code: -Wall
+# still catches unused functions, variables and values.
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
 LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Wno-unused-function -I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
+	-I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
 # clang's own system headers must not shadow the BPF ones (bootstrap does the same)
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
@@ -36,7 +39,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit scenarios bench stress clean
+.PHONY: all deps run test unit bpf-tests scenarios bench stress clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -89,6 +92,26 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/unit
 
 unit: $(UNIT_BINS)
 
+# BPF unit tests (tests/bpf): test_X.c runs programs of X.bpf.c, the real
+# object plus test entry points, with BPF_PROG_TEST_RUN.
+BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/bpftest/%,$(wildcard tests/bpf/test_*.c))
+
+$(OUTPUT)/bpftest/%.bpf.o: tests/bpf/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) -MF $(OUTPUT)/bpftest/$*.bpf.d -MT $@ -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
+
+$(OUTPUT)/bpftest/%.skel.h: $(OUTPUT)/bpftest/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUTPUT)/bpftest/test_%: tests/bpf/test_%.c $(OUTPUT)/bpftest/%.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(OUTPUT)/bpftest $< $(LDLIBS) -lcmocka -o $@
+
+bpf-tests: $(BPFTEST_BINS)
+
 # Attack scenarios that need C (io_uring has no Python binding on bookworm).
 SCENARIO_BINS := $(OUTPUT)/scenarios/uring_leak
 $(OUTPUT)/scenarios/%: tests/scenarios/%.c
@@ -118,7 +141,8 @@ FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g 
 	-I$(OUTPUT)
 FUZZ_TARGETS := expr rules capture proc records
 FUZZ_expr_SRCS := userspace/expr.c userspace/addr.c userspace/glob.c
-FUZZ_rules_SRCS := userspace/rules.c userspace/engine.c userspace/activity.c userspace/expr.c \
+FUZZ_rules_SRCS := userspace/rules.c userspace/rules_load.c userspace/rules_yaml.c \
+	userspace/rules_logic.c userspace/engine.c userspace/activity.c userspace/expr.c \
 	userspace/addr.c userspace/glob.c userspace/safefile.c
 FUZZ_rules_LIBS := -lyaml
 FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
@@ -159,7 +183,7 @@ run: deps
 	$(OUTPUT)/vigil run
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit scenarios
+	$(Q)$(MAKE) --no-print-directory all unit bpf-tests scenarios
 	tests/run-tests.sh
 
 bench: all
@@ -175,4 +199,4 @@ stress: deps
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/unit/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/bpftest/*.d)

@@ -15,7 +15,8 @@
 
 static const char *const comms[] = { "python3", "curl", "torchrun", "rsync", "tar", "bash",
 				     "java", "node", "rclone", "gzip", "nc", "aws" };
-static const char *const events[] = { "connect", "egress", "progress", "budget" };
+static const enum act_event events[] = { ACT_EV_CONNECT, ACT_EV_EGRESS, ACT_EV_PROGRESS,
+					  ACT_EV_BUDGET };
 
 static unsigned long long hits;
 
@@ -89,8 +90,8 @@ int main(int argc, char **argv)
 		static const char *const sets[] = { "model-dirs", "set7" };
 
 		a->event = events[i % 4];
-		a->action = "alert";
-		a->mode = "monitor";
+		a->action = ACT_ALERT;
+		a->mode = ACT_MONITOR;
 		a->host = "bench";
 		a->proc.pid = 1000 + i;
 		a->proc.uid = 1000 + i % 5;

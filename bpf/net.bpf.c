@@ -72,29 +72,19 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 	return enforce ? 0 : 1;
 }
 
-SEC("cgroup/connect4")
-int vigil_connect4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET, 0);
-}
+/* One verdict, four entry points: connect and unconnected sendmsg (op 1),
+ * IPv4 and IPv6. */
+#define SOCK_ADDR_PROG(name, hook, family, op)			\
+	SEC("cgroup/" hook)					\
+	int name(struct bpf_sock_addr *ctx)			\
+	{							\
+		return sock_addr_verdict(ctx, family, op);	\
+	}
 
-SEC("cgroup/connect6")
-int vigil_connect6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET6, 0);
-}
-
-SEC("cgroup/sendmsg4")
-int vigil_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET, 1);
-}
-
-SEC("cgroup/sendmsg6")
-int vigil_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr_verdict(ctx, AF_INET6, 1);
-}
+SOCK_ADDR_PROG(vigil_connect4, "connect4", AF_INET, 0)
+SOCK_ADDR_PROG(vigil_connect6, "connect6", AF_INET6, 0)
+SOCK_ADDR_PROG(vigil_sendmsg4, "sendmsg4", AF_INET, 1)
+SOCK_ADDR_PROG(vigil_sendmsg6, "sendmsg6", AF_INET6, 1)
 
 /* A tainted sender's socket whose sk_storage cannot be had: remember it by
  * cookie in the preallocated fallback table (egress drops it, the agent
@@ -405,26 +395,22 @@ static __always_inline bool parse_packet(struct __sk_buff *skb, struct vigil_flo
 	return true;
 }
 
-SEC("cgroup_skb/egress")
-int vigil_egress(struct __sk_buff *skb)
+/* The verdict on one packet of full socket sk, whose protocol is proto: 1
+ * lets it out, 0 drops it. proto is a parameter so that tests/bpf can run
+ * this on BPF_PROG_TEST_RUN's dummy socket, which has none. */
+static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_sock *sk,
+					   __u32 proto)
 {
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false, over;
 	struct vigil_sock_state *st = NULL;
 	struct vigil_flow_key key = {};
-	struct bpf_sock *sk = skb->sk;
 	struct vigil_taint *t;
 	__u32 tgid, mask;
 	__u64 payload;
 	bool ruled = false;	/* the writer is blocked by a rule */
 	bool lost = false;	/* a tainted socket we could not keep state for */
 
-	if (!sk)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 1;
-
-	if (sk->protocol == IPPROTO_TCP) {
+	if (proto == IPPROTO_TCP) {
 		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 		if (!st) {
 			__u64 cookie;
@@ -464,8 +450,8 @@ int vigil_egress(struct __sk_buff *skb)
 		/* UDP, raw and ICMP leave synchronously from the sender's syscall.
 		 * Not ICMPv6: the kernel's own neighbour discovery socket sends
 		 * in whatever task triggered it. */
-		if (sk->protocol != IPPROTO_UDP && sk->protocol != 1 /* ICMP */ &&
-		    (sk->type != 3 /* SOCK_RAW */ || sk->protocol == 58 /* ICMPV6 */))
+		if (proto != IPPROTO_UDP && proto != 1 /* ICMP */ &&
+		    (sk->type != 3 /* SOCK_RAW */ || proto == 58 /* ICMPV6 */))
 			return 1;
 		tgid = current_tgid();
 		t = taint__for_egress(tgid);
@@ -535,4 +521,20 @@ int vigil_egress(struct __sk_buff *skb)
 	}
 	budget__passed(mask, payload);
 	return 1;
+}
+
+/* The full socket a packet belongs to, or NULL (then it passes). */
+static __always_inline struct bpf_sock *egress__sock(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	return sk ? bpf_sk_fullsock(sk) : NULL;
+}
+
+SEC("cgroup_skb/egress")
+int vigil_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = egress__sock(skb);
+
+	return sk ? egress__verdict(skb, sk, sk->protocol) : 1;
 }

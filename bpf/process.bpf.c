@@ -26,12 +26,8 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	nt.from_tgid = ptgid;
 	nt.depth = t->depth + 1;
 	nt.first_file_id = t->first_file_id;
-	nt.since_ns = bpf_ktime_get_ns();
-	mark_tainted(ctgid);
-	if (bpf_map_update_elem(&vg_taint, &ctgid, &nt, BPF_ANY)) {
-		COUNT(taint_map_full);
+	if (taint__start(ctgid, &nt, BPF_ANY))	/* a stale entry of a reused pid goes */
 		return 0;
-	}
 	taint__emit(ctgid, ptgid, &nt, nt.set_mask, nt.first_file_id,
 		    VIGIL_VIA_FORK, child);
 	return 0;

@@ -4,8 +4,9 @@
  *
  * Constants and fixed-size structs only: __u8..__u64 and arrays, no pointers,
  * no kernel includes. All structs are laid out so that no implicit padding
- * exists (explicit pad fields instead) and their sizes are pinned by
- * _Static_assert in tests/unit/test_layout.c. BPF code zeroes pads before
+ * exists (explicit pad fields instead); their sizes and every field offset
+ * are pinned by _Static_assert in vigil_layout.h, included at the end, so
+ * both compilers check them. BPF code zeroes pads before
  * sending so no kernel stack bytes leak to userspace.
  */
 #ifndef VIGIL_H
@@ -258,6 +259,17 @@ enum vigil_ev_type {
 #define VIGIL_TGID_BITS (1u << 22)
 #define VIGIL_FILE_BLOOM_BITS (1u << 16)
 
+/* Where tgid's bit is in the tainted-tgid bitmap: word, and bit in it. */
+static inline __u32 vigil_tgid_word(__u32 tgid)
+{
+	return (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
+}
+
+static inline __u64 vigil_tgid_bit(__u32 tgid)
+{
+	return 1ull << (tgid & 63);
+}
+
 static inline __u32 vigil_file_bloom_bit(__u64 dev, __u64 ino)
 {
 	__u64 h = (ino * 0x9E3779B97F4A7C15ull) ^ (dev * 0xC2B2AE3D27D4EB4Full);
@@ -353,5 +365,7 @@ struct vigil_ev_kill {
 	__u32 done;		/* 1 if SIGKILL was sent (enforce) */
 	char comm[VIGIL_COMM_LEN];
 };
+
+#include "vigil_layout.h"
 
 #endif /* VIGIL_H */

@@ -6,11 +6,11 @@ passed=0
 failed=0
 failures=()
 
-for t in .output/unit/test_*; do
-	[ -x "$t" ] || continue
-	case "$t" in *.d) continue ;; esac
+# cmocka binaries: each counts its own tests
+run_cmocka() {	# kind binary
+	local log rc p f
 	log="$(mktemp)"
-	"$t" >"$log" 2>&1
+	"$2" >"$log" 2>&1
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
@@ -20,13 +20,31 @@ for t in .output/unit/test_*; do
 		failed=$((failed + 1))   # crashed before cmocka could count
 	fi
 	if [ "$rc" != 0 ]; then
-		failures+=("$t")
+		failures+=("$2")
 		cat "$log"
 	else
-		echo "ok unit $(basename "$t") (${p:-0} tests)"
+		echo "ok $1 $(basename "$2") (${p:-0} tests)"
 	fi
 	rm -f "$log"
+}
+
+for t in .output/unit/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.d) continue ;; esac
+	run_cmocka unit "$t"
 done
+
+# BPF unit tests: programs run by the kernel on packets we hand it
+# (BPF_PROG_TEST_RUN); loading BPF needs root
+if [ "$(id -u)" = 0 ]; then
+	for t in .output/bpftest/test_*; do
+		[ -x "$t" ] || continue
+		case "$t" in *.d) continue ;; esac
+		run_cmocka bpf "$t"
+	done
+else
+	echo "# BPF unit tests need root: skipped" >&2
+fi
 
 # rule fixtures: the default pack (every rule must fire somewhere) and the
 # language features (tests/rules)

@@ -58,14 +58,42 @@ const struct expr_field activity_fields[] = {
 };
 const size_t activity_nfields = F__COUNT;
 
+/* The name table: every word of the vocabularies, indexed by their enums. */
+static const char *const words[ACT_VOCAB__COUNT][ACT_OUTCOME__COUNT] = {
+	[ACT_VOCAB_EVENT] = { [ACT_EV_CONNECT] = "connect", [ACT_EV_EGRESS] = "egress",
+			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget" },
+	[ACT_VOCAB_OUTCOME] = { [ACT_ALERT] = "alert", [ACT_BLOCKED] = "blocked",
+				[ACT_KILLED] = "killed" },
+	[ACT_VOCAB_MODE] = { [ACT_MONITOR] = "monitor", [ACT_ENFORCE] = "enforce" },
+	[ACT_VOCAB_KILLER] = { [ACT_BY_KERNEL] = "kernel", [ACT_BY_AGENT] = "agent" },
+};
+_Static_assert((int)ACT_EV__COUNT <= (int)ACT_OUTCOME__COUNT &&
+	       (int)ACT_MODE__COUNT <= (int)ACT_OUTCOME__COUNT &&
+	       (int)ACT_KILLER__COUNT <= (int)ACT_OUTCOME__COUNT, "name table rows too short");
+
+const char *activity__word(enum act_vocab v, int value)
+{
+	if ((unsigned)v >= ACT_VOCAB__COUNT || value < 0 || value >= ACT_OUTCOME__COUNT)
+		return NULL;
+	return words[v][value];
+}
+
+int activity__parse_word(enum act_vocab v, const char *word)
+{
+	for (int i = 0; word && (unsigned)v < ACT_VOCAB__COUNT && i < ACT_OUTCOME__COUNT; i++)
+		if (words[v][i] && !strcmp(words[v][i], word))
+			return i;
+	return -1;
+}
+
 void activity__get(const void *rec, unsigned id, struct expr_value *out)
 {
 	const struct activity *a = rec;
 
 	switch (id) {
-	case F_EVT_TYPE: out->s = a->event; break;
-	case F_EVT_ACTION: out->s = a->action; break;
-	case F_EVT_MODE: out->s = a->mode; break;
+	case F_EVT_TYPE: out->s = activity__word(ACT_VOCAB_EVENT, a->event); break;
+	case F_EVT_ACTION: out->s = activity__word(ACT_VOCAB_OUTCOME, a->action); break;
+	case F_EVT_MODE: out->s = activity__word(ACT_VOCAB_MODE, a->mode); break;
 	case F_PROC_PID: out->n = a->proc.pid; break;
 	case F_PROC_PPID: out->n = a->proc.ppid; break;
 	case F_PROC_NAME: out->s = a->proc.comm; break;

@@ -23,11 +23,43 @@
 #define ACT_MAX_SOURCES 8
 #define ACT_MAX_SETS 32
 
-/* What happened (evt.type). */
-#define ACT_EV_CONNECT "connect"	/* addressed a destination (connect, unconnected sendmsg) */
-#define ACT_EV_EGRESS "egress"		/* first tainted byte left for a new destination */
-#define ACT_EV_PROGRESS "progress"	/* a flow crossed a byte threshold (64 KiB x 4^n) */
-#define ACT_EV_BUDGET "budget"		/* a protect set's budget was spent */
+/*
+ * The pipeline's vocabularies are enums; their words exist only at the
+ * edges (alert lines, captures, rule text) and are spelt once, in the name
+ * table activity__word() reads (activity.c):
+ *   event    connect egress progress budget          (evt.type)
+ *   outcome  alert blocked killed                    (evt.action, action,
+ *                                                     enforce_action)
+ *   mode     monitor enforce                         (evt.mode)
+ *   killer   kernel agent                            (killed_by)
+ */
+enum act_event {
+	ACT_EV_CONNECT,		/* addressed a destination (connect, unconnected sendmsg) */
+	ACT_EV_EGRESS,		/* first tainted byte left for a new destination */
+	ACT_EV_PROGRESS,	/* a flow crossed a byte threshold (64 KiB x 4^n) */
+	ACT_EV_BUDGET,		/* a protect set's budget was spent */
+	ACT_EV__COUNT,
+};
+
+enum act_outcome {
+	ACT_NONE,		/* enforce_action: nothing enforce would do differently */
+	ACT_ALERT,		/* reported only */
+	ACT_BLOCKED,		/* denied or dropped */
+	ACT_KILLED,
+	ACT_OUTCOME__COUNT,
+};
+
+enum act_mode { ACT_MONITOR, ACT_ENFORCE, ACT_MODE__COUNT };
+
+enum act_killer { ACT_BY_NONE, ACT_BY_KERNEL, ACT_BY_AGENT, ACT_KILLER__COUNT };
+
+enum act_vocab { ACT_VOCAB_EVENT, ACT_VOCAB_OUTCOME, ACT_VOCAB_MODE, ACT_VOCAB_KILLER,
+		 ACT_VOCAB__COUNT };
+
+/* The word for a value of a vocabulary; NULL for ACT_NONE / ACT_BY_NONE. */
+const char *activity__word(enum act_vocab v, int value);
+/* The value a word stands for, or -1 if it is none of the vocabulary's. */
+int activity__parse_word(enum act_vocab v, const char *word);
 
 struct act_source {
 	const char *path;
@@ -44,11 +76,11 @@ struct act_link {
 struct activity {
 	struct timespec time;		/* wall clock, when the agent saw it */
 	const char *host;
-	const char *mode;		/* monitor | enforce */
-	const char *event;		/* ACT_EV_* */
-	const char *action;		/* alert | blocked | killed: what was done */
-	const char *enforce_action;	/* monitor mode: what enforce would do, or NULL */
-	const char *killed_by;		/* kernel | agent, when action is killed */
+	enum act_mode mode;
+	enum act_event event;
+	enum act_outcome action;	/* what was done (never ACT_NONE) */
+	enum act_outcome enforce_action; /* monitor mode: what enforce would do */
+	enum act_killer killed_by;	/* when action is ACT_KILLED */
 	char message[512];		/* a default sentence, for rules without a template */
 
 	struct proc_info proc;

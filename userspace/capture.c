@@ -92,13 +92,14 @@ void capture__format(struct json *j, const struct activity *a)
 	json__begin_object(j);
 	put_time(j, "time", &a->time);
 	json__kv_str(j, "host", a->host);
-	json__kv_str(j, "mode", a->mode);
-	json__kv_str(j, "event", a->event);
-	json__kv_str(j, "action", a->action);
-	if (a->enforce_action)
-		json__kv_str(j, "enforce_action", a->enforce_action);
-	if (a->killed_by)
-		json__kv_str(j, "killed_by", a->killed_by);
+	json__kv_str(j, "mode", activity__word(ACT_VOCAB_MODE, a->mode));
+	json__kv_str(j, "event", activity__word(ACT_VOCAB_EVENT, a->event));
+	json__kv_str(j, "action", activity__word(ACT_VOCAB_OUTCOME, a->action));
+	if (a->enforce_action != ACT_NONE)
+		json__kv_str(j, "enforce_action",
+			     activity__word(ACT_VOCAB_OUTCOME, a->enforce_action));
+	if (a->killed_by != ACT_BY_NONE)
+		json__kv_str(j, "killed_by", activity__word(ACT_VOCAB_KILLER, a->killed_by));
 	json__kv_str(j, "message", a->message);
 	report__body(j, a, true);
 	json__end_object(j);
@@ -229,6 +230,18 @@ static int one_of(struct reader *r, const char *key, const char *v, const char *
 	return bad(r, "unknown %s '%s'", key, v);
 }
 
+/* A word of a vocabulary (or def if the member is absent) into its enum. */
+static int get_word(struct reader *r, json_t *obj, const char *key, enum act_vocab vocab,
+		    const char *def, int *out)
+{
+	const char *s = def;
+
+	if (get_str(r, obj, key, def, &s))
+		return -EINVAL;
+	*out = s ? activity__parse_word(vocab, s) : 0;
+	return *out < 0 ? bad(r, "unknown %s '%s'", key, s) : 0;
+}
+
 static int read_process(struct reader *r, json_t *p, struct activity *a)
 {
 	unsigned long long v;
@@ -256,11 +269,34 @@ static int read_process(struct reader *r, json_t *p, struct activity *a)
 	return err ? -EINVAL : 0;
 }
 
+/* taint.<key>: a list (absent: empty) whose first max entries must be
+ * objects (or strings); those are read, the rest ignored. Returns how
+ * many to read, or -EINVAL. */
+static int taint_list(struct reader *r, json_t *t, const char *key, bool objects, int max,
+		      json_t **arr)
+{
+	json_t *e;
+	size_t i;
+
+	*arr = json_object_get(t, key);
+	if (*arr && !json_is_array(*arr))
+		return bad(r, "'taint.%s' must be a list%s", key, "");
+	json_array_foreach(*arr, i, e) {
+		if ((int)i >= max)
+			break;
+		if (objects ? !json_is_object(e) : !json_is_string(e))
+			return bad(r, "'taint.%s' entries must be %s", key,
+				   objects ? "objects" : "strings");
+	}
+	if (!*arr)
+		return 0;
+	return json_array_size(*arr) < (size_t)max ? (int)json_array_size(*arr) : max;
+}
+
 static int read_taint(struct reader *r, json_t *t, struct activity *a)
 {
 	unsigned long long v;
 	json_t *arr, *e;
-	size_t i;
 	int err = 0;
 
 	a->taint_via = "read";
@@ -268,49 +304,33 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		return 0;
 	if (!json_is_object(t))
 		return bad(r, "'taint' must be an object%s%s", "", "");
-	arr = json_object_get(t, "sources");
-	if (arr && !json_is_array(arr))
-		return bad(r, "'taint.sources' must be a list%s%s", "", "");
-	json_array_foreach(arr, i, e) {
-		struct act_source *s;
+	if ((a->nsources = taint_list(r, t, "sources", true, ACT_MAX_SOURCES, &arr)) < 0)
+		return -EINVAL;
+	for (int i = 0; i < a->nsources; i++) {
+		struct act_source *s = &a->sources[i];
 
-		if (a->nsources >= ACT_MAX_SOURCES)
-			break;
-		if (!json_is_object(e))
-			return bad(r, "'taint.sources' entries must be objects%s%s", "", "");
-		s = &a->sources[a->nsources++];
+		e = json_array_get(arr, i);
 		err |= get_str(r, e, "path", "", &s->path);
 		err |= get_str(r, e, "set", "", &s->set);
 		err |= get_uint(r, e, "bytes_read", &v);
 		s->bytes_read = v;
 	}
-	arr = json_object_get(t, "chain");
-	if (arr && !json_is_array(arr))
-		return bad(r, "'taint.chain' must be a list%s%s", "", "");
-	json_array_foreach(arr, i, e) {
-		struct act_link *l;
+	if ((a->nchain = taint_list(r, t, "chain", true, ACT_MAX_CHAIN, &arr)) < 0)
+		return -EINVAL;
+	for (int i = 0; i < a->nchain; i++) {
+		struct act_link *l = &a->chain[i];
 
-		if (a->nchain >= ACT_MAX_CHAIN)
-			break;
-		if (!json_is_object(e))
-			return bad(r, "'taint.chain' entries must be objects%s%s", "", "");
-		l = &a->chain[a->nchain++];
+		e = json_array_get(arr, i);
 		if (get_uint_max(r, e, "pid", INT32_MAX, &v))
 			return -EINVAL;
 		l->pid = (uint32_t)v;
 		err |= get_str(r, e, "comm", "", &l->comm);
 		err |= get_str(r, e, "via", "read", &l->via);
 	}
-	arr = json_object_get(t, "sets");
-	if (arr && !json_is_array(arr))
-		return bad(r, "'taint.sets' must be a list%s%s", "", "");
-	json_array_foreach(arr, i, e) {
-		if (a->nsets >= ACT_MAX_SETS)
-			break;
-		if (!json_is_string(e))
-			return bad(r, "'taint.sets' entries must be strings%s%s", "", "");
-		a->sets[a->nsets++] = json_string_value(e);
-	}
+	if ((a->nsets = taint_list(r, t, "sets", false, ACT_MAX_SETS, &arr)) < 0)
+		return -EINVAL;
+	for (int i = 0; i < a->nsets; i++)
+		a->sets[i] = json_string_value(json_array_get(arr, i));
 	err |= get_str(r, t, "via", "read", &a->taint_via);
 	if (get_uint_max(r, t, "depth", UINT32_MAX, &v))
 		return -EINVAL;
@@ -370,13 +390,10 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 
 static int to_activity(struct reader *r, json_t *o, struct activity *a)
 {
-	static const char *const events[] = { ACT_EV_CONNECT, ACT_EV_EGRESS, ACT_EV_PROGRESS,
-					      ACT_EV_BUDGET, NULL };
-	static const char *const actions[] = { "alert", "blocked", "killed", NULL };
-	static const char *const modes[] = { "monitor", "enforce", NULL };
 	static const char *const known[] = { "time", "host", "mode", "event", "action",
 		"enforce_action", "killed_by", "message", "process", "taint", "network", NULL };
-	const char *t, *msg, *key;
+	const char *t, *msg, *key, *ev;
+	int mode, event, action, enforce_action, killed_by;
 	json_t *v;
 	int err = 0;
 
@@ -387,19 +404,23 @@ static int to_activity(struct reader *r, json_t *o, struct activity *a)
 	memset(a, 0, sizeof(*a));
 	err |= get_str(r, o, "time", "1970-01-01T00:00:00.000000Z", &t);
 	err |= get_str(r, o, "host", "fixture", &a->host);
-	err |= get_str(r, o, "mode", "monitor", &a->mode);
-	err |= get_str(r, o, "event", NULL, &a->event);
-	err |= get_str(r, o, "action", "alert", &a->action);
-	err |= get_str(r, o, "enforce_action", NULL, &a->enforce_action);
-	err |= get_str(r, o, "killed_by", NULL, &a->killed_by);
 	err |= get_str(r, o, "message", "", &msg);
+	err |= get_str(r, o, "event", NULL, &ev);
 	if (err)
 		return -EINVAL;
-	if (!a->event)
+	if (!ev)
 		return bad(r, "missing 'event' (connect, egress, progress or budget)%s%s", "", "");
-	if (one_of(r, "event", a->event, events) || one_of(r, "action", a->action, actions) ||
-	    one_of(r, "mode", a->mode, modes))
+	if (get_word(r, o, "event", ACT_VOCAB_EVENT, NULL, &event) ||
+	    get_word(r, o, "action", ACT_VOCAB_OUTCOME, "alert", &action) ||
+	    get_word(r, o, "mode", ACT_VOCAB_MODE, "monitor", &mode) ||
+	    get_word(r, o, "enforce_action", ACT_VOCAB_OUTCOME, NULL, &enforce_action) ||
+	    get_word(r, o, "killed_by", ACT_VOCAB_KILLER, NULL, &killed_by))
 		return -EINVAL;
+	a->mode = mode;
+	a->event = event;
+	a->action = action;
+	a->enforce_action = enforce_action;
+	a->killed_by = killed_by;
 	if (parse_time(t, &a->time))
 		return bad(r, "'time' '%s' is not RFC 3339 UTC (2026-01-02T03:04:05.000006Z)%s",
 			   t, "");

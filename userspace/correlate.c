@@ -14,16 +14,6 @@
 #define DEAD_KEEP_NS (10ull * 60 * 1000000000ull)	/* keep exited records for chains */
 #define AGENT_KILL_GRACE_NS (100ull * 1000000ull)	/* let the kernel kill first */
 
-/* Activity kinds (evt.type). */
-enum ev_kind { K_CONNECT, K_EGRESS, K_PROGRESS, K_BUDGET, K__COUNT };
-
-static const char *const kind_names[K__COUNT] = {
-	[K_CONNECT] = ACT_EV_CONNECT, [K_EGRESS] = ACT_EV_EGRESS,
-	[K_PROGRESS] = ACT_EV_PROGRESS, [K_BUDGET] = ACT_EV_BUDGET,
-};
-
-enum act { A_ALERT, A_BLOCKED, A_KILLED };
-static const char *const act_names[] = { "alert", "blocked", "killed" };
 
 struct dest {
 	uint8_t family, proto;
@@ -250,8 +240,8 @@ static void on_proc_exit(struct corr *c, const struct vigil_ev_proc *e)
 
 /* ---- alerts ------------------------------------------------------------- */
 
-static bool already_sent(struct rec *r, const struct dest *d, enum ev_kind rule, enum act act,
-			 unsigned level)
+static bool already_sent(struct rec *r, const struct dest *d, enum act_event rule,
+			 enum act_outcome act, unsigned level)
 {
 	struct sent *ns;
 
@@ -376,9 +366,9 @@ static void human_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%llu bytes", (unsigned long long)b);
 }
 
-static void raise_activity(struct corr *c, struct rec *r, enum ev_kind rule, enum act act,
+static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, enum act_outcome act,
 			   const struct dest *d, uint64_t bytes, uint64_t blocked,
-			   const char *killed_by, unsigned level)
+			   enum act_killer killed_by, unsigned level)
 {
 	struct activity a;
 	char hb[32], hblk[32];
@@ -389,13 +379,13 @@ static void raise_activity(struct corr *c, struct rec *r, enum ev_kind rule, enu
 		return;
 	}
 	memset(&a, 0, sizeof(a));
-	a.event = kind_names[rule];
-	a.action = act_names[act];
-	a.killed_by = act == A_KILLED ? killed_by : NULL;
-	a.mode = c->env.enforce ? "enforce" : "monitor";
+	a.event = rule;
+	a.action = act;
+	a.killed_by = act == ACT_KILLED ? killed_by : ACT_BY_NONE;
+	a.mode = c->env.enforce ? ACT_ENFORCE : ACT_MONITOR;
 	if (!c->env.enforce)
-		a.enforce_action = rule == K_CONNECT ? "blocked" :
-				   rule == K_BUDGET ? "killed" : NULL;
+		a.enforce_action = rule == ACT_EV_CONNECT ? ACT_BLOCKED :
+				   rule == ACT_EV_BUDGET ? ACT_KILLED : ACT_NONE;
 	if (!r->have_info && !r->exited)
 		rec_refresh_info(c, r, NULL);
 	a.proc = r->info;
@@ -409,26 +399,26 @@ static void raise_activity(struct corr *c, struct rec *r, enum ev_kind rule, enu
 	human_bytes(bytes, hb, sizeof(hb));
 	human_bytes(blocked, hblk, sizeof(hblk));
 	switch (rule) {
-	case K_CONNECT:
-		what = act == A_BLOCKED ? "was refused a connection to" :
+	case ACT_EV_CONNECT:
+		what = act == ACT_BLOCKED ? "was refused a connection to" :
 		       "opened a connection to";
 		snprintf(a.message, sizeof(a.message),
 			 "%s (pid %u), holding data from %s, %s %s port %u",
 			 r->info.comm, r->tgid, src, what, a.daddr, a.dport);
 		break;
-	case K_EGRESS:
-	case K_PROGRESS:
+	case ACT_EV_EGRESS:
+	case ACT_EV_PROGRESS:
 		snprintf(a.message, sizeof(a.message),
 			 "%s (pid %u) is sending data from %s to %s port %u (%s so far)",
 			 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
 		break;
-	case K_BUDGET:
-		if (act == A_KILLED)
+	case ACT_EV_BUDGET:
+		if (act == ACT_KILLED)
 			snprintf(a.message, sizeof(a.message),
 				 "%s (pid %u) was killed for sending data from %s to %s port %u "
 				 "past the egress budget (%s sent, %s dropped)",
 				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb, hblk);
-		else if (act == A_BLOCKED)
+		else if (act == ACT_BLOCKED)
 			snprintf(a.message, sizeof(a.message),
 				 "egress budget spent: packets of %s (pid %u) carrying data from "
 				 "%s to %s port %u are dropped (%s sent)",
@@ -448,9 +438,9 @@ static void raise_activity(struct corr *c, struct rec *r, enum ev_kind rule, enu
 		c->env.emit(c->env.ctx, &a);
 }
 
-static void raise_alert(struct corr *c, struct rec *r, enum ev_kind kind, enum act act,
-			const struct dest *d, uint64_t bytes, uint64_t blocked,
-			const char *killed_by)
+static void raise_alert(struct corr *c, struct rec *r, enum act_event kind,
+			enum act_outcome act, const struct dest *d, uint64_t bytes, uint64_t blocked,
+			enum act_killer killed_by)
 {
 	raise_activity(c, r, kind, act, d, bytes, blocked, killed_by, 0);
 }
@@ -464,45 +454,54 @@ static void raise_progress(struct corr *c, struct rec *r, const struct dest *d,
 
 	for (uint64_t t = 64 * 1024; t <= bytes && level < 255; t *= 4)
 		level++;
-	raise_activity(c, r, K_PROGRESS, A_ALERT, d, bytes, blocked, NULL, level);
+	raise_activity(c, r, ACT_EV_PROGRESS, ACT_ALERT, d, bytes, blocked, ACT_BY_NONE, level);
+}
+
+/* The record of a process an event is about; one tainted before we saw
+ * it (ring buffer loss) is learnt now. NULL if there is no room. */
+static struct rec *rec_of_event(struct corr *c, uint32_t tgid, uint32_t set_mask,
+				const char *comm)
+{
+	struct rec *r = rec_find(c, tgid);
+
+	if (r)
+		return r;
+	r = rec_fresh(c, tgid);
+	if (!r)
+		return NULL;
+	r->set_mask = set_mask;
+	rec_refresh_info(c, r, comm);
+	return r;
 }
 
 static void on_connect(struct corr *c, const struct vigil_ev_connect *e)
 {
-	struct rec *r = rec_find(c, e->hdr.tgid);
+	struct rec *r = rec_of_event(c, e->hdr.tgid, e->set_mask, e->comm);
 	struct dest d;
 
-	if (!r) {	/* tainted before we saw it (ring buffer loss): learn now */
-		r = rec_fresh(c, e->hdr.tgid);
-		if (!r)
-			return;
-		r->set_mask = e->set_mask;
-		rec_refresh_info(c, r, e->comm);
-	}
+	if (!r)
+		return;
 	dest_from_key(&d, &e->key);
-	raise_alert(c, r, K_CONNECT, e->denied ? A_BLOCKED : A_ALERT, &d, 0, 0, NULL);
+	raise_alert(c, r, ACT_EV_CONNECT, e->denied ? ACT_BLOCKED : ACT_ALERT, &d, 0, 0,
+		    ACT_BY_NONE);
 }
 
 static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
 {
-	struct rec *r = rec_find(c, e->key.tgid);
+	struct rec *r = rec_of_event(c, e->key.tgid, e->set_mask, NULL);
 	struct dest d;
 
-	if (!r) {
-		r = rec_fresh(c, e->key.tgid);
-		if (!r)
-			return;
-		r->set_mask = e->set_mask;
-		rec_refresh_info(c, r, NULL);
-	}
+	if (!r)
+		return;
 	dest_from_key(&d, &e->key);
 	if (e->reason & VIGIL_FLOW_NEW)
-		raise_alert(c, r, K_EGRESS, A_ALERT, &d, e->bytes, e->blocked_bytes, NULL);
+		raise_alert(c, r, ACT_EV_EGRESS, ACT_ALERT, &d, e->bytes, e->blocked_bytes,
+			    ACT_BY_NONE);
 	else if (e->reason & VIGIL_FLOW_THRESHOLD)
 		raise_progress(c, r, &d, e->bytes, e->blocked_bytes);
 	if (e->reason & (VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET)) {
-		raise_alert(c, r, K_BUDGET, c->env.enforce ? A_BLOCKED : A_ALERT, &d,
-			    e->bytes, e->blocked_bytes, NULL);
+		raise_alert(c, r, ACT_EV_BUDGET, c->env.enforce ? ACT_BLOCKED : ACT_ALERT, &d,
+			    e->bytes, e->blocked_bytes, ACT_BY_NONE);
 		if (c->env.enforce && !r->killed && !r->exited && !r->kill_due_ns) {
 			r->kill_due_ns = e->hdr.ktime_ns + AGENT_KILL_GRACE_NS;
 			r->kill_dest = d;
@@ -514,16 +513,11 @@ static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
 
 static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 {
-	struct rec *r = rec_find(c, e->hdr.tgid);
+	struct rec *r = rec_of_event(c, e->hdr.tgid, e->set_mask, e->comm);
 	struct dest d;
 
-	if (!r) {
-		r = rec_fresh(c, e->hdr.tgid);
-		if (!r)
-			return;
-		r->set_mask = e->set_mask;
-		rec_refresh_info(c, r, e->comm);
-	}
+	if (!r)
+		return;
 	if (!e->done)
 		return;
 	r->killed = true;
@@ -532,7 +526,8 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 		d = r->kill_dest;
 		r->kill_due_ns = 0;
 	}
-	raise_alert(c, r, K_BUDGET, A_KILLED, &d, r->kill_bytes, r->kill_blocked, "kernel");
+	raise_alert(c, r, ACT_EV_BUDGET, ACT_KILLED, &d, r->kill_bytes, r->kill_blocked,
+		    ACT_BY_KERNEL);
 }
 
 /* Kernel pids stay below 2^22, destinations are IPv4 or IPv6, byte counts
@@ -631,8 +626,8 @@ void corr__tick(struct corr *c, uint64_t now_ns)
 				    c->env.kill(c->env.ctx, r->tgid, r->info.start_ticks) == 0) {
 					r->killed = true;
 					c->st.agent_kills++;
-					raise_alert(c, r, K_BUDGET, A_KILLED, &r->kill_dest,
-						    r->kill_bytes, r->kill_blocked, "agent");
+					raise_alert(c, r, ACT_EV_BUDGET, ACT_KILLED, &r->kill_dest,
+						    r->kill_bytes, r->kill_blocked, ACT_BY_AGENT);
 				}
 			}
 			if (r->exited && now_ns - r->exit_ns > DEAD_KEEP_NS) {

@@ -50,11 +50,8 @@ struct dedupe_set {
  * exceptions are bound to them (expr__bind): `evt.type = connect` is
  * decided once, not per activity. An activity goes to a bucket only if
  * its event and mode are exactly the bucket's. */
-static const char *const idx_events[] = { ACT_EV_CONNECT, ACT_EV_EGRESS, ACT_EV_PROGRESS,
-					   ACT_EV_BUDGET };
-static const char *const idx_modes[] = { "monitor", "enforce" };
-#define NEVENTS 4
-#define NMODES 2
+#define NEVENTS ACT_EV__COUNT
+#define NMODES ACT_MODE__COUNT
 
 /* A rule as a bucket evaluates it */
 struct brule {
@@ -268,12 +265,23 @@ static int compile_message(struct crule *cr, char *err, size_t errlen)
 	return 0;
 }
 
+/* A condition and its exceptions, as compiled (crule) or bound (brule). */
+static void conds_free(struct expr *cond, struct expr **exc, size_t nexc)
+{
+	expr__free(cond);
+	for (size_t i = 0; i < nexc; i++)
+		expr__free(exc[i]);
+	free(exc);
+}
+
+static void brule_free(struct brule *br)
+{
+	conds_free(br->cond, br->exc, br->nexc);
+}
+
 static void crule_free(struct crule *cr)
 {
-	expr__free(cr->cond);
-	for (size_t i = 0; i < cr->nexc; i++)
-		expr__free(cr->exc[i]);
-	free(cr->exc);
+	conds_free(cr->cond, cr->exc, cr->nexc);
 	free(cr->segs);
 }
 
@@ -320,14 +328,6 @@ static int check_macros(const struct ruleset *rs, char *err, size_t errlen)
 		expr__free(e);
 	}
 	return 0;
-}
-
-static void brule_free(struct brule *br)
-{
-	expr__free(br->cond);
-	for (size_t k = 0; k < br->nexc; k++)
-		expr__free(br->exc[k]);
-	free(br->exc);
 }
 
 static void bucket_free(struct bucket *b)
@@ -471,8 +471,8 @@ static int build_index(struct engine *e)
 	err = fill_bucket(e, &e->all, 0, &probe);
 	for (int i = 0; i < NEVENTS && !err; i++) {
 		for (int m = 0; m < NMODES && !err; m++) {
-			probe.event = idx_events[i];
-			probe.mode = idx_modes[m];
+			probe.event = i;
+			probe.mode = m;
 			err = fill_bucket(e, &e->buckets[i][m], known, &probe);
 		}
 	}
@@ -575,8 +575,8 @@ static bool some_event_fits(const struct crule *cr)
 	memset(&probe, 0, sizeof(probe));
 	for (int i = 0; i < NEVENTS; i++)
 		for (int m = 0; m < NMODES; m++) {
-			probe.event = idx_events[i];
-			probe.mode = idx_modes[m];
+			probe.event = i;
+			probe.mode = m;
 			if (expr__eval_partial(cr->cond, known, activity__get, &probe) != EXPR_FALSE)
 				return true;
 		}
@@ -753,7 +753,7 @@ static void render(const struct crule *cr, const struct activity *a,
 		put_lit(&m, " (pid ");
 		put_num(&m, (int)a->proc.pid);
 		put_lit(&m, ") holding protected data, ");
-		put_str(&m, a->event ? a->event : "(null)");	/* as printf */
+		put_str(&m, activity__word(ACT_VOCAB_EVENT, a->event));
 		put_lit(&m, " to ");
 		put_str(&m, a->daddr);
 		put_lit(&m, " port ");
@@ -814,18 +814,13 @@ static uint64_t activity_key(const struct activity *a)
 	return h;
 }
 
-static unsigned action_code(const char *action)
+static uint64_t dedupe_hash(size_t rule, uint64_t akey, enum act_outcome action)
 {
-	return action[0] == 'k' ? 2 : action[0] == 'b' ? 1 : 0;
-}
-
-static uint64_t dedupe_hash(size_t rule, uint64_t akey, const char *action)
-{
-	return mix(akey, (uint64_t)rule << 2 | action_code(action)) | 1;
+	return mix(akey, (uint64_t)rule << 2 | (unsigned)(action - ACT_ALERT)) | 1;
 }
 
 /* true if this (rule, process, destination, action) was already reported */
-static bool seen_before(struct engine *e, size_t rule, uint64_t akey, const char *action)
+static bool seen_before(struct engine *e, size_t rule, uint64_t akey, enum act_outcome action)
 {
 	uint64_t h = dedupe_hash(rule, akey, action);
 	struct dedupe_set *s = &e->seen[h % DEDUPE_SETS];
@@ -842,32 +837,20 @@ static bool seen_before(struct engine *e, size_t rule, uint64_t akey, const char
 /* The rules that can match this activity, by event type and mode. */
 static const struct bucket *rules_for(const struct engine *e, const struct activity *a)
 {
-	int m;
-
-	if (!a->mode || !a->event)
+	if ((unsigned)a->event >= NEVENTS || (unsigned)a->mode >= NMODES)
 		return &e->all;
-	if (!strcmp(a->mode, idx_modes[0]))
-		m = 0;
-	else if (!strcmp(a->mode, idx_modes[1]))
-		m = 1;
-	else
-		return &e->all;
-	for (int i = 0; i < NEVENTS; i++)
-		if (!strcmp(a->event, idx_events[i]))
-			return &e->buckets[i][m];
-	return &e->all;
+	return &e->buckets[a->event][a->mode];
 }
 
 int engine__eval(struct engine *e, const struct activity *a, const struct engine_effects *fx,
 		 engine_emit_fn emit, void *ctx)
 {
-	bool enforce = a->mode && !strcmp(a->mode, "enforce");
+	bool enforce = a->mode == ACT_ENFORCE;
 	uint64_t akey = 0;
 	int hits = 0;
 	const struct bucket *b = rules_for(e, a);
 	size_t nmatch = 0, nheld;
 
-	e->st.evaluated++;
 	expr__values(&e->env, activity__get, a, b->used, e->vals);
 	memset(e->memo, 0, b->nmemo);
 	/* Which rules match first, then their hits in rule order: the
@@ -901,26 +884,25 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 		h.action = a->action;
 		h.killed_by = a->killed_by;
 		h.enforce_action = a->enforce_action;
-		if (cr->def->action != RULE_ALERT && strcmp(a->action, "killed")) {
+		if (cr->def->action != RULE_ALERT && a->action != ACT_KILLED) {
 			bool kill = cr->def->action == RULE_KILL;
 
 			if (!enforce) {
-				h.enforce_action = kill ? "killed" : "blocked";
-			} else if (kill && !strcmp(a->event, ACT_EV_BUDGET) &&
-				   !strcmp(a->action, "blocked")) {
+				h.enforce_action = kill ? ACT_KILLED : ACT_BLOCKED;
+			} else if (kill && a->event == ACT_EV_BUDGET && a->action == ACT_BLOCKED) {
 				/* the kernel kills budget overruns in the sender's own
 				 * context (the agent after 100 ms if it cannot): the
 				 * "killed" activity follows */
 			} else if (kill) {
 				if (!fx || !fx->kill || fx->kill(fx->ctx, a) == 0) {
-					h.action = "killed";
-					h.killed_by = "agent";
+					h.action = ACT_KILLED;
+					h.killed_by = ACT_BY_AGENT;
 				} else {
 					e->st.action_failures++;
 				}
-			} else if (strcmp(a->action, "blocked")) {
+			} else if (a->action != ACT_BLOCKED) {
 				if (!fx || !fx->block || fx->block(fx->ctx, a) == 0)
-					h.action = "blocked";
+					h.action = ACT_BLOCKED;
 				else
 					e->st.action_failures++;
 			}
@@ -936,6 +918,16 @@ int engine__eval(struct engine *e, const struct activity *a, const struct engine
 			emit(ctx, a, &h);
 	}
 	return hits;
+}
+
+int engine__judge(struct engine *e, struct activity *a, const struct engine_effects *fx,
+		  engine_seen_fn seen, engine_emit_fn emit, void *ctx)
+{
+	activity__finish(a);
+	a->allowed = rules__dest_allowed(&e->rs, a->af, a->daddr_raw, a->dport, a->proc.exe);
+	if (seen)
+		seen(ctx, a);
+	return engine__eval(e, a, fx, emit, ctx);
 }
 
 void engine__stats(const struct engine *e, struct engine_stats *out)

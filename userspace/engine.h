@@ -34,9 +34,9 @@ struct engine_effects {
 struct rule_hit {
 	const struct rule_def *rule;
 	const char *severity;
-	const char *action;		/* alert|blocked|killed: what was done */
-	const char *enforce_action;	/* monitor: what enforce would do, else NULL */
-	const char *killed_by;		/* kernel|agent when action is killed */
+	enum act_outcome action;	/* what was done */
+	enum act_outcome enforce_action; /* monitor: what enforce would do, else ACT_NONE */
+	enum act_killer killed_by;	/* when action is ACT_KILLED */
 	char message[1024];
 };
 
@@ -55,9 +55,17 @@ int engine__validate(const struct ruleset *rs, char *err, size_t errlen);
 int engine__eval(struct engine *e, const struct activity *a, const struct engine_effects *fx,
 		 engine_emit_fn emit, void *ctx);
 
+/* The whole way from a correlated activity to its alerts, the same live
+ * and in replay: derive the fields rules read (activity__finish), judge the
+ * destination by the engine's own allow entries, show the activity to seen
+ * (the live agent's --record; may be NULL), evaluate. Returns the hits. */
+typedef void (*engine_seen_fn)(void *ctx, const struct activity *a);
+int engine__judge(struct engine *e, struct activity *a, const struct engine_effects *fx,
+		  engine_seen_fn seen, engine_emit_fn emit, void *ctx);
+
 /* Counters for agent_stats. */
 struct engine_stats {
-	unsigned long long evaluated, hits, suppressed, action_failures;
+	unsigned long long hits, suppressed, action_failures;
 };
 void engine__stats(const struct engine *e, struct engine_stats *out);
 size_t engine__rule_count(const struct engine *e);	/* enabled rules */

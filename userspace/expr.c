@@ -295,15 +295,9 @@ static bool lex(struct parser *ps, struct tok *t)
 		t->kind = T_END;
 		break;
 	case '(':
-		t->kind = T_LP;
-		p++;
-		break;
 	case ')':
-		t->kind = T_RP;
-		p++;
-		break;
 	case ',':
-		t->kind = T_COMMA;
+		t->kind = *p == '(' ? T_LP : *p == ')' ? T_RP : T_COMMA;
 		p++;
 		break;
 	case '=':
@@ -779,10 +773,45 @@ static bool make_nets(struct parser *ps, struct node *c)
 	return true;
 }
 
+/* One item of a set, parsed into out (an element of the set's array). */
+typedef bool (*item_fn)(struct parser *ps, const struct node *c, const struct item *it,
+			void *out);
+
+static bool item_str(struct parser *ps, const struct node *c, const struct item *it, void *out)
+{
+	return (*(char **)out = dup(ps, it->s, strlen(it->s), false)) != NULL;
+}
+
+static bool item_num(struct parser *ps, const struct node *c, const struct item *it, void *out)
+{
+	return parse_number(ps, c, it, out);
+}
+
+static bool item_addr(struct parser *ps, const struct node *c, const struct item *it, void *out)
+{
+	return parse_addr(ps, c, it, out);
+}
+
+/* The n items of an `in` set, parsed one by one into an array of `size`
+ * bytes each, sorted and without duplicates (c->n). */
+static void *parse_items(struct parser *ps, struct node *c, const struct item *items, size_t n,
+		       size_t size, item_fn one, int (*cmp)(const void *, const void *))
+{
+	char *v = alloc(ps, (n ? n : 1) * size, false);
+	size_t i = 0;
+
+	if (!v)
+		return NULL;
+	for (const struct item *it = items; it; it = it->next)
+		if (!one(ps, c, it, v + size * i++))
+			return NULL;
+	c->n = sort_unique(v, n, size, cmp);
+	return v;
+}
+
 /* Turn the items of one comparison into its value(s). */
 static bool set_values(struct parser *ps, struct node *c, struct item *items, size_t n)
 {
-	struct item *it;
 	size_t i = 0;
 
 	switch (c->type) {
@@ -804,13 +833,9 @@ static bool set_values(struct parser *ps, struct node *c, struct item *items, si
 			}
 			return c->op != OP_GLOB || glob_shortcut(ps, c);
 		}
-		c->u.strs = alloc(ps, (n ? n : 1) * sizeof(*c->u.strs), false);
+		c->u.strs = parse_items(ps, c, items, n, sizeof(*c->u.strs), item_str, cmp_str);
 		if (!c->u.strs)
 			return false;
-		for (it = items; it; it = it->next)
-			if (!(c->u.strs[i++] = dup(ps, it->s, strlen(it->s), false)))
-				return false;
-		c->n = sort_unique(c->u.strs, n, sizeof(*c->u.strs), cmp_str);
 		if (c->n > LINEAR_SET)
 			return index_first_bytes(ps, c);
 		c->lens = alloc(ps, (c->n ? c->n : 1) * sizeof(*c->lens), false);
@@ -820,14 +845,8 @@ static bool set_values(struct parser *ps, struct node *c, struct item *items, si
 	case EXPR_NUM:
 		if (c->op != OP_IN)
 			return parse_number(ps, c, items, &c->u.num);
-		c->u.nums = alloc(ps, (n ? n : 1) * sizeof(*c->u.nums), false);
-		if (!c->u.nums)
-			return false;
-		for (it = items; it; it = it->next)
-			if (!parse_number(ps, c, it, &c->u.nums[i++]))
-				return false;
-		c->n = sort_unique(c->u.nums, n, sizeof(*c->u.nums), cmp_num);
-		return true;
+		c->u.nums = parse_items(ps, c, items, n, sizeof(*c->u.nums), item_num, cmp_num);
+		return c->u.nums != NULL;
 	case EXPR_BOOL:
 		if (strcmp(items->s, "true") && strcmp(items->s, "false")) {
 			fail(ps, items->off, "'%s' is a bool (true or false): '%s' is not", c->fname,
@@ -837,14 +856,8 @@ static bool set_values(struct parser *ps, struct node *c, struct item *items, si
 		c->u.num = items->s[0] == 't';
 		return true;
 	case EXPR_ADDR:
-		c->u.rules = alloc(ps, (n ? n : 1) * sizeof(*c->u.rules), false);
-		if (!c->u.rules)
-			return false;
-		for (it = items; it; it = it->next)
-			if (!parse_addr(ps, c, it, &c->u.rules[i++]))
-				return false;
-		c->n = sort_unique(c->u.rules, n, sizeof(*c->u.rules), cmp_rule);
-		return make_nets(ps, c);
+		c->u.rules = parse_items(ps, c, items, n, sizeof(*c->u.rules), item_addr, cmp_rule);
+		return c->u.rules && make_nets(ps, c);
 	}
 	return false;
 }

@@ -224,40 +224,37 @@ static bool allow_key_wanted(const struct ruleset *rs, int family, unsigned pref
 	return false;
 }
 
+/* The keys of one LPM map (prefixlen, then the address) that rs no longer
+ * has: collected first, deleted after, so the walk is not disturbed. */
+static void prune_lpm(int fd, int family, const struct ruleset *rs)
+{
+	struct vigil_lpm6_key key, next;	/* the larger; v4 keys use the front */
+	size_t ksize = family == AF_INET ? sizeof(struct vigil_lpm4_key) : sizeof(key);
+	unsigned char *del = NULL, *nd;
+	size_t n = 0;
+	void *prev;
+
+	for (prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
+		memcpy(&key, &next, ksize);
+		if (allow_key_wanted(rs, family, key.prefixlen, key.addr))
+			continue;
+		nd = realloc(del, (n + 1) * ksize);
+		if (!nd)
+			break;
+		del = nd;
+		memcpy(del + n++ * ksize, &key, ksize);
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, del + i * ksize);
+	free(del);
+}
+
 /* Allow entries the new rules no longer have leave the kernel only after
  * the new ones are in: no moment in which the old and new rules both deny. */
 void kmaps__prune_allowlist(struct vigil_bpf *skel, const struct ruleset *rs)
 {
-	struct vigil_lpm6_key k6, next6, *del6 = NULL;
-	struct vigil_lpm4_key k4, next4, *del4 = NULL;
-	size_t n4 = 0, n6 = 0;
-	int fd4 = bpf_map__fd(skel->maps.vg_allow4), fd6 = bpf_map__fd(skel->maps.vg_allow6);
-	void *prev;
-
-	for (prev = NULL; !bpf_map_get_next_key(fd4, prev, &next4); prev = &k4) {
-		k4 = next4;
-		if (allow_key_wanted(rs, AF_INET, k4.prefixlen, k4.addr))
-			continue;
-		del4 = realloc(del4, (n4 + 1) * sizeof(*del4));
-		if (!del4)
-			return;
-		del4[n4++] = k4;
-	}
-	for (prev = NULL; !bpf_map_get_next_key(fd6, prev, &next6); prev = &k6) {
-		k6 = next6;
-		if (allow_key_wanted(rs, AF_INET6, k6.prefixlen, k6.addr))
-			continue;
-		del6 = realloc(del6, (n6 + 1) * sizeof(*del6));
-		if (!del6)
-			break;
-		del6[n6++] = k6;
-	}
-	for (size_t i = 0; i < n4; i++)
-		bpf_map_delete_elem(fd4, &del4[i]);
-	for (size_t i = 0; i < n6 && del6; i++)
-		bpf_map_delete_elem(fd6, &del6[i]);
-	free(del4);
-	free(del6);
+	prune_lpm(bpf_map__fd(skel->maps.vg_allow4), AF_INET, rs);
+	prune_lpm(bpf_map__fd(skel->maps.vg_allow6), AF_INET6, rs);
 }
 
 struct exe_walk {
@@ -331,9 +328,8 @@ void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
  * clears it at exit. */
 int kmaps__taint_start(struct vigil_bpf *skel, uint32_t tgid, const struct vigil_taint *t)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	__atomic_fetch_or(&skel->bss->vg_tainted_bits[w], 1ull << (tgid & 63), __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&skel->bss->vg_tainted_bits[vigil_tgid_word(tgid)], vigil_tgid_bit(tgid),
+			  __ATOMIC_SEQ_CST);
 	return bpf_map__update_elem(skel->maps.vg_taint, &tgid, sizeof(tgid), t, sizeof(*t),
 				    BPF_NOEXIST) ? -errno : 0;
 }

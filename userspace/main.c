@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity.h"
 #include "addr.h"
 #include "agent.h"
 #include "engine.h"
@@ -42,7 +43,7 @@ static void usage_run(FILE *f)
 "      --test-map-size NAME=N  tests: shrink a kernel map (flows, taint,\n"
 "                           lost-socks, pipes) to overflow it\n"
 "      --test-fault NAME    tests: sock-storage (allocations fail) or no-charge\n"
-"                           (egress skips the budget charge)\n"
+"                           (the budget is not enforced)\n"
 "  -h, --help               this help\n");
 }
 
@@ -57,26 +58,46 @@ static int push(const char ***arr, size_t *n, const char *v)
 	return 0;
 }
 
+/* Every long option of every command, once; a command takes the ones
+ * whose letters it names. */
+static const struct option all_options[] = {
+	{ "protect", required_argument, 0, 'p' },
+	{ "allow", required_argument, 0, 'a' },
+	{ "mode", required_argument, 0, 'm' },
+	{ "budget", required_argument, 0, 'b' },
+	{ "alerts", required_argument, 0, 'o' },
+	{ "cgroup", required_argument, 0, 'c' },
+	{ "rules", required_argument, 0, 'r' },
+	{ "no-default-rules", no_argument, 0, 'N' },
+	{ "stats-interval", required_argument, 0, 'S' },
+	{ "record", required_argument, 0, 'R' },
+	{ "file-group", required_argument, 0, 'G' },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "test-map-size", required_argument, 0, 'M' },
+	{ "test-fault", required_argument, 0, 'F' },
+	{ "update", no_argument, 0, 'U' },
+	{ "coverage", no_argument, 0, 'C' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
+#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
+
+/* The options of one command (letters: their short names), in table order. */
+static const struct option *options_for(const char *letters, struct option *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; all_options[i].name; i++)
+		if (strchr(letters, all_options[i].val))
+			out[n++] = all_options[i];
+	memset(&out[n], 0, sizeof(out[n]));
+	return out;
+}
+
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "protect", required_argument, 0, 'p' },
-		{ "allow", required_argument, 0, 'a' },
-		{ "mode", required_argument, 0, 'm' },
-		{ "budget", required_argument, 0, 'b' },
-		{ "alerts", required_argument, 0, 'o' },
-		{ "cgroup", required_argument, 0, 'c' },
-		{ "rules", required_argument, 0, 'r' },
-		{ "no-default-rules", no_argument, 0, 'N' },
-		{ "stats-interval", required_argument, 0, 'S' },
-		{ "record", required_argument, 0, 'R' },
-		{ "file-group", required_argument, 0, 'G' },
-		{ "verbose", no_argument, 0, 'v' },
-		{ "test-map-size", required_argument, 0, 'M' },
-		{ "test-fault", required_argument, 0, 'F' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("pambocrNSRGvMFh", buf);
 	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60, .file_gid = (gid_t)-1 };
 	char err[256];
 	int c, ret;
@@ -110,11 +131,10 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'm':
-			if (!strcmp(optarg, "monitor")) {
-				o.enforce = false;
-			} else if (!strcmp(optarg, "enforce")) {
-				o.enforce = true;
-			} else {
+			switch (activity__parse_word(ACT_VOCAB_MODE, optarg)) {
+			case ACT_MONITOR: o.enforce = false; break;
+			case ACT_ENFORCE: o.enforce = true; break;
+			default:
 				fprintf(stderr, "vigil: --mode '%s': expected monitor or enforce\n", optarg);
 				return 2;
 			}
@@ -203,16 +223,8 @@ static int cmd_record(int argc, char **argv)
 static int offline_opts(int argc, char **argv, struct offline_opts *o, const char **alerts,
 			const char ***pos, size_t *npos, const char *cmd)
 {
-	static const struct option opts[] = {
-		{ "rules", required_argument, 0, 'r' },
-		{ "allow", required_argument, 0, 'a' },
-		{ "alerts", required_argument, 0, 'o' },
-		{ "no-default-rules", no_argument, 0, 'N' },
-		{ "update", no_argument, 0, 'U' },
-		{ "coverage", no_argument, 0, 'C' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("raoNUCh", buf);
 	int c;
 
 	optind = 1;

@@ -26,7 +26,6 @@ static char esc_buf[2][4096];
 
 struct replay {
 	struct engine *engine;
-	const struct ruleset *rs;
 	struct output *out;
 	struct json j;
 	struct activity act;
@@ -46,41 +45,27 @@ static int replay_one(void *ctx, const struct activity *in)
 	struct replay *r = ctx;
 
 	r->act = *in;
-	activity__finish(&r->act);
-	/* allow entries are rules too: judge the destination by the new ones */
-	r->act.allowed = rules__dest_allowed(r->rs, r->act.af, r->act.daddr_raw, r->act.dport,
-					     r->act.proc.exe);
-	engine__eval(r->engine, &r->act, NULL, replay_hit, r);
+	/* allow entries are rules too: the destination is judged by the new ones */
+	engine__judge(r->engine, &r->act, NULL, NULL, replay_hit, r);
 	return 0;
 }
 
 int offline__load_rules(const struct offline_opts *o, const char *extra, struct ruleset *rs,
 			char *err, size_t errlen)
 {
-	rules__init(rs);
-	/* validating the default pack itself: do not load it twice */
-	if (!o->no_default_rules && !(extra && rules__is_default_file(extra)) &&
-	    rules__load_defaults(rs, err, errlen))
-		goto bad;
-	for (size_t i = 0; i < o->nrules; i++)
-		if (rules__load_path(rs, o->rules[i], err, errlen))
-			goto bad;
-	if (extra && rules__load_path(rs, extra, err, errlen))
-		goto bad;
-	for (size_t i = 0; i < o->nallow; i++)
-		if (rules__add_cli_allow(rs, o->allow[i], err, errlen))
-			goto bad;
-	return 0;
-bad:
-	rules__free(rs);
-	return -EINVAL;
+	struct rules_sources src = {
+		.no_default_rules = o->no_default_rules, .paths = o->rules, .npaths = o->nrules,
+		.extra = extra, .allow = o->allow, .nallow = o->nallow,
+	};
+
+	return rules__build(rs, &src, err, errlen);
 }
 
 /* Replay `capture` through rs, alerts to out_path. Returns alerts or -errno. */
 static long replay_into(const struct ruleset *rs, const char *capture, const char *out_path,
 			char *err, size_t errlen)
 {
-	struct replay r = { .rs = rs };
+	struct replay r = { 0 };
 	long n;
 
 	r.engine = engine__new(rs, err, errlen);

@@ -17,7 +17,7 @@ struct output {
 	int fd;
 	bool own_fd;
 	char host[256];
-	unsigned long long lines, write_errors;
+	unsigned long long write_errors;
 };
 
 struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen)
@@ -117,9 +117,7 @@ int output__emit(struct output *o, struct json *j)
 		}
 		off += n;
 	}
-	o->lines++;
 	return 0;
 }
 
-unsigned long long output__lines(const struct output *o) { return o->lines; }
 unsigned long long output__write_errors(const struct output *o) { return o->write_errors; }

@@ -24,7 +24,6 @@ void output__begin_at(struct output *o, struct json *j, const char *kind,
 const char *output__host(const struct output *o);
 /* End the object and write it as one line. 0 or -errno. */
 int output__emit(struct output *o, struct json *j);
-unsigned long long output__lines(const struct output *o);
 unsigned long long output__write_errors(const struct output *o);
 
 #endif

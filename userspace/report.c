@@ -22,29 +22,37 @@ static void body_process(struct json *j, const struct activity *a, bool capture)
 	json__end_object(j);
 }
 
+static void source_object(struct json *j, const struct act_source *s)
+{
+	json__begin_object(j);
+	json__kv_str(j, "path", s->path);
+	json__kv_str(j, "set", s->set);
+	json__kv_uint(j, "bytes_read", s->bytes_read);
+	json__end_object(j);
+}
+
+static void link_object(struct json *j, const struct act_link *l)
+{
+	json__begin_object(j);
+	json__kv_uint(j, "pid", l->pid);
+	json__kv_str(j, "comm", l->comm);
+	json__kv_str(j, "via", l->via);
+	json__end_object(j);
+}
+
 static void body_taint(struct json *j, const struct activity *a)
 {
 	json__key(j, "taint");
 	json__begin_object(j);
 	json__key(j, "sources");
 	json__begin_array(j);
-	for (int i = 0; i < a->nsources; i++) {
-		json__begin_object(j);
-		json__kv_str(j, "path", a->sources[i].path);
-		json__kv_str(j, "set", a->sources[i].set);
-		json__kv_uint(j, "bytes_read", a->sources[i].bytes_read);
-		json__end_object(j);
-	}
+	for (int i = 0; i < a->nsources; i++)
+		source_object(j, &a->sources[i]);
 	json__end_array(j);
 	json__key(j, "chain");
 	json__begin_array(j);
-	for (int i = 0; i < a->nchain; i++) {
-		json__begin_object(j);
-		json__kv_uint(j, "pid", a->chain[i].pid);
-		json__kv_str(j, "comm", a->chain[i].comm);
-		json__kv_str(j, "via", a->chain[i].via);
-		json__end_object(j);
-	}
+	for (int i = 0; i < a->nchain; i++)
+		link_object(j, &a->chain[i]);
 	json__end_array(j);
 	json__key(j, "sets");
 	json__begin_array(j);
@@ -85,13 +93,14 @@ int report__alert(struct output *o, struct json *j, const struct activity *a,
 	output__begin_at(o, j, "alert", &a->time, a->host);
 	json__kv_str(j, "rule", r->id);
 	json__kv_str(j, "severity", h->severity);
-	json__kv_str(j, "action", h->action);
-	if (h->enforce_action)
-		json__kv_str(j, "enforce_action", h->enforce_action);
-	if (h->killed_by && !strcmp(h->action, "killed"))
-		json__kv_str(j, "killed_by", h->killed_by);
-	json__kv_str(j, "mode", a->mode);
-	json__kv_str(j, "event", a->event);
+	json__kv_str(j, "action", activity__word(ACT_VOCAB_OUTCOME, h->action));
+	if (h->enforce_action != ACT_NONE)
+		json__kv_str(j, "enforce_action",
+			     activity__word(ACT_VOCAB_OUTCOME, h->enforce_action));
+	if (h->killed_by != ACT_BY_NONE && h->action == ACT_KILLED)
+		json__kv_str(j, "killed_by", activity__word(ACT_VOCAB_KILLER, h->killed_by));
+	json__kv_str(j, "mode", activity__word(ACT_VOCAB_MODE, a->mode));
+	json__kv_str(j, "event", activity__word(ACT_VOCAB_EVENT, a->event));
 	json__kv_str(j, "message", h->message);
 	if (r->ntags) {
 		json__key(j, "tags");

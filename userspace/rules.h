@@ -121,7 +121,9 @@ struct ruleset {
 
 void rules__init(struct ruleset *rs);
 void rules__free(struct ruleset *rs);
-/* Parse YAML text named `name` and merge it into rs. */
+/* Loading a source (rules_load.c): parse it into a copy of rs, validate
+ * the whole candidate with the engine, and only then replace rs. */
+/* YAML text named `name`. */
 int rules__load_string(struct ruleset *rs, const char *name, const char *text,
 		       size_t len, char *err, size_t errlen);
 /* A file, or every .yaml or .yml file in a directory (sorted by name). */
@@ -130,6 +132,22 @@ int rules__load_path(struct ruleset *rs, const char *path, char *err, size_t err
 int rules__load_defaults(struct ruleset *rs, char *err, size_t errlen);
 /* Is this file one of the embedded default pack files (same text)? */
 bool rules__is_default_file(const char *path);
+/* Where a ruleset comes from, in the order they are loaded. */
+struct rules_sources {
+	bool no_default_rules;
+	const char **paths;	size_t npaths;		/* --rules: files or directories */
+	const char *extra;	/* one more after them (rules test: the fixtures' rules.yaml;
+				 * if it is a default pack file, the pack is not loaded too) */
+	const char **protect;	size_t nprotect;	/* --protect globs */
+	const char **allow;	size_t nallow;		/* --allow */
+};
+/* The whole ruleset, all or nothing (rs is empty on error). */
+int rules__build(struct ruleset *rs, const struct rules_sources *src, char *err, size_t errlen);
+
+/* Parsing (rules.c): merge YAML text into rs in place, no validation; on
+ * error rs is half-merged, so callers parse into a copy. */
+int rules__merge_yaml(struct ruleset *rs, const char *name, const char *text, size_t len,
+		      char *err, size_t errlen);
 /* Add one set from the command line (--protect). */
 int rules__add_cli_protect(struct ruleset *rs, const char *glob, char *err, size_t errlen);
 int rules__add_cli_allow(struct ruleset *rs, const char *text, char *err, size_t errlen);
@@ -139,7 +157,6 @@ int rules__set_index(const struct ruleset *rs, const char *name);
 int rules__rule_index(const struct ruleset *rs, const char *id);
 const struct rule_list *rules__list(const struct ruleset *rs, const char *name);
 const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name);
-const char *rules__action_name(enum rule_action a);
 /* Does an allow entry cover this destination for this executable?
  * (loopback is not an allow entry: callers treat it apart) */
 bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,

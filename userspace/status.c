@@ -46,7 +46,8 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 
 	output__begin(a->out, j, "agent_start");
 	json__kv_str(j, "version", VIGIL_VERSION);
-	json__kv_str(j, "mode", a->o->enforce ? "enforce" : "monitor");
+	json__kv_str(j, "mode", activity__word(ACT_VOCAB_MODE,
+						a->o->enforce ? ACT_ENFORCE : ACT_MONITOR));
 	json__kv_str(j, "cgroup", a->scope.path);
 	json__kv_uint(j, "pid", getpid());
 	json__key(j, "sets");

@@ -49,31 +49,25 @@ __u64 vg_file_bloom[VIGIL_FILE_BLOOM_BITS / 64] = {};
 __u32 vg_all_sets = 0;
 /* Entries in vg_lost_socks: the egress hot path looks there only if > 0. */
 __u32 vg_lost_socks_n = 0;
-/* TCP sockets ever stamped with a taint: the agent's socket pass runs only
- * when this moved. */
+/* TCP sockets ever stamped with a taint: the agent's socket pass and the
+ * state-change hook do nothing until this moved. */
 __u64 vg_socks_stamped = 0;
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	return vg_tainted_bits[w] & (1ull << (tgid & 63));
+	return vg_tainted_bits[vigil_tgid_word(tgid)] & vigil_tgid_bit(tgid);
 }
 
-/* before inserting tgid into vg_taint */
+/* before inserting tgid into vg_taint: taint__start() does */
 static __always_inline void mark_tainted(__u32 tgid)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	__sync_fetch_and_or(&vg_tainted_bits[w], 1ull << (tgid & 63));
+	__sync_fetch_and_or(&vg_tainted_bits[vigil_tgid_word(tgid)], vigil_tgid_bit(tgid));
 }
 
 /* after removing tgid from vg_taint */
 static __always_inline void unmark_tainted(__u32 tgid)
 {
-	__u32 w = (tgid >> 6) & (VIGIL_TGID_BITS / 64 - 1);
-
-	__sync_fetch_and_and(&vg_tainted_bits[w], ~(1ull << (tgid & 63)));
+	__sync_fetch_and_and(&vg_tainted_bits[vigil_tgid_word(tgid)], ~vigil_tgid_bit(tgid));
 }
 
 static __always_inline bool maybe_protected(__u64 dev, __u64 ino)
@@ -92,19 +86,30 @@ static __always_inline void mark_protected(__u64 dev, __u64 ino)
 
 
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_MAX_PROTECTED_FILES);
-	__type(key, struct vigil_file_key);
-	__type(value, struct vigil_file_info);
-} vg_files SEC(".maps");
+/* Every map is declared with one of these (BTF-defined maps, as libbpf
+ * reads them): name, type, flags, max entries, key, value; storage attached
+ * to a socket or task has no size of its own. docs/ARCHITECTURE.md's map
+ * table is checked against these lines. */
+#define VG_MAP(name, kind, flags, entries, k, v)		\
+	struct {						\
+		__uint(type, BPF_MAP_TYPE_##kind);		\
+		__uint(map_flags, flags);			\
+		__uint(max_entries, entries);			\
+		__type(key, k);					\
+		__type(value, v);				\
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_MAX_TAINTED);
-	__type(key, __u32);
-	__type(value, struct vigil_taint);
-} vg_taint SEC(".maps");
+#define VG_STORAGE(name, kind, v)				\
+	struct {						\
+		__uint(type, BPF_MAP_TYPE_##kind);		\
+		__uint(map_flags, BPF_F_NO_PREALLOC);		\
+		__type(key, int);				\
+		__type(value, v);				\
+	} name SEC(".maps")
+
+VG_MAP(vg_files, HASH, 0, VIGIL_MAX_PROTECTED_FILES, struct vigil_file_key, struct vigil_file_info);
+
+VG_MAP(vg_taint, HASH, 0, VIGIL_MAX_TAINTED, __u32, struct vigil_taint);
 
 /* The taint of tgid, or NULL; one bit test for the untainted majority. */
 static __always_inline struct vigil_taint *taint_of(__u32 tgid)
@@ -114,31 +119,14 @@ static __always_inline struct vigil_taint *taint_of(__u32 tgid)
 	return bpf_map_lookup_elem(&vg_taint, &tgid);
 }
 
-
-
 /* Pages a tainted process dirtied per file, until it counts as a copy. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct vigil_copy_key);
-	__type(value, __u32);
-} vg_copies SEC(".maps");
+VG_MAP(vg_copies, LRU_HASH, 0, 16384, struct vigil_copy_key, __u32);
 
 /* Executables named by exe-scoped allow entries: (dev, ino) -> entry bits. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_MAX_ALLOW_EXES);
-	__type(key, struct vigil_file_key);
-	__type(value, __u32);
-} vg_allow_exes SEC(".maps");
+VG_MAP(vg_allow_exes, HASH, 0, VIGIL_MAX_ALLOW_EXES, struct vigil_file_key, __u32);
 
 /* Processes running one of them: tgid -> entry bits. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u32);
-} vg_exe_bits SEC(".maps");
+VG_MAP(vg_exe_bits, HASH, 0, 65536, __u32, __u32);
 
 static __always_inline __u32 exe_bits_of(__u32 tgid)
 {
@@ -152,111 +140,45 @@ static __always_inline __u32 exe_bits_of(__u32 tgid)
 
 /* Processes a rule with action: block put on the ground (enforce): every
  * non-loopback destination is refused and their packets dropped. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_MAX_TAINTED);
-	__type(key, __u32);
-	__type(value, __u32);
-} vg_blocked SEC(".maps");
+VG_MAP(vg_blocked, HASH, 0, VIGIL_MAX_TAINTED, __u32, __u32);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VIGIL_MAX_TAINTED * 4);
-	__type(key, struct vigil_read_key);
-	__type(value, struct vigil_read_progress);
-} vg_reads SEC(".maps");
+VG_MAP(vg_reads, LRU_HASH, 0, VIGIL_MAX_TAINTED * 4, struct vigil_read_key,
+       struct vigil_read_progress);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct vigil_sock_state);
-} vg_socks SEC(".maps");
+VG_STORAGE(vg_socks, SK_STORAGE, struct vigil_sock_state);
 
 /* A plain hash, not an LRU: flow state is never evicted behind our back;
  * full means full (enforce: the packet is dropped). The agent deletes the
  * flows of processes that are gone. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_MAX_FLOWS);
-	__type(key, struct vigil_flow_key);
-	__type(value, struct vigil_flow);
-} vg_flows SEC(".maps");
+VG_MAP(vg_flows, HASH, 0, VIGIL_MAX_FLOWS, struct vigil_flow_key, struct vigil_flow);
 
 /* TCP sockets of tainted writers whose sk_storage could not be allocated:
  * socket cookie -> set mask. Preallocated, so memory pressure cannot fail
  * an insert; egress drops their packets (enforce), the agent resets them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_MAX_LOST_SOCKS);
-	__type(key, __u64);
-	__type(value, __u32);
-} vg_lost_socks SEC(".maps");
+VG_MAP(vg_lost_socks, HASH, 0, VIGIL_MAX_LOST_SOCKS, __u64, __u32);
 
 /* mmapable: userspace sets limits and rolls windows with atomic ops on the
  * fields themselves, never a read-modify-write of the whole value. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, VIGIL_MAX_SETS);
-	__type(key, __u32);
-	__type(value, struct vigil_budget);
-} vg_budgets SEC(".maps");
+VG_MAP(vg_budgets, ARRAY, BPF_F_MMAPABLE, VIGIL_MAX_SETS, __u32, struct vigil_budget);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
-	__type(key, struct vigil_lpm4_key);
-	__type(value, struct vigil_allow);
-} vg_allow4 SEC(".maps");
+VG_MAP(vg_allow4, LPM_TRIE, BPF_F_NO_PREALLOC, 4096, struct vigil_lpm4_key, struct vigil_allow);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
-	__type(key, struct vigil_lpm6_key);
-	__type(value, struct vigil_allow);
-} vg_allow6 SEC(".maps");
+VG_MAP(vg_allow6, LPM_TRIE, BPF_F_NO_PREALLOC, 4096, struct vigil_lpm6_key, struct vigil_allow);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VIGIL_MAX_PIPES);
-	__type(key, struct vigil_pipe_key);
-	__type(value, struct vigil_pipe_mark);
-} vg_pipes SEC(".maps");
+VG_MAP(vg_pipes, LRU_HASH, 0, VIGIL_MAX_PIPES, struct vigil_pipe_key, struct vigil_pipe_mark);
 
 /* Per thread: the pipe generation it was last checked at (task storage: a
  * pointer away, no hashing, freed with the task). */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} vg_pipe_checked SEC(".maps");
+VG_STORAGE(vg_pipe_checked, TASK_STORAGE, __u64);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vigil_counters);
-} vg_counters SEC(".maps");
+VG_MAP(vg_counters, PERCPU_ARRAY, 0, 1, __u32, struct vigil_counters);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, VIGIL_RINGBUF_BYTES);
 } vg_events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} vg_scope SEC(".maps");
-
-/* Stand-in taint for a process whose bit is set but whose entry is missing
- * (vg_taint was full when it read, or its entry could not be made). */
-struct vigil_taint vg_lost_taint = {};
+VG_MAP(vg_scope, CGROUP_ARRAY, 0, 1, __u32, __u32);
 
 #define COUNT(field)                                                   \
 	do {                                                           \
@@ -266,6 +188,10 @@ struct vigil_taint vg_lost_taint = {};
 		if (__c)                                               \
 			__c->field++;                                  \
 	} while (0)
+
+/* Stand-in taint for a process whose bit is set but whose entry is missing
+ * (vg_taint was full when it read, or its entry could not be made). */
+struct vigil_taint vg_lost_taint = {};
 
 /* The taint of tgid for an egress decision. The bit is set before the entry
  * is made and an entry that could not be made leaves it set: in enforce

@@ -187,6 +187,21 @@ static __always_inline void taint__mark_pipes(struct task_struct *task, __u32 tg
 		__sync_fetch_and_add(&vg_pipe_gen, 1);
 }
 
+/* Start tgid's taint, the one way every hook does it: the bitmap bit first
+ * (the hot paths test it before any lookup; a stale bit only costs one),
+ * then the entry. 0 if this call inserted it; otherwise another thread got
+ * there first (BPF_NOEXIST) or the map is full, which is counted. */
+static __always_inline int taint__start(__u32 tgid, struct vigil_taint *nt, __u64 flags)
+{
+	nt->since_ns = bpf_ktime_get_ns();
+	mark_tainted(tgid);
+	if (!bpf_map_update_elem(&vg_taint, &tgid, nt, flags))
+		return 0;
+	if (flags != BPF_NOEXIST || !bpf_map_lookup_elem(&vg_taint, &tgid))
+		COUNT(taint_map_full);
+	return -1;
+}
+
 /* The taint of the current process, or NULL. An untainted process that
  * holds the read end of a pipe a tainted process writes to becomes tainted
  * here: called only where it matters (before bytes reach a socket). */
@@ -223,14 +238,8 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 	nt.from_tgid = c.found.tgid;
 	nt.depth = c.found.depth + 1;
 	nt.first_file_id = c.found.file_id;
-	nt.since_ns = bpf_ktime_get_ns();
-	mark_tainted(tgid);
-	if (bpf_map_update_elem(&vg_taint, &tgid, &nt, BPF_NOEXIST)) {
-		t = bpf_map_lookup_elem(&vg_taint, &tgid);
-		if (!t)
-			COUNT(taint_map_full);
-		return t;
-	}
+	if (taint__start(tgid, &nt, BPF_NOEXIST))
+		return bpf_map_lookup_elem(&vg_taint, &tgid);
 	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, nt.first_file_id,
 		    nt.via, task);
 	taint__mark_pipes(task, tgid, &nt);
@@ -286,14 +295,8 @@ static __always_inline void taint__file_read(const struct vigil_file_info *info,
 	nt.via = via;
 	nt.first_file_id = info->file_id;
 	nt.bytes_read = added << PAGE_SHIFT;
-	nt.since_ns = bpf_ktime_get_ns();
-	mark_tainted(tgid);
-	if (bpf_map_update_elem(&vg_taint, &tgid, &nt, BPF_NOEXIST)) {
-		/* Lost a race with another thread of the process, or full. */
-		if (!bpf_map_lookup_elem(&vg_taint, &tgid))
-			COUNT(taint_map_full);
-		return;
-	}
+	if (taint__start(tgid, &nt, BPF_NOEXIST))
+		return;	/* another thread of the process was first, or full */
 	task = bpf_get_current_task_btf();
 	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, info->file_id, via, task);
 	taint__mark_pipes(task, tgid, &nt);

@@ -51,7 +51,7 @@ static int same(void *ctx, const struct activity *b)
 	check(a->dport == b->dport && a->bytes == b->bytes && a->blocked_bytes == b->blocked_bytes);
 	check(a->nsources == b->nsources && a->nchain == b->nchain && a->nsets == b->nsets);
 	check(a->taint_depth == b->taint_depth && a->allowed == b->allowed);
-	check(!strcmp(a->event, b->event) && !strcmp(a->proc.comm, b->proc.comm));
+	check(a->event == b->event && !strcmp(a->proc.comm, b->proc.comm));
 	check(a->time.tv_sec == b->time.tv_sec);
 	return 0;
 }

@@ -91,7 +91,8 @@ static void f_emit(void *ctx, const struct activity *a)
 	const char *line;
 	int fd;
 
-	check(a->event && a->action && a->mode);
+	check(activity__word(ACT_VOCAB_EVENT, a->event) && activity__word(ACT_VOCAB_OUTCOME, a->action) &&
+	      activity__word(ACT_VOCAB_MODE, a->mode));
 	check(a->nsources >= 0 && a->nsources <= ACT_MAX_SOURCES);
 	check(a->nchain >= 0 && a->nchain <= ACT_MAX_CHAIN);
 	check(a->nsets >= 0 && a->nsets <= ACT_MAX_SETS);

@@ -33,9 +33,9 @@ static void activity(struct activity *a, const char *event, const char *mode)
 	static const char *const sets[] = { "m" };
 
 	memset(a, 0, sizeof(*a));
-	a->event = event;
-	a->action = "alert";
-	a->mode = mode;
+	a->event = activity__parse_word(ACT_VOCAB_EVENT, event);
+	a->action = ACT_ALERT;
+	a->mode = activity__parse_word(ACT_VOCAB_MODE, mode);
 	a->host = "fuzz";
 	a->proc.pid = 42;
 	strcpy(a->proc.comm, "curl");

@@ -121,9 +121,9 @@ static void chain_and_sources_through_fork(void **state)
 	e.denied = 0;
 	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
 	assert_int_equal(f.nalerts, 1);
-	assert_string_equal(f.last.event, "connect");
-	assert_string_equal(f.last.action, "alert");
-	assert_string_equal(f.last.enforce_action, "blocked");
+	assert_int_equal(f.last.event, ACT_EV_CONNECT);
+	assert_int_equal(f.last.action, ACT_ALERT);
+	assert_int_equal(f.last.enforce_action, ACT_BLOCKED);
 	assert_int_equal(f.last.nchain, 2);
 	assert_int_equal(f.chain[0].pid, 100);
 	assert_string_equal(f.chain[0].via, "read");
@@ -151,15 +151,15 @@ static void repeats_are_suppressed(void **state)
 	flow(c, 100, VIGIL_FLOW_THRESHOLD, 1 << 20, 20);
 	/* a progress activity per threshold reached, once each */
 	assert_int_equal(f.nalerts, 2);
-	assert_string_equal(f.last.event, "progress");
+	assert_int_equal(f.last.event, ACT_EV_PROGRESS);
 	flow(c, 100, VIGIL_FLOW_THRESHOLD, 1 << 20, 25);
 	flow(c, 100, VIGIL_FLOW_NEW, 200, 30);
 	assert_int_equal(f.nalerts, 2);
 	flow(c, 100, VIGIL_FLOW_BUDGET | VIGIL_FLOW_BLOCKED, 1 << 20, 40);
 	assert_int_equal(f.nalerts, 3);
-	assert_string_equal(f.last.event, "budget");
-	assert_string_equal(f.last.action, "alert");	/* monitor */
-	assert_string_equal(f.last.enforce_action, "killed");
+	assert_int_equal(f.last.event, ACT_EV_BUDGET);
+	assert_int_equal(f.last.action, ACT_ALERT);	/* monitor */
+	assert_int_equal(f.last.enforce_action, ACT_KILLED);
 	corr__stats(c, &st);
 	assert_int_equal(st.suppressed, 2);
 	corr__free(c);
@@ -173,14 +173,14 @@ static void enforce_blocked_then_kernel_kill(void **state)
 
 	taint(c, 100, 0, VIGIL_VIA_READ, 1);
 	flow(c, 100, VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET, 1 << 20, 50);
-	assert_string_equal(f.last.action, "blocked");
-	assert_null(f.last.enforce_action);
+	assert_int_equal(f.last.action, ACT_BLOCKED);
+	assert_int_equal(f.last.enforce_action, ACT_NONE);
 	k.key = key4(100, 6);
 	k.done = 1;
 	assert_int_equal(corr__handle(c, &k, sizeof(k)), 0);
-	assert_string_equal(f.last.action, "killed");
-	assert_string_equal(f.last.event, "budget");
-	assert_string_equal(f.last.killed_by, "kernel");
+	assert_int_equal(f.last.action, ACT_KILLED);
+	assert_int_equal(f.last.event, ACT_EV_BUDGET);
+	assert_int_equal(f.last.killed_by, ACT_BY_KERNEL);
 	assert_int_equal(f.last.bytes, 1 << 20);
 	corr__tick(c, 1000000000ull);
 	assert_int_equal(f.kills, 0);	/* the kernel did it */
@@ -200,8 +200,8 @@ static void agent_kills_when_kernel_could_not(void **state)
 	corr__tick(c, 1000 + 200 * 1000000ull);
 	assert_int_equal(f.kills, 1);
 	assert_int_equal(f.killed_pid, 100);
-	assert_string_equal(f.last.action, "killed");
-	assert_string_equal(f.last.killed_by, "agent");
+	assert_int_equal(f.last.action, ACT_KILLED);
+	assert_int_equal(f.last.killed_by, ACT_BY_AGENT);
 	corr__stats(c, &st);
 	assert_int_equal(st.agent_kills, 1);
 	corr__free(c);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* docs/RULES.md stays true: its field table is exactly the code's field
  * table, every YAML example in it loads on top of the default pack, and its
- * table of default rules names exactly the rules the pack has. Run from the
- * repository root (tests/run-tests.sh does). */
+ * table of default rules names exactly the rules the pack has. The map table
+ * of docs/ARCHITECTURE.md names exactly the maps of bpf/lib/common.bpf.h,
+ * with their types and sizes. Run from the repository root (tests/run-tests.sh
+ * does). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,27 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "repo_file.h"
 #include "activity.h"
 #include "rules.h"
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
+#include "vigil.h"
 
 /* The text of section "## title" up to the next "## ". */
 static char *section(const char *doc, const char *title)
@@ -149,12 +134,160 @@ static void default_pack_table_matches(void **state)
 	free(doc);
 }
 
+/* ---- docs/ARCHITECTURE.md's map table against bpf/lib/common.bpf.h ---- */
+
+struct code_map {
+	char name[32], type[32], entries[64];
+};
+
+/* Every map of common.bpf.h with its type and max_entries: the one-line
+ * VG_MAP(name, TYPE, flags, entries, key, value) and VG_STORAGE(name, TYPE,
+ * value) declarations, and any written out as struct { ... } NAME SEC(".maps"). */
+static int code_maps(const char *src, struct code_map *m, int max)
+{
+	int n = 0;
+
+	for (const char *l = strstr(src, "\nVG_MAP("); l && n < max; l = strstr(l + 1, "\nVG_MAP(")) {
+		memset(&m[n], 0, sizeof(m[n]));
+		if (sscanf(l, "\nVG_MAP(%31[^,], %31[^,], %*[^,], %63[^,],", m[n].name, m[n].type,
+			   m[n].entries) != 3)
+			fail_msg("bpf/lib/common.bpf.h: cannot read '%.60s'", l + 1);
+		n++;
+	}
+	for (const char *l = strstr(src, "\nVG_STORAGE("); l && n < max;
+	     l = strstr(l + 1, "\nVG_STORAGE(")) {
+		memset(&m[n], 0, sizeof(m[n]));
+		if (sscanf(l, "\nVG_STORAGE(%31[^,], %31[^,],", m[n].name, m[n].type) != 2)
+			fail_msg("bpf/lib/common.bpf.h: cannot read '%.60s'", l + 1);
+		n++;
+	}
+	for (const char *e = strstr(src, "} vg_"); e && n < max; e = strstr(e + 1, "} vg_")) {
+		const char *start = e, *t, *me;
+
+		if (sscanf(e, "} %31[a-z0-9_] SEC(\".maps\");", m[n].name) != 1)
+			continue;
+		while (start > src && strncmp(start, "struct {", 8))
+			start--;
+		memset(m[n].type, 0, sizeof(m[n].type));
+		memset(m[n].entries, 0, sizeof(m[n].entries));
+		t = strstr(start, "__uint(type, BPF_MAP_TYPE_");
+		if (!t || t > e)
+			fail_msg("bpf/lib/common.bpf.h: map %s has no type", m[n].name);
+		sscanf(t + 26, "%31[A-Z_0-9]", m[n].type);
+		me = strstr(start, "__uint(max_entries, ");
+		if (me && me < e)
+			sscanf(me + 20, "%63[^)]", m[n].entries);
+		n++;
+	}
+	return n;
+}
+
+/* The value of max_entries: a number, a vigil.h constant, or one times a number. */
+static unsigned long long entries_value(const char *expr)
+{
+	static const struct { const char *name; unsigned long long v; } consts[] = {
+		{ "VIGIL_MAX_PROTECTED_FILES", VIGIL_MAX_PROTECTED_FILES },
+		{ "VIGIL_MAX_TAINTED", VIGIL_MAX_TAINTED },
+		{ "VIGIL_MAX_FLOWS", VIGIL_MAX_FLOWS },
+		{ "VIGIL_MAX_PIPES", VIGIL_MAX_PIPES },
+		{ "VIGIL_MAX_SETS", VIGIL_MAX_SETS },
+		{ "VIGIL_MAX_ALLOW_EXES", VIGIL_MAX_ALLOW_EXES },
+		{ "VIGIL_RINGBUF_BYTES", VIGIL_RINGBUF_BYTES },
+		{ "VIGIL_MAX_LOST_SOCKS", VIGIL_MAX_LOST_SOCKS },
+	};
+	char name[64] = "";
+	unsigned long long v = 0, times = 1;
+
+	if (sscanf(expr, "%llu", &v) == 1)
+		return v;
+	if (sscanf(expr, "%63[A-Z_0-9] * %llu", name, &times) < 1)
+		fail_msg("bpf/lib/common.bpf.h: cannot read max_entries '%s'", expr);
+	for (size_t i = 0; i < sizeof(consts) / sizeof(consts[0]); i++)
+		if (!strcmp(consts[i].name, name))
+			return consts[i].v * times;
+	fail_msg("test_docs.c: add %s to entries_value()", name);
+	return 0;
+}
+
+static const char *doc_type(const char *bpf_type)
+{
+	static const char *const words[][2] = {
+		{ "HASH", "hash" }, { "LRU_HASH", "LRU" }, { "ARRAY", "array" },
+		{ "PERCPU_ARRAY", "per-CPU array" }, { "LPM_TRIE", "LPM trie" },
+		{ "SK_STORAGE", "sk_storage" }, { "TASK_STORAGE", "task storage" },
+		{ "RINGBUF", "ring buffer" }, { "CGROUP_ARRAY", "cgroup array" },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(words[i][0], bpf_type))
+			return words[i][1];
+	fail_msg("test_docs.c: no doc word for BPF_MAP_TYPE_%s", bpf_type);
+	return NULL;
+}
+
+static void map_table_matches_code(void **state)
+{
+	char *src = slurp("bpf/lib/common.bpf.h"), *doc = slurp("docs/ARCHITECTURE.md");
+	char *table = strstr(doc, "\n## Maps"), *end;
+	struct code_map maps[64];
+	int n = code_maps(src, maps, 64), rows = 0;
+
+	if (!table)
+		fail_msg("docs/ARCHITECTURE.md has no '## Maps' section");
+	end = strstr(table + 1, "\n## ");
+	if (end)
+		*end = '\0';
+	for (int i = 0; i < n; i++) {
+		char row[64], want[64], *r, *cell;
+		unsigned long long v;
+
+		snprintf(row, sizeof(row), "\n| `%s` | ", maps[i].name);
+		r = strstr(table, row);
+		if (!r)
+			fail_msg("docs/ARCHITECTURE.md: map %s is in bpf/lib/common.bpf.h but not "
+				 "in the map table", maps[i].name);
+		cell = r + strlen(row);
+		snprintf(want, sizeof(want), "%s", doc_type(maps[i].type));
+		if (maps[i].entries[0]) {
+			v = entries_value(maps[i].entries);
+			if (v >= (1ull << 20) && !(v % (1ull << 20)))
+				snprintf(want + strlen(want), sizeof(want) - strlen(want), " %llu MiB",
+					 v >> 20);
+			else if (v >= 1024 && !(v % 1024))
+				snprintf(want + strlen(want), sizeof(want) - strlen(want), " %lluK",
+					 v >> 10);
+			else
+				snprintf(want + strlen(want), sizeof(want) - strlen(want), " %llu", v);
+		}
+		if (strncmp(cell, want, strlen(want)) || cell[strlen(want)] != ' ')
+			fail_msg("docs/ARCHITECTURE.md: map %s is '%s' in the code, the table says "
+				 "'%.*s'", maps[i].name, want, (int)strcspn(cell, "|"), cell);
+	}
+	for (const char *l = strstr(table, "\n| `"); l; l = strstr(l + 1, "\n| `")) {
+		char name[64];
+		bool found = false;
+
+		sscanf(l + 4, "%63[^`]", name);
+		for (int i = 0; i < n; i++)
+			found |= !strcmp(name, maps[i].name);
+		if (!found)
+			fail_msg("docs/ARCHITECTURE.md's map table lists %s, which "
+				 "bpf/lib/common.bpf.h does not define", name);
+		rows++;
+	}
+	assert_int_equal(rows, n);
+	assert_true(n >= 15);
+	free(src);
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(field_table_matches_code),
 		cmocka_unit_test(yaml_examples_load),
 		cmocka_unit_test(default_pack_table_matches),
+		cmocka_unit_test(map_table_matches_code),
 	};
 	return cmocka_run_group_tests_name("docs", tests, NULL, NULL);
 }

@@ -43,9 +43,9 @@ static int load(struct ruleset *rs, const char *name, const char *yaml, char *er
 static void mk_act(struct activity *a, const char *event, const char *comm, const char *mode)
 {
 	memset(a, 0, sizeof(*a));
-	a->event = event;
-	a->action = "alert";
-	a->mode = mode;
+	a->event = activity__parse_word(ACT_VOCAB_EVENT, event);
+	a->action = ACT_ALERT;
+	a->mode = activity__parse_word(ACT_VOCAB_MODE, mode);
 	a->host = "h";
 	a->proc.pid = 77;
 	snprintf(a->proc.comm, sizeof(a->proc.comm), "%s", comm);
@@ -84,9 +84,9 @@ static void on_hit(void *ctx, const struct activity *a, const struct rule_hit *h
 	if (x->n >= 8)
 		return;
 	snprintf(x->rule[x->n], 64, "%s", h->rule->id);
-	snprintf(x->action[x->n], 16, "%s", h->action);
+	snprintf(x->action[x->n], 16, "%s", activity__word(ACT_VOCAB_OUTCOME, h->action));
 	snprintf(x->msg[x->n], 1024, "%s", h->message);
-	x->enforce_action[x->n] = h->enforce_action;
+	x->enforce_action[x->n] = activity__word(ACT_VOCAB_OUTCOME, h->enforce_action);
 	x->n++;
 }
 
@@ -318,7 +318,7 @@ static int collect(void *ctx, const struct activity *a)
 
 	c->n++;
 	c->last = *a;
-	snprintf(c->event, sizeof(c->event), "%s", a->event);	/* borrowed strings */
+	snprintf(c->event, sizeof(c->event), "%s", activity__word(ACT_VOCAB_EVENT, a->event));
 	snprintf(c->path, sizeof(c->path), "%s", a->sources[0].path);
 	snprintf(c->set, sizeof(c->set), "%s", a->sets[0]);
 	snprintf(c->chain_comm, sizeof(c->chain_comm), "%s", a->chain[0].comm);
@@ -337,8 +337,8 @@ static void capture_round_trip(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	mk_act(&a, "budget", "curl", "enforce");
-	a.action = "killed";
-	a.killed_by = "kernel";
+	a.action = ACT_KILLED;
+	a.killed_by = ACT_BY_KERNEL;
 	a.time.tv_sec = 1700000000;
 	a.time.tv_nsec = 123456000;
 	a.sets[0] = sets[0];

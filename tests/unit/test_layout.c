@@ -5,8 +5,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "repo_file.h"
 #include "vigil.h"
 
 _Static_assert(sizeof(struct vigil_file_key) == 16, "file key");
@@ -44,11 +48,58 @@ static void events_fit_the_header_size_field(void **state)
 	assert_true(VIGIL_EV__COUNT < 65536);
 }
 
+/* Every struct of vigil.h has its size and each field's offset pinned in
+ * vigil_layout.h: a struct or field added later cannot be forgotten. */
+static void every_shared_struct_is_pinned(void **state)
+{
+	char *h = slurp("include/vigil.h"), *pins = slurp("include/vigil_layout.h");
+	int structs = 0;
+
+	for (char *s = strstr(h, "\nstruct "); s; s = strstr(s + 1, "\nstruct ")) {
+		char name[64], want[400], *body, *end;
+
+		if (sscanf(s, "\nstruct %63[a-z0-9_] {", name) != 1 || !strstr(s, " {\n") ||
+		    strstr(s, " {\n") != s + 8 + strlen(name))
+			continue;
+		structs++;
+		snprintf(want, sizeof(want), "VIGIL_PIN_SIZE(%s,", name);
+		if (!strstr(pins, want))
+			fail_msg("struct %s: no %s in include/vigil_layout.h", name, want);
+		body = strchr(s, '{') + 1;
+		end = strstr(body, "\n};");
+		assert_non_null(end);
+		for (char *l = body; l && l < end; l = strchr(l + 1, '\n')) {
+			char line[256], *semi, *f;
+			size_t n = strcspn(l + 1, "\n");
+
+			snprintf(line, sizeof(line), "%.*s", (int)n, l + 1);
+			if ((f = strstr(line, "/*")))
+				*f = '\0';
+			if (!(semi = strchr(line, ';')))
+				continue;
+			*semi = '\0';
+			if ((f = strchr(line, '[')))
+				*f = '\0';
+			f = line + strlen(line);
+			while (f > line && (f[-1] == '_' || (f[-1] >= 'a' && f[-1] <= 'z') ||
+					    (f[-1] >= '0' && f[-1] <= '9')))
+				f--;
+			snprintf(want, sizeof(want), "VIGIL_PIN_AT(%s, %s,", name, f);
+			if (!strstr(pins, want))
+				fail_msg("%s.%s: no %s in include/vigil_layout.h", name, f, want);
+		}
+	}
+	assert_true(structs >= 20);
+	free(h);
+	free(pins);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_event_is_8_byte_aligned),
 		cmocka_unit_test(events_fit_the_header_size_field),
+		cmocka_unit_test(every_shared_struct_is_pinned),
 	};
 	return cmocka_run_group_tests_name("layout", tests, NULL, NULL);
 }
