@@ -21,6 +21,38 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 
+/* Report this destination? Once per (taint instance, destination) while
+ * remembered, and at most VIGIL_CONNECT_REPORTS_PER_PROC destinations per
+ * process. Only the record is deduped: the verdict is made every time. */
+static __always_inline bool connect__first_report(const struct vigil_flow_key *key,
+						  const struct vigil_taint *t)
+{
+	struct vigil_connect_reports *cnt, nc = {};
+	__u64 since = t->since_ns, *seen;
+	__u32 tgid = key->tgid;
+
+	/* past the cap one lookup decides: no LRU churn for a sprayer */
+	cnt = bpf_map_lookup_elem(&vg_connect_reports, &tgid);
+	if (cnt && cnt->since_ns == since && cnt->n >= VIGIL_CONNECT_REPORTS_PER_PROC) {
+		COUNT(connect_reports_capped);
+		return false;
+	}
+	seen = bpf_map_lookup_elem(&vg_connect_seen, key);
+	if (seen && *seen == since) {
+		COUNT(connects_deduped);
+		return false;
+	}
+	bpf_map_update_elem(&vg_connect_seen, key, &since, BPF_ANY);
+	if (!cnt || cnt->since_ns != since) {
+		nc.since_ns = since;
+		nc.n = 1;
+		bpf_map_update_elem(&vg_connect_reports, &tgid, &nc, BPF_ANY);
+		return true;
+	}
+	__sync_fetch_and_add(&cnt->n, 1);
+	return true;
+}
+
 static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 family,
 					     __u32 op)
 {
@@ -59,6 +91,8 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 		return 1;
 	if (enforce)
 		COUNT(connects_denied);
+	if (!connect__first_report(&key, t))
+		return enforce ? 0 : 1;
 	e = event_reserve(sizeof(*e), VIGIL_EV_CONNECT, tgid);
 	if (e) {
 		e->key = key;

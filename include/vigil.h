@@ -218,6 +218,8 @@ struct vigil_counters {
 	__u64 packets_dropped;
 	__u64 connects_denied;
 	__u64 kills;
+	__u64 connects_deduped;		/* same process, same destination: reported before */
+	__u64 connect_reports_capped;	/* VIGIL_CONNECT_REPORTS_PER_PROC reached */
 	/* state enforcement depends on that could not be kept */
 	__u64 sock_storage_full;	/* sk_storage allocation failed */
 	__u64 taint_state_lost;		/* tainted bit set, no taint entry */
@@ -225,6 +227,21 @@ struct vigil_counters {
 	__u64 failed_closed;		/* enforce: denied/dropped/killed for it */
 	__u64 sockets_reset;		/* blocked sockets aborted, queue discarded */
 	__u64 budget_contended;		/* charge retried out: packet dropped */
+};
+
+/* CONNECT records per tainted process: its first this-many distinct
+ * destinations are reported (the correlator remembers as many), later ones
+ * are still refused in enforce mode, only counted. */
+#define VIGIL_CONNECT_REPORTS_PER_PROC 4096
+#define VIGIL_CONNECT_SEEN 16384	/* (process, destination) pairs remembered */
+
+/* Reported CONNECT destinations (vg_connect_seen values) and per-process
+ * report counts (vg_connect_reports), both tied to one taint instance by
+ * its since_ns: a reused pid starts afresh. */
+struct vigil_connect_reports {
+	__u64 since_ns;
+	__u32 n;
+	__u32 pad;
 };
 
 /* ---------------------------------------------------------------------

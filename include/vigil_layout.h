@@ -101,7 +101,7 @@ VIGIL_PIN_SIZE(vigil_allow, 68);
 VIGIL_PIN_AT(vigil_allow, nranges, 0);
 VIGIL_PIN_AT(vigil_allow, ranges, 4);
 
-VIGIL_PIN_SIZE(vigil_counters, 120);
+VIGIL_PIN_SIZE(vigil_counters, 136);
 VIGIL_PIN_AT(vigil_counters, events_sent, 0);
 VIGIL_PIN_AT(vigil_counters, events_lost, 8);
 VIGIL_PIN_AT(vigil_counters, taint_map_full, 16);
@@ -111,12 +111,20 @@ VIGIL_PIN_AT(vigil_counters, fd_scan_truncated, 40);
 VIGIL_PIN_AT(vigil_counters, packets_dropped, 48);
 VIGIL_PIN_AT(vigil_counters, connects_denied, 56);
 VIGIL_PIN_AT(vigil_counters, kills, 64);
-VIGIL_PIN_AT(vigil_counters, sock_storage_full, 72);
-VIGIL_PIN_AT(vigil_counters, taint_state_lost, 80);
-VIGIL_PIN_AT(vigil_counters, lost_socks_full, 88);
-VIGIL_PIN_AT(vigil_counters, failed_closed, 96);
-VIGIL_PIN_AT(vigil_counters, sockets_reset, 104);
-VIGIL_PIN_AT(vigil_counters, budget_contended, 112);
+VIGIL_PIN_AT(vigil_counters, connects_deduped, 72);
+VIGIL_PIN_AT(vigil_counters, connect_reports_capped, 80);
+
+VIGIL_PIN_AT(vigil_counters, sock_storage_full, 88);
+VIGIL_PIN_AT(vigil_counters, taint_state_lost, 96);
+VIGIL_PIN_AT(vigil_counters, lost_socks_full, 104);
+VIGIL_PIN_AT(vigil_counters, failed_closed, 112);
+VIGIL_PIN_AT(vigil_counters, sockets_reset, 120);
+VIGIL_PIN_AT(vigil_counters, budget_contended, 128);
+
+VIGIL_PIN_SIZE(vigil_connect_reports, 16);
+VIGIL_PIN_AT(vigil_connect_reports, since_ns, 0);
+VIGIL_PIN_AT(vigil_connect_reports, n, 8);
+VIGIL_PIN_AT(vigil_connect_reports, pad, 12);
 
 VIGIL_PIN_SIZE(vigil_copy_key, 24);
 VIGIL_PIN_AT(vigil_copy_key, dev, 0);

@@ -223,6 +223,7 @@ static void cron(struct agent *a, uint64_t ticks)
 			log__debug("tainted %d processes through pipe chains", n);
 	}
 	corr__tick(a->corr, clock__mono_ns());
+	protect__tick(a->prot);
 	kmaps__roll_windows(a->ld.skel, &a->rs, &a->budgets, clock__mono_ns());
 	enforce__tick(a->enf, clock__mono_ns());
 	a->ticks_since_stats += ticks;
@@ -353,12 +354,14 @@ static int fill_maps(struct agent *a)
 		return -1;
 	}
 	if (protect__skipped(a->prot))
-		log__warn("%zu protected files could not be added (map full: at most %d)",
-			  protect__skipped(a->prot), VIGIL_MAX_PROTECTED_FILES);
+		log__warn("%zu protected files were refused (agent_error lines say which)",
+			  protect__skipped(a->prot));
 	return 0;
 }
 
-static void enforce_error(void *ctx, const char *msg)
+/* An agent_error line: what the protect sets match but the table refused,
+ * state the kernel could not keep (enforce.c). Never silent. */
+static void error_line(void *ctx, const char *msg)
 {
 	status__error(ctx, "%s", msg);
 }
@@ -375,7 +378,7 @@ static struct enforce *enforce_open(struct agent *a)
 	struct enforce_env env = {
 		.skel = a->ld.skel, .out = a->out, .budgets = &a->budgets, .rs = &a->rs,
 		.enforce = a->o->enforce, .ctx = a, .set_name = enforce_set_name,
-		.error = enforce_error,
+		.error = error_line,
 	};
 	struct enforce *e = enforce__new(&env);
 
@@ -456,6 +459,8 @@ int agent__run(const struct agent_opts *o)
 		  protect__count(a.prot), a.rs.nsets, mode_word(o),
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
+	protect__set_reporter(a.prot, error_line, &a);	/* after agent_start */
+	protect__tick(a.prot);
 	ret = event_loop(&a) ? 1 : 0;
 	enforce__stop(a.enf);	/* before detaching: blocked sockets must not drain */
 	status__counters(&a, "agent_stop");

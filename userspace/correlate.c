@@ -21,9 +21,18 @@ struct dest {
 	uint8_t daddr[16];
 };
 
+/* One activity already raised for a process: (destination, kind, action,
+ * threshold level). Kept in an open-addressing set per process, at most
+ * CORR_MAX_SENT_PER_PROC of them: a process that sprays 100k destinations
+ * costs O(1) per record, and its alerts stop at the cap (counted). */
 struct sent {
 	struct dest d;
-	uint8_t rule, act, level;
+	uint8_t rule, act, level, used;
+};
+
+struct sent_set {
+	struct sent *t;
+	uint32_t cap, n;
 };
 
 struct rec {
@@ -38,8 +47,7 @@ struct rec {
 	int exit_code;
 	struct proc_info info;
 	bool have_info;
-	struct sent *sent;
-	size_t nsent;
+	struct sent_set sent;
 	/* agent-side kill pending (enforce, blocked, kernel did not kill) */
 	uint64_t kill_due_ns;
 	struct dest kill_dest;
@@ -74,7 +82,7 @@ struct corr *corr__new(const struct corr_env *env)
 
 static void rec_free(struct rec *r)
 {
-	free(r->sent);
+	free(r->sent.t);
 	free(r);
 }
 
@@ -170,6 +178,12 @@ static void rec_refresh_info(struct corr *c, struct rec *r, const char *comm)
 	struct proc_info pi;
 
 	if (c->env.proc_read && c->env.proc_read(c->env.ctx, r->tgid, &pi) == 0) {
+		/* an exited, not yet reaped process reads with no command line
+		 * and no exe: keep what the kernel's record said */
+		if (!pi.cmdline[0] && r->info.cmdline[0])
+			memcpy(pi.cmdline, r->info.cmdline, sizeof(pi.cmdline));
+		if (!pi.exe[0] && r->info.exe[0])
+			memcpy(pi.exe, r->info.exe, sizeof(pi.exe));
 		r->info = pi;
 		r->have_info = true;
 		return;
@@ -240,25 +254,71 @@ static void on_proc_exit(struct corr *c, const struct vigil_ev_proc *e)
 
 /* ---- alerts ------------------------------------------------------------- */
 
-static bool already_sent(struct rec *r, const struct dest *d, enum act_event rule,
-			 enum act_outcome act, unsigned level)
+static uint32_t sent_hash(const struct sent *k)
 {
-	struct sent *ns;
+	const unsigned char *b = (const unsigned char *)&k->d;
+	uint64_t h = 0xcbf29ce484222325ull;
 
-	for (size_t i = 0; i < r->nsent; i++)
-		if (r->sent[i].rule == rule && r->sent[i].act == act &&
-		    r->sent[i].level == level &&
-		    !memcmp(&r->sent[i].d, d, sizeof(*d)))
-			return true;
-	ns = realloc(r->sent, (r->nsent + 1) * sizeof(*ns));
-	if (ns) {
-		r->sent = ns;
-		ns[r->nsent].d = *d;
-		ns[r->nsent].rule = rule;
-		ns[r->nsent].act = act;
-		ns[r->nsent].level = level;
-		r->nsent++;
+	for (size_t i = 0; i < sizeof(k->d); i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	h = (h ^ k->rule) * 0x100000001b3ull;
+	h = (h ^ k->act) * 0x100000001b3ull;
+	h = (h ^ k->level) * 0x100000001b3ull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool sent_eq(const struct sent *a, const struct sent *b)
+{
+	return a->rule == b->rule && a->act == b->act && a->level == b->level &&
+	       !memcmp(&a->d, &b->d, sizeof(a->d));
+}
+
+static int sent_grow(struct sent_set *s)
+{
+	uint32_t ncap = s->cap ? s->cap * 2 : 16;
+	struct sent *nt = calloc(ncap, sizeof(*nt));
+
+	if (!nt)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->cap; i++) {
+		uint32_t h;
+
+		if (!s->t[i].used)
+			continue;
+		for (h = sent_hash(&s->t[i]) & (ncap - 1); nt[h].used; h = (h + 1) & (ncap - 1))
+			;
+		nt[h] = s->t[i];
 	}
+	free(s->t);
+	s->t = nt;
+	s->cap = ncap;
+	return 0;
+}
+
+/* Was this activity raised for r already? Remembers it if not. At the cap
+ * nothing new is remembered and everything but a kill counts as raised. */
+static bool already_sent(struct corr *c, struct rec *r, const struct dest *d,
+			 enum act_event rule, enum act_outcome act, unsigned level)
+{
+	struct sent k = { .d = *d, .rule = rule, .act = act, .level = level, .used = 1 };
+	struct sent_set *s = &r->sent;
+	uint32_t h;
+
+	if (s->cap) {
+		for (h = sent_hash(&k) & (s->cap - 1); s->t[h].used; h = (h + 1) & (s->cap - 1))
+			if (sent_eq(&s->t[h], &k))
+				return true;
+	}
+	if (s->n >= CORR_MAX_SENT_PER_PROC) {
+		c->st.dest_limit_hits++;
+		return act != ACT_KILLED;
+	}
+	if ((s->n + 1) * 2 > s->cap && sent_grow(s))
+		return false;
+	for (h = sent_hash(&k) & (s->cap - 1); s->t[h].used; h = (h + 1) & (s->cap - 1))
+		;
+	s->t[h] = k;
+	s->n++;
 	return false;
 }
 
@@ -374,7 +434,7 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	char hb[32], hblk[32];
 	const char *what, *src;
 
-	if (already_sent(r, d, rule, act, level)) {
+	if (already_sent(c, r, d, rule, act, level)) {
 		c->st.suppressed++;
 		return;
 	}

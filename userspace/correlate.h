@@ -54,8 +54,13 @@ void corr__inject(struct corr *c, uint32_t tgid, uint32_t from_tgid, uint32_t vi
  * not kill in their own context, forgetting long-dead processes. */
 void corr__tick(struct corr *c, uint64_t now_ns);
 
+/* Distinct activities remembered per process (destination x kind x action x
+ * level); beyond it new ones are dropped and counted in dest_limit_hits. */
+#define CORR_MAX_SENT_PER_PROC 4096
+
 struct corr_stats {
 	uint64_t records, bad_records, activities, suppressed, agent_kills;
+	uint64_t dest_limit_hits;	/* activities dropped: the process's set was full */
 	uint64_t tracked;	/* records held: live tainted processes + recently exited */
 	uint64_t live;		/* tainted processes still running */
 };

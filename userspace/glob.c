@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "glob.h"
@@ -278,7 +280,114 @@ bool glob__could_match_below(const char *pattern, const char *dir)
 	return next_comp(p, &pc, true) != NULL;
 }
 
+/* ---- safe opening --------------------------------------------------------- */
+
+/* One step of glob__open_dir: open `comp` below dirfd as O_PATH, following
+ * it only if it is a symlink root owns. */
+static int open_comp(int dirfd, const char *comp, int *links);
+
+/* Resolve `path` (absolute, or relative to dirfd) component by component. */
+static int resolve_at(int dirfd, const char *path, int *links)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = path;
+	int fd;
+
+	fd = path[0] == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
+			    : fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	while (*p) {
+		size_t n;
+		int nfd;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (!n)
+			break;
+		if (n > NAME_MAX) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		if (!strcmp(comp, "."))
+			continue;
+		nfd = open_comp(fd, comp, links);
+		close(fd);
+		if (nfd < 0)
+			return nfd;
+		fd = nfd;
+	}
+	return fd;
+}
+
+static int open_comp(int dirfd, const char *comp, int *links)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!S_ISLNK(st.st_mode))
+		return fd;
+	/* A link root made is the administrator's layout (/models -> /data/m);
+	 * anyone else's is not followed. The target is read from the link we
+	 * checked (the fd), not from a name that could be swapped meanwhile. */
+	if (st.st_uid != 0 || ++*links > 40) {
+		close(fd);
+		return st.st_uid != 0 ? -EPERM : -ELOOP;
+	}
+	n = readlinkat(fd, "", target, sizeof(target) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	target[n] = '\0';
+	return resolve_at(dirfd, target, links);
+}
+
+int glob__open_dir(const char *dir)
+{
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS };
+	int links = 0, fd, dfd;
+	struct stat st;
+
+	if (!dir || dir[0] != '/')
+		return -EINVAL;
+	/* no link on the way: one syscall; otherwise walk and judge each link */
+	fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno != ELOOP && errno != ENOSYS && errno != EPERM)
+		return -errno;
+	fd = resolve_at(AT_FDCWD, dir, &links);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(fd);
+	return dfd < 0 ? -errno : dfd;
+}
+
 /* ---- walking ------------------------------------------------------------ */
+
+/* Directories deeper than this below a walk's root are not entered: deep
+ * enough for any model tree, shallow enough that one fd per level never runs
+ * the agent out of descriptors. */
+#define WALK_MAX_DEPTH 64
 
 struct walk {
 	const char *const *patterns;
@@ -286,6 +395,7 @@ struct walk {
 	glob_walk_many_cb cb;
 	void *ctx;
 	unsigned max, count;
+	unsigned flags;
 	bool limited;		/* stopped by max, not by the callback */
 	char path[PATH_MAX];
 };
@@ -305,8 +415,6 @@ static bool any_below(const struct walk *w)
 	return false;
 }
 
-/* Report w->path (a regular file, or a symlink to one) to every pattern it
- * matches; stat only once something matched. */
 /* Cheap reject before the full match: the file name must match the
  * pattern's last component unless that is "**". Walking a home directory
  * against "*.safetensors" rejects nearly every file here. */
@@ -327,21 +435,33 @@ static bool name_could_match(const char *pattern, const char *name)
 	return comp_match(&pc, &nc);
 }
 
-static int report_file(struct walk *w, int dfd, const char *name, struct stat *st, bool have_st)
+/* Report w->path (a regular file; a symlink to one only with
+ * GLOB_FOLLOW_FILE_LINKS) to every pattern it matches; stat only once
+ * something matched. */
+static int report_file(struct walk *w, int dfd, const char *name, unsigned char type)
 {
+	bool have_st = false;
+	struct stat st;
 	int ret = 0;
 
+	if (type == DT_LNK && !(w->flags & (GLOB_FOLLOW_FILE_LINKS | GLOB_REPORT_LINKS)))
+		return 0;	/* a link is not the file it names */
 	for (size_t i = 0; i < w->npatterns && !ret; i++) {
 		if (!name_could_match(w->patterns[i], name) ||
 		    !glob__match(w->patterns[i], w->path))
 			continue;
 		if (!have_st) {
-			/* follows a symlink: it counts only if it leads to a file */
-			if (fstatat(dfd, name, st, 0) || !S_ISREG(st->st_mode))
+			bool follow = type == DT_LNK && (w->flags & GLOB_FOLLOW_FILE_LINKS);
+
+			/* NOFOLLOW: a file swapped for a link since readdir
+			 * is a link now, not a regular file */
+			if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) ||
+			    !(S_ISREG(st.st_mode) ||
+			      (S_ISLNK(st.st_mode) && (w->flags & GLOB_REPORT_LINKS))))
 				return 0;
 			have_st = true;
 		}
-		ret = w->cb(w->path, st, i, w->ctx);
+		ret = w->cb(w->path, &st, dfd, name, i, w->ctx);
 		if (!ret && w->max && ++w->count >= w->max) {
 			w->limited = true;
 			ret = 1;
@@ -350,17 +470,15 @@ static int report_file(struct walk *w, int dfd, const char *name, struct stat *s
 	return ret;
 }
 
-static int walk_dir(struct walk *w, size_t len, int depth)
+/* dfd: the open directory w->path names (taken over: closed here). Every
+ * level below is opened relative to its parent with O_NOFOLLOW, so renaming
+ * a directory into a symlink mid-walk cannot lead the walk out of the tree. */
+static int walk_dir(struct walk *w, int dfd, size_t len, int depth)
 {
 	struct dirent *de;
-	int dfd, ret = 0;
+	int ret = 0;
 	DIR *dh;
 
-	if (depth > PATH_MAX / 2)
-		return 0;
-	dfd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return soft(errno);
 	dh = fdopendir(dfd);
 	if (!dh) {
 		ret = soft(errno);
@@ -380,7 +498,7 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 		/* d_type saves a stat per entry on the large trees the default
 		 * rules walk; stat relative to the open dir when it is unknown */
 		if (type == DT_UNKNOWN) {
-			if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+			if (fstatat(dirfd(dh), name, &st, AT_SYMLINK_NOFOLLOW))
 				continue;
 			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
 			       S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
@@ -389,10 +507,15 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 			w->path[len] = '/';
 		memcpy(w->path + len + sep, name, nlen + 1);
 		if (type == DT_DIR) {
-			if (any_below(w))
-				ret = walk_dir(w, len + sep + nlen, depth + 1);
+			if (depth < WALK_MAX_DEPTH && any_below(w)) {
+				int sub = openat(dirfd(dh), name, O_RDONLY | O_DIRECTORY |
+						 O_NOFOLLOW | O_CLOEXEC);
+
+				ret = sub < 0 ? soft(errno)
+					      : walk_dir(w, sub, len + sep + nlen, depth + 1);
+			}
 		} else if (type == DT_REG || type == DT_LNK) {
-			ret = report_file(w, dfd, name, &st, false);
+			ret = report_file(w, dirfd(dh), name, type);
 		}
 		w->path[len] = '\0';
 		if (ret)
@@ -403,12 +526,12 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 }
 
 int glob__walk_many(const char *root, const char *const *patterns, size_t npatterns,
-		    glob_walk_many_cb cb, void *ctx, unsigned max_files)
+		    glob_walk_many_cb cb, void *ctx, unsigned max_files, unsigned flags)
 {
 	struct walk w = { .patterns = patterns, .npatterns = npatterns, .cb = cb,
-			  .ctx = ctx, .max = max_files };
+			  .ctx = ctx, .max = max_files, .flags = flags };
 	size_t n;
-	int ret;
+	int ret, dfd;
 
 	if (!root || root[0] != '/' || !cb)
 		return -EINVAL;
@@ -419,7 +542,10 @@ int glob__walk_many(const char *root, const char *const *patterns, size_t npatte
 	if (n >= sizeof(w.path))
 		return -ENAMETOOLONG;
 	memcpy(w.path, root, n + 1);
-	ret = walk_dir(&w, n, 0);
+	dfd = glob__open_dir(root);
+	if (dfd < 0)
+		return soft(-dfd);
+	ret = walk_dir(&w, dfd, n, 0);
 	/* The limit stop is ours, not the caller's: report it as done. */
 	return w.limited ? 0 : ret;
 }
@@ -429,35 +555,64 @@ struct one_pattern {
 	void *ctx;
 };
 
-static int one_cb(const char *path, const struct stat *st, size_t idx, void *ctx)
+static int one_cb(const char *path, const struct stat *st, int dfd, const char *name,
+		  size_t idx, void *ctx)
 {
 	struct one_pattern *o = ctx;
 
 	return o->cb(path, st, o->ctx);
 }
 
+/* A literal pattern names one file: open its directory safely, no scan. */
+static int walk_literal(const char *pattern, glob_walk_many_cb cb, void *ctx, unsigned flags)
+{
+	bool follow = flags & GLOB_FOLLOW_FILE_LINKS;
+	char dir[PATH_MAX];
+	const char *slash = strrchr(pattern, '/'), *name = slash + 1;
+	struct stat st;
+	int dfd, ret;
+
+	if ((size_t)(slash - pattern) >= sizeof(dir) || !*name)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash == pattern ? 1 : (int)(slash - pattern),
+		 pattern);
+	dfd = glob__open_dir(dir);
+	if (dfd < 0)
+		return 0;
+	if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) ||
+	    !(S_ISREG(st.st_mode) || (S_ISLNK(st.st_mode) && (flags & GLOB_REPORT_LINKS)))) {
+		close(dfd);
+		return 0;
+	}
+	ret = cb(pattern, &st, dfd, name, 0, ctx);
+	close(dfd);
+	return ret;
+}
+
+int glob__walk_literal(const char *path, glob_walk_many_cb cb, void *ctx, unsigned flags)
+{
+	if (!path || path[0] != '/' || !cb)
+		return -EINVAL;
+	return walk_literal(path, cb, ctx, flags);
+}
+
 int glob__walk(const char *pattern,
 	       int (*cb)(const char *path, const struct stat *st, void *ctx),
-	       void *ctx, unsigned max_files)
+	       void *ctx, unsigned max_files, unsigned flags)
 {
-	struct stat st;
+	struct one_pattern o = { .cb = cb, .ctx = ctx };
 	size_t n;
 
 	if (!pattern || pattern[0] != '/' || !cb)
 		return -EINVAL;
-	/* A literal pattern names one file: no directory scan needed. */
-	if (!strpbrk(pattern, "*?[\\")) {
-		if (stat(pattern, &st) || !S_ISREG(st.st_mode))
-			return 0;
-		return cb(pattern, &st, ctx);
-	}
+	if (!strpbrk(pattern, "*?[\\"))
+		return walk_literal(pattern, one_cb, &o, flags);
 	{
 		char root[PATH_MAX];
-		struct one_pattern o = { .cb = cb, .ctx = ctx };
 
 		n = glob__static_prefix(pattern, root, sizeof(root));
 		if (n >= sizeof(root))
 			return -ENAMETOOLONG;
-		return glob__walk_many(root, &pattern, 1, one_cb, &o, max_files);
+		return glob__walk_many(root, &pattern, 1, one_cb, &o, max_files, flags);
 	}
 }

@@ -297,7 +297,8 @@ void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
 			continue;
 		any = true;
 		for (size_t g = 0; g < rs->allows[i].nexes; g++)
-			glob__walk(rs->allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES);
+			glob__walk(rs->allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES,
+				   GLOB_FOLLOW_FILE_LINKS);
 	}
 	while (!bpf_map_get_next_key(pfd, NULL, &ntgid))
 		bpf_map_delete_elem(pfd, &ntgid);

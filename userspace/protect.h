@@ -2,7 +2,16 @@
 /* Protected files: resolves the protect sets' globs to file identities
  * (kernel dev + inode), keeps file_id -> path, pushes them into the BPF map
  * and watches the directories with inotify so files created later are
- * protected too. Functions return 0 or a negative errno. */
+ * protected too, and deleted ones leave the table.
+ *
+ * Protect by intent (docs/SECURITY.md): symlinks are never followed to a
+ * file (a link's target is protected only where it lies in a protected tree
+ * itself); a file must belong to the owner its set expects (owner:, by
+ * default the owner of the home it is in); no owner but root can hold more
+ * than limits.files_per_owner entries or limits.watches_per_owner watched
+ * directories. Whatever is not protected for one of these reasons is
+ * reported through the reporter (the agent writes an agent_error line).
+ * Functions return 0 or a negative errno. */
 #ifndef VIGIL_PROTECT_H
 #define VIGIL_PROTECT_H
 
@@ -16,6 +25,12 @@ struct protect;
 
 struct protect *protect__new(const struct ruleset *rs);
 void protect__free(struct protect *p);
+/* Where refusals are reported (one line each, rate-limited per cause). */
+void protect__set_reporter(struct protect *p, void (*fn)(void *ctx, const char *msg),
+			   void *ctx);
+/* Size of the table (the kernel map's max_entries); default
+ * VIGIL_MAX_PROTECTED_FILES. Owners other than root share 3/4 of it. */
+void protect__set_capacity(struct protect *p, size_t max_files);
 /* Walk every set's globs; add matching regular files. map_fd < 0: table only. */
 int protect__scan(struct protect *p, int map_fd);
 /* Start watching directories (call after scan). Returns the inotify fd. */
@@ -26,15 +41,29 @@ void protect__set_bloom(struct protect *p, uint64_t *bloom);
 void protect__set_rules(struct protect *p, const struct ruleset *rs);
 /* Re-resolve against new rules (same set order); see protect.c. */
 int protect__reload(struct protect *p, const struct ruleset *rs, int map_fd);
-/* Handle pending inotify events: new files are added to the map. Returns
- * the number of files added. */
+/* Handle pending inotify events: new files are added to the map, deleted
+ * ones removed. Returns the number of files added. */
 int protect__handle_inotify(struct protect *p, int map_fd);
+/* Periodic duties: files deleted while held open leave once closed;
+ * pending reports go out. */
+void protect__tick(struct protect *p);
 
+struct protect_stats {
+	size_t files, watches;
+	size_t skipped;		/* refused: limits, owner, table full, map errors */
+	size_t removed;		/* entries gone with their files */
+	size_t small;		/* below the set's min_size (e.g. empty) */
+	size_t watches_skipped;	/* directories not watched (limits) */
+	size_t links;		/* symlinks out of every set (not followed, reported) */
+};
+void protect__stats(const struct protect *p, struct protect_stats *out);
 size_t protect__count(const struct protect *p);
 size_t protect__watches(const struct protect *p);
 size_t protect__skipped(const struct protect *p);
 /* Path recorded for file_id, or NULL. */
 const char *protect__path(const struct protect *p, uint32_t file_id);
+/* Set mask of file_id (0 if unknown). */
+uint32_t protect__mask(const struct protect *p, uint32_t file_id);
 /* Kernel-encoded device of a stat st_dev (MAJOR << 20 | MINOR). */
 uint64_t protect__kdev(dev_t dev);
 /* Lookup by identity (kernel dev); returns file_id or -1 and the set mask. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <yaml.h>
 
 #include "glob.h"
@@ -21,6 +22,7 @@ static void set_free(struct protect_set *s)
 	free(s->description);
 	yaml__strv_free(s->paths, s->npaths);
 	yaml__strv_free(s->excludes, s->nexcludes);
+	free(s->owner.uids);
 }
 
 static void allow_free(struct allow_entry *a)
@@ -34,6 +36,8 @@ static void allow_free(struct allow_entry *a)
 void rules__init(struct ruleset *rs)
 {
 	memset(rs, 0, sizeof(*rs));
+	rs->limits.files_per_owner = RULES_FILES_PER_OWNER;
+	rs->limits.watches_per_owner = RULES_WATCHES_PER_OWNER;
 }
 
 void rules__free(struct ruleset *rs)
@@ -143,12 +147,116 @@ static int f_set_budget(struct parse *p, yaml_node_t *v, void *o)
 	return parse_size(p, v, &s->budget);
 }
 
+/* owner: any | home | a user name or uid, or a list of home and users */
+static int owner_item(struct parse *p, yaml_node_t *v, struct owner_rule *o)
+{
+	const char *t = yaml__scalar(v);
+	unsigned *nu;
+	char *end;
+	unsigned long uid;
+
+	if (!t || !*t)
+		return yaml__fail(p, v, "expected an owner (any, home, a user name or a uid), "
+			    "found %s", t ? "an empty string" : yaml__kind(v));
+	if (!strcmp(t, "any")) {
+		o->any = true;
+		return 0;
+	}
+	if (!strcmp(t, "home")) {
+		o->home = true;
+		return 0;
+	}
+	errno = 0;
+	uid = strtoul(t, &end, 10);
+	if (*end || errno || uid >= 0xffffffffu || t[0] == '-') {
+		struct passwd *pw = getpwnam(t);
+
+		if (!pw)
+			return yaml__fail(p, v, "owner '%s' is not a user on this host (use a "
+				    "numeric uid, any or home)", t);
+		uid = pw->pw_uid;
+	}
+	nu = realloc(o->uids, (o->nuids + 1) * sizeof(*nu));
+	if (!nu)
+		return -ENOMEM;
+	o->uids = nu;
+	nu[o->nuids++] = (unsigned)uid;
+	return 0;
+}
+
+static int f_set_owner(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct protect_set *s = o;
+	int err = 0;
+
+	s->has_owner = true;
+	if (v->type != YAML_SEQUENCE_NODE)
+		err = owner_item(p, v, &s->owner);
+	for (yaml_node_item_t *it = v->type == YAML_SEQUENCE_NODE ?
+	     v->data.sequence.items.start : NULL;
+	     it && it < v->data.sequence.items.top && !err; it++)
+		err = owner_item(p, yaml_document_get_node(p->doc, *it), &s->owner);
+	if (!err && s->owner.any && (s->owner.home || s->owner.nuids))
+		err = yaml__fail(p, v, "owner 'any' cannot be combined with other owners");
+	if (!err && v->type == YAML_SEQUENCE_NODE &&
+	    v->data.sequence.items.start == v->data.sequence.items.top)
+		err = yaml__fail(p, v, "expected at least one owner");
+	return err;
+}
+
+static int f_set_min_size(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct protect_set *s = o;
+
+	s->has_min_size = true;
+	return parse_size(p, v, &s->min_size);
+}
+
+/* a positive count */
+static int parse_count(struct parse *p, yaml_node_t *v, unsigned long long max,
+		       unsigned long long *out)
+{
+	const char *t = yaml__scalar(v);
+	char *end;
+
+	errno = 0;
+	if (!t || !*t || t[0] == '-' || (*out = strtoull(t, &end, 10), *end) || errno ||
+	    !*out || *out > max)
+		return yaml__fail(p, v, "expected a whole number from 1 to %llu, found '%s'", max,
+			    t ? t : yaml__kind(v));
+	return 0;
+}
+
+/* a field holding a count from 1 to 2^20 */
+#define COUNT_FIELD(fn, type, member)						\
+	static int fn(struct parse *p, yaml_node_t *v, void *o)			\
+	{									\
+		return parse_count(p, v, 1u << 20, &((type *)o)->member);	\
+	}
+
+COUNT_FIELD(f_set_max_files, struct protect_set, max_files)
+COUNT_FIELD(f_set_max_watches, struct protect_set, max_watches)
+COUNT_FIELD(f_lim_files, struct protect_limits, files_per_owner)
+COUNT_FIELD(f_lim_watches, struct protect_limits, watches_per_owner)
+
 static const struct field set_fields[] = {
 	{ "name", f_set_name, true },
 	{ "description", f_set_desc, false },
 	{ "paths", f_set_paths, true },
 	{ "exclude", f_set_exclude, false },
 	{ "budget", f_set_budget, false },
+	{ "owner", f_set_owner, false },
+	{ "min_size", f_set_min_size, false },
+	{ "max_files", f_set_max_files, false },
+	{ "max_watches", f_set_max_watches, false },
+	{ 0 },
+};
+
+/* ---- limits ----------------------------------------------------------- */
+
+static const struct field limit_fields[] = {
+	{ "files_per_owner", f_lim_files, false },
+	{ "watches_per_owner", f_lim_watches, false },
 	{ 0 },
 };
 
@@ -354,6 +462,20 @@ static int merge_set(struct ruleset *rs, struct protect_set *s)
 			d->budget = s->budget;
 			d->has_budget = true;
 		}
+		if (s->has_owner) {	/* a later file's owner: replaces */
+			free(d->owner.uids);
+			d->owner = s->owner;
+			d->has_owner = true;
+			s->owner.uids = NULL;
+		}
+		if (s->has_min_size) {
+			d->min_size = s->min_size;
+			d->has_min_size = true;
+		}
+		if (s->max_files)
+			d->max_files = s->max_files;
+		if (s->max_watches)
+			d->max_watches = s->max_watches;
 		if (s->description) {
 			free(d->description);
 			d->description = s->description;
@@ -553,7 +675,18 @@ static int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 		s.has_budget = o->has_budget;
 		s.window_s = o->window_s;
 		s.has_window = o->has_window;
+		s.owner = o->owner;
+		s.owner.uids = NULL;
+		s.has_owner = o->has_owner;
+		s.min_size = o->min_size;
+		s.has_min_size = o->has_min_size;
+		s.max_files = o->max_files;
+		s.max_watches = o->max_watches;
 		s.loc = remap(dst, src, o->loc);
+		if (o->owner.nuids && (s.owner.uids = malloc(o->owner.nuids * sizeof(unsigned))))
+			memcpy(s.owner.uids, o->owner.uids, o->owner.nuids * sizeof(unsigned));
+		else if (o->owner.nuids)
+			oom = true;
 		if (oom || copy_strs(&s.paths, &s.npaths, o->paths, o->npaths) ||
 		    copy_strs(&s.excludes, &s.nexcludes, o->excludes, o->nexcludes) ||
 		    merge_set(dst, &s)) {
@@ -615,6 +748,7 @@ static int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 	dst->default_budget = src->default_budget;
 	dst->has_default_budget = src->has_default_budget;
 	dst->default_window_s = src->default_window_s;
+	dst->limits = src->limits;
 	return 0;
 oom:
 	rules__free(dst);
@@ -670,6 +804,8 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 				ret = for_each_item(&p, v, "allow", one_allow, scratch);
 			else if (ks && !strcmp(ks, "budget"))
 				ret = for_each_item(&p, v, "budget", one_budget, scratch);
+			else if (ks && !strcmp(ks, "limits"))
+				ret = yaml__fields(&p, v, "limits", limit_fields, &scratch->limits);
 			else if (ks && (!strcmp(ks, "list") || !strcmp(ks, "lists")))
 				ret = for_each_item(&p, v, ks, list__parse, scratch);
 			else if (ks && (!strcmp(ks, "macro") || !strcmp(ks, "macros")))
@@ -678,7 +814,7 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 				ret = for_each_item(&p, v, ks, rule__parse, scratch);
 			else
 				ret = yaml__fail(&p, k, "unknown section '%s' (expected protect, "
-						 "allow, budget, list, macro or rule)", ks ? ks : "?");
+						 "allow, budget, limits, list, macro or rule)", ks ? ks : "?");
 		}
 	}
 	yaml_document_delete(&doc);

@@ -40,6 +40,16 @@ struct rule_loc {
 	int prefix;		/* parsed text before src's part (append: "(old) ") */
 };
 
+/* owner: whose files a set protects. With no owner: key a file under
+ * /home/<name>/ counts only if root or the owner of /home/<name> owns it;
+ * elsewhere anyone's counts. */
+struct owner_rule {
+	bool any;		/* anyone's files */
+	bool home;		/* the owner of the /home/<name> the file is under */
+	unsigned *uids;		/* these users (root only if listed) */
+	size_t nuids;
+};
+
 struct protect_set {
 	char *name;
 	char *description;
@@ -51,8 +61,22 @@ struct protect_set {
 	bool has_budget;
 	unsigned long long window_s;	/* budget window in seconds; 0: lifetime */
 	bool has_window;
+	struct owner_rule owner;	/* valid if has_owner */
+	bool has_owner;
+	unsigned long long min_size;	/* smaller files are not protected; default 1 */
+	bool has_min_size;
+	unsigned long long max_files;	/* entries of this set; 0: only the table's limit */
+	unsigned long long max_watches;	/* directories watched for it; 0: only the owners' */
 	struct rule_loc loc;
 };
+
+/* limits: bounds on what one user can make vigil hold (docs/RULES.md) */
+struct protect_limits {
+	unsigned long long files_per_owner;	/* protected files per non-root owner */
+	unsigned long long watches_per_owner;	/* watched directories per non-root owner */
+};
+#define RULES_FILES_PER_OWNER 4096
+#define RULES_WATCHES_PER_OWNER 8192
 
 struct allow_entry {
 	char *name;
@@ -109,6 +133,7 @@ struct ruleset {
 	unsigned long long default_budget;	/* budget for set "*" */
 	bool has_default_budget;
 	unsigned long long default_window_s;	/* 0: the agent's lifetime */
+	struct protect_limits limits;		/* defaults set by rules__init */
 	struct rule_list *lists;
 	size_t nlists;
 	struct rule_macro *macros;

@@ -109,7 +109,9 @@ struct tally {
 		uint64_t rule_action_failures, rules, reloads, capture_errors;
 		uint64_t copies_protected, tracked_processes, tainted_processes, agent_kills;
 		uint64_t agent_kills_unverified;
-		uint64_t protected_files, protected_files_skipped, max_rss_kib;
+		uint64_t dest_limit_hits, protected_files, protected_files_skipped;
+		uint64_t protected_files_removed, protected_files_small, watched_dirs;
+		uint64_t watches_skipped, links_not_followed, max_rss_kib;
 		uint64_t cpu_user_us, cpu_sys_us, output_write_errors;
 	} agent;
 };
@@ -121,6 +123,7 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	KERNEL(events_sent), KERNEL(events_lost), KERNEL(taint_map_full),
 	KERNEL(flow_map_full), KERNEL(pipe_map_full), KERNEL(fd_scan_truncated),
 	KERNEL(packets_dropped), KERNEL(connects_denied), KERNEL(kills),
+	KERNEL(connects_deduped), KERNEL(connect_reports_capped),
 	KERNEL(sock_storage_full), KERNEL(taint_state_lost), KERNEL(lost_socks_full),
 	KERNEL(failed_closed), KERNEL(sockets_reset), KERNEL(budget_contended),
 	AGENT(records), AGENT(bad_records), AGENT(activities), AGENT(alerts),
@@ -128,7 +131,9 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	AGENT(reloads), AGENT(capture_errors), AGENT(copies_protected),
 	AGENT(tracked_processes), AGENT(tainted_processes), AGENT(agent_kills),
 	AGENT(agent_kills_unverified),
-	AGENT(protected_files), AGENT(protected_files_skipped), AGENT(max_rss_kib),
+	AGENT(dest_limit_hits), AGENT(protected_files), AGENT(protected_files_skipped),
+	AGENT(protected_files_removed), AGENT(protected_files_small), AGENT(watched_dirs),
+	AGENT(watches_skipped), AGENT(links_not_followed), AGENT(max_rss_kib),
 	AGENT(cpu_user_us), AGENT(cpu_sys_us), AGENT(output_write_errors),
 };
 
@@ -136,8 +141,10 @@ static void tally(struct agent *a, struct tally *t)
 {
 	struct corr_stats cs;
 	struct engine_stats es;
+	struct protect_stats ps;
 	struct rusage ru;
 
+	protect__stats(a->prot, &ps);
 	kmaps__counters(a->ld.skel, &t->kernel);
 	corr__stats(a->corr, &cs);
 	engine__stats(a->engine, &es);
@@ -156,8 +163,14 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.tainted_processes = cs.live;
 	t->agent.agent_kills = cs.agent_kills;
 	t->agent.agent_kills_unverified = a->scope.kills_unverified;
-	t->agent.protected_files = protect__count(a->prot);
-	t->agent.protected_files_skipped = protect__skipped(a->prot);
+	t->agent.dest_limit_hits = cs.dest_limit_hits;
+	t->agent.protected_files = ps.files;
+	t->agent.protected_files_skipped = ps.skipped;
+	t->agent.protected_files_removed = ps.removed;
+	t->agent.protected_files_small = ps.small;
+	t->agent.watched_dirs = ps.watches;
+	t->agent.watches_skipped = ps.watches_skipped;
+	t->agent.links_not_followed = ps.links;
 	t->agent.max_rss_kib = own_peak_rss_kib(ru.ru_maxrss);
 	t->agent.cpu_user_us = ru.ru_utime.tv_sec * 1000000ull + ru.ru_utime.tv_usec;
 	t->agent.cpu_sys_us = ru.ru_stime.tv_sec * 1000000ull + ru.ru_stime.tv_usec;

@@ -27,17 +27,8 @@ static uint32_t env_file_sets(void *ctx, uint32_t id)
 {
 	struct agent *a = ctx;
 
-	if (id >= VIGIL_COPY_ID_BASE) {
-		uint32_t m = protect__copy_mask(a->prot, id);
+	uint32_t mask = protect__mask(a->prot, id);	/* by id, never by a path */
 
-		return m ? m : ~0u;
-	}
-	const char *path = protect__path(a->prot, id);
-	struct stat st;
-	uint32_t mask = 0;
-
-	if (path && !stat(path, &st))
-		protect__lookup(a->prot, protect__kdev(st.st_dev), st.st_ino, &mask);
 	return mask ? mask : ~0u;
 }
 

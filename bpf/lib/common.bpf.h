@@ -111,6 +111,12 @@ VG_MAP(vg_files, HASH, 0, VIGIL_MAX_PROTECTED_FILES, struct vigil_file_key, stru
 
 VG_MAP(vg_taint, HASH, 0, VIGIL_MAX_TAINTED, __u32, struct vigil_taint);
 
+/* Kernel-side dedupe of CONNECT records (sock_addr_verdict): a sender that
+ * calls sendmsg in a loop, or sprays destinations, cannot flood the ring.
+ * Values: the taint's since_ns (a reused pid starts afresh). */
+VG_MAP(vg_connect_seen, LRU_HASH, 0, VIGIL_CONNECT_SEEN, struct vigil_flow_key, __u64);
+VG_MAP(vg_connect_reports, LRU_HASH, 0, VIGIL_MAX_TAINTED, __u32, struct vigil_connect_reports);
+
 /* The taint of tgid, or NULL; one bit test for the untainted majority. */
 static __always_inline struct vigil_taint *taint_of(__u32 tgid)
 {

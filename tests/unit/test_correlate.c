@@ -19,6 +19,7 @@ struct fake {
 	int kills;
 	uint32_t killed_pid;
 	bool alive[1024];
+	bool zombie[1024];	/* /proc readable, but no cmdline or exe */
 };
 
 static const char *f_path(void *ctx, uint32_t id) { return id == 1 ? "/w/model.safetensors" : id == 2 ? "/w/other.gguf" : NULL; }
@@ -36,6 +37,8 @@ static int f_proc(void *ctx, uint32_t pid, struct proc_info *out)
 	out->pid = pid;
 	out->ppid = 1;
 	snprintf(out->comm, sizeof(out->comm), "p%u", pid);
+	if (f->zombie[pid])
+		return 0;
 	snprintf(out->exe, sizeof(out->exe), "/bin/p%u", pid);
 	snprintf(out->cmdline, sizeof(out->cmdline), "p%u --flag", pid);
 	return 0;
@@ -165,6 +168,72 @@ static void repeats_are_suppressed(void **state)
 	corr__free(c);
 }
 
+/* A process spraying distinct destinations: one activity each up to the
+ * per-process bound, then counted, not remembered (no growth, O(1) work per
+ * record); repeats of remembered ones stay suppressed; a kill still goes. */
+static void destination_set_is_bounded(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, true);
+	struct vigil_ev_connect e = { .hdr = { VIGIL_EV_CONNECT, sizeof(e), 100, 2000 } };
+	struct vigil_ev_kill k = { .hdr = { VIGIL_EV_KILL, sizeof(k), 100, 3000 } };
+	const uint32_t n = 3 * CORR_MAX_SENT_PER_PROC;
+	struct corr_stats st;
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	e.set_mask = 1;
+	e.denied = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		e.key = key4(100, 17);
+		e.key.daddr[2] = (uint8_t)(i >> 16);
+		e.key.daddr[3] = (uint8_t)(i >> 8);
+		e.key.dport = (uint16_t)(1000 + (i & 0xff));
+		assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	}
+	assert_int_equal(f.nalerts, CORR_MAX_SENT_PER_PROC);
+	corr__stats(c, &st);
+	assert_int_equal(st.dest_limit_hits, n - CORR_MAX_SENT_PER_PROC);
+	assert_int_equal(st.suppressed, n - CORR_MAX_SENT_PER_PROC);
+	/* the first destinations again: remembered, suppressed as repeats */
+	for (uint32_t i = 0; i < 100; i++) {
+		e.key = key4(100, 17);
+		e.key.daddr[2] = 0;
+		e.key.daddr[3] = (uint8_t)(i >> 8);
+		e.key.dport = (uint16_t)(1000 + (i & 0xff));
+		assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	}
+	corr__stats(c, &st);
+	assert_int_equal(st.dest_limit_hits, n - CORR_MAX_SENT_PER_PROC);
+	assert_int_equal(f.nalerts, CORR_MAX_SENT_PER_PROC);
+	k.key = key4(100, 17);
+	k.done = 1;
+	assert_int_equal(corr__handle(c, &k, sizeof(k)), 0);
+	assert_int_equal(f.nalerts, CORR_MAX_SENT_PER_PROC + 1);
+	assert_int_equal(f.last.action, ACT_KILLED);
+	corr__free(c);
+}
+
+/* A sender that exited before /proc was read (a zombie: no cmdline) keeps
+ * the command line the kernel captured with its taint. */
+static void zombie_keeps_kernel_cmdline(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct vigil_ev_taint e = { .hdr = { VIGIL_EV_TAINT, sizeof(e), 300, 1000 } };
+
+	f.zombie[300] = true;
+	e.via = VIGIL_VIA_READ;
+	e.set_mask = 1;
+	e.file_id = 1;
+	memcpy(e.args, "python3\0exfil.py\0--via\0sendfile", 32);
+	snprintf(e.comm, sizeof(e.comm), "python3");
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	flow(c, 300, VIGIL_FLOW_NEW, 100, 10);
+	assert_int_equal(f.nalerts, 1);
+	assert_string_equal(f.last.proc.cmdline, "python3 exfil.py --via sendfile");
+	corr__free(c);
+}
+
 static void enforce_blocked_then_kernel_kill(void **state)
 {
 	struct fake f;
@@ -290,6 +359,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(chain_and_sources_through_fork),
 		cmocka_unit_test(repeats_are_suppressed),
+		cmocka_unit_test(destination_set_is_bounded),
+		cmocka_unit_test(zombie_keeps_kernel_cmdline),
 		cmocka_unit_test(enforce_blocked_then_kernel_kill),
 		cmocka_unit_test(agent_kills_when_kernel_could_not),
 		cmocka_unit_test(exited_process_is_not_killed_and_pid_reuse_resets),

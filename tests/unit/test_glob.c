@@ -306,13 +306,20 @@ static void walk_double_star(void **state)
 	char pat[PATH_MAX];
 
 	snprintf(pat, sizeof(pat), "%s/m/**/*.safetensors", root);
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
-	assert_int_equal(s->n, 4);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
+	assert_int_equal(s->n, 3);
 	assert_true(saw(s, "m/a.safetensors"));
 	assert_true(saw(s, "m/sub/c.safetensors"));
 	assert_true(saw(s, "m/sub/deep/d.safetensors"));
-	assert_true(saw(s, "m/filelink.safetensors"));
+	assert_false(saw(s, "m/filelink.safetensors"));	/* a link is not the file */
 	assert_false(saw(s, "m/link/e.safetensors"));	/* symlinked dir not followed */
+
+	/* executables (allow: exe) may be links: reported with the flag */
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(glob__walk(pat, collect, s, 0, GLOB_FOLLOW_FILE_LINKS), 0);
+	assert_int_equal(s->n, 4);
+	assert_true(saw(s, "m/filelink.safetensors"));
+	assert_false(saw(s, "m/dangling.safetensors"));
 	free(s);
 }
 
@@ -322,14 +329,14 @@ static void walk_single_level_and_all(void **state)
 	char pat[PATH_MAX];
 
 	snprintf(pat, sizeof(pat), "%s/m/*", root);
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
-	assert_int_equal(s->n, 3);	/* a.safetensors, b.bin, filelink */
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
+	assert_int_equal(s->n, 2);	/* a.safetensors, b.bin; not filelink */
 	assert_true(saw(s, "m/b.bin"));
 
 	memset(s, 0, sizeof(*s));
 	snprintf(pat, sizeof(pat), "%s/**", root);
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
-	assert_int_equal(s->n, 7);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
+	assert_int_equal(s->n, 6);
 	assert_true(saw(s, "other/secret.txt"));
 	free(s);
 }
@@ -340,33 +347,64 @@ static void walk_literal_missing_limit_stop(void **state)
 	char pat[PATH_MAX];
 
 	snprintf(pat, sizeof(pat), "%s/other/secret.txt", root);
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
 	assert_int_equal(s->n, 1);
 	assert_true(saw(s, "other/secret.txt"));
 
 	memset(s, 0, sizeof(*s));
 	snprintf(pat, sizeof(pat), "%s/other", root);	/* a directory: nothing */
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
 	assert_int_equal(s->n, 0);
 
 	snprintf(pat, sizeof(pat), "%s/nope/**", root);
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
 	snprintf(pat, sizeof(pat), "%s/nope/x", root);
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
 	assert_int_equal(s->n, 0);
 
 	/* max_files caps the callbacks */
 	snprintf(pat, sizeof(pat), "%s/**", root);
-	assert_int_equal(glob__walk(pat, collect, s, 2), 0);
+	assert_int_equal(glob__walk(pat, collect, s, 2, 0), 0);
 	assert_int_equal(s->n, 2);
 
 	/* a non-zero callback return stops and is returned */
 	memset(s, 0, sizeof(*s));
 	s->stop_at = 3;
-	assert_int_equal(glob__walk(pat, collect, s, 0), 7);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 7);	/* the cb's value */
 	assert_int_equal(s->n, 3);
 
-	assert_int_equal(glob__walk("relative/*", collect, s, 0), -EINVAL);
+	assert_int_equal(glob__walk("relative/*", collect, s, 0, 0), -EINVAL);
+	free(s);
+}
+
+/* The walk's root is reached through root-owned links only: a link anyone
+ * else made (a user's ~/models -> /etc) is not followed, and a literal path
+ * that is a link names no file. */
+static void walk_root_links_trusted_only(void **state)
+{
+	struct seen *s = calloc(1, sizeof(*s));
+	char pat[PATH_MAX], l[PATH_MAX], t[PATH_MAX];
+
+	snprintf(t, sizeof(t), "%s/other", root);
+	snprintf(l, sizeof(l), "%s/rootlink", root);
+	assert_int_equal(symlink(t, l), 0);
+	snprintf(pat, sizeof(pat), "%s/rootlink/*.safetensors", root);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
+	assert_int_equal(s->n, 1);	/* root's link: followed */
+
+	assert_int_equal(lchown(l, 65534, 65534), 0);
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
+	assert_int_equal(s->n, 0);	/* nobody's link: not followed */
+	assert_int_equal(glob__open_dir(l), -EPERM);
+	unlink(l);
+
+	snprintf(pat, sizeof(pat), "%s/m/filelink.safetensors", root);
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
+	assert_int_equal(s->n, 0);
+	assert_int_equal(glob__walk(pat, collect, s, 0, GLOB_FOLLOW_FILE_LINKS), 0);
+	assert_int_equal(s->n, 1);
 	free(s);
 }
 
@@ -379,7 +417,7 @@ static void walk_prunes_unreadable(void **state)
 	snprintf(d, sizeof(d), "%s/other", root);
 	assert_int_equal(chmod(d, 0), 0);
 	snprintf(pat, sizeof(pat), "%s/*/*.txt", root);
-	assert_int_equal(glob__walk(pat, collect, s, 0), 0);
+	assert_int_equal(glob__walk(pat, collect, s, 0, 0), 0);
 	assert_int_equal(chmod(d, 0755), 0);
 	free(s);
 }
@@ -398,6 +436,7 @@ int main(void)
 		cmocka_unit_test(walk_single_level_and_all),
 		cmocka_unit_test(walk_literal_missing_limit_stop),
 		cmocka_unit_test(walk_prunes_unreadable),
+		cmocka_unit_test(walk_root_links_trusted_only),
 	};
 
 	return cmocka_run_group_tests_name("glob", tests, tree_setup, tree_teardown);
