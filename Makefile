@@ -16,7 +16,10 @@ CFLAGS ?= -O2 -g
 # still catches unused functions, variables and values.
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
-LDLIBS := -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml
+# everything but glibc and libcurl static: one file runs on every host (glibc
+# floor: docs/KERNELS.md); libcurl (HTTP sinks) stays shared, its own TLS and
+# protocol libraries have no static builds worth carrying
+LDLIBS := -l:libbpf.a -l:libjansson.a -l:libelf.a -l:libz.a -l:libyaml.a -lcurl -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUTPUT) -Ibpf -Iinclude -MMD -MP
@@ -39,7 +42,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit bpf-tests scenarios bench stress clean
+.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench stress clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -145,17 +148,23 @@ FUZZ_rules_SRCS := userspace/rules.c userspace/rules_load.c userspace/rules_yaml
 	userspace/rules_logic.c userspace/engine.c userspace/activity.c userspace/expr.c \
 	userspace/addr.c userspace/glob.c userspace/safefile.c
 FUZZ_rules_LIBS := -lyaml
+# the alert output: records, sinks (threads), formats, incidents
+ALERT_SRCS := userspace/output.c userspace/record.c userspace/sha256.c userspace/sink.c \
+	userspace/sink_file.c userspace/sink_unix.c userspace/sink_syslog.c userspace/sink_http.c \
+	userspace/format.c \
+	userspace/format_ecs.c userspace/format_ocsf.c userspace/format_cef.c userspace/incident.c
 FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
-	userspace/activity.c userspace/safefile.c userspace/output.c userspace/log.c
-FUZZ_capture_LIBS := -l:libjansson.a -lz
+	userspace/activity.c userspace/safefile.c userspace/log.c userspace/addr.c $(ALERT_SRCS)
+FUZZ_capture_LIBS := -l:libjansson.a -lz -lcurl -lpthread
 FUZZ_proc_SRCS := userspace/proc.c
-FUZZ_records_SRCS := userspace/correlate.c userspace/addr.c $(FUZZ_capture_SRCS)
+FUZZ_records_SRCS := userspace/correlate.c $(FUZZ_capture_SRCS)
 FUZZ_records_LIBS := $(FUZZ_capture_LIBS)
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(OUTPUT)/default_rules.h $(wildcard userspace/*.c userspace/*.h)
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(OUTPUT)/default_rules.h \
+		$(wildcard userspace/*.c userspace/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_$*_SRCS) $(FUZZ_$*_LIBS) -o $@
@@ -183,8 +192,16 @@ run: deps
 	$(OUTPUT)/vigil run
 
 test: deps
+	$(Q)scripts/deps.sh --kernels
 	$(Q)$(MAKE) --no-print-directory all unit bpf-tests scenarios
 	tests/run-tests.sh
+
+# the kernel matrix (tests/kernels/matrix): Debian kernels booted in qemu,
+# the end-to-end suites run inside; KERNELS="6.1.0-57 host" picks legs
+test-kernels: deps
+	$(Q)scripts/deps.sh --kernels
+	$(Q)$(MAKE) --no-print-directory all scenarios
+	tests/kernels/run.sh $(KERNELS)
 
 bench: all
 	bench/run.sh

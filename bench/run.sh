@@ -6,7 +6,8 @@
 #
 #   bench/run.sh            full run (~10-15 min on 2 cores)
 #   BENCH_QUICK=1 bench/run.sh    fewer pairs (3), ~1/4 sizes
-#   BENCH_ONLY=seqread,tcp-veth bench/run.sh   only these (also: storm, leak)
+#   BENCH_ONLY=seqread,tcp-veth bench/run.sh   only these (also: storm, leak;
+#                           BENCH_ONLY=sinks: the rule engine and alert sinks only)
 #   BENCH_PAIRS=N           pairs per workload (default 5; quick 3)
 #   BENCH_PROFILE=0         skip the BPF run-time profile pass
 #   BENCH_DOCS=1|0          force/skip rewriting docs/PERFORMANCE.md
@@ -35,11 +36,27 @@ if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
 	# shellcheck disable=SC2086
 	gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
-		bench/engine_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml \
+		bench/engine_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread \
 		-o .output/bench/engine_bench
 	records=3000000
 	[ "${1:-}" = "--smoke" ] && records=20000
 	echo "# rule engine (best of 3):"
 	for _ in 1 2 3; do .output/bench/engine_bench "$records"; done | tee .output/bench/engine.jsonl
+fi
+# alert sinks: records per second per sink and format, and what a stalled
+# sink costs the event loop (bench/sink_bench.c)
+if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
+	# shellcheck disable=SC2086
+	gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
+		bench/sink_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread \
+		-o .output/bench/sink_bench
+	sinkrecs=${BENCH_SINK_RECORDS:-100000}
+	[ "${1:-}" = "--smoke" ] && sinkrecs=5000
+	mkdir -p .output/bench/sinks
+	echo "# alert sinks:"
+	.output/bench/sink_bench "$PWD/.output/bench/sinks" "$sinkrecs" | tee .output/bench/sinks.jsonl
+	rm -rf .output/bench/sinks
+	[ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" != sinks ] || exit 0
 fi
 python3 bench/bench.py "$@"

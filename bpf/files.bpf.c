@@ -6,63 +6,26 @@
  * syscall tracepoint: enabling any of them puts every syscall of every
  * task on the slow path (measured: 1.17x on 1-byte I/O with the program
  * itself costing nothing). See docs/ARCHITECTURE.md. */
-#include "lib/taint.bpf.h"
-
-/* Runs on every page-cache read on the host: BTF pointers are read
- * directly (no probe-read calls) and the bloom filter turns away
- * unprotected inodes before any hash lookup. */
-static __always_inline int on_filemap(struct address_space *mapping, __u64 first,
-				      __u64 last, __u32 via)
-{
-	const struct vigil_file_info *info;
-	struct vigil_file_key key;
-	struct super_block *sb;
-	struct inode *inode;
-
-	if (!mapping)
-		return 0;
-	inode = mapping->host;
-	if (!inode)
-		return 0;
-	sb = inode->i_sb;
-	if (!sb)
-		return 0;
-	key.ino = inode->i_ino;
-	key.dev = sb->s_dev;
-	if (!maybe_protected(key.dev, key.ino))
-		return 0;
-	info = bpf_map_lookup_elem(&vg_files, &key);
-	if (info) {
-		/* A read at EOF asks for the page past the end: count only
-		 * pages that hold file data. */
-		__s64 size = inode->i_size;
-		__u64 last_data = size > 0 ? (size - 1) >> PAGE_SHIFT : 0;
-
-		if (last > last_data)
-			last = last_data;
-		taint__file_read(info, first, last, via);
-	}
-	return 0;
-}
+#include "lib/files.bpf.h"
 
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(vigil_filemap_get_pages, struct address_space *mapping,
 	     unsigned long index, unsigned long last_index)
 {
-	return on_filemap(mapping, index, last_index, VIGIL_VIA_READ);
+	return file__read_mapping(mapping, index, last_index, VIGIL_VIA_READ);
 }
 
 SEC("tp_btf/mm_filemap_map_pages")
 int BPF_PROG(vigil_filemap_map_pages, struct address_space *mapping,
 	     unsigned long start, unsigned long last)
 {
-	return on_filemap(mapping, start, last, VIGIL_VIA_MMAP);
+	return file__read_mapping(mapping, start, last, VIGIL_VIA_MMAP);
 }
 
 SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(vigil_filemap_fault, struct address_space *mapping, unsigned long index)
 {
-	return on_filemap(mapping, index, index, VIGIL_VIA_MMAP);
+	return file__read_mapping(mapping, index, index, VIGIL_VIA_MMAP);
 }
 
 /* The dentry names from the file up to its filesystem's root. */

@@ -17,6 +17,7 @@
  */
 #include "lib/taint.bpf.h"
 #include "lib/net.bpf.h"
+#include "lib/sender.bpf.h"
 
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
@@ -140,9 +141,9 @@ static __always_inline void sock__lost(struct vigil_taint *t, __u32 tgid, const 
 	kill__current(t, tgid, sk);
 }
 
-SEC("tp_btf/tcp_sendmsg_locked")
-int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
-	     const struct sk_buff *skb, int size_goal)
+/* A TCP socket is about to queue `size` bytes written by the current task
+ * (the "send" capability's first half: every implementation calls this). */
+static __always_inline int send__stamp(const struct sock *sk, __u64 size)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_taint *t = taint__lookup_or_pipe(tgid);
@@ -188,7 +189,7 @@ int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 	 * egress drops it and the agent resets the socket (see ARCHITECTURE). */
 	if (!(st->flags & VIGIL_SF_BLOCKED)) {
 		if ((cfg_fault & VIGIL_FAULT_NO_CHARGE) ||
-		    !budget__would_exceed(st->set_mask, BPF_CORE_READ(msg, msg_iter.count)))
+		    !budget__would_exceed(st->set_mask, size))
 			return 0;
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
 	}
@@ -217,7 +218,9 @@ int BPF_PROG(vigil_sock_set_state, const struct sock *sk, const int oldstate,
 	return 0;
 }
 
-extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
+/* 6.5+: declared weak so that the object still loads on older kernels,
+ * where userspace does not load the reaper (caps.c) */
+extern int bpf_sock_destroy(struct sock_common *sk) __weak __ksym;
 
 /* Run by the agent (a BPF iterator over the TCP sockets of its network
  * namespace) after a kill, every second while tainted sockets exist, and
@@ -225,7 +228,7 @@ extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
  * blocked at the budget, so the data still queued in it (up to a send
  * buffer: the refused send's own bytes) is discarded, never delivered
  * later by a retransmit once nothing drops it any more. */
-SEC("iter/tcp")
+SEC("?iter/tcp")
 int vigil_reap_tcp(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
@@ -268,8 +271,8 @@ int vigil_reap_tcp(struct bpf_iter__tcp *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
+/* A socket accepted `ret` bytes from the current task (the second half). */
+static __always_inline int send__done(struct sock *sk, int ret)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_taint *t;
@@ -305,6 +308,19 @@ int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
 	else if (st->flags & VIGIL_SF_CHECKED)
 		budget__commit(st->set_mask, ret);	/* TCP, not allowlisted */
 	return 0;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	return send__stamp(sk, BPF_CORE_READ(msg, msg_iter.count));
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(vigil_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	return send__done(sk, ret);
 }
 
 SEC("tp_btf/kfree_skb")
@@ -487,7 +503,7 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 		if (proto != IPPROTO_UDP && proto != 1 /* ICMP */ &&
 		    (sk->type != 3 /* SOCK_RAW */ || proto == 58 /* ICMPV6 */))
 			return 1;
-		tgid = current_tgid();
+		tgid = udp__sender(sk);
 		t = taint__for_egress(tgid);
 		if (!t)
 			return 1;

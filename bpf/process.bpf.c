@@ -65,14 +65,17 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
+/* The tracepoint's group_dead argument is recent (not in 6.1); do_exit
+ * decrements signal->live just before the tracepoint on every kernel, so
+ * the group is dead when it reads 0. */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(vigil_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(vigil_exit, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
 	struct vigil_ev_proc *e;
 	struct vigil_taint *t;
 
-	if (!group_dead)
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	if (vg_have_exe_allow)
 		bpf_map_delete_elem(&vg_exe_bits, &tgid);

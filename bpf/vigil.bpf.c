@@ -8,9 +8,17 @@
  *   process.bpf.c  fork / exec / exit: taint inheritance and cleanup
  *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
  *                  accounting and drops, kills
+ * and the fallback implementations of the same capabilities, loaded only
+ * where the capability probe (userspace/caps.c) picks them:
+ *   fentry.bpf.c   fentry/fexit: read, mmap, send
+ *   lsm.bpf.c      BPF LSM: mmap, send
+ *   kprobe.bpf.c   kprobes: read, mmap
  */
 #include "files.bpf.c"
 #include "process.bpf.c"
 #include "net.bpf.c"
+#include "fentry.bpf.c"
+#include "lsm.bpf.c"
+#include "kprobe.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,8 +1,12 @@
 #!/bin/sh
 # Install missing Debian build/test dependencies (idempotent, no sudo: the
 # make targets run as root; on an ordinary host prefix the command with sudo).
+#   scripts/deps.sh            build dependencies
+#   scripts/deps.sh --kernels  also what the qemu kernel matrix needs
+#                              (tests/kernels/: qemu, busybox, depmod)
 set -e
-PKGS="clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libcmocka-dev liburing-dev libclang-rt-19-dev pkg-config iproute2 bats python3 make gcc libjansson-dev"
+PKGS="clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libcmocka-dev liburing-dev libclang-rt-19-dev pkg-config iproute2 bats python3 python3-jsonschema rsyslog libcurl4-openssl-dev make gcc libjansson-dev"
+[ "${1:-}" = --kernels ] && PKGS="$PKGS qemu-system-x86 busybox-static kmod xz-utils cpio"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -28,6 +28,7 @@
 #include "engine.h"
 #include "enforce.h"
 #include "log.h"
+#include "metrics.h"
 #include "output.h"
 #include "protect.h"
 #include "report.h"
@@ -62,8 +63,19 @@ static int fx_block(void *ctx, const struct activity *act)
 static void on_hit(void *ctx, const struct activity *act, const struct rule_hit *h)
 {
 	struct agent *a = ctx;
+	struct vigil_counters k;
+	uint64_t lost;
 
-	report__alert(a->out, &a->j, act, h);
+	kmaps__counters(a->ld.skel, &k);
+	lost = k.events_lost;
+	struct incident_ref ref;
+
+	if (incidents__hit(a->inc, act, h, &ref) != INCIDENT_REPORT)
+		return;
+	/* an alert raised while the kernel was dropping events says so: what
+	 * it reports may be missing context */
+	report__alert(a->out, &a->j, act, h, &ref, lost - a->lost_at_alert);
+	a->lost_at_alert = lost;
 }
 
 /* --record: what the rules are about to see */
@@ -232,6 +244,26 @@ static void cron(struct agent *a, uint64_t ticks)
 		a->ticks_since_stats = 0;
 		status__counters(a, "agent_stats");
 	}
+	a->ticks_since_fold += ticks;
+	if (a->ticks_since_fold * TICK_MS >= 1000) {
+		struct timespec now;
+
+		a->ticks_since_fold = 0;
+		clock_gettime(CLOCK_REALTIME, &now);
+		incidents__flush(a->inc, &now, false);
+		if (a->metrics) {
+			char *text;
+			size_t len = status__metrics(a, &text);
+
+			metrics__publish(a->metrics, text, len);
+			free(text);
+		}
+	}
+	a->ticks_since_heartbeat += ticks;
+	if (a->o->heartbeat_s && a->ticks_since_heartbeat * TICK_MS >= a->o->heartbeat_s * 1000ull) {
+		a->ticks_since_heartbeat = 0;
+		status__heartbeat(a);
+	}
 }
 
 static void on_ring_ready(struct agent *a, int fd)
@@ -244,8 +276,10 @@ static void on_signal_ready(struct agent *a, int fd)
 	struct signalfd_siginfo si;
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			output__reopen(a->out);	/* logrotate renamed the file */
 			reload(a);
+		}
 		else
 			a->stop = true;
 	}
@@ -410,10 +444,28 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
-	a.out = output__open(o->alerts ? o->alerts : "-", o->file_gid, err, sizeof(err));
+	a.out = output__open_opts(&(struct output_opts){ .sinks = o->alerts, .nsinks = o->nalerts,
+							 .labels = o->labels, .nlabels = o->nlabels,
+							 .file_gid = o->file_gid, .drain_ms = 5000 },
+				  err, sizeof(err));
 	if (!a.out) {
 		log__error("%s", err);
 		ret = 2;
+		goto out;
+	}
+	if (o->metrics || o->metrics_dir) {
+		a.metrics = metrics__open(o->metrics, o->metrics_dir, err, sizeof(err));
+		if (!a.metrics) {
+			log__error("%s", err);
+			ret = 2;
+			goto out;
+		}
+	}
+	a.inc = incidents__new(&(struct incident_opts){ .fold_s = o->fold_s,
+							.rate_limit = o->rate_limit }, a.out, &a.j);
+	if (!a.inc) {
+		log__error("out of memory");
+		ret = 1;
 		goto out;
 	}
 	if (o->record) {
@@ -433,7 +485,7 @@ int agent__run(const struct agent_opts *o)
 	a.ld.ntest_map_sizes = o->ntest_map_sizes;
 	a.ld.test_faults = o->test_faults;
 	a.ld.ntest_faults = o->ntest_faults;
-	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope)))
+	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope), o->hooks))
 		goto out;
 	a.prot = protect__new(&a.rs);
 	if (a.prot)
@@ -461,8 +513,15 @@ int agent__run(const struct agent_opts *o)
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
 	protect__set_reporter(a.prot, error_line, &a);	/* after agent_start */
 	protect__tick(a.prot);
+	a.started_ns = clock__mono_ns();
 	ret = event_loop(&a) ? 1 : 0;
 	enforce__stop(a.enf);	/* before detaching: blocked sockets must not drain */
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		incidents__flush(a.inc, &now, true);	/* nothing folded stays unsaid */
+	}
 	status__counters(&a, "agent_stop");
 out:
 	ring_buffer__free(a.rb);
@@ -472,6 +531,8 @@ out:
 	corr__free(a.corr);
 	protect__free(a.prot);
 	scope__close(&a.scope);
+	metrics__close(a.metrics);
+	incidents__free(a.inc);
 	output__close(a.out);
 	if (capture__close(a.cap))
 		log__error("--record %s: closing the capture failed", o->record);

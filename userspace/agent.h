@@ -22,13 +22,20 @@ struct agent_opts {
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
-	const char *alerts;		/* "-" = stdout */
+	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */
+	const char **labels;	size_t nlabels;	/* KEY=VALUE on every record */
 	const char *record;		/* capture of correlated activity, or NULL */
 	gid_t file_gid;			/* group of alerts/capture files; (gid_t)-1: none */
 	const char *cgroup;		/* NULL = whole host */
 	bool no_default_rules;
 	unsigned stats_interval_s;	/* 0 = only at stop */
+	unsigned heartbeat_s;		/* 0 = none */
+	unsigned fold_s;		/* incident updates at most this often; 0 = no folding */
+	unsigned rate_limit;		/* new incidents per rule a minute; 0 = no limit */
+	const char *metrics;		/* ADDR:PORT to serve /metrics on, or NULL */
+	const char *metrics_dir;	/* node_exporter textfile directory, or NULL */
 	bool verbose;
+	unsigned hooks;			/* caps.h families allowed, 0 = all */
 	/* tests only: shrink maps, inject faults (enforce.h) */
 	const char **test_map_sizes;	size_t ntest_map_sizes;
 	const char **test_faults;	size_t ntest_faults;
@@ -55,12 +62,18 @@ struct agent {
 	struct corr *corr;
 	struct ring_buffer *rb;
 	struct output *out;
+	struct incidents *inc;
+	struct metrics *metrics;	/* NULL without --metrics/--metrics-textfile */
 	struct json j;
 	struct capture_writer *cap;	/* --record */
 	int inotify_fd;			/* protected directories, or -errno */
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
+	uint64_t ticks_since_heartbeat, ticks_since_fold;
+	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
+	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */
+	uint64_t lost_at_alert;		/* ... and at the last alert */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
 	struct activity act;		/* the one being handled */

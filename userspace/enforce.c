@@ -108,6 +108,12 @@ struct enforce *enforce__new(const struct enforce_env *env)
 	if (!e)
 		return NULL;
 	e->env = *env;
+	if (bpf_program__fd(env->skel->progs.vigil_reap_tcp) < 0) {
+		/* not loaded: the kernel lacks bpf_sock_destroy (vigil check: reset) */
+		log__warn("no socket reaper on this kernel: sockets blocked at the budget are "
+			  "not reset, their queued data is dropped only while vigil runs");
+		return e;
+	}
 	e->iter = bpf_program__attach_iter(env->skel->progs.vigil_reap_tcp, NULL);
 	if (!e->iter)
 		log__warn("cannot create the TCP socket iterator (%s): sockets blocked at the "

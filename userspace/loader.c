@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Skeleton lifecycle: open -> rodata -> disable what the kernel lacks ->
- * load -> attach. Which programs exist and what each is for is one table. */
+/* Skeleton lifecycle: open -> rodata -> pick each capability's
+ * implementation (caps.c, whose table says which programs exist and what
+ * each is for) -> load -> attach. */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -12,44 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "enforce.h"
 #include "loader.h"
 #include "log.h"
 #include "vigil.h"
 #include "vigil.skel.h"
-
-/* Programs and whether vigil can work without them. */
-struct prog_spec {
-	const char *name;
-	const char *btf_tp;	/* tp_btf target, probed in kernel BTF */
-	bool cgroup;
-	bool required;
-	const char *loses;	/* what is missing without it */
-};
-
-static const struct prog_spec progs[] = {
-	{ "vigil_filemap_get_pages", "mm_filemap_get_pages", false, true, NULL },
-	{ "vigil_filemap_map_pages", "mm_filemap_map_pages", false, false, "mmap page mapping" },
-	{ "vigil_filemap_fault", "mm_filemap_fault", false, false, "mmap page faults" },
-	{ "vigil_dirty_folio", "writeback_dirty_folio", false, false,
-	  "copies of weights written by tainted processes" },
-	{ "vigil_fork", "sched_process_fork", false, true, NULL },
-	{ "vigil_exec", "sched_process_exec", false, true, NULL },
-	{ "vigil_exit", "sched_process_exit", false, true, NULL },
-	{ "vigil_tcp_sendmsg", "tcp_sendmsg_locked", false, true, NULL },
-	{ "vigil_sock_send_length", "sock_send_length", false, true, NULL },
-	{ "vigil_kfree_skb", "kfree_skb", false, false,
-	  "kills in the sender's context at the first drop (the agent kills instead)" },
-	{ "vigil_sock_set_state", "inet_sock_set_state", false, false,
-	  "budget_breach checks on the bytes receivers acknowledged" },
-	{ "vigil_connect4", NULL, true, true, NULL },
-	{ "vigil_connect6", NULL, true, true, NULL },
-	{ "vigil_sendmsg4", NULL, true, true, NULL },
-	{ "vigil_sendmsg6", NULL, true, true, NULL },
-	{ "vigil_egress", NULL, true, true, NULL },
-};
-
-_Static_assert(sizeof(progs) / sizeof(progs[0]) <= LOADER_MAX_PROGS, "loader arrays too small");
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -70,15 +39,7 @@ static void ensure_tracefs(void)
 		log__warn("cannot mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
 }
 
-static bool btf_has_tp(const struct btf *vmlinux, const char *tp)
-{
-	char name[128];
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
-}
-
-int loader__open_load(struct loader *l, bool enforce, bool scoped)
+int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hooks)
 {
 	struct btf *vmlinux;
 	int err;
@@ -102,24 +63,22 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped)
 	l->skel->rodata->cfg_scoped = scoped;
 	l->skel->rodata->cfg_agent_tgid = getpid();
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj, progs[i].name);
-
-		if (!p)
+	/* each capability through the first implementation this kernel runs */
+	caps__probe(&l->caps, hooks ? hooks : CAPS_ALL_FAMILIES);
+	for (int id = 0; id < CAPS_N; id++) {
+		if (l->caps.chosen[id] >= 0)
 			continue;
-		if (progs[i].btf_tp && !btf_has_tp(vmlinux, progs[i].btf_tp)) {
-			if (progs[i].required) {
-				log__error("this kernel lacks the %s tracepoint, which vigil needs",
-					   progs[i].btf_tp);
-				btf__free(vmlinux);
-				return -ENOTSUP;
-			}
-			log__warn("kernel lacks tracepoint %s: without it vigil loses %s",
-				  progs[i].btf_tp, progs[i].loses);
-			bpf_program__set_autoload(p, false);
-			l->skipped[l->nskipped++] = progs[i].name;
+		if (caps__required(id)) {
+			log__error("this kernel gives vigil no way to see %s: %s ('vigil check' "
+				   "shows what was tried)", caps__name(id), caps__blind_means(id));
+			btf__free(vmlinux);
+			return -ENOTSUP;
 		}
+		log__warn("blind on %s: %s ('vigil check' shows what was tried)", caps__name(id),
+			  caps__blind_means(id));
 	}
+	caps__apply(&l->caps, l->skel->obj);
+	l->skel->rodata->cfg_skb_current = l->caps.skb_current;
 	btf__free(vmlinux);
 	{
 		char kerr[256];
@@ -135,35 +94,54 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped)
 	if (err) {
 		log__error("loading the BPF programs failed: %s%s", strerror(-err),
 			   err == -EPERM ? " (vigil must run as root with CAP_BPF, "
-			   "CAP_PERFMON and CAP_NET_ADMIN; BPF LSM/fentry are not needed)" : "");
+			   "CAP_PERFMON and CAP_NET_ADMIN; 'vigil check' shows which hooks load)" : "");
 		return err;
 	}
 	return 0;
 }
 
+static bool prog_is_cgroup(const struct bpf_program *p)
+{
+	enum bpf_prog_type t = bpf_program__type(p);
+
+	return t == BPF_PROG_TYPE_CGROUP_SKB || t == BPF_PROG_TYPE_CGROUP_SOCK_ADDR ||
+	       t == BPF_PROG_TYPE_CGROUP_SOCK;
+}
+
+/* Every program caps__apply left on (the cgroup hooks always are). */
 int loader__attach(struct loader *l, int cgroup_fd)
 {
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj, progs[i].name);
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		const char *name = bpf_program__name(p);
+		bool optional = false;
+		int cap = caps__of_program(name, &optional);
 		struct bpf_link *link;
 
-		if (!p || !bpf_program__autoload(p))
+		if (!bpf_program__autoload(p))
 			continue;
-		link = progs[i].cgroup ? bpf_program__attach_cgroup(p, cgroup_fd)
-				       : bpf_program__attach(p);
+		if (bpf_program__expected_attach_type(p) == BPF_TRACE_ITER)
+			continue;	/* run by its owner (enforce.c), not attached */
+		if (l->nlinks == LOADER_MAX_PROGS || l->nskipped == LOADER_MAX_PROGS) {
+			log__error("more than %d programs to attach", LOADER_MAX_PROGS);
+			return -E2BIG;
+		}
+		link = prog_is_cgroup(p) ? bpf_program__attach_cgroup(p, cgroup_fd)
+					 : bpf_program__attach(p);
 		if (!link) {
 			int err = -errno;
 
-			if (progs[i].required) {
-				log__error("attaching %s failed: %s", progs[i].name, strerror(-err));
+			if (cap < 0 || (caps__required(cap) && !optional)) {
+				log__error("attaching %s failed: %s", name, strerror(-err));
 				return err;
 			}
-			log__warn("attaching %s failed (%s): vigil loses %s", progs[i].name,
-				  strerror(-err), progs[i].loses);
-			l->skipped[l->nskipped++] = progs[i].name;
+			log__warn("attaching %s failed (%s): vigil loses %s", name, strerror(-err),
+				  optional ? "part of its capability" : caps__blind_means(cap));
+			l->skipped[l->nskipped++] = name;
 			continue;
 		}
-		l->attached[l->nlinks] = progs[i].name;
+		l->attached[l->nlinks] = name;
 		l->links[l->nlinks++] = link;
 	}
 	return 0;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The BPF side's lifecycle: the program table (which hooks vigil needs,
- * which it can do without and what it loses), open, configure, load and
- * attach, each step checked and explained. */
+/* The BPF side's lifecycle: open, configure, choose the implementation of
+ * each capability (caps.h), load and attach, each step checked and
+ * explained. */
 #ifndef VIGIL_LOADER_H
 #define VIGIL_LOADER_H
 
 #include <stdbool.h>
+
+#include "caps.h"
 
 #define LOADER_MAX_PROGS 32
 
@@ -17,16 +19,18 @@ struct loader {
 	struct bpf_link *links[LOADER_MAX_PROGS];
 	const char *attached[LOADER_MAX_PROGS];	/* program of each link */
 	int nlinks;
-	const char *skipped[LOADER_MAX_PROGS];	/* optional, not on this kernel */
+	const char *skipped[LOADER_MAX_PROGS];	/* optional, failed to attach */
 	int nskipped;
+	struct caps caps;			/* what this kernel lets vigil see */
 	/* tests only (--test-map-size, --test-fault): see enforce.h */
 	const char **test_map_sizes;	size_t ntest_map_sizes;
 	const char **test_faults;	size_t ntest_faults;
 };
 
-/* Open the skeleton, set its read-only config, switch off optional
- * programs this kernel lacks, load. 0 or a negative errno after saying why. */
-int loader__open_load(struct loader *l, bool enforce, bool scoped);
+/* Open the skeleton, set its read-only config, switch on the programs of
+ * each capability's implementation caps__probe picks among the hook
+ * families `hooks` (0: all), load. 0 or a negative errno after saying why. */
+int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hooks);
 /* Attach every loaded program; cgroup ones to cgroup_fd. */
 int loader__attach(struct loader *l, int cgroup_fd);
 /* Detach and free; safe on a loader that never loaded. */

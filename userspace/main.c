@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "activity.h"
 #include "addr.h"
 #include "agent.h"
+#include "caps.h"
+#include "json.h"
 #include "engine.h"
 #include "log.h"
 #include "offline.h"
+#include "format.h"
 #include "rules.h"
+#include "tail.h"
 
 static void usage_run(FILE *f)
 {
@@ -28,7 +34,18 @@ static void usage_run(FILE *f)
 "  -m, --mode MODE          monitor (default: alert only) or enforce (deny, drop, kill)\n"
 "  -b, --budget BYTES       tainted egress allowed per protected set before\n"
 "                           enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)\n"
-"  -o, --alerts FILE        write alert JSON lines to FILE (default -, stdout)\n"
+"  -o, --alerts SINK[,KEY=VALUE...]\n"
+"                           where records go (repeatable; default -, stdout):\n"
+"                           -, PATH or file:PATH, unix:PATH (for vigil tail),\n"
+"                           syslog: or syslog:tcp://HOST:PORT, http(s)://URL;\n"
+"                           keys: format=native|ecs|ocsf|cef, queue=N, queue_bytes=N,\n"
+"                           chain=sha256; files: max_size=SIZE, max_age=DUR,\n"
+"                           keep=N, compress=gzip|none; syslog: facility=,\n"
+"                           socket=PATH; http: batch=N, spool=DIR,\n"
+"                           spool_max=SIZE, timeout=SEC, header=Name:value\n"
+"                           (docs/ALERTS.md)\n"
+"  -l, --label KEY=VALUE    operator label on every record, e.g. partner=acme\n"
+"                           (repeatable)\n"
 "  -c, --cgroup PATH        watch and enforce only in this cgroup v2 subtree\n"
 "                           (its directory, or its path below the cgroup2 mount)\n"
 "  -r, --rules PATH         rule file or directory of *.yaml (repeatable), loaded\n"
@@ -39,6 +56,20 @@ static void usage_run(FILE *f)
 "                           (default 0600: root only)\n"
 "      --no-default-rules   do not load the embedded default rules\n"
 "      --stats-interval SEC write an agent_stats line every SEC seconds (default 60, 0=off)\n"
+"      --heartbeat SEC      write a heartbeat line (liveness, kernel event losses)\n"
+"                           every SEC seconds (default 60, 0=off)\n"
+"      --fold SEC           repeats of an incident (one rule, one process) fold\n"
+"                           into an alert_update at most every SEC s (default 60;\n"
+"                           0: every alert goes out)\n"
+"      --rate-limit N       new incidents per rule a minute before the rest are\n"
+"                           counted in alerts_suppressed (default 100, 0=none);\n"
+"                           enforcement is never folded or suppressed\n"
+"      --metrics ADDR:PORT  serve Prometheus metrics on GET /metrics (loopback,\n"
+"                           e.g. 127.0.0.1:9464)\n"
+"      --metrics-textfile DIR  write them to DIR/vigil.prom every second\n"
+"                           (node_exporter's textfile collector)\n"
+"      --hooks FAMILY,...   hook families vigil may use: tracepoint, fentry, lsm,\n"
+"                           kprobe (default all; -NAME excludes; see 'vigil check')\n"
 "  -v, --verbose            debug logging on stderr\n"
 "      --test-map-size NAME=N  tests: shrink a kernel map (flows, taint,\n"
 "                           lost-socks, pipes) to overflow it\n"
@@ -66,15 +97,23 @@ static const struct option all_options[] = {
 	{ "mode", required_argument, 0, 'm' },
 	{ "budget", required_argument, 0, 'b' },
 	{ "alerts", required_argument, 0, 'o' },
+	{ "label", required_argument, 0, 'l' },
 	{ "cgroup", required_argument, 0, 'c' },
 	{ "rules", required_argument, 0, 'r' },
 	{ "no-default-rules", no_argument, 0, 'N' },
 	{ "stats-interval", required_argument, 0, 'S' },
+	{ "heartbeat", required_argument, 0, 'H' },
+	{ "fold", required_argument, 0, 'F' },
+	{ "rate-limit", required_argument, 0, 'L' },
+	{ "metrics", required_argument, 0, 'M' },
+	{ "metrics-textfile", required_argument, 0, 'T' },
 	{ "record", required_argument, 0, 'R' },
 	{ "file-group", required_argument, 0, 'G' },
+	{ "hooks", required_argument, 0, 'K' },
+	{ "json", no_argument, 0, 'j' },
 	{ "verbose", no_argument, 0, 'v' },
-	{ "test-map-size", required_argument, 0, 'M' },
-	{ "test-fault", required_argument, 0, 'F' },
+	{ "test-map-size", required_argument, 0, 'z' },
+	{ "test-fault", required_argument, 0, 'X' },
 	{ "update", no_argument, 0, 'U' },
 	{ "coverage", no_argument, 0, 'C' },
 	{ "help", no_argument, 0, 'h' },
@@ -97,24 +136,34 @@ static const struct option *options_for(const char *letters, struct option *out)
 static int cmd_run(int argc, char **argv)
 {
 	struct option buf[NOPTIONS];
-	const struct option *opts = options_for("pambocrNSRGvMFh", buf);
-	struct agent_opts o = { .alerts = "-", .stats_interval_s = 60, .file_gid = (gid_t)-1 };
+	const struct option *opts = options_for("pambolcrNSHFLMTRGKvzXh", buf);
+	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60, .fold_s = 60,
+				.rate_limit = 100, .file_gid = (gid_t)-1 };
 	char err[256];
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:a:m:b:o:c:r:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:a:m:b:o:l:c:r:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': push(&o.protect, &o.nprotect, optarg); break;
 		case 'a': push(&o.allow, &o.nallow, optarg); break;
 		case 'r': push(&o.rules, &o.nrules, optarg); break;
-		case 'o': o.alerts = optarg; break;
+		case 'o': push(&o.alerts, &o.nalerts, optarg); break;
+		case 'l': push(&o.labels, &o.nlabels, optarg); break;
 		case 'c': o.cgroup = optarg; break;
+		case 'M': o.metrics = optarg; break;
+		case 'T': o.metrics_dir = optarg; break;
 		case 'N': o.no_default_rules = true; break;
 		case 'R': o.record = optarg; break;
+		case 'K':
+			if (caps__parse_hooks(optarg, &o.hooks, err, sizeof(err))) {
+				fprintf(stderr, "vigil: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'v': o.verbose = true; break;
-		case 'M': push(&o.test_map_sizes, &o.ntest_map_sizes, optarg); break;
-		case 'F': push(&o.test_faults, &o.ntest_faults, optarg); break;
+		case 'z': push(&o.test_map_sizes, &o.ntest_map_sizes, optarg); break;
+		case 'X': push(&o.test_faults, &o.ntest_faults, optarg); break;
 		case 'G': {
 			struct group *g = getgrnam(optarg);
 			char *end;
@@ -158,6 +207,35 @@ static int cmd_run(int argc, char **argv)
 			o.stats_interval_s = v;
 			break;
 		}
+		case 'H': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 86400) {
+				fprintf(stderr, "vigil: --heartbeat '%s': expected seconds 0..86400\n",
+					optarg);
+				return 2;
+			}
+			o.heartbeat_s = v;
+			break;
+		}
+		case 'F':
+		case 'L': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 86400) {
+				fprintf(stderr, "vigil: --%s '%s': expected %s 0..86400\n",
+					c == 'F' ? "fold" : "rate-limit", optarg,
+					c == 'F' ? "seconds" : "alerts a minute");
+				return 2;
+			}
+			if (c == 'F')
+				o.fold_s = v;
+			else
+				o.rate_limit = v;
+			break;
+		}
 		case 'h':
 			usage_run(stdout);
 			return 0;
@@ -172,6 +250,8 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	ret = agent__run(&o);
+	free(o.alerts);
+	free(o.labels);
 	free(o.protect);
 	free(o.allow);
 	free(o.rules);
@@ -355,6 +435,156 @@ out:
 	return r;
 }
 
+static int cmd_tail(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "raw", no_argument, 0, 'R' },
+		{ "color", no_argument, 0, 'C' },
+		{ "no-color", no_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	struct tail_opts o = { .color = -1 };
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'R': o.raw = true; break;
+		case 'C': o.color = 1; break;
+		case 'n': o.color = 0; break;
+		case 'h':
+			printf("usage: vigil tail [--raw] [--color|--no-color] [unix:]SOCKET\n"
+			       "  Follow the records of an agent run with --alerts unix:SOCKET: one\n"
+			       "  readable line each (coloured on a terminal unless NO_COLOR is set),\n"
+			       "  or the JSON lines as they come with --raw. Ends when the agent stops.\n");
+			return 0;
+		default:
+			fprintf(stderr, "vigil: tail: see 'vigil tail --help'\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vigil: tail: want one socket path (see 'vigil tail --help')\n");
+		return 2;
+	}
+	o.socket = argv[optind];
+	return tail__run(&o);
+}
+
+/* `vigil convert FORMAT [FILE]`: native records (a saved stream) in another
+ * format, as a sink of that format would have written them. */
+static int cmd_convert(int argc, char **argv)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int f, bad = 0;
+	FILE *in = stdin;
+
+	if (argc < 2 || argc > 3 || (f = format__parse(argv[1])) < 0) {
+		fprintf(stderr, "usage: vigil convert native|ecs|ocsf|cef [FILE]\n"
+				"  native records (JSON lines, FILE or stdin) in another format\n");
+		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+	}
+	if (argc == 3 && !(in = fopen(argv[2], "re"))) {
+		fprintf(stderr, "vigil: convert: %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	while ((n = getline(&line, &cap, in)) > 0) {
+		char *out;
+
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n)
+			continue;
+		out = format__render(f, line, n, NULL);
+		if (!out) {
+			fprintf(stderr, "vigil: convert: line %ld: not a vigil record\n", lineno);
+			bad = 1;
+			continue;
+		}
+		puts(out);
+		free(out);
+	}
+	free(line);
+	if (in != stdin)
+		fclose(in);
+	return bad;
+}
+
+static void usage_check(FILE *f)
+{
+	fprintf(f,
+"usage: vigil check [--json] [--hooks FAMILY,...]\n"
+"  What vigil can see on this kernel: BTF, cgroup v2 and bpffs mounts, lockdown,\n"
+"  which hook families load here, and for each capability the implementation\n"
+"  'vigil run' would use, or 'blind' and what that leaves unseen.\n"
+"  Exit 0 when everything enforcement needs is covered, 1 otherwise.\n"
+"\n"
+"      --json               one JSON object instead of the table\n"
+"      --hooks FAMILY,...   as for 'vigil run'\n"
+"  -h, --help               this help\n");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("jKh", buf);
+	unsigned families = CAPS_ALL_FAMILIES;
+	bool as_json = false;
+	struct caps c;
+	char err[256];
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': as_json = true; break;
+		case 'K':
+			if (caps__parse_hooks(optarg, &families, err, sizeof(err))) {
+				fprintf(stderr, "vigil: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'h': usage_check(stdout); return 0;
+		default:
+			fprintf(stderr, "vigil: check: see 'vigil check --help'\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil: check: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "vigil: check must run as root: its trial loads of BPF programs "
+			"need CAP_BPF and CAP_PERFMON\n");
+		return 2;
+	}
+	caps__probe(&c, families);
+	if (as_json) {
+		struct json j;
+
+		json__init(&j);
+		json__begin_object(&j);
+		caps__json(&c, &j, true);
+		json__end_object(&j);
+		if (j.oom) {
+			json__free(&j);
+			fprintf(stderr, "vigil: out of memory\n");
+			return 2;
+		}
+		printf("%s\n", json__cstr(&j));
+		json__free(&j);
+	} else {
+		caps__print(&c, stdout);
+	}
+	return caps__enforceable(&c) ? 0 : 1;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("vigil %s\n", VIGIL_VERSION);
@@ -366,11 +596,14 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vigil COMMAND [options]\n"
 "  run               run the agent (see 'vigil run --help')\n"
+"  check             what vigil can see on this kernel (see 'vigil check --help')\n"
 "  record -o FILE    run the agent, recording correlated activity to FILE\n"
 "  replay FILE       print the alerts a capture gives under (new) rules\n"
 "  rules validate F  check rule files (file:line:column errors)\n"
 "  rules test DIR    check rules against fixtures (activity + expected alerts)\n"
 "  rules fields      the fields conditions can use\n"
+"  tail SOCKET       follow an agent's --alerts unix:SOCKET stream in a terminal\n"
+"  convert FMT [F]   native records (a saved stream) as ecs, ocsf or cef\n"
 "  version           print the version\n");
 }
 
@@ -379,9 +612,12 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "check", cmd_check },
 	{ "record", cmd_record },
 	{ "replay", cmd_replay },
 	{ "rules", cmd_rules },
+	{ "tail", cmd_tail },
+	{ "convert", cmd_convert },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 };

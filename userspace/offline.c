@@ -18,6 +18,7 @@
 #include "offline.h"
 #include "output.h"
 #include "report.h"
+#include "safefile.h"
 
 /* names and messages printed whole on one line (a file name may hold '\n') */
 static char esc_buf[2][4096];
@@ -27,6 +28,7 @@ static char esc_buf[2][4096];
 struct replay {
 	struct engine *engine;
 	struct output *out;
+	struct incidents *inc;	/* NULL for fixtures: every alert, no incident */
 	struct json j;
 	struct activity act;
 	unsigned long long alerts;
@@ -35,8 +37,11 @@ struct replay {
 static void replay_hit(void *ctx, const struct activity *a, const struct rule_hit *h)
 {
 	struct replay *r = ctx;
+	struct incident_ref ref;
 
-	report__alert(r->out, &r->j, a, h);
+	if (r->inc && incidents__hit(r->inc, a, h, &ref) != INCIDENT_REPORT)
+		return;
+	report__alert(r->out, &r->j, a, h, r->inc ? &ref : NULL, 0);
 	r->alerts++;
 }
 
@@ -61,23 +66,41 @@ int offline__load_rules(const struct offline_opts *o, const char *extra, struct 
 	return rules__build(rs, &src, err, errlen);
 }
 
-/* Replay `capture` through rs, alerts to out_path. Returns alerts or -errno. */
+/* Replay `capture` through rs, alerts to out_path. bare: without the record
+ * identity (fixtures compare what was alerted, not which emission it was).
+ * Returns alerts or -errno. */
 static long replay_into(const struct ruleset *rs, const char *capture, const char *out_path,
-			char *err, size_t errlen)
+			bool bare, char *err, size_t errlen)
 {
+	struct output_opts oo = { .sinks = &out_path, .nsinks = 1, .blocking = true,
+				  .bare = bare, .file_gid = (gid_t)-1, .drain_ms = -1 };
 	struct replay r = { 0 };
 	long n;
 
 	r.engine = engine__new(rs, err, errlen);
 	if (!r.engine)
 		return -EINVAL;
-	r.out = output__open(out_path, (gid_t)-1, err, errlen);
+	r.out = output__open_opts(&oo, err, errlen);
 	if (!r.out) {
 		engine__free(r.engine);
 		return -EIO;
 	}
 	json__init(&r.j);
+	if (!bare) {	/* the live agent's defaults */
+		r.inc = incidents__new(&(struct incident_opts){ .fold_s = 60, .rate_limit = 100 },
+				       r.out, &r.j);
+		if (!r.inc) {
+			snprintf(err, errlen, "out of memory");
+			output__close(r.out);
+			engine__free(r.engine);
+			return -ENOMEM;
+		}
+	}
 	n = capture__read(capture, replay_one, &r, err, errlen);
+	if (r.inc) {
+		incidents__flush(r.inc, &r.act.time, true);
+		incidents__free(r.inc);
+	}
 	json__free(&r.j);
 	output__close(r.out);
 	engine__free(r.engine);
@@ -94,7 +117,7 @@ int offline__replay(const struct offline_opts *o, const char *capture, const cha
 		fprintf(stderr, "vigil: %s\n", ESC(err));
 		return 2;
 	}
-	n = replay_into(&rs, capture, alerts ? alerts : "-", err, sizeof(err));
+	n = replay_into(&rs, capture, alerts ? alerts : "-", false, err, sizeof(err));
 	rules__free(&rs);
 	if (n < 0) {
 		fprintf(stderr, "vigil: replay: %s\n", ESC(err));
@@ -105,26 +128,34 @@ int offline__replay(const struct offline_opts *o, const char *capture, const cha
 
 /* ---- rules test ---------------------------------------------------------- */
 
-/* Every line of a JSON-lines file, parsed; NULL entries never. */
+/* Every line of a JSON-lines file, parsed; NULL entries never. A regular
+ * file of at most SAFEFILE_FIXTURE_MAX bytes without NUL bytes. */
 static json_t *load_lines(const char *path, char *err, size_t errlen)
 {
 	json_t *arr = json_array();
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	char *buf, *line, *next;
+	size_t len;
 	long lineno = 0;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!arr || safefile__read(path, SAFEFILE_FIXTURE_MAX, &buf, &len, err, errlen)) {
 		json_decref(arr);
 		return NULL;
 	}
-	while (getline(&line, &cap, f) > 0) {
+	if (strlen(buf) != len) {
+		snprintf(err, errlen, "%s: NUL byte at offset %zu", path, strlen(buf));
+		json_decref(arr);
+		free(buf);
+		return NULL;
+	}
+	for (line = buf; line && *line; line = next) {
 		json_error_t jerr;
 		json_t *o;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
-		if (line[strspn(line, " \t\r\n")] == '\0' || line[strspn(line, " \t")] == '#')
+		if (line[strspn(line, " \t\r")] == '\0' || line[strspn(line, " \t")] == '#')
 			continue;
 		o = json_loads(line, 0, &jerr);
 		if (!o) {
@@ -135,8 +166,7 @@ static json_t *load_lines(const char *path, char *err, size_t errlen)
 		}
 		json_array_append_new(arr, o);
 	}
-	free(line);
-	fclose(f);
+	free(buf);
 	return arr;
 }
 
@@ -206,7 +236,7 @@ static int run_fixture(const struct offline_opts *o, const struct ruleset *rs,
 		return 0;
 	}
 	close(fd);
-	n = replay_into(rs, in, got_path, err, sizeof(err));
+	n = replay_into(rs, in, got_path, true, err, sizeof(err));
 	if (n < 0) {
 		printf("not ok %d %s\n#   %s\n", ++*number, ESC(base), ESC2(err));
 		goto out;
@@ -215,16 +245,24 @@ static int run_fixture(const struct offline_opts *o, const struct ruleset *rs,
 	if (got)
 		note_rules(got, fired);
 	if (o->update) {
-		FILE *src = fopen(got_path, "re"), *dst = fopen(want_path, "we");
+		int dfd = safefile__open_output(want_path, true, (gid_t)-1, err, sizeof(err));
+		FILE *src = fopen(got_path, "re"), *dst = dfd >= 0 ? fdopen(dfd, "w") : NULL;
 		char buf[65536];
 		size_t k;
 
-		while (src && dst && (k = fread(buf, 1, sizeof(buf), src)) > 0)
+		if (!dst) {
+			if (dfd >= 0)
+				close(dfd);
+			if (src)
+				fclose(src);
+			printf("not ok %d %s\n#   %s\n", ++*number, ESC(base), ESC2(err));
+			goto out;
+		}
+		while (src && (k = fread(buf, 1, sizeof(buf), src)) > 0)
 			fwrite(buf, 1, k, dst);
 		if (src)
 			fclose(src);
-		if (dst)
-			fclose(dst);
+		fclose(dst);
 		printf("ok %d %s # updated %s (%ld alerts)\n", ++*number, ESC(base), ESC2(want_path), n);
 		ok = 1;
 		goto out;

@@ -1,57 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "log.h"
 #include "output.h"
-#include "safefile.h"
+#include "record.h"
+#include "sink.h"
 #include "vigil.h"
 
 struct output {
-	int fd;
-	bool own_fd;
-	char host[256];
-	unsigned long long write_errors;
+	struct record_identity id;
+	struct sink *sinks[OUTPUT_MAX_SINKS];
+	int nsinks;
+	bool bare;
+	int drain_ms;
+	unsigned long long build_errors;
 };
 
-struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen)
+struct output *output__open_opts(const struct output_opts *oo, char *err, size_t errlen)
 {
-	struct output *o = calloc(1, sizeof(*o));
+	static const char *const stdout_only[] = { "-" };
+	const char *const *specs = oo->nsinks ? oo->sinks : stdout_only;
+	size_t nspecs = oo->nsinks ? oo->nsinks : 1;
+	struct output *o;
 
+	if (nspecs > OUTPUT_MAX_SINKS) {
+		snprintf(err, errlen, "--alerts: at most %d sinks", OUTPUT_MAX_SINKS);
+		return NULL;
+	}
+	o = calloc(1, sizeof(*o));
 	if (!o) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (!strcmp(path, "-")) {
-		o->fd = STDOUT_FILENO;
-	} else {
-		char why[512];
-
-		o->fd = safefile__open_output(path, false, gid, why, sizeof(why));
-		if (o->fd < 0) {
-			snprintf(err, errlen, "--alerts %s", why);
-			free(o);
-			return NULL;
-		}
-		o->own_fd = true;
+	o->bare = oo->bare;
+	o->drain_ms = oo->drain_ms;
+	record__identity_init(&o->id);
+	for (size_t i = 0; i < oo->nlabels; i++)
+		if (record__label_add(&o->id, oo->labels[i], err, errlen))
+			goto fail;
+	/* a reader that went away must cost a failed write, not the agent */
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < nspecs; i++) {
+		o->sinks[o->nsinks] = sink__open(specs[i], oo->blocking, oo->file_gid, err, errlen);
+		if (!o->sinks[o->nsinks])
+			goto fail;
+		o->nsinks++;
 	}
-	if (gethostname(o->host, sizeof(o->host) - 1))
-		snprintf(o->host, sizeof(o->host), "unknown");
 	return o;
+fail:
+	output__close(o);
+	return NULL;
+}
+
+struct output *output__open(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	struct output_opts oo = { .sinks = &path, .nsinks = 1, .blocking = true, .file_gid = gid,
+				  .drain_ms = -1 };
+
+	return output__open_opts(&oo, err, errlen);
 }
 
 void output__close(struct output *o)
 {
 	if (!o)
 		return;
-	if (o->own_fd)
-		close(o->fd);
+	for (int i = 0; i < o->nsinks; i++)
+		sink__close(o->sinks[i], o->drain_ms);
 	free(o);
 }
 
@@ -65,8 +83,10 @@ void output__begin_at(struct output *o, struct json *j, const char *kind,
 	json__begin_object(j);
 	json__kv_uint(j, "schema_version", VIGIL_SCHEMA_VERSION);
 	json__kv_str(j, "time", tbuf);
-	json__kv_str(j, "host", host ? host : o->host);
+	json__kv_str(j, "host", host ? host : o->id.hostname);
 	json__kv_str(j, "kind", kind);
+	if (!o->bare)
+		record__stamp(&o->id, j);
 }
 
 void output__begin(struct output *o, struct json *j, const char *kind)
@@ -79,45 +99,105 @@ void output__begin(struct output *o, struct json *j, const char *kind)
 
 const char *output__host(const struct output *o)
 {
-	return o->host;
+	return o->id.hostname;
 }
 
 int output__emit(struct output *o, struct json *j)
 {
+	struct sink_msg *m;
+	char *capped = NULL;
 	const char *s;
-	size_t len, off = 0;
+	size_t len;
+	int taken = 0, r;
 
 	json__end_object(j);
 	if (j->oom) {
-		o->write_errors++;
+		o->build_errors++;
 		return -ENOMEM;
 	}
-	/* Object and newline leave in one writev so lines never interleave. */
 	s = json__cstr(j);
-	len = strlen(s);
-	while (off < len + 1) {
-		struct iovec iov[2];
-		int niov = 0;
-		ssize_t n;
-
-		if (off < len)
-			iov[niov++] = (struct iovec){ (void *)(s + off), len - off };
-		iov[niov++] = (struct iovec){ (void *)"\n", 1 };
-		n = writev(o->fd, iov, niov);
-		if (n < 0) {
-			int err = errno;
-
-			if (err == EINTR)
-				continue;
-			/* say it once (stderr may be all that is left), count the rest */
-			if (!o->write_errors++)
-				log__error("alert output: %s: this and later lines are lost "
-					   "(counted in output_write_errors)", strerror(err));
-			return -err;
-		}
-		off += n;
+	len = j->len;
+	r = record__cap(s, len, RECORD_HARD_BYTES, &capped);
+	if (r < 0) {
+		o->build_errors++;
+		return r;
 	}
-	return 0;
+	if (r > 0) {
+		s = capped;
+		len = strlen(capped);
+	}
+	m = sink__msg_new(s, len);
+	free(capped);
+	if (!m) {
+		o->build_errors++;
+		return -ENOMEM;
+	}
+	for (int i = 0; i < o->nsinks; i++)
+		if (!sink__push(o->sinks[i], m))
+			taken++;
+	sink__msg_put(m);
+	return taken ? 0 : -ENOSPC;
 }
 
-unsigned long long output__write_errors(const struct output *o) { return o->write_errors; }
+void output__reopen(struct output *o)
+{
+	for (int i = 0; i < o->nsinks; i++)
+		sink__reopen(o->sinks[i]);
+}
+
+unsigned long long output__write_errors(const struct output *o)
+{
+	unsigned long long n = o->build_errors;
+
+	for (int i = 0; i < o->nsinks; i++) {
+		struct sink_stats st;
+
+		sink__stats(o->sinks[i], &st);
+		n += st.dropped + st.failed;
+	}
+	return n;
+}
+
+int output__sink_count(const struct output *o)
+{
+	return o->nsinks;
+}
+
+void output__sink_stats(struct output *o, int i, struct sink_stats *st)
+{
+	sink__stats(o->sinks[i], st);
+}
+
+void output__sink_stats_json(struct output *o, struct json *j)
+{
+	json__key(j, "sinks");
+	json__begin_array(j);
+	for (int i = 0; i < o->nsinks; i++) {
+		struct sink_stats st;
+
+		sink__stats(o->sinks[i], &st);
+		json__begin_object(j);
+		json__kv_str(j, "sink", st.name);
+		json__kv_str(j, "format", st.format);
+		json__kv_uint(j, "written", st.written);
+		json__kv_uint(j, "dropped", st.dropped);
+		json__kv_uint(j, "failed", st.failed);
+		json__kv_uint(j, "queued", st.queued);
+		json__kv_uint(j, "reopens", st.reopens);
+		json__kv_uint(j, "reopen_failures", st.reopen_failures);
+		json__kv_uint(j, "rotations", st.rotations);
+		json__kv_uint(j, "rotation_failures", st.rotation_failures);
+		if (st.has_spool) {
+			json__kv_uint(j, "spool_pending", st.spool_pending);
+			json__kv_uint(j, "spool_peak", st.spool_peak);
+			json__kv_uint(j, "delivered", st.delivered);
+			json__kv_uint(j, "posts_failed", st.posts_failed);
+		}
+		if (st.has_readers) {
+			json__kv_uint(j, "readers", st.readers);
+			json__kv_uint(j, "readers_dropped", st.readers_dropped);
+		}
+		json__end_object(j);
+	}
+	json__end_array(j);
+}

@@ -86,7 +86,8 @@ void report__body(struct json *j, const struct activity *a, bool capture)
 }
 
 int report__alert(struct output *o, struct json *j, const struct activity *a,
-		  const struct rule_hit *h)
+		  const struct rule_hit *h, const struct incident_ref *inc,
+		  unsigned long long events_lost)
 {
 	const struct rule_def *r = h->rule;
 
@@ -109,6 +110,10 @@ int report__alert(struct output *o, struct json *j, const struct activity *a,
 			json__string(j, r->tags[i]);
 		json__end_array(j);
 	}
+	if (inc)
+		incidents__json(j, inc, inc->count == 1 ? "new" : "repeat");
+	if (events_lost)
+		json__kv_uint(j, "events_lost", events_lost);
 	report__body(j, a, false);
 	return output__emit(o, j);
 }

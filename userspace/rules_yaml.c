@@ -260,26 +260,31 @@ static int shape_fail(struct shape *sh, const yaml_mark_t *m, const char *fmt, .
 	return -EINVAL;
 }
 
+/* Remember an anchor (none: *idx = -1). 0 or -errno with err set. */
 static int shape_anchor(struct shape *sh, const yaml_event_t *ev, const yaml_char_t *anchor,
-			size_t cost, bool done)
+			size_t cost, bool done, int *idx)
 {
+	*idx = -1;
 	if (!anchor)
-		return -1;
+		return 0;
 	if (sh->nanchors >= RULES_MAX_ANCHORS)
 		return shape_fail(sh, &ev->start_mark, "more than %d anchors (&name)",
-				  RULES_MAX_ANCHORS), -2;
+				  RULES_MAX_ANCHORS);
 	sh->anchors[sh->nanchors].name = strdup((const char *)anchor);
-	if (!sh->anchors[sh->nanchors].name)
-		return -2;
+	if (!sh->anchors[sh->nanchors].name) {
+		snprintf(sh->err, sh->errlen, "%s: out of memory", sh->name);
+		return -ENOMEM;
+	}
 	sh->anchors[sh->nanchors].cost = cost;
 	sh->anchors[sh->nanchors].done = done;
-	return sh->nanchors++;
+	*idx = sh->nanchors++;
+	return 0;
 }
 
 static int shape_event(struct shape *sh, const yaml_event_t *ev)
 {
 	size_t cost = 0;
-	int a;
+	int a, err;
 
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
@@ -292,8 +297,9 @@ static int shape_event(struct shape *sh, const yaml_event_t *ev)
 			return shape_fail(sh, &ev->start_mark, "scalar holds a NUL character "
 					  "(\\0), which would cut it short");
 		cost = 1 + ev->data.scalar.length;
-		if (shape_anchor(sh, ev, ev->data.scalar.anchor, cost, true) == -2)
-			return -EINVAL;
+		err = shape_anchor(sh, ev, ev->data.scalar.anchor, cost, true, &a);
+		if (err)
+			return err;
 		break;
 	case YAML_ALIAS_EVENT:
 		for (a = sh->nanchors - 1; a >= 0; a--)
@@ -319,11 +325,11 @@ static int shape_event(struct shape *sh, const yaml_event_t *ev)
 		if (sh->depth >= RULES_MAX_DEPTH)
 			return shape_fail(sh, &ev->start_mark, "nested deeper than %d levels",
 					  RULES_MAX_DEPTH);
-		a = shape_anchor(sh, ev, ev->type == YAML_SEQUENCE_START_EVENT ?
-				 ev->data.sequence_start.anchor :
-				 ev->data.mapping_start.anchor, 0, false);
-		if (a == -2)
-			return -EINVAL;
+		err = shape_anchor(sh, ev, ev->type == YAML_SEQUENCE_START_EVENT ?
+				   ev->data.sequence_start.anchor :
+				   ev->data.mapping_start.anchor, 0, false, &a);
+		if (err)
+			return err;
 		sh->depth++;
 		sh->cost[sh->depth] = 1;
 		sh->anchor[sh->depth] = a;

@@ -8,11 +8,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "correlate.h"
 #include "engine.h"
 #include "log.h"
 #include "output.h"
+#include "format.h"
+#include "incident.h"
+#include "metrics.h"
 #include "protect.h"
+#include "sink.h"
+#include "caps.h"
 #include "status.h"
 
 void status__error(struct agent *a, const char *fmt, ...)
@@ -66,6 +72,7 @@ void status__start(struct agent *a, int seeded, double startup_ms)
 	json__kv_uint(j, "allow_entries", a->nallow_keys);
 	json__kv_uint(j, "preexisting_tainted", seeded);
 	string_array(j, "programs", a->ld.attached, a->ld.nlinks);
+	caps__json(&a->ld.caps, j, false);
 	string_array(j, "programs_unavailable", a->ld.skipped, a->ld.nskipped);
 	string_array(j, "rule_files", (const char *const *)a->rs.files, a->rs.nfiles);
 	json__kv_uint(j, "startup_ms", (unsigned long long)startup_ms);
@@ -177,6 +184,138 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.output_write_errors = output__write_errors(a->out);
 }
 
+/* Which of the table's counters are gauges; two more are renamed into
+ * base units (seconds, bytes). */
+static bool is_gauge(const char *name)
+{
+	static const char *const g[] = { "rules", "copies_protected", "tracked_processes",
+					 "tainted_processes", "protected_files",
+					 "protected_files_skipped", NULL };
+
+	for (int i = 0; g[i]; i++)
+		if (!strcmp(name, g[i]))
+			return true;
+	return false;
+}
+
+static void rule_metrics(void *ctx, const struct incident_rule *r)
+{
+	static const char *const sev[] = { "unknown", "low", "medium", "high", "critical" };
+	static const char *const act[] = { "alert", "blocked", "killed" };
+	struct metrics_text *t = ctx;
+
+	for (int s = 0; s < 5; s++)
+		if (r->by_severity[s])
+			metrics__sample(t, "vigil_alerts_total", "rule", r->rule, "severity", sev[s],
+					r->by_severity[s]);
+	for (int k = 0; k < 3; k++)
+		if (r->by_action[k])
+			metrics__sample(t, "vigil_alert_actions_total", "rule", r->rule, "action",
+					act[k], r->by_action[k]);
+	if (r->folded)
+		metrics__sample(t, "vigil_alerts_folded_total", "rule", r->rule, NULL, NULL,
+				r->folded);
+	if (r->suppressed)
+		metrics__sample(t, "vigil_alerts_suppressed_total", "rule", r->rule, NULL, NULL,
+				r->suppressed);
+}
+
+size_t status__metrics(struct agent *a, char **out)
+{
+	struct metrics_text *t = metrics__text_new();
+	struct tally tl;
+	const char *text;
+	size_t len;
+	char name[128];
+
+	*out = NULL;
+	if (!t)
+		return 0;
+	tally(a, &tl);
+	metrics__family(t, "vigil_info", "gauge", "vigil's version and mode (always 1)");
+	metrics__sample(t, "vigil_info", "version", VIGIL_VERSION, "mode",
+			a->o->enforce ? "enforce" : "monitor", 1);
+	metrics__family(t, "vigil_uptime_seconds", "gauge", "seconds since agent_start");
+	metrics__sample(t, "vigil_uptime_seconds", NULL, NULL, NULL, NULL,
+			(clock__mono_ns() - a->started_ns) / 1e9);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		const struct counter *c = &counters[i];
+		uint64_t v = *(const uint64_t *)((const char *)&tl + c->off);
+		bool gauge = is_gauge(c->name);
+
+		if (!strcmp(c->name, "cpu_user_us") || !strcmp(c->name, "cpu_sys_us") ||
+		    !strcmp(c->name, "max_rss_kib"))
+			continue;
+		snprintf(name, sizeof(name), "vigil_%s_%s%s", c->group, c->name,
+			 gauge ? "" : "_total");
+		metrics__family(t, name, gauge ? "gauge" : "counter",
+				"see docs/ALERTS.md, agent_stats");
+		metrics__sample(t, name, NULL, NULL, NULL, NULL, v);
+	}
+	metrics__family(t, "vigil_agent_cpu_seconds_total", "counter", "agent CPU time");
+	metrics__sample(t, "vigil_agent_cpu_seconds_total", "mode", "user", NULL, NULL,
+			tl.agent.cpu_user_us / 1e6);
+	metrics__sample(t, "vigil_agent_cpu_seconds_total", "mode", "system", NULL, NULL,
+			tl.agent.cpu_sys_us / 1e6);
+	metrics__family(t, "vigil_agent_max_rss_bytes", "gauge", "agent peak resident memory");
+	metrics__sample(t, "vigil_agent_max_rss_bytes", NULL, NULL, NULL, NULL,
+			tl.agent.max_rss_kib * 1024.0);
+	metrics__family(t, "vigil_alerts_total", "counter", "alerts written, by rule and severity");
+	metrics__family(t, "vigil_alert_actions_total", "counter",
+			"alerts written, by rule and what was done");
+	metrics__family(t, "vigil_alerts_folded_total", "counter",
+			"alerts folded into their incident");
+	metrics__family(t, "vigil_alerts_suppressed_total", "counter",
+			"alerts over the rule's rate limit");
+	incidents__foreach_rule(a->inc, rule_metrics, t);
+	metrics__family(t, "vigil_sink_records_total", "counter",
+			"records per sink: written, dropped (queue full), failed (not delivered)");
+	metrics__family(t, "vigil_sink_queue_records", "gauge", "records waiting in a sink's queue");
+	metrics__family(t, "vigil_sink_spool_records", "gauge",
+			"records spooled and not yet delivered (http sinks)");
+	for (int i = 0; i < output__sink_count(a->out); i++) {
+		struct sink_stats st;
+
+		output__sink_stats(a->out, i, &st);
+		metrics__sample(t, "vigil_sink_records_total", "sink", st.name, "result", "written",
+				st.written);
+		metrics__sample(t, "vigil_sink_records_total", "sink", st.name, "result", "dropped",
+				st.dropped);
+		metrics__sample(t, "vigil_sink_records_total", "sink", st.name, "result", "failed",
+				st.failed);
+		metrics__sample(t, "vigil_sink_queue_records", "sink", st.name, NULL, NULL, st.queued);
+		if (st.has_spool)
+			metrics__sample(t, "vigil_sink_spool_records", "sink", st.name, NULL, NULL,
+					st.spool_pending);
+	}
+	text = metrics__text(t, &len);
+	*out = malloc(len + 1);
+	if (*out)
+		memcpy(*out, text, len + 1);
+	metrics__text_free(t);
+	return *out ? len : 0;
+}
+
+void status__heartbeat(struct agent *a)
+{
+	struct tally t;
+	struct json *j = &a->j;
+
+	tally(a, &t);
+	output__begin(a->out, j, "heartbeat");
+	json__kv_uint(j, "interval_s", a->o->heartbeat_s);
+	json__kv_uint(j, "uptime_s", (clock__mono_ns() - a->started_ns) / 1000000000ull);
+	json__kv_str(j, "mode", a->o->enforce ? "enforce" : "monitor");
+	json__kv_uint(j, "events_sent", t.kernel.events_sent);
+	json__kv_uint(j, "events_lost", t.kernel.events_lost);
+	json__kv_uint(j, "events_lost_interval", t.kernel.events_lost - a->lost_at_heartbeat);
+	json__kv_uint(j, "alerts", t.agent.alerts);
+	json__kv_uint(j, "tainted_processes", t.agent.tainted_processes);
+	json__kv_uint(j, "output_write_errors", t.agent.output_write_errors);
+	a->lost_at_heartbeat = t.kernel.events_lost;
+	output__emit(a->out, j);
+}
+
 void status__counters(struct agent *a, const char *kind)
 {
 	struct tally t;
@@ -198,5 +337,6 @@ void status__counters(struct agent *a, const char *kind)
 		json__kv_uint(j, c->name, *(const uint64_t *)((const char *)&t + c->off));
 	}
 	json__end_object(j);
+	output__sink_stats_json(a->out, j);
 	output__emit(a->out, j);
 }

@@ -10,6 +10,11 @@ void status__start(struct agent *a, int seeded, double startup_ms);
 /* kind: agent_stats (periodic) or agent_stop. */
 void status__counters(struct agent *a, const char *kind);
 void status__reload(struct agent *a, double reload_ms);
+/* Prometheus text for --metrics: the counter table, sinks, alerts by rule
+ * and severity; *out malloc'd. */
+size_t status__metrics(struct agent *a, char **out);
+/* heartbeat: a small "still here, and this is what I could not see" line. */
+void status__heartbeat(struct agent *a);
 /* Logged, and an agent_error line once the output is open. */
 void status__error(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -34,6 +34,7 @@ const volatile __u32 cfg_mode = VIGIL_MODE_MONITOR;
 const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
 const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
 const volatile __u32 cfg_fault = 0;	   /* VIGIL_FAULT_*: tests only */
+const volatile __u32 cfg_skb_current = 1;  /* cgroup_skb may ask for current (lib/sender.bpf.h) */
 
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
  * for marked pipes only when it changed since their last scan. */

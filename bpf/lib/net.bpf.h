@@ -95,18 +95,27 @@ static __always_inline void flow__emit(const struct vigil_flow_key *key,
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* Set i's budget. The key is a copy: a loop counter whose address goes to
+ * a helper loses its bounds on 6.1's verifier, which then reports the loop
+ * over the sets as infinite. */
+static __always_inline struct vigil_budget *budget__of(__u32 i)
+{
+	__u32 key = i;
+
+	return bpf_map_lookup_elem(&vg_budgets, &key);
+}
+
 /* Add v to one counter of every limited budget of the sets in mask. */
 enum budget_field { BF_BLOCKED, BF_COMMITTED, BF_PASSED, BF_DELIVERED };
 
 static __always_inline void budget__add(__u32 mask, enum budget_field field, __u64 v)
 {
-	for (int i = 0; i < VIGIL_MAX_SETS; i++) {
+	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
 		struct vigil_budget *b;
-		__u32 k = i;
 
 		if (!(mask & (1u << i)))
 			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &k);
+		b = budget__of(i);
 		if (!b || !b->limit)
 			continue;
 		switch (field) {
@@ -151,7 +160,7 @@ static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *cros
 
 		if (!(mask & (1u << i)))
 			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		b = budget__of(i);
 		if (!b || !b->limit)
 			continue;
 		if (b->exceeded) {
@@ -184,7 +193,7 @@ static __always_inline void budget__refund(__u32 mask, __u64 payload)
 
 		if (!(mask & (1u << i)))
 			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		b = budget__of(i);
 		if (!b || !b->limit)
 			continue;
 		for (int k = 0; k < 16; k++) {
@@ -235,7 +244,7 @@ static __always_inline bool budget__would_exceed(__u32 mask, __u64 size)
 
 		if (!(mask & (1u << i)))
 			continue;
-		b = bpf_map_lookup_elem(&vg_budgets, &i);
+		b = budget__of(i);
 		if (!b || !b->limit)
 			continue;
 		if (b->exceeded || b->spent + size > b->limit || b->committed + size > b->limit)

@@ -108,18 +108,18 @@ good_rule() {
 @test "hostile-input: --alerts and --record never write through a link or into another user's file" {
 	echo precious > "$T/victim"
 	ln -s "$T/victim" "$T/alerts-link"
-	run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/alerts-link"
+	run timeout 20 "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/alerts-link"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--alerts $T/alerts-link: is a symbolic link"* ]]
 	ln -s "$T/victim" "$T/capture-link"
-	run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/a.jsonl" \
+	run timeout 20 "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/a.jsonl" \
 		--record "$T/capture-link"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--record $T/capture-link: is a symbolic link"* ]]
 	[ "$(cat "$T/victim")" = precious ]
 	: > "$T/theirs.jsonl"
 	chown nobody "$T/theirs.jsonl"
-	run "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/theirs.jsonl"
+	run timeout 20 "$VIGIL" run --no-default-rules --cgroup "$CG" --protect "$W/**" --alerts "$T/theirs.jsonl"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"owned by uid $(id -u nobody)"* ]]
 	# what the agent creates is root's alone (a capture holds command lines)

@@ -11,29 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "capture.h"
-#include "json.h"
-
-#define check(c)								\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); \
-			abort();					\
-		}							\
-	} while (0)
-
-static int memfd_with(const void *data, size_t size)
-{
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
-
-	check(fd >= 0);
-	check(write(fd, data, size) == (ssize_t)size);
-	check(lseek(fd, 0, SEEK_SET) == 0);
-	return fd;
-}
+#include "fuzz.h"
 
 struct seen {
 	const struct activity *orig;
@@ -59,32 +40,16 @@ static int same(void *ctx, const struct activity *b)
 static int round_trip(void *ctx, const struct activity *a)
 {
 	struct seen s = { .orig = a };
-	struct json j;
-	char err[1024] = "";
-	const char *line;
-	long n;
-	int fd;
 
-	json__init(&j);
-	capture__format(&j, a);
-	check(!j.oom);
-	line = json__cstr(&j);
-	fd = memfd_with(line, strlen(line));
-	n = capture__read_fd(fd, "written", same, &s, err, sizeof(err));
-	if (n != 1) {
-		fprintf(stderr, "own output not replayable: %s\n  %s\n", err, line);
-		abort();
-	}
+	fuzz__replays(a, same, &s);
 	check(s.n == 1);
-	close(fd);
-	json__free(&j);
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[1024] = "";
-	int fd = memfd_with(data, size);
+	int fd = fuzz__memfd(data, size);
 	long n = capture__read_fd(fd, "fuzz", round_trip, NULL, err, sizeof(err));
 
 	if (n < 0)

@@ -18,14 +18,7 @@
 #include <sys/socket.h>
 
 #include "expr.h"
-
-#define check(c)								\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); \
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 enum { F_NAME, F_UID, F_ANC, F_DADDR, F_DPORT, F_ALLOWED, F_PATH, F_BYTES, F_TYPE, NFIELDS };
 

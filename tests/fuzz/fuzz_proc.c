@@ -10,14 +10,7 @@
 #include <string.h>
 
 #include "proc.h"
-
-#define check(c)								\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); \
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 /* A heap copy of [p, p+n) with a NUL after it, nothing more. */
 static char *exact(const uint8_t *p, size_t n)

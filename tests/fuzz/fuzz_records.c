@@ -13,20 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "correlate.h"
-#include "json.h"
-
-#define check(c)								\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); \
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 static const size_t sizes[8] = {
 	[VIGIL_EV_TAINT] = sizeof(struct vigil_ev_taint),
@@ -86,29 +77,14 @@ static int same(void *ctx, const struct activity *b)
 static void f_emit(void *ctx, const struct activity *a)
 {
 	struct seen s = { .orig = a };
-	char err[1024] = "";
-	struct json j;
-	const char *line;
-	int fd;
 
 	check(activity__word(ACT_VOCAB_EVENT, a->event) && activity__word(ACT_VOCAB_OUTCOME, a->action) &&
 	      activity__word(ACT_VOCAB_MODE, a->mode));
 	check(a->nsources >= 0 && a->nsources <= ACT_MAX_SOURCES);
 	check(a->nchain >= 0 && a->nchain <= ACT_MAX_CHAIN);
 	check(a->nsets >= 0 && a->nsets <= ACT_MAX_SETS);
-	json__init(&j);
-	capture__format(&j, a);
-	check(!j.oom);
-	line = json__cstr(&j);
-	fd = memfd_create("rec", MFD_CLOEXEC);
-	check(fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line));
-	check(lseek(fd, 0, SEEK_SET) == 0);
-	if (capture__read_fd(fd, "emitted", same, &s, err, sizeof(err)) != 1) {
-		fprintf(stderr, "emitted activity not replayable: %s\n  %s\n", err, line);
-		abort();
-	}
-	close(fd);
-	json__free(&j);
+	fuzz__replays(a, same, &s);
+	check(s.n == 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

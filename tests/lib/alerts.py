@@ -5,14 +5,22 @@
   alerts.py none FILE FILTER...                              no line matches
   alerts.py get FILE FIELD FILTER...                         print FIELD of first match
   alerts.py schema FILE                                      every line obeys the contract
+                                                             (docs/schema/alert.schema.json)
+  alerts.py records FILE                                     the same for part of a stream
+  alerts.py chain FILE                                       the hash chain (chain=sha256) holds
+  alerts.py content FILE                                     lines without record identity
+  alerts.py docs FILE.md                                     ```json examples obey the schema
 
 FILTER is FIELD=VALUE (string equality), FIELD~TEXT (substring), FIELD>=N or
 FIELD<=N (numbers); FIELD is dotted (network.daddr) and may index lists
 (taint.chain.0.via) or use * for "any element" (taint.sources.*.path)."""
 import json
+import os
 import re
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 MISSING = object()
 
@@ -98,73 +106,128 @@ def cmd_none(path, filters):
     return 1 if found else 0
 
 
-RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-ALERT_FIELDS = {
-    "rule": str, "severity": str, "action": str, "message": str,
-    "process": dict, "taint": dict, "network": dict,
-}
-PROCESS_FIELDS = {"pid": int, "ppid": int, "comm": str, "exe": str, "cmdline": str,
-                  "uid": int, "cgroup": str}
-# budget_breach: the agent's own alert about a set, not about one process
-BREACH_FIELDS = {"rule": str, "severity": str, "action": str, "message": str, "budget": dict}
-BUDGET_FIELDS = {"set": str, "limit_bytes": int, "passed_bytes": int, "delivered_bytes": int,
-                 "excess_bytes": int}
-NETWORK_FIELDS = {"family": str, "protocol": str, "daddr": str, "dport": int,
-                  "bytes": int, "blocked_bytes": int}
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "schema",
+                      "alert.schema.json")
+SOFT_BYTES, HARD_BYTES = 8 << 10, 32 << 10
 
 
-def check_fields(obj, spec, where, errs):
-    for k, t in spec.items():
-        if k not in obj:
-            errs.append(f"{where}: missing '{k}'")
-        elif not isinstance(obj[k], t) or (t is int and isinstance(obj[k], bool)):
-            errs.append(f"{where}: '{k}' is {type(obj[k]).__name__}, want {t.__name__}")
+def validator(schema_path=SCHEMA):
+    """A function giving a record's schema violations: the jsonschema package
+    if python has it (VIGIL_SCHEMA_LITE=1 forces the small one)."""
+    with open(schema_path) as f:
+        schema = json.load(f)
+    if not os.environ.get("VIGIL_SCHEMA_LITE"):
+        try:
+            import jsonschema
+            v = jsonschema.Draft202012Validator(schema)
+            return lambda obj: [f"{'.'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
+                                for e in v.iter_errors(obj)]
+        except ImportError:
+            pass
+    import jsonschema_lite
+    return lambda obj: jsonschema_lite.errors(schema, obj)
 
 
-def cmd_schema(path):
-    errs = []
-    all_lines = lines(path)
-    if not all_lines:
-        errs.append("no lines")
-    elif all_lines[0].get("kind") != "agent_start":
-        errs.append("first line is not agent_start")
-    for i, l in enumerate(all_lines, 1):
+def check_stream(raw_lines, errs, first_start=True, schema_path=SCHEMA):
+    """Every line valid UTF-8 JSON obeying the schema, within the size
+    contract, and seq counting up by one within each agent run."""
+    check = validator(schema_path)
+    last_seq = {}
+    objs = []
+    for i, raw in enumerate(raw_lines, 1):
         w = f"line {i}"
-        if "_unparsable" in l:
-            errs.append(f"{w}: not JSON: {l['_unparsable'][:80]}")
+        if len(raw) > HARD_BYTES:
+            errs.append(f"{w}: {len(raw)} bytes, over the {HARD_BYTES} hard cap")
+        try:
+            l = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            errs.append(f"{w}: not UTF-8 JSON ({e}): {raw[:80]!r}")
             continue
-        if l.get("schema_version") != 1:
-            errs.append(f"{w}: schema_version is not 1")
-        if not RFC3339.match(str(l.get("time", ""))):
-            errs.append(f"{w}: time '{l.get('time')}' is not RFC 3339 UTC with microseconds")
-        if not isinstance(l.get("host"), str) or not l.get("host"):
-            errs.append(f"{w}: no host")
-        if l.get("kind") != "alert":
-            continue
-        if l.get("rule") == "budget_breach":
-            check_fields(l, BREACH_FIELDS, w, errs)
-            check_fields(l.get("budget", {}), BUDGET_FIELDS, w + " budget", errs)
-            if l.get("severity") != "critical":
-                errs.append(f"{w}: budget_breach is not critical")
-            continue
-        check_fields(l, ALERT_FIELDS, w, errs)
-        if l.get("severity") not in ("low", "medium", "high", "critical"):
-            errs.append(f"{w}: bad severity {l.get('severity')}")
-        if l.get("action") not in ("alert", "blocked", "killed"):
-            errs.append(f"{w}: bad action {l.get('action')}")
-        check_fields(l.get("process", {}), PROCESS_FIELDS, w + " process", errs)
-        check_fields(l.get("network", {}), NETWORK_FIELDS, w + " network", errs)
-        taint = l.get("taint", {})
-        if not isinstance(taint.get("sources"), list) or not taint.get("sources"):
-            errs.append(f"{w}: taint.sources is empty")
-        for s in taint.get("sources", []):
-            check_fields(s, {"path": str, "set": str, "bytes_read": int}, w + " source", errs)
-        if not isinstance(taint.get("chain"), list) or not taint.get("chain"):
-            errs.append(f"{w}: taint.chain is empty")
-        for c in taint.get("chain", []):
-            check_fields(c, {"pid": int, "comm": str, "via": str}, w + " chain", errs)
+        if len(raw) > SOFT_BYTES and not l.get("truncated"):
+            errs.append(f"{w}: {len(raw)} bytes, over {SOFT_BYTES} and not truncated")
+        for e in check(l):
+            errs.append(f"{w} ({l.get('kind')}): {e}")
+        run, seq = l.get("run_id"), l.get("seq")
+        if run in last_seq and seq != last_seq[run] + 1:
+            errs.append(f"{w}: seq {seq} after {last_seq[run]} in run {run}")
+        last_seq[run] = seq
+        objs.append(l)
+    if not objs:
+        errs.append("no lines")
+    elif first_start and objs[0].get("kind") != "agent_start":
+        errs.append("first line is not agent_start")
+    return objs
+
+
+def cmd_schema(path, first_start=True):
+    errs = []
+    try:
+        with open(path, "rb") as f:
+            raw = [r.rstrip(b"\n") for r in f if r.strip()]
+    except FileNotFoundError:
+        raw = []
+    check_stream(raw, errs, first_start)
     for e in errs:
         print("schema: " + e, file=sys.stderr)
+    return 1 if errs else 0
+
+
+def cmd_chain(path):
+    """Each line's prev_hash is the SHA-256 of the line before it (zeros at
+    the start of an agent run): nothing removed, reordered or altered."""
+    import hashlib
+    errs, prev, run = [], None, None
+    with open(path, "rb") as f:
+        raw = [r.rstrip(b"\n") for r in f if r.strip()]
+    for i, r in enumerate(raw, 1):
+        l = json.loads(r)
+        if l.get("run_id") != run:
+            run, prev = l.get("run_id"), "0" * 64
+        if l.get("prev_hash") != prev:
+            errs.append(f"line {i}: prev_hash {l.get('prev_hash')} but the line before hashes to {prev}")
+        prev = hashlib.sha256(r).hexdigest()
+    if not raw:
+        errs.append("no lines")
+    for e in errs:
+        print("chain: " + e, file=sys.stderr)
+    return 1 if errs else 0
+
+
+def cmd_content(path):
+    """The lines without their record identity (id, seq, ...): what two
+    emissions of the same alerts (live and replayed) have in common."""
+    ident = {"id", "seq", "boot_id", "machine_id", "run_id", "labels", "prev_hash"}
+    for l in lines(path):
+        if isinstance(l.get("incident"), dict):	# a fresh uuid per emission too
+            l["incident"].pop("id", None)
+        print(json.dumps({k: v for k, v in l.items() if k not in ident},
+                         separators=(",", ":"), ensure_ascii=False))
+    return 0
+
+
+def cmd_docs(path):
+    """Every record in the markdown's ```json blocks obeys the schema."""
+    errs, n = [], 0
+    check = validator()
+    with open(path) as f:
+        text = f.read()
+    for block in re.findall(r"```json\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            if not line.strip():
+                continue
+            n += 1
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                errs.append(f"example {n}: not JSON ({e})")
+                continue
+            errs += [f"example {n} ({obj.get('kind')}): {e}" for e in check(obj)]
+            if len(line.encode()) > SOFT_BYTES:
+                errs.append(f"example {n}: over {SOFT_BYTES} bytes")
+    if not n:
+        errs.append("no ```json examples")
+    for e in errs:
+        print("docs: " + e, file=sys.stderr)
     return 1 if errs else 0
 
 
@@ -189,6 +252,14 @@ def main(argv):
         return cmd_none(path, filters)
     if cmd == "schema":
         return cmd_schema(path)
+    if cmd == "chain":
+        return cmd_chain(path)
+    if cmd == "content":
+        return cmd_content(path)
+    if cmd == "docs":
+        return cmd_docs(path)
+    if cmd == "records":	# any stretch of a stream: no agent_start required
+        return cmd_schema(path, first_start=False)
     if cmd == "get":
         for l in lines(path):
             if matches(l, filters):

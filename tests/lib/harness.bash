@@ -22,6 +22,10 @@ cg_mount() {
 
 vigil_setup() {
 	[ "$(id -u)" = 0 ] || skip "integration tests need root"
+	# the kernel matrix: a test of a capability blind with this hook set
+	if [ -n "${VIGIL_BLIND:-}" ] && [[ "$BATS_TEST_DESCRIPTION" =~ $VIGIL_BLIND ]]; then
+		skip "blind with --hooks ${VIGIL_HOOKS:-auto} (docs/KERNELS.md)"
+	fi
 	[ -x "$VIGIL" ] || { echo "build first: $VIGIL missing" >&2; return 1; }
 	# VIGIL_TEST_SLOT (0-5) lets several suites run at once on one host:
 	# each slot owns 33 test-host numbers (netns, veth, cgroup, port).
@@ -98,10 +102,12 @@ vigil_teardown() {
 DETECT_RULES="$VIGIL_ROOT/rules/detect.yaml"
 
 # start_agent ARGS...: run the agent scoped to $CG protecting $W/**, wait for
-# agent_start (after which nothing is missed).
+# agent_start (after which nothing is missed). $VIGIL_HOOKS: its --hooks
+# (the kernel matrix runs the tests through each implementation).
 start_agent() {
 	"$VIGIL" run --no-default-rules --rules "$DETECT_RULES" --cgroup "$CG" --protect "$W/**" \
-		--alerts "$ALERTS" --stats-interval 0 "$@" 2>"$AGENT_ERR" &
+		--alerts "$ALERTS" --stats-interval 0 ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} "$@" \
+		2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	if ! "$ALERTS_PY" wait "$ALERTS" --timeout 30 kind=agent_start >/dev/null 2>&1; then
 		echo "agent did not start:" >&2
@@ -125,7 +131,10 @@ stop_agent() {
 	wait "$AGENT_PID" || rc=$?
 	AGENT_PID=""
 	[ "$rc" = 0 ] || { echo "agent exited $rc" >&2; cat "$AGENT_ERR" >&2; return 1; }
-	"$ALERTS_PY" wait "$ALERTS" --timeout 1 kind=agent_stop >/dev/null
+	"$ALERTS_PY" wait "$ALERTS" --timeout 1 kind=agent_stop >/dev/null || return 1
+	# every stream a test sees obeys docs/schema/alert.schema.json (a test
+	# that rotated the file away sets ALERTS_PARTIAL=1: no agent_start in it)
+	"$ALERTS_PY" "$([ -n "${ALERTS_PARTIAL:-}" ] && echo records || echo schema)" "$ALERTS"
 }
 
 # start_sink tcp|udp [PORT] [netns|host]: a receiver counting bytes into $T/sink-PORT-PROTO

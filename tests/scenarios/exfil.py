@@ -185,6 +185,7 @@ def main():
                     help="give up when the socket makes no progress for this long")
     ap.add_argument("--chunk", type=int, default=64 * 1024)
     ap.add_argument("--pace", type=float, default=0.0, help="UDP: seconds between datagrams")
+    ap.add_argument("--tag", help="ignored: marks the command line so a test can find its alert")
     args = ap.parse_args()
     if args.udp and args.chunk > 1200:
         args.chunk = 1200

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fentry/fexit implementations of the read, mmap and send capabilities,
+ * for kernels without the filemap, tcp_sendmsg_locked or sock_send_length
+ * tracepoints (Debian 12's 6.1, 6.12). BPF trampolines on the functions the
+ * tracepoints sit in; the bodies are the tracepoints' (lib/files.bpf.h,
+ * send__stamp/send__done in net.bpf.c). "?": not loaded unless the agent's
+ * capability probe (userspace/caps.c) picks them. */
+#include "lib/files.bpf.h"
+
+/* Every buffered read of a page-cache file: read, readv, pread, sendfile,
+ * splice, copy_file_range (through splice) and io_uring reads. The range
+ * asked for; file__read_pages cuts what lies past EOF. */
+SEC("?fentry/filemap_read")
+int BPF_PROG(vigil_fentry_filemap_read, struct kiocb *iocb, struct iov_iter *iter,
+	     ssize_t already_read)
+{
+	struct file *f = iocb->ki_filp;
+	__u64 count = iter->count, first, last;
+
+	if (!f || !count)
+		return 0;
+	file__span(iocb->ki_pos, count, &first, &last);
+	return file__read_mapping(f->f_mapping, first, last, VIGIL_VIA_READ);
+}
+
+SEC("?fentry/filemap_map_pages")
+int BPF_PROG(vigil_fentry_filemap_map_pages, struct vm_fault *vmf, unsigned long start_pgoff,
+	     unsigned long end_pgoff)
+{
+	struct file *f = vmf->vma->vm_file;
+
+	if (!f)
+		return 0;
+	return file__read_mapping(f->f_mapping, start_pgoff, end_pgoff, VIGIL_VIA_MMAP);
+}
+
+SEC("?fentry/filemap_fault")
+int BPF_PROG(vigil_fentry_filemap_fault, struct vm_fault *vmf)
+{
+	struct file *f = vmf->vma->vm_file;
+
+	if (!f)
+		return 0;
+	return file__read_mapping(f->f_mapping, vmf->pgoff, vmf->pgoff, VIGIL_VIA_MMAP);
+}
+
+SEC("?fentry/tcp_sendmsg_locked")
+int BPF_PROG(vigil_fentry_tcp_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
+{
+	return send__stamp(sk, size);
+}
+
+/* Before a send of `size` bytes on any socket: the UDP sender stamp, and
+ * what sock_send_length does after a send (unix relays, kills of blocked
+ * senders, budget commits), with the size asked for. The LSM
+ * implementation shares it (stamp_tcp: it has no tcp_sendmsg_locked). */
+static __always_inline int send__before(struct socket *sock, int size, bool stamp_tcp)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk || size <= 0)
+		return 0;
+	if (sk->sk_protocol == IPPROTO_TCP) {
+		if (stamp_tcp)
+			send__stamp(sk, size);
+	} else if (sk->sk_protocol == IPPROTO_UDP) {
+		udp__stamp(sk);
+	}
+	return send__done(sk, size);
+}
+
+/* sock_sendmsg itself is inlined into its callers in net/socket.c on 6.1
+ * (a trampoline on it misses send, write and sendmsg); the security hook it
+ * calls is a real function on every path. */
+SEC("?fentry/security_socket_sendmsg")
+int BPF_PROG(vigil_fentry_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size)
+{
+	return send__before(sock, size, false);
+}
+
+/* Before 6.5 sendfile and splice into a TCP socket take the sendpage path,
+ * not tcp_sendmsg_locked/sock_sendmsg. Loaded where the function exists. */
+SEC("?fentry/tcp_sendpage")
+int BPF_PROG(vigil_fentry_tcp_sendpage, struct sock *sk, struct page *page, int offset,
+	     size_t size, int flags)
+{
+	return send__stamp(sk, size);
+}
+
+SEC("?fexit/tcp_sendpage")
+int BPF_PROG(vigil_fexit_tcp_sendpage, struct sock *sk, struct page *page, int offset,
+	     size_t size, int flags, int ret)
+{
+	return send__done(sk, ret);
+}

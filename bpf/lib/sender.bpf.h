@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Who is sending a UDP packet seen in cgroup_skb. UDP leaves synchronously
+ * from the sender's syscall, so where cgroup_skb may ask for the current
+ * task (cfg_skb_current, probed by userspace) that is the sender. Where it
+ * may not (6.1), the send hooks that run before the packet is built stamp
+ * the socket with the sending tgid instead (udp__stamp). */
+#ifndef VIGIL_SENDER_BPF_H
+#define VIGIL_SENDER_BPF_H
+
+#include "lib/common.bpf.h"
+
+static __always_inline __u32 udp__sender(struct bpf_sock *sk)
+{
+	struct vigil_sock_state *st;
+
+	if (cfg_skb_current)
+		return current_tgid();
+	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+	return st ? st->tgid : 0;
+}
+
+/* Before a UDP send, in the sender's context. Untainted senders only touch
+ * a socket a tainted one stamped (sockets can be shared). */
+static __always_inline void udp__stamp(struct sock *sk)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_sock_state *st;
+
+	if (cfg_skb_current)
+		return;
+	st = bpf_sk_storage_get(&vg_socks, sk, 0,
+				maybe_tainted(tgid) ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (st && st->tgid != tgid)
+		st->tgid = tgid;
+}
+
+#endif

@@ -1,0 +1,39 @@
+# start_rsyslog PORT: a private rsyslogd for this test (never the system's):
+# its own config, a local socket $T/log.sock, TCP on 127.0.0.1:PORT, and
+# everything it receives in $T/syslog.out as (facility and severity as names)
+#   facility|severity|time|host|app|procid|msgid|structured-data|msg
+start_rsyslog() {
+	local port="$1"
+	command -v rsyslogd >/dev/null || { echo "rsyslogd missing (scripts/deps.sh)" >&2; return 1; }
+	mkdir -p "$T/rs"
+	cat > "$T/rsyslog.conf" <<-CONF
+	global(workDirectory="$T/rs" maxMessageSize="64k")
+	module(load="imuxsock" SysSock.Use="off")
+	input(type="imuxsock" Socket="$T/log.sock" CreatePath="on" UseSpecialParser="off"
+	      ParseHostname="on" UseSysTimeStamp="off" RateLimit.Interval="0")
+	module(load="imtcp")
+	input(type="imtcp" port="$port" address="127.0.0.1")
+	template(name="fields" type="list") {
+	  property(name="syslogfacility-text") constant(value="|")
+	  property(name="syslogseverity-text") constant(value="|")
+	  property(name="timereported" dateFormat="rfc3339") constant(value="|")
+	  property(name="hostname") constant(value="|")
+	  property(name="app-name") constant(value="|")
+	  property(name="procid") constant(value="|")
+	  property(name="msgid") constant(value="|")
+	  property(name="structured-data") constant(value="|")
+	  property(name="msg") constant(value="\n")
+	}
+	action(type="omfile" file="$T/syslog.out" template="fields" flushOnTXEnd="on"
+	       asyncWriting="off")
+	CONF
+	rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rs/rsyslogd.pid" 2>"$T/rsyslog.err" &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do
+		[ -S "$T/log.sock" ] && python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "rsyslogd did not start:" >&2
+	cat "$T/rsyslog.err" >&2
+	return 1
+}
