@@ -42,7 +42,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify clean install uninstall
+.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify stress clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -130,7 +130,14 @@ $(OUTPUT)/scenarios/%: tests/scenarios/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
 
-scenarios: $(SCENARIO_BINS)
+# The stress harness's sender and receiver (tests/stress, `make stress`).
+STRESS_BINS := $(OUTPUT)/stress/leaker $(OUTPUT)/stress/sink
+$(OUTPUT)/stress/%: tests/stress/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
+
+scenarios: $(SCENARIO_BINS) $(STRESS_BINS)
 
 # libFuzzer targets, one per parser of untrusted input: rule conditions
 # (expr), whole rule files (rules), captures (capture), /proc text (proc),
@@ -240,6 +247,13 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vigil $(DESTDIR)$(UNITDIR)/vigil.service
 	rm -rf $(DESTDIR)$(DOCDIR)
+
+# The budget ceiling under CPU load and memory pressure: every transport
+# STRESS_REPS times (default 200). Figures: docs/PERFORMANCE.md.
+STRESS_REPS ?= 200
+stress: deps
+	$(Q)$(MAKE) --no-print-directory all scenarios
+	tests/stress/stress.py --reps $(STRESS_REPS) $(STRESS_ARGS)
 
 clean:
 	rm -rf $(OUTPUT)

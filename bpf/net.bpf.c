@@ -58,7 +58,7 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 					     __u32 op)
 {
 	__u32 tgid = current_tgid();
-	struct vigil_taint *t = taint_of(tgid);
+	struct vigil_taint *t = taint__for_egress(tgid);
 	struct vigil_ev_connect *e;
 	struct vigil_flow_key key = {};
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -158,6 +158,26 @@ int vigil_sock_create(struct bpf_sock *ctx)
 	return enforce ? 0 : 1;
 }
 
+/* A tainted sender's socket whose sk_storage cannot be had: remember it by
+ * cookie in the preallocated fallback table (egress drops it, the agent
+ * resets it), and in enforce mode kill the sender: its bytes could not be
+ * metered. Monitor mode counts it. */
+static __always_inline void sock__lost(struct vigil_taint *t, __u32 tgid, const struct sock *sk)
+{
+	__u64 cookie;
+
+	COUNT(sock_storage_full);
+	if (cfg_mode != VIGIL_MODE_ENFORCE)
+		return;
+	cookie = bpf_get_socket_cookie((struct sock *)sk);
+	if (bpf_map_update_elem(&vg_lost_socks, &cookie, &t->set_mask, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&vg_lost_socks_n, 1);
+	else if (!bpf_map_lookup_elem(&vg_lost_socks, &cookie))
+		COUNT(lost_socks_full);
+	COUNT(failed_closed);
+	kill__current(t, tgid, sk);
+}
+
 /* A TCP socket is about to queue `size` bytes written by the current task
  * (the "send" capability's first half: every implementation calls this). */
 static __always_inline int send__stamp(const struct sock *sk, __u64 size)
@@ -168,36 +188,123 @@ static __always_inline int send__stamp(const struct sock *sk, __u64 size)
 
 	if (!t)
 		return 0;
-	st = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0,
-				BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st)
+	st = (cfg_fault & VIGIL_FAULT_SK_STORAGE) ? NULL :
+	     bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st) {
+		sock__lost(t, tgid, sk);
 		return 0;
+	}
+	if (!st->set_mask && !st->tgid) {
+		/* first stamp: whatever is queued or acked so far is not tainted */
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock((struct sock *)sk);
+
+		if (tp)
+			st->acked_base = tp->bytes_acked + (__u32)(tp->write_seq - tp->snd_una);
+		__sync_fetch_and_add(&vg_socks_stamped, 1);
+	}
 	st->tgid = tgid;
 	__sync_fetch_and_or(&st->set_mask, t->set_mask);
 	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
 	if (!(st->flags & VIGIL_SF_DROP) && bpf_map_lookup_elem(&vg_blocked, &tgid))
-		st->flags |= VIGIL_SF_DROP;
+		__sync_fetch_and_or(&st->flags, VIGIL_SF_DROP);
 	if (!(st->flags & VIGIL_SF_CHECKED)) {
 		struct vigil_flow_key key = {};
+		__u32 f = VIGIL_SF_CHECKED;
 
 		key_from_sock(&key, sk);
 		if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid)))
-			st->flags |= VIGIL_SF_ALLOWED;
-		st->flags |= VIGIL_SF_CHECKED;
+			f |= VIGIL_SF_ALLOWED;
+		__sync_fetch_and_or(&st->flags, f);
 	}
 	if (st->flags & VIGIL_SF_ALLOWED)
 		return 0;
 	/* Decide before the data is queued, in the sender's context: a sender
 	 * blocked inside one large send() never returns to a hook, and the
 	 * drops of its data later run in softirq context where it cannot be
-	 * signalled. */
+	 * signalled. The kill does not stop this send from queueing its data:
+	 * egress drops it and the agent resets the socket (see ARCHITECTURE). */
 	if (!(st->flags & VIGIL_SF_BLOCKED)) {
-		if (!budget__would_exceed(st->set_mask, size))
+		if ((cfg_fault & VIGIL_FAULT_NO_CHARGE) ||
+		    !budget__would_exceed(st->set_mask, size))
 			return 0;
-		st->flags |= VIGIL_SF_BLOCKED;
+		__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
 	}
 	kill__current(t, tgid, sk);
+	return 0;
+}
+
+/* TCP state changes (a handful per connection, and only sockets a tainted
+ * process wrote to go past the first test): what receivers acknowledged on
+ * tainted sockets goes into the budgets' `delivered`, closing sockets too. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(vigil_sock_set_state, const struct sock *sk, const int oldstate,
+	     const int newstate)
+{
+	struct vigil_sock_state *st;
+	struct tcp_sock *tp;
+
+	if (!vg_socks_stamped || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	st = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);
+	if (!st)
+		return 0;
+	tp = bpf_skc_to_tcp_sock((struct sock *)sk);
+	if (tp)
+		budget__delivered(st, tp);
+	return 0;
+}
+
+/* 6.5+: declared weak so that the object still loads on older kernels,
+ * where userspace does not load the reaper (caps.c) */
+extern int bpf_sock_destroy(struct sock_common *sk) __weak __ksym;
+
+/* Run by the agent (a BPF iterator over the TCP sockets of its network
+ * namespace) after a kill, every second while tainted sockets exist, and
+ * before it detaches: accounts acknowledged bytes and aborts every socket
+ * blocked at the budget, so the data still queued in it (up to a send
+ * buffer: the refused send's own bytes) is discarded, never delivered
+ * later by a retransmit once nothing drops it any more. */
+SEC("?iter/tcp")
+int vigil_reap_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct vigil_sock_state *st;
+	struct tcp_sock *tp;
+	__u64 cookie;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	st = bpf_sk_storage_get(&vg_socks, tp, 0, 0);
+	if (st) {
+		budget__delivered(st, tp);
+		if ((st->flags & VIGIL_SF_BLOCKED) && !(st->flags & VIGIL_SF_RESET) &&
+		    cfg_mode == VIGIL_MODE_ENFORCE) {
+			__u32 w = st->tgid;
+			struct vigil_taint *t = bpf_map_lookup_elem(&vg_taint, &w);
+
+			/* the writer's SIGKILL first (a reset would only hand it
+			 * EPIPE); the pass after its kill or exit resets it */
+			if (t && !(t->flags & VIGIL_TF_KILLED))
+				return 0;
+			__sync_fetch_and_or(&st->flags, VIGIL_SF_RESET);
+			if (bpf_sock_destroy(skc) == 0)
+				COUNT(sockets_reset);
+		}
+		return 0;
+	}
+	if (!vg_lost_socks_n)
+		return 0;
+	cookie = bpf_get_socket_cookie(tp);
+	if (!bpf_map_lookup_elem(&vg_lost_socks, &cookie))
+		return 0;
+	if (bpf_sock_destroy(skc) == 0)
+		COUNT(sockets_reset);
+	if (bpf_map_delete_elem(&vg_lost_socks, &cookie) == 0)
+		__sync_fetch_and_sub(&vg_lost_socks_n, 1);
 	return 0;
 }
 
@@ -223,6 +330,13 @@ static __always_inline int send__done(struct sock *sk, int ret)
 	taint__mark_unix_peer(sk, tgid, t);
 	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
+	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP &&
+	    (sk->__sk_common.skc_family == AF_INET || sk->__sk_common.skc_family == AF_INET6) &&
+	    sk->sk_type == 1 /* SOCK_STREAM: MPTCP and the like, never metered */) {
+		COUNT(failed_closed);
+		kill__current(t, tgid, sk);
+		return 0;
+	}
 	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 	if (!st || (st->flags & VIGIL_SF_ALLOWED))
 		return 0;
@@ -276,32 +390,75 @@ int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb, void *location,
 	return 0;
 }
 
+#define IPPROTO_HOPOPTS 0
+#define IPPROTO_ROUTING 43
+#define IPPROTO_FRAGMENT 44
+#define IPPROTO_DSTOPTS 60
+#define VIGIL_IP6_EXT_MAX 6
+
 /* Parse destination and payload length from the packet. In cgroup_skb the
- * data starts at the network header. */
+ * data starts at the network header. IPv6 extension headers (hop-by-hop,
+ * routing, destination options, fragment) are walked, up to 6. Returns
+ * false when the packet cannot be understood; the caller then fails closed
+ * (enforce) or charges the whole packet (monitor). A transport that is
+ * neither TCP nor UDP (raw, ICMP) counts everything after the IP headers. */
 static __always_inline bool parse_packet(struct __sk_buff *skb, struct vigil_flow_key *key,
 					 __u64 *payload)
 {
-	__u32 l4off, l4hdr;
+	__u32 l4off, l4hdr = 0;
 	__u8 proto;
 
+	*payload = skb->len;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr iph;
 
+		key->family = AF_INET;
 		if (bpf_skb_load_bytes(skb, 0, &iph, sizeof(iph)))
 			return false;
-		key->family = AF_INET;
 		__builtin_memcpy(key->daddr, &iph.daddr, 4);
 		proto = iph.protocol;
 		l4off = iph.ihl * 4;
+		if (l4off < sizeof(iph))
+			return false;
+		if (iph.frag_off & bpf_htons(0x1fff)) {
+			/* a later fragment: no transport header, all payload */
+			key->proto = proto;
+			*payload = skb->len > l4off ? skb->len - l4off : 0;
+			return true;
+		}
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
+		key->family = AF_INET6;
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return false;
-		key->family = AF_INET6;
 		__builtin_memcpy(key->daddr, &ip6.daddr, 16);
-		proto = ip6.nexthdr;	/* extension headers: not TCP/UDP, ignored */
+		proto = ip6.nexthdr;
 		l4off = sizeof(ip6);
+		for (int i = 0; i < VIGIL_IP6_EXT_MAX; i++) {
+			struct { __u8 next, len; __u16 frag; } ext;
+
+			if (proto != IPPROTO_HOPOPTS && proto != IPPROTO_ROUTING &&
+			    proto != IPPROTO_FRAGMENT && proto != IPPROTO_DSTOPTS)
+				break;
+			if (bpf_skb_load_bytes(skb, l4off, &ext, sizeof(ext)))
+				return false;
+			if (proto == IPPROTO_FRAGMENT) {
+				l4off += 8;
+				proto = ext.next;
+				if (ext.frag & bpf_htons(0xfff8)) {
+					key->proto = proto;
+					*payload = skb->len > l4off ? skb->len - l4off : 0;
+					return true;
+				}
+				continue;
+			}
+			l4off += (ext.len + 1) * 8;
+			proto = ext.next;
+		}
+		if (proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING ||
+		    proto == IPPROTO_FRAGMENT || proto == IPPROTO_DSTOPTS)
+			return false;	/* more extension headers than we walk */
 	} else {
 		return false;
 	}
@@ -320,8 +477,6 @@ static __always_inline bool parse_packet(struct __sk_buff *skb, struct vigil_flo
 			return false;
 		key->dport = bpf_ntohs(uh.dest);
 		l4hdr = sizeof(uh);
-	} else {
-		return false;
 	}
 	*payload = skb->len > l4off + l4hdr ? skb->len - l4off - l4hdr : 0;
 	return true;
@@ -340,32 +495,79 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	__u32 tgid, mask;
 	__u64 payload;
 	bool ruled = false;	/* the writer is blocked by a rule */
+	bool lost = false;	/* a tainted socket we could not keep state for */
 
 	if (proto == IPPROTO_TCP) {
 		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
-		if (!st)
-			return 1;	/* never written by a tainted process */
-		ruled = enforce && (st->flags & VIGIL_SF_DROP);
-		if ((st->flags & VIGIL_SF_ALLOWED) && !ruled)
+		if (!st) {
+			__u64 cookie;
+			__u32 *m;
+
+			m = NULL;
+			if (vg_lost_socks_n) {
+				cookie = bpf_get_socket_cookie(skb);
+				m = bpf_map_lookup_elem(&vg_lost_socks, &cookie);
+			}
+			if (!m) {
+				/* Never written by a tainted process, as a rule. But a
+				 * sender killed because its socket could be tracked
+				 * nowhere transmits its last send here, in its own
+				 * context: that packet is dropped (a packet of another
+				 * socket sent from its softirq is only delayed). */
+				if (!enforce)
+					return 1;
+				t = taint_of(current_tgid());
+				if (!t || !(t->flags & VIGIL_TF_KILLED))
+					return 1;
+				COUNT(failed_closed);
+				COUNT(packets_dropped);
+				return 0;
+			}
+			lost = true;
+			tgid = 0;
+			mask = *m;
+		} else {
+			ruled = enforce && (st->flags & VIGIL_SF_DROP);
+			if ((st->flags & VIGIL_SF_ALLOWED) && !ruled)
+				return 1;
+			tgid = st->tgid;
+			mask = st->set_mask;
+		}
+	} else {
+		/* UDP, raw and ICMP leave synchronously from the sender's syscall.
+		 * Not ICMPv6: the kernel's own neighbour discovery socket sends
+		 * in whatever task triggered it. */
+		if (proto != IPPROTO_UDP && proto != 1 /* ICMP */ &&
+		    (sk->type != 3 /* SOCK_RAW */ || proto == 58 /* ICMPV6 */))
 			return 1;
-		tgid = st->tgid;
-		mask = st->set_mask;
-	} else if (proto == IPPROTO_UDP) {
-		/* UDP leaves synchronously from the sender's syscall. */
 		tgid = udp__sender(sk);
-		t = taint_of(tgid);
+		t = taint__for_egress(tgid);
 		if (!t)
 			return 1;
 		mask = t->set_mask;
 		ruled = enforce && bpf_map_lookup_elem(&vg_blocked, &tgid);
-	} else {
-		return 1;
 	}
 	if (!mask || skb->ifindex == LOOPBACK_IFINDEX)
 		return 1;
-	if (!parse_packet(skb, &key, &payload))
-		return 1;
 	key.tgid = tgid;
+	if (!parse_packet(skb, &key, &payload)) {
+		/* tainted and not understood: no allowlist verdict possible */
+		if (enforce) {
+			COUNT(failed_closed);
+			COUNT(packets_dropped);
+			return 0;
+		}
+		budget__charge(mask, payload, &crossed);
+		budget__passed(mask, payload);
+		return 1;
+	}
+	if (lost) {
+		if (enforce) {
+			COUNT(packets_dropped);
+			return 0;	/* counted when it was lost; the agent resets it */
+		}
+		return 1;
+	}
 
 	if (ruled) {
 		COUNT(packets_dropped);
@@ -376,7 +578,7 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	} else {
 		if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid))) {
 			if (st)
-				st->flags |= VIGIL_SF_ALLOWED;
+				__sync_fetch_and_or(&st->flags, VIGIL_SF_ALLOWED);
 			return 1;
 		}
 		if (!payload)
@@ -390,14 +592,21 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 						BPF_SK_STORAGE_GET_F_CREATE);
 		if (st) {
 			st->tgid = tgid;
-			st->set_mask |= mask;
-			st->flags |= VIGIL_SF_BLOCKED;
+			__sync_fetch_and_or(&st->set_mask, mask);
+			__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
 		}
 		COUNT(packets_dropped);
 		flow__account(&key, mask, payload, true, true, crossed);
 		return 0;
 	}
-	flow__account(&key, mask, payload, over, false, crossed);
+	if (!flow__account(&key, mask, payload, over, false, crossed) && enforce) {
+		/* no flow state for it: not let out unreported */
+		budget__refund(mask, payload);
+		COUNT(failed_closed);
+		COUNT(packets_dropped);
+		return 0;
+	}
+	budget__passed(mask, payload);
 	return 1;
 }
 

@@ -39,6 +39,14 @@
  * Beyond it, pipes are missed; the count is reported as a stat. */
 #define VIGIL_FD_SCAN_MAX 128
 
+/* Fault injection for tests (cfg_fault, `vigil run --test-fault`): make the
+ * kernel side behave as if a state it cannot do without were unavailable. */
+#define VIGIL_FAULT_SK_STORAGE (1u << 0)	/* sk_storage allocation fails */
+#define VIGIL_FAULT_NO_CHARGE (1u << 1)		/* egress skips the budget charge */
+
+/* Sockets whose sk_storage could not be allocated (fail-closed fallback). */
+#define VIGIL_MAX_LOST_SOCKS 4096
+
 enum vigil_mode {
 	VIGIL_MODE_MONITOR = 0,
 	VIGIL_MODE_ENFORCE = 1,
@@ -119,12 +127,17 @@ struct vigil_sock_state {
 	__u32 set_mask;
 	__u32 flags;	/* VIGIL_SF_* */
 	__u32 pad;
+	/* what the receiver had acknowledged, plus what was queued, when the
+	 * socket was first stamped: acks beyond it are of tainted bytes */
+	__u64 acked_base;
+	__u64 acked_counted;	/* tainted acked bytes already added to budgets */
 };
 
 #define VIGIL_SF_BLOCKED (1u << 0)	/* drop every further packet */
 #define VIGIL_SF_ALLOWED (1u << 1)	/* destination is allowlisted/loopback */
 #define VIGIL_SF_CHECKED (1u << 2)	/* ALLOWED was computed */
 #define VIGIL_SF_DROP (1u << 3)		/* writer is blocked by a rule: drop, no kill */
+#define VIGIL_SF_RESET (1u << 4)	/* aborted by the agent (queue discarded) */
 
 /* Egress accounting per (process, destination). */
 struct vigil_flow_key {
@@ -157,6 +170,11 @@ struct vigil_budget {
 	__u64 committed; /* enforce: TCP bytes tainted senders queued (counted at
 			  * send time, so a send that would overrun is refused
 			  * before its data is queued, across processes) */
+	/* Observed independently of `spent`, to catch a broken ceiling:
+	 * payload egress let through (every pass, whatever the charge said)
+	 * and TCP bytes receivers acknowledged on tainted sockets. */
+	__u64 passed;
+	__u64 delivered;
 	__u32 exceeded;	/* sticky: once over, every tainted packet drops */
 	__u32 pad;
 };
@@ -204,6 +222,13 @@ struct vigil_counters {
 	__u64 kills;
 	__u64 connects_deduped;		/* same process, same destination: reported before */
 	__u64 connect_reports_capped;	/* VIGIL_CONNECT_REPORTS_PER_PROC reached */
+	/* state enforcement depends on that could not be kept */
+	__u64 sock_storage_full;	/* sk_storage allocation failed */
+	__u64 taint_state_lost;		/* tainted bit set, no taint entry */
+	__u64 lost_socks_full;		/* fallback socket table full too */
+	__u64 failed_closed;		/* enforce: denied/dropped/killed for it */
+	__u64 sockets_reset;		/* blocked sockets aborted, queue discarded */
+	__u64 budget_contended;		/* charge retried out: packet dropped */
 };
 
 /* CONNECT records per tainted process: its first this-many distinct

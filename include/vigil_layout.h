@@ -49,11 +49,13 @@ VIGIL_PIN_AT(vigil_pipe_mark, set_mask, 4);
 VIGIL_PIN_AT(vigil_pipe_mark, depth, 8);
 VIGIL_PIN_AT(vigil_pipe_mark, file_id, 12);
 
-VIGIL_PIN_SIZE(vigil_sock_state, 16);
+VIGIL_PIN_SIZE(vigil_sock_state, 32);
 VIGIL_PIN_AT(vigil_sock_state, tgid, 0);
 VIGIL_PIN_AT(vigil_sock_state, set_mask, 4);
 VIGIL_PIN_AT(vigil_sock_state, flags, 8);
 VIGIL_PIN_AT(vigil_sock_state, pad, 12);
+VIGIL_PIN_AT(vigil_sock_state, acked_base, 16);
+VIGIL_PIN_AT(vigil_sock_state, acked_counted, 24);
 
 VIGIL_PIN_SIZE(vigil_flow_key, 24);
 VIGIL_PIN_AT(vigil_flow_key, tgid, 0);
@@ -72,13 +74,15 @@ VIGIL_PIN_AT(vigil_flow, reported_level, 36);
 VIGIL_PIN_AT(vigil_flow, flags, 40);
 VIGIL_PIN_AT(vigil_flow, pad, 44);
 
-VIGIL_PIN_SIZE(vigil_budget, 40);
+VIGIL_PIN_SIZE(vigil_budget, 56);
 VIGIL_PIN_AT(vigil_budget, limit, 0);
 VIGIL_PIN_AT(vigil_budget, spent, 8);
 VIGIL_PIN_AT(vigil_budget, blocked, 16);
 VIGIL_PIN_AT(vigil_budget, committed, 24);
-VIGIL_PIN_AT(vigil_budget, exceeded, 32);
-VIGIL_PIN_AT(vigil_budget, pad, 36);
+VIGIL_PIN_AT(vigil_budget, passed, 32);
+VIGIL_PIN_AT(vigil_budget, delivered, 40);
+VIGIL_PIN_AT(vigil_budget, exceeded, 48);
+VIGIL_PIN_AT(vigil_budget, pad, 52);
 
 VIGIL_PIN_SIZE(vigil_lpm4_key, 8);
 VIGIL_PIN_AT(vigil_lpm4_key, prefixlen, 0);
@@ -97,7 +101,7 @@ VIGIL_PIN_SIZE(vigil_allow, 68);
 VIGIL_PIN_AT(vigil_allow, nranges, 0);
 VIGIL_PIN_AT(vigil_allow, ranges, 4);
 
-VIGIL_PIN_SIZE(vigil_counters, 88);
+VIGIL_PIN_SIZE(vigil_counters, 136);
 VIGIL_PIN_AT(vigil_counters, events_sent, 0);
 VIGIL_PIN_AT(vigil_counters, events_lost, 8);
 VIGIL_PIN_AT(vigil_counters, taint_map_full, 16);
@@ -109,6 +113,13 @@ VIGIL_PIN_AT(vigil_counters, connects_denied, 56);
 VIGIL_PIN_AT(vigil_counters, kills, 64);
 VIGIL_PIN_AT(vigil_counters, connects_deduped, 72);
 VIGIL_PIN_AT(vigil_counters, connect_reports_capped, 80);
+
+VIGIL_PIN_AT(vigil_counters, sock_storage_full, 88);
+VIGIL_PIN_AT(vigil_counters, taint_state_lost, 96);
+VIGIL_PIN_AT(vigil_counters, lost_socks_full, 104);
+VIGIL_PIN_AT(vigil_counters, failed_closed, 112);
+VIGIL_PIN_AT(vigil_counters, sockets_reset, 120);
+VIGIL_PIN_AT(vigil_counters, budget_contended, 128);
 
 VIGIL_PIN_SIZE(vigil_connect_reports, 16);
 VIGIL_PIN_AT(vigil_connect_reports, since_ns, 0);

@@ -96,6 +96,18 @@ else
 	failed=$((failed + f))
 	[ "$f" = 0 ] || failures+=("bats: $f failed")
 	rm -f "$tap"
+	# the budget ceiling under load, briefly (make stress runs it in full)
+	log="$(mktemp)"
+	if tests/stress/stress.py --reps "${STRESS_REPS:-3}" --json .output/stress/short.json \
+		>"$log" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok stress-short ($(tail -1 "$log" | sed 's/^# //'))"
+	else
+		failed=$((failed + 1))
+		failures+=("stress-short")
+		tail -40 "$log"
+	fi
+	rm -f "$log"
 	if [ -s .output/test-figures.txt ]; then
 		echo "# measured figures:"
 		sed 's/^/#   /' .output/test-figures.txt

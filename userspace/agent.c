@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "engine.h"
 #include "inspect.h"
+#include "enforce.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
@@ -122,6 +123,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 
+	enforce__on_record(a->enf, data, size);
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;
 	return 0;	/* never stop consuming on a bad record */
@@ -305,6 +307,7 @@ static void cron(struct agent *a, uint64_t ticks)
 		a->ticks_since_ledger = 0;
 		pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
 	}
+	enforce__tick(a->enf, clock__mono_ns());
 	a->ticks_since_stats += ticks;
 	if (a->o->stats_interval_s &&
 	    a->ticks_since_stats * TICK_MS >= a->o->stats_interval_s * 1000ull) {
@@ -504,10 +507,32 @@ static int fill_maps(struct agent *a)
 	return 0;
 }
 
-/* What the protect sets match but the table refused: never silent. */
-static void protect_report(void *ctx, const char *msg)
+/* An agent_error line: what the protect sets match but the table refused,
+ * state the kernel could not keep (enforce.c). Never silent. */
+static void error_line(void *ctx, const char *msg)
 {
 	status__error(ctx, "%s", msg);
+}
+
+static const char *enforce_set_name(void *ctx, unsigned set)
+{
+	struct agent *a = ctx;
+
+	return set < a->rs.nsets ? a->rs.sets[set].name : "?";
+}
+
+static struct enforce *enforce_open(struct agent *a)
+{
+	struct enforce_env env = {
+		.skel = a->ld.skel, .out = a->out, .budgets = &a->budgets, .rs = &a->rs,
+		.enforce = a->o->enforce, .ctx = a, .set_name = enforce_set_name,
+		.error = error_line,
+	};
+	struct enforce *e = enforce__new(&env);
+
+	if (!e)
+		log__error("out of memory");
+	return e;
 }
 
 int agent__run(const struct agent_opts *o)
@@ -587,6 +612,10 @@ int agent__run(const struct agent_opts *o)
 		a.pin = a.ld.pin = &pin;
 		a.ld.rs = &a.rs;
 	}
+	a.ld.test_map_sizes = o->test_map_sizes;
+	a.ld.ntest_map_sizes = o->ntest_map_sizes;
+	a.ld.test_faults = o->test_faults;
+	a.ld.ntest_faults = o->ntest_faults;
 	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope), o->hooks))
 		goto out;
 	a.prot = protect__new(&a.rs);
@@ -599,7 +628,7 @@ int agent__run(const struct agent_opts *o)
 		log__error("out of memory");
 		goto out;
 	}
-	if (fill_maps(&a))
+	if (fill_maps(&a) || !(a.enf = enforce_open(&a)))
 		goto out;
 	a.rb = ring_buffer__new(bpf_map__fd(a.ld.skel->maps.vg_events), on_record, &a, NULL);
 	if (!a.rb) {
@@ -621,12 +650,13 @@ int agent__run(const struct agent_opts *o)
 			status__adopt(&a);
 		pin__write_ledger(a.pin, false, &a.rs, a.budgets.window_start);
 	}
-	protect__set_reporter(a.prot, protect_report, &a);	/* after agent_start */
+	protect__set_reporter(a.prot, error_line, &a);	/* after agent_start */
 	protect__tick(a.prot);
 	notify__send("READY=1\nSTATUS=running");
 	a.started_ns = clock__mono_ns();
 	ret = event_loop(&a) ? 1 : 0;
 	notify__send("STOPPING=1");
+	enforce__stop(a.enf);	/* before detaching: blocked sockets must not drain */
 	{
 		struct timespec now;
 
@@ -648,7 +678,9 @@ out:
 		close(a.ctl_fd);
 	}
 	ring_buffer__free(a.rb);
+	enforce__free(a.enf);
 	loader__destroy(&a.ld);
+	kmaps__unmap_budgets(&a.budgets);
 	corr__free(a.corr);
 	protect__free(a.prot);
 	scope__close(&a.scope);

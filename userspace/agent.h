@@ -41,6 +41,9 @@ struct agent_opts {
 	const char *metrics_dir;	/* node_exporter textfile directory, or NULL */
 	bool verbose;
 	unsigned hooks;			/* caps.h families allowed, 0 = all */
+	/* tests only: shrink maps, inject faults (enforce.h) */
+	const char **test_map_sizes;	size_t ntest_map_sizes;
+	const char **test_faults;	size_t ntest_faults;
 };
 
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime
@@ -57,6 +60,7 @@ int agent__build_rules(const struct agent_opts *o, const struct hostaddrs *host,
  * agent's behalf (status.c: agent_* lines, world.c: what the correlator and
  * pipe walker reach, seed.c: processes older than the agent) read it. */
 #define AGENT_RECENT_ALERTS 16
+struct enforce;
 
 struct agent {
 	const struct agent_opts *o;
@@ -64,6 +68,7 @@ struct agent {
 	struct budgets budgets;
 	struct engine *engine;
 	struct loader ld;
+	struct enforce *enf;		/* the budget ceiling's agent side */
 	struct scope scope;
 	struct protect *prot;
 	struct corr *corr;

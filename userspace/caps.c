@@ -27,6 +27,7 @@ struct caps_prog {
 	const char *target;	/* tracepoint, kernel function or LSM hook */
 	bool fexit;
 	bool optional;		/* the implementation works without it */
+	const char *kfunc;	/* a BPF iterator (target: its name) calling this kfunc */
 };
 
 struct caps_impl {
@@ -115,6 +116,22 @@ static const struct caps_cap table[CAPS_N] = {
 		false, false, {
 		{ CAPS_TRACEPOINT, "tracepoint signal_generate",
 		  { { "vigil_signal_generate", "signal_generate" } } },
+	} },
+	[CAPS_ACKED] = { "acked",
+		"bytes receivers acknowledged on tainted sockets are counted only when the "
+		"agent's reaper runs, not at each TCP state change (budget_breach checks "
+		"them later)",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint inet_sock_set_state",
+		  { { "vigil_sock_set_state", "inet_sock_set_state" } } },
+	} },
+	[CAPS_RESET] = { "reset",
+		"sockets blocked at the budget are not reset: their queued data is dropped "
+		"only while vigil runs, and acknowledged bytes are counted only at state "
+		"changes (bpf_sock_destroy: kernel 6.5)",
+		false, false, {
+		{ CAPS_TRACEPOINT, "iterator tcp+bpf_sock_destroy",
+		  { { "vigil_reap_tcp", "tcp", false, false, "bpf_sock_destroy" } } },
 	} },
 };
 
@@ -280,6 +297,17 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 	case CAPS_TRACEPOINT: {
 		char name[128];
 
+		if (p->kfunc) {
+			if (btf_func(env->vmlinux, "bpf_iter_", p->target) <= 0) {
+				snprintf(why, whylen, "no %s iterator", p->target);
+				return -ENOENT;
+			}
+			if (btf_func(env->vmlinux, "", p->kfunc) <= 0) {
+				snprintf(why, whylen, "no kfunc %s", p->kfunc);
+				return -ENOENT;
+			}
+			return 0;
+		}
 		snprintf(name, sizeof(name), "btf_trace_%s", p->target);
 		if (env->vmlinux && btf__find_by_name_kind(env->vmlinux, name, BTF_KIND_TYPEDEF) > 0)
 			return 0;

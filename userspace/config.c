@@ -188,6 +188,18 @@ static int a_hooks(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+/* tests only: shrink kernel maps or inject faults to prove fail-closed
+ * paths (enforce.h) */
+static int a_test_map_size(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	return config__push(&o->test_map_sizes, &o->ntest_map_sizes, v);
+}
+
+static int a_test_fault(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	return config__push(&o->test_faults, &o->ntest_faults, v);
+}
+
 static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the run directory", e, n))
@@ -288,6 +300,12 @@ const struct config_option config_options[] = {
 	{ "pin-dir", 0, CONFIG_VALUE, "DIR", a_pin_dir,
 	  "where to pin (default " CONFIG_DEFAULT_PIN_DIR ")" },
 	{ "verbose", 'v', CONFIG_FLAG, NULL, a_verbose, "debug logging on stderr" },
+	{ "test-map-size", 0, CONFIG_LIST, "NAME=N", a_test_map_size,
+	  "tests: shrink a kernel map (flows, taint,\n"
+	  "lost-socks, pipes) to overflow it" },
+	{ "test-fault", 0, CONFIG_LIST, "NAME", a_test_fault,
+	  "tests: sock-storage (allocations fail) or no-charge\n"
+	  "(the budget is not enforced)" },
 };
 const size_t config_noptions = sizeof(config_options) / sizeof(config_options[0]);
 

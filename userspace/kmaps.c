@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "glob.h"
@@ -28,17 +30,46 @@ int kmaps__set_scope(struct vigil_bpf *skel, int cgroup_fd)
 
 /* A reload must not hand out a fresh budget: spent stays spent. */
 int kmaps__fill_budgets(struct vigil_bpf *skel, const struct ruleset *rs,
-			const struct budgets *bud)
+			struct budgets *bud)
 {
-	for (__u32 s = 0; s < rs->nsets; s++) {
-		struct vigil_budget b = { 0 };
+	__u32 all = 0;
 
-		bpf_map__lookup_elem(skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0);
-		b.limit = bud->limit[s];
-		if (bpf_map__update_elem(skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0))
+	if (!bud->view) {
+		long page = sysconf(_SC_PAGESIZE);
+		void *v;
+
+		bud->view_len = (VIGIL_MAX_SETS * sizeof(struct vigil_budget) + page - 1) /
+				page * page;
+		v = mmap(NULL, bud->view_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(skel->maps.vg_budgets), 0);
+		if (v == MAP_FAILED)
 			return -errno;
+		bud->view = v;
 	}
+	for (__u32 s = 0; s < rs->nsets && s < VIGIL_MAX_SETS; s++) {
+		__atomic_store_n(&bud->view[s].limit, bud->limit[s], __ATOMIC_SEQ_CST);
+		all |= 1u << s;
+	}
+	/* a process whose taint entry is lost counts as tainted with all sets */
+	__atomic_store_n(&skel->bss->vg_all_sets, all, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+void kmaps__unmap_budgets(struct budgets *bud)
+{
+	if (bud->view)
+		munmap(bud->view, bud->view_len);
+	bud->view = NULL;
+}
+
+/* Take off what a field held; what is charged meanwhile stays charged. */
+static void zero_field(__u64 *f)
+{
+	__u64 v = __atomic_load_n(f, __ATOMIC_SEQ_CST);
+
+	while (v && !__atomic_compare_exchange_n(f, &v, 0, false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST))
+		;
 }
 
 static unsigned long long window_of(const struct ruleset *rs, size_t set)
@@ -55,7 +86,7 @@ void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struc
 {
 	for (__u32 s = 0; s < rs->nsets; s++) {
 		unsigned long long w = window_of(rs, s);
-		struct vigil_budget b = { .limit = bud->limit[s] };
+		struct vigil_budget *b;
 
 		if (!w)
 			continue;
@@ -66,7 +97,15 @@ void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struc
 		if (now - bud->window_start[s] < w * 1000000000ull)
 			continue;
 		bud->window_start[s] = now;
-		bpf_map__update_elem(skel->maps.vg_budgets, &s, sizeof(s), &b, sizeof(b), 0);
+		if (!bud->view || s >= VIGIL_MAX_SETS)
+			continue;
+		b = &bud->view[s];
+		zero_field(&b->spent);
+		zero_field(&b->committed);
+		zero_field(&b->passed);
+		zero_field(&b->delivered);
+		zero_field(&b->blocked);
+		__atomic_store_n(&b->exceeded, 0, __ATOMIC_SEQ_CST);
 		log__debug("budget window of set %s restarted", rs->sets[s].name);
 	}
 }

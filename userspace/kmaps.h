@@ -19,14 +19,20 @@ struct vigil_bpf;
 struct budgets {
 	unsigned long long limit[VIGIL_MAX_SETS];
 	uint64_t window_start[VIGIL_MAX_SETS];	/* CLOCK_MONOTONIC ns, 0: not yet */
+	/* vg_budgets, mmapped: limits are stored and windows rolled with atomic
+	 * ops on single fields while the kernel charges concurrently (a
+	 * read-modify-write of the whole value lost its charges) */
+	struct vigil_budget *view;
+	size_t view_len;
 };
 
 int kmaps__set_scope(struct vigil_bpf *skel, int cgroup_fd);
 
 /* Set each set's limit; what was already spent stays spent. */
 int kmaps__fill_budgets(struct vigil_bpf *skel, const struct ruleset *rs,
-			const struct budgets *b);
-/* Budgets whose window ended start afresh. */
+			struct budgets *b);
+void kmaps__unmap_budgets(struct budgets *b);
+/* Budgets whose window ended start afresh (sockets blocked stay blocked). */
 void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struct budgets *b,
 			 uint64_t now_ns);
 

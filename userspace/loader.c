@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "enforce.h"
 #include "loader.h"
 #include "log.h"
 #include "pin.h"
@@ -80,6 +81,15 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	caps__apply(&l->caps, l->skel->obj);
 	l->skel->rodata->cfg_skb_current = l->caps.skb_current;
 	btf__free(vmlinux);
+	{
+		char kerr[256];
+
+		if (enforce__configure(l->skel, l->test_map_sizes, l->ntest_map_sizes,
+				       l->test_faults, l->ntest_faults, kerr, sizeof(kerr))) {
+			log__error("%s", kerr);
+			return -EINVAL;
+		}
+	}
 
 	if (l->pin && (err = pin__reuse_maps(l->pin, l->skel->obj, l->rs)))
 		return err;
@@ -116,6 +126,8 @@ int loader__attach(struct loader *l, int cgroup_fd)
 
 		if (!bpf_program__autoload(p))
 			continue;
+		if (bpf_program__expected_attach_type(p) == BPF_TRACE_ITER)
+			continue;	/* run by its owner (enforce.c), not attached */
 		if (l->nlinks == LOADER_MAX_PROGS || l->nskipped == LOADER_MAX_PROGS) {
 			log__error("more than %d programs to attach", LOADER_MAX_PROGS);
 			return -E2BIG;

@@ -28,6 +28,9 @@ struct loader {
 	 * load, the links taken over at attach */
 	struct pin *pin;
 	const struct ruleset *rs;
+	/* tests only (--test-map-size, --test-fault): see enforce.h */
+	const char **test_map_sizes;	size_t ntest_map_sizes;
+	const char **test_faults;	size_t ntest_faults;
 };
 
 /* Open the skeleton, set its read-only config, switch on the programs of

@@ -187,6 +187,8 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	KERNEL(flow_map_full), KERNEL(pipe_map_full), KERNEL(fd_scan_truncated),
 	KERNEL(packets_dropped), KERNEL(connects_denied), KERNEL(kills),
 	KERNEL(connects_deduped), KERNEL(connect_reports_capped),
+	KERNEL(sock_storage_full), KERNEL(taint_state_lost), KERNEL(lost_socks_full),
+	KERNEL(failed_closed), KERNEL(sockets_reset), KERNEL(budget_contended),
 	AGENT(records), AGENT(bad_records), AGENT(activities), AGENT(alerts),
 	AGENT(suppressed_repeats), AGENT(rule_action_failures), AGENT(rules),
 	AGENT(reloads), AGENT(capture_errors), AGENT(copies_protected),

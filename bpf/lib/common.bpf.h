@@ -33,6 +33,7 @@
 const volatile __u32 cfg_mode = VIGIL_MODE_MONITOR;
 const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
 const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
+const volatile __u32 cfg_fault = 0;	   /* VIGIL_FAULT_*: tests only */
 const volatile __u32 cfg_skb_current = 1;  /* cgroup_skb may ask for current (lib/sender.bpf.h) */
 
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
@@ -44,6 +45,14 @@ __u32 vg_have_exe_allow = 0;
 __u32 vg_copy_seq = 0;	/* ids of files written by tainted processes */
 __u64 vg_tainted_bits[VIGIL_TGID_BITS / 64] = {};
 __u64 vg_file_bloom[VIGIL_FILE_BLOOM_BITS / 64] = {};
+/* Every configured set (userspace): the taint of a process whose state
+ * was lost is assumed to be all of them. */
+__u32 vg_all_sets = 0;
+/* Entries in vg_lost_socks: the egress hot path looks there only if > 0. */
+__u32 vg_lost_socks_n = 0;
+/* TCP sockets ever stamped with a taint: the agent's socket pass and the
+ * state-change hook do nothing until this moved. */
+__u64 vg_socks_stamped = 0;
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {
@@ -145,9 +154,19 @@ VG_MAP(vg_reads, LRU_HASH, 0, VIGIL_MAX_TAINTED * 4, struct vigil_read_key,
 
 VG_STORAGE(vg_socks, SK_STORAGE, struct vigil_sock_state);
 
-VG_MAP(vg_flows, LRU_HASH, 0, VIGIL_MAX_FLOWS, struct vigil_flow_key, struct vigil_flow);
+/* A plain hash, not an LRU: flow state is never evicted behind our back;
+ * full means full (enforce: the packet is dropped). The agent deletes the
+ * flows of processes that are gone. */
+VG_MAP(vg_flows, HASH, 0, VIGIL_MAX_FLOWS, struct vigil_flow_key, struct vigil_flow);
 
-VG_MAP(vg_budgets, ARRAY, 0, VIGIL_MAX_SETS, __u32, struct vigil_budget);
+/* TCP sockets of tainted writers whose sk_storage could not be allocated:
+ * socket cookie -> set mask. Preallocated, so memory pressure cannot fail
+ * an insert; egress drops their packets (enforce), the agent resets them. */
+VG_MAP(vg_lost_socks, HASH, 0, VIGIL_MAX_LOST_SOCKS, __u64, __u32);
+
+/* mmapable: userspace sets limits and rolls windows with atomic ops on the
+ * fields themselves, never a read-modify-write of the whole value. */
+VG_MAP(vg_budgets, ARRAY, BPF_F_MMAPABLE, VIGIL_MAX_SETS, __u32, struct vigil_budget);
 
 VG_MAP(vg_allow4, LPM_TRIE, BPF_F_NO_PREALLOC, 4096, struct vigil_lpm4_key, struct vigil_allow);
 
@@ -176,6 +195,30 @@ VG_MAP(vg_scope, CGROUP_ARRAY, 0, 1, __u32, __u32);
 		if (__c)                                               \
 			__c->field++;                                  \
 	} while (0)
+
+/* Stand-in taint for a process whose bit is set but whose entry is missing
+ * (vg_taint was full when it read, or its entry could not be made). */
+struct vigil_taint vg_lost_taint = {};
+
+/* The taint of tgid for an egress decision. The bit is set before the entry
+ * is made and an entry that could not be made leaves it set: in enforce
+ * mode such a process counts as tainted with every set (fail closed); in
+ * monitor mode it is counted and let go. */
+static __always_inline struct vigil_taint *taint__for_egress(__u32 tgid)
+{
+	struct vigil_taint *t;
+
+	if (!maybe_tainted(tgid))
+		return NULL;
+	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	if (t)
+		return t;
+	COUNT(taint_state_lost);
+	if (cfg_mode != VIGIL_MODE_ENFORCE || !vg_all_sets)
+		return NULL;
+	vg_lost_taint.set_mask = vg_all_sets;
+	return &vg_lost_taint;
+}
 
 static __always_inline void *event_reserve(__u32 size, __u16 type, __u32 tgid)
 {

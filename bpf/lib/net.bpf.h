@@ -105,16 +105,58 @@ static __always_inline struct vigil_budget *budget__of(__u32 i)
 	return bpf_map_lookup_elem(&vg_budgets, &key);
 }
 
+/* Add v to one counter of every limited budget of the sets in mask. */
+enum budget_field { BF_BLOCKED, BF_COMMITTED, BF_PASSED, BF_DELIVERED };
+
+static __always_inline void budget__add(__u32 mask, enum budget_field field, __u64 v)
+{
+	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
+		struct vigil_budget *b;
+
+		if (!(mask & (1u << i)))
+			continue;
+		b = budget__of(i);
+		if (!b || !b->limit)
+			continue;
+		switch (field) {
+		case BF_BLOCKED: __sync_fetch_and_add(&b->blocked, v); break;
+		case BF_COMMITTED: __sync_fetch_and_add(&b->committed, v); break;
+		case BF_PASSED: __sync_fetch_and_add(&b->passed, v); break;
+		case BF_DELIVERED: __sync_fetch_and_add(&b->delivered, v); break;
+		}
+	}
+}
+
+/* Take `payload` bytes from one budget: a compare-and-swap, so `spent`
+ * never goes past the limit, not even for an instant (an add given back
+ * afterwards made a concurrent packet that would have fit look over, and a
+ * window reset between the add and the give-back wrapped `spent`).
+ * Returns 0 taken, 1 over, -1 contended (retries ran out). */
+static __always_inline int budget__take(struct vigil_budget *b, __u64 payload)
+{
+	for (int i = 0; i < 16; i++) {
+		__u64 old = b->spent;
+
+		if (old + payload > b->limit)
+			return 1;
+		if (__sync_val_compare_and_swap(&b->spent, old, old + payload) == old)
+			return 0;
+	}
+	return -1;
+}
+
 /* Charge `payload` bytes of taint `mask` against the budgets. Returns true
  * if the packet must be dropped (a budget is spent). In monitor mode the
- * accounting is identical but nothing is dropped by the caller. */
+ * accounting is identical but nothing is dropped by the caller. A charge
+ * that lost its compare-and-swap 16 times drops the packet (TCP sends it
+ * again) without spending the budget. */
 static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *crossed)
 {
 	bool over = false;
 
 	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
 		struct vigil_budget *b;
-		__u64 old;
+		int r;
 
 		if (!(mask & (1u << i)))
 			continue;
@@ -125,27 +167,73 @@ static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *cros
 			over = true;
 			continue;
 		}
-		old = __sync_fetch_and_add(&b->spent, payload);
-		if (old + payload > b->limit) {
-			/* Give it back: what passed stays <= limit. */
-			__sync_fetch_and_sub(&b->spent, payload);
+		if (cfg_fault & VIGIL_FAULT_NO_CHARGE)
+			continue;
+		r = budget__take(b, payload);
+		if (r < 0) {
+			COUNT(budget_contended);
+			over = true;
+		} else if (r > 0) {
 			if (__sync_val_compare_and_swap(&b->exceeded, 0, 1) == 0)
 				*crossed = true;
 			over = true;
 		}
 	}
-	if (over) {
-		for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-			struct vigil_budget *b;
+	if (over)
+		budget__add(mask, BF_BLOCKED, payload);
+	return over;
+}
 
-			if (!(mask & (1u << i)))
-				continue;
-			b = budget__of(i);
-			if (b)
-				__sync_fetch_and_add(&b->blocked, payload);
+/* Give back a charge of a packet that was dropped after all; never below
+ * zero (a window may have been rolled in between). */
+static __always_inline void budget__refund(__u32 mask, __u64 payload)
+{
+	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
+		struct vigil_budget *b;
+
+		if (!(mask & (1u << i)))
+			continue;
+		b = budget__of(i);
+		if (!b || !b->limit)
+			continue;
+		for (int k = 0; k < 16; k++) {
+			__u64 old = b->spent, new = old > payload ? old - payload : 0;
+
+			if (__sync_val_compare_and_swap(&b->spent, old, new) == old)
+				break;
 		}
 	}
-	return over;
+}
+
+/* Payload of taint `mask` that egress let through, counted apart from the
+ * charge: the agent compares it with the limit (budget_breach). */
+static __always_inline void budget__passed(__u32 mask, __u64 payload)
+{
+	budget__add(mask, BF_PASSED, payload);
+}
+
+/* TCP bytes the receiver acknowledged on a tainted socket since it was
+ * stamped, added once to each of its sets' `delivered`. A FIN counts one
+ * sequence number: taken off once it is acknowledged. */
+static __always_inline void budget__delivered(struct vigil_sock_state *st, struct tcp_sock *tp)
+{
+	__u64 acked, base = st->acked_base, delta, counted;
+	struct sock *sk = (struct sock *)tp;
+
+	if (!st->set_mask || (st->flags & VIGIL_SF_ALLOWED))
+		return;
+	acked = tp->bytes_acked;
+	if ((sk->sk_shutdown & 2 /* SEND_SHUTDOWN */) && tp->snd_una == tp->write_seq && acked)
+		acked--;
+	if (acked <= base)
+		return;
+	counted = st->acked_counted;
+	if (acked - base <= counted)
+		return;
+	delta = acked - base - counted;
+	if (__sync_val_compare_and_swap(&st->acked_counted, counted, counted + delta) != counted)
+		return;	/* another pass counted it */
+	budget__add(st->set_mask, BF_DELIVERED, delta);
 }
 
 /* Would `size` more bytes of taint `mask` overrun a budget? */
@@ -168,22 +256,15 @@ static __always_inline bool budget__would_exceed(__u32 mask, __u64 size)
 /* Enforce: `size` bytes of taint `mask` were queued on a non-allowlisted socket. */
 static __always_inline void budget__commit(__u32 mask, __u64 size)
 {
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = budget__of(i);
-		if (b && b->limit)
-			__sync_fetch_and_add(&b->committed, size);
-	}
+	budget__add(mask, BF_COMMITTED, size);
 }
 
 /* Account one tainted packet on its flow; emit on state changes only. */
 /* over: a budget is spent for this traffic; dropped: and the packet was
  * dropped (enforce). In monitor mode an over-budget flow is reported once as
  * "would be blocked" while its bytes keep counting as sent. */
-static __always_inline void flow__account(const struct vigil_flow_key *key, __u32 mask,
+/* Returns false if the flow has no entry and none could be made (full). */
+static __always_inline bool flow__account(const struct vigil_flow_key *key, __u32 mask,
 					  __u64 payload, bool over, bool dropped,
 					  bool crossed)
 {
@@ -199,7 +280,7 @@ static __always_inline void flow__account(const struct vigil_flow_key *key, __u3
 		f = bpf_map_lookup_elem(&vg_flows, key);
 		if (!f) {
 			COUNT(flow_map_full);
-			return;
+			return false;
 		}
 	}
 	f->set_mask |= mask;
@@ -223,6 +304,7 @@ static __always_inline void flow__account(const struct vigil_flow_key *key, __u3
 		reason |= VIGIL_FLOW_BUDGET;
 	if (reason)
 		flow__emit(key, f, reason);
+	return true;
 }
 
 static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct sock *sk)

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "caps.h"
+#include "vigil.h"	/* the skeleton names its types */
 #include "vigil.skel.h"
 
 static void hooks_parse_as_documented(void **state)
