@@ -182,8 +182,10 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu missing: scripts/deps.sh -
 kernels=("$@")
 [ ${#kernels[@]} = 0 ] && mapfile -t kernels < <(awk '!/^#/ && NF { print $1 }' "$MATRIX")
 # The guest gets a copy of what the tests use, taken now: a rebuild of the
-# tree while a VM runs does not change what it tests.
-SNAP="$OUT/tree.$$"
+# tree while a VM runs does not change what it tests. It lives where the guest
+# mounts nothing of its own (its /tmp, /run, /var/tmp and /dev/shm are fresh
+# filesystems that would hide a tree cloned below them, as CI's may be).
+SNAP="/var/lib/vigil-kernels/tree.$$"
 trap 'rm -rf "$SNAP"' EXIT
 mkdir -p "$SNAP/.output"
 cp -a tests rules "$SNAP/"
