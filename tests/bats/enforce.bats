@@ -205,8 +205,11 @@ timed_leak() {
 	for _ in $(seq 100); do [ -e "$T/relay.sock.ready" ] && break; sleep 0.05; done
 	run in_cg python3 "$SCEN/unix_relay.py" send "$T/relay.sock" "$W/model.safetensors"
 	[ "$status" -eq 0 ]
-	run wait "$relay"
-	[ "$status" -eq 137 ]
+	# wait in this shell, not under `run`: run's subshell cannot collect a
+	# relay the shell already reaped (it was killed early), and saw 127
+	local rc=0
+	wait "$relay" || rc=$?
+	[ "$rc" -eq 137 ]
 	[ "$(sink_bytes)" -le "$BUDGET" ]
 	run alert_wait action=killed taint.chain.1.via=unix
 	[ "$status" -eq 0 ]
