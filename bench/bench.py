@@ -8,7 +8,7 @@ median of the per-pair ratios B/A, with min-max. Then the capacity figures
 run per workload with kernel.bpf_stats_enabled=1 (per-program BPF run time).
 
 Everything runs as root inside one cgroup (vigil-bench, the agent's --cgroup
-scope) and one network namespace joined by a veth pair (10.213.241.1/.2);
+scope) and one network namespace joined by a veth pair (10.213.4.1/.2);
 both are removed on exit, whatever happened. See bench/README.md.
 """
 import argparse
@@ -35,7 +35,7 @@ DOC = os.path.join(ROOT, "docs", "PERFORMANCE.md")
 CG_NAME = "vigil-bench"
 NS = "vigil-bench"
 VH, VN = "vgbench-h", "vgbench-n"
-HOST4, PEER4 = "10.213.241.1", "10.213.241.2"
+HOST4, PEER4 = "10.213.4.1", "10.213.4.2"
 PORT_BULK, PORT_TAINTED, PORT_LEAK_TCP, PORT_LEAK_UDP, PORT_STORM = 5301, 5302, 5303, 5304, 5305
 BUDGET = 1 << 20          # the default rules' budget per set (1 MiB)
 

@@ -177,7 +177,7 @@ def write_doc(r, path):
       "is the agent's `--cgroup` scope.")
     a("- **A** = no agent loaded. **B** = `vigil run --cgroup <bench cgroup> --protect "
       "'<data>/weights/**' --alerts FILE --stats-interval 0` on the embedded default rules, "
-      "monitor mode (enforce with `--allow 10.213.241.2:5302` for `tainted-egress`). The agent "
+      "monitor mode (enforce with `--allow 10.213.4.2:5302` for `tainted-egress`). The agent "
       "is started fresh for each B run and the run begins after `agent_start`.")
     a("- Before each B run one process in the scope reads 4 KiB of a protected file while "
       "holding a pipe (`workloads prime`): the agent is then in its steady state (a pipe has "

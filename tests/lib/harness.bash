@@ -27,7 +27,7 @@ vigil_setup() {
 		skip "blind with --hooks ${VIGIL_HOOKS:-auto} (docs/KERNELS.md)"
 	fi
 	[ -x "$VIGIL" ] || { echo "build first: $VIGIL missing" >&2; return 1; }
-	# VIGIL_TEST_SLOT (0-5) lets several suites run at once on one host:
+	# VIGIL_TEST_SLOT (0-6) lets several suites run at once on one host:
 	# each slot owns 33 test-host numbers (netns, veth, cgroup, port).
 	N=$(( (BATS_SUITE_TEST_NUMBER % 33) + 20 + 33 * ${VIGIL_TEST_SLOT:-0} ))
 	NS="vigil-t$N"
