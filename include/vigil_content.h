@@ -18,6 +18,8 @@ enum vigil_class {
 	VIGIL_CLASS_WORK = 1,		/* language, JSON, numbers and metrics as text */
 	VIGIL_CLASS_WEIGHTS = 2,	/* binary (tensors, compressed, encrypted) or
 					 * base64 / base32 / hex of binary */
+	VIGIL_CLASS_OPAQUE = 3,		/* TLS whose plaintext was not seen: follows
+					 * the set's budget like weights */
 };
 
 /* Per packet or send, at most this many payload bytes are sampled (at a
