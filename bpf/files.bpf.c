@@ -55,7 +55,9 @@ static __always_inline void copy__names(struct vigil_ev_copy *e, struct inode *i
  * VIGIL_COPY_MIN_PAGES of it, the file is protected with the writer's sets,
  * so `cp weights /tmp/x` and an upload of /tmp/x by anyone else is a read
  * of protected data. Fires once per page going clean -> dirty, in the
- * writer's context; untainted writers cost one hash lookup. */
+ * writer's context; untainted writers cost a bitmap test (and, once a
+ * tainted pipe exists, a task-storage read: a writer fed through a pipe by
+ * a tainted process, `tar czf` 's gzip, is tainted at its first page). */
 SEC("tp_btf/writeback_dirty_folio")
 int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mapping)
 {
@@ -67,7 +69,7 @@ int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mappi
 	struct vigil_taint *t;
 	struct inode *inode;
 
-	t = taint_of(tgid);
+	t = taint__lookup_or_pipe(tgid);
 	if (!t || !mapping)
 		return 0;
 	inode = BPF_CORE_READ(mapping, host);

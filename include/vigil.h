@@ -61,6 +61,9 @@ enum vigil_via {
 	VIGIL_VIA_PIPE = 4,	/* holds the read end of a pipe a tainted process writes */
 	VIGIL_VIA_PREEXISTING = 5, /* held a protected file open/mapped when vigil started */
 	VIGIL_VIA_UNIX = 6,	/* received on an AF_UNIX socket from a tainted process */
+	/* userspace only (the kernel reports READ): read a file a tainted
+	 * process wrote, a copy of weights (userspace/derived.h) */
+	VIGIL_VIA_FILE = 7,
 	VIGIL_VIA__COUNT,
 };
 

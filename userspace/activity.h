@@ -71,6 +71,7 @@ struct act_link {
 	uint32_t pid;
 	const char *comm;
 	const char *via;
+	const char *path;		/* via "file": the copy it read; else NULL */
 };
 
 struct activity {

@@ -337,6 +337,7 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		l->pid = (uint32_t)v;
 		err |= get_str(r, e, "comm", "", &l->comm);
 		err |= get_str(r, e, "via", "read", &l->via);
+		err |= get_str(r, e, "path", NULL, &l->path);
 	}
 	if ((a->nsets = taint_list(r, t, "sets", false, ACT_MAX_SETS, &arr)) < 0)
 		return -EINVAL;

@@ -63,6 +63,8 @@ struct corr_stats {
 	uint64_t dest_limit_hits;	/* activities dropped: the process's set was full */
 	uint64_t tracked;	/* records held: live tainted processes + recently exited */
 	uint64_t live;		/* tainted processes still running */
+	uint64_t derived;	/* copies of weights whose origin is kept */
+	uint64_t derived_dropped; /* copies whose origin could not be kept (ledger full) */
 };
 void corr__stats(const struct corr *c, struct corr_stats *out);
 

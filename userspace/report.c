@@ -55,6 +55,8 @@ static void link_object(struct json *j, const struct act_link *l)
 	json__kv_uint(j, "pid", l->pid);
 	json__kv_str(j, "comm", l->comm);
 	json__kv_str(j, "via", l->via);
+	if (l->path)
+		json__kv_str(j, "path", l->path);
 	json__end_object(j);
 }
 

@@ -36,7 +36,7 @@ static void sample(struct activity *a, struct rule_def *r, struct rule_hit *h)
 	a->pname = "bash";
 	a->sources[0] = (struct act_source){ "/models/m.safetensors", "models", 1 << 20 };
 	a->nsources = 1;
-	a->chain[0] = (struct act_link){ 4242, "python3", "read" };
+	a->chain[0] = (struct act_link){ 4242, "python3", "read", NULL };
 	a->nchain = 1;
 	a->sets[0] = "models";
 	a->nsets = 1;
