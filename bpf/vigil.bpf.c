@@ -18,6 +18,7 @@
 #include "files.bpf.c"
 #include "process.bpf.c"
 #include "net.bpf.c"
+#include "relay.bpf.c"
 #include "tamper.bpf.c"
 #include "fentry.bpf.c"
 #include "lsm.bpf.c"

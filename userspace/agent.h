@@ -23,6 +23,9 @@ struct agent_opts {
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
+	/* tainted bytes a local relay connection carries before its receiver
+	 * is tainted (lib/relay.bpf.h); 0: VIGIL_RELAY_MIN_BYTES */
+	unsigned long long relay_min_bytes;
 	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */
 	const char **labels;	size_t nlabels;	/* KEY=VALUE on every record */
 	const char *record;		/* capture of correlated activity, or NULL */

@@ -92,6 +92,17 @@ static int a_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int a_relay_min_bytes(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	char serr[128];
+
+	if (addr__parse_size(v, &o->relay_min_bytes, serr, sizeof(serr)))
+		return bad(e, n, "'%s': %s", v, serr);
+	if (!o->relay_min_bytes)
+		return bad(e, n, "'%s': must be at least 1 byte", v);
+	return 0;
+}
+
 static int a_alerts(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	return config__push(&o->alerts, &o->nalerts, v);
@@ -242,6 +253,9 @@ const struct config_option config_options[] = {
 	{ "budget", 'b', CONFIG_VALUE, "BYTES", a_budget,
 	  "tainted egress allowed per protected set before\n"
 	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)" },
+	{ "relay-min-bytes", 0, CONFIG_VALUE, "BYTES", a_relay_min_bytes,
+	  "tainted bytes a process must receive over a local\n"
+	  "TCP/UDP connection to be tainted by it (default 64KiB)" },
 	{ "alerts", 'o', CONFIG_LIST, "SINK[,KEY=VALUE...]", a_alerts,
 	  "where records go (repeatable; default -, stdout):\n"
 	  "-, PATH or file:PATH, unix:PATH (for vigil tail),\n"

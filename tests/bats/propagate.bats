@@ -106,3 +106,143 @@ openssl_chain() {
 @test "propagate: enforce: an upload of an openssl-encrypted copy is refused, named by the weights" {
 	openssl_chain enforce
 }
+
+# ---- local relays ---------------------------------------------------------
+
+# relay_run KIND LHOST MODE [relay args]: a relay on LHOST forwards to the test
+# host; a tainted process sends it the weights. Sets relay_rc.
+relay_run() {
+	local kind="$1" lhost="$2" mode="$3"
+	shift 3
+	start_sink "$kind"
+	start_agent --mode "$mode" ${RELAY_AGENT_ARGS:-}
+	LPORT=$((PORT + 2000))
+	in_cg python3 "$SCEN/relay.py" "$kind" "$lhost" "$LPORT" "$PEER4" "$PORT" \
+		"$T/relay.ready" "$@" > "$T/relay.out" &
+	local relay=$!
+	for _ in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+	if [ "$kind" = udp ]; then
+		leak --src "$W/model.safetensors" --host "$lhost" --port "$LPORT" --udp \
+			--chunk 1400 --pace 0.0002
+	else
+		leak --src "$W/model.safetensors" --host "$lhost" --port "$LPORT"
+	fi
+	# wait in this shell: a relay killed early is already reaped
+	relay_rc=0
+	wait "$relay" || relay_rc=$?
+}
+
+# relay_check KIND MODE: what must hold after relay_run
+relay_check() {
+	local kind="$1" mode="$2" got
+	got="$(sink_bytes "$PORT" "$kind")"
+	if [ "$mode" = enforce ]; then
+		[ "$relay_rc" -ne 0 ]
+		[ "$got" -le "$BUDGET" ]
+		run alert_wait mode=enforce process.cmdline~relay.py \
+			taint.sources.0.path="$W/model.safetensors" \
+			taint.chain.0.via=read taint.chain.1.via=loopback taint.depth=1
+		[ "$status" -eq 0 ]
+		run alert_wait mode=enforce process.cmdline~relay.py action~e
+		[ "$status" -eq 0 ]
+		figure "relay ($kind) bytes past the relay, enforce" "$got"
+	else
+		[ "$relay_rc" -eq 0 ]
+		if [ "$kind" = tcp ]; then
+			[ "$got" -eq $((4 << 20)) ]
+		fi
+		run alert_wait rule=weights-egress mode=monitor process.cmdline~relay.py \
+			taint.sources.0.path="$W/model.safetensors" \
+			taint.chain.0.via=read taint.chain.0.comm=python3 \
+			taint.chain.1.via=loopback network.daddr="$PEER4" network.dport="$PORT"
+		[ "$status" -eq 0 ]
+		run alert_wait rule=weights-egress-budget mode=monitor process.cmdline~relay.py
+		[ "$status" -eq 0 ]
+	fi
+	# the relay's loopback leg itself is never egress
+	run alert_none kind=alert network.dport="$LPORT"
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: monitor: a TCP relay on 127.0.0.1 is tainted by what it receives" {
+	relay_run tcp 127.0.0.1 monitor
+	relay_check tcp monitor
+}
+
+@test "propagate: enforce: a TCP relay on 127.0.0.1 is stopped at the budget" {
+	relay_run tcp 127.0.0.1 enforce
+	relay_check tcp enforce
+}
+
+@test "propagate: monitor: a TCP relay on the host's own address is tainted" {
+	relay_run tcp "$HOST4" monitor
+	relay_check tcp monitor
+}
+
+@test "propagate: enforce: a TCP relay on the host's own address is stopped at the budget" {
+	relay_run tcp "$HOST4" enforce
+	relay_check tcp enforce
+}
+
+@test "propagate: monitor: a dual-stack TCP relay reached over ::1 is tainted" {
+	relay_run tcp ::1 monitor --connect-late
+	relay_check tcp monitor
+}
+
+@test "propagate: enforce: a relay connecting out after the handoff is refused" {
+	relay_run tcp ::1 enforce --connect-late
+	relay_check tcp enforce
+}
+
+@test "propagate: monitor: a UDP forwarder (DNS-stub shape) is tainted" {
+	relay_run udp 127.0.0.1 monitor
+	relay_check udp monitor
+}
+
+@test "propagate: enforce: a UDP forwarder (DNS-stub shape) is stopped" {
+	relay_run udp 127.0.0.1 enforce
+	relay_check udp enforce
+}
+
+# a tainted process sends a relay only N bytes (a health check, a log line)
+small_send() {
+	local mode="$1" n="$2"
+	shift 2
+	start_sink tcp
+	start_agent --mode "$mode" "$@"
+	LPORT=$((PORT + 2000))
+	in_cg python3 "$SCEN/relay.py" tcp 127.0.0.1 "$LPORT" "$PEER4" "$PORT" \
+		"$T/relay.ready" > "$T/relay.out" &
+	local relay=$!
+	for _ in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+	run in_cg python3 "$SCEN/relay.py" send-some "$W/model.safetensors" 127.0.0.1 "$LPORT" "$n"
+	[ "$status" -eq 0 ]
+	relay_rc=0
+	wait "$relay" || relay_rc=$?
+}
+
+@test "propagate: monitor: a health check from a tainted process taints nobody (by bytes, not contact)" {
+	small_send monitor 4096
+	[ "$relay_rc" -eq 0 ]
+	[ "$(sink_bytes)" -eq 4096 ]
+	stop_agent
+	run alert_none kind=alert process.cmdline~relay.py
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: enforce: a health check from a tainted process taints nobody and passes" {
+	small_send enforce 4096
+	[ "$relay_rc" -eq 0 ]
+	[ "$(sink_bytes)" -eq 4096 ]
+	stop_agent
+	run alert_none kind=alert process.cmdline~relay.py
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: monitor: --relay-min-bytes lowers the threshold: the same 4 KiB taints" {
+	small_send monitor 4096 --relay-min-bytes 1KiB
+	[ "$relay_rc" -eq 0 ]
+	run alert_wait rule=weights-egress process.cmdline~relay.py taint.chain.1.via=loopback \
+		taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+}
