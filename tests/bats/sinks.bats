@@ -665,6 +665,16 @@ same_records() {
 	assert m['vigil_agent_cpu_seconds_total{mode="user"}'] > 0
 	f = [k for k in m if k.startswith('vigil_sink_records_total{sink="/')]
 	assert any(k.endswith('result="written"}') and m[k] >= 3 for k in f), f
+	# map fill: the protected file is in vg_files, 65536 its capacity
+	assert m['vigil_bpf_map_entries{map="vg_files"}'] >= 1
+	assert m['vigil_bpf_map_max_entries{map="vg_files"}'] == 65536
+	r = m['vigil_bpf_map_fill_ratio{map="vg_files"}']
+	assert abs(r - m['vigil_bpf_map_entries{map="vg_files"}'] / 65536) < 1e-9, r
+	for name in ("vg_taint", "vg_flows", "vg_allow4", "vg_reads"):
+	    assert 0 <= m['vigil_bpf_map_fill_ratio{map="%s"}' % name] <= 1, name
+	# no array, storage or ring buffer map (always full, or not countable)
+	assert not [k for k in m if k.startswith("vigil_bpf_map_entries") and
+	            any(x in k for x in ("vg_budgets", "vg_counters", "vg_socks", "vg_events"))]
 	PY
 	# the textfile: complete, in the same format, no temporary left behind
 	python3 "$LIB/promtext.py" "$T/prom/vigil.prom" > /dev/null
