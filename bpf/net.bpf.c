@@ -513,8 +513,11 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 				 * sender killed because its socket could be tracked
 				 * nowhere transmits its last send here, in its own
 				 * context: that packet is dropped (a packet of another
-				 * socket sent from its softirq is only delayed). */
-				if (!enforce)
+				 * socket sent from its softirq is only delayed). Where
+				 * cgroup_skb may not ask for the current task (6.1:
+				 * cfg_skb_current), that last send passes when the
+				 * lost-socket table was full too (lost_socks_full). */
+				if (!enforce || !cfg_skb_current)
 					return 1;
 				t = taint_of(current_tgid());
 				if (!t || !(t->flags & VIGIL_TF_KILLED))
