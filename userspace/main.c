@@ -787,8 +787,10 @@ static int cmd_check(int argc, char **argv)
 	ret = caps__enforceable(&c) ? 0 : 1;
 	if (verbose && !as_json) {
 		fflush(stdout);
-		if (verifier__report(false, families, verbose > 1, stdout) ||
-		    verifier__report(true, families, verbose > 1, stdout))
+		int monitor = verifier__report(false, families, verbose > 1, stdout);
+		int enforce = verifier__report(true, families, verbose > 1, stdout);
+
+		if (monitor || enforce)
 			ret = 1;
 	}
 	return ret;
