@@ -481,6 +481,35 @@ same_records() {
 	PY
 }
 
+@test "sinks: fleet: the host's rsyslog forwards to Elasticsearch as docs/FLEET.md configures it" {
+	load ../lib/rsyslog
+	eport=$((PORT + 4100))
+	start_http "$eport" es --api elastic
+	# the docs' block as it is, pointed at the test's receiver
+	python3 - "$VIGIL_ROOT/docs/FLEET.md" "$eport" > "$T/60-vigil.conf" <<-'PY'
+	import re, sys
+	doc = open(sys.argv[1]).read()
+	conf = re.search(r"```\n# /etc/rsyslog.d/60-vigil.conf\n(.*?)```", doc, re.S).group(1)
+	assert 'server="es.soc.example" serverport="9200"' in conf
+	print(conf.replace('server="es.soc.example" serverport="9200"',
+	                   'server="127.0.0.1" serverport="%s"' % sys.argv[2]))
+	PY
+	start_rsyslog_with "$T/60-vigil.conf"
+	start_sink tcp
+	start_agent --alerts "syslog:,socket=$T/fwd.sock" --heartbeat 1
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag forwarded
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 10 --count 2 kind=heartbeat
+	[ "$status" -eq 0 ]
+	stop_agent
+	n="$(wc -l < "$ALERTS")"
+	for _ in $(seq 100); do [ "$(wc -l < "$T/es.jsonl")" -ge "$n" ] && break; sleep 0.1; done
+	cat "$T/rsf.err" >&2
+	[ ! -s "$T/es.jsonl.errors" ]
+	same_records "$ALERTS" "$T/es.jsonl" --any-order
+}
+
 @test "sinks: Splunk HEC, Elastic _bulk and Loki push bodies, checked by real receivers" {
 	hport=$((PORT + 4000))
 	start_http "$hport" hec --api splunk --token 7f3a-T0K3N
