@@ -147,6 +147,13 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 		out->s = "";
 }
 
+int act_source__read_pct(const struct act_source *s)
+{
+	if (!s->size)
+		return -1;
+	return s->bytes_read >= s->size ? 100 : (int)(s->bytes_read * 100 / s->size);
+}
+
 void activity__finish(struct activity *a)
 {
 	a->nancestors = 0;

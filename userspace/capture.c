@@ -325,6 +325,10 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		err |= get_str(r, e, "set", "", &s->set);
 		err |= get_uint(r, e, "bytes_read", &v);
 		s->bytes_read = v;
+		v = 0;
+		if (json_object_get(e, "size"))
+			err |= get_uint(r, e, "size", &v);
+		s->size = v;
 	}
 	if ((a->nchain = taint_list(r, t, "chain", true, ACT_MAX_CHAIN, &arr)) < 0)
 		return -EINVAL;

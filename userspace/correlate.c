@@ -496,6 +496,7 @@ static void fill_taint(struct corr *c, struct rec *r, struct activity *a)
 			s->path = "(unknown)";
 		s->set = set_of(c, o->src[i].file_id, r->set_mask);
 		s->bytes_read = o->src[i].bytes;
+		s->size = c->env.file_size ? c->env.file_size(c->env.ctx, o->src[i].file_id) : 0;
 	}
 	a->nsets = 0;
 	for (unsigned i = 0; i < 32 && a->nsets < ACT_MAX_SETS; i++)
@@ -545,7 +546,7 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 			   enum act_killer killed_by, unsigned level)
 {
 	struct activity a;
-	char hb[32], hblk[32];
+	char hb[32], hblk[32], cov[32] = "";
 	const char *what, *src;
 
 	if (already_sent(c, r, d, rule, act, level)) {
@@ -570,45 +571,49 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	a.blocked_bytes = blocked;
 
 	src = a.nsources ? a.sources[0].path : "protected weights";
+	if (a.nsources && act_source__read_pct(&a.sources[0]) >= 0) {
+		/* read coverage: "model-00003-of-00008.safetensors (87% of it read)" */
+		snprintf(cov, sizeof(cov), " (%d%% of it read)", act_source__read_pct(&a.sources[0]));
+	}
 	human_bytes(bytes, hb, sizeof(hb));
 	human_bytes(blocked, hblk, sizeof(hblk));
 	switch (rule) {
 	case ACT_EV_CONNECT:
 		if (d->proto == VIGIL_PROTO_RAW) {
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u), holding data from %s, %s a raw %s socket",
-				 r->info.comm, r->tgid, src, act == ACT_BLOCKED ?
+				 "%s (pid %u), holding data from %s%s, %s a raw %s socket",
+				 r->info.comm, r->tgid, src, cov, act == ACT_BLOCKED ?
 				 "was refused" : "opened", a.family);
 			break;
 		}
 		what = act == ACT_BLOCKED ? "was refused a connection to" :
 		       "opened a connection to";
 		snprintf(a.message, sizeof(a.message),
-			 "%s (pid %u), holding data from %s, %s %s port %u",
-			 r->info.comm, r->tgid, src, what, a.daddr, a.dport);
+			 "%s (pid %u), holding data from %s%s, %s %s port %u",
+			 r->info.comm, r->tgid, src, cov, what, a.daddr, a.dport);
 		break;
 	case ACT_EV_EGRESS:
 	case ACT_EV_PROGRESS:
 		snprintf(a.message, sizeof(a.message),
-			 "%s (pid %u) is sending data from %s to %s port %u (%s so far)",
-			 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+			 "%s (pid %u) is sending data from %s%s to %s port %u (%s so far)",
+			 r->info.comm, r->tgid, src, cov, a.daddr, a.dport, hb);
 		break;
 	case ACT_EV_BUDGET:
 		if (act == ACT_KILLED)
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u) was killed for sending data from %s to %s port %u "
+				 "%s (pid %u) was killed for sending data from %s%s to %s port %u "
 				 "past the egress budget (%s sent, %s dropped)",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb, hblk);
+				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport, hb, hblk);
 		else if (act == ACT_BLOCKED)
 			snprintf(a.message, sizeof(a.message),
 				 "egress budget spent: packets of %s (pid %u) carrying data from "
-				 "%s to %s port %u are dropped (%s sent)",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+				 "%s%s to %s port %u are dropped (%s sent)",
+				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport, hb);
 		else
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u) sent data from %s to %s port %u past the egress "
+				 "%s (pid %u) sent data from %s%s to %s port %u past the egress "
 				 "budget (%s sent; enforce mode would drop and kill)",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport, hb);
 		break;
 	default:
 		break;

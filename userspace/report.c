@@ -46,6 +46,10 @@ static void source_object(struct json *j, const struct act_source *s)
 	json__kv_str(j, "path", s->path);
 	json__kv_str(j, "set", s->set);
 	json__kv_uint(j, "bytes_read", s->bytes_read);
+	if (s->size) {
+		json__kv_uint(j, "size", s->size);
+		json__kv_uint(j, "read_pct", (uint64_t)act_source__read_pct(s));
+	}
 	json__end_object(j);
 }
 

@@ -86,17 +86,23 @@ static __always_inline bool file_is_fifo(struct file *f, struct vigil_pipe_key *
 	return true;
 }
 
-/* A unix socket's key: its struct sock, ino 0 (a pipe's is never 0). */
-static __always_inline bool file_is_unix_sock(struct file *f, struct vigil_pipe_key *key)
+/* The struct sock of a socket file, or NULL. */
+static __always_inline struct sock *file_sock(struct file *f)
 {
 	struct inode *inode = BPF_CORE_READ(f, f_inode);
 	struct socket *sock;
-	struct sock *sk;
 
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return false;
+		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* A unix socket's key: its struct sock, ino 0 (a pipe's is never 0). */
+static __always_inline bool file_is_unix_sock(struct file *f, struct vigil_pipe_key *key)
+{
+	struct sock *sk = file_sock(f);
+
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
 		return false;
 	key->inode = (__u64)(unsigned long)sk;
@@ -108,16 +114,10 @@ static __always_inline bool file_is_unix_sock(struct file *f, struct vigil_pipe_
  * another process (lib/relay.bpf.h). */
 static __always_inline bool fdscan__relay(struct fdscan_ctx *c, struct file *f)
 {
-	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct sock *sk = file_sock(f);
 	struct vigil_relay_key k = {};
 	struct vigil_relay_mark *m;
-	struct socket *sock;
-	struct sock *sk;
 
-	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return false;
-	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
 	if (!sk || !relay__key_of_sock(sk, &k))
 		return false;
 	m = bpf_map_lookup_elem(&vg_relays, &k);

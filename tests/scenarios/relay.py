@@ -9,7 +9,7 @@ weights receives them over a local connection and forwards them out.
   relay.py udp LHOST LPORT DHOST DPORT READY
       a DNS-stub-like forwarder: every datagram to LHOST:LPORT goes out to
       DHOST:DPORT with an unconnected sendto; stops at an empty datagram or
-      after 3 s without one
+      3 s after the last one
   relay.py send-some SRC HOST PORT N [--udp]
       read SRC whole (it becomes tainted), then send only its first N bytes
       (a health check or a log line from a tainted process)
@@ -66,7 +66,7 @@ def tcp(lhost, lport, dhost, dport, ready, connect_late):
 def udp(lhost, lport, dhost, dport, ready):
     ls = socket.socket(family_of(lhost), socket.SOCK_DGRAM)
     ls.bind((lhost, lport))
-    ls.settimeout(3)
+    ls.settimeout(60)	# the first datagram: a slow sender (qemu) starts late
     out = socket.socket(family_of(dhost), socket.SOCK_DGRAM)
     open(ready, "w").close()
     forwarded = 0
@@ -80,6 +80,7 @@ def udp(lhost, lport, dhost, dport, ready):
                 break
             out.sendto(data, (dhost, dport))
             forwarded += len(data)
+            ls.settimeout(3)
     except OSError as e:
         done(forwarded, err_name(e))
     done(forwarded, None)

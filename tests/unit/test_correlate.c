@@ -29,6 +29,7 @@ static const char *f_path(void *ctx, uint32_t id)
 	       NULL;
 }
 static uint32_t f_sets(void *ctx, uint32_t id) { return 1; }
+static uint64_t f_size(void *ctx, uint32_t id) { return id == 1 ? 4096 * 20 : 0; }
 static const char *f_set(void *ctx, unsigned b) { return b == 0 ? "llm" : "other"; }
 static int64_t f_bytes(void *ctx, uint32_t tgid, uint32_t id) { return tgid == 100 ? 4096 * 10 : -1; }
 
@@ -76,6 +77,7 @@ static struct corr *mk(struct fake *f, bool enforce)
 	struct corr_env env = {
 		.ctx = f, .file_path = f_path, .file_sets = f_sets, .set_name = f_set,
 		.bytes_read = f_bytes, .proc_read = f_proc, .kill = f_kill, .emit = f_emit,
+		.file_size = f_size,
 		.enforce = enforce,
 	};
 	memset(f, 0, sizeof(*f));
@@ -218,6 +220,25 @@ static void copy_of_unknown_writer_names_the_copy(void **state)
 	assert_string_equal(f.last.sources[0].path, "/tmp/a.bin");
 	assert_int_equal(f.last.nchain, 1);
 	assert_string_equal(f.chain[0].via, "read");
+	corr__free(c);
+}
+
+/* Read coverage: what share of the file the reader read, in the source
+ * and the message; unknown sizes say nothing. */
+static void sources_say_how_much_was_read(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	taint(c, 100, 0, VIGIL_VIA_READ, 2);
+	flow(c, 100, VIGIL_FLOW_NEW, 1000, 3000);
+	assert_int_equal(f.last.nsources, 2);
+	assert_int_equal(f.last.sources[0].size, 4096 * 20);
+	assert_int_equal(act_source__read_pct(&f.last.sources[0]), 50);
+	assert_int_equal(f.last.sources[1].size, 0);
+	assert_int_equal(act_source__read_pct(&f.last.sources[1]), -1);
+	assert_non_null(strstr(f.last.message, "/w/model.safetensors (50% of it read) to"));
 	corr__free(c);
 }
 
@@ -438,6 +459,7 @@ int main(void)
 		cmocka_unit_test(chain_and_sources_through_fork),
 		cmocka_unit_test(copies_of_copies_name_the_original),
 		cmocka_unit_test(copy_of_unknown_writer_names_the_copy),
+		cmocka_unit_test(sources_say_how_much_was_read),
 		cmocka_unit_test(repeats_are_suppressed),
 		cmocka_unit_test(destination_set_is_bounded),
 		cmocka_unit_test(zombie_keeps_kernel_cmdline),
