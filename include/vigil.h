@@ -17,6 +17,7 @@
 #else
 #include <linux/types.h>
 #endif
+#include "vigil_content.h"
 
 #define VIGIL_SCHEMA_VERSION 1
 
@@ -131,6 +132,7 @@ struct vigil_sock_state {
 	 * socket was first stamped: acks beyond it are of tainted bytes */
 	__u64 acked_base;
 	__u64 acked_counted;	/* tainted acked bytes already added to budgets */
+	struct vigil_content content;	/* what its data looks like */
 };
 
 #define VIGIL_SF_BLOCKED (1u << 0)	/* drop every further packet */
@@ -138,6 +140,11 @@ struct vigil_sock_state {
 #define VIGIL_SF_CHECKED (1u << 2)	/* ALLOWED was computed */
 #define VIGIL_SF_DROP (1u << 3)		/* writer is blocked by a rule: drop, no kill */
 #define VIGIL_SF_RESET (1u << 4)	/* aborted by the agent (queue discarded) */
+#define VIGIL_SF_WORK (1u << 5)		/* the last sampled send was work */
+#define VIGIL_SF_UNSAMPLED (1u << 6)	/* the last send passed kernel pages (sendfile,
+					 * splice): its packets are sampled instead */
+#define VIGIL_SF_TLS (1u << 7)		/* its sends are TLS records: opaque unless the
+					 * plaintext class is known (lib/tls.bpf.h) */
 
 /* Egress accounting per (process, destination). */
 struct vigil_flow_key {
@@ -157,9 +164,47 @@ struct vigil_flow {
 	__u32 reported_level;	/* highest byte threshold already reported */
 	__u32 flags;		/* VIGIL_FF_* */
 	__u32 pad;
+	struct vigil_content content;	/* UDP: sampled here; TCP: its socket's */
 };
 
 #define VIGIL_FF_BLOCK_REPORTED (1u << 0)
+#define VIGIL_FF_WEIGHTS_REPORTED (1u << 1)	/* the flow was reported weights-class */
+
+/* Work budget: bytes of `work`-class tainted egress one destination may
+ * receive per window (all processes and sets together), so that even
+ * text-shaped bulk is capped. */
+struct vigil_work_key {
+	__u8 family;
+	__u8 pad[3];
+	__u8 daddr[16];
+};
+
+struct vigil_work_budget {
+	__u64 window_start_ns;
+	__u64 spent;
+	__u64 blocked;
+	__u32 exceeded;		/* sticky until the window ends */
+	__u32 pad;
+};
+
+#define VIGIL_WORK_LIMIT_DEFAULT (1ull << 30)		/* 1 GiB */
+#define VIGIL_WORK_WINDOW_DEFAULT_S 3600ull		/* per hour */
+
+/* DNS queries of one tainted process per window (lib/dns.bpf.h judges each
+ * name): a tunnel once its tunnel-shaped names, or all its names, pass a
+ * byte count. Lookups to the host's resolvers are not egress otherwise. */
+struct vigil_dns_count {
+	__u64 window_start_ns;
+	__u32 name_bytes;	/* query-name bytes in this window */
+	__u32 tunnel_bytes;	/* of which: in tunnel-shaped names */
+	__u32 queries;
+	__u32 flags;		/* VIGIL_DNSF_* */
+};
+
+#define VIGIL_DNSF_TUNNEL (1u << 0)	/* judged a tunnel (sticky) */
+#define VIGIL_DNS_WINDOW_NS (60ull * 1000000000ull)
+#define VIGIL_DNS_TUNNEL_BYTES 1024	/* tunnel-shaped name bytes per window */
+#define VIGIL_DNS_NAME_BYTES (32u << 10)	/* any name bytes per window */
 
 /* Budget of one protected set: bytes of tainted egress to non-allowlisted
  * destinations over the agent's lifetime. */
@@ -343,6 +388,9 @@ struct vigil_ev_proc {	/* EXEC and EXIT */
 #define VIGIL_FLOW_THRESHOLD (1u << 1)
 #define VIGIL_FLOW_BLOCKED (1u << 2)	/* first dropped packet of this flow */
 #define VIGIL_FLOW_BUDGET (1u << 3)	/* the set's budget was crossed now */
+#define VIGIL_FLOW_CLASS (1u << 4)	/* the flow's content turned weights-class */
+#define VIGIL_FLOW_WORK_BUDGET (1u << 5) /* the destination's work budget was crossed now */
+#define VIGIL_FLOW_DNS_TUNNEL (1u << 6)	/* the process's DNS queries became a tunnel */
 
 struct vigil_ev_flow {
 	struct vigil_ev_header hdr;
@@ -351,6 +399,7 @@ struct vigil_ev_flow {
 	__u64 blocked_bytes;
 	__u32 set_mask;
 	__u32 reason;		/* VIGIL_FLOW_* */
+	struct vigil_content content;
 };
 
 struct vigil_ev_connect {
@@ -401,6 +450,8 @@ struct vigil_ev_kill {
 	__u32 set_mask;
 	__u32 done;		/* 1 if SIGKILL was sent (enforce) */
 	char comm[VIGIL_COMM_LEN];
+	__u8 content;		/* enum vigil_class of the socket's data */
+	__u8 pad[7];
 };
 
 #include "vigil_layout.h"

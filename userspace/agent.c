@@ -163,6 +163,7 @@ static int load_rules(struct agent *a)
 {
 	char err[1024];
 
+	hostaddr__set_resolv_conf(a->o->resolv_conf);
 	if (hostaddr__list(&a->host))
 		log__warn("cannot list the host's addresses (%s): connections to them count "
 			  "as egress", strerror(errno));
@@ -613,6 +614,7 @@ int agent__run(const struct agent_opts *o)
 		a.ld.rs = &a.rs;
 	}
 	a.ld.test_map_sizes = o->test_map_sizes;
+	a.ld.work_limit = o->work_budget;
 	a.ld.ntest_map_sizes = o->ntest_map_sizes;
 	a.ld.test_faults = o->test_faults;
 	a.ld.ntest_faults = o->ntest_faults;

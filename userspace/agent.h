@@ -23,6 +23,8 @@ struct agent_opts {
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
+	unsigned long long work_budget;	/* work-class bytes per destination and hour, 0: none */
+	const char *resolv_conf;	/* the host's nameservers (hostaddr.h), or NULL */
 	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */
 	const char **labels;	size_t nlabels;	/* KEY=VALUE on every record */
 	const char *record;		/* capture of correlated activity, or NULL */

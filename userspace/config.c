@@ -92,6 +92,21 @@ static int a_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int a_work_budget(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	char serr[128];
+
+	if (addr__parse_size(v, &o->work_budget, serr, sizeof(serr)))
+		return bad(e, n, "'%s': %s", v, serr);
+	return 0;
+}
+
+static int a_resolv_conf(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	o->resolv_conf = v;
+	return 0;
+}
+
 static int a_alerts(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	return config__push(&o->alerts, &o->nalerts, v);
@@ -241,7 +256,14 @@ const struct config_option config_options[] = {
 	  "monitor (default: alert only) or enforce (deny, drop, kill)" },
 	{ "budget", 'b', CONFIG_VALUE, "BYTES", a_budget,
 	  "tainted egress allowed per protected set before\n"
-	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)" },
+	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB);\n"
+	  "counts bytes judged weights-shaped or not judged" },
+	{ "work-budget", 0, CONFIG_VALUE, "BYTES", a_work_budget,
+	  "work-shaped tainted egress (text, JSON, metrics) each\n"
+	  "destination may get per hour (default 1GiB; 0: no limit)" },
+	{ "resolv-conf", 0, CONFIG_VALUE, "FILE", a_resolv_conf,
+	  "the host's nameservers (default /etc/resolv.conf, re-read\n"
+	  "as it changes): DNS to them is judged as DNS, not egress" },
 	{ "alerts", 'o', CONFIG_LIST, "SINK[,KEY=VALUE...]", a_alerts,
 	  "where records go (repeatable; default -, stdout):\n"
 	  "-, PATH or file:PATH, unix:PATH (for vigil tail),\n"

@@ -92,6 +92,7 @@ static __always_inline void flow__emit(const struct vigil_flow_key *key,
 	e->blocked_bytes = f->blocked_bytes;
 	e->set_mask = f->set_mask;
 	e->reason = reason;
+	e->content = f->content;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -259,35 +260,47 @@ static __always_inline void budget__commit(__u32 mask, __u64 size)
 	budget__add(mask, BF_COMMITTED, size);
 }
 
-/* Account one tainted packet on its flow; emit on state changes only. */
-/* over: a budget is spent for this traffic; dropped: and the packet was
- * dropped (enforce). In monitor mode an over-budget flow is reported once as
- * "would be blocked" while its bytes keep counting as sent. */
-/* Returns false if the flow has no entry and none could be made (full). */
-static __always_inline bool flow__account(const struct vigil_flow_key *key, __u32 mask,
-					  __u64 payload, bool over, bool dropped,
-					  bool crossed)
+/* The flow of key, created on its first packet (*reason gets
+ * VIGIL_FLOW_NEW then); NULL when the map is full (counted). */
+static __always_inline struct vigil_flow *flow__get(const struct vigil_flow_key *key, __u32 mask,
+						    __u32 *reason)
 {
 	struct vigil_flow *f, nf = {};
-	__u32 reason = 0, level;
 
 	f = bpf_map_lookup_elem(&vg_flows, key);
-	if (!f) {
-		nf.first_ns = bpf_ktime_get_ns();
-		nf.set_mask = mask;
-		if (bpf_map_update_elem(&vg_flows, key, &nf, BPF_NOEXIST) == 0)
-			reason |= VIGIL_FLOW_NEW;
-		f = bpf_map_lookup_elem(&vg_flows, key);
-		if (!f) {
-			COUNT(flow_map_full);
-			return false;
-		}
-	}
+	if (f)
+		return f;
+	nf.first_ns = bpf_ktime_get_ns();
+	nf.set_mask = mask;
+	if (bpf_map_update_elem(&vg_flows, key, &nf, BPF_NOEXIST) == 0)
+		*reason |= VIGIL_FLOW_NEW;
+	f = bpf_map_lookup_elem(&vg_flows, key);
+	if (!f)
+		COUNT(flow_map_full);
+	return f;
+}
+
+/* Account one tainted packet on its flow f (flow__get); emit on state
+ * changes only (reason: VIGIL_FLOW_* the caller already knows of).
+ * over: a budget is spent for this traffic; dropped: and the packet was
+ * dropped (enforce). In monitor mode an over-budget flow is reported once as
+ * "would be blocked" while its bytes keep counting as sent. */
+static __always_inline void flow__account(const struct vigil_flow_key *key, struct vigil_flow *f,
+					  __u32 reason, __u32 mask, __u64 payload, bool over,
+					  bool dropped)
+{
+	__u32 level;
+
 	f->set_mask |= mask;
 	f->packets++;
 	if (over && !(f->flags & VIGIL_FF_BLOCK_REPORTED)) {
 		f->flags |= VIGIL_FF_BLOCK_REPORTED;
 		reason |= VIGIL_FLOW_BLOCKED;
+	}
+	if (f->content.class == VIGIL_CLASS_WEIGHTS && !(f->flags & VIGIL_FF_WEIGHTS_REPORTED)) {
+		f->flags |= VIGIL_FF_WEIGHTS_REPORTED;
+		if (!(reason & VIGIL_FLOW_NEW))
+			reason |= VIGIL_FLOW_CLASS;
 	}
 	if (dropped) {
 		__sync_fetch_and_add(&f->blocked_bytes, payload);
@@ -300,11 +313,8 @@ static __always_inline bool flow__account(const struct vigil_flow_key *key, __u3
 				reason |= VIGIL_FLOW_THRESHOLD;
 		}
 	}
-	if (crossed)
-		reason |= VIGIL_FLOW_BUDGET;
 	if (reason)
 		flow__emit(key, f, reason);
-	return true;
 }
 
 static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct sock *sk)
@@ -326,7 +336,7 @@ static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct
 /* SIGKILL the current process (enforce), report it once. Only ever called
  * from hooks that run in the context of the tainted sender itself. */
 static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
-					  const struct sock *sk)
+					  const struct sock *sk, __u8 content)
 {
 	struct vigil_ev_kill *e;
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -348,6 +358,8 @@ static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
 	e->set_mask = t->set_mask;
 	e->done = enforce;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	e->content = content;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
 }
 
