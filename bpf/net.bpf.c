@@ -622,6 +622,7 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			w = work__charge(&key, payload);
 		else
 			w = WORK_NO_SLOT;
+
 		if (w & WORK_NO_SLOT)
 			over = budget__charge(mask, payload, &crossed);
 		else
@@ -652,6 +653,8 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 		flow__account(&key, f, reason, mask, payload, over, false);
 	if (w & WORK_NO_SLOT)
 		budget__passed(mask, payload);	/* bytes the sets' budgets hold */
+	else if (st)
+		__sync_fetch_and_add(&st->work_sent, payload);	/* not theirs: `delivered` */
 	return 1;
 }
 

@@ -133,6 +133,7 @@ struct vigil_sock_state {
 	__u64 acked_base;
 	__u64 acked_counted;	/* tainted acked bytes already added to budgets */
 	struct vigil_content content;	/* what its data looks like */
+	__u64 work_sent;	/* payload egress charged to a work budget, not the sets' */
 };
 
 #define VIGIL_SF_BLOCKED (1u << 0)	/* drop every further packet */

@@ -49,7 +49,7 @@ VIGIL_PIN_AT(vigil_pipe_mark, set_mask, 4);
 VIGIL_PIN_AT(vigil_pipe_mark, depth, 8);
 VIGIL_PIN_AT(vigil_pipe_mark, file_id, 12);
 
-VIGIL_PIN_SIZE(vigil_sock_state, 64);
+VIGIL_PIN_SIZE(vigil_sock_state, 72);
 VIGIL_PIN_AT(vigil_sock_state, tgid, 0);
 VIGIL_PIN_AT(vigil_sock_state, set_mask, 4);
 VIGIL_PIN_AT(vigil_sock_state, flags, 8);
@@ -57,6 +57,7 @@ VIGIL_PIN_AT(vigil_sock_state, pad, 12);
 VIGIL_PIN_AT(vigil_sock_state, acked_base, 16);
 VIGIL_PIN_AT(vigil_sock_state, acked_counted, 24);
 VIGIL_PIN_AT(vigil_sock_state, content, 32);
+VIGIL_PIN_AT(vigil_sock_state, work_sent, 64);
 
 VIGIL_PIN_SIZE(vigil_flow_key, 24);
 VIGIL_PIN_AT(vigil_flow_key, tgid, 0);

@@ -214,7 +214,8 @@ static __always_inline void budget__passed(__u32 mask, __u64 payload)
 }
 
 /* TCP bytes the receiver acknowledged on a tainted socket since it was
- * stamped, added once to each of its sets' `delivered`. A FIN counts one
+ * stamped, less those charged as work, added once to each of its sets'
+ * `delivered`. A FIN counts one
  * sequence number: taken off once it is acknowledged. */
 static __always_inline void budget__delivered(struct vigil_sock_state *st, struct tcp_sock *tp)
 {
@@ -226,6 +227,9 @@ static __always_inline void budget__delivered(struct vigil_sock_state *st, struc
 	acked = tp->bytes_acked;
 	if ((sk->sk_shutdown & 2 /* SEND_SHUTDOWN */) && tp->snd_una == tp->write_seq && acked)
 		acked--;
+	/* bytes charged to a work budget are not the sets' (retransmits of
+	 * them count twice there: this errs towards fewer breach alerts) */
+	base += st->work_sent;
 	if (acked <= base)
 		return;
 	counted = st->acked_counted;

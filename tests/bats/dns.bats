@@ -93,7 +93,9 @@ no_alert_above_low() {
 	echo "nameserver 10.213.$N.53" >"$T/other.conf"
 	start_agent --mode enforce --resolv-conf "$T/other.conf"
 	dns_job --server "$PEER4" --names 3
-	[ "$status" -eq 3 ]
+	# the kernel refuses the datagram (exit 3), or the rule's kill lands first
+	[ "$status" -eq 3 ] || [ "$status" -eq 137 ]
+	[[ "$output" != *'"answered": 1'* ]]
 	run alert_wait rule=weights-dns-exfil severity=critical
 	[ "$status" -eq 0 ]
 }

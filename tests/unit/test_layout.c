@@ -18,7 +18,7 @@ _Static_assert(sizeof(struct vigil_file_key) == 16, "file key");
 _Static_assert(sizeof(struct vigil_file_info) == 8, "file info");
 _Static_assert(sizeof(struct vigil_taint) == 40, "taint");
 _Static_assert(sizeof(struct vigil_read_key) == 8, "read key");
-_Static_assert(sizeof(struct vigil_sock_state) == 64, "sock state");
+_Static_assert(sizeof(struct vigil_sock_state) == 72, "sock state");
 _Static_assert(sizeof(struct vigil_flow_key) == 24, "flow key");
 _Static_assert(offsetof(struct vigil_flow_key, daddr) == 8, "flow key daddr");
 _Static_assert(sizeof(struct vigil_flow) == 80, "flow");
