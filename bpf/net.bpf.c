@@ -213,6 +213,11 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 	}
 	st->tgid = tgid;
 	__sync_fetch_and_or(&st->set_mask, t->set_mask);
+	if (!(st->flags & VIGIL_SF_DIR_KNOWN))
+		/* a socket accepted on a listener was cloned from it and keeps
+		 * its backlog; one that connected never listened */
+		__sync_fetch_and_or(&st->flags, VIGIL_SF_DIR_KNOWN |
+				    (sk->sk_max_ack_backlog ? VIGIL_SF_INBOUND : 0));
 	if (enforce && !(st->flags & VIGIL_SF_DROP) && bpf_map_lookup_elem(&vg_blocked, &tgid))
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_DROP);
 	key_from_sock(&key, sk);
@@ -630,6 +635,10 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	}
 	if (f && st)
 		f->content = st->content;
+	if (f && !f->lport) {
+		f->lport = sk->src_port;
+		f->inbound = st && (st->flags & VIGIL_SF_INBOUND);
+	}
 	if (crossed)
 		reason |= VIGIL_FLOW_BUDGET;
 	if (w & WORK_CROSSED)

@@ -44,6 +44,8 @@
  * kernel side behave as if a state it cannot do without were unavailable. */
 #define VIGIL_FAULT_SK_STORAGE (1u << 0)	/* sk_storage allocation fails */
 #define VIGIL_FAULT_NO_CHARGE (1u << 1)		/* egress skips the budget charge */
+#define VIGIL_FAULT_NO_CONTENT (1u << 2)	/* nothing is sampled (bench: the A/B of the
+						 * content classifier) */
 
 /* Sockets whose sk_storage could not be allocated (fail-closed fallback). */
 #define VIGIL_MAX_LOST_SOCKS 4096
@@ -146,6 +148,8 @@ struct vigil_sock_state {
 					 * splice): its packets are sampled instead */
 #define VIGIL_SF_TLS (1u << 7)		/* its sends are TLS records: opaque unless the
 					 * plaintext class is known (lib/tls.bpf.h) */
+#define VIGIL_SF_INBOUND (1u << 8)	/* accepted on a listening socket (net.direction) */
+#define VIGIL_SF_DIR_KNOWN (1u << 9)	/* INBOUND was computed */
 
 /* Egress accounting per (process, destination). */
 struct vigil_flow_key {
@@ -164,7 +168,9 @@ struct vigil_flow {
 	__u32 set_mask;
 	__u32 reported_level;	/* highest byte threshold already reported */
 	__u32 flags;		/* VIGIL_FF_* */
-	__u32 pad;
+	__u16 lport;		/* the sender's local port (net.lport) */
+	__u8 inbound;		/* 1: an accepted connection (net.direction) */
+	__u8 pad;
 	struct vigil_content content;	/* UDP: sampled here; TCP: its socket's */
 };
 
@@ -401,6 +407,9 @@ struct vigil_ev_flow {
 	__u32 set_mask;
 	__u32 reason;		/* VIGIL_FLOW_* */
 	struct vigil_content content;
+	__u16 lport;
+	__u8 inbound;
+	__u8 pad[5];
 };
 
 struct vigil_ev_connect {
@@ -452,7 +461,9 @@ struct vigil_ev_kill {
 	__u32 done;		/* 1 if SIGKILL was sent (enforce) */
 	char comm[VIGIL_COMM_LEN];
 	__u8 content;		/* enum vigil_class of the socket's data */
-	__u8 pad[7];
+	__u8 inbound;		/* the socket was accepted on a listening socket */
+	__u16 lport;
+	__u8 pad[4];
 };
 
 #include "vigil_layout.h"

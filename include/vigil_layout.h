@@ -74,7 +74,9 @@ VIGIL_PIN_AT(vigil_flow, first_ns, 24);
 VIGIL_PIN_AT(vigil_flow, set_mask, 32);
 VIGIL_PIN_AT(vigil_flow, reported_level, 36);
 VIGIL_PIN_AT(vigil_flow, flags, 40);
-VIGIL_PIN_AT(vigil_flow, pad, 44);
+VIGIL_PIN_AT(vigil_flow, lport, 44);
+VIGIL_PIN_AT(vigil_flow, inbound, 46);
+VIGIL_PIN_AT(vigil_flow, pad, 47);
 VIGIL_PIN_AT(vigil_flow, content, 48);
 
 VIGIL_PIN_SIZE(vigil_work_key, 20);
@@ -181,7 +183,7 @@ VIGIL_PIN_AT(vigil_ev_proc, exit_code, 20);
 VIGIL_PIN_AT(vigil_ev_proc, bytes_read, 24);
 VIGIL_PIN_AT(vigil_ev_proc, comm, 32);
 
-VIGIL_PIN_SIZE(vigil_ev_flow, 96);
+VIGIL_PIN_SIZE(vigil_ev_flow, 104);
 VIGIL_PIN_AT(vigil_ev_flow, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_flow, key, 16);
 VIGIL_PIN_AT(vigil_ev_flow, bytes, 40);
@@ -189,6 +191,9 @@ VIGIL_PIN_AT(vigil_ev_flow, blocked_bytes, 48);
 VIGIL_PIN_AT(vigil_ev_flow, set_mask, 56);
 VIGIL_PIN_AT(vigil_ev_flow, reason, 60);
 VIGIL_PIN_AT(vigil_ev_flow, content, 64);
+VIGIL_PIN_AT(vigil_ev_flow, lport, 96);
+VIGIL_PIN_AT(vigil_ev_flow, inbound, 98);
+VIGIL_PIN_AT(vigil_ev_flow, pad, 99);
 
 VIGIL_PIN_SIZE(vigil_ev_connect, 72);
 VIGIL_PIN_AT(vigil_ev_connect, hdr, 0);
@@ -226,6 +231,8 @@ VIGIL_PIN_AT(vigil_ev_kill, set_mask, 40);
 VIGIL_PIN_AT(vigil_ev_kill, done, 44);
 VIGIL_PIN_AT(vigil_ev_kill, comm, 48);
 VIGIL_PIN_AT(vigil_ev_kill, content, 64);
-VIGIL_PIN_AT(vigil_ev_kill, pad, 65);
+VIGIL_PIN_AT(vigil_ev_kill, inbound, 65);
+VIGIL_PIN_AT(vigil_ev_kill, lport, 66);
+VIGIL_PIN_AT(vigil_ev_kill, pad, 68);
 
 #endif /* VIGIL_LAYOUT_H */

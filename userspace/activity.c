@@ -15,7 +15,7 @@ enum {
 	F_TAINT_SET, F_TAINT_BYTES_READ, F_TAINT_VIA, F_TAINT_DEPTH,
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
-	F_NET_ALLOWED, F_NET_CONTENT,
+	F_NET_ALLOWED, F_NET_CONTENT, F_NET_DIRECTION, F_NET_LPORT,
 	F__COUNT
 };
 
@@ -77,6 +77,13 @@ const struct expr_field activity_fields[] = {
 		"numbers and metrics as text), weights (binary, compressed, encrypted, or "
 		"base64/base32/hex/base85 of binary), opaque (TLS records whose plaintext was not "
 		"seen) or unknown (nothing sampled yet)" },
+	[F_NET_DIRECTION] = { "net.direction", EXPR_STR,
+		"outbound (the process connected or sent first) or inbound (it accepted the "
+		"connection on a listening socket: a server answering); empty in activity "
+		"read from captures or fixtures that do not have it" },
+	[F_NET_LPORT] = { "net.lport", EXPR_NUM,
+		"the sending socket's local port (a server's listening port for an inbound "
+		"flow); 0 when not known (connect records)" },
 };
 const size_t activity_nfields = F__COUNT;
 
@@ -152,6 +159,8 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_NET_BLOCKED_BYTES: out->n = (int64_t)a->blocked_bytes; break;
 	case F_NET_ALLOWED: out->n = a->allowed; break;
 	case F_NET_CONTENT: out->s = a->content; break;
+	case F_NET_DIRECTION: out->s = a->direction; break;
+	case F_NET_LPORT: out->n = a->lport; break;
 	}
 	if (!out->s)
 		out->s = "";

@@ -107,7 +107,9 @@ struct activity {
 	uint16_t dport;
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
-	const char *content;		/* work | weights | unknown: what its bytes look like */
+	const char *content;		/* work | weights | opaque | unknown: what its bytes look like */
+	const char *direction;		/* outbound | inbound (accepted), NULL: not known */
+	uint16_t lport;			/* the sender's local port, 0: not known */
 
 	/* filled by activity__finish(): derived lists the rules look at */
 	const char *ancestors[ACT_MAX_CHAIN];

@@ -354,6 +354,7 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 	static const char *const fams[] = { "ipv4", "ipv6", NULL };
 	static const char *const protos[] = { "tcp", "udp", "raw", "other", NULL };
 	static const char *const contents[] = { "work", "weights", "opaque", "unknown", NULL };
+	static const char *const directions[] = { "outbound", "inbound", NULL };
 	unsigned long long v;
 	const char *daddr = "";
 	json_t *allowed;
@@ -377,10 +378,14 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 	a->bytes = v;
 	err |= get_uint(r, n, "blocked_bytes", &v);
 	a->blocked_bytes = v;
+	err |= get_str(r, n, "direction", NULL, &a->direction);
+	err |= get_uint_max(r, n, "lport", 65535, &v);
+	a->lport = (uint16_t)v;
 	if (err)
 		return -EINVAL;
 	if (one_of(r, "protocol", a->protocol, protos) ||
-	    one_of(r, "content", a->content, contents))
+	    one_of(r, "content", a->content, contents) ||
+	    (a->direction && one_of(r, "direction", a->direction, directions)))
 		return -EINVAL;
 	if (*daddr) {
 		if (inet_pton(AF_INET, daddr, a->daddr_raw) == 1)

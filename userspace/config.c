@@ -326,8 +326,8 @@ const struct config_option config_options[] = {
 	  "tests: shrink a kernel map (flows, taint,\n"
 	  "lost-socks, pipes) to overflow it" },
 	{ "test-fault", 0, CONFIG_LIST, "NAME", a_test_fault,
-	  "tests: sock-storage (allocations fail) or no-charge\n"
-	  "(the budget is not enforced)" },
+	  "tests: sock-storage (allocations fail), no-charge\n"
+	  "(the budget is not enforced) or no-content (no sampling)" },
 };
 const size_t config_noptions = sizeof(config_options) / sizeof(config_options[0]);
 

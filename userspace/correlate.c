@@ -19,6 +19,8 @@ struct dest {
 	uint8_t family, proto;
 	uint16_t dport;
 	uint8_t daddr[16];
+	uint16_t lport;		/* 0: not known (a connect) */
+	uint8_t inbound;	/* an accepted connection */
 };
 
 /* One activity already raised for a process: (destination, kind, action,
@@ -405,6 +407,8 @@ static void fill_dest(struct activity *a, const struct dest *d)
 	if (addr__format(d->family, d->daddr, a->daddr, sizeof(a->daddr)))
 		snprintf(a->daddr, sizeof(a->daddr), "?");
 	a->dport = d->dport;
+	a->lport = d->lport;
+	a->direction = d->inbound ? "inbound" : "outbound";
 }
 
 static void dest_from_key(struct dest *d, const struct vigil_flow_key *k)
@@ -590,6 +594,8 @@ static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
 	if (!r)
 		return;
 	dest_from_key(&d, &e->key);
+	d.lport = e->lport;
+	d.inbound = e->inbound;
 	if (e->reason & VIGIL_FLOW_NEW)
 		raise_alert(c, r, ACT_EV_EGRESS, ACT_ALERT, &d, e->bytes, e->blocked_bytes,
 			    ACT_BY_NONE, content);
@@ -627,6 +633,8 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 		return;
 	r->killed = true;
 	dest_from_key(&d, &e->key);
+	d.lport = e->lport;
+	d.inbound = e->inbound;
 	if (r->kill_due_ns) {	/* the flow whose drop led to the kill */
 		d = r->kill_dest;
 		r->kill_due_ns = 0;

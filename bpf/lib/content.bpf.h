@@ -76,6 +76,8 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 	__u32 n, k = 0, want = 1 + size / SEND_BYTES_PER_SAMPLE;
 	__u8 pc;
 
+	if (cfg_fault & VIGIL_FAULT_NO_CONTENT)
+		return VIGIL_CLASS_UNKNOWN;
 	if (s && msg && classify__msg_span(msg, &base, &len)) {
 		if (!(st->flags & VIGIL_SF_TLS) && st->content.samples == 0 &&
 		    content__is_tls(base, len))
@@ -111,7 +113,7 @@ static __always_inline __u8 content__of_packet(struct __sk_buff *skb, struct vig
 {
 	struct vigil_content *c = st ? &st->content : f ? &f->content : NULL;
 
-	if (!c || payload > skb->len)
+	if (!c || payload > skb->len || (cfg_fault & VIGIL_FAULT_NO_CONTENT))
 		return VIGIL_CLASS_UNKNOWN;
 	if (st && (st->flags & VIGIL_SF_TLS))
 		return c->class;	/* opaque or the plaintext's: set at send */

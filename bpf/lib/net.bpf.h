@@ -93,6 +93,9 @@ static __always_inline void flow__emit(const struct vigil_flow_key *key,
 	e->set_mask = f->set_mask;
 	e->reason = reason;
 	e->content = f->content;
+	e->lport = f->lport;
+	e->inbound = f->inbound;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -363,6 +366,8 @@ static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
 	e->done = enforce;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 	e->content = content;
+	e->inbound = sk && BPF_CORE_READ(sk, sk_max_ack_backlog) > 0;
+	e->lport = sk ? BPF_CORE_READ(sk, __sk_common.skc_num) : 0;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
 }

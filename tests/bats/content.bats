@@ -64,7 +64,9 @@ no_alert_above_medium() {
 	[ "$got" -gt "$BUDGET" ]
 	server_exit
 	[ "$SERVER_RC" -eq 0 ]
-	run alert_wait rule=work-egress severity=low network.content=work network.daddr="$PEER4"
+	# an accepted connection: inbound, from the server's listening port
+	run alert_wait rule=work-egress severity=low network.content=work network.daddr="$PEER4" \
+		network.direction=inbound network.lport="$PORT"
 	[ "$status" -eq 0 ]
 	stop_agent
 	no_alert_above_medium

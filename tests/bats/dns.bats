@@ -96,6 +96,6 @@ no_alert_above_low() {
 	# the kernel refuses the datagram (exit 3), or the rule's kill lands first
 	[ "$status" -eq 3 ] || [ "$status" -eq 137 ]
 	[[ "$output" != *'"answered": 1'* ]]
-	run alert_wait rule=weights-dns-exfil severity=critical
+	run alert_wait rule=weights-dns-exfil severity=critical network.direction=outbound
 	[ "$status" -eq 0 ]
 }

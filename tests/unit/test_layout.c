@@ -29,7 +29,7 @@ _Static_assert(sizeof(struct vigil_allow) == 4 + 8 * VIGIL_ALLOW_RANGES, "allow"
 _Static_assert(sizeof(struct vigil_ev_header) == 16, "header");
 _Static_assert(sizeof(struct vigil_ev_taint) == 16 + 32 + 8 + 16 + VIGIL_ARGS_LEN, "ev taint");
 _Static_assert(sizeof(struct vigil_ev_proc) == 16 + 16 + 16, "ev proc");
-_Static_assert(sizeof(struct vigil_ev_flow) == 16 + 24 + 24 + 32, "ev flow");
+_Static_assert(sizeof(struct vigil_ev_flow) == 16 + 24 + 24 + 32 + 8, "ev flow");
 _Static_assert(sizeof(struct vigil_ev_connect) == 16 + 24 + 16 + 16, "ev connect");
 _Static_assert(sizeof(struct vigil_ev_kill) == 16 + 24 + 8 + 16 + 8, "ev kill");
 _Static_assert(VIGIL_MAX_SETS == 32, "set masks are __u32");
