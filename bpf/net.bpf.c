@@ -190,6 +190,7 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 {
 	struct vigil_flow_key key = {};
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
+	int served;
 	__u8 cls;
 	__u32 tgid = current_tgid();
 	struct vigil_taint *t = taint__lookup_or_pipe(tgid);
@@ -230,8 +231,10 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 	}
 	if (st->flags & VIGIL_SF_ALLOWED)
 		return 0;
-	/* what this send carries, judged before it is queued */
-	cls = content__sample_send(st, (struct sock *)sk, msg, size);
+	/* what this send carries, judged before it is queued; a declared
+	 * service's answers are work unless they are weights */
+	served = (st->flags & VIGIL_SF_INBOUND) ? serve__of(sk->__sk_common.skc_num, tgid) : 0;
+	cls = content__sample_send(st, (struct sock *)sk, msg, size, served);
 	if (!enforce)
 		return 0;
 	/* Decide before the data is queued, in the sender's context: a sender
@@ -243,7 +246,7 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 	 * sets' budgets. */
 	if (!(st->flags & VIGIL_SF_BLOCKED)) {
 		if ((cfg_fault & VIGIL_FAULT_NO_CHARGE) ||
-		    (cls == VIGIL_CLASS_WORK ? !work__would_exceed(&key, size)
+		    (cls == VIGIL_CLASS_WORK ? !work__would_exceed(&key, size, served)
 					     : !budget__would_exceed(st->set_mask, size)))
 			return 0;
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
@@ -623,8 +626,10 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	if (!over) {
 		/* work-class bytes go to the destination's work budget, the rest
 		 * (weights, opaque, unknown) to the sets' budgets */
-		if (content__of_packet(skb, st, f, payload) == VIGIL_CLASS_WORK)
-			w = work__charge(&key, payload);
+		if (st)
+			w = content__charge_tcp(skb, st, &key, payload, sk->src_port);
+		else if (f)
+			w = content__charge_dgram(skb, f, &key, payload);
 		else
 			w = WORK_NO_SLOT;
 

@@ -182,9 +182,21 @@ struct vigil_flow {
  * text-shaped bulk is capped. */
 struct vigil_work_key {
 	__u8 family;
-	__u8 pad[3];
+	__u8 pad;
+	__u16 lport;	/* a declared service's port (its own budget), else 0 */
 	__u8 daddr[16];
 };
+
+/* A declared service (serve: entries), by local port: responses on the
+ * connections it accepted are work unless judged weights, held to its own
+ * work budget per client. */
+struct vigil_serve {
+	__u64 work_limit;	/* bytes per window; 0: no limit */
+	__u64 window_ns;	/* 0: the agent's lifetime */
+	__u32 exe_mask;		/* 0: any executable; else bits of vg_allow_exes values */
+	__u32 pad;
+};
+#define VIGIL_MAX_SERVES 64
 
 struct vigil_work_budget {
 	__u64 window_start_ns;

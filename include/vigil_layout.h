@@ -82,7 +82,14 @@ VIGIL_PIN_AT(vigil_flow, content, 48);
 VIGIL_PIN_SIZE(vigil_work_key, 20);
 VIGIL_PIN_AT(vigil_work_key, family, 0);
 VIGIL_PIN_AT(vigil_work_key, pad, 1);
+VIGIL_PIN_AT(vigil_work_key, lport, 2);
 VIGIL_PIN_AT(vigil_work_key, daddr, 4);
+
+VIGIL_PIN_SIZE(vigil_serve, 24);
+VIGIL_PIN_AT(vigil_serve, work_limit, 0);
+VIGIL_PIN_AT(vigil_serve, window_ns, 8);
+VIGIL_PIN_AT(vigil_serve, exe_mask, 16);
+VIGIL_PIN_AT(vigil_serve, pad, 20);
 
 VIGIL_PIN_SIZE(vigil_work_budget, 32);
 VIGIL_PIN_AT(vigil_work_budget, window_start_ns, 0);

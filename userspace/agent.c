@@ -139,7 +139,7 @@ int agent__build_rules(const struct agent_opts *o, const struct hostaddrs *host,
 	struct rules_sources src = {
 		.no_default_rules = o->no_default_rules, .paths = o->rules, .npaths = o->nrules,
 		.protect = o->protect, .nprotect = o->nprotect, .allow = o->allow,
-		.nallow = o->nallow,
+		.nallow = o->nallow, .serve = o->serve, .nserve = o->nserve,
 	};
 
 	if (rules__build(rs, &src, err, errlen))

@@ -19,6 +19,7 @@
 struct agent_opts {
 	const char **protect;	size_t nprotect;
 	const char **allow;	size_t nallow;
+	const char **serve;	size_t nserve;	/* --serve PORT */
 	const char **rules;	size_t nrules;
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */

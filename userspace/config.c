@@ -68,6 +68,16 @@ static int a_allow(struct agent_opts *o, const char *v, char *e, size_t n)
 	return config__push(&o->allow, &o->nallow, v);
 }
 
+static int a_serve(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	char *end;
+	long port = strtol(v, &end, 10);
+
+	if (!*v || *end || port < 1 || port > 65535)
+		return bad(e, n, "'%s': expected a port 1..65535", v);
+	return config__push(&o->serve, &o->nserve, v);
+}
+
 static int a_rules(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	return config__push(&o->rules, &o->nrules, v);
@@ -252,6 +262,10 @@ const struct config_option config_options[] = {
 	{ "allow", 'a', CONFIG_LIST, "CIDR[:PORT]", a_allow,
 	  "egress destination that is not a leak (repeatable;\n"
 	  "[v6]/len:port, PORT may be LO-HI)" },
+	{ "serve", 0, CONFIG_LIST, "PORT", a_serve,
+	  "a declared service (inference endpoint) on this port:\n"
+	  "answers on connections it accepts are work unless they\n"
+	  "are weights-shaped (repeatable; rules: serve:)" },
 	{ "mode", 'm', CONFIG_VALUE, "MODE", a_mode,
 	  "monitor (default: alert only) or enforce (deny, drop, kill)" },
 	{ "budget", 'b', CONFIG_VALUE, "BYTES", a_budget,

@@ -178,6 +178,7 @@ static void free_run_options(struct agent_opts *o, struct config *cfg)
 	free(o->labels);
 	free(o->protect);
 	free(o->allow);
+	free(o->serve);
 	free(o->rules);
 }
 

@@ -254,8 +254,10 @@ static __always_inline __u32 classify__load_skb(struct __sk_buff *skb, __u32 off
 		n = VIGIL_SAMPLE_BYTES;
 		off += bpf_get_prandom_u32() % (len - VIGIL_SAMPLE_BYTES + 1);
 	}
-	n &= 2 * VIGIL_SAMPLE_BYTES - 1;	/* bounds the verifier keeps */
-	if (n < 1 || n > VIGIL_SAMPLE_BYTES)
+	/* bounds the verifier keeps: the compiler cannot move past them */
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(2 * VIGIL_SAMPLE_BYTES - 1));
+	/* a lower bound 6.1 keeps (it learns nothing from n != 0) */
+	if (n < VIGIL_SAMPLE_MIN || n > VIGIL_SAMPLE_BYTES)
 		return 0;
 	if (bpf_skb_load_bytes(skb, off, buf, n))
 		return 0;

@@ -177,6 +177,9 @@ VG_MAP(vg_budgets, ARRAY, BPF_F_MMAPABLE, VIGIL_MAX_SETS, __u32, struct vigil_bu
  * LRU: a destination evicted starts a fresh window, as after an hour. */
 VG_MAP(vg_work, LRU_HASH, 0, VIGIL_MAX_FLOWS, struct vigil_work_key, struct vigil_work_budget);
 
+/* Declared services by local port (serve:, --serve; the agent fills it). */
+VG_MAP(vg_serve, HASH, 0, VIGIL_MAX_SERVES, __u32, struct vigil_serve);
+
 /* DNS query names per tainted process and minute (lib/content.bpf.h). */
 VG_MAP(vg_dns, LRU_HASH, 0, VIGIL_MAX_TAINTED, __u32, struct vigil_dns_count);
 

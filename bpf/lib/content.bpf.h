@@ -67,8 +67,29 @@ static __always_inline bool content__is_tls(const __u8 *base, __u64 len)
  * samples (one per 16 KiB, each at a random offset), so one sendall() of
  * weights after hours of answers flips the class before it is queued. TLS
  * records are `opaque` unless the TLS uprobes saw the plaintext. */
+/* A declared service (vg_serve) answering on an accepted connection from
+ * local port lport: the port (its work budget's key), else 0. */
+__noinline int serve__of(__u32 lport, __u32 tgid)
+{
+	struct vigil_serve *v;
+
+	if (!lport)
+		return 0;
+	v = bpf_map_lookup_elem(&vg_serve, &lport);
+	if (!v || (v->exe_mask && !(exe_bits_of(tgid) & v->exe_mask)))
+		return 0;
+	return lport;
+}
+
+/* A declared service's responses are work unless judged weights. */
+static __always_inline __u8 serve__class(__u8 cls, int served)
+{
+	return served && cls != VIGIL_CLASS_WEIGHTS ? VIGIL_CLASS_WORK : cls;
+}
+
 static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, struct sock *sk,
-						 const struct msghdr *msg, __u64 size)
+						 const struct msghdr *msg, __u64 size,
+						 int served)
 {
 	struct vigil_scratch *s = content__scratch();
 	const __u8 *base = NULL;
@@ -98,6 +119,7 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 		pc = tls__plaintext_class(sk);
 		st->content.class = pc != VIGIL_CLASS_UNKNOWN ? pc : VIGIL_CLASS_OPAQUE;
 	}
+	st->content.class = serve__class(st->content.class, served);
 	if (st->content.class == VIGIL_CLASS_WORK)
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_WORK);
 	else
@@ -109,35 +131,39 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
  * is charged as. TCP data sampled at send keeps its socket's class; packets
  * of unsampled sends (sendfile, splice) and UDP datagrams are sampled. */
 static __always_inline __u8 content__of_packet(struct __sk_buff *skb, struct vigil_sock_state *st,
-					       struct vigil_flow *f, __u64 payload)
+					       struct vigil_flow *f, __u64 payload, int served)
 {
 	struct vigil_content *c = st ? &st->content : f ? &f->content : NULL;
 
 	if (!c || payload > skb->len || (cfg_fault & VIGIL_FAULT_NO_CONTENT))
-		return VIGIL_CLASS_UNKNOWN;
+		return serve__class(VIGIL_CLASS_UNKNOWN, served);
 	if (st && (st->flags & VIGIL_SF_TLS))
 		return c->class;	/* opaque or the plaintext's: set at send */
 	if (st && c->samples && !(st->flags & VIGIL_SF_UNSAMPLED))
 		return c->class;
-	return content__packet(skb, c, skb->len - payload, payload);
+	return serve__class(content__packet(skb, c, skb->len - payload, payload), served);
 }
 
-static __always_inline void work_key_from(struct vigil_work_key *wk,
-					  const struct vigil_flow_key *key)
-{
-	__builtin_memset(wk, 0, sizeof(*wk));
-	wk->family = key->family;
-	__builtin_memcpy(wk->daddr, key->daddr, 16);
-}
-
-/* The destination's work budget, its window restarted if it ended. */
-static __always_inline struct vigil_work_budget *work__get(const struct vigil_flow_key *key)
+/* The work budget of a destination (of a declared service's clients: one
+ * per service and client), its window restarted if it ended; *limit gets
+ * its limit. */
+static __always_inline struct vigil_work_budget *work__get(const struct vigil_flow_key *key,
+							   __u32 served, __u64 *limit)
 {
 	struct vigil_work_budget *w, nw = {};
 	struct vigil_work_key wk;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), window = cfg_work_window_ns;
+	struct vigil_serve *v = served ? bpf_map_lookup_elem(&vg_serve, &served) : NULL;
 
-	work_key_from(&wk, key);
+	*limit = cfg_work_limit;
+	if (v) {
+		*limit = v->work_limit;
+		window = v->window_ns;
+	}
+	__builtin_memset(&wk, 0, sizeof(wk));
+	wk.family = key->family;
+	wk.lport = v ? served : 0;
+	__builtin_memcpy(wk.daddr, key->daddr, 16);
 	w = bpf_map_lookup_elem(&vg_work, &wk);
 	if (!w) {
 		nw.window_start_ns = now;
@@ -146,7 +172,7 @@ static __always_inline struct vigil_work_budget *work__get(const struct vigil_fl
 		if (!w)
 			return NULL;
 	}
-	if (cfg_work_window_ns && now - w->window_start_ns >= cfg_work_window_ns) {
+	if (window && now - w->window_start_ns >= window) {
 		/* a new window; racing CPUs may both reset it: harmless */
 		w->window_start_ns = now;
 		w->spent = 0;
@@ -161,13 +187,16 @@ static __always_inline struct vigil_work_budget *work__get(const struct vigil_fl
 
 /* Charge `payload` work-class bytes to the destination's work budget by
  * compare-and-swap (spent never passes the limit): WORK_* bits. */
-__noinline int work__charge(const struct vigil_flow_key *key, __u64 payload)
+__noinline int work__charge(const struct vigil_flow_key *key, __u64 payload, __u32 served)
 {
 	struct vigil_work_budget *w;
+	__u64 limit;
 
-	if (!key || !cfg_work_limit)
+	if (!key)
 		return 0;
-	w = work__get(key);
+	w = work__get(key, served, &limit);
+	if (!limit)
+		return 0;
 	if (!w)
 		return WORK_NO_SLOT;
 	if (w->exceeded) {
@@ -177,7 +206,7 @@ __noinline int work__charge(const struct vigil_flow_key *key, __u64 payload)
 	for (int i = 0; i < 16; i++) {
 		__u64 old = w->spent;
 
-		if (old + payload > cfg_work_limit)
+		if (old + payload > limit)
 			break;
 		if (__sync_val_compare_and_swap(&w->spent, old, old + payload) == old)
 			return 0;
@@ -189,14 +218,42 @@ __noinline int work__charge(const struct vigil_flow_key *key, __u64 payload)
 }
 
 /* Would `size` more work-class bytes overrun the destination's budget? */
-static __always_inline bool work__would_exceed(const struct vigil_flow_key *key, __u64 size)
+static __always_inline bool work__would_exceed(const struct vigil_flow_key *key, __u64 size,
+						__u32 served)
 {
 	struct vigil_work_budget *w;
+	__u64 limit;
 
-	if (!cfg_work_limit)
-		return false;
-	w = work__get(key);
-	return w && (w->exceeded || w->spent + size > cfg_work_limit);
+	w = work__get(key, served, &limit);
+	return limit && w && (w->exceeded || w->spent + size > limit);
+}
+
+/* A tainted TCP packet (socket state st, payload: its last bytes, sent
+ * from local port lport): its class, and for work its charge to the work
+ * budget. WORK_* bits; WORK_NO_SLOT when the bytes are not work (or no
+ * slot could be had): the caller charges the sets' budgets. */
+__noinline int content__charge_tcp(struct __sk_buff *skb, struct vigil_sock_state *st,
+				   const struct vigil_flow_key *key, __u32 payload, __u32 lport)
+{
+	int served;
+
+	if (!skb || !st || !key)
+		return WORK_NO_SLOT;
+	served = (st->flags & VIGIL_SF_INBOUND) ? serve__of(lport, st->tgid) : 0;
+	if (content__of_packet(skb, st, NULL, payload, served) != VIGIL_CLASS_WORK)
+		return WORK_NO_SLOT;
+	return work__charge(key, payload, served);
+}
+
+/* The same for a UDP (or raw) datagram, sampled into its flow f. */
+__noinline int content__charge_dgram(struct __sk_buff *skb, struct vigil_flow *f,
+				     const struct vigil_flow_key *key, __u32 payload)
+{
+	if (!skb || !f || !key)
+		return WORK_NO_SLOT;
+	if (content__of_packet(skb, NULL, f, payload, 0) != VIGIL_CLASS_WORK)
+		return WORK_NO_SLOT;
+	return work__charge(key, payload, 0);
 }
 
 #define DNS_LOOKUP 0		/* an ordinary query */

@@ -29,11 +29,13 @@ serve() {
 	return 1
 }
 
-# ask N: the remote client (in the test host) sends N requests on one
-# connection; sets status/output.
+# ask N [ARGS...]: the remote client (in the test host) sends N requests on
+# one connection; sets status/output.
 ask() {
-	run ip netns exec "$NS" python3 "$CLIENT" --host "$HOST4" --port "$PORT" --requests "$1" \
-		--timeout 4
+	local n="$1"
+	shift
+	run ip netns exec "$NS" python3 "$CLIENT" --host "$HOST4" --port "$PORT" --requests "$n" \
+		--timeout 4 "$@"
 }
 
 json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
@@ -172,6 +174,65 @@ no_alert_above_medium() {
 	[ "$status" -eq 1 ]
 	got="$(json_field "$output" body_bytes)"
 	figure "work bytes that reached the client (work budget 256 KiB)" "$got"
+	[ "$got" -le $((256 << 10)) ]
+	server_exit
+	[ "$SERVER_RC" -eq 137 ]
+	run alert_wait rule=weights-egress-budget action=killed network.content=work
+	[ "$status" -eq 0 ]
+}
+
+@test "content: a declared service's TLS answers are work; undeclared they are opaque and capped" {
+	# undeclared: ciphertext the TLS probes did not see is opaque, charged to
+	# the set's budget like weights: killed at the budget in enforce mode
+	ALERTS="$T/alerts-undeclared.jsonl"
+	start_agent --mode enforce
+	serve --serve tls
+	ask 2000 --tls
+	[ "$status" -eq 1 ]
+	[ "$(json_field "$output" body_bytes)" -le "$BUDGET" ]
+	server_exit
+	[ "$SERVER_RC" -eq 137 ]
+	run alert_wait rule=weights-egress-budget action=killed network.content=opaque
+	[ "$status" -eq 0 ]
+	stop_agent
+	# declared (--serve PORT): the same answers are work, nothing above medium
+	for mode in monitor enforce; do
+		ALERTS="$T/alerts-declared-$mode.jsonl"
+		start_agent --mode "$mode" --serve "$PORT"
+		serve --serve tls
+		ask 2000 --tls
+		[ "$status" -eq 0 ]
+		[ "$(json_field "$output" body_bytes)" -gt "$BUDGET" ]
+		server_exit
+		[ "$SERVER_RC" -eq 0 ]
+		run alert_wait rule=work-egress network.content=work network.direction=inbound
+		[ "$status" -eq 0 ]
+		stop_agent
+		no_alert_above_medium
+	done
+	# and a declared service streaming the weights is still caught
+	ALERTS="$T/alerts-declared-raw.jsonl"
+	start_agent --mode enforce --serve "$PORT"
+	serve --serve raw
+	ask 1
+	[ "$status" -eq 1 ]
+	[ "$(json_field "$output" body_bytes)" -le "$BUDGET" ]
+	server_exit
+	[ "$SERVER_RC" -eq 137 ]
+	run alert_wait rule=weights-egress-budget action=killed network.content=weights
+	[ "$status" -eq 0 ]
+}
+
+@test "content: a serve: entry in a rule file, scoped to the server's executable, with its own work budget" {
+	printf 'serve:\n  - name: inference\n    port: %s\n    exe: ["%s"]\n    work_budget: 256KiB\n    window: 1h\n' \
+		"$PORT" "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" \
+		>"$T/serve.yaml"
+	start_agent --mode enforce --rules "$T/serve.yaml"
+	serve --serve tls
+	ask 2000 --tls
+	[ "$status" -eq 1 ]
+	got="$(json_field "$output" body_bytes)"
+	figure "declared service's work bytes that reached the client (work budget 256 KiB)" "$got"
 	[ "$got" -le $((256 << 10)) ]
 	server_exit
 	[ "$SERVER_RC" -eq 137 ]

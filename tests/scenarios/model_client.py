@@ -2,7 +2,10 @@
 """The remote client of model_server.py: sends N requests on one keep-alive
 connection and reads each answer whole; prints what it got as JSON.
 
-    model_client.py --host ADDR --port P --requests N [--timeout S]
+    model_client.py --host ADDR --port P --requests N [--timeout S] [--tls]
+
+--tls: each answer is one TLS record (model_server.py --serve tls): its
+5-byte header, then that many bytes.
 """
 import argparse
 import json
@@ -33,12 +36,27 @@ def read_response(f, got):
     return length
 
 
+def read_record(f, got):
+    head = f.read(5)
+    if len(head) < 5:
+        return None
+    left = int.from_bytes(head[3:5], "big")
+    while left:
+        chunk = f.read1(min(left, 65536))
+        if not chunk:
+            return None
+        got.body_bytes += len(chunk)
+        left -= len(chunk)
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", required=True)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--requests", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=10)
+    ap.add_argument("--tls", action="store_true")
     args = ap.parse_args()
     s = socket.create_connection((args.host, args.port), timeout=args.timeout)
     f = s.makefile("rb")
@@ -48,7 +66,7 @@ def main():
     try:
         for _ in range(args.requests):
             s.sendall(req)
-            if read_response(f, got) is None:
+            if (read_record(f, got) if args.tls else read_response(f, got)) is None:
                 err = "short answer"
                 break
             done += 1

@@ -4,10 +4,12 @@ protected file, so it is tainted), listens, and answers HTTP/1.1 keep-alive
 requests from remote clients.
 
     model_server.py --weights FILE --host ADDR --port P --ready FILE
-                    --serve completions|embeddings|raw|base64-json|hex|gzip|aes
+                    --serve completions|embeddings|tls|raw|base64-json|hex|gzip|aes
 
 completions / embeddings: each request gets a JSON answer generated like the
-corpus's (tests/lib/corpus.py). The attack twins answer the first request
+corpus's (tests/lib/corpus.py). tls: the completion as a TLS server would
+send it, one application-data record (header 17 03 03, then ciphertext:
+random bytes of the same length, as ciphertext looks). The attack twins answer the first request
 with the whole weight file in that form, through the same process and port
 (--then FORM --after N: after N ordinary answers, on the same connection).
 Exits when the client closes (0), or on a send error (3).
@@ -78,6 +80,13 @@ def main():
         while read_request(rf):
             if args.then and answered == args.after:
                 args.serve = args.then
+            if args.serve == "tls":
+                plain = corpus.http_response(rng, corpus.completion(rng).split(b"\r\n\r\n", 1)[1],
+                                             "application/json")
+                conn.sendall(b"\x17\x03\x03" + len(plain).to_bytes(2, "big") +
+                             rng.randbytes(len(plain)))
+                answered += 1
+                continue
             if args.serve == "completions":
                 body, ctype = corpus.completion(rng).split(b"\r\n\r\n", 1)[1], "application/json"
             elif args.serve == "embeddings":
