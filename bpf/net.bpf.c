@@ -92,7 +92,7 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 		COUNT(connects_denied);
 		return 0;	/* reported when the rule blocked it */
 	}
-	if (allow__check(family, key.daddr, key.dport, exe_bits_of(tgid)))
+	if (allow__check(&key, exe_bits_of(tgid)))
 		return 1;
 	if (enforce)
 		COUNT(connects_denied);
@@ -225,7 +225,7 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 	if (!(st->flags & VIGIL_SF_CHECKED)) {
 		__u32 f = VIGIL_SF_CHECKED;
 
-		if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid)))
+		if (allow__check(&key, exe_bits_of(tgid)))
 			f |= VIGIL_SF_ALLOWED;
 		__sync_fetch_and_or(&st->flags, f);
 	}
@@ -512,7 +512,6 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false, over = false;
 	struct vigil_sock_state *st = NULL;
 	struct vigil_flow_key key = {};
-	struct vigil_flow *f;
 	__u32 reason = 0;
 	int w = 0, dns;
 	struct vigil_taint *t;
@@ -537,8 +536,11 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 				 * sender killed because its socket could be tracked
 				 * nowhere transmits its last send here, in its own
 				 * context: that packet is dropped (a packet of another
-				 * socket sent from its softirq is only delayed). */
-				if (!enforce)
+				 * socket sent from its softirq is only delayed). Where
+				 * cgroup_skb may not ask for the current task (6.1:
+				 * cfg_skb_current), that last send passes when the
+				 * lost-socket table was full too (lost_socks_full). */
+				if (!enforce || !cfg_skb_current)
 					return 1;
 				t = taint_of(current_tgid());
 				if (!t || !(t->flags & VIGIL_TF_KILLED))
@@ -608,7 +610,7 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			over = true;
 			if (dns == DNS_TUNNEL_NOW)
 				reason |= VIGIL_FLOW_DNS_TUNNEL;
-		} else if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid))) {
+		} else if (allow__check(&key, exe_bits_of(tgid))) {
 			if (st)
 				__sync_fetch_and_or(&st->flags, VIGIL_SF_ALLOWED);
 			return 1;
@@ -616,36 +618,16 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 		if (!payload)
 			return 1;	/* handshake and pure ACKs */
 	}
-	f = flow__get(&key, mask, &reason);
-	if (!f && enforce) {
-		/* no flow state for it: not let out unreported */
-		COUNT(failed_closed);
-		COUNT(packets_dropped);
-		return 0;
-	}
 	if (!over) {
 		/* work-class bytes go to the destination's work budget, the rest
 		 * (weights, opaque, unknown) to the sets' budgets */
-		if (st)
-			w = content__charge_tcp(skb, st, &key, payload, sk->src_port);
-		else if (f)
-			w = content__charge_dgram(skb, f, &key, payload);
-		else
-			w = WORK_NO_SLOT;
-
+		w = st ? content__charge_tcp(skb, st, &key, payload, sk->src_port)
+		       : content__charge_dgram(skb, &key, payload, sk->src_port);
 		if (w & WORK_NO_SLOT)
 			over = budget__charge(mask, payload, &crossed);
 		else
 			over = w & WORK_OVER;
 	}
-	if (f && st)
-		f->content = st->content;
-	if (f && !f->lport) {
-		f->lport = sk->src_port;
-		f->inbound = st && (st->flags & VIGIL_SF_INBOUND);
-	}
-	if (crossed)
-		reason |= VIGIL_FLOW_BUDGET;
 	if (w & WORK_CROSSED)
 		reason |= VIGIL_FLOW_WORK_BUDGET;
 
@@ -659,12 +641,19 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
 		}
 		COUNT(packets_dropped);
-		if (f)
-			flow__account(&key, f, reason, mask, payload, true, true);
+		flow__account(&key, mask, payload,
+			      FA_OVER | FA_DROPPED | (crossed ? FA_CROSSED : 0), reason);
 		return 0;
 	}
-	if (f)
-		flow__account(&key, f, reason, mask, payload, over, false);
+	if (!flow__account(&key, mask, payload,
+			   (over ? FA_OVER : 0) | (crossed ? FA_CROSSED : 0), reason) && enforce) {
+		/* no flow state for it: not let out unreported */
+		if (w & WORK_NO_SLOT)
+			budget__refund(mask, payload);
+		COUNT(failed_closed);
+		COUNT(packets_dropped);
+		return 0;
+	}
 	if (w & WORK_NO_SLOT)
 		budget__passed(mask, payload);	/* bytes the sets' budgets hold */
 	else if (st)

@@ -176,6 +176,7 @@ struct vigil_flow {
 
 #define VIGIL_FF_BLOCK_REPORTED (1u << 0)
 #define VIGIL_FF_WEIGHTS_REPORTED (1u << 1)	/* the flow was reported weights-class */
+#define VIGIL_FF_UNREPORTED (1u << 2)	/* made by the content step: new at its account */
 
 /* Work budget: bytes of `work`-class tainted egress one destination may
  * receive per window (all processes and sets together), so that even

@@ -228,32 +228,71 @@ static __always_inline bool work__would_exceed(const struct vigil_flow_key *key,
 	return limit && w && (w->exceeded || w->spent + size > limit);
 }
 
+/* The flow of k for the content step, made here if new (flagged
+ * VIGIL_FF_UNREPORTED: flow__account reports it); NULL when the map is
+ * full (flow__account counts it). k must be on the caller's stack (6.1). */
+static __always_inline struct vigil_flow *content__flow(const struct vigil_flow_key *k)
+{
+	struct vigil_flow *f = bpf_map_lookup_elem(&vg_flows, k), nf = {};
+
+	if (f)
+		return f;
+	nf.first_ns = bpf_ktime_get_ns();
+	nf.flags = VIGIL_FF_UNREPORTED;	/* flow__account adds the sets */
+	bpf_map_update_elem(&vg_flows, k, &nf, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&vg_flows, k);
+}
+
 /* A tainted TCP packet (socket state st, payload: its last bytes, sent
- * from local port lport): its class, and for work its charge to the work
+ * from local port lport): its class (kept on its flow, with the port and
+ * direction, for the flow's records), and for work its charge to the work
  * budget. WORK_* bits; WORK_NO_SLOT when the bytes are not work (or no
  * slot could be had): the caller charges the sets' budgets. */
 __noinline int content__charge_tcp(struct __sk_buff *skb, struct vigil_sock_state *st,
 				   const struct vigil_flow_key *key, __u32 payload, __u32 lport)
 {
+	struct vigil_flow_key k;
+	struct vigil_flow *f;
 	int served;
+	__u8 cls;
 
 	if (!skb || !st || !key)
 		return WORK_NO_SLOT;
+	k = *key;
 	served = (st->flags & VIGIL_SF_INBOUND) ? serve__of(lport, st->tgid) : 0;
-	if (content__of_packet(skb, st, NULL, payload, served) != VIGIL_CLASS_WORK)
+	cls = content__of_packet(skb, st, NULL, payload, served);
+	f = content__flow(&k);
+	if (f) {
+		f->content = st->content;
+		f->content.class = cls;
+		if (!f->lport) {
+			f->lport = lport;
+			f->inbound = !!(st->flags & VIGIL_SF_INBOUND);
+		}
+	}
+	if (cls != VIGIL_CLASS_WORK)
 		return WORK_NO_SLOT;
-	return work__charge(key, payload, served);
+	return work__charge(&k, payload, served);
 }
 
-/* The same for a UDP (or raw) datagram, sampled into its flow f. */
-__noinline int content__charge_dgram(struct __sk_buff *skb, struct vigil_flow *f,
-				     const struct vigil_flow_key *key, __u32 payload)
+/* The same for a UDP (or raw) datagram, sampled into its flow. */
+__noinline int content__charge_dgram(struct __sk_buff *skb, const struct vigil_flow_key *key,
+				     __u32 payload, __u32 lport)
 {
-	if (!skb || !f || !key)
+	struct vigil_flow_key k;
+	struct vigil_flow *f;
+
+	if (!skb || !key)
 		return WORK_NO_SLOT;
+	k = *key;
+	f = content__flow(&k);
+	if (!f)
+		return WORK_NO_SLOT;
+	if (!f->lport)
+		f->lport = lport;
 	if (content__of_packet(skb, NULL, f, payload, 0) != VIGIL_CLASS_WORK)
 		return WORK_NO_SLOT;
-	return work__charge(key, payload, 0);
+	return work__charge(&k, payload, 0);
 }
 
 #define DNS_LOOKUP 0		/* an ordinary query */
