@@ -333,6 +333,20 @@ static int on_allowed_exe(const char *path, const struct stat *st, void *ctx)
 	return 0;
 }
 
+/* The executables globs name get bit in vg_allow_exes (efd); false when
+ * the entry is not scoped (bit 0) or has no bit (-1). */
+static bool mark_exes(int efd, long bit, char *const *globs, size_t n)
+{
+	struct exe_walk w = { .fd = efd, .bit = (__u32)bit };
+
+	if (bit <= 0)
+		return false;
+	for (size_t g = 0; g < n; g++)
+		glob__walk(globs[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES,
+			   GLOB_FOLLOW_FILE_LINKS);
+	return true;
+}
+
 /* Executables of exe-scoped allow and serve entries -> vg_allow_exes, and
  * the running processes that are one of them -> vg_exe_bits (exec and fork
  * keep it up to date from then on); the serve entries -> vg_serve. */
@@ -348,28 +362,10 @@ void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
 
 	while (!bpf_map_get_next_key(efd, NULL, &next))
 		bpf_map_delete_elem(efd, &next);
-	for (size_t i = 0; i < rs->nallows; i++) {
-		long bit = exe_bit(rs, i);
-		struct exe_walk w = { .fd = efd, .bit = (__u32)bit };
-
-		if (bit <= 0)
-			continue;
-		any = true;
-		for (size_t g = 0; g < rs->allows[i].nexes; g++)
-			glob__walk(rs->allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES,
-				   GLOB_FOLLOW_FILE_LINKS);
-	}
-	for (size_t i = 0; i < rs->nserves; i++) {
-		long bit = serve_exe_bit(rs, i);
-		struct exe_walk w = { .fd = efd, .bit = (__u32)bit };
-
-		if (bit <= 0)
-			continue;
-		any = true;
-		for (size_t g = 0; g < rs->serves[i].nexes; g++)
-			glob__walk(rs->serves[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES,
-				   GLOB_FOLLOW_FILE_LINKS);
-	}
+	for (size_t i = 0; i < rs->nallows; i++)
+		any |= mark_exes(efd, exe_bit(rs, i), rs->allows[i].exes, rs->allows[i].nexes);
+	for (size_t i = 0; i < rs->nserves; i++)
+		any |= mark_exes(efd, serve_exe_bit(rs, i), rs->serves[i].exes, rs->serves[i].nexes);
 	fill_serves(skel, rs);
 	while (!bpf_map_get_next_key(pfd, NULL, &ntgid))
 		bpf_map_delete_elem(pfd, &ntgid);

@@ -433,17 +433,24 @@ static int f_budget_bytes(struct parse *p, yaml_node_t *v, void *o)
 	return parse_size(p, v, &bp->bytes);
 }
 
-static int f_budget_window(struct parse *p, yaml_node_t *v, void *o)
+/* A window: field (budget:, serve:) into *out, *has set. */
+static int window_field(struct parse *p, yaml_node_t *v, unsigned long long *out, bool *has)
 {
-	struct budget_parse *bp = o;
 	const char *t = yaml__scalar(v);
 
-	if (!t || parse_window(t, &bp->window_s))
+	if (!t || parse_window(t, out))
 		return yaml__fail(p, v, "expected a window: lifetime or a duration such as "
 				  "3600s, 30m, 24h, 7d, found %s%s%s", t ? "'" : "",
 				  t ? t : yaml__kind(v), t ? "'" : "");
-	bp->has_window = true;
+	*has = true;
 	return 0;
+}
+
+static int f_budget_window(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct budget_parse *bp = o;
+
+	return window_field(p, v, &bp->window_s, &bp->has_window);
 }
 
 static const struct field budget_fields[] = {
@@ -498,14 +505,8 @@ static int f_serve_budget(struct parse *p, yaml_node_t *v, void *o)
 static int f_serve_window(struct parse *p, yaml_node_t *v, void *o)
 {
 	struct serve_entry *e = o;
-	const char *t = yaml__scalar(v);
 
-	if (!t || parse_window(t, &e->window_s))
-		return yaml__fail(p, v, "expected a window: lifetime or a duration such as "
-				  "3600s, 30m, 24h, 7d, found %s%s%s", t ? "'" : "",
-				  t ? t : yaml__kind(v), t ? "'" : "");
-	e->has_window = true;
-	return 0;
+	return window_field(p, v, &e->window_s, &e->has_window);
 }
 
 static const struct field serve_fields[] = {

@@ -22,31 +22,28 @@ class Counted:
     body_bytes = 0
 
 
-def read_response(f, got):
-    head = http1.read_head(f)
-    if not head:
-        return None
-    length = left = head[1]
+def read_body(f, left, got):
+    """Read `left` bytes, counting them as they come; False if cut short."""
     while left:
         chunk = f.read1(min(left, 65536))
         if not chunk:
-            return None
+            return False
         got.body_bytes += len(chunk)
         left -= len(chunk)
-    return length
+    return True
+
+
+def read_response(f, got):
+    head = http1.read_head(f)
+    if not head or not read_body(f, head[1], got):
+        return None
+    return head[1]
 
 
 def read_record(f, got):
     head = f.read(5)
-    if len(head) < 5:
+    if len(head) < 5 or not read_body(f, int.from_bytes(head[3:5], "big"), got):
         return None
-    left = int.from_bytes(head[3:5], "big")
-    while left:
-        chunk = f.read1(min(left, 65536))
-        if not chunk:
-            return None
-        got.body_bytes += len(chunk)
-        left -= len(chunk)
     return True
 
 
