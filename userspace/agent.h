@@ -19,6 +19,7 @@
 struct agent_opts {
 	const char **protect;	size_t nprotect;
 	const char **allow;	size_t nallow;
+	const char **serve;	size_t nserve;	/* --serve PORT */
 	const char **rules;	size_t nrules;
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
@@ -26,6 +27,8 @@ struct agent_opts {
 	/* tainted bytes a local relay connection carries before its receiver
 	 * is tainted (lib/relay.bpf.h); 0: VIGIL_RELAY_MIN_BYTES */
 	unsigned long long relay_min_bytes;
+	unsigned long long work_budget;	/* work-class bytes per destination and hour, 0: none */
+	const char *resolv_conf;	/* the host's nameservers (hostaddr.h), or NULL */
 	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */
 	const char **labels;	size_t nlabels;	/* KEY=VALUE on every record */
 	const char *record;		/* capture of correlated activity, or NULL */

@@ -72,6 +72,7 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	l->skel->rodata->cfg_agent_tgid = getpid();
 	if (l->relay_min_bytes)
 		l->skel->rodata->cfg_relay_min_bytes = l->relay_min_bytes;
+	l->skel->rodata->cfg_work_limit = l->work_limit;
 
 	/* each capability through the first implementation this kernel runs */
 	caps__probe(&l->caps, hooks ? hooks : CAPS_ALL_FAMILIES);

@@ -238,7 +238,7 @@ static void sources_say_how_much_was_read(void **state)
 	assert_int_equal(act_source__read_pct(&f.last.sources[0]), 50);
 	assert_int_equal(f.last.sources[1].size, 0);
 	assert_int_equal(act_source__read_pct(&f.last.sources[1]), -1);
-	assert_non_null(strstr(f.last.message, "/w/model.safetensors (50% of it read) to"));
+	assert_non_null(strstr(f.last.message, "/w/model.safetensors (50% of it read),"));
 	corr__free(c);
 }
 
