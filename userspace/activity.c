@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "activity.h"
+#include "vigil.h"
 
 enum {
 	F_EVT_TYPE, F_EVT_ACTION, F_EVT_MODE,
@@ -16,6 +17,7 @@ enum {
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
 	F_NET_ALLOWED,
+	F_PROC_TAINTED, F_CONTROL_KIND, F_CONTROL_DETAIL,
 	F__COUNT
 };
 
@@ -23,7 +25,9 @@ const struct expr_field activity_fields[] = {
 	[F_EVT_TYPE] = { "evt.type", EXPR_STR,
 		"what happened: connect (addressed a destination), egress (first tainted byte "
 		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), budget "
-		"(a protect set's budget was spent)" },
+		"(a protect set's budget was spent), control (a blind-spot control: a packet or "
+		"AF_XDP socket, a BPF program or kernel module load, a network or FUSE mount; "
+		"by any process)" },
 	[F_EVT_ACTION] = { "evt.action", EXPR_STR,
 		"what the kernel or agent did before rules ran: alert, blocked or killed" },
 	[F_EVT_MODE] = { "evt.mode", EXPR_STR, "the agent's mode: monitor or enforce" },
@@ -70,32 +74,42 @@ const struct expr_field activity_fields[] = {
 		"payload bytes to this destination dropped by enforcement" },
 	[F_NET_ALLOWED] = { "net.allowed", EXPR_BOOL,
 		"the destination matches an allow entry (CIDR, ports, executable)" },
+	[F_PROC_TAINTED] = { "proc.tainted", EXPR_BOOL,
+		"the process holds data from protected files (false only for control events "
+		"of untainted processes)" },
+	[F_CONTROL_KIND] = { "control.kind", EXPR_STR,
+		"control events: packet_socket, xdp_socket, bpf_load, module_load or mount" },
+	[F_CONTROL_DETAIL] = { "control.detail", EXPR_STR,
+		"control events: the socket type (packet, xdp sockets), BPF program type, "
+		"module file name (finit_module) or filesystem type (mount)" },
 };
 const size_t activity_nfields = F__COUNT;
 
 /* The name table: every word of the vocabularies, indexed by their enums. */
-static const char *const words[ACT_VOCAB__COUNT][ACT_OUTCOME__COUNT] = {
+#define ACT_WORDS_MAX 8	/* the longest vocabulary */
+static const char *const words[ACT_VOCAB__COUNT][ACT_WORDS_MAX] = {
 	[ACT_VOCAB_EVENT] = { [ACT_EV_CONNECT] = "connect", [ACT_EV_EGRESS] = "egress",
-			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget" },
+			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget",
+			      [ACT_EV_CONTROL] = "control" },
 	[ACT_VOCAB_OUTCOME] = { [ACT_ALERT] = "alert", [ACT_BLOCKED] = "blocked",
 				[ACT_KILLED] = "killed" },
 	[ACT_VOCAB_MODE] = { [ACT_MONITOR] = "monitor", [ACT_ENFORCE] = "enforce" },
 	[ACT_VOCAB_KILLER] = { [ACT_BY_KERNEL] = "kernel", [ACT_BY_AGENT] = "agent" },
 };
-_Static_assert((int)ACT_EV__COUNT <= (int)ACT_OUTCOME__COUNT &&
-	       (int)ACT_MODE__COUNT <= (int)ACT_OUTCOME__COUNT &&
-	       (int)ACT_KILLER__COUNT <= (int)ACT_OUTCOME__COUNT, "name table rows too short");
+_Static_assert((int)ACT_EV__COUNT <= ACT_WORDS_MAX && (int)ACT_OUTCOME__COUNT <= ACT_WORDS_MAX &&
+	       (int)ACT_MODE__COUNT <= ACT_WORDS_MAX &&
+	       (int)ACT_KILLER__COUNT <= ACT_WORDS_MAX, "name table rows too short");
 
 const char *activity__word(enum act_vocab v, int value)
 {
-	if ((unsigned)v >= ACT_VOCAB__COUNT || value < 0 || value >= ACT_OUTCOME__COUNT)
+	if ((unsigned)v >= ACT_VOCAB__COUNT || value < 0 || value >= ACT_WORDS_MAX)
 		return NULL;
 	return words[v][value];
 }
 
 int activity__parse_word(enum act_vocab v, const char *word)
 {
-	for (int i = 0; word && (unsigned)v < ACT_VOCAB__COUNT && i < ACT_OUTCOME__COUNT; i++)
+	for (int i = 0; word && (unsigned)v < ACT_VOCAB__COUNT && i < ACT_WORDS_MAX; i++)
 		if (words[v][i] && !strcmp(words[v][i], word))
 			return i;
 	return -1;
@@ -142,9 +156,23 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_NET_BYTES: out->n = (int64_t)a->bytes; break;
 	case F_NET_BLOCKED_BYTES: out->n = (int64_t)a->blocked_bytes; break;
 	case F_NET_ALLOWED: out->n = a->allowed; break;
+	case F_PROC_TAINTED: out->n = a->tainted; break;
+	case F_CONTROL_KIND: out->s = a->control_kind; break;
+	case F_CONTROL_DETAIL: out->s = a->control_detail; break;
 	}
 	if (!out->s)
 		out->s = "";
+}
+
+const char *const activity__control_kinds[] = {
+	[VIGIL_CTL_PACKET_SOCKET] = "packet_socket", [VIGIL_CTL_XDP_SOCKET] = "xdp_socket",
+	[VIGIL_CTL_BPF_LOAD] = "bpf_load", [VIGIL_CTL_MODULE_LOAD] = "module_load",
+	[VIGIL_CTL_MOUNT] = "mount", [VIGIL_CTL__COUNT] = NULL,
+};
+
+const char *activity__control_word(unsigned kind)
+{
+	return kind && kind < VIGIL_CTL__COUNT ? activity__control_kinds[kind] : NULL;
 }
 
 void activity__finish(struct activity *a)

@@ -27,7 +27,7 @@
  * The pipeline's vocabularies are enums; their words exist only at the
  * edges (alert lines, captures, rule text) and are spelt once, in the name
  * table activity__word() reads (activity.c):
- *   event    connect egress progress budget          (evt.type)
+ *   event    connect egress progress budget control  (evt.type)
  *   outcome  alert blocked killed                    (evt.action, action,
  *                                                     enforce_action)
  *   mode     monitor enforce                         (evt.mode)
@@ -38,6 +38,7 @@ enum act_event {
 	ACT_EV_EGRESS,		/* first tainted byte left for a new destination */
 	ACT_EV_PROGRESS,	/* a flow crossed a byte threshold (64 KiB x 4^n) */
 	ACT_EV_BUDGET,		/* a protect set's budget was spent */
+	ACT_EV_CONTROL,		/* a blind-spot control fired: any process, tainted or not */
 	ACT_EV__COUNT,
 };
 
@@ -105,12 +106,23 @@ struct activity {
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
 
+	/* ACT_EV_CONTROL (bpf/control.bpf.c); the other events are all tainted */
+	bool tainted;
+	const char *control_kind;	/* activity__control_kinds[] */
+	char control_detail[64];	/* fs type, module file, socket or program type */
+
 	/* filled by activity__finish(): derived lists the rules look at */
 	const char *ancestors[ACT_MAX_CHAIN];
 	int nancestors;
 	const char *paths[ACT_MAX_SOURCES];
 	int npaths;
 };
+
+/* The words of control.kind, indexed by enum vigil_control; NULL-ended
+ * from index 1. */
+extern const char *const activity__control_kinds[];
+/* The word for a kernel control kind, NULL if unknown. */
+const char *activity__control_word(unsigned kind);
 
 /* Derive ancestors/paths/taint_bytes_read from chain and sources. */
 void activity__finish(struct activity *a);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -112,10 +113,27 @@ static const struct caps_cap table[CAPS_N] = {
 		  { { "vigil_kfree_skb", "kfree_skb" } } },
 	} },
 	[CAPS_TAMPER] = { "tamper",
-		"signals other processes send the agent are not reported (agent_tamper)",
+		"signals other processes send the agent, and ptrace attaches to it, are not "
+		"reported (agent_tamper)",
 		false, false, {
-		{ CAPS_TRACEPOINT, "tracepoint signal_generate",
-		  { { "vigil_signal_generate", "signal_generate" } } },
+		{ CAPS_TRACEPOINT, "tracepoint signal_generate+sys_enter_ptrace",
+		  { { "vigil_signal_generate", "signal_generate" },
+		    { "vigil_sys_ptrace", "syscalls/sys_enter_ptrace", false, true } } },
+	} },
+	[CAPS_CONTROL] = { "control",
+		"blind-spot controls are off: packet and AF_XDP sockets, BPF program and "
+		"kernel module loads by other processes, network and FUSE mounts are not "
+		"reported, and tainted processes making them are not killed",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_socket+bpf+init_module+finit_module+"
+		  "mount+fsopen",
+		  { { "vigil_sys_socket", "syscalls/sys_enter_socket" },
+		    { "vigil_sys_bpf", "syscalls/sys_enter_bpf" },
+		    /* optional: a kernel without modules has none to load */
+		    { "vigil_sys_init_module", "syscalls/sys_enter_init_module", false, true },
+		    { "vigil_sys_finit_module", "syscalls/sys_enter_finit_module", false, true },
+		    { "vigil_sys_mount", "syscalls/sys_enter_mount" },
+		    { "vigil_sys_fsopen", "syscalls/sys_enter_fsopen", false, true } } },
 	} },
 	[CAPS_ACKED] = { "acked",
 		"bytes receivers acknowledged on tainted sockets are counted only when the "
@@ -307,6 +325,26 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 				return -ENOENT;
 			}
 			return 0;
+		}
+		if (strchr(p->target, '/')) {
+			/* a syscall tracepoint: its tracefs event, or (tracefs not
+			 * mounted yet: the agent mounts it) syscall tracing at all */
+			char ev[192];
+			struct stat st;
+
+			snprintf(ev, sizeof(ev), "/sys/kernel/tracing/events/%s", p->target);
+			if (!stat(ev, &st))
+				return 0;
+			snprintf(ev, sizeof(ev), "/sys/kernel/debug/tracing/events/%s", p->target);
+			if (!stat(ev, &st))
+				return 0;
+			if (access("/sys/kernel/tracing/events", F_OK) &&
+			    access("/sys/kernel/debug/tracing/events", F_OK) && env->vmlinux &&
+			    btf__find_by_name_kind(env->vmlinux, "btf_trace_sys_enter",
+						   BTF_KIND_TYPEDEF) > 0)
+				return 0;
+			snprintf(why, whylen, "no tracepoint %s", p->target);
+			return -ENOENT;
 		}
 		snprintf(name, sizeof(name), "btf_trace_%s", p->target);
 		if (env->vmlinux && btf__find_by_name_kind(env->vmlinux, name, BTF_KIND_TYPEDEF) > 0)
