@@ -5,7 +5,7 @@
  * when the signal was SIGKILL the next agent reports it. Preventing either
  * needs BPF LSM, which this kernel lacks. Cost: one comparison per signal
  * generated on the host; ptrace is a rare syscall (its tracepoint's cost
- * is the syscall slow path, shared with control.bpf.c). */
+ * is the syscall slow path, shared with blindspot.bpf.c). */
 #include "lib/common.bpf.h"
 
 #define PTRACE_ATTACH 16

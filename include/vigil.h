@@ -262,7 +262,7 @@ enum vigil_ev_type {
 	VIGIL_EV_KILL = 6,
 	VIGIL_EV_COPY = 7,	/* a tainted process wrote a file: it is protected now */
 	VIGIL_EV_TAMPER = 8,	/* another process signalled the agent */
-	VIGIL_EV_CONTROL = 9,	/* a blind-spot control fired (bpf/control.bpf.c) */
+	VIGIL_EV_CONTROL = 9,	/* a blind-spot control fired (bpf/blindspot.bpf.c) */
 	VIGIL_EV__COUNT,
 };
 

@@ -106,7 +106,7 @@ struct activity {
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
 
-	/* ACT_EV_CONTROL (bpf/control.bpf.c); the other events are all tainted */
+	/* ACT_EV_CONTROL (bpf/blindspot.bpf.c); the other events are all tainted */
 	bool tainted;
 	const char *control_kind;	/* activity__control_kinds[] */
 	char control_detail[64];	/* fs type, module file, socket or program type */

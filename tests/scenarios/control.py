@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Try one way around vigil's hooks (the blind-spot controls, bpf/control.bpf.c)
+"""Try one way around vigil's hooks (the blind-spot controls, bpf/blindspot.bpf.c)
 and print what the call returned: ok or the errno name. Harmless by design:
 every attempt either makes something that is closed at once (a packet or
 AF_XDP socket, a two-instruction socket filter) or fails in the kernel
