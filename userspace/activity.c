@@ -12,7 +12,7 @@ enum {
 	F_PROC_PID, F_PROC_PPID, F_PROC_NAME, F_PROC_EXE, F_PROC_CMDLINE, F_PROC_UID,
 	F_PROC_CGROUP, F_PROC_PNAME, F_PROC_ANCESTORS,
 	F_PROC_USER, F_PROC_LOGINUID, F_PROC_LOGIN_USER, F_PROC_SSH_CLIENT,
-	F_CONTAINER_ID, F_CONTAINER_RUNTIME, F_K8S_POD_UID,
+	F_CONTAINER_ID, F_CONTAINER_RUNTIME, F_K8S_POD_UID, F_K8S_NAMESPACE, F_K8S_POD,
 	F_TAINT_SET, F_TAINT_BYTES_READ, F_TAINT_VIA, F_TAINT_DEPTH,
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
@@ -54,6 +54,11 @@ const struct expr_field activity_fields[] = {
 	[F_CONTAINER_RUNTIME] = { "container.runtime", EXPR_STR,
 		"docker, containerd, cri-o, podman or kubernetes; empty outside containers" },
 	[F_K8S_POD_UID] = { "k8s.pod_uid", EXPR_STR, "Kubernetes pod uid from the cgroup path" },
+	[F_K8S_NAMESPACE] = { "k8s.namespace", EXPR_STR,
+		"the pod's Kubernetes namespace (from the kubelet's pod directory); empty if "
+		"unknown" },
+	[F_K8S_POD] = { "k8s.pod", EXPR_STR,
+		"the pod's name (from the kubelet's pod directory); empty if unknown" },
 	[F_TAINT_SET] = { "taint.set", EXPR_STRLIST,
 		"names of the protect sets whose files the process holds data from" },
 	[F_TAINT_BYTES_READ] = { "taint.bytes_read", EXPR_NUM,
@@ -141,6 +146,8 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_CONTAINER_ID: out->s = a->proc.container_id; break;
 	case F_CONTAINER_RUNTIME: out->s = a->proc.container_runtime; break;
 	case F_K8S_POD_UID: out->s = a->proc.pod_uid; break;
+	case F_K8S_NAMESPACE: out->s = a->proc.pod_namespace; break;
+	case F_K8S_POD: out->s = a->proc.pod_name; break;
 	case F_TAINT_SET: out->list = a->sets; out->nlist = a->nsets; break;
 	case F_TAINT_BYTES_READ: out->n = (int64_t)a->taint_bytes_read; break;
 	case F_TAINT_VIA: out->s = a->taint_via; break;

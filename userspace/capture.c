@@ -270,6 +270,13 @@ static int read_process(struct reader *r, json_t *p, struct activity *a)
 	/* context: who from the record (absent in older captures), where from
 	 * the cgroup as the live agent derives it */
 	context__container(&a->proc);
+	if (json_is_object(json_object_get(p, "container"))) {
+		json_t *c = json_object_get(p, "container");
+
+		err |= copy_str(r, c, "pod_namespace", a->proc.pod_namespace,
+				sizeof(a->proc.pod_namespace));
+		err |= copy_str(r, c, "pod_name", a->proc.pod_name, sizeof(a->proc.pod_name));
+	}
 	err |= copy_str(r, p, "user", a->proc.user, sizeof(a->proc.user));
 	err |= copy_str(r, p, "login_user", a->proc.login_user, sizeof(a->proc.login_user));
 	err |= copy_str(r, p, "ssh_client", a->proc.ssh_client, sizeof(a->proc.ssh_client));

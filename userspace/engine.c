@@ -199,9 +199,10 @@ static uint64_t field_bit(unsigned f)
 	return 1ull << (f < 63 ? f : 63);	/* as expr__fields_used */
 }
 
+/* field names: lowercase words with digits (k8s), '_' and '.' */
 static bool field_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || c == '_' || c == '.';
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
 /* "%proc.name sent %net.bytes bytes to %{net.daddr}:%net.dport (100%%)" */

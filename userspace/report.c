@@ -33,6 +33,10 @@ static void body_process(struct json *j, const struct activity *a, bool capture)
 		json__kv_str(j, "id", p->container_id);
 		if (p->pod_uid[0])
 			json__kv_str(j, "pod_uid", p->pod_uid);
+		if (p->pod_namespace[0])
+			json__kv_str(j, "pod_namespace", p->pod_namespace);
+		if (p->pod_name[0])
+			json__kv_str(j, "pod_name", p->pod_name);
 		json__end_object(j);
 	}
 	if (capture)	/* tells pid reuse apart when replayed */
