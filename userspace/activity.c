@@ -16,7 +16,7 @@ enum {
 	F_TAINT_SET, F_TAINT_BYTES_READ, F_TAINT_VIA, F_TAINT_DEPTH,
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
-	F_NET_ALLOWED,
+	F_NET_ALLOWED, F_NET_CONTENT, F_NET_DIRECTION, F_NET_LPORT,
 	F_PROC_TAINTED, F_CONTROL_KIND, F_CONTROL_DETAIL,
 	F__COUNT
 };
@@ -24,8 +24,10 @@ enum {
 const struct expr_field activity_fields[] = {
 	[F_EVT_TYPE] = { "evt.type", EXPR_STR,
 		"what happened: connect (addressed a destination), egress (first tainted byte "
-		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), budget "
-		"(a protect set's budget was spent), control (a blind-spot control: a packet or "
+		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), content "
+		"(a flow's bytes turned weights-shaped), dns-tunnel (a process's DNS queries "
+		"carry data: long encoded labels, or too many name bytes), budget (a protect "
+		"set's budget, or for work the destination's work budget, was spent), control (a blind-spot control: a packet or "
 		"AF_XDP socket, a BPF program or kernel module load, a network or FUSE mount; "
 		"by any process)" },
 	[F_EVT_ACTION] = { "evt.action", EXPR_STR,
@@ -79,6 +81,18 @@ const struct expr_field activity_fields[] = {
 		"payload bytes to this destination dropped by enforcement" },
 	[F_NET_ALLOWED] = { "net.allowed", EXPR_BOOL,
 		"the destination matches an allow entry (CIDR, ports, executable)" },
+	[F_NET_CONTENT] = { "net.content", EXPR_STR,
+		"what the flow's bytes look like, judged in the kernel: work (language, JSON, "
+		"numbers and metrics as text), weights (binary, compressed, encrypted, or "
+		"base64/base32/hex/base85 of binary), opaque (TLS records whose plaintext was not "
+		"seen) or unknown (nothing sampled yet)" },
+	[F_NET_DIRECTION] = { "net.direction", EXPR_STR,
+		"outbound (the process connected or sent first) or inbound (it accepted the "
+		"connection on a listening socket: a server answering); empty in activity "
+		"read from captures or fixtures that do not have it" },
+	[F_NET_LPORT] = { "net.lport", EXPR_NUM,
+		"the sending socket's local port (a server's listening port for an inbound "
+		"flow); 0 when not known (connect records)" },
 	[F_PROC_TAINTED] = { "proc.tainted", EXPR_BOOL,
 		"the process holds data from protected files (false only for control events "
 		"of untainted processes)" },
@@ -95,6 +109,7 @@ const size_t activity_nfields = F__COUNT;
 static const char *const words[ACT_VOCAB__COUNT][ACT_WORDS_MAX] = {
 	[ACT_VOCAB_EVENT] = { [ACT_EV_CONNECT] = "connect", [ACT_EV_EGRESS] = "egress",
 			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget",
+			      [ACT_EV_CONTENT] = "content", [ACT_EV_DNS_TUNNEL] = "dns-tunnel",
 			      [ACT_EV_CONTROL] = "control" },
 	[ACT_VOCAB_OUTCOME] = { [ACT_ALERT] = "alert", [ACT_BLOCKED] = "blocked",
 				[ACT_KILLED] = "killed" },
@@ -163,6 +178,9 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_NET_BYTES: out->n = (int64_t)a->bytes; break;
 	case F_NET_BLOCKED_BYTES: out->n = (int64_t)a->blocked_bytes; break;
 	case F_NET_ALLOWED: out->n = a->allowed; break;
+	case F_NET_CONTENT: out->s = a->content; break;
+	case F_NET_DIRECTION: out->s = a->direction; break;
+	case F_NET_LPORT: out->n = a->lport; break;
 	case F_PROC_TAINTED: out->n = a->tainted; break;
 	case F_CONTROL_KIND: out->s = a->control_kind; break;
 	case F_CONTROL_DETAIL: out->s = a->control_detail; break;
@@ -195,4 +213,6 @@ void activity__finish(struct activity *a)
 	}
 	if (!a->pname)
 		a->pname = "";
+	if (!a->content)
+		a->content = "unknown";
 }

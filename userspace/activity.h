@@ -27,7 +27,8 @@
  * The pipeline's vocabularies are enums; their words exist only at the
  * edges (alert lines, captures, rule text) and are spelt once, in the name
  * table activity__word() reads (activity.c):
- *   event    connect egress progress budget control  (evt.type)
+ *   event    connect egress progress budget content  (evt.type)
+ *            dns-tunnel control
  *   outcome  alert blocked killed                    (evt.action, action,
  *                                                     enforce_action)
  *   mode     monitor enforce                         (evt.mode)
@@ -37,7 +38,9 @@ enum act_event {
 	ACT_EV_CONNECT,		/* addressed a destination (connect, unconnected sendmsg) */
 	ACT_EV_EGRESS,		/* first tainted byte left for a new destination */
 	ACT_EV_PROGRESS,	/* a flow crossed a byte threshold (64 KiB x 4^n) */
-	ACT_EV_BUDGET,		/* a protect set's budget was spent */
+	ACT_EV_BUDGET,		/* a protect set's budget (or a work budget) was spent */
+	ACT_EV_CONTENT,		/* a flow's bytes turned weights-shaped */
+	ACT_EV_DNS_TUNNEL,	/* a process's DNS queries carry data */
 	ACT_EV_CONTROL,		/* a blind-spot control fired: any process, tainted or not */
 	ACT_EV__COUNT,
 };
@@ -105,6 +108,9 @@ struct activity {
 	uint16_t dport;
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
+	const char *content;		/* work | weights | opaque | unknown: what its bytes look like */
+	const char *direction;		/* outbound | inbound (accepted), NULL: not known */
+	uint16_t lport;			/* the sender's local port, 0: not known */
 
 	/* ACT_EV_CONTROL (bpf/blindspot.bpf.c); the other events are all tainted */
 	bool tainted;
