@@ -73,6 +73,18 @@ timed_leak() {
 	[ "$status" -eq 0 ]
 }
 
+@test "enforce: a process that maps the weights is killed at the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	timed_leak --connect-first --via mmap --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait action=killed taint.chain.0.via=mmap process.cmdline~"--via mmap"
+	[ "$status" -eq 0 ]
+}
+
 @test "enforce: pre-connected splice is killed at the budget" {
 	start_sink tcp
 	start_agent --mode enforce
