@@ -15,6 +15,7 @@
 #include "activity.h"
 #include "addr.h"
 #include "agent.h"
+#include "agent_rules.h"
 #include "config.h"
 #include "ctl.h"
 #include "inspect.h"
@@ -215,7 +216,7 @@ static int cmd_rules_show(int argc, char **argv)
 	char err[1024];
 	int ret = run_options(argc, argv, &o, &cfg, usage_rules_show);
 
-	if (!ret && agent__build_rules(&o, NULL, &rs, budgets, err, sizeof(err))) {
+	if (!ret && agent_rules__build(&o, NULL, &rs, budgets, err, sizeof(err))) {
 		fprintf(stderr, "vigil: %s\n", err);
 		ret = 2;
 	} else if (!ret) {
