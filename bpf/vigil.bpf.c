@@ -9,6 +9,7 @@
  *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
  *                  accounting and drops, kills
  *   tamper.bpf.c   signals other processes send the agent
+ *   tls.bpf.c      uprobes on TLS libraries' writes: plaintext classes
  * and the fallback implementations of the same capabilities, loaded only
  * where the capability probe (userspace/caps.c) picks them:
  *   fentry.bpf.c   fentry/fexit: read, mmap, send
@@ -19,6 +20,7 @@
 #include "process.bpf.c"
 #include "net.bpf.c"
 #include "tamper.bpf.c"
+#include "tls.bpf.c"
 #include "fentry.bpf.c"
 #include "lsm.bpf.c"
 #include "kprobe.bpf.c"

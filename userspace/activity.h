@@ -104,6 +104,10 @@ struct activity {
 	uint16_t dport;
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
+	/* a TLS flow: its plaintext's class as the TLS uprobes saw it ("work",
+	 * "weights"), or "unseen" (opaque); NULL when not known to be TLS */
+	const char *tls_plaintext;
+	const char *tls_library;	/* "openssl", "gnutls", "go", or NULL */
 
 	/* filled by activity__finish(): derived lists the rules look at */
 	const char *ancestors[ACT_MAX_CHAIN];

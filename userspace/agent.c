@@ -39,6 +39,7 @@
 #include "report.h"
 #include "seed.h"
 #include "status.h"
+#include "tls.h"
 #include "world.h"
 #include "vigil.skel.h"
 
@@ -126,6 +127,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	enforce__on_record(a->enf, data, size);
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;
+	tls__on_record(a->tls, data, size);	/* after: alerts of an EXIT see its flows */
 	return 0;	/* never stop consuming on a bad record */
 }
 
@@ -637,6 +639,7 @@ int agent__run(const struct agent_opts *o)
 	}
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
+	a.tls = tls__open(a.ld.skel);	/* after attach: uprobes bind nothing without send hooks */
 	if (a.pin && a.pin->adopted)	/* windows go on where the old agent was */
 		for (unsigned i = 0; i < a.pin->old.nsets; i++)
 			a.budgets.window_start[i] = a.pin->old.window_start[i];
@@ -679,6 +682,7 @@ out:
 	}
 	ring_buffer__free(a.rb);
 	enforce__free(a.enf);
+	tls__close(a.tls);
 	loader__destroy(&a.ld);
 	kmaps__unmap_budgets(&a.budgets);
 	corr__free(a.corr);

@@ -61,6 +61,7 @@ int agent__build_rules(const struct agent_opts *o, const struct hostaddrs *host,
  * pipe walker reach, seed.c: processes older than the agent) read it. */
 #define AGENT_RECENT_ALERTS 16
 struct enforce;
+struct tls;
 
 struct agent {
 	const struct agent_opts *o;
@@ -69,6 +70,7 @@ struct agent {
 	struct engine *engine;
 	struct loader ld;
 	struct enforce *enf;		/* the budget ceiling's agent side */
+	struct tls *tls;		/* TLS uprobes (tls.h), NULL: blind */
 	struct scope scope;
 	struct protect *prot;
 	struct corr *corr;

@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# TLS plaintext: a tainted job's HTTPS is judged by what it handed its TLS
+# library (uprobes on SSL_write/SSL_write_ex, gnutls_record_send, Go's
+# crypto/tls.(*Conn).Write), bound to the connection that carried it. Real
+# TLS: a test CA made here, python's ssl (OpenSSL) as the peer in the netns,
+# python, curl, gnutls-cli and a Go client as the tainted senders.
+
+load ../lib/harness
+
+TLS_POST="$SCEN/tls_post.py"
+TLS_GO="$VIGIL_ROOT/.output/scenarios/tls_post_go"
+
+setup() {
+	vigil_setup
+	# a CA and the peer's certificate for its IPv4 and IPv6 addresses
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=vigil test CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=$PEER4" -keyout "$T/peer.key" -out "$T/peer.csr" 2>/dev/null
+	printf 'subjectAltName=IP:%s,IP:%s\n' "$PEER4" "$PEER6" > "$T/peer.ext"
+	openssl x509 -req -in "$T/peer.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 2 -extfile "$T/peer.ext" -out "$T/peer.pem" 2>/dev/null
+}
+teardown() { vigil_teardown; }
+
+# start_tls_peer PORT...: the HTTPS endpoint in the netns; body bytes per
+# port in $T/tls-PORT
+start_tls_peer() {
+	local ports
+	ports="$(IFS=,; echo "$*")"
+	rm -f "$T/tls.ready"
+	ip netns exec "$NS" python3 "$LIB/tls_peer.py" --cert "$T/peer.pem" --key "$T/peer.key" \
+		--ports "$ports" --out "$T/tls" --ready "$T/tls.ready" &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do [ -e "$T/tls.ready" ] && return 0; sleep 0.05; done
+	echo "TLS peer did not start" >&2
+	return 1
+}
+
+# tls_bytes PORT: body bytes the peer got there, once it stopped growing
+tls_bytes() {
+	local prev=-1 cur
+	for _ in $(seq 40); do
+		cur="$(cat "$T/tls-$1" 2>/dev/null || echo 0)"
+		[ "$cur" = "$prev" ] && break
+		prev="$cur"
+		sleep 0.15
+	done
+	echo "$cur"
+}
+
+tls_post() {
+	run in_cg python3 "$TLS_POST" --src "$W/model.safetensors" --ca "$T/ca.pem" "$@"
+	echo "tls_post: $output"
+}
+
+# status_tls EXPR: a Python expression on `vigil status --json`'s "tls" as t
+status_tls() {
+	"$VIGIL" status --json | python3 -c 'import json, sys; t = json.load(sys.stdin)["tls"]; print(eval(sys.argv[1]))' "$1"
+}
+
+@test "tls: vigil check names the TLS libraries it covers and says unseen TLS is opaque" {
+	run "$VIGIL" check
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tls           uprobe SSL_write+SSL_write_ex+gnutls_record_send"* ]]
+	[[ "$output" == *"libssl.so.3: SSL_write SSL_write_ex"* ]]
+	[[ "$output" == *"libgnutls.so.30: gnutls_record_send"* ]]
+	[[ "$output" == *"is opaque: budgeted like weights"* ]]
+	run "$VIGIL" check --json
+	[ "$status" -eq 0 ]
+	echo "$output" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["capabilities"]["tls"]["implementation"].startswith("uprobe "), c["capabilities"]["tls"]
+libs = {l["path"].rsplit("/", 1)[1]: l["functions"] for l in c["tls_libraries"]}
+assert libs["libssl.so.3"] == ["SSL_write", "SSL_write_ex"], libs
+assert libs["libgnutls.so.30"] == ["gnutls_record_send"], libs'
+	# without uprobes the capability is blind and says what that means
+	run "$VIGIL" check --hooks -uprobe
+	[[ "$output" == *"tls           blind"* ]]
+	[[ "$output" == *"every tainted TLS flow is opaque"* ]]
+}
+
+# held_post ARGS...: tls_post in the background with --hold; returns once
+# every body was answered and the connections are held open: $HELD_PID is
+# the job (to wait for), $HELD the python process (the flows' pid)
+held_post() {
+	rm -f "$T/held"
+	in_cg python3 "$TLS_POST" --src "$W/model.safetensors" --ca "$T/ca.pem" --hold "$T/held" \
+		"$@" > "$T/post.out" &
+	HELD_PID=$!
+	for _ in $(seq 300); do
+		[ -e "$T/held" ] && HELD="$(cat "$T/held")" && return 0
+		sleep 0.1
+	done
+	echo "tls_post did not finish: $(cat "$T/post.out")" >&2
+	return 1
+}
+
+# flow_class PORT: the plaintext class `vigil status` has for the held
+# process's flow to PORT (and whether it was ever weights)
+flow_class() {
+	status_tls "[(f['plaintext_class'], f['seen_weights'], f['library']) for f in t['flows'] if f['pid'] == $HELD and f['dport'] == $1]"
+}
+
+@test "tls: interleaved HTTPS connections of one process each get their own plaintext class" {
+	start_tls_peer "$PORT" $((PORT + 1)) $((PORT + 2))
+	start_agent --mode monitor
+	[ "$(status_tls 't["enabled"]')" = True ]
+	# one process, three TLS connections, writes alternating chunk by
+	# chunk: metrics JSON, the weights base64'd in JSON, the raw weights
+	held_post --host "$PEER4" --conn json:"$PORT" --conn b64json:$((PORT + 1)) \
+		--conn raw:$((PORT + 2)) --bytes $((512 << 10))
+	[ "$(flow_class "$PORT")" = "[('work', False, 'openssl')]" ]
+	[ "$(flow_class $((PORT + 1)))" = "[('weights', True, 'openssl')]" ]
+	[ "$(flow_class $((PORT + 2)))" = "[('weights', True, 'openssl')]" ]
+	# every write was sampled and bound to a socket (32 chunks each + headers)
+	[ "$(status_tls 't["sampled"] >= 99 and t["bound"] >= 99')" = True ]
+	rm -f "$T/held"
+	wait "$HELD_PID"
+	[ "$(tls_bytes "$PORT")" -eq $((512 << 10)) ]
+	[ "$(tls_bytes $((PORT + 2)))" -eq $((512 << 10)) ]
+	# gone with its process: a reused pid gets no stale plaintext
+	for _ in $(seq 50); do
+		[ "$(status_tls 'len(t["flows"])')" = 0 ] && break
+		sleep 0.1
+	done
+	[ "$(status_tls 'len(t["flows"])')" = 0 ]
+	stop_agent
+}
+
+@test "tls: the plaintext is still told apart over IPv6" {
+	start_tls_peer "$PORT" $((PORT + 1))
+	start_agent
+	held_post --host "$PEER6" --conn raw:"$PORT" --conn json:$((PORT + 1)) \
+		--bytes $((256 << 10))
+	[ "$(status_tls "[f['plaintext_class'] for f in t['flows'] if f['daddr'] == '$PEER6' and f['dport'] == $PORT]")" = "['weights']" ]
+	[ "$(status_tls "[f['plaintext_class'] for f in t['flows'] if f['daddr'] == '$PEER6' and f['dport'] == $((PORT + 1))]")" = "['work']" ]
+	rm -f "$T/held"
+	wait "$HELD_PID"
+	stop_agent
+}
+
+# The alert raised when a flow's budget is crossed (monitor: a small
+# budget, one agent per client: a set's budget is spent once) comes long
+# after the first plaintext: it says what was seen.
+@test "tls: curl (OpenSSL) child of a tainted job: the budget alert says the plaintext" {
+	start_tls_peer "$PORT"
+	start_agent --budget 64K
+	tls_post --host "$PEER4" --conn json:"$PORT" --via curl --bytes $((300 << 10))
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress-budget process.comm=curl network.dport="$PORT" \
+		network.tls.plaintext_seen=true network.tls.plaintext_class=work \
+		network.tls.library=openssl
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "tls: gnutls-cli (GnuTLS) child of a tainted job: the budget alert says the plaintext" {
+	start_tls_peer "$PORT"
+	start_agent --budget 64K
+	tls_post --host "$PEER4" --conn raw:"$PORT" --via gnutls-cli --bytes $((300 << 10))
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress-budget process.comm=gnutls-cli network.dport="$PORT" \
+		network.tls.plaintext_seen=true network.tls.plaintext_class=weights \
+		network.tls.library=gnutls
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "tls: Go's crypto/tls with symbols is seen; a stripped Go binary is not (opaque)" {
+	[ -x "$TLS_GO" ] || { echo "build first: make scenarios" >&2; return 1; }
+	start_tls_peer "$PORT"
+	start_agent --budget 64K
+	run in_cg "$TLS_GO" -src "$W/model.safetensors" -ca "$T/ca.pem" -addr "$PEER4:$PORT" \
+		-kind json -bytes $((300 << 10))
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress-budget network.dport="$PORT" network.bytes'>='65536 \
+		network.tls.plaintext_class=work network.tls.library=go
+	[ "$status" -eq 0 ]
+	stop_agent
+	# a fresh agent (and budget) for the stripped twin: its budget alert
+	# comes as late, and without plaintext
+	ALERTS="$T/alerts-stripped.jsonl"
+	start_agent --budget 64K
+	run in_cg "${TLS_GO}_stripped" -src "$W/model.safetensors" -ca "$T/ca.pem" \
+		-addr "$PEER4:$PORT" -kind json -bytes $((300 << 10))
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress-budget network.dport="$PORT" network.bytes'>='65536
+	[ "$status" -eq 0 ]
+	run alert_none network.tls.plaintext_seen=true
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "tls: enforce: weights as TLS plaintext are capped at the budget and the sender killed" {
+	start_tls_peer "$PORT"
+	start_agent --mode enforce
+	# connected before the read: the connect is not refused, the bytes are budgeted
+	tls_post --host "$PEER4" --conn raw:"$PORT" --bytes $((2 << 20)) --connect-first
+	[ "$status" -ne 0 ]
+	[ "$(tls_bytes "$PORT")" -le $((1 << 20)) ]
+	run alert_wait action=killed network.dport="$PORT"
+	[ "$status" -eq 0 ]
+	run alert_wait network.dport="$PORT" network.tls.plaintext_class=weights severity=critical
+	[ "$status" -eq 0 ]
+	figure "weights as TLS plaintext: body bytes the peer got (budget 1 MiB)" "$(tls_bytes "$PORT")"
+	stop_agent
+}
+
+@test "tls: enforce without uprobes: a tainted TLS flow is opaque and capped at the budget" {
+	start_tls_peer "$PORT"
+	start_agent --mode enforce --hooks -uprobe
+	[ "$(status_tls 't["enabled"]')" = False ]
+	tls_post --host "$PEER4" --conn json:"$PORT" --bytes $((2 << 20)) --connect-first
+	[ "$status" -ne 0 ]
+	[ "$(tls_bytes "$PORT")" -le $((1 << 20)) ]
+	run alert_wait action=killed network.dport="$PORT"
+	[ "$status" -eq 0 ]
+	run alert_none network.tls.plaintext_seen=true
+	[ "$status" -eq 0 ]
+	stop_agent
+}
