@@ -12,7 +12,12 @@ TLS_GO="$VIGIL_ROOT/.output/scenarios/tls_post_go"
 
 setup() {
 	vigil_setup
-	# a CA and the peer's certificate for its IPv4 and IPv6 addresses
+	# a CA and the peer's certificate for its IPv4 and IPv6 addresses; our
+	# own openssl config (the kernel matrix's guests have no /etc/ssl)
+	printf '%s\n' '[req]' 'distinguished_name = dn' 'x509_extensions = ca' '[dn]' '[ca]' \
+		'basicConstraints = critical, CA:TRUE' 'keyUsage = keyCertSign, cRLSign' \
+		'subjectKeyIdentifier = hash' > "$T/openssl.cnf"
+	export OPENSSL_CONF="$T/openssl.cnf"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/CN=vigil test CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -136,6 +141,26 @@ flow_class() {
 		--bytes $((256 << 10))
 	[ "$(status_tls "[f['plaintext_class'] for f in t['flows'] if f['daddr'] == '$PEER6' and f['dport'] == $PORT]")" = "['weights']" ]
 	[ "$(status_tls "[f['plaintext_class'] for f in t['flows'] if f['daddr'] == '$PEER6' and f['dport'] == $((PORT + 1))]")" = "['work']" ]
+	rm -f "$T/held"
+	wait "$HELD_PID"
+	stop_agent
+}
+
+@test "tls: a TLS library outside the loader's cache is attached once a tainted process maps it" {
+	# a private copy of libssl (another inode: not attached at start), as a
+	# venv or a container image would ship it
+	mkdir -p "$T/lib"
+	cp "$(python3 -c 'import ssl, re; print(re.search(r"\S*libssl\.so\.3", open("/proc/self/maps").read()).group(0))')" \
+		"$T/lib/libssl.so.3"
+	start_tls_peer "$PORT"
+	start_agent
+	[ "$(status_tls "[l for l in t['libraries'] if l['path'].startswith('$T')]")" = "[]" ]
+	LD_LIBRARY_PATH="$T/lib" held_post --host "$PEER4" --conn b64json:"$PORT" \
+		--bytes $((512 << 10))
+	grep -q "$T/lib/libssl.so.3" "/proc/$HELD/maps"
+	[ "$(status_tls "[l['functions'] for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" \
+		= "[['SSL_write', 'SSL_write_ex']]" ]
+	[ "$(flow_class "$PORT")" = "[('weights', True, 'openssl')]" ]
 	rm -f "$T/held"
 	wait "$HELD_PID"
 	stop_agent
