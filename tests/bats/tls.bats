@@ -6,63 +6,13 @@
 # python, curl, gnutls-cli and a Go client as the tainted senders.
 
 load ../lib/harness
-
-TLS_POST="$SCEN/tls_post.py"
-TLS_GO="$VIGIL_ROOT/.output/scenarios/tls_post_go"
+load ../lib/tls
 
 setup() {
 	vigil_setup
-	# a CA and the peer's certificate for its IPv4 and IPv6 addresses; our
-	# own openssl config (the kernel matrix's guests have no /etc/ssl)
-	printf '%s\n' '[req]' 'distinguished_name = dn' 'x509_extensions = ca' '[dn]' '[ca]' \
-		'basicConstraints = critical, CA:TRUE' 'keyUsage = keyCertSign, cRLSign' \
-		'subjectKeyIdentifier = hash' > "$T/openssl.cnf"
-	export OPENSSL_CONF="$T/openssl.cnf"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/CN=vigil test CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-subj "/CN=$PEER4" -keyout "$T/peer.key" -out "$T/peer.csr" 2>/dev/null
-	printf 'subjectAltName=IP:%s,IP:%s\n' "$PEER4" "$PEER6" > "$T/peer.ext"
-	openssl x509 -req -in "$T/peer.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-		-days 2 -extfile "$T/peer.ext" -out "$T/peer.pem" 2>/dev/null
+	tls_setup
 }
 teardown() { vigil_teardown; }
-
-# start_tls_peer PORT...: the HTTPS endpoint in the netns; body bytes per
-# port in $T/tls-PORT
-start_tls_peer() {
-	local ports
-	ports="$(IFS=,; echo "$*")"
-	rm -f "$T/tls.ready"
-	ip netns exec "$NS" python3 "$LIB/tls_peer.py" --cert "$T/peer.pem" --key "$T/peer.key" \
-		--ports "$ports" --out "$T/tls" --ready "$T/tls.ready" &
-	SINK_PIDS="$SINK_PIDS $!"
-	for _ in $(seq 100); do [ -e "$T/tls.ready" ] && return 0; sleep 0.05; done
-	echo "TLS peer did not start" >&2
-	return 1
-}
-
-# tls_bytes PORT: body bytes the peer got there, once it stopped growing
-tls_bytes() {
-	local prev=-1 cur
-	for _ in $(seq 40); do
-		cur="$(cat "$T/tls-$1" 2>/dev/null || echo 0)"
-		[ "$cur" = "$prev" ] && break
-		prev="$cur"
-		sleep 0.15
-	done
-	echo "$cur"
-}
-
-tls_post() {
-	run in_cg python3 "$TLS_POST" --src "$W/model.safetensors" --ca "$T/ca.pem" "$@"
-	echo "tls_post: $output"
-}
-
-# status_tls EXPR: a Python expression on `vigil status --json`'s "tls" as t
-status_tls() {
-	"$VIGIL" status --json | python3 -c 'import json, sys; t = json.load(sys.stdin)["tls"]; print(eval(sys.argv[1]))' "$1"
-}
 
 @test "tls: vigil check names the TLS libraries it covers and says unseen TLS is opaque" {
 	run "$VIGIL" check
@@ -166,16 +116,90 @@ flow_class() {
 	stop_agent
 }
 
+# A job holding the weights keeps a metrics connection open (connected
+# before its model load: a tainted connect to a new destination is refused
+# in enforce mode) and pushes 2 MiB of JSON through it: more than the set's
+# 1 MiB budget. Its plaintext is work, so the HTTPS flow is work.
+metrics_push_is_work() {
+	start_tls_peer "$PORT"
+	start_agent --mode "$1"
+	tls_post --host "$PEER4" --conn json:"$PORT" --bytes $((2 << 20)) --connect-first
+	[ "$status" -eq 0 ]
+	[ "$(tls_bytes "$PORT")" -eq $((2 << 20)) ]
+	run alert_wait network.dport="$PORT" network.content=work network.tls.plaintext_seen=true \
+		network.tls.plaintext_class=work network.tls.library=openssl
+	[ "$status" -eq 0 ]
+	run alert_none severity=high
+	[ "$status" -eq 0 ]
+	run alert_none severity=critical
+	[ "$status" -eq 0 ]
+	run alert_none action=blocked
+	[ "$status" -eq 0 ]
+	run alert_none action=killed
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "tls: monitor: a tainted job pushing 2 MiB of JSON metrics over HTTPS is work, not above medium" {
+	metrics_push_is_work monitor
+}
+
+@test "tls: enforce: a tainted job pushing 2 MiB of JSON metrics over HTTPS is neither blocked nor killed" {
+	metrics_push_is_work enforce
+}
+
+# The twins: the same connection that carried the metrics turns to the
+# weights, raw or base64 inside JSON.
+weights_twin() {
+	local kind="$1"
+	start_tls_peer "$PORT"
+	start_agent --mode enforce
+	tls_post --host "$PEER4" --conn json:"$PORT" --then "$kind" --bytes $((2 << 20)) \
+		--connect-first
+	[ "$status" -ne 0 ]
+	# the metrics (work) went through; of the weights, at most the budget
+	local got
+	got="$(tls_bytes "$PORT")"
+	[ "$got" -ge $((2 << 20)) ]
+	[ "$got" -le $(((2 << 20) + (1 << 20))) ]
+	run alert_wait action=killed severity=critical network.dport="$PORT" \
+		network.tls.plaintext_class=weights
+	[ "$status" -eq 0 ]
+	figure "weights ($kind) after 2 MiB of metrics on one HTTPS connection: body bytes past the metrics (budget 1 MiB)" \
+		"$((got - (2 << 20)))"
+	stop_agent
+}
+
+@test "tls: enforce: the weights raw on the same HTTPS connection are capped at the budget, killed, critical" {
+	weights_twin raw
+}
+
+@test "tls: enforce: the weights base64 in JSON on the same HTTPS connection are capped, killed, critical" {
+	weights_twin b64json
+}
+
+@test "tls: monitor: the weights on the same HTTPS connection are alerted critical, not stopped" {
+	start_tls_peer "$PORT"
+	start_agent --mode monitor
+	tls_post --host "$PEER4" --conn json:"$PORT" --then raw --bytes $((2 << 20)) --connect-first
+	[ "$status" -eq 0 ]
+	[ "$(tls_bytes "$PORT")" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-egress-budget severity=critical action=alert \
+		enforce_action=killed network.tls.plaintext_class=weights
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
 # The alert raised when a flow's budget is crossed (monitor: a small
 # budget, one agent per client: a set's budget is spent once) comes long
 # after the first plaintext: it says what was seen.
 @test "tls: curl (OpenSSL) child of a tainted job: the budget alert says the plaintext" {
 	start_tls_peer "$PORT"
 	start_agent --budget 64K
-	tls_post --host "$PEER4" --conn json:"$PORT" --via curl --bytes $((300 << 10))
+	tls_post --host "$PEER4" --conn raw:"$PORT" --via curl --bytes $((300 << 10))
 	[ "$status" -eq 0 ]
 	run alert_wait rule=weights-egress-budget process.comm=curl network.dport="$PORT" \
-		network.tls.plaintext_seen=true network.tls.plaintext_class=work \
+		network.tls.plaintext_seen=true network.tls.plaintext_class=weights \
 		network.tls.library=openssl
 	[ "$status" -eq 0 ]
 	stop_agent
@@ -193,45 +217,28 @@ flow_class() {
 	stop_agent
 }
 
-@test "tls: Go's crypto/tls with symbols is seen; a stripped Go binary is not (opaque)" {
+@test "tls: enforce: Go's crypto/tls with symbols pushes 2 MiB of JSON; a stripped Go binary's TLS is opaque and capped" {
 	[ -x "$TLS_GO" ] || { echo "build first: make scenarios" >&2; return 1; }
-	start_tls_peer "$PORT"
-	start_agent --budget 64K
-	run in_cg "$TLS_GO" -src "$W/model.safetensors" -ca "$T/ca.pem" -addr "$PEER4:$PORT" \
-		-kind json -bytes $((300 << 10))
-	echo "$output"
-	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-egress-budget network.dport="$PORT" network.bytes'>='65536 \
-		network.tls.plaintext_class=work network.tls.library=go
-	[ "$status" -eq 0 ]
-	stop_agent
-	# a fresh agent (and budget) for the stripped twin: its budget alert
-	# comes as late, and without plaintext
-	ALERTS="$T/alerts-stripped.jsonl"
-	start_agent --budget 64K
-	run in_cg "${TLS_GO}_stripped" -src "$W/model.safetensors" -ca "$T/ca.pem" \
-		-addr "$PEER4:$PORT" -kind json -bytes $((300 << 10))
-	echo "$output"
-	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-egress-budget network.dport="$PORT" network.bytes'>='65536
-	[ "$status" -eq 0 ]
-	run alert_none network.tls.plaintext_seen=true
-	[ "$status" -eq 0 ]
-	stop_agent
-}
-
-@test "tls: enforce: weights as TLS plaintext are capped at the budget and the sender killed" {
-	start_tls_peer "$PORT"
+	start_tls_peer "$PORT" $((PORT + 1))
 	start_agent --mode enforce
-	# connected before the read: the connect is not refused, the bytes are budgeted
-	tls_post --host "$PEER4" --conn raw:"$PORT" --bytes $((2 << 20)) --connect-first
+	run in_cg "$TLS_GO" -src "$W/model.safetensors" -ca "$T/ca.pem" -addr "$PEER4:$PORT" \
+		-kind json -bytes $((2 << 20)) -connect-first
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(tls_bytes "$PORT")" -eq $((2 << 20)) ]
+	run alert_wait network.dport="$PORT" network.tls.plaintext_class=work network.tls.library=go
+	[ "$status" -eq 0 ]
+	# no symbol to attach to: the same push is opaque, budgeted like weights
+	run in_cg "${TLS_GO}_stripped" -src "$W/model.safetensors" -ca "$T/ca.pem" \
+		-addr "$PEER4:$((PORT + 1))" -kind json -bytes $((2 << 20)) -connect-first
+	echo "$output"
 	[ "$status" -ne 0 ]
-	[ "$(tls_bytes "$PORT")" -le $((1 << 20)) ]
-	run alert_wait action=killed network.dport="$PORT"
+	[ "$(tls_bytes $((PORT + 1)))" -le $((1 << 20)) ]
+	run alert_wait action=killed network.dport=$((PORT + 1)) network.content=opaque \
+		network.tls.plaintext_seen=false
 	[ "$status" -eq 0 ]
-	run alert_wait network.dport="$PORT" network.tls.plaintext_class=weights severity=critical
+	run alert_none network.dport=$((PORT + 1)) network.tls.plaintext_seen=true
 	[ "$status" -eq 0 ]
-	figure "weights as TLS plaintext: body bytes the peer got (budget 1 MiB)" "$(tls_bytes "$PORT")"
 	stop_agent
 }
 
@@ -242,7 +249,8 @@ flow_class() {
 	tls_post --host "$PEER4" --conn json:"$PORT" --bytes $((2 << 20)) --connect-first
 	[ "$status" -ne 0 ]
 	[ "$(tls_bytes "$PORT")" -le $((1 << 20)) ]
-	run alert_wait action=killed network.dport="$PORT"
+	run alert_wait action=killed network.dport="$PORT" network.content=opaque \
+		network.tls.plaintext_seen=false
 	[ "$status" -eq 0 ]
 	run alert_none network.tls.plaintext_seen=true
 	[ "$status" -eq 0 ]

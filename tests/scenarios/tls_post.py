@@ -7,6 +7,7 @@ that inherits the taint.
 
   tls_post.py --src WEIGHTS --ca CA --host H --conn KIND:PORT [--conn ...]
               [--bytes N] [--via python|curl|gnutls-cli] [--connect-first]
+              [--then KIND] [--hold FILE]
 
 KIND: json (metrics as JSON lines), raw (the weights' bytes), b64json (the
 weights base64-encoded inside JSON). Prints one JSON line {"sent": {PORT: N},
@@ -15,7 +16,8 @@ an error (connection reset, killed child). --connect-first: the TLS
 connections (python) are made before the weights are read, as a job with
 a long-lived connection does (a tainted connect may be refused). --hold FILE:
 once answered, FILE gets the process's pid and the connections stay open
-until it is removed."""
+until it is removed. --then KIND: a second POST of KIND on the same
+connections (work that turns into the weights)."""
 import argparse
 import base64
 import json
@@ -72,14 +74,13 @@ def connect(args, conns):
     return out
 
 
-def via_python(args, conns, weights, tls):
-    socks, bodies, sent = [], [], {}
-    for (kind, port), s in zip(conns, tls or connect(args, conns)):
+def post_round(args, socks, kinds, weights, sent):
+    """One POST on each connection, their bodies' writes interleaved."""
+    bodies = []
+    for (s, port), kind in zip(socks, kinds):
         data = body(kind, weights, args.bytes)
         s.sendall(request(args.host, port, data))
-        socks.append((s, port))
         bodies.append(data)
-        sent[port] = 0
     off = 0
     while off < args.bytes:
         for (s, port), data in zip(socks, bodies):
@@ -91,6 +92,15 @@ def via_python(args, conns, weights, tls):
     for s, _ in socks:
         if b" 200 " not in s.recv(4096):
             raise OSError("no 200 answer")
+
+
+def via_python(args, conns, weights, tls):
+    socks = list(zip(tls or connect(args, conns), [port for _, port in conns]))
+    sent = {port: 0 for _, port in conns}
+    post_round(args, socks, [kind for kind, _ in conns], weights, sent)
+    if args.then:
+        # the twin: the same connections turn to another kind of body
+        post_round(args, socks, [args.then] * len(socks), weights, sent)
     if args.hold:
         # the connections stay open for the test to look at the agent's view
         with open(args.hold + ".tmp", "w") as f:
@@ -133,6 +143,8 @@ def main():
     ap.add_argument("--chunk", type=int, default=16384)
     ap.add_argument("--via", choices=("python", "curl", "gnutls-cli"), default="python")
     ap.add_argument("--connect-first", action="store_true")
+    ap.add_argument("--then", help="python: once answered, a second POST of this KIND on the "
+                    "same connections")
     ap.add_argument("--hold", help="python: once answered, create this file and keep the "
                     "connections open until it is removed (30 s at most)")
     args = ap.parse_args()

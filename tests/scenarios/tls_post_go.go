@@ -2,6 +2,7 @@
 // crypto/tls (tls.Dial, (*tls.Conn).Write): the Go twin of tls_post.py.
 //
 //	tls_post_go -src WEIGHTS -ca CA -addr HOST:PORT -kind json|raw [-bytes N]
+//	            [-connect-first]
 //
 // Prints {"sent": N, "error": null|"..."}; exits 0 when the body was sent
 // and answered, 4 on an error.
@@ -36,10 +37,13 @@ func body(kind string, weights []byte, n int) []byte {
 	return b.Bytes()[:n]
 }
 
-func post(src, ca, addr, kind string, n int) (int, error) {
-	weights, err := os.ReadFile(src) // the read that taints this process
-	if err != nil {
-		return 0, err
+func post(src, ca, addr, kind string, n int, connectFirst bool) (int, error) {
+	var weights []byte
+	var err error
+	if !connectFirst {
+		if weights, err = os.ReadFile(src); err != nil { // the read that taints
+			return 0, err
+		}
 	}
 	pem, err := os.ReadFile(ca)
 	if err != nil {
@@ -53,6 +57,11 @@ func post(src, ca, addr, kind string, n int) (int, error) {
 		return 0, err
 	}
 	defer c.Close()
+	if connectFirst {
+		if weights, err = os.ReadFile(src); err != nil {
+			return 0, err
+		}
+	}
 	data := body(kind, weights, n)
 	head := fmt.Sprintf("POST /ingest HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
 		"Content-Length: %d\r\n\r\n", addr, len(data))
@@ -84,8 +93,9 @@ func main() {
 	addr := flag.String("addr", "", "HOST:PORT")
 	kind := flag.String("kind", "json", "json or raw")
 	n := flag.Int("bytes", 2<<20, "body bytes")
+	first := flag.Bool("connect-first", false, "connect before reading the weights")
 	flag.Parse()
-	sent, err := post(*src, *ca, *addr, *kind, *n)
+	sent, err := post(*src, *ca, *addr, *kind, *n, *first)
 	out := map[string]interface{}{"sent": sent, "error": nil}
 	if err != nil {
 		out["error"] = err.Error()
