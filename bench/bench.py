@@ -37,7 +37,7 @@ NS = "vigil-bench"
 VH, VN = "vgbench-h", "vgbench-n"
 HOST4, PEER4 = "10.213.4.1", "10.213.4.2"
 PORT_BULK, PORT_TAINTED, PORT_LEAK_TCP, PORT_LEAK_UDP, PORT_STORM = 5301, 5302, 5303, 5304, 5305
-PORT_TLS = 5316           # openssl s_server: the TLS workloads' peer
+PORT_TLS = 5316           # tls_send serve: the TLS workloads' peer
 TLS_SEND = os.path.join(OUT, "tls_send")
 BUDGET = 1 << 20          # the default rules' budget per set (1 MiB)
 
@@ -167,16 +167,16 @@ class Env:
         raise RuntimeError("sink %s/%d did not start" % (proto, port))
 
     def tls_sink(self, port):
-        """`openssl s_server` in the netns (a throwaway certificate made
+        """`tls_send serve` in the netns (a throwaway certificate made
         here): the peer of the TLS workloads; what it reads goes nowhere."""
         cert, key = os.path.join(OUT, "tls-peer.pem"), os.path.join(OUT, "tls-peer.key")
         if not os.path.exists(cert):
             sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
                "/CN=" + PEER4, "-keyout", key, "-out", cert, quiet=True)
-        p = subprocess.Popen(self.cg_cmd(pinned(["ip", "netns", "exec", NS, "openssl", "s_server",
-                                                 "-accept", str(port), "-cert", cert, "-key", key,
-                                                 "-quiet"], BENCH_RX_CPU), self.sink_cg),
+        p = subprocess.Popen(self.cg_cmd(pinned(["ip", "netns", "exec", NS, TLS_SEND, "serve",
+                                                 str(port), cert, key], BENCH_RX_CPU),
+                                          self.sink_cg),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         self.sinks.append(p)

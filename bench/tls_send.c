@@ -2,8 +2,10 @@
 /* The HTTPS sender of the TLS benchmark (bench.py, workloads tls-*): one
  * OpenSSL connection, SSL_write of WSIZE bytes at a time until BYTES are
  * sent; with TAINT_FILE, that file is read first (a tainted sender: the
- * TLS uprobes sample every write). The peer is `openssl s_server` in the
- * bench namespace. Prints {"workload":"tls-send","elapsed_s":...}. */
+ * TLS uprobes sample every write). Prints {"workload":"tls-send",
+ * "elapsed_s":..., "cpu_s":...} (cpu_s: the sender's own CPU time).
+ *   tls_send serve PORT CERT KEY: the peer (in the bench namespace), one
+ *   forked reader per connection, 64 KiB reads, what it reads goes nowhere. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +37,38 @@ static int die(const char *what)
 	return 1;
 }
 
+static int serve(const char *port, const char *cert, const char *key)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
+
+	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		return die("certificate");
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 16))
+		return die("listen");
+	for (;;) {
+		int c = accept(ls, NULL, NULL);
+
+		if (c < 0)
+			continue;
+		if (fork() == 0) {
+			static char buf[65536];
+			SSL *ssl = SSL_new(ctx);
+
+			SSL_set_fd(ssl, c);
+			if (SSL_accept(ssl) == 1)
+				while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+					;
+			_exit(0);
+		}
+		close(c);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -43,6 +80,9 @@ int main(int argc, char **argv)
 	double t0, t1;
 	int fd;
 
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 5 && !strcmp(argv[1], "serve"))
+		return serve(argv[2], argv[3], argv[4]);
 	if (argc < 5) {
 		fprintf(stderr, "usage: tls_send HOST PORT BYTES WSIZE [TAINT_FILE]\n");
 		return 2;
@@ -89,9 +129,17 @@ int main(int argc, char **argv)
 		writes++;
 	}
 	t1 = now();
-	SSL_shutdown(ssl);
-	close(fd);
-	printf("{\"workload\":\"tls-send\",\"elapsed_s\":%.6f,\"bytes\":%llu,\"writes\":%llu,"
-	       "\"mib_per_s\":%.1f}\n", t1 - t0, sent, writes, sent / (t1 - t0) / (1 << 20));
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		SSL_shutdown(ssl);
+		close(fd);
+		printf("{\"workload\":\"tls-send\",\"elapsed_s\":%.6f,\"cpu_s\":%.6f,"
+		       "\"bytes\":%llu,\"writes\":%llu,\"mib_per_s\":%.1f}\n", t1 - t0,
+		       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+		       sent, writes, sent / (t1 - t0) / (1 << 20));
+	}
 	return 0;
 }
