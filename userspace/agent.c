@@ -28,6 +28,7 @@
 #include "capture.h"
 #include "clock.h"
 #include "config.h"
+#include "context.h"
 #include "control.h"
 #include "correlate.h"
 #include "ctl.h"
@@ -347,6 +348,8 @@ int agent__run(const struct agent_opts *o)
 			goto out;
 		}
 	}
+	if (o->kube_pods_dir)
+		context__set_pods_dir(o->kube_pods_dir);
 	if (scope__open(&a.scope, o->cgroup)) {
 		ret = 2;
 		goto out;

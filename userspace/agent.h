@@ -42,6 +42,7 @@ struct agent_opts {
 	unsigned rate_limit;		/* new incidents per rule a minute; 0 = no limit */
 	const char *metrics;		/* ADDR:PORT to serve /metrics on, or NULL */
 	const char *metrics_dir;	/* node_exporter textfile directory, or NULL */
+	const char *kube_pods_dir;	/* kubelet's pod directory (context.h), NULL: default */
 	bool verbose;
 	unsigned hooks;			/* caps.h families allowed, 0 = all */
 	/* tests only: shrink maps, inject faults (enforce.h) */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -113,10 +114,27 @@ static const struct caps_cap table[CAPS_N] = {
 		  { { "vigil_kfree_skb", "kfree_skb" } } },
 	} },
 	[CAPS_TAMPER] = { "tamper",
-		"signals other processes send the agent are not reported (agent_tamper)",
+		"signals other processes send the agent, and ptrace attaches to it, are not "
+		"reported (agent_tamper)",
 		false, false, {
-		{ CAPS_TRACEPOINT, "tracepoint signal_generate",
-		  { { "vigil_signal_generate", "signal_generate" } } },
+		{ CAPS_TRACEPOINT, "tracepoint signal_generate+sys_enter_ptrace",
+		  { { "vigil_signal_generate", "signal_generate" },
+		    { "vigil_sys_ptrace", "syscalls/sys_enter_ptrace", false, true } } },
+	} },
+	[CAPS_CONTROL] = { "control",
+		"blind-spot controls are off: packet and AF_XDP sockets, BPF program and "
+		"kernel module loads by other processes, network and FUSE mounts are not "
+		"reported, and tainted processes making them are not killed",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_socket+bpf+init_module+finit_module+"
+		  "mount+fsopen",
+		  { { "vigil_sys_socket", "syscalls/sys_enter_socket" },
+		    { "vigil_sys_bpf", "syscalls/sys_enter_bpf" },
+		    /* optional: a kernel without modules has none to load */
+		    { "vigil_sys_init_module", "syscalls/sys_enter_init_module", false, true },
+		    { "vigil_sys_finit_module", "syscalls/sys_enter_finit_module", false, true },
+		    { "vigil_sys_mount", "syscalls/sys_enter_mount" },
+		    { "vigil_sys_fsopen", "syscalls/sys_enter_fsopen", false, true } } },
 	} },
 	[CAPS_ACKED] = { "acked",
 		"bytes receivers acknowledged on tainted sockets are counted only when the "
@@ -193,10 +211,33 @@ const char *caps__program_at(size_t n)
 	return NULL;
 }
 
+/* CAP:FAMILY narrows one capability to one family (tests force e.g.
+ * lsm mmap_file, which vigil never picks where fentry or kprobes work):
+ * kept above the family bits, CAPS_NFAMILIES bits per capability, for the
+ * capabilities with a choice (the first CAPS_HOOKS_NARROWABLE). */
+#define CAPS_HOOKS_NARROWABLE ((32 - CAPS_NFAMILIES) / CAPS_NFAMILIES)
+#define CAPS_HOOKS_CAP_SHIFT(id) (CAPS_NFAMILIES * (1 + (id)))
+
+static bool hooks_allow(unsigned hooks, int id, enum caps_family f)
+{
+	unsigned only = id < CAPS_HOOKS_NARROWABLE ?
+		(hooks >> CAPS_HOOKS_CAP_SHIFT(id)) & CAPS_ALL_FAMILIES : 0;
+
+	return (hooks & (1u << f)) && (!only || (only & (1u << f)));
+}
+
+static int family_of(const char *name)
+{
+	for (int f = 0; f < CAPS_NFAMILIES; f++)
+		if (!strcmp(name, family_names[f]))
+			return f;
+	return -1;
+}
+
 int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t errlen)
 {
 	char *copy = strdup(spec), *save = NULL, *tok;
-	unsigned only = 0, except = 0;
+	unsigned only = 0, except = 0, narrow = 0;
 
 	if (!copy)
 		return -ENOMEM;
@@ -209,18 +250,39 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 		bool minus = tok[0] == '-';
 		const char *name = minus ? tok + 1 : tok;
 		unsigned *dst = minus ? &except : &only;
-		int f;
+		char *colon = strchr(tok, ':');
+		int f, id;
 
+		if (colon && !minus) {
+			*colon = 0;
+			for (id = 0; id < CAPS_N; id++)
+				if (!strcmp(tok, table[id].name))
+					break;
+			f = family_of(colon + 1);
+			if (id == CAPS_N || f < 0) {
+				snprintf(err, errlen, "--hooks: '%s:%s' is not CAPABILITY:FAMILY "
+					 "(read, mmap, send...: tracepoint, fentry, lsm, kprobe)",
+					 tok, colon + 1);
+				free(copy);
+				return -EINVAL;
+			}
+			if (id >= CAPS_HOOKS_NARROWABLE) {
+				snprintf(err, errlen, "--hooks: %s has one implementation", tok);
+				free(copy);
+				return -EINVAL;
+			}
+			narrow |= (1u << f) << CAPS_HOOKS_CAP_SHIFT(id);
+			continue;
+		}
 		if (!strcmp(name, "all")) {
 			*dst |= CAPS_ALL_FAMILIES;
 			continue;
 		}
-		for (f = 0; f < CAPS_NFAMILIES; f++)
-			if (!strcmp(name, family_names[f]))
-				break;
-		if (f == CAPS_NFAMILIES) {
+		f = family_of(name);
+		if (f < 0) {
 			snprintf(err, errlen, "--hooks: unknown hook family '%s' (tracepoint, "
-				 "fentry, lsm, kprobe, uprobe, all; -NAME excludes)", name);
+				 "fentry, lsm, kprobe, uprobe, all; -NAME excludes; CAPABILITY:FAMILY "
+				 "narrows one)", name);
 			free(copy);
 			return -EINVAL;
 		}
@@ -232,6 +294,7 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 		snprintf(err, errlen, "--hooks '%s' leaves no hook family", spec);
 		return -EINVAL;
 	}
+	*families |= narrow;
 	return 0;
 }
 
@@ -322,6 +385,26 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 				return -ENOENT;
 			}
 			return 0;
+		}
+		if (strchr(p->target, '/')) {
+			/* a syscall tracepoint: its tracefs event, or (tracefs not
+			 * mounted yet: the agent mounts it) syscall tracing at all */
+			char ev[192];
+			struct stat st;
+
+			snprintf(ev, sizeof(ev), "/sys/kernel/tracing/events/%s", p->target);
+			if (!stat(ev, &st))
+				return 0;
+			snprintf(ev, sizeof(ev), "/sys/kernel/debug/tracing/events/%s", p->target);
+			if (!stat(ev, &st))
+				return 0;
+			if (access("/sys/kernel/tracing/events", F_OK) &&
+			    access("/sys/kernel/debug/tracing/events", F_OK) && env->vmlinux &&
+			    btf__find_by_name_kind(env->vmlinux, "btf_trace_sys_enter",
+						   BTF_KIND_TYPEDEF) > 0)
+				return 0;
+			snprintf(why, whylen, "no tracepoint %s", p->target);
+			return -ENOENT;
 		}
 		snprintf(name, sizeof(name), "btf_trace_%s", p->target);
 		if (env->vmlinux && btf__find_by_name_kind(env->vmlinux, name, BTF_KIND_TYPEDEF) > 0)
@@ -471,7 +554,7 @@ void caps__probe(struct caps *c, unsigned families)
 			const struct caps_impl *im = &table[id].impls[i];
 			bool ok = true;
 
-			if (!(families & (1u << im->family)))
+			if (!hooks_allow(families, id, im->family))
 				continue;
 			for (int k = 0; k < CAPS_MAX_PROGS && im->progs[k].prog; k++) {
 				char why[96] = "";

@@ -48,6 +48,9 @@ void corr__free(struct corr *c);
 /* One ring-buffer record (header already size-checked by the caller is not
  * assumed: bad records are counted and ignored). Returns 0 or -EINVAL. */
 int corr__handle(struct corr *c, const void *data, size_t size);
+/* The exact size of a record of this type; 0 for a type that has none
+ * here (VIGIL_EV_TAMPER is the agent's, not the correlator's). */
+size_t corr__record_size(unsigned type);
 /* Taint learnt outside the ring buffer: a process that held a protected
  * file before vigil started (via PREEXISTING, from 0), or one the agent
  * tainted through a chain of pipes (via PIPE, from the writer). */

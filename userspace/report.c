@@ -33,6 +33,10 @@ static void body_process(struct json *j, const struct activity *a, bool capture)
 		json__kv_str(j, "id", p->container_id);
 		if (p->pod_uid[0])
 			json__kv_str(j, "pod_uid", p->pod_uid);
+		if (p->pod_namespace[0])
+			json__kv_str(j, "pod_namespace", p->pod_namespace);
+		if (p->pod_name[0])
+			json__kv_str(j, "pod_name", p->pod_name);
 		json__end_object(j);
 	}
 	if (capture)	/* tells pid reuse apart when replayed */
@@ -114,11 +118,27 @@ static void body_network(struct json *j, const struct activity *a)
 	json__end_object(j);
 }
 
+static void body_control(struct json *j, const struct activity *a)
+{
+	json__key(j, "control");
+	json__begin_object(j);
+	json__kv_str(j, "kind", a->control_kind);
+	json__kv_str(j, "detail", a->control_detail);
+	json__kv_bool(j, "tainted", a->tainted);
+	json__end_object(j);
+}
+
+/* Control events have no destination, and no taint when the process has
+ * none; every other event has both. */
 void report__body(struct json *j, const struct activity *a, bool capture)
 {
 	body_process(j, a, capture);
-	body_taint(j, a);
-	body_network(j, a);
+	if (a->event != ACT_EV_CONTROL || a->tainted)
+		body_taint(j, a);
+	if (a->event == ACT_EV_CONTROL)
+		body_control(j, a);
+	else
+		body_network(j, a);
 }
 
 int report__alert(struct output *o, struct json *j, const struct activity *a,

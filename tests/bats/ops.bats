@@ -326,3 +326,14 @@ time.sleep(30)' "$W/model.safetensors" &
 	run alert_wait --timeout 1 kind=agent_tamper signal=SIGTERM
 	[ "$status" -eq 0 ]
 }
+
+@test "tamper: a ptrace attach to the agent is an agent_tamper line naming the tracer" {
+	start_agent
+	run python3 "$CONTROL" --seize "$AGENT_PID" ptrace
+	[ "$output" = "ptrace ok" ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=ptrace request=PTRACE_SEIZE sender.comm=python3
+	[ "$status" -eq 0 ]
+	[ "$(alert_get target_pid kind=agent_tamper attempt=ptrace)" = "$AGENT_PID" ]
+	# the tracer is gone (detached at its exit): the agent goes on
+	stop_agent
+}
