@@ -33,11 +33,13 @@ UNIT="$VIGIL_ROOT/packaging/vigil.service"
 	pin_setup
 	launched_agent "$dest/usr/bin/vigil" run --config "$dest/etc/vigil/vigil.yaml" \
 		--rules "$dest/etc/vigil/rules.d" --no-default-rules --protect "$W/**" \
-		--cgroup "$CG" --alerts "$ALERTS" --run-dir "$VIGIL_RUN_DIR" --pin-dir "$PIN_DIR"
+		--cgroup "$CG" --alerts "$ALERTS" --run-dir "$VIGIL_RUN_DIR" --pin-dir "$PIN_DIR" \
+		--state-file "$T/state"
 	[ "$(alert_get mode kind=agent_start)" = monitor ]
 	[ -d "$PIN_DIR/links" ]
 	[ "$(alert_get config kind=agent_start)" = "$dest/etc/vigil/vigil.yaml" ]
 	stop_agent
+	grep -q '^vigil-state 1$' "$T/state"
 }
 
 @test "install: the unit passes systemd-analyze verify and its security exposure is OK" {
