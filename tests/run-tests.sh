@@ -116,11 +116,12 @@ fi
 
 # the 6.1 leg of the kernel matrix (Debian 12's stock kernel in qemu, the
 # full matrix is `make test-kernels`): the scenarios that matter, monitor
-# and enforce, through the fallback hooks that kernel needs, the TLS
-# uprobes (plaintext bound per connection), and the content classes and
-# DNS judged in the kernel: 12 tests, about 11 min (measured with the host
-# loaded; each test boots an agent in TCG).
-KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|killed at the budget \(sendall\)|pre-connected sendfile|connected UDP is dropped|^check: the table|^check: --verbose|^tls: interleaved|answers that turn into the weights|dns: a tunnel through the host'
+# and enforce, through the fallback hooks that kernel needs, and the TLS
+# uprobes (plaintext bound per connection): 10 tests, about 9 min
+# (measured with the host loaded; each test boots an agent in TCG). The
+# content and DNS scenarios pass there too but would take the leg past the
+# guest's 900 s under load: `make test-kernels` runs them.
+KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|killed at the budget \(sendall\)|pre-connected sendfile|connected UDP is dropped|^check: the table|^check: --verbose|^tls: interleaved'
 if [ "$(id -u)" != 0 ] || [ -n "${VIGIL_SKIP_KERNELS:-}" ] || [ -n "${BATS_FILTER:-}" ]; then
 	echo "# kernel leg (6.1 in qemu) skipped${VIGIL_SKIP_KERNELS:+ (VIGIL_SKIP_KERNELS)}${BATS_FILTER:+ (BATS_FILTER)}" >&2
 else
