@@ -43,7 +43,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify stress clean install uninstall
+.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify bench-content stress clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -231,6 +231,10 @@ bench: all
 # ns per packet of the content classifier (BPF_PROG_TEST_RUN repeat)
 bench-classify: bpf-tests
 	$(OUTPUT)/bpftest/test_classify --bench
+
+# the classifier's A/B on the real tainted egress path (bench/content_ab.sh)
+bench-content: all
+	bench/content_ab.sh
 
 # `make install` (PREFIX, DESTDIR): the binary, the unit, the settings file
 # and the site rule directory. An existing vigil.yaml is never overwritten

@@ -47,7 +47,7 @@ int BPF_PROG(vigil_fentry_filemap_fault, struct vm_fault *vmf)
 SEC("?fentry/tcp_sendmsg_locked")
 int BPF_PROG(vigil_fentry_tcp_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
 {
-	return send__stamp(sk, msg, size);
+	return send__stamp(sk, msg, size, SEND_SAMPLES_MAX);
 }
 
 /* Before a send of `size` bytes on any socket: the UDP sender stamp, and
@@ -63,7 +63,7 @@ static __always_inline int send__before(struct socket *sock, const struct msghdr
 		return 0;
 	if (sk->sk_protocol == IPPROTO_TCP) {
 		if (stamp_tcp)
-			send__stamp(sk, msg, size);
+			send__stamp(sk, msg, size, SEND_SAMPLES_MAX);
 	} else if (sk->sk_protocol == IPPROTO_UDP) {
 		udp__stamp(sk);
 	}
@@ -85,7 +85,7 @@ SEC("?fentry/tcp_sendpage")
 int BPF_PROG(vigil_fentry_tcp_sendpage, struct sock *sk, struct page *page, int offset,
 	     size_t size, int flags)
 {
-	return send__stamp(sk, NULL, size);	/* kernel pages: its packets are sampled */
+	return send__stamp(sk, NULL, size, 0);	/* kernel pages: its packets are sampled */
 }
 
 SEC("?fexit/tcp_sendpage")

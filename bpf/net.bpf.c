@@ -187,7 +187,7 @@ static __always_inline void sock__lost(struct vigil_taint *t, __u32 tgid, const 
  * (the "send" capability's first half: every implementation calls this);
  * msg is the send's data, NULL where it is kernel pages (sendpage). */
 static __always_inline int send__stamp(const struct sock *sk, const struct msghdr *msg,
-				       __u64 size)
+				       __u64 size, __u32 samples)
 {
 	struct vigil_flow_key key = {};
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -236,7 +236,7 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 	/* what this send carries, judged before it is queued; a declared
 	 * service's answers are work unless they are weights */
 	served = (st->flags & VIGIL_SF_INBOUND) ? serve__of(sk->__sk_common.skc_num, tgid) : 0;
-	cls = content__sample_send(st, (struct sock *)sk, msg, size, served);
+	cls = content__sample_send(st, (struct sock *)sk, msg, size, served, samples);
 	if (!enforce)
 		return 0;
 	/* Decide before the data is queued, in the sender's context: a sender
@@ -374,7 +374,7 @@ SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 	     const struct sk_buff *skb, int size_goal)
 {
-	return send__stamp(sk, msg, BPF_CORE_READ(msg, msg_iter.count));
+	return send__stamp(sk, msg, BPF_CORE_READ(msg, msg_iter.count), 1);	/* per chunk */
 }
 
 SEC("tp_btf/sock_send_length")

@@ -293,12 +293,15 @@ static __always_inline int classify__msg_span(const struct msghdr *msg, const __
 	__u64 off = BPF_CORE_READ(it, iov_offset);
 	const struct iovec *iov;
 
-	if (type == ITER_UBUF) {
+	/* the running kernel's values: 6.4 reordered enum iter_type (ITER_IOVEC
+	 * is 0 on 6.1, ITER_UBUF is 0 from 6.4 on) */
+	if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) &&
+	    type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
 		*base = (const __u8 *)BPF_CORE_READ(it, ubuf) + off;
 		*len = BPF_CORE_READ(it, count);
 		return 1;
 	}
-	if (type != ITER_IOVEC)
+	if (type != bpf_core_enum_value(enum iter_type, ITER_IOVEC))
 		return 0;
 	if (bpf_core_field_exists(it->__iov))
 		iov = BPF_CORE_READ(it, __iov);

@@ -57,16 +57,9 @@ static __always_inline bool content__is_tls(const __u8 *base, __u64 len)
 	return h[0] >= 20 && h[0] <= 23 && h[1] == 3 && h[2] <= 4;
 }
 
-#define SEND_SAMPLES_MAX 4
+#define SEND_SAMPLES_MAX 4	/* for hooks that see a send once (fentry, LSM) */
 #define SEND_BYTES_PER_SAMPLE (16u << 10)
 
-/* Before a tainted send to a non-allowlisted destination is queued
- * (tcp_sendmsg_locked and its fallbacks; msg NULL where the send is of
- * kernel pages): sample its data into the socket's content, and return the
- * class its bytes are charged as. A large send gets up to SEND_SAMPLES_MAX
- * samples (one per 16 KiB, each at a random offset), so one sendall() of
- * weights after hours of answers flips the class before it is queued. TLS
- * records are `opaque` unless the TLS uprobes saw the plaintext. */
 /* A declared service (vg_serve) answering on an accepted connection from
  * local port lport: the port (its work budget's key), else 0. */
 __noinline int serve__of(__u32 lport, __u32 tgid)
@@ -87,14 +80,31 @@ static __always_inline __u8 serve__class(__u8 cls, int served)
 	return served && cls != VIGIL_CLASS_WEIGHTS ? VIGIL_CLASS_WORK : cls;
 }
 
+/* Before a tainted send to a non-allowlisted destination is queued
+ * (tcp_sendmsg_locked and its fallbacks; msg NULL where the send is of
+ * kernel pages): sample its data into the socket's content, and return the
+ * class its bytes are charged as. The first look at a send takes up to
+ * SEND_SAMPLES_MAX samples (one per 16 KiB of it), so one sendall() of
+ * weights after hours of answers flips the class before any of it is
+ * queued; the tracepoint, which fires again for each further chunk the
+ * send queues (~20-64 KiB), takes one sample per chunk (max_samples 1). Each sample is at
+ * a random offset. TLS records are `opaque` unless the TLS uprobes saw the
+ * plaintext. */
 static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, struct sock *sk,
 						 const struct msghdr *msg, __u64 size,
-						 int served)
+						 int served, __u32 max_samples)
 {
 	struct vigil_scratch *s = content__scratch();
 	const __u8 *base = NULL;
 	__u64 len = 0;
 	__u32 n, k = 0, want = 1 + size / SEND_BYTES_PER_SAMPLE;
+
+	/* the tracepoint's first chunk of a send (nothing of it queued yet)
+	 * judges the whole send, as the once-per-send hooks do */
+	if (max_samples == 1 && msg && BPF_CORE_READ(msg, msg_iter.iov_offset) == 0)
+		max_samples = SEND_SAMPLES_MAX;
+	if (want > max_samples)
+		want = max_samples;
 	__u8 pc;
 
 	if (cfg_fault & VIGIL_FAULT_NO_CONTENT)
