@@ -12,6 +12,7 @@ VIGIL="$VIGIL_ROOT/.output/vigil"
 LIB="$VIGIL_ROOT/tests/lib"
 SCEN="$VIGIL_ROOT/tests/scenarios"
 EXFIL="$SCEN/exfil.py"
+CONTROL="$SCEN/control.py"
 ALERTS_PY="$LIB/alerts.py"
 # measured figures (kill latency, bytes that got out) land here for the notes
 FIGURES="${VIGIL_FIGURES:-$VIGIL_ROOT/.output/test-figures.txt}"
