@@ -49,16 +49,12 @@ struct agent_opts {
 /* Returns the process exit status: 0 on a clean stop, 1 on a runtime
  * failure, 2 on bad configuration. */
 int agent__run(const struct agent_opts *o);
-/* The ruleset o gives: default pack, --rules, --protect, --allow, and each
- * set's budget in budgets[]; with host, the host's own addresses are a local
- * allow entry. 0 or -EINVAL with the reason in err. */
-int agent__build_rules(const struct agent_opts *o, const struct hostaddrs *host,
-		       struct ruleset *rs,
-		       unsigned long long *budgets, char *err, size_t errlen);
 
 /* The running agent's state. agent.c owns it; the modules that act on the
  * agent's behalf (status.c: agent_* lines, world.c: what the correlator and
- * pipe walker reach, seed.c: processes older than the agent) read it. */
+ * pipe walker reach, seed.c: processes older than the agent, live.c: the
+ * pipeline of each record, agent_rules.c: the rules in force, control.c:
+ * the control socket) read it. */
 #define AGENT_RECENT_ALERTS 16
 struct enforce;
 
@@ -100,5 +96,11 @@ struct agent {
 	struct activity act;		/* the one being handled */
 	char pname[64];
 };
+
+/* SIGHUP, `vigil reload`: validate the whole new ruleset first, then
+ * touch the kernel maps (additions before removals) and swap the engine;
+ * systemd hears RELOADING=1 before, READY=1 after. 0, or -EINVAL with the
+ * running rules kept; why says which, for the control socket's answer. */
+int agent__reload(struct agent *a, char *why, size_t whylen);
 
 #endif

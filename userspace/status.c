@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -40,6 +41,11 @@ void status__error(struct agent *a, const char *fmt, ...)
 	output__begin(a->out, &a->j, "agent_error");
 	json__kv_str(&a->j, "message", msg);
 	output__emit(a->out, &a->j);
+}
+
+void status__error_line(void *ctx, const char *msg)
+{
+	status__error(ctx, "%s", msg);
 }
 
 void status__start(struct agent *a, int seeded, double startup_ms)
@@ -443,4 +449,16 @@ void status__counters(struct agent *a, const char *kind)
 	status__counters_json(a, &a->j);
 	output__sink_stats_json(a->out, &a->j);
 	output__emit(a->out, &a->j);
+}
+
+void status__publish_metrics(struct agent *a)
+{
+	char *text;
+	size_t len;
+
+	if (!a->metrics)
+		return;
+	len = status__metrics(a, &text);
+	metrics__publish(a->metrics, text, len);
+	free(text);
 }

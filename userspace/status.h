@@ -25,5 +25,12 @@ size_t status__metrics(struct agent *a, char **out);
 void status__heartbeat(struct agent *a);
 /* Logged, and an agent_error line once the output is open. */
 void status__error(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same as a reporter callback (ctx: the agent): what the protect sets
+ * match but the table refused, state the kernel could not keep
+ * (enforce.c). Never silent. */
+void status__error_line(void *ctx, const char *msg);
+/* Hand the metrics server (or textfile) a fresh snapshot; nothing without
+ * --metrics/--metrics-textfile. */
+void status__publish_metrics(struct agent *a);
 
 #endif

@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "enforce.h"
 #include "log.h"
 #include "pipes.h"
 #include "protect.h"
+#include "status.h"
 #include "world.h"
 
 /* ---- corr_env ------------------------------------------------------------------ */
@@ -233,4 +235,24 @@ int world__propagate_pipes(struct agent *a)
 				 .taint_put = pe_taint_put };
 
 	return pipes__propagate(&env, getpid());
+}
+
+/* ---- enforce_env ------------------------------------------------------------ */
+
+static const char *enforce_set_name(void *ctx, unsigned set)
+{
+	struct agent *a = ctx;
+
+	return set < a->rs.nsets ? a->rs.sets[set].name : "?";
+}
+
+struct enforce *world__enforce(struct agent *a)
+{
+	struct enforce_env env = {
+		.skel = a->ld.skel, .out = a->out, .budgets = &a->budgets, .rs = &a->rs,
+		.enforce = a->o->enforce, .ctx = a, .set_name = enforce_set_name,
+		.error = status__error_line,
+	};
+
+	return enforce__new(&env);
 }
