@@ -69,10 +69,10 @@ static void sample(struct activity *a, struct rule_def *r, struct rule_hit *h)
 	snprintf(a->proc.cgroup, sizeof(a->proc.cgroup), "/user.slice/session-3.scope");
 	a->pname = "bash";
 	a->sources[0] = (struct act_source){ "/models/m/model-00001-of-00004.safetensors", "models",
-					     25165824 };
+					     25165824, 0 };
 	a->nsources = 1;
-	a->chain[0] = (struct act_link){ 4100, "cat", "read" };
-	a->chain[1] = (struct act_link){ 4242, "python3", "pipe" };
+	a->chain[0] = (struct act_link){ 4100, "cat", "read", NULL };
+	a->chain[1] = (struct act_link){ 4242, "python3", "pipe", NULL };
 	a->nchain = 2;
 	a->sets[0] = "models";
 	a->nsets = 1;

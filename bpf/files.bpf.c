@@ -15,6 +15,34 @@ int BPF_PROG(vigil_filemap_get_pages, struct address_space *mapping,
 	return file__read_mapping(mapping, index, last_index, VIGIL_VIA_READ);
 }
 
+/* O_DIRECT reads (also through AIO and io_uring) bypass the page cache, so
+ * no filemap tracepoint sees them; iomap's direct-I/O entry does (ext4,
+ * xfs, btrfs, ...), once per request, in the reader's context. Only direct
+ * I/O reaches it, and a write leaves after one comparison. The range asked
+ * for counts (cut at EOF), as with the fentry read fallbacks. */
+SEC("tp_btf/iomap_dio_rw_begin")
+int BPF_PROG(vigil_dio_read, struct kiocb *iocb, struct iov_iter *iter, unsigned int dio_flags,
+	     size_t done_before)
+{
+	struct inode *inode;
+	struct file *f;
+	__u64 pos, count;
+
+	if (!iter || !iocb || BPF_CORE_READ(iter, data_source))
+		return 0;	/* a write: the data comes from the iterator */
+	count = BPF_CORE_READ(iter, count);
+	f = BPF_CORE_READ(iocb, ki_filp);
+	if (!count || !f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode)
+		return 0;
+	pos = BPF_CORE_READ(iocb, ki_pos);
+	return file__read_pages(BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino),
+				BPF_CORE_READ(inode, i_size), pos >> PAGE_SHIFT,
+				(pos + count - 1) >> PAGE_SHIFT, VIGIL_VIA_READ);
+}
+
 SEC("tp_btf/mm_filemap_map_pages")
 int BPF_PROG(vigil_filemap_map_pages, struct address_space *mapping,
 	     unsigned long start, unsigned long last)
@@ -55,7 +83,9 @@ static __always_inline void copy__names(struct vigil_ev_copy *e, struct inode *i
  * VIGIL_COPY_MIN_PAGES of it, the file is protected with the writer's sets,
  * so `cp weights /tmp/x` and an upload of /tmp/x by anyone else is a read
  * of protected data. Fires once per page going clean -> dirty, in the
- * writer's context; untainted writers cost one hash lookup. */
+ * writer's context; untainted writers cost a bitmap test (and, once a
+ * tainted pipe exists, a task-storage read: a writer fed through a pipe by
+ * a tainted process, `tar czf` 's gzip, is tainted at its first page). */
 SEC("tp_btf/writeback_dirty_folio")
 int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mapping)
 {
@@ -67,7 +97,7 @@ int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mappi
 	struct vigil_taint *t;
 	struct inode *inode;
 
-	t = taint_of(tgid);
+	t = taint__lookup_or_pipe(tgid);
 	if (!t || !mapping)
 		return 0;
 	inode = BPF_CORE_READ(mapping, host);

@@ -22,6 +22,7 @@
 #include "files.bpf.c"
 #include "process.bpf.c"
 #include "net.bpf.c"
+#include "relay.bpf.c"
 #include "tamper.bpf.c"
 #include "blindspot.bpf.c"
 #include "tls.bpf.c"

@@ -33,6 +33,11 @@
 #define VIGIL_MAX_TAINTED 16384
 #define VIGIL_MAX_FLOWS 16384
 #define VIGIL_MAX_PIPES 16384
+#define VIGIL_MAX_RELAYS 16384
+/* Default cfg_relay_min_bytes: a receiver is tainted by a local relay
+ * connection only once this many tainted bytes arrived on it, so a health
+ * check or a log line from a tainted process spreads nothing. */
+#define VIGIL_RELAY_MIN_BYTES (64u << 10)
 #define VIGIL_RINGBUF_BYTES (1u << 23)
 
 /* Upper bound of file descriptors the kernel side scans when it looks for
@@ -64,6 +69,12 @@ enum vigil_via {
 	VIGIL_VIA_PIPE = 4,	/* holds the read end of a pipe a tainted process writes */
 	VIGIL_VIA_PREEXISTING = 5, /* held a protected file open/mapped when vigil started */
 	VIGIL_VIA_UNIX = 6,	/* received on an AF_UNIX socket from a tainted process */
+	/* userspace only (the kernel reports READ): read a file a tainted
+	 * process wrote, a copy of weights (userspace/derived.h) */
+	VIGIL_VIA_FILE = 7,
+	/* received over a local TCP/UDP connection (loopback or one of the
+	 * host's own addresses) at least cfg_relay_min_bytes of tainted bytes */
+	VIGIL_VIA_LOOPBACK = 8,
 	VIGIL_VIA__COUNT,
 };
 
@@ -120,6 +131,30 @@ struct vigil_pipe_mark {
 	__u32 set_mask;
 	__u32 depth;
 	__u32 file_id;
+};
+
+/* A local (loopback device) connection a tainted process sent into, named
+ * as its receiving socket sees it: local = the packet's destination,
+ * remote = its source. UDP receivers are usually unconnected and bound to
+ * a wildcard address: their key is the protocol and local port alone
+ * (family and addresses zero). IPv4 addresses in the first 4 bytes. */
+struct vigil_relay_key {
+	__u8 family;	/* AF_INET / AF_INET6; 0 for UDP */
+	__u8 proto;	/* IPPROTO_TCP / IPPROTO_UDP */
+	__u16 lport;	/* host byte order */
+	__u16 rport;	/* 0 for UDP */
+	__u16 pad;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
+/* Tainted bytes sent into it, by whom, with which taint. */
+struct vigil_relay_mark {
+	__u32 tgid;	/* the last tainted sender */
+	__u32 set_mask;
+	__u32 depth;
+	__u32 file_id;
+	__u64 bytes;	/* tainted payload bytes sent into it */
 };
 
 /* Per-socket state in BPF sk_storage: who wrote into the socket and with

@@ -49,6 +49,22 @@ VIGIL_PIN_AT(vigil_pipe_mark, set_mask, 4);
 VIGIL_PIN_AT(vigil_pipe_mark, depth, 8);
 VIGIL_PIN_AT(vigil_pipe_mark, file_id, 12);
 
+VIGIL_PIN_SIZE(vigil_relay_key, 40);
+VIGIL_PIN_AT(vigil_relay_key, family, 0);
+VIGIL_PIN_AT(vigil_relay_key, proto, 1);
+VIGIL_PIN_AT(vigil_relay_key, lport, 2);
+VIGIL_PIN_AT(vigil_relay_key, rport, 4);
+VIGIL_PIN_AT(vigil_relay_key, pad, 6);
+VIGIL_PIN_AT(vigil_relay_key, laddr, 8);
+VIGIL_PIN_AT(vigil_relay_key, raddr, 24);
+
+VIGIL_PIN_SIZE(vigil_relay_mark, 24);
+VIGIL_PIN_AT(vigil_relay_mark, tgid, 0);
+VIGIL_PIN_AT(vigil_relay_mark, set_mask, 4);
+VIGIL_PIN_AT(vigil_relay_mark, depth, 8);
+VIGIL_PIN_AT(vigil_relay_mark, file_id, 12);
+VIGIL_PIN_AT(vigil_relay_mark, bytes, 16);
+
 VIGIL_PIN_SIZE(vigil_sock_state, 72);
 VIGIL_PIN_AT(vigil_sock_state, tgid, 0);
 VIGIL_PIN_AT(vigil_sock_state, set_mask, 4);

@@ -117,9 +117,10 @@ fi
 # the 6.1 leg of the kernel matrix (Debian 12's stock kernel in qemu, the
 # full matrix is `make test-kernels`): the scenarios that matter, monitor
 # and enforce, through the fallback hooks that kernel needs, and the TLS
-# uprobes (plaintext bound per connection): 10 tests, about 9 min
+# uprobes (plaintext bound per connection), and propagation (a copy of a
+# copy, a local relay in enforce mode): 12 tests, about 11 min
 # (measured with the host loaded; each test boots an agent in TCG).
-KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|killed at the budget \(sendall\)|pre-connected sendfile|connected UDP is dropped|^check: the table|^check: --verbose|^tls: interleaved'
+KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|killed at the budget \(sendall\)|pre-connected sendfile|connected UDP is dropped|^check: the table|^check: --verbose|^tls: interleaved|propagate: (monitor: a copy of a deleted copy|enforce: a TCP relay on 127)'
 if [ "$(id -u)" != 0 ] || [ -n "${VIGIL_SKIP_KERNELS:-}" ] || [ -n "${BATS_FILTER:-}" ]; then
 	echo "# kernel leg (6.1 in qemu) skipped${VIGIL_SKIP_KERNELS:+ (VIGIL_SKIP_KERNELS)}${BATS_FILTER:+ (BATS_FILTER)}" >&2
 else

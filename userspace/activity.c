@@ -189,6 +189,13 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 		out->s = "";
 }
 
+int act_source__read_pct(const struct act_source *s)
+{
+	if (!s->size)
+		return -1;
+	return s->bytes_read >= s->size ? 100 : (int)(s->bytes_read * 100 / s->size);
+}
+
 const char *const activity__control_kinds[] = {
 	[VIGIL_CTL_PACKET_SOCKET] = "packet_socket", [VIGIL_CTL_XDP_SOCKET] = "xdp_socket",
 	[VIGIL_CTL_BPF_LOAD] = "bpf_load", [VIGIL_CTL_MODULE_LOAD] = "module_load",

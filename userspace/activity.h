@@ -69,12 +69,17 @@ struct act_source {
 	const char *path;
 	const char *set;
 	uint64_t bytes_read;
+	uint64_t size;			/* the file's size in bytes; 0: unknown */
 };
+
+/* Read coverage: bytes_read as a share of size, 0-100; -1 if unknown. */
+int act_source__read_pct(const struct act_source *s);
 
 struct act_link {
 	uint32_t pid;
 	const char *comm;
 	const char *via;
+	const char *path;		/* via "file": the copy it read; else NULL */
 };
 
 struct activity {

@@ -414,6 +414,7 @@ int agent__run(const struct agent_opts *o)
 		a.pin = a.ld.pin = &pin;
 		a.ld.rs = &a.rs;
 	}
+	a.ld.relay_min_bytes = o->relay_min_bytes;
 	a.ld.test_map_sizes = o->test_map_sizes;
 	a.ld.work_limit = o->work_budget;
 	a.ld.ntest_map_sizes = o->ntest_map_sizes;

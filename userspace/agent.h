@@ -24,6 +24,9 @@ struct agent_opts {
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
+	/* tainted bytes a local relay connection carries before its receiver
+	 * is tainted (lib/relay.bpf.h); 0: VIGIL_RELAY_MIN_BYTES */
+	unsigned long long relay_min_bytes;
 	unsigned long long work_budget;	/* work-class bytes per destination and hour, 0: none */
 	const char *resolv_conf;	/* the host's nameservers (hostaddr.h), or NULL */
 	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */

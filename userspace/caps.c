@@ -152,6 +152,13 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_TRACEPOINT, "iterator tcp+bpf_sock_destroy",
 		  { { "vigil_reap_tcp", "tcp", false, false, "bpf_sock_destroy" } } },
 	} },
+	[CAPS_DIRECT] = { "direct",
+		"O_DIRECT reads (also through AIO and io_uring) are not seen: a process "
+		"that reads the weights with O_DIRECT (dd iflag=direct) is not tainted",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint iomap_dio_rw_begin",
+		  { { "vigil_dio_read", "iomap_dio_rw_begin" } } },
+	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",
 		"the plaintext of TLS writes is not seen: every tainted TLS flow is opaque "

@@ -332,6 +332,10 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		err |= get_str(r, e, "set", "", &s->set);
 		err |= get_uint(r, e, "bytes_read", &v);
 		s->bytes_read = v;
+		v = 0;
+		if (json_object_get(e, "size"))
+			err |= get_uint(r, e, "size", &v);
+		s->size = v;
 	}
 	if ((a->nchain = taint_list(r, t, "chain", true, ACT_MAX_CHAIN, &arr)) < 0)
 		return -EINVAL;
@@ -344,6 +348,7 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 		l->pid = (uint32_t)v;
 		err |= get_str(r, e, "comm", "", &l->comm);
 		err |= get_str(r, e, "via", "read", &l->via);
+		err |= get_str(r, e, "path", NULL, &l->path);
 	}
 	if ((a->nsets = taint_list(r, t, "sets", false, ACT_MAX_SETS, &arr)) < 0)
 		return -EINVAL;

@@ -102,6 +102,17 @@ static int a_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int a_relay_min_bytes(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	char serr[128];
+
+	if (addr__parse_size(v, &o->relay_min_bytes, serr, sizeof(serr)))
+		return bad(e, n, "'%s': %s", v, serr);
+	if (!o->relay_min_bytes)
+		return bad(e, n, "'%s': must be at least 1 byte", v);
+	return 0;
+}
+
 static int a_work_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	char serr[128];
@@ -288,6 +299,9 @@ const struct config_option config_options[] = {
 	  "tainted egress allowed per protected set before\n"
 	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB);\n"
 	  "counts bytes judged weights-shaped or not judged" },
+	{ "relay-min-bytes", 0, CONFIG_VALUE, "BYTES", a_relay_min_bytes,
+	  "tainted bytes a process must receive over a local\n"
+	  "TCP/UDP connection to be tainted by it (default 64KiB)" },
 	{ "work-budget", 0, CONFIG_VALUE, "BYTES", a_work_budget,
 	  "work-shaped tainted egress (text, JSON, metrics) each\n"
 	  "destination may get per hour (default 1GiB; 0: no limit)" },

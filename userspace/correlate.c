@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "correlate.h"
+#include "derived.h"
 
 #define NBUCKETS 4096
 #define MAX_FILES_PER_PROC 8
@@ -61,6 +62,8 @@ struct corr {
 	struct corr_env env;
 	struct rec *buckets[NBUCKETS];
 	struct corr_stats st;
+	struct derived_table *derived;	/* copies of weights -> their origin */
+	struct derived origin;		/* scratch: the origin of the activity being raised */
 };
 
 const char *corr__via_name(uint32_t via)
@@ -69,7 +72,8 @@ const char *corr__via_name(uint32_t via)
 		[VIGIL_VIA_NONE] = "none", [VIGIL_VIA_READ] = "read",
 		[VIGIL_VIA_MMAP] = "mmap", [VIGIL_VIA_FORK] = "fork",
 		[VIGIL_VIA_PIPE] = "pipe", [VIGIL_VIA_PREEXISTING] = "preexisting",
-		[VIGIL_VIA_UNIX] = "unix",
+		[VIGIL_VIA_UNIX] = "unix", [VIGIL_VIA_FILE] = "file",
+		[VIGIL_VIA_LOOPBACK] = "loopback",
 	};
 	return via < VIGIL_VIA__COUNT && names[via] ? names[via] : "unknown";
 }
@@ -78,8 +82,14 @@ struct corr *corr__new(const struct corr_env *env)
 {
 	struct corr *c = calloc(1, sizeof(*c));
 
-	if (c)
-		c->env = *env;
+	if (!c)
+		return NULL;
+	c->env = *env;
+	c->derived = derived__new();
+	if (!c->derived) {
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -98,12 +108,15 @@ void corr__free(struct corr *c)
 			n = r->next;
 			rec_free(r);
 		}
+	derived__free(c->derived);
 	free(c);
 }
 
 void corr__stats(const struct corr *c, struct corr_stats *out)
 {
 	*out = c->st;
+	out->derived = derived__count(c->derived);
+	out->derived_dropped = derived__dropped(c->derived);
 }
 
 static struct rec *rec_find(struct corr *c, uint32_t tgid)
@@ -337,11 +350,62 @@ static const char *set_of(struct corr *c, uint32_t file_id, uint32_t taint_mask)
 	return "?";
 }
 
-/* Chain from the process that read the weights to r, and the files read
- * along it. */
-static void fill_taint(struct corr *c, struct rec *r, struct activity *a)
+/* ---- origins: the chain and the original files behind a process ---------- */
+
+/* The copy a chain's first process read, if the ledger knows its origin:
+ * that process got the bytes from a file, not from the weights. */
+static const struct derived *root_copy(struct corr *c, const struct rec *x)
+{
+	if (!x->nfiles || (x->via != VIGIL_VIA_READ && x->via != VIGIL_VIA_MMAP &&
+			   x->via != VIGIL_VIA_PREEXISTING))
+		return NULL;
+	return derived__get(c->derived, x->files[0]);
+}
+
+static void origin_add_src(struct derived *o, const struct derived_src *s)
+{
+	for (int k = 0; k < o->nsrc; k++)
+		if (o->src[k].file_id == s->file_id) {
+			if (s->bytes > o->src[k].bytes)
+				o->src[k] = *s;
+			return;
+		}
+	if (o->nsrc < ACT_MAX_SOURCES)
+		o->src[o->nsrc++] = *s;
+}
+
+/* Distinct bytes s's reader read of it: live while it runs, its last count
+ * while the correlator remembers it, else what the ledger last knew. */
+static uint64_t src_bytes(struct corr *c, const struct derived_src *s)
+{
+	struct rec *y = rec_find(c, s->reader);
+	uint64_t b = s->bytes;
+
+	if (!y || y->taint_ns != s->reader_since)
+		return b;
+	for (int f = 0; f < y->nfiles; f++) {
+		int64_t v;
+
+		if (y->files[f] != s->file_id)
+			continue;
+		v = !y->exited && c->env.bytes_read ?
+		    c->env.bytes_read(c->env.ctx, y->tgid, y->files[f]) : -1;
+		if (v >= 0)
+			y->file_bytes[f] = v;
+		if (y->file_bytes[f] > b)
+			b = y->file_bytes[f];
+	}
+	return b;
+}
+
+/* r's origin: every hop from the process that read the weights to r (the
+ * hops before a copy it or its first ancestor read included, from the
+ * ledger), and the original files behind it (a copy stands for its
+ * origin's files). */
+static void origin_build(struct corr *c, struct rec *r, struct derived *o)
 {
 	struct rec *path[ACT_MAX_CHAIN];
+	const struct derived *rd;
 	int n = 0;
 
 	for (struct rec *x = r; x && n < ACT_MAX_CHAIN; ) {
@@ -354,47 +418,97 @@ static void fill_taint(struct corr *c, struct rec *r, struct activity *a)
 		path[n++] = x;
 		x = x->from_tgid ? rec_find(c, x->from_tgid) : NULL;
 	}
-	a->nchain = 0;
+	memset(o, 0, sizeof(*o));
+	rd = root_copy(c, path[n - 1]);
+	for (int h = 0; rd && h < rd->nhops && o->nhops < ACT_MAX_CHAIN - n; h++)
+		o->hops[o->nhops++] = rd->hops[h];
+	o->before = o->nhops;
 	for (int i = n - 1; i >= 0; i--) {
-		struct act_link *l = &a->chain[a->nchain++];
+		struct derived_hop *h = &o->hops[o->nhops++];
 
-		l->pid = path[i]->tgid;
-		l->comm = path[i]->info.comm;
-		l->via = corr__via_name(path[i]->via);
+		h->pid = path[i]->tgid;
+		h->via = i == n - 1 && rd ? VIGIL_VIA_FILE : path[i]->via;
+		h->file_id = i == n - 1 && rd ? rd->file_id : 0;
+		snprintf(h->comm, sizeof(h->comm), "%s", path[i]->info.comm);
 	}
-	a->nsources = 0;
 	for (int i = n - 1; i >= 0; i--) {
 		struct rec *x = path[i];
 
-		for (int f = 0; f < x->nfiles && a->nsources < ACT_MAX_SOURCES; f++) {
-			struct act_source *s = &a->sources[a->nsources];
-			int64_t b = -1;
-			bool dup = false;
+		for (int f = 0; f < x->nfiles; f++) {
+			const struct derived *d = derived__get(c->derived, x->files[f]);
+			struct derived_src s = { .file_id = x->files[f], .reader = x->tgid,
+						 .reader_since = x->taint_ns,
+						 .bytes = x->file_bytes[f] };
 
-			for (int k = 0; k < a->nsources; k++)
-				dup |= a->sources[k].path &&
-				       a->sources[k].path == (c->env.file_path ?
-					c->env.file_path(c->env.ctx, x->files[f]) : NULL);
-			if (dup)
+			if (!d) {
+				s.bytes = src_bytes(c, &s);
+				origin_add_src(o, &s);
 				continue;
-			if (!x->exited && c->env.bytes_read)
-				b = c->env.bytes_read(c->env.ctx, x->tgid, x->files[f]);
-			if (b >= 0)
-				x->file_bytes[f] = b;
-			s->path = c->env.file_path ? c->env.file_path(c->env.ctx, x->files[f]) : NULL;
-			if (!s->path)
-				s->path = "(unknown)";
-			s->set = set_of(c, x->files[f], r->set_mask);
-			s->bytes_read = x->file_bytes[f];
-			a->nsources++;
+			}
+			for (int k = 0; k < d->nsrc; k++) {
+				s = d->src[k];
+				s.bytes = src_bytes(c, &s);
+				origin_add_src(o, &s);
+			}
 		}
+	}
+}
+
+/* A file r wrote is protected now: remember where its bytes came from. */
+static void on_copy(struct corr *c, const struct vigil_ev_copy *e)
+{
+	struct rec *w = rec_find(c, e->hdr.tgid);
+
+	if (c->env.file_copied)
+		c->env.file_copied(c->env.ctx, e);
+	if (!w)
+		return;		/* its taint record was lost: readers name the copy */
+	origin_build(c, w, &c->origin);
+	c->origin.file_id = e->file_id;
+	derived__put(c->derived, &c->origin);
+}
+
+/* Chain from the process that read the weights to r, and the files read
+ * along it. */
+static void fill_taint(struct corr *c, struct rec *r, struct activity *a)
+{
+	struct derived *o = &c->origin;
+
+	origin_build(c, r, o);
+	a->nchain = 0;
+	for (int i = 0; i < o->nhops; i++) {
+		struct act_link *l = &a->chain[a->nchain++];
+		const struct derived_hop *h = &o->hops[i];
+
+		l->pid = h->pid;
+		l->comm = h->comm;
+		l->via = corr__via_name(h->via);
+		l->path = NULL;
+		if (h->via == VIGIL_VIA_FILE) {
+			l->path = c->env.file_path ? c->env.file_path(c->env.ctx, h->file_id) : NULL;
+			if (!l->path)
+				l->path = "(unknown)";
+		}
+	}
+	a->nsources = 0;
+	for (int i = 0; i < o->nsrc; i++) {
+		struct act_source *s = &a->sources[a->nsources++];
+
+		s->path = c->env.file_path ? c->env.file_path(c->env.ctx, o->src[i].file_id) : NULL;
+		if (!s->path)
+			s->path = "(unknown)";
+		s->set = set_of(c, o->src[i].file_id, r->set_mask);
+		s->bytes_read = o->src[i].bytes;
+		s->size = c->env.file_size ? c->env.file_size(c->env.ctx, o->src[i].file_id) : 0;
 	}
 	a->nsets = 0;
 	for (unsigned i = 0; i < 32 && a->nsets < ACT_MAX_SETS; i++)
 		if ((r->set_mask & (1u << i)) && c->env.set_name)
 			a->sets[a->nsets++] = c->env.set_name(c->env.ctx, i);
-	a->taint_via = corr__via_name(r->via);
-	a->taint_depth = r->depth;
+	/* the last hop is r: through a copy if r itself read one */
+	a->taint_via = o->nhops ? corr__via_name(o->hops[o->nhops - 1].via) :
+		       corr__via_name(r->via);
+	a->taint_depth = r->depth + (uint32_t)o->before;
 }
 
 static void fill_dest(struct activity *a, const struct dest *d)
@@ -444,7 +558,7 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 {
 	bool work = content && !strcmp(content, "work");
 	struct activity a;
-	char hb[32], hblk[32];
+	char hb[32], hblk[32], cov[32] = "";
 	const char *what, *src;
 
 	if (already_sent(c, r, d, rule, act, level)) {
@@ -477,60 +591,64 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 		a.tls_plaintext = "unseen";
 
 	src = a.nsources ? a.sources[0].path : "protected weights";
+	if (a.nsources && act_source__read_pct(&a.sources[0]) >= 0) {
+		/* read coverage: "model-00003-of-00008.safetensors (87% of it read)" */
+		snprintf(cov, sizeof(cov), " (%d%% of it read)", act_source__read_pct(&a.sources[0]));
+	}
 	human_bytes(bytes, hb, sizeof(hb));
 	human_bytes(blocked, hblk, sizeof(hblk));
 	switch (rule) {
 	case ACT_EV_CONNECT:
 		if (d->proto == VIGIL_PROTO_RAW) {
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u), holding data from %s, %s a raw %s socket",
-				 r->info.comm, r->tgid, src, act == ACT_BLOCKED ?
+				 "%s (pid %u), holding data from %s%s, %s a raw %s socket",
+				 r->info.comm, r->tgid, src, cov, act == ACT_BLOCKED ?
 				 "was refused" : "opened", a.family);
 			break;
 		}
 		what = act == ACT_BLOCKED ? "was refused a connection to" :
 		       "opened a connection to";
 		snprintf(a.message, sizeof(a.message),
-			 "%s (pid %u), holding data from %s, %s %s port %u",
-			 r->info.comm, r->tgid, src, what, a.daddr, a.dport);
+			 "%s (pid %u), holding data from %s%s, %s %s port %u",
+			 r->info.comm, r->tgid, src, cov, what, a.daddr, a.dport);
 		break;
 	case ACT_EV_EGRESS:
 	case ACT_EV_PROGRESS:
 		snprintf(a.message, sizeof(a.message),
-			 "%s (pid %u), holding data from %s, is sending %s-shaped bytes to %s "
-			 "port %u (%s so far)", r->info.comm, r->tgid, src,
+			 "%s (pid %u), holding data from %s%s, is sending %s-shaped bytes to %s "
+			 "port %u (%s so far)", r->info.comm, r->tgid, src, cov,
 			 content ? content : "unknown", a.daddr, a.dport, hb);
 		break;
 	case ACT_EV_CONTENT:
 		snprintf(a.message, sizeof(a.message),
-			 "the bytes %s (pid %u), holding data from %s, sends to %s port %u turned "
-			 "weights-shaped (%s so far)", r->info.comm, r->tgid, src, a.daddr, a.dport,
+			 "the bytes %s (pid %u), holding data from %s%s, sends to %s port %u turned "
+			 "weights-shaped (%s so far)", r->info.comm, r->tgid, src, cov, a.daddr, a.dport,
 			 hb);
 		break;
 	case ACT_EV_DNS_TUNNEL:
 		snprintf(a.message, sizeof(a.message),
-			 "%s (pid %u), holding data from %s, sends DNS queries to %s port %u that "
+			 "%s (pid %u), holding data from %s%s, sends DNS queries to %s port %u that "
 			 "carry data (long encoded labels or too many name bytes)", r->info.comm,
-			 r->tgid, src, a.daddr, a.dport);
+			 r->tgid, src, cov, a.daddr, a.dport);
 		break;
 	case ACT_EV_BUDGET:
 		if (act == ACT_KILLED)
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u) was killed for sending data from %s to %s port %u "
+				 "%s (pid %u) was killed for sending data from %s%s to %s port %u "
 				 "past the %s (%s sent, %s dropped)",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport,
+				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport,
 				 work ? "destination's work budget" : "egress budget", hb, hblk);
 		else if (act == ACT_BLOCKED)
 			snprintf(a.message, sizeof(a.message),
 				 "%s spent: packets of %s (pid %u) carrying data from "
-				 "%s to %s port %u are dropped (%s sent)",
+				 "%s%s to %s port %u are dropped (%s sent)",
 				 work ? "work budget of the destination" : "egress budget",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport, hb);
 		else
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u) sent data from %s to %s port %u past the %s "
+				 "%s (pid %u) sent data from %s%s to %s port %u past the %s "
 				 "(%s sent; enforce mode would drop and kill)",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport,
+				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport,
 				 work ? "destination's work budget" : "egress budget", hb);
 		break;
 	default:
@@ -812,10 +930,7 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 	case VIGIL_EV_CONNECT: on_connect(c, data); break;
 	case VIGIL_EV_KILL: on_kill(c, data); break;
 	case VIGIL_EV_CONTROL: on_control(c, data); break;
-	case VIGIL_EV_COPY:
-		if (c->env.file_copied)
-			c->env.file_copied(c->env.ctx, data);
-		break;
+	case VIGIL_EV_COPY: on_copy(c, data); break;
 	}
 	return 0;
 }

@@ -24,6 +24,8 @@ struct corr_env {
 	const char *(*file_path)(void *ctx, uint32_t file_id);
 	uint32_t (*file_sets)(void *ctx, uint32_t file_id);
 	const char *(*set_name)(void *ctx, unsigned set);	/* bit index */
+	/* the size of file_id now, 0 if unknown (read coverage) */
+	uint64_t (*file_size)(void *ctx, uint32_t file_id);
 	/* distinct bytes tgid read of file_id, or -1 if unknown now */
 	int64_t (*bytes_read)(void *ctx, uint32_t tgid, uint32_t file_id);
 	int (*proc_read)(void *ctx, uint32_t pid, struct proc_info *out);
@@ -69,6 +71,8 @@ struct corr_stats {
 	uint64_t dest_limit_hits;	/* activities dropped: the process's set was full */
 	uint64_t tracked;	/* records held: live tainted processes + recently exited */
 	uint64_t live;		/* tainted processes still running */
+	uint64_t derived;	/* copies of weights whose origin is kept */
+	uint64_t derived_dropped; /* copies whose origin could not be kept (ledger full) */
 };
 void corr__stats(const struct corr *c, struct corr_stats *out);
 

@@ -70,6 +70,8 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	l->skel->rodata->cfg_mode = enforce ? VIGIL_MODE_ENFORCE : VIGIL_MODE_MONITOR;
 	l->skel->rodata->cfg_scoped = scoped;
 	l->skel->rodata->cfg_agent_tgid = getpid();
+	if (l->relay_min_bytes)
+		l->skel->rodata->cfg_relay_min_bytes = l->relay_min_bytes;
 	l->skel->rodata->cfg_work_limit = l->work_limit;
 
 	/* each capability through the first implementation this kernel runs */

@@ -50,6 +50,10 @@ static void source_object(struct json *j, const struct act_source *s)
 	json__kv_str(j, "path", s->path);
 	json__kv_str(j, "set", s->set);
 	json__kv_uint(j, "bytes_read", s->bytes_read);
+	if (s->size) {
+		json__kv_uint(j, "size", s->size);
+		json__kv_uint(j, "read_pct", (uint64_t)act_source__read_pct(s));
+	}
 	json__end_object(j);
 }
 
@@ -59,6 +63,8 @@ static void link_object(struct json *j, const struct act_link *l)
 	json__kv_uint(j, "pid", l->pid);
 	json__kv_str(j, "comm", l->comm);
 	json__kv_str(j, "via", l->via);
+	if (l->path)
+		json__kv_str(j, "path", l->path);
 	json__end_object(j);
 }
 

@@ -184,7 +184,7 @@ struct tally {
 	struct {
 		uint64_t records, bad_records, activities, alerts, suppressed_repeats;
 		uint64_t rule_action_failures, rules, reloads, capture_errors;
-		uint64_t copies_protected, tracked_processes, tainted_processes, agent_kills;
+		uint64_t copies_protected, copy_origins_dropped, tracked_processes, tainted_processes, agent_kills;
 		uint64_t agent_kills_unverified;
 		uint64_t dest_limit_hits, protected_files, protected_files_skipped;
 		uint64_t protected_files_removed, protected_files_small, watched_dirs;
@@ -206,6 +206,7 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	AGENT(records), AGENT(bad_records), AGENT(activities), AGENT(alerts),
 	AGENT(suppressed_repeats), AGENT(rule_action_failures), AGENT(rules),
 	AGENT(reloads), AGENT(capture_errors), AGENT(copies_protected),
+	AGENT(copy_origins_dropped),
 	AGENT(tracked_processes), AGENT(tainted_processes), AGENT(agent_kills),
 	AGENT(agent_kills_unverified),
 	AGENT(dest_limit_hits), AGENT(protected_files), AGENT(protected_files_skipped),
@@ -236,6 +237,7 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.reloads = a->reloads;
 	t->agent.capture_errors = a->capture_errors;
 	t->agent.copies_protected = protect__copies(a->prot);
+	t->agent.copy_origins_dropped = cs.derived_dropped;
 	t->agent.tracked_processes = cs.tracked;
 	t->agent.tainted_processes = cs.live;
 	t->agent.agent_kills = cs.agent_kills;

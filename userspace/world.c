@@ -26,6 +26,16 @@ static const char *env_file_path(void *ctx, uint32_t id)
 	return protect__path(a->prot, id);
 }
 
+static uint64_t env_file_size(void *ctx, uint32_t id)
+{
+	struct agent *a = ctx;
+	const char *path = protect__path(a->prot, id);
+	struct stat st;
+
+	/* a deleted copy has no size any more: coverage unknown */
+	return path && !stat(path, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+}
+
 static uint32_t env_file_sets(void *ctx, uint32_t id)
 {
 	struct agent *a = ctx;
@@ -176,6 +186,7 @@ void world__corr_env(struct agent *a, struct corr_env *env)
 {
 	*env = (struct corr_env){
 		.ctx = a, .file_path = env_file_path, .file_sets = env_file_sets,
+		.file_size = env_file_size,
 		.set_name = env_set_name, .bytes_read = env_bytes_read,
 		.proc_read = env_proc_read, .kill = env_kill,
 		.comm_of = env_comm_of, .file_copied = env_file_copied,

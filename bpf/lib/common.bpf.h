@@ -37,6 +37,9 @@ const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
 const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
 const volatile __u32 cfg_fault = 0;	   /* VIGIL_FAULT_*: tests only */
 const volatile __u32 cfg_skb_current = 1;  /* cgroup_skb may ask for current (lib/sender.bpf.h) */
+/* tainted bytes a local relay connection must carry before its receiver is
+ * tainted (lib/relay.bpf.h); 0 is taken as 1 */
+const volatile __u64 cfg_relay_min_bytes = VIGIL_RELAY_MIN_BYTES;
 /* work budget per destination and window (0: unlimited) */
 const volatile __u64 cfg_work_limit = VIGIL_WORK_LIMIT_DEFAULT;
 const volatile __u64 cfg_work_window_ns = VIGIL_WORK_WINDOW_DEFAULT_S * 1000000000ull;
@@ -58,6 +61,8 @@ __u32 vg_lost_socks_n = 0;
 /* TCP sockets ever stamped with a taint: the agent's socket pass and the
  * state-change hook do nothing until this moved. */
 __u64 vg_socks_stamped = 0;
+/* Relay marks ever made: the fd scan looks at inet sockets only if > 0. */
+__u32 vg_relays_marked = 0;
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {
@@ -197,6 +202,10 @@ VG_MAP(vg_allow4, LPM_TRIE, BPF_F_NO_PREALLOC, 4096, struct vigil_lpm4_key, stru
 VG_MAP(vg_allow6, LPM_TRIE, BPF_F_NO_PREALLOC, 4096, struct vigil_lpm6_key, struct vigil_allow);
 
 VG_MAP(vg_pipes, LRU_HASH, 0, VIGIL_MAX_PIPES, struct vigil_pipe_key, struct vigil_pipe_mark);
+
+/* LRU like vg_pipes: a connection has no close hook that sees UDP, so old
+ * marks age out; it takes 16K live tainted local connections to evict one. */
+VG_MAP(vg_relays, LRU_HASH, 0, VIGIL_MAX_RELAYS, struct vigil_relay_key, struct vigil_relay_mark);
 
 /* Per thread: the pipe generation it was last checked at (task storage: a
  * pointer away, no hashing, freed with the task). */

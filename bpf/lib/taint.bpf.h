@@ -6,6 +6,7 @@
 #define VIGIL_TAINT_BPF_H
 
 #include "lib/common.bpf.h"
+#include "lib/relay.bpf.h"
 
 static __always_inline void taint__emit(__u32 tgid, __u32 ppid,
 					const struct vigil_taint *t,
@@ -63,8 +64,9 @@ struct fdscan_ctx {
 	/* checking (want READ): the first marked pipe found */
 	struct vigil_pipe_mark found;
 	bool hit;
-	bool found_unix;	/* the mark was on a unix socket, not a pipe */
 	bool marked_any;
+	__u32 found_via;	/* VIGIL_VIA_PIPE, _UNIX or _LOOPBACK */
+	__u64 found_bytes;	/* _LOOPBACK: tainted bytes the socket received */
 };
 
 static __always_inline bool file_is_fifo(struct file *f, struct vigil_pipe_key *key,
@@ -84,21 +86,51 @@ static __always_inline bool file_is_fifo(struct file *f, struct vigil_pipe_key *
 	return true;
 }
 
-/* A unix socket's key: its struct sock, ino 0 (a pipe's is never 0). */
-static __always_inline bool file_is_unix_sock(struct file *f, struct vigil_pipe_key *key)
+/* The struct sock of a socket file, or NULL. */
+static __always_inline struct sock *file_sock(struct file *f)
 {
 	struct inode *inode = BPF_CORE_READ(f, f_inode);
 	struct socket *sock;
-	struct sock *sk;
 
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return false;
+		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* A unix socket's key: its struct sock, ino 0 (a pipe's is never 0). */
+static __always_inline bool file_is_unix_sock(struct file *f, struct vigil_pipe_key *key)
+{
+	struct sock *sk = file_sock(f);
+
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
 		return false;
 	key->inode = (__u64)(unsigned long)sk;
 	key->ino = 0;
+	return true;
+}
+
+/* An inet socket whose relay mark carries enough tainted bytes, sent by
+ * another process (lib/relay.bpf.h). */
+static __always_inline bool fdscan__relay(struct fdscan_ctx *c, struct file *f)
+{
+	struct sock *sk = file_sock(f);
+	struct vigil_relay_key k = {};
+	struct vigil_relay_mark *m;
+
+	if (!sk || !relay__key_of_sock(sk, &k))
+		return false;
+	m = bpf_map_lookup_elem(&vg_relays, &k);
+	if (!m || m->tgid == c->tgid ||
+	    m->bytes < (cfg_relay_min_bytes ? cfg_relay_min_bytes : 1))
+		return false;
+	c->found.tgid = m->tgid;
+	c->found.set_mask = m->set_mask;
+	c->found.depth = m->depth;
+	c->found.file_id = m->file_id;
+	c->found_bytes = m->bytes;
+	c->found_via = VIGIL_VIA_LOOPBACK;
+	c->hit = true;
 	return true;
 }
 
@@ -120,11 +152,13 @@ static long fdscan__one(__u32 i, void *data)
 		if (m && m->tgid != c->tgid) {
 			c->found = *m;
 			c->hit = true;
-			c->found_unix = true;
+			c->found_via = VIGIL_VIA_UNIX;
 			return 1;
 		}
 		return 0;
 	}
+	if (c->want_mode == VIGIL_FMODE_READ && vg_relays_marked && fdscan__relay(c, f))
+		return 1;
 	if (!file_is_fifo(f, &key, &f_mode))
 		return 0;
 	if (!(f_mode & c->want_mode))
@@ -147,6 +181,7 @@ static long fdscan__one(__u32 i, void *data)
 		if (m && m->tgid != c->tgid) {
 			c->found = *m;
 			c->hit = true;
+			c->found_via = VIGIL_VIA_PIPE;
 			return 1;
 		}
 	}
@@ -234,12 +269,14 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 		return NULL;
 
 	nt.set_mask = c.found.set_mask;
-	nt.via = c.found_unix ? VIGIL_VIA_UNIX : VIGIL_VIA_PIPE;
+	nt.via = c.found_via;
 	nt.from_tgid = c.found.tgid;
 	nt.depth = c.found.depth + 1;
 	nt.first_file_id = c.found.file_id;
 	if (taint__start(tgid, &nt, BPF_NOEXIST))
 		return bpf_map_lookup_elem(&vg_taint, &tgid);
+	if (c.found_via == VIGIL_VIA_LOOPBACK)
+		relay__charge_backlog(nt.set_mask, c.found_bytes);
 	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, nt.first_file_id,
 		    nt.via, task);
 	taint__mark_pipes(task, tgid, &nt);

@@ -230,6 +230,7 @@ killed_at_budget() {
 	leak --src "$T/copy.bin" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 3 ]
 	[ "$(sink_bytes)" -eq 0 ]
-	run alert_wait rule=weights-connect action=blocked taint.sources.0.path="$T/copy.bin"
+	run alert_wait rule=weights-connect action=blocked taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.1.via=file taint.chain.1.path="$T/copy.bin"
 	[ "$status" -eq 0 ]
 }

@@ -237,8 +237,10 @@ teardown() { vigil_teardown; }
 	# a fresh process that never touched the original uploads the copy
 	leak --src "$T/stash/innocent.bin" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-egress taint.sources.0.path="$T/stash/innocent.bin" \
-		taint.sources.0.set=cli process.cmdline~innocent.bin
+	# named by the original weights; the copy is the chain's file hop
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.sources.0.set=cli process.cmdline~innocent.bin \
+		taint.chain.0.comm=cp taint.chain.1.via=file taint.chain.1.path="$T/stash/innocent.bin"
 	[ "$status" -eq 0 ]
 	stop_agent
 	[ "$(alert_get agent.copies_protected kind=agent_stop)" -ge 1 ]

@@ -128,13 +128,14 @@ restart_agent() {
 	# the new agent enforces on its own fresh state
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 3 ]
-	# only the new agent's 6 cgroup programs (the old links are gone)
+	# only the new agent's 7 cgroup programs (the old links are gone):
+	# egress, relay, sock_create, connect4/6, sendmsg4/6
 	for _ in $(seq 20); do
-		[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 6 ] && break
+		[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 7 ] && break
 		sleep 0.1
 	done
 	bpftool cgroup show "$CG"
-	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 6 ]
+	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 7 ]
 }
 
 @test "survive: restarts under load (SIGKILL, SIGTERM, SIGKILL) neither reset nor double-count the budget" {

@@ -226,7 +226,10 @@ class Agent:
                 os.unlink(f)	# the agent appends: an old agent_start is not ours
         args = [VIGIL_BIN, "run", "--mode", "enforce", "--no-default-rules",
                 "--rules", os.path.join(ROOT, "rules", "detect.yaml"), "--rules", rules,
-                "--cgroup", host.cg, "--alerts", self.alerts, "--stats-interval", "0"]
+                "--cgroup", host.cg, "--alerts", self.alerts, "--stats-interval", "0",
+                # its own control socket: another agent on the host (another
+                # suite, a bench) holds the default /run/vigil
+                "--run-dir", os.path.join(tmp, "run")]
         self.p = subprocess.Popen(args, stderr=open(self.err, "w"))
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -22,8 +22,14 @@ struct fake {
 	bool zombie[1024];	/* /proc readable, but no cmdline or exe */
 };
 
-static const char *f_path(void *ctx, uint32_t id) { return id == 1 ? "/w/model.safetensors" : id == 2 ? "/w/other.gguf" : NULL; }
+static const char *f_path(void *ctx, uint32_t id)
+{
+	return id == 1 ? "/w/model.safetensors" : id == 2 ? "/w/other.gguf" :
+	       id == VIGIL_COPY_ID_BASE ? "/tmp/a.bin" : id == VIGIL_COPY_ID_BASE + 1 ? "/tmp/b.tgz" :
+	       NULL;
+}
 static uint32_t f_sets(void *ctx, uint32_t id) { return 1; }
+static uint64_t f_size(void *ctx, uint32_t id) { return id == 1 ? 4096 * 20 : 0; }
 static const char *f_set(void *ctx, unsigned b) { return b == 0 ? "llm" : "other"; }
 static int64_t f_bytes(void *ctx, uint32_t tgid, uint32_t id) { return tgid == 100 ? 4096 * 10 : -1; }
 
@@ -71,6 +77,7 @@ static struct corr *mk(struct fake *f, bool enforce)
 	struct corr_env env = {
 		.ctx = f, .file_path = f_path, .file_sets = f_sets, .set_name = f_set,
 		.bytes_read = f_bytes, .proc_read = f_proc, .kill = f_kill, .emit = f_emit,
+		.file_size = f_size,
 		.enforce = enforce,
 	};
 	memset(f, 0, sizeof(*f));
@@ -140,6 +147,98 @@ static void chain_and_sources_through_fork(void **state)
 	assert_int_equal(f.last.dport, 9000);
 	assert_string_equal(f.last.protocol, "tcp");
 	assert_string_equal(f.last.proc.comm, "p101");
+	corr__free(c);
+}
+
+static void copy(struct corr *c, uint32_t writer, uint32_t id, uint32_t src)
+{
+	struct vigil_ev_copy e = { .hdr = { VIGIL_EV_COPY, sizeof(e), writer, 1500 } };
+
+	e.file_id = id;
+	e.set_mask = 1;
+	e.src_file_id = src;
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+}
+
+/* cp w /tmp/a; tar reads /tmp/a into gzip through a pipe, gzip writes
+ * /tmp/b; cp (and tar) exit and are forgotten; a fresh process uploads
+ * /tmp/b: the alert names the weights and every hop. */
+static void copies_of_copies_name_the_original(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct corr_stats st;
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);		/* cp reads the weights */
+	copy(c, 100, VIGIL_COPY_ID_BASE, 1);		/* ... and writes /tmp/a */
+	taint(c, 200, 0, VIGIL_VIA_READ, VIGIL_COPY_ID_BASE);	/* tar reads /tmp/a */
+	taint(c, 201, 200, VIGIL_VIA_PIPE, VIGIL_COPY_ID_BASE);	/* gzip */
+	copy(c, 201, VIGIL_COPY_ID_BASE + 1, VIGIL_COPY_ID_BASE);
+	/* the first copy's writers are long gone */
+	for (uint32_t pid = 100; pid <= 201; pid += (pid == 100 ? 100 : 1)) {
+		struct vigil_ev_proc x = { .hdr = { VIGIL_EV_EXIT, sizeof(x), pid, 2000 } };
+
+		assert_int_equal(corr__handle(c, &x, sizeof(x)), 0);
+	}
+	corr__tick(c, 2000 + 11ull * 60 * 1000000000ull);
+	taint(c, 300, 0, VIGIL_VIA_READ, VIGIL_COPY_ID_BASE + 1);	/* curl /tmp/b */
+	flow(c, 300, VIGIL_FLOW_NEW, 1000, 3000);
+	assert_int_equal(f.nalerts, 1);
+	assert_int_equal(f.last.nsources, 1);
+	assert_string_equal(f.last.sources[0].path, "/w/model.safetensors");
+	assert_int_equal(f.last.sources[0].bytes_read, 40960);	/* what cp had read */
+	assert_int_equal(f.last.nchain, 4);
+	assert_int_equal(f.chain[0].pid, 100);
+	assert_string_equal(f.chain[0].via, "read");
+	assert_null(f.chain[0].path);
+	assert_int_equal(f.chain[1].pid, 200);
+	assert_string_equal(f.chain[1].via, "file");
+	assert_string_equal(f.chain[1].path, "/tmp/a.bin");
+	assert_int_equal(f.chain[2].pid, 201);
+	assert_string_equal(f.chain[2].via, "pipe");
+	assert_int_equal(f.chain[3].pid, 300);
+	assert_string_equal(f.chain[3].via, "file");
+	assert_string_equal(f.chain[3].path, "/tmp/b.tgz");
+	assert_string_equal(f.last.taint_via, "file");
+	assert_int_equal(f.last.taint_depth, 3);
+	corr__stats(c, &st);
+	assert_int_equal(st.derived, 2);
+	assert_int_equal(st.derived_dropped, 0);
+	corr__free(c);
+}
+
+/* A copy whose writer's taint record was lost is its own source. */
+static void copy_of_unknown_writer_names_the_copy(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+
+	copy(c, 150, VIGIL_COPY_ID_BASE, 1);
+	taint(c, 300, 0, VIGIL_VIA_READ, VIGIL_COPY_ID_BASE);
+	flow(c, 300, VIGIL_FLOW_NEW, 1000, 3000);
+	assert_int_equal(f.last.nsources, 1);
+	assert_string_equal(f.last.sources[0].path, "/tmp/a.bin");
+	assert_int_equal(f.last.nchain, 1);
+	assert_string_equal(f.chain[0].via, "read");
+	corr__free(c);
+}
+
+/* Read coverage: what share of the file the reader read, in the source
+ * and the message; unknown sizes say nothing. */
+static void sources_say_how_much_was_read(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	taint(c, 100, 0, VIGIL_VIA_READ, 2);
+	flow(c, 100, VIGIL_FLOW_NEW, 1000, 3000);
+	assert_int_equal(f.last.nsources, 2);
+	assert_int_equal(f.last.sources[0].size, 4096 * 20);
+	assert_int_equal(act_source__read_pct(&f.last.sources[0]), 50);
+	assert_int_equal(f.last.sources[1].size, 0);
+	assert_int_equal(act_source__read_pct(&f.last.sources[1]), -1);
+	assert_non_null(strstr(f.last.message, "/w/model.safetensors (50% of it read),"));
 	corr__free(c);
 }
 
@@ -358,6 +457,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(chain_and_sources_through_fork),
+		cmocka_unit_test(copies_of_copies_name_the_original),
+		cmocka_unit_test(copy_of_unknown_writer_names_the_copy),
+		cmocka_unit_test(sources_say_how_much_was_read),
 		cmocka_unit_test(repeats_are_suppressed),
 		cmocka_unit_test(destination_set_is_bounded),
 		cmocka_unit_test(zombie_keeps_kernel_cmdline),

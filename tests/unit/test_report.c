@@ -34,9 +34,9 @@ static void sample(struct activity *a, struct rule_def *r, struct rule_hit *h)
 	snprintf(a->proc.cmdline, sizeof(a->proc.cmdline), "python3 up.py");
 	snprintf(a->proc.cgroup, sizeof(a->proc.cgroup), "/t");
 	a->pname = "bash";
-	a->sources[0] = (struct act_source){ "/models/m.safetensors", "models", 1 << 20 };
+	a->sources[0] = (struct act_source){ "/models/m.safetensors", "models", 1 << 20, 0 };
 	a->nsources = 1;
-	a->chain[0] = (struct act_link){ 4242, "python3", "read" };
+	a->chain[0] = (struct act_link){ 4242, "python3", "read", NULL };
 	a->nchain = 1;
 	a->sets[0] = "models";
 	a->nsets = 1;

