@@ -31,7 +31,8 @@
 #define DEFAULT_BATCH 100
 #define DEFAULT_SPOOL_MAX (64ull << 20)
 #define MAX_BODY (4u << 20)
-#define MAX_ANSWER (1u << 20)
+/* Elastic answers ~200 bytes an item: room for batch=10000 */
+#define MAX_ANSWER (8u << 20)
 
 struct http_sink {
 	CURL *curl;

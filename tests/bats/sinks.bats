@@ -427,20 +427,24 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	make_test_ca "$T/ca"
 	rport=$((PORT + 3000))
 	tport=$((PORT + 3100))
-	start_rsyslog "$rport" "$tport"
+	mport=$((PORT + 3200))
+	start_rsyslog "$rport" "$tport" "$mport"
 	start_sink tcp
 	# by IP address and by DNS name against the test CA; then a CA that did
-	# not sign the collector, and a name its certificate does not carry
+	# not sign the collector, and a name its certificate does not carry;
+	# last, a collector that wants a client certificate: with one, without
 	start_agent --alerts "syslog:tls://127.0.0.1:$tport,ca=$T/ca/ca.pem,facility=local5" \
 		--alerts "syslog:tls://localhost:$tport,ca=$T/ca/ca.pem,facility=local6,format=cef" \
 		--alerts "syslog:tls://127.0.0.1:$tport,ca=$T/ca/other-ca.pem,facility=local1" \
-		--alerts "syslog:tls://127.0.0.1:$tport,ca=$T/ca/ca.pem,name=other.test,facility=local2"
+		--alerts "syslog:tls://127.0.0.1:$tport,ca=$T/ca/ca.pem,name=other.test,facility=local2" \
+		--alerts "syslog:tls://127.0.0.1:$mport,ca=$T/ca/ca.pem,cert=$T/ca/client.pem,key=$T/ca/client.key,facility=local4" \
+		--alerts "syslog:tls://127.0.0.1:$mport,ca=$T/ca/ca.pem,facility=local7"
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag 'tls"log]'
 	run alert_wait kind=alert rule=weights-egress
 	[ "$status" -eq 0 ]
 	stop_agent
 	n="$(wc -l < "$ALERTS")"
-	for _ in $(seq 100); do [ "$(wc -l < "$T/syslog.out")" -ge $((2 * n)) ] && break; sleep 0.1; done
+	for _ in $(seq 100); do [ "$(wc -l < "$T/syslog.out")" -ge $((3 * n)) ] && break; sleep 0.1; done
 	cat "$T/rsyslog.err" >&2
 	python3 - "$ALERTS" "$T/syslog.out" "$LIB" <<-'PY'
 	import json, sys
@@ -450,8 +454,11 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	got = [l.rstrip("\n").split("|", 8) for l in open(sys.argv[2])]
 	ip = [g for g in got if g[0] == "local5"]
 	dns = [g for g in got if g[0] == "local6"]
+	mutual = [g for g in got if g[0] == "local4"]
 	assert len(ip) == len(nat) and len(dns) == len(nat), (len(ip), len(dns), len(nat))
+	assert [json.loads(g[8]) for g in mutual] == nat, (len(mutual), len(nat))
 	assert not [g for g in got if g[0] in ("local1", "local2")], "refused peer got records"
+	assert not [g for g in got if g[0] == "local7"], "no client certificate, yet taken"
 	for r, l, c in zip(nat, ip, dns):
 	    assert json.loads(l[8]) == r and l[6] == r["kind"]      # in order, whole
 	    assert 'id="%s"' % r["id"] in l[7]
@@ -465,8 +472,8 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	import json, sys
 	s = {x["sink"] + "," + x["format"]: x for x in json.loads(sys.argv[1])}
 	t = [x for x in json.loads(sys.argv[1]) if x["sink"].startswith("syslog:tls://")]
-	assert len(t) == 4, t
-	ok, bad = t[:2], t[2:]
+	assert len(t) == 6, t
+	ok, bad = t[:2] + t[4:5], t[2:4]
 	assert all(x["failed"] == 0 and x["written"] >= 3 for x in ok), ok
 	assert all(x["written"] == 0 and x["failed"] >= 3 for x in bad), bad
 	PY
@@ -477,6 +484,12 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	run "$VIGIL" run --alerts "syslog:tcp://127.0.0.1:$tport,ca=$T/ca/ca.pem"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"are for syslog:tls://"* ]]
+	run "$VIGIL" run --alerts "syslog:tls://127.0.0.1:$tport,cert=$T/ca/client.pem"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"cert= and key= go together"* ]]
+	run "$VIGIL" run --alerts "syslog:tls://127.0.0.1:$tport,cert=$T/ca/client.pem,key=$T/ca/server.key"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"key= $T/ca/server.key"* ]]
 }
 
 # start_http PORT [NAME [ARGS...]]: the test's HTTP collector
@@ -588,9 +601,14 @@ leak_then_heartbeats() {
 	# of the process tagged reject-me are refused for good (a mapping error)
 	start_http "$hport" bulk --api elastic --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
 		--retry-items 1000 --reject reject-me
+	# and a collector that wants a client certificate of the test CA
+	start_http $((hport + 1)) mtls --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
+		--client-ca "$T/ca/ca.pem"
 	start_sink tcp
 	start_agent --alerts "https://localhost:$hport,api=elastic,ca=$T/ca/ca.pem,batch=4" \
 		--alerts "https://127.0.0.1:$hport/_bulk,api=elastic,ca=$T/ca/other-ca.pem" \
+		--alerts "https://127.0.0.1:$((hport + 1))/in,ca=$T/ca/ca.pem,cert=$T/ca/client.pem,key=$T/ca/client.key" \
+		--alerts "https://127.0.0.1:$((hport + 1))/in,ca=$T/ca/ca.pem" \
 		--heartbeat 1
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag reject-me
 	leak --src "$W/model.safetensors" --host "$PEER6" --port "$PORT" --tag kept
@@ -608,12 +626,15 @@ leak_then_heartbeats() {
 	python3 - "$(alert_get sinks kind=agent_stop)" "$(grep -c reject-me "$ALERTS")" <<-'PY'
 	import json, sys
 	s = [x for x in json.loads(sys.argv[1]) if x["sink"].startswith("https://")]
-	good, untrusted = s
+	good, untrusted, mutual, nocert = s
+	assert nocert["delivered"] == 0 and nocert["posts_failed"] >= 1, nocert
 	# refusals counted (agent_stop itself is still on its way when counted)
 	assert good["rejected"] >= int(sys.argv[2]) - 1 and good["posts_failed"] >= 1, good
 	assert untrusted["delivered"] == 0 and untrusted["posts_failed"] >= 1, untrusted
 	PY
 	grep -q "refused (status 400: failed to parse field" "$AGENT_ERR"
+	# with its client certificate: every record; without: none
+	same_records "$ALERTS" "$T/mtls.jsonl"
 }
 
 @test "sinks: http sink spools through a receiver outage and delivers all in order, none twice" {

@@ -6,7 +6,8 @@ records it carried, one per line, to OUT (flushed before answering).
 A body of the wrong shape is answered 400 and described in OUT.errors.
   http_sink.py --port P --out FILE --ready FILE [--status CODE]
                [--api generic|splunk|elastic|loki] [--token T]
-               [--cert PEM --key PEM] (HTTPS)
+               [--cert PEM --key PEM] (HTTPS) [--client-ca PEM] (and a client
+                 certificate signed by it required)
                [--retry-items N] (elastic: the first N bulk requests answer
                  429 for every second item not yet indexed)
                [--reject MARK] (elastic: a record containing MARK is refused
@@ -133,6 +134,7 @@ def main():
     ap.add_argument("--token", default="")
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--client-ca")
     ap.add_argument("--retry-items", type=int, default=0)
     ap.add_argument("--reject")
     args = ap.parse_args()
@@ -197,6 +199,9 @@ def main():
     if args.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.cert, args.key)
+        if args.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args.client_ca)
         # the handshake in the connection's thread, not in accept
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
                                      do_handshake_on_connect=False)

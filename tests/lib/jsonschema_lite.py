@@ -2,7 +2,7 @@
 """A small JSON Schema (2020-12) validator for the keywords vigil's schemas
 use: type, enum, const, properties, required, additionalProperties,
 propertyNames, items, minItems, minLength, maxLength, pattern, minimum,
-maximum, $ref (local), allOf, anyOf, oneOf, if/then/else. The tests use the
+maximum, $ref (local), allOf, anyOf, oneOf, not, if/then/else. The tests use the
 jsonschema package when python has it and this otherwise; an unknown keyword
 is an error here, so a schema can never quietly outgrow it."""
 import re
@@ -10,7 +10,7 @@ import re
 KNOWN = {"$schema", "$id", "$defs", "title", "description", "type", "enum", "const",
          "properties", "required", "additionalProperties", "propertyNames", "items",
          "minItems", "minLength", "maxLength", "pattern", "minimum", "maximum", "$ref",
-         "allOf", "anyOf", "oneOf", "if", "then", "else"}
+         "allOf", "anyOf", "oneOf", "not", "if", "then", "else"}
 
 TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -45,6 +45,8 @@ def errors(schema, value, root=None, where="$"):
             raise ValueError(f"jsonschema_lite: keyword {k} not supported")
     if "$ref" in schema:
         out += errors(_ref(root, schema["$ref"]), value, root, where)
+    if "not" in schema and not errors(schema["not"], value, root, where):
+        out.append(f"{where}: matches what it must not")
     t = schema.get("type")
     if t is not None:
         ts = t if isinstance(t, list) else [t]

@@ -1,16 +1,24 @@
-# start_rsyslog PORT [TLSPORT]: a private rsyslogd for this test (never the
-# system's): its own config, a local socket $T/log.sock, TCP on
+# start_rsyslog PORT [TLSPORT [MTLSPORT]]: a private rsyslogd for this test
+# (never the system's): its own config, a local socket $T/log.sock, TCP on
 # 127.0.0.1:PORT, with TLSPORT also RFC 5425 TLS there (rsyslog's ossl
-# driver, the certificate of make_test_ca in $T/ca, no client auth), and
+# driver, the certificate of make_test_ca in $T/ca, no client auth), with
+# MTLSPORT TLS that wants a client certificate of that CA, and
 # everything it receives in $T/syslog.out as (facility and severity as names)
 #   facility|severity|time|host|app|procid|msgid|structured-data|msg
 start_rsyslog() {
-	local port="$1" tlsport="${2:-}" tls=""
+	local port="$1" tlsport="${2:-}" mtlsport="${3:-}" tls="" mtls=""
 	command -v rsyslogd >/dev/null || { echo "rsyslogd missing (scripts/deps.sh)" >&2; return 1; }
 	mkdir -p "$T/rs"
 	if [ -n "$tlsport" ]; then
 		tls="input(type=\"imtcp\" port=\"$tlsport\" address=\"127.0.0.1\"
 		      streamDriver.name=\"ossl\" streamDriver.mode=\"1\" streamDriver.authMode=\"anon\"
+		      streamDriver.CAFile=\"$T/ca/ca.pem\" streamDriver.CertFile=\"$T/ca/server.pem\"
+		      streamDriver.KeyFile=\"$T/ca/server.key\")"
+	fi
+	if [ -n "$mtlsport" ]; then
+		mtls="input(type=\"imtcp\" port=\"$mtlsport\" address=\"127.0.0.1\"
+		      streamDriver.name=\"ossl\" streamDriver.mode=\"1\"
+		      streamDriver.authMode=\"x509/certvalid\"
 		      streamDriver.CAFile=\"$T/ca/ca.pem\" streamDriver.CertFile=\"$T/ca/server.pem\"
 		      streamDriver.KeyFile=\"$T/ca/server.key\")"
 	fi
@@ -22,6 +30,7 @@ start_rsyslog() {
 	module(load="imtcp")
 	input(type="imtcp" port="$port" address="127.0.0.1")
 	$tls
+	$mtls
 	template(name="fields" type="list") {
 	  property(name="syslogfacility-text") constant(value="|")
 	  property(name="syslogseverity-text") constant(value="|")
@@ -40,7 +49,7 @@ start_rsyslog() {
 	SINK_PIDS="$SINK_PIDS $!"
 	for _ in $(seq 100); do
 		[ -S "$T/log.sock" ] && python3 -c 'import socket,sys
-for p in sys.argv[1:]: socket.create_connection(("127.0.0.1", int(p)), 1).close()' $port $tlsport 2>/dev/null && return 0
+for p in sys.argv[1:]: socket.create_connection(("127.0.0.1", int(p)), 1).close()' $port $tlsport $mtlsport 2>/dev/null && return 0
 		sleep 0.05
 	done
 	echo "rsyslogd did not start:" >&2

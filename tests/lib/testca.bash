@@ -1,7 +1,8 @@
 # make_test_ca DIR: a throwaway CA for the TLS tests (never a real one):
 # DIR/ca.pem, and DIR/server.pem + server.key for the names collector.test,
-# localhost and 127.0.0.1, signed by it; DIR/other-ca.pem a CA that signed
-# nothing (a client trusting only it must refuse the server).
+# localhost and 127.0.0.1, signed by it, and DIR/client.pem + client.key a
+# client certificate (mutual TLS) it signed; DIR/other-ca.pem a CA that
+# signed nothing (a client trusting only it must refuse the server).
 make_test_ca() {
 	local d="$1"
 	mkdir -p "$d"
@@ -14,5 +15,10 @@ make_test_ca() {
 	printf 'subjectAltName=DNS:collector.test,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' \
 		> "$d/ext.cnf"
 	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
-		-days 2 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+		-days 2 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null || return 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=vigil-agent.test" -keyout "$d/client.key" -out "$d/client.csr" 2>/dev/null || return 1
+	printf 'extendedKeyUsage=clientAuth\n' > "$d/client.cnf"
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -extfile "$d/client.cnf" -out "$d/client.pem" 2>/dev/null
 }
