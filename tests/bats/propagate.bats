@@ -329,3 +329,45 @@ need_direct() {
 		message~"(100% of it read)"
 	[ "$status" -eq 0 ]
 }
+
+# a taint crossing a relay is a race (the sender's packets, the relay's next
+# send); repeated, with CPU load beside it (in the test cgroup: teardown
+# kills it), the receiver never gets more than the budget over all rounds,
+# and every round's relay is stopped and named by the weights
+@test "propagate: enforce: a relay, five times under CPU load, never passes the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	local burn=() round relay
+	for _ in 1 2; do in_cg sh -c 'while :; do :; done' & burn+=($!); done
+	LPORT=$((PORT + 2000))
+	for round in 1 2 3 4 5; do
+		rm -f "$T/relay.ready"
+		in_cg python3 "$SCEN/relay.py" tcp 127.0.0.1 "$LPORT" "$PEER4" "$PORT" \
+			"$T/relay.ready" > "$T/relay.out" &
+		relay=$!
+		for _ in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+		leak --src "$W/model.safetensors" --host 127.0.0.1 --port "$LPORT"
+		relay_rc=0
+		wait "$relay" || relay_rc=$?
+		[ "$relay_rc" -ne 0 ]
+	done
+	kill "${burn[@]}"
+	# the budget is per set over the agent's life: all five rounds together
+	got="$(sink_bytes)"
+	figure "relay x5 under CPU load: bytes past the relays (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	stop_agent
+	n="$(python3 -c '
+import json, sys
+pids = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    t = r.get("taint") or {}
+    ch = t.get("chain") or []
+    if r.get("kind") == "alert" and "relay.py" in r["process"]["cmdline"] and \
+       r.get("action") in ("blocked", "killed") and len(ch) > 1 and ch[1]["via"] == "loopback" and \
+       t["sources"][0]["path"] == sys.argv[2]:
+        pids.add(r["process"]["pid"])
+print(len(pids))' "$ALERTS" "$W/model.safetensors")"
+	[ "$n" -eq 5 ]
+}
