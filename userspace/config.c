@@ -68,10 +68,31 @@ static int a_allow(struct agent_opts *o, const char *v, char *e, size_t n)
 	return config__push(&o->allow, &o->nallow, v);
 }
 
-static int a_rules(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->rules, &o->nrules, v);
-}
+/* Options whose value is only stored: one line each. */
+#define STORE_VALUE(fn, member) \
+	static int fn(struct agent_opts *o, const char *v, char *e, size_t n) \
+	{ o->member = v; return 0; }
+#define STORE_TRUE(fn, member) \
+	static int fn(struct agent_opts *o, const char *v, char *e, size_t n) \
+	{ o->member = true; return 0; }
+#define STORE_LIST(fn, member) \
+	static int fn(struct agent_opts *o, const char *v, char *e, size_t n) \
+	{ return config__push(&o->member, &o->n##member, v); }
+
+STORE_LIST(a_rules, rules)
+STORE_LIST(a_alerts, alerts)
+STORE_LIST(a_label, labels)
+STORE_VALUE(a_metrics, metrics)
+STORE_VALUE(a_metrics_textfile, metrics_dir)
+STORE_VALUE(a_cgroup, cgroup)
+STORE_VALUE(a_record, record)
+STORE_TRUE(a_no_default_rules, no_default_rules)
+STORE_TRUE(a_pin, pin)
+STORE_TRUE(a_verbose, verbose)
+/* tests only: shrink kernel maps or inject faults to prove fail-closed
+ * paths (enforce.h) */
+STORE_LIST(a_test_map_size, test_map_sizes)
+STORE_LIST(a_test_fault, test_faults)
 
 static int a_mode(struct agent_opts *o, const char *v, char *e, size_t n)
 {
@@ -90,16 +111,6 @@ static int a_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 		return bad(e, n, "'%s': %s", v, serr);
 	o->has_budget = true;
 	return 0;
-}
-
-static int a_alerts(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->alerts, &o->nalerts, v);
-}
-
-static int a_label(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->labels, &o->nlabels, v);
 }
 
 /* seconds (or a count) 0..86400 */
@@ -129,30 +140,6 @@ static int a_rate_limit(struct agent_opts *o, const char *v, char *e, size_t n)
 	return bounded(v, &o->rate_limit, "alerts a minute", e, n);
 }
 
-static int a_metrics(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->metrics = v;
-	return 0;
-}
-
-static int a_metrics_textfile(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->metrics_dir = v;
-	return 0;
-}
-
-static int a_cgroup(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->cgroup = v;
-	return 0;
-}
-
-static int a_record(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->record = v;
-	return 0;
-}
-
 static int a_file_group(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	struct group *g = getgrnam(v);
@@ -165,12 +152,6 @@ static int a_file_group(struct agent_opts *o, const char *v, char *e, size_t n)
 		o->file_gid = (gid_t)id;
 	else
 		return bad(e, n, "'%s': no such group", v);
-	return 0;
-}
-
-static int a_no_default_rules(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->no_default_rules = true;
 	return 0;
 }
 
@@ -188,18 +169,6 @@ static int a_hooks(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
-/* tests only: shrink kernel maps or inject faults to prove fail-closed
- * paths (enforce.h) */
-static int a_test_map_size(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->test_map_sizes, &o->ntest_map_sizes, v);
-}
-
-static int a_test_fault(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->test_faults, &o->ntest_faults, v);
-}
-
 static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the run directory", e, n))
@@ -210,23 +179,11 @@ static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
-static int a_pin(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->pin = true;
-	return 0;
-}
-
 static int a_pin_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the pin directory", e, n))
 		return -EINVAL;
 	o->pin_dir = v;
-	return 0;
-}
-
-static int a_verbose(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->verbose = true;
 	return 0;
 }
 

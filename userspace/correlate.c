@@ -630,9 +630,8 @@ static bool record_valid(const void *data)
 	return true;
 }
 
-int corr__handle(struct corr *c, const void *data, size_t size)
+size_t corr__record_size(unsigned type)
 {
-	const struct vigil_ev_header *h = data;
 	static const size_t want[VIGIL_EV__COUNT] = {
 		[VIGIL_EV_TAINT] = sizeof(struct vigil_ev_taint),
 		[VIGIL_EV_EXEC] = sizeof(struct vigil_ev_proc),
@@ -643,9 +642,17 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 		[VIGIL_EV_COPY] = sizeof(struct vigil_ev_copy),
 	};
 
+	return type < VIGIL_EV__COUNT ? want[type] : 0;
+}
+
+int corr__handle(struct corr *c, const void *data, size_t size)
+{
+	const struct vigil_ev_header *h = data;
+	size_t want = size >= sizeof(*h) ? corr__record_size(h->type) : 0;
+
 	c->st.records++;
 	if (size < sizeof(*h) || h->type == 0 || h->type >= VIGIL_EV__COUNT ||
-	    h->size != want[h->type] || size < want[h->type] || !record_valid(data)) {
+	    h->size != want || size < want || !record_valid(data)) {
 		c->st.bad_records++;
 		return -EINVAL;
 	}

@@ -45,6 +45,9 @@ void corr__free(struct corr *c);
 /* One ring-buffer record (header already size-checked by the caller is not
  * assumed: bad records are counted and ignored). Returns 0 or -EINVAL. */
 int corr__handle(struct corr *c, const void *data, size_t size);
+/* The exact size of a record of this type corr__handle takes (its header's
+ * size), 0 for a type it does not take. */
+size_t corr__record_size(unsigned type);
 /* Taint learnt outside the ring buffer: a process that held a protected
  * file before vigil started (via PREEXISTING, from 0), or one the agent
  * tainted through a chain of pipes (via PIPE, from the writer). */

@@ -229,6 +229,43 @@ static int cmd_rules_show(int argc, char **argv)
 	return ret == 1 ? 0 : ret;
 }
 
+/* Every command's long options but run's (config.h); a command takes the
+ * ones whose letters it names. The letters are internal: short options are
+ * only those each getopt_long call lists. */
+static const struct option all_options[] = {
+	{ "rules", required_argument, 0, 'r' },
+	{ "allow", required_argument, 0, 'a' },
+	{ "alerts", required_argument, 0, 'o' },
+	{ "no-default-rules", no_argument, 0, 'N' },
+	{ "update", no_argument, 0, 'U' },
+	{ "coverage", no_argument, 0, 'C' },
+	{ "json", no_argument, 0, 'j' },
+	{ "hooks", required_argument, 0, 'K' },
+	{ "run-dir", required_argument, 0, 'd' },
+	{ "config", required_argument, 0, 'F' },
+	{ "no-config", no_argument, 0, 'n' },
+	{ "unpin", no_argument, 0, 'u' },
+	{ "pin-dir", required_argument, 0, 'P' },
+	{ "raw", no_argument, 0, 'R' },
+	{ "color", no_argument, 0, 'c' },
+	{ "no-color", no_argument, 0, 'b' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
+#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
+
+/* The options of one command (letters: their values), in table order. */
+static const struct option *options_for(const char *letters, struct option *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; all_options[i].name; i++)
+		if (strchr(letters, all_options[i].val))
+			out[n++] = all_options[i];
+	memset(&out[n], 0, sizeof(out[n]));
+	return out;
+}
+
 /* ---- talking to the running agent ------------------------------------------ */
 
 struct client_opts {
@@ -240,16 +277,8 @@ struct client_opts {
  * --unpin (where allowed). 1: --help was asked for. */
 static int client_opts(int argc, char **argv, struct client_opts *co, bool json, bool unpin)
 {
-	static const struct option opts[] = {
-		{ "run-dir", required_argument, 0, 'd' },
-		{ "config", required_argument, 0, 'C' },
-		{ "no-config", no_argument, 0, 'n' },
-		{ "json", no_argument, 0, 'j' },
-		{ "unpin", no_argument, 0, 'u' },
-		{ "pin-dir", required_argument, 0, 'P' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("dFnjuPh", buf);
 	struct agent_opts o = { .run_dir = default_run_dir(), .pin_dir = CONFIG_DEFAULT_PIN_DIR };
 	bool from_flags[64] = { 0 }, none = false;
 	const char *config_path = NULL, *dir = NULL;
@@ -260,7 +289,7 @@ static int client_opts(int argc, char **argv, struct client_opts *co, bool json,
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
-		case 'C': config_path = optarg; break;
+		case 'F': config_path = optarg; break;
 		case 'n': none = true; break;
 		case 'j': if (!json) return -1; co->json = true; break;
 		case 'u': if (!unpin) return -1; co->unpin = true; break;
@@ -457,34 +486,6 @@ static int cmd_record(int argc, char **argv)
 	return ret;
 }
 
-/* The offline commands' long options; a command takes the ones whose
- * letters it names. */
-static const struct option all_options[] = {
-	{ "rules", required_argument, 0, 'r' },
-	{ "allow", required_argument, 0, 'a' },
-	{ "alerts", required_argument, 0, 'o' },
-	{ "no-default-rules", no_argument, 0, 'N' },
-	{ "update", no_argument, 0, 'U' },
-	{ "coverage", no_argument, 0, 'C' },
-	{ "json", no_argument, 0, 'j' },
-	{ "hooks", required_argument, 0, 'K' },
-	{ "help", no_argument, 0, 'h' },
-	{ 0 },
-};
-#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
-
-/* The options of one command (letters: their short names), in table order. */
-static const struct option *options_for(const char *letters, struct option *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; all_options[i].name; i++)
-		if (strchr(letters, all_options[i].val))
-			out[n++] = all_options[i];
-	memset(&out[n], 0, sizeof(out[n]));
-	return out;
-}
-
 /* Options shared by replay and rules: --rules, --allow, --no-default-rules. */
 static int offline_opts(int argc, char **argv, struct offline_opts *o, const char **alerts,
 			const char ***pos, size_t *npos, const char *cmd)
@@ -627,13 +628,8 @@ out:
 
 static int cmd_tail(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "raw", no_argument, 0, 'R' },
-		{ "color", no_argument, 0, 'C' },
-		{ "no-color", no_argument, 0, 'n' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("Rcbh", buf);
 	struct tail_opts o = { .color = -1 };
 	int c;
 
@@ -641,8 +637,8 @@ static int cmd_tail(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'R': o.raw = true; break;
-		case 'C': o.color = 1; break;
-		case 'n': o.color = 0; break;
+		case 'c': o.color = 1; break;
+		case 'b': o.color = 0; break;
 		case 'h':
 			printf("usage: vigil tail [--raw] [--color|--no-color] [unix:]SOCKET\n"
 			       "  Follow the records of an agent run with --alerts unix:SOCKET: one\n"

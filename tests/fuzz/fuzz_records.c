@@ -19,16 +19,6 @@
 #include "correlate.h"
 #include "fuzz.h"
 
-static const size_t sizes[8] = {
-	[VIGIL_EV_TAINT] = sizeof(struct vigil_ev_taint),
-	[VIGIL_EV_EXEC] = sizeof(struct vigil_ev_proc),
-	[VIGIL_EV_EXIT] = sizeof(struct vigil_ev_proc),
-	[VIGIL_EV_FLOW] = sizeof(struct vigil_ev_flow),
-	[VIGIL_EV_CONNECT] = sizeof(struct vigil_ev_connect),
-	[VIGIL_EV_KILL] = sizeof(struct vigil_ev_kill),
-	[VIGIL_EV_COPY] = sizeof(struct vigil_ev_copy),
-};
-
 static const char *f_path(void *ctx, uint32_t id)
 {
 	return id == 1 ? "/w/model.safetensors" : id == 2 ? "/w/other.gguf" : NULL;
@@ -108,7 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (t < 0x80) {
 			unsigned type = t % 8;
 
-			n = sizes[type] ? sizes[type] : sizeof(struct vigil_ev_header);
+			n = corr__record_size(type);	/* the correlator's own sizes */
+			if (!n)
+				n = sizeof(struct vigil_ev_header);
 			rec = calloc(1, n);
 			check(rec);
 			memcpy(rec, data + i, avail < n ? avail : n);
