@@ -18,8 +18,9 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DVIGIL_VERSION=\"$(VERSION)\" -Iinclude -Iuserspace -I$(OUTPUT) -MMD -MP
 # everything but glibc and libcurl static: one file runs on every host (glibc
 # floor: docs/KERNELS.md); libcurl (HTTP sinks) stays shared, its own TLS and
-# protocol libraries have no static builds worth carrying
-LDLIBS := -l:libbpf.a -l:libjansson.a -l:libelf.a -l:libz.a -l:libyaml.a -lcurl -lpthread
+# protocol libraries have no static builds worth carrying; OpenSSL (syslog
+# over TLS) is the one libcurl already loads, so shared too: one copy
+LDLIBS := -l:libbpf.a -l:libjansson.a -l:libelf.a -l:libz.a -l:libyaml.a -lcurl -lssl -lcrypto -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUTPUT) -Ibpf -Iinclude -MMD -MP

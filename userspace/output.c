@@ -192,6 +192,7 @@ void output__sink_stats_json(struct output *o, struct json *j)
 			json__kv_uint(j, "spool_peak", st.spool_peak);
 			json__kv_uint(j, "delivered", st.delivered);
 			json__kv_uint(j, "posts_failed", st.posts_failed);
+			json__kv_uint(j, "rejected", st.rejected);
 		}
 		if (st.has_readers) {
 			json__kv_uint(j, "readers", st.readers);

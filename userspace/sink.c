@@ -53,7 +53,7 @@ struct sink {
 	atomic_uint_fast64_t rotations, rotation_failures;
 	atomic_uint_fast64_t readers, readers_dropped;
 	bool has_readers, has_spool;
-	atomic_uint_fast64_t spool_pending, spool_peak, delivered, posts_failed;
+	atomic_uint_fast64_t spool_pending, spool_peak, delivered, posts_failed, rejected;
 };
 
 const char *sink__target(const struct sink *s) { return s->target; }
@@ -92,6 +92,13 @@ void sink__set_spool(struct sink *s, uint64_t pending, uint64_t peak, uint64_t d
 	atomic_store(&s->delivered, delivered);
 	atomic_store(&s->posts_failed, posts_failed);
 }
+
+void sink__set_rejected(struct sink *s, uint64_t rejected)
+{
+	atomic_store(&s->rejected, rejected);
+}
+
+bool sink__is_json(const struct sink *s) { return format__is_json(s->format); }
 
 struct sink_msg *sink__msg_new(const char *line, size_t len)
 {
@@ -543,4 +550,5 @@ void sink__stats(struct sink *s, struct sink_stats *st)
 	st->spool_peak = atomic_load(&s->spool_peak);
 	st->delivered = atomic_load(&s->delivered);
 	st->posts_failed = atomic_load(&s->posts_failed);
+	st->rejected = atomic_load(&s->rejected);
 }

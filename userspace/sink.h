@@ -55,6 +55,7 @@ struct sink_stats {
 	uint64_t readers, readers_dropped;
 	bool has_spool;
 	uint64_t spool_pending, spool_peak, delivered, posts_failed;
+	uint64_t rejected;	/* http: records the receiver refused for good */
 };
 
 /* Parse and open one --alerts spec. blocking: a full queue makes the
@@ -89,6 +90,10 @@ void sink__set_readers(struct sink *s, uint64_t now, uint64_t dropped_more);
  * delivered, requests that failed (retried). */
 void sink__set_spool(struct sink *s, uint64_t pending, uint64_t peak, uint64_t delivered,
 		     uint64_t posts_failed);
+
+void sink__set_rejected(struct sink *s, uint64_t rejected);
+/* The sink's format is JSON (native, ecs, ocsf): not CEF. */
+bool sink__is_json(const struct sink *s);
 
 extern const struct sink_ops sink_stdout_ops;
 extern const struct sink_ops sink_file_ops;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* http://... and https://...: records POSTed in batches (newline-delimited
- * JSON, or CEF lines, one record per line) with libcurl. Every record goes
+/* http://... and https://...: records POSTed in batches with libcurl, in the
+ * body the receiving API wants (api=: generic NDJSON, Splunk HEC, Elastic
+ * _bulk, Loki push; sink_http_body.c). Every record goes
  * to a spool first, a file (spool=DIR) or memory, bounded by spool_max; the
  * sink delivers the spool strictly in order from its oldest record, batch by
  * batch, and moves past a batch only when the receiver answered 2xx. While
@@ -25,10 +26,12 @@
 #include "log.h"
 #include "safefile.h"
 #include "sink.h"
+#include "sink_http_body.h"
 
 #define DEFAULT_BATCH 100
 #define DEFAULT_SPOOL_MAX (64ull << 20)
 #define MAX_BODY (4u << 20)
+#define MAX_ANSWER (1u << 20)
 
 struct http_sink {
 	CURL *curl;
@@ -46,6 +49,15 @@ struct http_sink {
 	unsigned long long pending, backlog_max, delivered, posts_failed;
 	double next_try, backoff;
 	char *body;
+	/* https: CA file, client certificate and key (or NULL) */
+	char *ca, *cert, *key;
+	/* the receiving API, and its options (index=, sourcetype=, token=) */
+	struct http_body_opts api;
+	char *index, *sourcetype, *token;
+	char *answer;		/* the receiver's answer to the last POST */
+	size_t answer_len;
+	unsigned long long rejected;	/* records the receiver refused for good */
+	bool warned_reject;
 };
 
 static double now_s(void)
@@ -107,6 +119,38 @@ static int http_set(struct sink *s, const char *key, const char *v, char *err, s
 			return -EINVAL;
 		}
 		h->spool_max = x;
+	} else if (!strcmp(key, "ca") || !strcmp(key, "cert") || !strcmp(key, "key")) {
+		char **slot = !strcmp(key, "ca") ? &h->ca : !strcmp(key, "cert") ? &h->cert : &h->key;
+
+		if (*v != '/' || access(v, R_OK)) {
+			snprintf(err, errlen, "%s=%s: want a readable file, by absolute path", key, v);
+			return -EINVAL;
+		}
+		free(*slot);
+		*slot = strdup(v);
+		if (!*slot)
+			return -ENOMEM;
+	} else if (!strcmp(key, "api")) {
+		int a = http_body__parse_api(v);
+
+		if (a < 0) {
+			snprintf(err, errlen, "api=%s: want generic, splunk, elastic or loki", v);
+			return -EINVAL;
+		}
+		h->api.api = a;
+	} else if (!strcmp(key, "index") || !strcmp(key, "sourcetype") || !strcmp(key, "token")) {
+		char **slot = !strcmp(key, "index") ? &h->index :
+			      !strcmp(key, "sourcetype") ? &h->sourcetype : &h->token;
+
+		if (!*v || strpbrk(v, "\"\\\r\n")) {
+			snprintf(err, errlen, "%s=%s: want a non-empty value without quotes, "
+				 "backslashes or newlines", key, v);
+			return -EINVAL;
+		}
+		free(*slot);
+		*slot = strdup(v);
+		if (!*slot)
+			return -ENOMEM;
 	} else if (!strcmp(key, "header")) {
 		/* "Name: value" (no commas: they separate keys) */
 		if (!strchr(v, ':')) {
@@ -249,9 +293,50 @@ static int spool_open(struct http_sink *h, char *err, size_t errlen)
 
 /* ---- delivery ------------------------------------------------------------- */
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
+/* The answer, kept (up to MAX_ANSWER) for the APIs that report per record. */
+static size_t keep_answer(char *p, size_t size, size_t n, void *ctx)
 {
+	struct http_sink *h = ctx;
+	size_t len = size * n, room = MAX_ANSWER - h->answer_len;
+	char *nb;
+
+	if (h->api.api != HTTP_API_ELASTIC || !room)
+		return len;
+	if (len > room)
+		len = room;
+	nb = realloc(h->answer, h->answer_len + len + 1);
+	if (!nb)
+		return size * n;
+	h->answer = nb;
+	memcpy(h->answer + h->answer_len, p, len);
+	h->answer_len += len;
+	h->answer[h->answer_len] = '\0';
 	return size * n;
+}
+
+/* Did Elastic take the batch? All taken (or already there) or refused for
+ * good: yes, move on; any item to retry: no, the whole batch again (the
+ * items already indexed come back 409 by their _id). */
+static bool bulk_taken(struct http_sink *h, size_t lines)
+{
+	struct bulk_result r;
+
+	if (!http_body__bulk_result(h->answer, h->answer_len, lines, &r)) {
+		log__warn("alert sink %s: not a _bulk answer for %zu records; retrying", h->url,
+			  lines);
+		return false;
+	}
+	if (r.retry)
+		return false;
+	if (r.rejected) {
+		h->rejected += r.rejected;
+		if (!h->warned_reject)
+			log__warn("alert sink %s: %zu of %zu records refused (%s); counted in "
+				  "agent_stats sinks[].rejected", h->url, r.rejected, lines,
+				  r.first_error);
+		h->warned_reject = true;
+	}
+	return true;
 }
 
 /* POST the next batch from the spool; true if delivered (or nothing to do). */
@@ -260,7 +345,9 @@ static bool deliver_one(struct sink *s, struct http_sink *h)
 	unsigned long long take = h->size - h->off;
 	ssize_t got;
 	size_t end = 0, lines = 0;
-	long code = 0;
+	long code = 0, blen;
+	char *shaped = NULL;
+	const char *body;
 	CURLcode rc;
 
 	if (!take)
@@ -278,18 +365,32 @@ static bool deliver_one(struct sink *s, struct http_sink *h)
 		}
 	if (!end)
 		return false;
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, h->body);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, (long)end);
+	if (h->api.api == HTTP_API_GENERIC) {	/* the spool's lines are the body */
+		body = h->body;
+		blen = end;
+	} else if ((blen = http_body__build(&h->api, h->body, end, lines, &shaped)) < 0) {
+		log__warn("alert sink %s: could not build a %s body", h->url,
+			  http_body__api_name(h->api.api));
+		return false;
+	} else {
+		body = shaped;
+	}
+	h->answer_len = 0;
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, blen);
 	rc = curl_easy_perform(h->curl);
+	free(shaped);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
-	if (rc != CURLE_OK || code < 200 || code > 299) {
+	if (rc != CURLE_OK || code < 200 || code > 299 ||
+	    (h->api.api == HTTP_API_ELASTIC && !bulk_taken(h, lines))) {
 		h->posts_failed++;
 		h->backoff = h->backoff ? (h->backoff * 2 > 30 ? 30 : h->backoff * 2) : 0.5;
 		h->next_try = now_s() + h->backoff;
 		if (h->posts_failed == 1 || !(h->posts_failed % 100))
 			log__warn("alert sink %s: %s; %llu records spooled, retrying in %.1f s",
-				  h->url, rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error",
+				  h->url, rc != CURLE_OK ? curl_easy_strerror(rc) :
+				  code < 200 || code > 299 ? "HTTP error" : "records to retry",
 				  h->pending, h->backoff);
 		return false;
 	}
@@ -302,6 +403,7 @@ static bool deliver_one(struct sink *s, struct http_sink *h)
 	else
 		save_offset(h);
 	sink__set_spool(s, h->pending, h->backlog_max, h->delivered, h->posts_failed);
+	sink__set_rejected(s, h->rejected);
 	return true;
 }
 
@@ -350,23 +452,68 @@ static int http_open(struct sink *s, char *err, size_t errlen)
 		global_done = true;
 	}
 	snprintf(h->url, sizeof(h->url), "%s", sink__target(s));
+	/* a URL without a path gets the API's (https://splunk:8088) */
+	if (!strchr(strstr(h->url, "://") + 3, '/') &&
+	    strlen(h->url) + strlen(http_body__default_path(h->api.api)) < sizeof(h->url))
+		strcat(h->url, http_body__default_path(h->api.api));
+	h->api.index = h->index;
+	h->api.sourcetype = h->sourcetype;
+	if (h->api.api == HTTP_API_ELASTIC && !sink__is_json(s)) {
+		snprintf(err, errlen, "--alerts %s: api=elastic needs a JSON format (native, ecs, "
+			 "ocsf)", h->url);
+		return -EINVAL;
+	}
+	if ((h->index && h->api.api != HTTP_API_SPLUNK && h->api.api != HTTP_API_ELASTIC) ||
+	    ((h->sourcetype || h->token) && h->api.api != HTTP_API_SPLUNK)) {
+		snprintf(err, errlen, "--alerts %s: %s= is not a key of api=%s", h->url,
+			 h->token ? "token" : h->sourcetype ? "sourcetype" : "index",
+			 http_body__api_name(h->api.api));
+		return -EINVAL;
+	}
 	h->body = malloc(MAX_BODY);
 	h->curl = curl_easy_init();
 	if (!h->body || !h->curl) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	if ((h->ca || h->cert || h->key) && strncmp(h->url, "https://", 8)) {
+		snprintf(err, errlen, "--alerts %s: ca=, cert= and key= are for https://", h->url);
+		return -EINVAL;
+	}
+	if (!h->cert != !h->key) {
+		snprintf(err, errlen, "--alerts %s: cert= and key= go together", h->url);
+		return -EINVAL;
+	}
 	if (spool_open(h, err, errlen))
 		return -EIO;
-	h->headers = curl_slist_append(h->headers, "Content-Type: application/x-ndjson");
+	{
+		char hdr[512];
+
+		snprintf(hdr, sizeof(hdr), "Content-Type: %s",
+			 http_body__content_type(h->api.api));
+		h->headers = curl_slist_append(h->headers, hdr);
+		if (h->token) {	/* HEC: Authorization: Splunk <token> */
+			snprintf(hdr, sizeof(hdr), "Authorization: Splunk %s", h->token);
+			h->headers = curl_slist_append(h->headers, hdr);
+		}
+	}
 	curl_easy_setopt(h->curl, CURLOPT_URL, h->url);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, h->timeout_s);
 	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, h->timeout_s);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, keep_answer);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
 	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* libcurl verifies the peer and its name by default; ca= replaces the
+	 * system store */
+	if (h->ca)
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca);
+	if (h->cert) {
+		curl_easy_setopt(h->curl, CURLOPT_SSLCERT, h->cert);
+		curl_easy_setopt(h->curl, CURLOPT_SSLKEY, h->key);
+	}
 	sink__set_spool(s, h->pending, h->pending, 0, 0);
 	h->backlog_max = h->pending;
 	return 0;
@@ -396,6 +543,13 @@ static void http_close(struct sink *s)
 		close(h->rfd);
 	free(h->mem);
 	free(h->body);
+	free(h->ca);
+	free(h->cert);
+	free(h->key);
+	free(h->index);
+	free(h->sourcetype);
+	free(h->token);
+	free(h->answer);
 	free(h);
 	sink__set_priv(s, NULL);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* syslog: (the local socket, /dev/log or socket=PATH, datagrams) and
- * syslog:tcp://HOST:PORT (RFC 6587 octet counting, reconnected with backoff).
+/* syslog: (the local socket, /dev/log or socket=PATH, datagrams),
+ * syslog:tcp://HOST:PORT (RFC 6587 octet counting, reconnected with backoff)
+ * and syslog:tls://HOST:PORT (RFC 5425: the same framing inside TLS, the
+ * collector's certificate checked against ca= and its name; sink_tls.c).
  * Every record is one RFC 5424 message:
  *   <PRI>1 TIME HOST vigil PID KIND [vigil@32473 id=".." seq=".." ...] RECORD
  * RECORD is the line in the sink's format (native JSON, or CEF for
@@ -22,13 +24,19 @@
 #include "format.h"
 #include "log.h"
 #include "sink.h"
+#include "sink_tls.h"
 
 #define SD_ID "vigil@32473"
 #define MAX_FRAME (64u << 10)
 
 struct syslog_sink {
-	bool tcp;
+	bool tcp, tls;
 	char host[256], port[16];
+	/* tls: files, the name the certificate must carry, the session */
+	char *ca, *cert, *key, *name;
+	struct sink_tls_ctx *tls_ctx;
+	struct sink_tls *sess;
+	bool warned_tls;
 	char socket_path[108];
 	int fd;
 	int facility;
@@ -78,6 +86,20 @@ static int syslog_set(struct sink *s, const char *key, const char *v, char *err,
 		snprintf(err, errlen, "facility=%s: want user, daemon, auth, authpriv, local0-local7", v);
 		return -EINVAL;
 	}
+	if (!strcmp(key, "ca") || !strcmp(key, "cert") || !strcmp(key, "key") ||
+	    !strcmp(key, "name")) {
+		char **slot = !strcmp(key, "ca") ? &y->ca : !strcmp(key, "cert") ? &y->cert :
+			      !strcmp(key, "key") ? &y->key : &y->name;
+
+		if (!*v || (strcmp(key, "name") && *v != '/')) {
+			snprintf(err, errlen, "%s=%s: want %s", key, v,
+				 strcmp(key, "name") ? "an absolute path" : "a host name");
+			return -EINVAL;
+		}
+		free(*slot);
+		*slot = strdup(v);
+		return *slot ? 0 : -ENOMEM;
+	}
 	if (!strcmp(key, "socket")) {
 		if (strlen(v) >= sizeof(y->socket_path) || *v != '/') {
 			snprintf(err, errlen, "socket=%s: want an absolute path under 108 bytes", v);
@@ -121,8 +143,39 @@ static int connect_tcp(struct syslog_sink *y)
 		struct timeval tv = { .tv_sec = 5 };
 
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));	/* handshake */
 	}
 	return fd;
+}
+
+/* The handshake on a fresh TCP connection; a refused certificate is logged
+ * once (then counted like any failed delivery). */
+static int start_tls(struct syslog_sink *y, int fd)
+{
+	char why[512];
+
+	if (fd < 0 || !y->tls)
+		return fd;
+	y->sess = sink_tls__connect(y->tls_ctx, fd, y->name ? y->name : y->host, why,
+				    sizeof(why));
+	if (y->sess) {
+		y->warned_tls = false;
+		return fd;
+	}
+	if (!y->warned_tls)
+		log__warn("alert sink syslog:tls://%s:%s: %s", y->host, y->port, why);
+	y->warned_tls = true;
+	close(fd);
+	return -1;
+}
+
+static void disconnect(struct syslog_sink *y)
+{
+	sink_tls__close(y->sess);
+	y->sess = NULL;
+	if (y->fd >= 0)
+		close(y->fd);
+	y->fd = -1;
 }
 
 static bool ensure_connected(struct syslog_sink *y)
@@ -131,7 +184,7 @@ static bool ensure_connected(struct syslog_sink *y)
 		return true;
 	if (time(NULL) < y->retry_at)
 		return false;
-	y->fd = y->tcp ? connect_tcp(y) : connect_local(y);
+	y->fd = y->tcp ? start_tls(y, connect_tcp(y)) : connect_local(y);
 	if (y->fd < 0) {
 		y->backoff_s = y->backoff_s ? (y->backoff_s * 2 > 30 ? 30 : y->backoff_s * 2) : 1;
 		y->retry_at = time(NULL) + y->backoff_s;
@@ -150,16 +203,17 @@ static int syslog_open(struct sink *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (*t) {	/* "tcp://HOST:PORT" */
+	if (*t) {	/* "tcp://HOST:PORT", "tls://HOST:PORT" */
 		const char *hp = t + 6, *colon = strrchr(hp, ':');
 		const char *h0 = hp, *h1 = colon;
 
-		if (strncmp(t, "tcp://", 6) || !colon || !colon[1] ||
+		if ((strncmp(t, "tcp://", 6) && strncmp(t, "tls://", 6)) || !colon || !colon[1] ||
 		    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5) {
-			snprintf(err, errlen, "--alerts syslog:%s: want syslog: (local) or "
-				 "syslog:tcp://HOST:PORT", t);
+			snprintf(err, errlen, "--alerts syslog:%s: want syslog: (local), "
+				 "syslog:tcp://HOST:PORT or syslog:tls://HOST:PORT", t);
 			return -EINVAL;
 		}
+		y->tls = !strncmp(t, "tls://", 6);
 		if (*h0 == '[' && h1 > h0 && h1[-1] == ']') {	/* [v6]:port */
 			h0++;
 			h1--;
@@ -167,6 +221,20 @@ static int syslog_open(struct sink *s, char *err, size_t errlen)
 		y->tcp = true;
 		snprintf(y->host, sizeof(y->host), "%.*s", (int)(h1 - h0), h0);
 		snprintf(y->port, sizeof(y->port), "%s", colon + 1);
+	}
+	if (!y->tls && (y->ca || y->cert || y->key || y->name)) {
+		snprintf(err, errlen, "--alerts syslog:%s: ca=, cert=, key= and name= are for "
+			 "syslog:tls://", t);
+		return -EINVAL;
+	}
+	if (y->tls) {	/* bad files are a start-up error, not a silent sink */
+		char why[512];
+
+		y->tls_ctx = sink_tls__ctx_new(y->ca, y->cert, y->key, why, sizeof(why));
+		if (!y->tls_ctx) {
+			snprintf(err, errlen, "--alerts syslog:%s: %s", t, why);
+			return -EINVAL;
+		}
 	}
 	/* nobody listening yet is not an error: the sink retries, and counts
 	 * what it could not deliver meanwhile */
@@ -292,10 +360,10 @@ static int syslog_write(struct sink *s, const struct sink_line *lines, int n)
 		for (int attempt = 0; attempt < 2 && !ok; attempt++) {
 			if (!ensure_connected(y))
 				break;
-			ok = send_all(y->fd, msg, len);
+			ok = y->sess ? sink_tls__send_all(y->sess, msg, len)
+				     : send_all(y->fd, msg, len);
 			if (!ok) {
-				close(y->fd);
-				y->fd = -1;
+				disconnect(y);
 				y->retry_at = 0;
 			}
 		}
@@ -312,8 +380,12 @@ static void syslog_close(struct sink *s)
 
 	if (!y)
 		return;
-	if (y->fd >= 0)
-		close(y->fd);
+	disconnect(y);
+	sink_tls__ctx_free(y->tls_ctx);
+	free(y->ca);
+	free(y->cert);
+	free(y->key);
+	free(y->name);
 	free(y->buf);
 	free(y);
 	sink__set_priv(s, NULL);

@@ -14,6 +14,7 @@
 #include "correlate.h"
 #include "engine.h"
 #include "log.h"
+#include "mapfill.h"
 #include "output.h"
 #include "pin.h"
 #include "proc.h"
@@ -24,6 +25,7 @@
 #include "sink.h"
 #include "caps.h"
 #include "status.h"
+#include "vigil.skel.h"
 
 void status__error(struct agent *a, const char *fmt, ...)
 {
@@ -260,26 +262,79 @@ static bool is_gauge(const char *name)
 	return false;
 }
 
+/* One family of the per-rule counters (which: 0-3), so that each family's
+ * samples follow its header together. */
+struct rule_family {
+	struct metrics_text *t;
+	int which;
+};
+
 static void rule_metrics(void *ctx, const struct incident_rule *r)
 {
 	static const char *const sev[] = { "unknown", "low", "medium", "high", "critical" };
 	static const char *const act[] = { "alert", "blocked", "killed" };
-	struct metrics_text *t = ctx;
+	const struct rule_family *f = ctx;
+	struct metrics_text *t = f->t;
 
-	for (int s = 0; s < 5; s++)
-		if (r->by_severity[s])
-			metrics__sample(t, "vigil_alerts_total", "rule", r->rule, "severity", sev[s],
-					r->by_severity[s]);
-	for (int k = 0; k < 3; k++)
-		if (r->by_action[k])
-			metrics__sample(t, "vigil_alert_actions_total", "rule", r->rule, "action",
-					act[k], r->by_action[k]);
-	if (r->folded)
+	if (f->which == 0)
+		for (int s = 0; s < 5; s++)
+			if (r->by_severity[s])
+				metrics__sample(t, "vigil_alerts_total", "rule", r->rule, "severity",
+						sev[s], r->by_severity[s]);
+	if (f->which == 1)
+		for (int k = 0; k < 3; k++)
+			if (r->by_action[k])
+				metrics__sample(t, "vigil_alert_actions_total", "rule", r->rule,
+						"action", act[k], r->by_action[k]);
+	if (f->which == 2 && r->folded)
 		metrics__sample(t, "vigil_alerts_folded_total", "rule", r->rule, NULL, NULL,
 				r->folded);
-	if (r->suppressed)
+	if (f->which == 3 && r->suppressed)
 		metrics__sample(t, "vigil_alerts_suppressed_total", "rule", r->rule, NULL, NULL,
 				r->suppressed);
+}
+
+/* Per sink, each family's samples together (the text format wants a
+ * family's lines in one group). */
+static void sink_metrics(struct metrics_text *t, struct output *out)
+{
+	static const char *const result[] = { "written", "dropped", "failed" };
+	int n = output__sink_count(out);
+	struct sink_stats st[n ? n : 1];
+
+	for (int i = 0; i < n; i++)
+		output__sink_stats(out, i, &st[i]);
+	metrics__family(t, "vigil_sink_records_total", "counter",
+			"records per sink: written, dropped (queue full), failed (not delivered)");
+	for (int i = 0; i < n; i++) {
+		uint64_t v[] = { st[i].written, st[i].dropped, st[i].failed };
+
+		for (int r = 0; r < 3; r++)
+			metrics__sample(t, "vigil_sink_records_total", "sink", st[i].name, "result",
+					result[r], v[r]);
+	}
+	metrics__family(t, "vigil_sink_queue_records", "gauge", "records waiting in a sink's queue");
+	for (int i = 0; i < n; i++)
+		metrics__sample(t, "vigil_sink_queue_records", "sink", st[i].name, NULL, NULL,
+				st[i].queued);
+	metrics__family(t, "vigil_sink_spool_records", "gauge",
+			"records spooled and not yet delivered (http sinks)");
+	for (int i = 0; i < n; i++)
+		if (st[i].has_spool)
+			metrics__sample(t, "vigil_sink_spool_records", "sink", st[i].name, NULL, NULL,
+					st[i].spool_pending);
+	metrics__family(t, "vigil_sink_requests_failed_total", "counter",
+			"requests an http sink retried (receiver down, refusing or asking to retry)");
+	for (int i = 0; i < n; i++)
+		if (st[i].has_spool)
+			metrics__sample(t, "vigil_sink_requests_failed_total", "sink", st[i].name, NULL,
+					NULL, st[i].posts_failed);
+	metrics__family(t, "vigil_sink_records_rejected_total", "counter",
+			"records an http receiver refused for good (Elastic item errors)");
+	for (int i = 0; i < n; i++)
+		if (st[i].has_spool)
+			metrics__sample(t, "vigil_sink_records_rejected_total", "sink", st[i].name,
+					NULL, NULL, st[i].rejected);
 }
 
 size_t status__metrics(struct agent *a, char **out)
@@ -322,34 +377,23 @@ size_t status__metrics(struct agent *a, char **out)
 	metrics__family(t, "vigil_agent_max_rss_bytes", "gauge", "agent peak resident memory");
 	metrics__sample(t, "vigil_agent_max_rss_bytes", NULL, NULL, NULL, NULL,
 			tl.agent.max_rss_kib * 1024.0);
-	metrics__family(t, "vigil_alerts_total", "counter", "alerts written, by rule and severity");
-	metrics__family(t, "vigil_alert_actions_total", "counter",
-			"alerts written, by rule and what was done");
-	metrics__family(t, "vigil_alerts_folded_total", "counter",
-			"alerts folded into their incident");
-	metrics__family(t, "vigil_alerts_suppressed_total", "counter",
-			"alerts over the rule's rate limit");
-	incidents__foreach_rule(a->inc, rule_metrics, t);
-	metrics__family(t, "vigil_sink_records_total", "counter",
-			"records per sink: written, dropped (queue full), failed (not delivered)");
-	metrics__family(t, "vigil_sink_queue_records", "gauge", "records waiting in a sink's queue");
-	metrics__family(t, "vigil_sink_spool_records", "gauge",
-			"records spooled and not yet delivered (http sinks)");
-	for (int i = 0; i < output__sink_count(a->out); i++) {
-		struct sink_stats st;
+	{
+		static const char *const fam[][2] = {
+			{ "vigil_alerts_total", "alerts written, by rule and severity" },
+			{ "vigil_alert_actions_total", "alerts written, by rule and what was done" },
+			{ "vigil_alerts_folded_total", "alerts folded into their incident" },
+			{ "vigil_alerts_suppressed_total", "alerts over the rule's rate limit" },
+		};
 
-		output__sink_stats(a->out, i, &st);
-		metrics__sample(t, "vigil_sink_records_total", "sink", st.name, "result", "written",
-				st.written);
-		metrics__sample(t, "vigil_sink_records_total", "sink", st.name, "result", "dropped",
-				st.dropped);
-		metrics__sample(t, "vigil_sink_records_total", "sink", st.name, "result", "failed",
-				st.failed);
-		metrics__sample(t, "vigil_sink_queue_records", "sink", st.name, NULL, NULL, st.queued);
-		if (st.has_spool)
-			metrics__sample(t, "vigil_sink_spool_records", "sink", st.name, NULL, NULL,
-					st.spool_pending);
+		for (int i = 0; i < 4; i++) {
+			struct rule_family f = { t, i };
+
+			metrics__family(t, fam[i][0], "counter", fam[i][1]);
+			incidents__foreach_rule(a->inc, rule_metrics, &f);
+		}
 	}
+	sink_metrics(t, a->out);
+	mapfill__metrics(t, a->ld.skel ? a->ld.skel->obj : NULL, clock__mono_ns());
 	text = metrics__text(t, &len);
 	*out = malloc(len + 1);
 	if (*out)

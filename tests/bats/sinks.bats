@@ -391,21 +391,179 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	PY
 }
 
-# start_http PORT: the test's HTTP collector (tests/lib/http_sink.py) into $T/http.jsonl
+@test "sinks: syslog over TLS (RFC 5425) to a real rsyslogd; a wrong CA or name delivers nothing" {
+	load ../lib/rsyslog
+	load ../lib/testca
+	make_test_ca "$T/ca"
+	rport=$((PORT + 3000))
+	tport=$((PORT + 3100))
+	start_rsyslog "$rport" "$tport"
+	start_sink tcp
+	# by IP address and by DNS name against the test CA; then a CA that did
+	# not sign the collector, and a name its certificate does not carry
+	start_agent --alerts "syslog:tls://127.0.0.1:$tport,ca=$T/ca/ca.pem,facility=local5" \
+		--alerts "syslog:tls://localhost:$tport,ca=$T/ca/ca.pem,facility=local6,format=cef" \
+		--alerts "syslog:tls://127.0.0.1:$tport,ca=$T/ca/other-ca.pem,facility=local1" \
+		--alerts "syslog:tls://127.0.0.1:$tport,ca=$T/ca/ca.pem,name=other.test,facility=local2"
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag 'tls"log]'
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	stop_agent
+	n="$(wc -l < "$ALERTS")"
+	for _ in $(seq 100); do [ "$(wc -l < "$T/syslog.out")" -ge $((2 * n)) ] && break; sleep 0.1; done
+	cat "$T/rsyslog.err" >&2
+	python3 - "$ALERTS" "$T/syslog.out" "$LIB" <<-'PY'
+	import json, sys
+	sys.path.insert(0, sys.argv[3])
+	import formats
+	nat = [json.loads(l) for l in open(sys.argv[1])]
+	got = [l.rstrip("\n").split("|", 8) for l in open(sys.argv[2])]
+	ip = [g for g in got if g[0] == "local5"]
+	dns = [g for g in got if g[0] == "local6"]
+	assert len(ip) == len(nat) and len(dns) == len(nat), (len(ip), len(dns), len(nat))
+	assert not [g for g in got if g[0] in ("local1", "local2")], "refused peer got records"
+	for r, l, c in zip(nat, ip, dns):
+	    assert json.loads(l[8]) == r and l[6] == r["kind"]      # in order, whole
+	    assert 'id="%s"' % r["id"] in l[7]
+	    hdr, ext = formats.cef_parse(c[8][c[8].find("CEF:"):])
+	    assert ext["externalId"] == r["id"]
+	PY
+	# the refused sinks said why once, and counted every record failed
+	grep -q "certificate of 127.0.0.1 not accepted" "$AGENT_ERR"
+	grep -q "certificate of other.test not accepted" "$AGENT_ERR"
+	python3 - "$(alert_get sinks kind=agent_stop)" "$tport" <<-'PY'
+	import json, sys
+	s = {x["sink"] + "," + x["format"]: x for x in json.loads(sys.argv[1])}
+	t = [x for x in json.loads(sys.argv[1]) if x["sink"].startswith("syslog:tls://")]
+	assert len(t) == 4, t
+	ok, bad = t[:2], t[2:]
+	assert all(x["failed"] == 0 and x["written"] >= 3 for x in ok), ok
+	assert all(x["written"] == 0 and x["failed"] >= 3 for x in bad), bad
+	PY
+	# a missing CA file, TLS keys on a plain sink: refused at start
+	run "$VIGIL" run --alerts "syslog:tls://127.0.0.1:$tport,ca=$T/none.pem"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"ca= $T/none.pem"* ]]
+	run "$VIGIL" run --alerts "syslog:tcp://127.0.0.1:$tport,ca=$T/ca/ca.pem"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"are for syslog:tls://"* ]]
+}
+
+# start_http PORT [NAME [ARGS...]]: the test's HTTP collector
+# (tests/lib/http_sink.py: --api, --token, --cert/--key, ...) writing the
+# records it took into $T/NAME.jsonl (default http), bodies of the wrong
+# shape into $T/NAME.jsonl.errors; its pid in HTTP_PID
 start_http() {
-	rm -f "$T/http.ready"
-	python3 "$LIB/http_sink.py" --port "$1" --out "$T/http.jsonl" --ready "$T/http.ready" &
+	local port="$1" name="${2:-http}"
+	shift; shift || true
+	rm -f "$T/$name.ready"
+	python3 "$LIB/http_sink.py" --port "$port" --out "$T/$name.jsonl" \
+		--ready "$T/$name.ready" "$@" &
 	HTTP_PID=$!
 	SINK_PIDS="$SINK_PIDS $HTTP_PID"
-	for _ in $(seq 100); do [ -e "$T/http.ready" ] && return 0; sleep 0.05; done
+	for _ in $(seq 100); do [ -e "$T/$name.ready" ] && return 0; sleep 0.05; done
 	return 1
+}
+
+# same_records WANT GOT [--any-order]: GOT holds exactly WANT's records,
+# each once, in order (or in any order: Elastic's index has none)
+same_records() {
+	python3 - "$@" <<-'PY'
+	import json, sys
+	want = [json.loads(l) for l in open(sys.argv[1])]
+	got = [json.loads(l) for l in open(sys.argv[2])]
+	ids = [g["id"] for g in got]
+	assert len(ids) == len(set(ids)), "duplicates"
+	if "--any-order" in sys.argv:
+	    want.sort(key=lambda r: r["seq"])
+	    got.sort(key=lambda r: r["seq"])
+	assert got == want, (len(got), len(want), [r["seq"] for r in got])
+	PY
+}
+
+@test "sinks: Splunk HEC, Elastic _bulk and Loki push bodies, checked by real receivers" {
+	hport=$((PORT + 4000))
+	start_http "$hport" hec --api splunk --token 7f3a-T0K3N
+	start_http $((hport + 1)) bulk --api elastic
+	start_http $((hport + 2)) loki --api loki
+	start_sink tcp
+	# a URL without a path gets the API's
+	start_agent --label partner=acme \
+		--alerts "http://127.0.0.1:$hport,api=splunk,token=7f3a-T0K3N,batch=3" \
+		--alerts "http://127.0.0.1:$((hport + 1)),api=elastic,index=vigil-test,batch=3" \
+		--alerts "http://127.0.0.1:$((hport + 2)),api=loki,batch=3" --heartbeat 1
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag shaped
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 10 --count 2 kind=heartbeat
+	[ "$status" -eq 0 ]
+	stop_agent
+	for f in hec bulk loki; do
+		cat "$T/$f.jsonl.errors" >&2 || true
+		[ ! -s "$T/$f.jsonl.errors" ]
+	done
+	same_records "$ALERTS" "$T/hec.jsonl"
+	same_records "$ALERTS" "$T/loki.jsonl"
+	same_records "$ALERTS" "$T/bulk.jsonl" --any-order
+	# and the receivers can refuse: a wrong token is a 400, retried, never taken
+	: > "$ALERTS"
+	start_http $((hport + 3)) wrong --api splunk --token right
+	start_agent --alerts "http://127.0.0.1:$((hport + 3)),api=splunk,token=wrong"
+	stop_agent
+	[ ! -s "$T/wrong.jsonl" ]
+	grep -q "Authorization 'Splunk wrong'" "$T/wrong.jsonl.errors"
+	# keys of another API, elastic with CEF: refused at start
+	for spec in "http://127.0.0.1:1,api=loki,token=x" "http://127.0.0.1:1,api=elastic,format=cef" \
+		"http://127.0.0.1:1,api=kafka" "http://127.0.0.1:1,ca=$T/none.pem"; do
+		run "$VIGIL" run --alerts "$spec"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--alerts"* ]]
+	done
+}
+
+@test "sinks: https with ca=; Elastic partial failures retried without a duplicate, refusals counted" {
+	load ../lib/testca
+	make_test_ca "$T/ca"
+	hport=$((PORT + 4000))
+	# every second item is answered 429 the first time it comes; records
+	# of the process tagged reject-me are refused for good (a mapping error)
+	start_http "$hport" bulk --api elastic --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
+		--retry-items 1000 --reject reject-me
+	start_sink tcp
+	start_agent --alerts "https://localhost:$hport,api=elastic,ca=$T/ca/ca.pem,batch=4" \
+		--alerts "https://127.0.0.1:$hport/_bulk,api=elastic,ca=$T/ca/other-ca.pem" \
+		--heartbeat 1
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag reject-me
+	leak --src "$W/model.safetensors" --host "$PEER6" --port "$PORT" --tag kept
+	run alert_wait kind=alert process.cmdline~kept
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 10 --count 3 kind=heartbeat
+	[ "$status" -eq 0 ]
+	stop_agent
+	cat "$T/bulk.jsonl.errors" >&2 || true
+	[ ! -s "$T/bulk.jsonl.errors" ]
+	# every record but the refused ones, each exactly once
+	grep -v reject-me "$ALERTS" > "$T/want.jsonl"
+	[ "$(grep -c reject-me "$ALERTS")" -ge 1 ]
+	same_records "$T/want.jsonl" "$T/bulk.jsonl" --any-order
+	python3 - "$(alert_get sinks kind=agent_stop)" "$(grep -c reject-me "$ALERTS")" <<-'PY'
+	import json, sys
+	s = [x for x in json.loads(sys.argv[1]) if x["sink"].startswith("https://")]
+	good, untrusted = s
+	# refusals counted (agent_stop itself is still on its way when counted)
+	assert good["rejected"] >= int(sys.argv[2]) - 1 and good["posts_failed"] >= 1, good
+	assert untrusted["delivered"] == 0 and untrusted["posts_failed"] >= 1, untrusted
+	PY
+	grep -q "refused (status 400: failed to parse field" "$AGENT_ERR"
 }
 
 @test "sinks: http sink spools through a receiver outage and delivers all in order, none twice" {
 	hport=$((PORT + 4000))
-	start_http "$hport"
+	# Splunk HEC bodies through the outage (the receiver checks each)
+	start_http "$hport" http --api splunk --token tok
 	start_sink tcp
-	start_agent --alerts "http://127.0.0.1:$hport/ingest,spool=$T/spool,batch=4" --heartbeat 1
+	start_agent --alerts "http://127.0.0.1:$hport,api=splunk,token=tok,spool=$T/spool,batch=4" \
+		--heartbeat 1
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag before
 	run "$ALERTS_PY" wait "$T/http.jsonl" --timeout 15 kind=alert process.cmdline~before
 	[ "$status" -eq 0 ]
@@ -422,13 +580,14 @@ start_http() {
 	[ -s "$T/spool/spool.ndjson" ]
 	# back up: the spool drains, oldest first
 	t0=$(date +%s%N)
-	start_http "$hport"
+	start_http "$hport" http --api splunk --token tok
 	run "$ALERTS_PY" wait "$T/http.jsonl" --timeout 30 kind=alert process.cmdline~during2
 	[ "$status" -eq 0 ]
 	t1=$(date +%s%N)
 	stop_agent
 	run "$ALERTS_PY" wait "$T/http.jsonl" --timeout 15 kind=agent_stop
 	[ "$status" -eq 0 ]
+	[ ! -s "$T/http.jsonl.errors" ]
 	# exactly the file sink's records, same order, none lost, none twice
 	python3 - "$ALERTS" "$T/http.jsonl" <<-'PY'
 	import json, sys
@@ -506,6 +665,16 @@ start_http() {
 	assert m['vigil_agent_cpu_seconds_total{mode="user"}'] > 0
 	f = [k for k in m if k.startswith('vigil_sink_records_total{sink="/')]
 	assert any(k.endswith('result="written"}') and m[k] >= 3 for k in f), f
+	# map fill: the protected file is in vg_files, 65536 its capacity
+	assert m['vigil_bpf_map_entries{map="vg_files"}'] >= 1
+	assert m['vigil_bpf_map_max_entries{map="vg_files"}'] == 65536
+	r = m['vigil_bpf_map_fill_ratio{map="vg_files"}']
+	assert abs(r - m['vigil_bpf_map_entries{map="vg_files"}'] / 65536) < 1e-9, r
+	for name in ("vg_taint", "vg_flows", "vg_allow4", "vg_reads"):
+	    assert 0 <= m['vigil_bpf_map_fill_ratio{map="%s"}' % name] <= 1, name
+	# no array, storage or ring buffer map (always full, or not countable)
+	assert not [k for k in m if k.startswith("vigil_bpf_map_entries") and
+	            any(x in k for x in ("vg_budgets", "vg_counters", "vg_socks", "vg_events"))]
 	PY
 	# the textfile: complete, in the same format, no temporary left behind
 	python3 "$LIB/promtext.py" "$T/prom/vigil.prom" > /dev/null

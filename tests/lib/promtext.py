@@ -2,7 +2,8 @@
 """Parse Prometheus text exposition (version 0.0.4) strictly enough to catch
 what a scraper would reject: every sample belongs to a family with # TYPE,
 names and labels are well-formed, values are numbers, counters end in _total,
-no family is declared twice, no sample is repeated.
+no family is declared twice, no sample is repeated, a family's samples are
+one group (after its # TYPE, before the next family's).
   promtext.py FILE|URL   prints {"name{labels}": value} as JSON"""
 import json
 import re
@@ -10,12 +11,13 @@ import sys
 import urllib.request
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-SAMPLE = re.compile(r"^(%s)(\{(.*)\})? (-?[0-9.eE+]+|NaN|\+Inf|-Inf)$" % NAME)
+SAMPLE = re.compile(r"^(%s)(\{(.*)\})? (-?[0-9.]+(?:[eE][+-]?[0-9]+)?|NaN|\+Inf|-Inf)$" % NAME)
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
 
 
 def parse(text):
     types, out, errs = {}, {}, []
+    current = None
     for i, line in enumerate(text.splitlines(), 1):
         if not line:
             continue
@@ -24,6 +26,7 @@ def parse(text):
             if name in types:
                 errs.append(f"line {i}: {name} declared twice")
             types[name] = typ
+            current = name
             if typ == "counter" and not name.endswith("_total"):
                 errs.append(f"line {i}: counter {name} does not end in _total")
             continue
@@ -36,6 +39,8 @@ def parse(text):
         name, labels = m.group(1), m.group(3) or ""
         if name not in types:
             errs.append(f"line {i}: {name} has no # TYPE")
+        elif name != current:
+            errs.append(f"line {i}: {name} sample outside its family's group")
         pos = 0
         for lm in LABEL.finditer(labels):
             if lm.start() != pos:

@@ -1,11 +1,19 @@
-# start_rsyslog PORT: a private rsyslogd for this test (never the system's):
-# its own config, a local socket $T/log.sock, TCP on 127.0.0.1:PORT, and
+# start_rsyslog PORT [TLSPORT]: a private rsyslogd for this test (never the
+# system's): its own config, a local socket $T/log.sock, TCP on
+# 127.0.0.1:PORT, with TLSPORT also RFC 5425 TLS there (rsyslog's ossl
+# driver, the certificate of make_test_ca in $T/ca, no client auth), and
 # everything it receives in $T/syslog.out as (facility and severity as names)
 #   facility|severity|time|host|app|procid|msgid|structured-data|msg
 start_rsyslog() {
-	local port="$1"
+	local port="$1" tlsport="${2:-}" tls=""
 	command -v rsyslogd >/dev/null || { echo "rsyslogd missing (scripts/deps.sh)" >&2; return 1; }
 	mkdir -p "$T/rs"
+	if [ -n "$tlsport" ]; then
+		tls="input(type=\"imtcp\" port=\"$tlsport\" address=\"127.0.0.1\"
+		      streamDriver.name=\"ossl\" streamDriver.mode=\"1\" streamDriver.authMode=\"anon\"
+		      streamDriver.CAFile=\"$T/ca/ca.pem\" streamDriver.CertFile=\"$T/ca/server.pem\"
+		      streamDriver.KeyFile=\"$T/ca/server.key\")"
+	fi
 	cat > "$T/rsyslog.conf" <<-CONF
 	global(workDirectory="$T/rs" maxMessageSize="64k")
 	module(load="imuxsock" SysSock.Use="off")
@@ -13,6 +21,7 @@ start_rsyslog() {
 	      ParseHostname="on" UseSysTimeStamp="off" RateLimit.Interval="0")
 	module(load="imtcp")
 	input(type="imtcp" port="$port" address="127.0.0.1")
+	$tls
 	template(name="fields" type="list") {
 	  property(name="syslogfacility-text") constant(value="|")
 	  property(name="syslogseverity-text") constant(value="|")
@@ -30,7 +39,8 @@ start_rsyslog() {
 	rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rs/rsyslogd.pid" 2>"$T/rsyslog.err" &
 	SINK_PIDS="$SINK_PIDS $!"
 	for _ in $(seq 100); do
-		[ -S "$T/log.sock" ] && python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && return 0
+		[ -S "$T/log.sock" ] && python3 -c 'import socket,sys
+for p in sys.argv[1:]: socket.create_connection(("127.0.0.1", int(p)), 1).close()' $port $tlsport 2>/dev/null && return 0
 		sleep 0.05
 	done
 	echo "rsyslogd did not start:" >&2
