@@ -319,6 +319,19 @@ static const char client_common[] =
 "      --no-config    do not read the default config file\n"
 "  -h, --help         this help\n";
 
+/* client_opts, and the command's usage (then client_common) on --help or a
+ * bad command line: -1 to go on, else the exit status. */
+static int client_start(int argc, char **argv, struct client_opts *co, bool json, bool unpin,
+			const char *usage)
+{
+	int r = client_opts(argc, argv, co, json, unpin);
+
+	if (!r)
+		return -1;
+	fprintf(r == 1 ? stdout : stderr, "%s%s", usage, client_common);
+	return r == 1 ? 0 : 2;
+}
+
 /* Send cmd, print the answer's message, exit 0 if the agent said ok. */
 static int simple_request(const char *run_dir, const char *cmd, const char *what)
 {
@@ -348,20 +361,17 @@ static int cmd_status(int argc, char **argv)
 {
 	struct client_opts co = { 0 };
 	char err[512], *reply = NULL;
-	int r = client_opts(argc, argv, &co, true, false);
+	int r = client_start(argc, argv, &co, true, false,
+		"usage: vigil status [--json] [options]\n"
+		"  What the running agent protects (sets, files, derived copies), who is\n"
+		"  tainted and through which chain, what each budget has let through in\n"
+		"  its window, recent alerts, counters and the hooks in use.\n"
+		"\n"
+		"      --json         one JSON object (docs/OPERATIONS.md, \"vigil status\")\n");
 
-	if (r) {
-		FILE *f = r == 1 ? stdout : stderr;
-
-		fprintf(f, "usage: vigil status [--json] [options]\n"
-			   "  What the running agent protects (sets, files, derived copies), who is\n"
-			   "  tainted and through which chain, what each budget has let through in\n"
-			   "  its window, recent alerts, counters and the hooks in use.\n"
-			   "\n"
-			   "      --json         one JSON object (docs/OPERATIONS.md, \"vigil status\")\n"
-			   "%s", client_common);
-		return r == 1 ? 0 : 2;
-	}
+	if (r >= 0)
+		return r;
+	r = 0;
 	if (ctl__request(co.run_dir, "status", &reply, err, sizeof(err))) {
 		fprintf(stderr, "vigil: status: %s\n", err);
 		return 1;
@@ -378,23 +388,19 @@ static int cmd_stop(int argc, char **argv)
 {
 	struct client_opts co = { 0 };
 	char err[512], *reply = NULL;
-	int r = client_opts(argc, argv, &co, false, true);
+	int r = client_start(argc, argv, &co, false, true,
+		"usage: vigil stop [--unpin [--pin-dir DIR]] [options]\n"
+		"  Stop the running agent. Its pinned programs (run --pin) keep\n"
+		"  enforcing; with --unpin they are removed too, whether an agent runs\n"
+		"  or not: enforcement then ends.\n"
+		"\n"
+		"      --unpin        remove the pinned programs, links and maps\n"
+		"      --pin-dir DIR  where they are (default: pin_dir of the config\n"
+		"                     file, else " CONFIG_DEFAULT_PIN_DIR ")\n");
 	struct stat st;
 
-	if (r) {
-		FILE *f = r == 1 ? stdout : stderr;
-
-		fprintf(f, "usage: vigil stop [--unpin [--pin-dir DIR]] [options]\n"
-			   "  Stop the running agent. Its pinned programs (run --pin) keep\n"
-			   "  enforcing; with --unpin they are removed too, whether an agent runs\n"
-			   "  or not: enforcement then ends.\n"
-			   "\n"
-			   "      --unpin        remove the pinned programs, links and maps\n"
-			   "      --pin-dir DIR  where they are (default: pin_dir of the config\n"
-			   "                     file, else " CONFIG_DEFAULT_PIN_DIR ")\n"
-			   "%s", client_common);
-		return r == 1 ? 0 : 2;
-	}
+	if (r >= 0)
+		return r;
 	if (!ctl__request(co.run_dir, co.unpin ? "stop unpin" : "stop", &reply, err, sizeof(err))) {
 		printf("%s\n", reply);
 		free(reply);
@@ -430,18 +436,15 @@ static int cmd_stop(int argc, char **argv)
 static int cmd_reload(int argc, char **argv)
 {
 	struct client_opts co = { 0 };
-	int r = client_opts(argc, argv, &co, false, false);
+	int r = client_start(argc, argv, &co, false, false,
+		"usage: vigil reload [options]\n"
+		"  Ask the running agent to reload its rules (as SIGHUP does) and wait\n"
+		"  for the outcome: exit 0 if the new rules are in force, 1 if the agent\n"
+		"  refused them (it says why; the running rules stay) or cannot be reached.\n"
+		"\n");
 
-	if (r) {
-		FILE *f = r == 1 ? stdout : stderr;
-
-		fprintf(f, "usage: vigil reload [options]\n"
-			   "  Ask the running agent to reload its rules (as SIGHUP does) and wait\n"
-			   "  for the outcome: exit 0 if the new rules are in force, 1 if the agent\n"
-			   "  refused them (it says why; the running rules stay) or cannot be reached.\n"
-			   "\n%s", client_common);
-		return r == 1 ? 0 : 2;
-	}
+	if (r >= 0)
+		return r;
 	return simple_request(co.run_dir, "reload", "reload");
 }
 
