@@ -88,7 +88,7 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 		COUNT(connects_denied);
 		return 0;	/* reported when the rule blocked it */
 	}
-	if (allow__check(family, key.daddr, key.dport, exe_bits_of(tgid)))
+	if (allow__check(&key, exe_bits_of(tgid)))
 		return 1;
 	if (enforce)
 		COUNT(connects_denied);
@@ -213,7 +213,7 @@ static __always_inline int send__stamp(const struct sock *sk, __u64 size)
 		__u32 f = VIGIL_SF_CHECKED;
 
 		key_from_sock(&key, sk);
-		if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid)))
+		if (allow__check(&key, exe_bits_of(tgid)))
 			f |= VIGIL_SF_ALLOWED;
 		__sync_fetch_and_or(&st->flags, f);
 	}
@@ -513,8 +513,11 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 				 * sender killed because its socket could be tracked
 				 * nowhere transmits its last send here, in its own
 				 * context: that packet is dropped (a packet of another
-				 * socket sent from its softirq is only delayed). */
-				if (!enforce)
+				 * socket sent from its softirq is only delayed). Where
+				 * cgroup_skb may not ask for the current task (6.1:
+				 * cfg_skb_current), that last send passes when the
+				 * lost-socket table was full too (lost_socks_full). */
+				if (!enforce || !cfg_skb_current)
 					return 1;
 				t = taint_of(current_tgid());
 				if (!t || !(t->flags & VIGIL_TF_KILLED))
@@ -576,7 +579,7 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	if (st && (st->flags & VIGIL_SF_BLOCKED)) {
 		over = true;
 	} else {
-		if (allow__check(key.family, key.daddr, key.dport, exe_bits_of(tgid))) {
+		if (allow__check(&key, exe_bits_of(tgid))) {
 			if (st)
 				__sync_fetch_and_or(&st->flags, VIGIL_SF_ALLOWED);
 			return 1;
@@ -596,10 +599,12 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
 		}
 		COUNT(packets_dropped);
-		flow__account(&key, mask, payload, true, true, crossed);
+		flow__account(&key, mask, payload,
+			      FA_OVER | FA_DROPPED | (crossed ? FA_CROSSED : 0));
 		return 0;
 	}
-	if (!flow__account(&key, mask, payload, over, false, crossed) && enforce) {
+	if (!flow__account(&key, mask, payload,
+			   (over ? FA_OVER : 0) | (crossed ? FA_CROSSED : 0)) && enforce) {
 		/* no flow state for it: not let out unreported */
 		budget__refund(mask, payload);
 		COUNT(failed_closed);

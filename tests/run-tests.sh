@@ -117,12 +117,7 @@ fi
 # the 6.1 leg of the kernel matrix (Debian 12's stock kernel in qemu, the
 # full matrix is `make test-kernels`): the scenarios that matter, monitor
 # and enforce, through the fallback hooks that kernel needs. About 6 min.
-# KNOWN REGRESSION: since the budget-ceiling merge, 6.1's verifier rejects
-# vigil_egress in enforce mode (EINVAL), so the three enforce scenarios
-# (killed at the budget (sendall), pre-connected sendfile, connected UDP is
-# dropped) are out of this leg until it loads again; `make test-kernels` still
-# runs them. Monitor mode loads and passes on 6.1.
-KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|^check: the table'
+KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|killed at the budget \(sendall\)|pre-connected sendfile|connected UDP is dropped|^check: the table|^check: --verbose'
 if [ "$(id -u)" != 0 ] || [ -n "${VIGIL_SKIP_KERNELS:-}" ] || [ -n "${BATS_FILTER:-}" ]; then
 	echo "# kernel leg (6.1 in qemu) skipped${VIGIL_SKIP_KERNELS:+ (VIGIL_SKIP_KERNELS)}${BATS_FILTER:+ (BATS_FILTER)}" >&2
 else

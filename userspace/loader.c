@@ -21,13 +21,20 @@
 #include "vigil.h"
 #include "vigil.skel.h"
 
+static FILE *libbpf_out;	/* NULL: stderr */
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (level == LIBBPF_DEBUG && log__level() > LOG_DEBUG)
 		return 0;
 	if (level == LIBBPF_INFO && log__level() > LOG_INFO)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	return vfprintf(libbpf_out ? libbpf_out : stderr, fmt, args);
+}
+
+void loader__log_to(FILE *f)
+{
+	libbpf_out = f;
 }
 
 static void ensure_tracefs(void)

@@ -6,6 +6,7 @@
 #define VIGIL_LOADER_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "caps.h"
 
@@ -39,6 +40,9 @@ struct loader {
 int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hooks);
 /* Attach every loaded program; cgroup ones to cgroup_fd. */
 int loader__attach(struct loader *l, int cgroup_fd);
+/* libbpf's messages (a refused program's verifier log among them) go to f
+ * instead of stderr; NULL: stderr again. */
+void loader__log_to(FILE *f);
 /* Detach and free; safe on a loader that never loaded. */
 void loader__destroy(struct loader *l);
 

@@ -24,6 +24,7 @@
 #include "json.h"
 #include "engine.h"
 #include "log.h"
+#include "verifier.h"
 #include "offline.h"
 #include "format.h"
 #include "rules.h"
@@ -241,6 +242,7 @@ static const struct option all_options[] = {
 	{ "coverage", no_argument, 0, 'C' },
 	{ "json", no_argument, 0, 'j' },
 	{ "hooks", required_argument, 0, 'K' },
+	{ "verbose", no_argument, 0, 'v' },
 	{ "run-dir", required_argument, 0, 'd' },
 	{ "config", required_argument, 0, 'F' },
 	{ "no-config", no_argument, 0, 'n' },
@@ -707,7 +709,7 @@ static int cmd_convert(int argc, char **argv)
 static void usage_check(FILE *f)
 {
 	fprintf(f,
-"usage: vigil check [--json] [--hooks FAMILY,...]\n"
+"usage: vigil check [--json] [--hooks FAMILY,...] [--verbose]\n"
 "  What vigil can see on this kernel: BTF, cgroup v2 and bpffs mounts, lockdown,\n"
 "  which hook families load here, and for each capability the implementation\n"
 "  'vigil run' would use, or 'blind' and what that leaves unseen.\n"
@@ -715,23 +717,30 @@ static void usage_check(FILE *f)
 "\n"
 "      --json               one JSON object instead of the table\n"
 "      --hooks FAMILY,...   as for 'vigil run'\n"
+"  -v, --verbose            also load every program as 'vigil run' would, in\n"
+"                           monitor and enforce mode (nothing attached): the\n"
+"                           instructions the verifier processed for each, or\n"
+"                           the end of its log for a program it refuses (twice:\n"
+"                           all of the log); exit 1 if a mode does not load\n"
 "  -h, --help               this help\n");
 }
 
 static int cmd_check(int argc, char **argv)
 {
 	struct option buf[NOPTIONS];
-	const struct option *opts = options_for("jKh", buf);
+	const struct option *opts = options_for("jKvh", buf);
 	unsigned families = CAPS_ALL_FAMILIES;
 	bool as_json = false;
+	int verbose = 0, ret;
 	struct caps c;
 	char err[256];
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': as_json = true; break;
+		case 'v': verbose++; break;
 		case 'K':
 			if (caps__parse_hooks(optarg, &families, err, sizeof(err))) {
 				fprintf(stderr, "vigil: %s\n", err);
@@ -746,6 +755,10 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "vigil: check: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (verbose && as_json) {
+		fprintf(stderr, "vigil: check: --verbose adds to the table, not to --json\n");
 		return 2;
 	}
 	if (geteuid() != 0) {
@@ -771,7 +784,16 @@ static int cmd_check(int argc, char **argv)
 	} else {
 		caps__print(&c, stdout);
 	}
-	return caps__enforceable(&c) ? 0 : 1;
+	ret = caps__enforceable(&c) ? 0 : 1;
+	if (verbose && !as_json) {
+		fflush(stdout);
+		int monitor = verifier__report(false, families, verbose > 1, stdout);
+		int enforce = verifier__report(true, families, verbose > 1, stdout);
+
+		if (monitor || enforce)
+			ret = 1;
+	}
+	return ret;
 }
 
 static int cmd_version(int argc, char **argv)

@@ -31,31 +31,41 @@ static __always_inline bool is_loopback(__u8 family, const __u8 *addr)
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff) && addr[12] == 127;
 }
 
-static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 port, __u32 exe)
+/* Is the key's destination loopback or allowlisted (for a process running
+ * the allow entries' executables `exe`)? Global: verified once, not at
+ * every caller. */
+__noinline int allow__check(const struct vigil_flow_key *key, __u32 exe)
 {
+	const __u8 *addr;
+	const __u32 *w;
 	struct vigil_allow *a;
+	__u16 port;
 
-	if (family == AF_INET) {
+	if (!key)
+		return 0;
+	addr = key->daddr;
+	w = (const __u32 *)addr;
+	port = key->dport;
+	if (key->family == AF_INET) {
 		struct vigil_lpm4_key k4 = { .prefixlen = 32 };
 
 		if (addr[0] == 127)
-			return true;
+			return 1;
 		__builtin_memcpy(k4.addr, addr, 4);
 		a = bpf_map_lookup_elem(&vg_allow4, &k4);
 		return a && allow__ports(a, port, exe);
 	}
-	if (family == AF_INET6) {
+	if (key->family == AF_INET6) {
 		struct vigil_lpm6_key k6 = { .prefixlen = 128 };
-		const __u32 *w = (const __u32 *)addr;
 
 		if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1))
-			return true;
+			return 1;
 		if (w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff)) {
 			/* v4-mapped: judge it as the IPv4 address it is */
 			struct vigil_lpm4_key k4 = { .prefixlen = 32 };
 
 			if (addr[12] == 127)
-				return true;
+				return 1;
 			__builtin_memcpy(k4.addr, addr + 12, 4);
 			a = bpf_map_lookup_elem(&vg_allow4, &k4);
 			return a && allow__ports(a, port, exe);
@@ -64,7 +74,7 @@ static __always_inline bool allow__check(__u8 family, const __u8 *addr, __u16 po
 		a = bpf_map_lookup_elem(&vg_allow6, &k6);
 		return a && allow__ports(a, port, exe);
 	}
-	return true;
+	return 1;
 }
 
 /* Reports at 1 byte, then each time the byte count passes 64 KiB * 4^n. */
@@ -105,28 +115,6 @@ static __always_inline struct vigil_budget *budget__of(__u32 i)
 	return bpf_map_lookup_elem(&vg_budgets, &key);
 }
 
-/* Add v to one counter of every limited budget of the sets in mask. */
-enum budget_field { BF_BLOCKED, BF_COMMITTED, BF_PASSED, BF_DELIVERED };
-
-static __always_inline void budget__add(__u32 mask, enum budget_field field, __u64 v)
-{
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = budget__of(i);
-		if (!b || !b->limit)
-			continue;
-		switch (field) {
-		case BF_BLOCKED: __sync_fetch_and_add(&b->blocked, v); break;
-		case BF_COMMITTED: __sync_fetch_and_add(&b->committed, v); break;
-		case BF_PASSED: __sync_fetch_and_add(&b->passed, v); break;
-		case BF_DELIVERED: __sync_fetch_and_add(&b->delivered, v); break;
-		}
-	}
-}
-
 /* Take `payload` bytes from one budget: a compare-and-swap, so `spent`
  * never goes past the limit, not even for an instant (an add given back
  * afterwards made a concurrent packet that would have fit look over, and a
@@ -145,6 +133,86 @@ static __always_inline int budget__take(struct vigil_budget *b, __u64 payload)
 	return -1;
 }
 
+/* What budget__walk does to each limited budget of the sets in a mask. */
+enum budget_op {
+	BO_CHARGE,	/* take v (BO_OVER: one is spent; BO_CROSSED: this spent it) */
+	BO_REFUND,	/* give v back, never below zero (a window may have rolled) */
+	BO_WOULD_EXCEED,	/* BO_OVER if v more would overrun one */
+	BO_BLOCKED, BO_COMMITTED, BO_PASSED, BO_DELIVERED,	/* add v to that counter */
+};
+#define BO_OVER 1
+#define BO_CROSSED 2
+
+static __always_inline int budget__charge_one(struct vigil_budget *b, __u64 payload)
+{
+	int r;
+
+	if (b->exceeded)
+		return BO_OVER;
+	if (cfg_fault & VIGIL_FAULT_NO_CHARGE)
+		return 0;
+	r = budget__take(b, payload);
+	if (r < 0) {
+		COUNT(budget_contended);
+		return BO_OVER;
+	}
+	if (r > 0)
+		return BO_OVER | (__sync_val_compare_and_swap(&b->exceeded, 0, 1) == 0 ?
+				  BO_CROSSED : 0);
+	return 0;
+}
+
+static __always_inline void budget__refund_one(struct vigil_budget *b, __u64 payload)
+{
+	for (int k = 0; k < 16; k++) {
+		__u64 old = b->spent, new = old > payload ? old - payload : 0;
+
+		if (__sync_val_compare_and_swap(&b->spent, old, new) == old)
+			break;
+	}
+}
+
+/* Budget operation `op` on set i's budget, if it is limited. Global, as is
+ * the walk over the sets calling it: the verifier checks each once per
+ * program instead of once per call site, path and set (inlined, the walks
+ * made vigil_egress ~940k instructions of the 1M limit). */
+__noinline int budget__op(__u32 i, enum budget_op op, __u64 v)
+{
+	struct vigil_budget *b = budget__of(i);
+
+	if (!b || !b->limit)
+		return 0;
+	switch (op) {
+	case BO_CHARGE: return budget__charge_one(b, v);
+	case BO_REFUND: budget__refund_one(b, v); break;
+	case BO_WOULD_EXCEED:
+		if (b->exceeded || b->spent + v > b->limit || b->committed + v > b->limit)
+			return BO_OVER;
+		break;
+	case BO_BLOCKED: __sync_fetch_and_add(&b->blocked, v); break;
+	case BO_COMMITTED: __sync_fetch_and_add(&b->committed, v); break;
+	case BO_PASSED: __sync_fetch_and_add(&b->passed, v); break;
+	case BO_DELIVERED: __sync_fetch_and_add(&b->delivered, v); break;
+	}
+	return 0;
+}
+
+/* The one walk over the sets of `mask` that every budget operation is: the
+ * results of budget__op or'ed (BO_WOULD_EXCEED stops at the first over). */
+__noinline int budget__walk(__u32 mask, enum budget_op op, __u64 v)
+{
+	int ret = 0;
+
+	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		ret |= budget__op(i, op, v);
+		if (op == BO_WOULD_EXCEED && ret)
+			break;
+	}
+	return ret;
+}
+
 /* Charge `payload` bytes of taint `mask` against the budgets. Returns true
  * if the packet must be dropped (a budget is spent). In monitor mode the
  * accounting is identical but nothing is dropped by the caller. A charge
@@ -152,64 +220,27 @@ static __always_inline int budget__take(struct vigil_budget *b, __u64 payload)
  * again) without spending the budget. */
 static __always_inline bool budget__charge(__u32 mask, __u64 payload, bool *crossed)
 {
-	bool over = false;
+	int r = budget__walk(mask, BO_CHARGE, payload);
 
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-		int r;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = budget__of(i);
-		if (!b || !b->limit)
-			continue;
-		if (b->exceeded) {
-			over = true;
-			continue;
-		}
-		if (cfg_fault & VIGIL_FAULT_NO_CHARGE)
-			continue;
-		r = budget__take(b, payload);
-		if (r < 0) {
-			COUNT(budget_contended);
-			over = true;
-		} else if (r > 0) {
-			if (__sync_val_compare_and_swap(&b->exceeded, 0, 1) == 0)
-				*crossed = true;
-			over = true;
-		}
-	}
-	if (over)
-		budget__add(mask, BF_BLOCKED, payload);
-	return over;
+	if (r & BO_CROSSED)
+		*crossed = true;
+	if (!(r & BO_OVER))
+		return false;
+	budget__walk(mask, BO_BLOCKED, payload);
+	return true;
 }
 
-/* Give back a charge of a packet that was dropped after all; never below
- * zero (a window may have been rolled in between). */
+/* Give back a charge of a packet that was dropped after all. */
 static __always_inline void budget__refund(__u32 mask, __u64 payload)
 {
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = budget__of(i);
-		if (!b || !b->limit)
-			continue;
-		for (int k = 0; k < 16; k++) {
-			__u64 old = b->spent, new = old > payload ? old - payload : 0;
-
-			if (__sync_val_compare_and_swap(&b->spent, old, new) == old)
-				break;
-		}
-	}
+	budget__walk(mask, BO_REFUND, payload);
 }
 
 /* Payload of taint `mask` that egress let through, counted apart from the
  * charge: the agent compares it with the limit (budget_breach). */
 static __always_inline void budget__passed(__u32 mask, __u64 payload)
 {
-	budget__add(mask, BF_PASSED, payload);
+	budget__walk(mask, BO_PASSED, payload);
 }
 
 /* TCP bytes the receiver acknowledged on a tainted socket since it was
@@ -233,44 +264,43 @@ static __always_inline void budget__delivered(struct vigil_sock_state *st, struc
 	delta = acked - base - counted;
 	if (__sync_val_compare_and_swap(&st->acked_counted, counted, counted + delta) != counted)
 		return;	/* another pass counted it */
-	budget__add(st->set_mask, BF_DELIVERED, delta);
+	budget__walk(st->set_mask, BO_DELIVERED, delta);
 }
 
 /* Would `size` more bytes of taint `mask` overrun a budget? */
 static __always_inline bool budget__would_exceed(__u32 mask, __u64 size)
 {
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = budget__of(i);
-		if (!b || !b->limit)
-			continue;
-		if (b->exceeded || b->spent + size > b->limit || b->committed + size > b->limit)
-			return true;
-	}
-	return false;
+	return budget__walk(mask, BO_WOULD_EXCEED, size) & BO_OVER;
 }
 
 /* Enforce: `size` bytes of taint `mask` were queued on a non-allowlisted socket. */
 static __always_inline void budget__commit(__u32 mask, __u64 size)
 {
-	budget__add(mask, BF_COMMITTED, size);
+	budget__walk(mask, BO_COMMITTED, size);
 }
 
-/* Account one tainted packet on its flow; emit on state changes only. */
-/* over: a budget is spent for this traffic; dropped: and the packet was
- * dropped (enforce). In monitor mode an over-budget flow is reported once as
- * "would be blocked" while its bytes keep counting as sent. */
-/* Returns false if the flow has no entry and none could be made (full). */
-static __always_inline bool flow__account(const struct vigil_flow_key *key, __u32 mask,
-					  __u64 payload, bool over, bool dropped,
-					  bool crossed)
+/* Account one tainted packet on its flow; emit on state changes only.
+ * how: FA_OVER a budget is spent for this traffic, FA_DROPPED and the packet
+ * was dropped (enforce), FA_CROSSED this packet spent it. In monitor mode an
+ * over-budget flow is reported once as "would be blocked" while its bytes
+ * keep counting as sent. Returns 0 if the flow has no entry and none could
+ * be made (full). Global: verified once. */
+#define FA_OVER 1
+#define FA_DROPPED 2
+#define FA_CROSSED 4
+
+__noinline int flow__account(const struct vigil_flow_key *key, __u32 mask, __u64 payload,
+			     __u32 how)
 {
+	bool over = how & FA_OVER, dropped = how & FA_DROPPED, crossed = how & FA_CROSSED;
 	struct vigil_flow *f, nf = {};
+	struct vigil_flow_key k;
 	__u32 reason = 0, level;
 
+	if (!key)
+		return 0;
+	k = *key;	/* 6.1 takes map keys from the stack only, not an argument's memory */
+	key = &k;
 	f = bpf_map_lookup_elem(&vg_flows, key);
 	if (!f) {
 		nf.first_ns = bpf_ktime_get_ns();
@@ -280,7 +310,7 @@ static __always_inline bool flow__account(const struct vigil_flow_key *key, __u3
 		f = bpf_map_lookup_elem(&vg_flows, key);
 		if (!f) {
 			COUNT(flow_map_full);
-			return false;
+			return 0;
 		}
 	}
 	f->set_mask |= mask;
@@ -304,7 +334,7 @@ static __always_inline bool flow__account(const struct vigil_flow_key *key, __u3
 		reason |= VIGIL_FLOW_BUDGET;
 	if (reason)
 		flow__emit(key, f, reason);
-	return true;
+	return 1;
 }
 
 static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct sock *sk)

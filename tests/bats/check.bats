@@ -58,3 +58,17 @@ check_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 
 	[[ "$stderr" == *"this kernel gives vigil no way to see "* ]]
 	[ ! -s "$T/refused.jsonl" ] || ! grep -q agent_start "$T/refused.jsonl"
 }
+
+@test "check: --verbose loads every program in both modes, each well inside the verifier's limit" {
+	run "$VIGIL" check --verbose
+	[[ "$output" == *"verifier, monitor mode: loaded"* ]]
+	[[ "$output" == *"verifier, enforce mode: loaded"* ]]
+	# the egress program is listed in both modes, with the count of the
+	# instructions the verifier processed; half the 1M limit at most: the
+	# same code costs differently on other kernels (6.1 vs 6.18), and the
+	# egress path grows (content classes)
+	[ "$(grep -c '^  vigil_egress  *[0-9]* insns processed$' <<< "$output")" -eq 2 ]
+	awk '/ insns processed$/ && $2 > 500000 { print; bad = 1 } END { exit bad }' <<< "$output"
+	run "$VIGIL" check --verbose --json
+	[ "$status" -eq 2 ]
+}

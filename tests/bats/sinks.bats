@@ -201,6 +201,36 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	[[ "$output" == *'"rotations": '[1-9]* ]]
 }
 
+@test "sinks: fleet: a shipper following the file by inode gets every record once across rotations" {
+	# what Fluent Bit, Vector and the OTel Collector rely on (none is a
+	# Debian package here): rotated while the shipper reads, gzip'd and
+	# pruned (keep=1) behind it, the stream it read is whole and gapless
+	python3 "$LIB/follow.py" "$T/ship.jsonl" "$T/shipped.jsonl" --ready "$T/follow.ready" \
+		--timeout 60 > "$T/follow.out" &
+	fpid=$!
+	SINK_PIDS="$SINK_PIDS $fpid"
+	for _ in $(seq 100); do [ -e "$T/follow.ready" ] && break; sleep 0.05; done
+	start_agent --alerts "$T/ship.jsonl,max_size=4K,keep=1" --stats-interval 1 --heartbeat 1
+	# until the kept rotated file no longer holds the first record
+	for _ in $(seq 200); do
+		[ -e "$T/ship.jsonl.1.gz" ] && ! zcat "$T/ship.jsonl.1.gz" 2>/dev/null |
+			grep -q '"seq":1,' && break
+		sleep 0.1
+	done
+	# at least two rotations: the first file is gone (keep=1) by now
+	[ -e "$T/ship.jsonl.1.gz" ]
+	! zcat "$T/ship.jsonl.1.gz" | grep -q '"seq":1,'
+	stop_agent
+	wait "$fpid"
+	cat "$T/follow.out"
+	# every record the agent wrote, in order, once: the native file sink's
+	# own copy is the reference
+	same_records "$ALERTS" "$T/shipped.jsonl"
+	run "$ALERTS_PY" records "$T/shipped.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(sed -n 's/files followed: //p' "$T/follow.out")" -ge 3 ]
+}
+
 @test "sinks: a heartbeat every --heartbeat seconds carries the kernel's event losses" {
 	start_agent --heartbeat 1
 	run alert_wait --timeout 10 --count 2 kind=heartbeat interval_s=1
@@ -479,6 +509,35 @@ same_records() {
 	    got.sort(key=lambda r: r["seq"])
 	assert got == want, (len(got), len(want), [r["seq"] for r in got])
 	PY
+}
+
+@test "sinks: fleet: the host's rsyslog forwards to Elasticsearch as docs/FLEET.md configures it" {
+	load ../lib/rsyslog
+	eport=$((PORT + 4100))
+	start_http "$eport" es --api elastic
+	# the docs' block as it is, pointed at the test's receiver
+	python3 - "$VIGIL_ROOT/docs/FLEET.md" "$eport" > "$T/60-vigil.conf" <<-'PY'
+	import re, sys
+	doc = open(sys.argv[1]).read()
+	conf = re.search(r"```\n# /etc/rsyslog.d/60-vigil.conf\n(.*?)```", doc, re.S).group(1)
+	assert 'server="es.soc.example" serverport="9200"' in conf
+	print(conf.replace('server="es.soc.example" serverport="9200"',
+	                   'server="127.0.0.1" serverport="%s"' % sys.argv[2]))
+	PY
+	start_rsyslog_with "$T/60-vigil.conf"
+	start_sink tcp
+	start_agent --alerts "syslog:,socket=$T/fwd.sock" --heartbeat 1
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag forwarded
+	run alert_wait kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 10 --count 2 kind=heartbeat
+	[ "$status" -eq 0 ]
+	stop_agent
+	n="$(wc -l < "$ALERTS")"
+	for _ in $(seq 100); do [ "$(wc -l < "$T/es.jsonl")" -ge "$n" ] && break; sleep 0.1; done
+	cat "$T/rsf.err" >&2
+	[ ! -s "$T/es.jsonl.errors" ]
+	same_records "$ALERTS" "$T/es.jsonl" --any-order
 }
 
 @test "sinks: Splunk HEC, Elastic _bulk and Loki push bodies, checked by real receivers" {

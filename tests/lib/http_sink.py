@@ -84,7 +84,8 @@ def records_of(api, path, headers, body, args, state):
     if api == "elastic":
         if path != "/_bulk":
             raise Bad("path " + path)
-        if "application/x-ndjson" not in ctype:
+        # Elastic takes _bulk as x-ndjson or json (rsyslog's omelasticsearch)
+        if "application/x-ndjson" not in ctype and "application/json" not in ctype:
             raise Bad("Content-Type " + ctype)
         if not body.endswith(b"\n"):
             raise Bad("no final newline")
@@ -151,6 +152,17 @@ def main():
                 super().handle()
             except (ssl.SSLError, OSError):
                 pass    # a client that refused our certificate
+
+        def do_GET(self):
+            # Elastic: the health checks clients make before sending
+            answer = b""
+            if args.api == "elastic" and self.path.split("?")[0] in ("/", "/_cat/health"):
+                answer = b'{"cluster_name":"vigil-test","status":"green"}'
+            self.send_response(200 if answer else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))

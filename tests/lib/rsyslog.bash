@@ -47,3 +47,24 @@ for p in sys.argv[1:]: socket.create_connection(("127.0.0.1", int(p)), 1).close(
 	cat "$T/rsyslog.err" >&2
 	return 1
 }
+
+# start_rsyslog_with CONF: a private rsyslogd on CONF (a site's forwarding
+# rules, e.g. taken from docs/FLEET.md) behind the local socket $T/fwd.sock
+# a syslog: sink writes to; its spool and queues in $T/rsf
+start_rsyslog_with() {
+	mkdir -p "$T/rsf"
+	{
+		echo "global(workDirectory=\"$T/rsf\" maxMessageSize=\"64k\")"
+		echo 'module(load="imuxsock" SysSock.Use="off")'
+		echo "input(type=\"imuxsock\" Socket=\"$T/fwd.sock\" CreatePath=\"on\" UseSpecialParser=\"off\""
+		echo '      ParseHostname="on" UseSysTimeStamp="off" RateLimit.Interval="0")'
+		cat "$1"
+	} > "$T/rsf.conf"
+	rsyslogd -N1 -f "$T/rsf.conf" >"$T/rsf.check" 2>&1 || { cat "$T/rsf.check" >&2; return 1; }
+	rsyslogd -n -f "$T/rsf.conf" -i "$T/rsf/rsyslogd.pid" 2>"$T/rsf.err" &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do [ -S "$T/fwd.sock" ] && return 0; sleep 0.05; done
+	echo "rsyslogd did not start:" >&2
+	cat "$T/rsf.err" >&2
+	return 1
+}
