@@ -591,6 +591,24 @@ def workloads(paths, scale):
                   "counted against flow and budget, reported, nothing dropped)",
              cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(2 * GIB), "1M", paths["weights"]],
              sink="tainted", warm=paths["weights"]),
+        dict(name="tainted-egress-nosample", target=None, mode="monitor",
+             extra=["--test-fault", "no-content"],
+             what="tainted-egress-mon with content sampling off (its A/B: the classifier's "
+                  "cost per send and packet, profile pass)",
+             cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(2 * GIB), "1M", paths["weights"]],
+             sink="tainted", warm=paths["weights"]),
+        dict(name="tainted-small-mon", target=None, mode="monitor",
+             what="tainted process, 1400-byte sends over veth to a destination that is not "
+                  "allowlisted (monitor: every send sampled)",
+             cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(256 << 20), "1400",
+                  paths["weights"]],
+             sink="tainted", warm=paths["weights"]),
+        dict(name="tainted-small-nosample", target=None, mode="monitor",
+             extra=["--test-fault", "no-content"],
+             what="tainted-small-mon with content sampling off",
+             cmd=[WL, "tcp-send", PEER4, str(PORT_TAINTED), n(256 << 20), "1400",
+                  paths["weights"]],
+             sink="tainted", warm=paths["weights"]),
     ]
 
 

@@ -38,7 +38,7 @@ if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
 	# shellcheck disable=SC2086
 	gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
-		bench/engine_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread \
+		bench/engine_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lssl -lcrypto -lpthread \
 		-o .output/bench/engine_bench
 	records=3000000
 	[ "${1:-}" = "--smoke" ] && records=20000
@@ -51,7 +51,7 @@ if [ "${1:-}" != "--docs" ] && [ "${1:-}" != "--cleanup" ]; then
 	# shellcheck disable=SC2086
 	gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 		-DVIGIL_VERSION='"bench"' -Iinclude -Iuserspace -I.output \
-		bench/sink_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lpthread \
+		bench/sink_bench.c $objs -l:libbpf.a -l:libjansson.a -lelf -lz -lyaml -lcurl -lssl -lcrypto -lpthread \
 		-o .output/bench/sink_bench
 	sinkrecs=${BENCH_SINK_RECORDS:-100000}
 	[ "${1:-}" = "--smoke" ] && sinkrecs=5000

@@ -4,7 +4,12 @@
  * written), one sink at a time, with the producer waiting for the sink
  * (blocking queue) so the figure is what the sink sustains. Then the event
  * loop's cost per record when its only sink is stalled (queue full, every
- * record dropped): what a dead receiver costs detection.
+ * record dropped): what a dead receiver costs detection. Receivers are
+ * child processes (their CPU is not in the figures): a reader per socket, a
+ * TLS reader (OpenSSL, a throwaway certificate), and a minimal HTTP/1.1
+ * collector answering every POST 200 (and _bulk with one created item per
+ * record). Last, the HTTP outage: records spooled while the collector is
+ * down, then the time the spool takes to drain once it is back.
  *   sink_bench DIR [RECORDS]    one JSON line per configuration */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+
 #include "output.h"
 #include "report.h"
+#include "sink.h"
 
 /* CPU seconds of the whole process (every thread): a figure the other
  * work on a shared machine does not inflate the way it does wall time */
@@ -105,6 +114,147 @@ static pid_t drain(int fd)
 	return pid;
 }
 
+/* A TCP listener on 127.0.0.1 (port 0: any), its port in *port. */
+static int listen_tcp(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(*port) };
+	socklen_t sl = sizeof(sa);
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16)) {
+		perror("bench listen");
+		exit(1);
+	}
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Children that accept connections on lfd and read them: plain, or TLS
+ * with cert/key (a new process per connection, so sinks that reconnect
+ * are served). */
+static pid_t stream_reader(int lfd, const char *cert, const char *key)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	setpgid(0, 0);	/* stop_child ends it and its connections at once */
+	for (;;) {
+		int c = accept(lfd, NULL, NULL);
+		char buf[1 << 16];
+
+		if (c < 0)
+			_exit(1);
+		if (fork()) {
+			close(c);
+			continue;
+		}
+		if (cert) {
+			SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+			SSL *ssl;
+
+			SSL_CTX_use_certificate_chain_file(ctx, cert);
+			SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM);
+			ssl = SSL_new(ctx);
+			SSL_set_fd(ssl, c);
+			if (SSL_accept(ssl) == 1)
+				while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+					;
+			_exit(0);
+		}
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+}
+
+/* The collector: HTTP/1.1 keep-alive, every POST read whole and answered
+ * 200; a _bulk POST gets one created item per pair of lines. */
+static void http_serve(int c)
+{
+	static char buf[8 << 20];
+	size_t have = 0;
+
+	for (;;) {
+		char *hdr_end, *cl, ans[256];
+		size_t hl, body, lines = 0;
+		ssize_t r;
+		bool bulk;
+
+		while (!(hdr_end = memmem(buf, have, "\r\n\r\n", 4))) {
+			r = read(c, buf + have, sizeof(buf) - have);
+			if (r <= 0)
+				_exit(0);
+			have += r;
+		}
+		hl = hdr_end + 4 - buf;
+		cl = memmem(buf, hl, "Content-Length: ", 16);
+		body = cl ? strtoul(cl + 16, NULL, 10) : 0;
+		bulk = memmem(buf, hl, "/_bulk", 6) != NULL;
+		while (have < hl + body) {
+			r = read(c, buf + have, sizeof(buf) - have);
+			if (r <= 0)
+				_exit(0);
+			have += r;
+		}
+		for (size_t i = hl; i < hl + body; i++)
+			lines += buf[i] == '\n';
+		if (bulk) {
+			static char items[1 << 20];
+			size_t off = snprintf(items, sizeof(items), "{\"errors\":false,\"items\":[");
+
+			for (size_t i = 0; i < lines / 2 && off + 40 < sizeof(items); i++)
+				off += snprintf(items + off, sizeof(items) - off,
+						"%s{\"create\":{\"status\":201}}", i ? "," : "");
+			off += snprintf(items + off, sizeof(items) - off, "]}");
+			r = snprintf(ans, sizeof(ans), "HTTP/1.1 200 OK\r\nContent-Type: "
+				     "application/json\r\nContent-Length: %zu\r\n\r\n", off);
+			/* one write: headers and body in separate segments would
+			 * wait out the client's delayed ACK (Nagle) */
+			memmove(items + r, items, off);
+			memcpy(items, ans, r);
+			if (write(c, items, r + off) != (ssize_t)(r + off))
+				_exit(0);
+		} else {
+			r = snprintf(ans, sizeof(ans), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+			if (write(c, ans, r) != r)
+				_exit(0);
+		}
+		memmove(buf, buf + hl + body, have - hl - body);
+		have -= hl + body;
+	}
+}
+
+static pid_t http_collector(int lfd)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	setpgid(0, 0);
+	for (;;) {
+		int c = accept(lfd, NULL, NULL);
+
+		if (c < 0)
+			_exit(1);
+		if (!fork())
+			http_serve(c);
+		close(c);
+	}
+}
+
+static void stop_child(pid_t pid)
+{
+	int status;
+
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
 static int run(const char *label, const char *spec, long n, bool blocking)
 {
 	struct output_opts oo = { .sinks = &spec, .nsinks = 1, .blocking = blocking,
@@ -147,6 +297,68 @@ static int run(const char *label, const char *spec, long n, bool blocking)
 		       n, (t1 - t0) * 1e9 / n);
 	fflush(stdout);
 	return 0;
+}
+
+/* The HTTP outage: the collector is down while n records are produced (all
+ * spooled), comes back, and the spool drains: records spooled at the peak,
+ * delivered, and the time from its return to the last delivery (the retry
+ * backoff, 0.5 s doubling to 30 s, is part of it). */
+static int outage(const char *dir, long n)
+{
+	char spec[600], err[512];
+	const char *specs[1] = { spec };
+	struct output_opts oo = { .sinks = specs, .nsinks = 1, .file_gid = (gid_t)-1,
+				  .drain_ms = 60000 };
+	struct incident_ref ref = { .count = 1 };
+	struct sink_stats st;
+	struct activity a;
+	struct rule_def r;
+	struct rule_hit h;
+	struct output *o;
+	struct json j;
+	int port = 0, lfd = listen_tcp(&port);
+	double t_down, t_up, t_done;
+	pid_t kid;
+
+	close(lfd);	/* nobody listening: connection refused */
+	snprintf(spec, sizeof(spec), "http://127.0.0.1:%d,spool=%s/bench-spool,spool_max=1G",
+		 port, dir);
+	o = output__open_opts(&oo, err, sizeof(err));
+	if (!o) {
+		fprintf(stderr, "sink_bench: %s\n", err);
+		return 1;
+	}
+	sample(&a, &r, &h);
+	json__init(&j);
+	t_down = now_s();
+	for (long i = 0; i < n; i++) {
+		clock_gettime(CLOCK_REALTIME, &a.time);
+		report__alert(o, &j, &a, &h, &ref, 0);
+	}
+	/* the spool takes them all while the collector is down */
+	do {
+		usleep(20000);
+		output__sink_stats(o, 0, &st);
+	} while (st.queued || st.spool_pending < (uint64_t)n);
+	lfd = listen_tcp(&port);
+	kid = http_collector(lfd);
+	t_up = now_s();
+	do {
+		usleep(5000);
+		output__sink_stats(o, 0, &st);
+	} while (st.delivered < (uint64_t)n && now_s() - t_up < 120);
+	t_done = now_s();
+	printf("{\"sink\":\"http outage (spool=DIR)\",\"records\":%ld,\"outage_s\":%.2f,"
+	       "\"spool_peak\":%llu,\"posts_failed\":%llu,\"delivered\":%llu,"
+	       "\"drain_s\":%.3f,\"drain_records_per_s\":%.0f}\n", n, t_up - t_down,
+	       (unsigned long long)st.spool_peak, (unsigned long long)st.posts_failed,
+	       (unsigned long long)st.delivered, t_done - t_up, st.delivered / (t_done - t_up));
+	fflush(stdout);
+	output__close(o);
+	json__free(&j);
+	stop_child(kid);
+	close(lfd);
+	return st.delivered == (uint64_t)n ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -220,6 +432,54 @@ int main(int argc, char **argv)
 	rc |= run("syslog local (datagram)", spec, n, true);
 	kill(kid, SIGTERM);
 	waitpid(kid, &status, 0);
+
+	/* syslog over TCP and TLS (RFC 5425) to a reading child */
+	{
+		char cert[200], key[200], cmd[800];
+		int port = 0, lfd;
+
+		snprintf(cert, sizeof(cert), "%s/bench-cert.pem", dir);
+		snprintf(key, sizeof(key), "%s/bench-key.pem", dir);
+		snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt "
+			 "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost "
+			 "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null",
+			 key, cert);
+		if (system(cmd)) {
+			fprintf(stderr, "sink_bench: openssl req failed\n");
+			return 1;
+		}
+		lfd = listen_tcp(&port);
+		kid = stream_reader(lfd, NULL, NULL);
+		close(lfd);
+		snprintf(spec, sizeof(spec), "syslog:tcp://127.0.0.1:%d", port);
+		rc |= run("syslog tcp", spec, n, true);
+		stop_child(kid);
+		port = 0;
+		lfd = listen_tcp(&port);
+		kid = stream_reader(lfd, cert, key);
+		close(lfd);
+		snprintf(spec, sizeof(spec), "syslog:tls://127.0.0.1:%d,ca=%s", port, cert);
+		rc |= run("syslog tls", spec, n, true);
+		stop_child(kid);
+
+		/* HTTP per API, batches of 100, to the collector */
+		static const char *const apis[] = { "generic", "splunk", "elastic", "loki" };
+
+		port = 0;
+		lfd = listen_tcp(&port);
+		kid = http_collector(lfd);
+		for (int i = 0; i < 4; i++) {
+			char label[64];
+
+			snprintf(spec, sizeof(spec), "http://127.0.0.1:%d,api=%s%s", port, apis[i],
+				 i == 1 ? ",token=bench" : "");
+			snprintf(label, sizeof(label), "http api=%s (batch 100)", apis[i]);
+			rc |= run(label, spec, n, true);
+		}
+		stop_child(kid);
+		close(lfd);
+		rc |= outage(dir, n < 20000 ? n : 20000);
+	}
 
 	/* a dead receiver: stdout on a full pipe nobody reads */
 	{

@@ -47,14 +47,15 @@ int BPF_PROG(vigil_fentry_filemap_fault, struct vm_fault *vmf)
 SEC("?fentry/tcp_sendmsg_locked")
 int BPF_PROG(vigil_fentry_tcp_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
 {
-	return send__stamp(sk, size);
+	return send__stamp(sk, msg, size);
 }
 
 /* Before a send of `size` bytes on any socket: the UDP sender stamp, and
  * what sock_send_length does after a send (unix relays, kills of blocked
  * senders, budget commits), with the size asked for. The LSM
  * implementation shares it (stamp_tcp: it has no tcp_sendmsg_locked). */
-static __always_inline int send__before(struct socket *sock, int size, bool stamp_tcp)
+static __always_inline int send__before(struct socket *sock, const struct msghdr *msg, int size,
+					bool stamp_tcp)
 {
 	struct sock *sk = sock->sk;
 
@@ -62,7 +63,7 @@ static __always_inline int send__before(struct socket *sock, int size, bool stam
 		return 0;
 	if (sk->sk_protocol == IPPROTO_TCP) {
 		if (stamp_tcp)
-			send__stamp(sk, size);
+			send__stamp(sk, msg, size);
 	} else if (sk->sk_protocol == IPPROTO_UDP) {
 		udp__stamp(sk);
 	}
@@ -75,7 +76,7 @@ static __always_inline int send__before(struct socket *sock, int size, bool stam
 SEC("?fentry/security_socket_sendmsg")
 int BPF_PROG(vigil_fentry_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size)
 {
-	return send__before(sock, size, false);
+	return send__before(sock, msg, size, false);
 }
 
 /* Before 6.5 sendfile and splice into a TCP socket take the sendpage path,
@@ -84,7 +85,7 @@ SEC("?fentry/tcp_sendpage")
 int BPF_PROG(vigil_fentry_tcp_sendpage, struct sock *sk, struct page *page, int offset,
 	     size_t size, int flags)
 {
-	return send__stamp(sk, size);
+	return send__stamp(sk, NULL, size);	/* kernel pages: its packets are sampled */
 }
 
 SEC("?fexit/tcp_sendpage")

@@ -24,6 +24,6 @@ int BPF_PROG(vigil_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg, 
 {
 	if (ret)
 		return ret;
-	send__before(sock, size, true);
+	send__before(sock, msg, size, true);
 	return 0;
 }

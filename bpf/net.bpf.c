@@ -4,9 +4,12 @@
  *
  *  cgroup/connect4|6, sendmsg4|6  verdict on new destinations (enforce: deny)
  *  tp_btf/tcp_sendmsg_locked       stamps the socket with the writer's taint
- *                                  before its segments are built
+ *                                  before its segments are built, samples
+ *                                  the send's data (content class)
  *  cgroup_skb/egress               per packet: counts payload per flow and per
- *                                  set budget, drops once a budget is spent
+ *                                  set budget (work-class bytes: the
+ *                                  destination's work budget), judges DNS
+ *                                  queries, drops once a budget is spent
  *  tp_btf/kfree_skb                a packet we dropped, freed in the sender's
  *                                  own context: SIGKILL it there
  *  tp_btf/sock_send_length         after each send: kill a sender whose socket
@@ -18,6 +21,7 @@
 #include "lib/taint.bpf.h"
 #include "lib/net.bpf.h"
 #include "lib/sender.bpf.h"
+#include "lib/content.bpf.h"
 
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
@@ -175,13 +179,19 @@ static __always_inline void sock__lost(struct vigil_taint *t, __u32 tgid, const 
 	else if (!bpf_map_lookup_elem(&vg_lost_socks, &cookie))
 		COUNT(lost_socks_full);
 	COUNT(failed_closed);
-	kill__current(t, tgid, sk);
+	kill__current(t, tgid, sk, VIGIL_CLASS_UNKNOWN);
 }
 
 /* A TCP socket is about to queue `size` bytes written by the current task
- * (the "send" capability's first half: every implementation calls this). */
-static __always_inline int send__stamp(const struct sock *sk, __u64 size)
+ * (the "send" capability's first half: every implementation calls this);
+ * msg is the send's data, NULL where it is kernel pages (sendpage). */
+static __always_inline int send__stamp(const struct sock *sk, const struct msghdr *msg,
+				       __u64 size)
 {
+	struct vigil_flow_key key = {};
+	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
+	int served;
+	__u8 cls;
 	__u32 tgid = current_tgid();
 	struct vigil_taint *t = taint__lookup_or_pipe(tgid);
 	struct vigil_sock_state *st;
@@ -204,33 +214,44 @@ static __always_inline int send__stamp(const struct sock *sk, __u64 size)
 	}
 	st->tgid = tgid;
 	__sync_fetch_and_or(&st->set_mask, t->set_mask);
-	if (cfg_mode != VIGIL_MODE_ENFORCE)
-		return 0;
-	if (!(st->flags & VIGIL_SF_DROP) && bpf_map_lookup_elem(&vg_blocked, &tgid))
+	if (!(st->flags & VIGIL_SF_DIR_KNOWN))
+		/* a socket accepted on a listener was cloned from it and keeps
+		 * its backlog; one that connected never listened */
+		__sync_fetch_and_or(&st->flags, VIGIL_SF_DIR_KNOWN |
+				    (sk->sk_max_ack_backlog ? VIGIL_SF_INBOUND : 0));
+	if (enforce && !(st->flags & VIGIL_SF_DROP) && bpf_map_lookup_elem(&vg_blocked, &tgid))
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_DROP);
+	key_from_sock(&key, sk);
 	if (!(st->flags & VIGIL_SF_CHECKED)) {
-		struct vigil_flow_key key = {};
 		__u32 f = VIGIL_SF_CHECKED;
 
-		key_from_sock(&key, sk);
 		if (allow__check(&key, exe_bits_of(tgid)))
 			f |= VIGIL_SF_ALLOWED;
 		__sync_fetch_and_or(&st->flags, f);
 	}
 	if (st->flags & VIGIL_SF_ALLOWED)
 		return 0;
+	/* what this send carries, judged before it is queued; a declared
+	 * service's answers are work unless they are weights */
+	served = (st->flags & VIGIL_SF_INBOUND) ? serve__of(sk->__sk_common.skc_num, tgid) : 0;
+	cls = content__sample_send(st, (struct sock *)sk, msg, size, served);
+	if (!enforce)
+		return 0;
 	/* Decide before the data is queued, in the sender's context: a sender
 	 * blocked inside one large send() never returns to a hook, and the
 	 * drops of its data later run in softirq context where it cannot be
 	 * signalled. The kill does not stop this send from queueing its data:
-	 * egress drops it and the agent resets the socket (see ARCHITECTURE). */
+	 * egress drops it and the agent resets the socket (see ARCHITECTURE).
+	 * Work is held to its destination's work budget, anything else to the
+	 * sets' budgets. */
 	if (!(st->flags & VIGIL_SF_BLOCKED)) {
 		if ((cfg_fault & VIGIL_FAULT_NO_CHARGE) ||
-		    !budget__would_exceed(st->set_mask, size))
+		    (cls == VIGIL_CLASS_WORK ? !work__would_exceed(&key, size, served)
+					     : !budget__would_exceed(st->set_mask, size)))
 			return 0;
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);
 	}
-	kill__current(t, tgid, sk);
+	kill__current(t, tgid, sk, cls);
 	return 0;
 }
 
@@ -334,16 +355,16 @@ static __always_inline int send__done(struct sock *sk, int ret)
 	    (sk->__sk_common.skc_family == AF_INET || sk->__sk_common.skc_family == AF_INET6) &&
 	    sk->sk_type == 1 /* SOCK_STREAM: MPTCP and the like, never metered */) {
 		COUNT(failed_closed);
-		kill__current(t, tgid, sk);
+		kill__current(t, tgid, sk, VIGIL_CLASS_UNKNOWN);
 		return 0;
 	}
 	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 	if (!st || (st->flags & VIGIL_SF_ALLOWED))
 		return 0;
 	if (st->flags & VIGIL_SF_BLOCKED)
-		kill__current(t, tgid, sk);
-	else if (st->flags & VIGIL_SF_CHECKED)
-		budget__commit(st->set_mask, ret);	/* TCP, not allowlisted */
+		kill__current(t, tgid, sk, st->content.class);
+	else if ((st->flags & VIGIL_SF_CHECKED) && !(st->flags & VIGIL_SF_WORK))
+		budget__commit(st->set_mask, ret);	/* TCP, not allowlisted, not work */
 	return 0;
 }
 
@@ -351,7 +372,7 @@ SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(vigil_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg,
 	     const struct sk_buff *skb, int size_goal)
 {
-	return send__stamp(sk, BPF_CORE_READ(msg, msg_iter.count));
+	return send__stamp(sk, msg, BPF_CORE_READ(msg, msg_iter.count));
 }
 
 SEC("tp_btf/sock_send_length")
@@ -386,7 +407,7 @@ int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb, void *location,
 		return 0;
 	t = bpf_map_lookup_elem(&vg_taint, &tgid);
 	if (t)
-		kill__current(t, tgid, sk);
+		kill__current(t, tgid, sk, st->content.class);
 	return 0;
 }
 
@@ -488,9 +509,11 @@ static __always_inline bool parse_packet(struct __sk_buff *skb, struct vigil_flo
 static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_sock *sk,
 					   __u32 proto)
 {
-	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false, over;
+	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false, over = false;
 	struct vigil_sock_state *st = NULL;
 	struct vigil_flow_key key = {};
+	__u32 reason = 0;
+	int w = 0, dns;
 	struct vigil_taint *t;
 	__u32 tgid, mask;
 	__u64 payload;
@@ -579,15 +602,34 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	if (st && (st->flags & VIGIL_SF_BLOCKED)) {
 		over = true;
 	} else {
-		if (allow__check(&key, exe_bits_of(tgid))) {
+		/* DNS as DNS: a lookup to the host's resolvers (allowlisted)
+		 * passes, a tunnel does not, resolver or not */
+		dns = key.proto == IPPROTO_UDP && key.dport == 53 ?
+		      dns__judge(skb, tgid, payload) : DNS_NOT_A_QUERY;
+		if (dns == DNS_TUNNEL || dns == DNS_TUNNEL_NOW) {
+			over = true;
+			if (dns == DNS_TUNNEL_NOW)
+				reason |= VIGIL_FLOW_DNS_TUNNEL;
+		} else if (allow__check(&key, exe_bits_of(tgid))) {
 			if (st)
 				__sync_fetch_and_or(&st->flags, VIGIL_SF_ALLOWED);
 			return 1;
 		}
 		if (!payload)
 			return 1;	/* handshake and pure ACKs */
-		over = budget__charge(mask, payload, &crossed);
 	}
+	if (!over) {
+		/* work-class bytes go to the destination's work budget, the rest
+		 * (weights, opaque, unknown) to the sets' budgets */
+		w = st ? content__charge_tcp(skb, st, &key, payload, sk->src_port)
+		       : content__charge_dgram(skb, &key, payload, sk->src_port);
+		if (w & WORK_NO_SLOT)
+			over = budget__charge(mask, payload, &crossed);
+		else
+			over = w & WORK_OVER;
+	}
+	if (w & WORK_CROSSED)
+		reason |= VIGIL_FLOW_WORK_BUDGET;
 
 	if (over && enforce) {
 		if (!st)
@@ -600,18 +642,22 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 		}
 		COUNT(packets_dropped);
 		flow__account(&key, mask, payload,
-			      FA_OVER | FA_DROPPED | (crossed ? FA_CROSSED : 0));
+			      FA_OVER | FA_DROPPED | (crossed ? FA_CROSSED : 0), reason);
 		return 0;
 	}
 	if (!flow__account(&key, mask, payload,
-			   (over ? FA_OVER : 0) | (crossed ? FA_CROSSED : 0)) && enforce) {
+			   (over ? FA_OVER : 0) | (crossed ? FA_CROSSED : 0), reason) && enforce) {
 		/* no flow state for it: not let out unreported */
-		budget__refund(mask, payload);
+		if (w & WORK_NO_SLOT)
+			budget__refund(mask, payload);
 		COUNT(failed_closed);
 		COUNT(packets_dropped);
 		return 0;
 	}
-	budget__passed(mask, payload);
+	if (w & WORK_NO_SLOT)
+		budget__passed(mask, payload);	/* bytes the sets' budgets hold */
+	else if (st)
+		__sync_fetch_and_add(&st->work_sent, payload);	/* not theirs: `delivered` */
 	return 1;
 }
 

@@ -17,6 +17,7 @@
 #else
 #include <linux/types.h>
 #endif
+#include "vigil_content.h"
 
 #define VIGIL_SCHEMA_VERSION 1
 
@@ -43,6 +44,8 @@
  * kernel side behave as if a state it cannot do without were unavailable. */
 #define VIGIL_FAULT_SK_STORAGE (1u << 0)	/* sk_storage allocation fails */
 #define VIGIL_FAULT_NO_CHARGE (1u << 1)		/* egress skips the budget charge */
+#define VIGIL_FAULT_NO_CONTENT (1u << 2)	/* nothing is sampled (bench: the A/B of the
+						 * content classifier) */
 
 /* Sockets whose sk_storage could not be allocated (fail-closed fallback). */
 #define VIGIL_MAX_LOST_SOCKS 4096
@@ -131,6 +134,8 @@ struct vigil_sock_state {
 	 * socket was first stamped: acks beyond it are of tainted bytes */
 	__u64 acked_base;
 	__u64 acked_counted;	/* tainted acked bytes already added to budgets */
+	struct vigil_content content;	/* what its data looks like */
+	__u64 work_sent;	/* payload egress charged to a work budget, not the sets' */
 };
 
 #define VIGIL_SF_BLOCKED (1u << 0)	/* drop every further packet */
@@ -138,6 +143,13 @@ struct vigil_sock_state {
 #define VIGIL_SF_CHECKED (1u << 2)	/* ALLOWED was computed */
 #define VIGIL_SF_DROP (1u << 3)		/* writer is blocked by a rule: drop, no kill */
 #define VIGIL_SF_RESET (1u << 4)	/* aborted by the agent (queue discarded) */
+#define VIGIL_SF_WORK (1u << 5)		/* the last sampled send was work */
+#define VIGIL_SF_UNSAMPLED (1u << 6)	/* the last send passed kernel pages (sendfile,
+					 * splice): its packets are sampled instead */
+#define VIGIL_SF_TLS (1u << 7)		/* its sends are TLS records: opaque unless the
+					 * plaintext class is known (lib/tls.bpf.h) */
+#define VIGIL_SF_INBOUND (1u << 8)	/* accepted on a listening socket (net.direction) */
+#define VIGIL_SF_DIR_KNOWN (1u << 9)	/* INBOUND was computed */
 
 /* Egress accounting per (process, destination). */
 struct vigil_flow_key {
@@ -156,10 +168,63 @@ struct vigil_flow {
 	__u32 set_mask;
 	__u32 reported_level;	/* highest byte threshold already reported */
 	__u32 flags;		/* VIGIL_FF_* */
-	__u32 pad;
+	__u16 lport;		/* the sender's local port (net.lport) */
+	__u8 inbound;		/* 1: an accepted connection (net.direction) */
+	__u8 pad;
+	struct vigil_content content;	/* UDP: sampled here; TCP: its socket's */
 };
 
 #define VIGIL_FF_BLOCK_REPORTED (1u << 0)
+#define VIGIL_FF_WEIGHTS_REPORTED (1u << 1)	/* the flow was reported weights-class */
+#define VIGIL_FF_UNREPORTED (1u << 2)	/* made by the content step: new at its account */
+
+/* Work budget: bytes of `work`-class tainted egress one destination may
+ * receive per window (all processes and sets together), so that even
+ * text-shaped bulk is capped. */
+struct vigil_work_key {
+	__u8 family;
+	__u8 pad;
+	__u16 lport;	/* a declared service's port (its own budget), else 0 */
+	__u8 daddr[16];
+};
+
+/* A declared service (serve: entries), by local port: responses on the
+ * connections it accepted are work unless judged weights, held to its own
+ * work budget per client. */
+struct vigil_serve {
+	__u64 work_limit;	/* bytes per window; 0: no limit */
+	__u64 window_ns;	/* 0: the agent's lifetime */
+	__u32 exe_mask;		/* 0: any executable; else bits of vg_allow_exes values */
+	__u32 pad;
+};
+#define VIGIL_MAX_SERVES 64
+
+struct vigil_work_budget {
+	__u64 window_start_ns;
+	__u64 spent;
+	__u64 blocked;
+	__u32 exceeded;		/* sticky until the window ends */
+	__u32 pad;
+};
+
+#define VIGIL_WORK_LIMIT_DEFAULT (1ull << 30)		/* 1 GiB */
+#define VIGIL_WORK_WINDOW_DEFAULT_S 3600ull		/* per hour */
+
+/* DNS queries of one tainted process per window (lib/dns.bpf.h judges each
+ * name): a tunnel once its tunnel-shaped names, or all its names, pass a
+ * byte count. Lookups to the host's resolvers are not egress otherwise. */
+struct vigil_dns_count {
+	__u64 window_start_ns;
+	__u32 name_bytes;	/* query-name bytes in this window */
+	__u32 tunnel_bytes;	/* of which: in tunnel-shaped names */
+	__u32 queries;
+	__u32 flags;		/* VIGIL_DNSF_* */
+};
+
+#define VIGIL_DNSF_TUNNEL (1u << 0)	/* judged a tunnel (sticky) */
+#define VIGIL_DNS_WINDOW_NS (60ull * 1000000000ull)
+#define VIGIL_DNS_TUNNEL_BYTES 1024	/* tunnel-shaped name bytes per window */
+#define VIGIL_DNS_NAME_BYTES (32u << 10)	/* any name bytes per window */
 
 /* Budget of one protected set: bytes of tainted egress to non-allowlisted
  * destinations over the agent's lifetime. */
@@ -343,6 +408,9 @@ struct vigil_ev_proc {	/* EXEC and EXIT */
 #define VIGIL_FLOW_THRESHOLD (1u << 1)
 #define VIGIL_FLOW_BLOCKED (1u << 2)	/* first dropped packet of this flow */
 #define VIGIL_FLOW_BUDGET (1u << 3)	/* the set's budget was crossed now */
+#define VIGIL_FLOW_CLASS (1u << 4)	/* the flow's content turned weights-class */
+#define VIGIL_FLOW_WORK_BUDGET (1u << 5) /* the destination's work budget was crossed now */
+#define VIGIL_FLOW_DNS_TUNNEL (1u << 6)	/* the process's DNS queries became a tunnel */
 
 struct vigil_ev_flow {
 	struct vigil_ev_header hdr;
@@ -351,6 +419,10 @@ struct vigil_ev_flow {
 	__u64 blocked_bytes;
 	__u32 set_mask;
 	__u32 reason;		/* VIGIL_FLOW_* */
+	struct vigil_content content;
+	__u16 lport;
+	__u8 inbound;
+	__u8 pad[5];
 };
 
 struct vigil_ev_connect {
@@ -401,6 +473,10 @@ struct vigil_ev_kill {
 	__u32 set_mask;
 	__u32 done;		/* 1 if SIGKILL was sent (enforce) */
 	char comm[VIGIL_COMM_LEN];
+	__u8 content;		/* enum vigil_class of the socket's data */
+	__u8 inbound;		/* the socket was accepted on a listening socket */
+	__u16 lport;
+	__u8 pad[4];
 };
 
 #include "vigil_layout.h"

@@ -49,13 +49,15 @@ VIGIL_PIN_AT(vigil_pipe_mark, set_mask, 4);
 VIGIL_PIN_AT(vigil_pipe_mark, depth, 8);
 VIGIL_PIN_AT(vigil_pipe_mark, file_id, 12);
 
-VIGIL_PIN_SIZE(vigil_sock_state, 32);
+VIGIL_PIN_SIZE(vigil_sock_state, 72);
 VIGIL_PIN_AT(vigil_sock_state, tgid, 0);
 VIGIL_PIN_AT(vigil_sock_state, set_mask, 4);
 VIGIL_PIN_AT(vigil_sock_state, flags, 8);
 VIGIL_PIN_AT(vigil_sock_state, pad, 12);
 VIGIL_PIN_AT(vigil_sock_state, acked_base, 16);
 VIGIL_PIN_AT(vigil_sock_state, acked_counted, 24);
+VIGIL_PIN_AT(vigil_sock_state, content, 32);
+VIGIL_PIN_AT(vigil_sock_state, work_sent, 64);
 
 VIGIL_PIN_SIZE(vigil_flow_key, 24);
 VIGIL_PIN_AT(vigil_flow_key, tgid, 0);
@@ -64,7 +66,7 @@ VIGIL_PIN_AT(vigil_flow_key, proto, 5);
 VIGIL_PIN_AT(vigil_flow_key, dport, 6);
 VIGIL_PIN_AT(vigil_flow_key, daddr, 8);
 
-VIGIL_PIN_SIZE(vigil_flow, 48);
+VIGIL_PIN_SIZE(vigil_flow, 80);
 VIGIL_PIN_AT(vigil_flow, bytes, 0);
 VIGIL_PIN_AT(vigil_flow, blocked_bytes, 8);
 VIGIL_PIN_AT(vigil_flow, packets, 16);
@@ -72,7 +74,36 @@ VIGIL_PIN_AT(vigil_flow, first_ns, 24);
 VIGIL_PIN_AT(vigil_flow, set_mask, 32);
 VIGIL_PIN_AT(vigil_flow, reported_level, 36);
 VIGIL_PIN_AT(vigil_flow, flags, 40);
-VIGIL_PIN_AT(vigil_flow, pad, 44);
+VIGIL_PIN_AT(vigil_flow, lport, 44);
+VIGIL_PIN_AT(vigil_flow, inbound, 46);
+VIGIL_PIN_AT(vigil_flow, pad, 47);
+VIGIL_PIN_AT(vigil_flow, content, 48);
+
+VIGIL_PIN_SIZE(vigil_work_key, 20);
+VIGIL_PIN_AT(vigil_work_key, family, 0);
+VIGIL_PIN_AT(vigil_work_key, pad, 1);
+VIGIL_PIN_AT(vigil_work_key, lport, 2);
+VIGIL_PIN_AT(vigil_work_key, daddr, 4);
+
+VIGIL_PIN_SIZE(vigil_serve, 24);
+VIGIL_PIN_AT(vigil_serve, work_limit, 0);
+VIGIL_PIN_AT(vigil_serve, window_ns, 8);
+VIGIL_PIN_AT(vigil_serve, exe_mask, 16);
+VIGIL_PIN_AT(vigil_serve, pad, 20);
+
+VIGIL_PIN_SIZE(vigil_work_budget, 32);
+VIGIL_PIN_AT(vigil_work_budget, window_start_ns, 0);
+VIGIL_PIN_AT(vigil_work_budget, spent, 8);
+VIGIL_PIN_AT(vigil_work_budget, blocked, 16);
+VIGIL_PIN_AT(vigil_work_budget, exceeded, 24);
+VIGIL_PIN_AT(vigil_work_budget, pad, 28);
+
+VIGIL_PIN_SIZE(vigil_dns_count, 24);
+VIGIL_PIN_AT(vigil_dns_count, window_start_ns, 0);
+VIGIL_PIN_AT(vigil_dns_count, name_bytes, 8);
+VIGIL_PIN_AT(vigil_dns_count, tunnel_bytes, 12);
+VIGIL_PIN_AT(vigil_dns_count, queries, 16);
+VIGIL_PIN_AT(vigil_dns_count, flags, 20);
 
 VIGIL_PIN_SIZE(vigil_budget, 56);
 VIGIL_PIN_AT(vigil_budget, limit, 0);
@@ -159,13 +190,17 @@ VIGIL_PIN_AT(vigil_ev_proc, exit_code, 20);
 VIGIL_PIN_AT(vigil_ev_proc, bytes_read, 24);
 VIGIL_PIN_AT(vigil_ev_proc, comm, 32);
 
-VIGIL_PIN_SIZE(vigil_ev_flow, 64);
+VIGIL_PIN_SIZE(vigil_ev_flow, 104);
 VIGIL_PIN_AT(vigil_ev_flow, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_flow, key, 16);
 VIGIL_PIN_AT(vigil_ev_flow, bytes, 40);
 VIGIL_PIN_AT(vigil_ev_flow, blocked_bytes, 48);
 VIGIL_PIN_AT(vigil_ev_flow, set_mask, 56);
 VIGIL_PIN_AT(vigil_ev_flow, reason, 60);
+VIGIL_PIN_AT(vigil_ev_flow, content, 64);
+VIGIL_PIN_AT(vigil_ev_flow, lport, 96);
+VIGIL_PIN_AT(vigil_ev_flow, inbound, 98);
+VIGIL_PIN_AT(vigil_ev_flow, pad, 99);
 
 VIGIL_PIN_SIZE(vigil_ev_connect, 72);
 VIGIL_PIN_AT(vigil_ev_connect, hdr, 0);
@@ -196,11 +231,15 @@ VIGIL_PIN_AT(vigil_ev_tamper, uid, 24);
 VIGIL_PIN_AT(vigil_ev_tamper, result, 28);
 VIGIL_PIN_AT(vigil_ev_tamper, comm, 32);
 
-VIGIL_PIN_SIZE(vigil_ev_kill, 64);
+VIGIL_PIN_SIZE(vigil_ev_kill, 72);
 VIGIL_PIN_AT(vigil_ev_kill, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_kill, key, 16);
 VIGIL_PIN_AT(vigil_ev_kill, set_mask, 40);
 VIGIL_PIN_AT(vigil_ev_kill, done, 44);
 VIGIL_PIN_AT(vigil_ev_kill, comm, 48);
+VIGIL_PIN_AT(vigil_ev_kill, content, 64);
+VIGIL_PIN_AT(vigil_ev_kill, inbound, 65);
+VIGIL_PIN_AT(vigil_ev_kill, lport, 66);
+VIGIL_PIN_AT(vigil_ev_kill, pad, 68);
 
 #endif /* VIGIL_LAYOUT_H */

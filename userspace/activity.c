@@ -15,15 +15,17 @@ enum {
 	F_TAINT_SET, F_TAINT_BYTES_READ, F_TAINT_VIA, F_TAINT_DEPTH,
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
-	F_NET_ALLOWED,
+	F_NET_ALLOWED, F_NET_CONTENT, F_NET_DIRECTION, F_NET_LPORT,
 	F__COUNT
 };
 
 const struct expr_field activity_fields[] = {
 	[F_EVT_TYPE] = { "evt.type", EXPR_STR,
 		"what happened: connect (addressed a destination), egress (first tainted byte "
-		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), budget "
-		"(a protect set's budget was spent)" },
+		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), content "
+		"(a flow's bytes turned weights-shaped), dns-tunnel (a process's DNS queries "
+		"carry data: long encoded labels, or too many name bytes), budget (a protect "
+		"set's budget, or for work the destination's work budget, was spent)" },
 	[F_EVT_ACTION] = { "evt.action", EXPR_STR,
 		"what the kernel or agent did before rules ran: alert, blocked or killed" },
 	[F_EVT_MODE] = { "evt.mode", EXPR_STR, "the agent's mode: monitor or enforce" },
@@ -70,32 +72,46 @@ const struct expr_field activity_fields[] = {
 		"payload bytes to this destination dropped by enforcement" },
 	[F_NET_ALLOWED] = { "net.allowed", EXPR_BOOL,
 		"the destination matches an allow entry (CIDR, ports, executable)" },
+	[F_NET_CONTENT] = { "net.content", EXPR_STR,
+		"what the flow's bytes look like, judged in the kernel: work (language, JSON, "
+		"numbers and metrics as text), weights (binary, compressed, encrypted, or "
+		"base64/base32/hex/base85 of binary), opaque (TLS records whose plaintext was not "
+		"seen) or unknown (nothing sampled yet)" },
+	[F_NET_DIRECTION] = { "net.direction", EXPR_STR,
+		"outbound (the process connected or sent first) or inbound (it accepted the "
+		"connection on a listening socket: a server answering); empty in activity "
+		"read from captures or fixtures that do not have it" },
+	[F_NET_LPORT] = { "net.lport", EXPR_NUM,
+		"the sending socket's local port (a server's listening port for an inbound "
+		"flow); 0 when not known (connect records)" },
 };
 const size_t activity_nfields = F__COUNT;
 
 /* The name table: every word of the vocabularies, indexed by their enums. */
-static const char *const words[ACT_VOCAB__COUNT][ACT_OUTCOME__COUNT] = {
+#define ACT_WORDS_MAX 8	/* the longest vocabulary */
+static const char *const words[ACT_VOCAB__COUNT][ACT_WORDS_MAX] = {
 	[ACT_VOCAB_EVENT] = { [ACT_EV_CONNECT] = "connect", [ACT_EV_EGRESS] = "egress",
-			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget" },
+			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget",
+			      [ACT_EV_CONTENT] = "content", [ACT_EV_DNS_TUNNEL] = "dns-tunnel" },
 	[ACT_VOCAB_OUTCOME] = { [ACT_ALERT] = "alert", [ACT_BLOCKED] = "blocked",
 				[ACT_KILLED] = "killed" },
 	[ACT_VOCAB_MODE] = { [ACT_MONITOR] = "monitor", [ACT_ENFORCE] = "enforce" },
 	[ACT_VOCAB_KILLER] = { [ACT_BY_KERNEL] = "kernel", [ACT_BY_AGENT] = "agent" },
 };
-_Static_assert((int)ACT_EV__COUNT <= (int)ACT_OUTCOME__COUNT &&
-	       (int)ACT_MODE__COUNT <= (int)ACT_OUTCOME__COUNT &&
-	       (int)ACT_KILLER__COUNT <= (int)ACT_OUTCOME__COUNT, "name table rows too short");
+_Static_assert((int)ACT_EV__COUNT <= ACT_WORDS_MAX && (int)ACT_OUTCOME__COUNT <= ACT_WORDS_MAX &&
+	       (int)ACT_MODE__COUNT <= ACT_WORDS_MAX &&
+	       (int)ACT_KILLER__COUNT <= ACT_WORDS_MAX, "name table rows too short");
 
 const char *activity__word(enum act_vocab v, int value)
 {
-	if ((unsigned)v >= ACT_VOCAB__COUNT || value < 0 || value >= ACT_OUTCOME__COUNT)
+	if ((unsigned)v >= ACT_VOCAB__COUNT || value < 0 || value >= ACT_WORDS_MAX)
 		return NULL;
 	return words[v][value];
 }
 
 int activity__parse_word(enum act_vocab v, const char *word)
 {
-	for (int i = 0; word && (unsigned)v < ACT_VOCAB__COUNT && i < ACT_OUTCOME__COUNT; i++)
+	for (int i = 0; word && (unsigned)v < ACT_VOCAB__COUNT && i < ACT_WORDS_MAX; i++)
 		if (words[v][i] && !strcmp(words[v][i], word))
 			return i;
 	return -1;
@@ -142,6 +158,9 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_NET_BYTES: out->n = (int64_t)a->bytes; break;
 	case F_NET_BLOCKED_BYTES: out->n = (int64_t)a->blocked_bytes; break;
 	case F_NET_ALLOWED: out->n = a->allowed; break;
+	case F_NET_CONTENT: out->s = a->content; break;
+	case F_NET_DIRECTION: out->s = a->direction; break;
+	case F_NET_LPORT: out->n = a->lport; break;
 	}
 	if (!out->s)
 		out->s = "";
@@ -160,4 +179,6 @@ void activity__finish(struct activity *a)
 	}
 	if (!a->pname)
 		a->pname = "";
+	if (!a->content)
+		a->content = "unknown";
 }

@@ -27,7 +27,8 @@
  * The pipeline's vocabularies are enums; their words exist only at the
  * edges (alert lines, captures, rule text) and are spelt once, in the name
  * table activity__word() reads (activity.c):
- *   event    connect egress progress budget          (evt.type)
+ *   event    connect egress progress budget content  (evt.type)
+ *            dns-tunnel
  *   outcome  alert blocked killed                    (evt.action, action,
  *                                                     enforce_action)
  *   mode     monitor enforce                         (evt.mode)
@@ -37,7 +38,9 @@ enum act_event {
 	ACT_EV_CONNECT,		/* addressed a destination (connect, unconnected sendmsg) */
 	ACT_EV_EGRESS,		/* first tainted byte left for a new destination */
 	ACT_EV_PROGRESS,	/* a flow crossed a byte threshold (64 KiB x 4^n) */
-	ACT_EV_BUDGET,		/* a protect set's budget was spent */
+	ACT_EV_BUDGET,		/* a protect set's budget (or a work budget) was spent */
+	ACT_EV_CONTENT,		/* a flow's bytes turned weights-shaped */
+	ACT_EV_DNS_TUNNEL,	/* a process's DNS queries carry data */
 	ACT_EV__COUNT,
 };
 
@@ -104,6 +107,9 @@ struct activity {
 	uint16_t dport;
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
+	const char *content;		/* work | weights | opaque | unknown: what its bytes look like */
+	const char *direction;		/* outbound | inbound (accepted), NULL: not known */
+	uint16_t lport;			/* the sender's local port, 0: not known */
 
 	/* filled by activity__finish(): derived lists the rules look at */
 	const char *ancestors[ACT_MAX_CHAIN];

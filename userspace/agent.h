@@ -19,10 +19,13 @@
 struct agent_opts {
 	const char **protect;	size_t nprotect;
 	const char **allow;	size_t nallow;
+	const char **serve;	size_t nserve;	/* --serve PORT */
 	const char **rules;	size_t nrules;
 	bool enforce;
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
+	unsigned long long work_budget;	/* work-class bytes per destination and hour, 0: none */
+	const char *resolv_conf;	/* the host's nameservers (hostaddr.h), or NULL */
 	const char **alerts;	size_t nalerts;	/* sink specs (sink.h); none: stdout */
 	const char **labels;	size_t nlabels;	/* KEY=VALUE on every record */
 	const char *record;		/* capture of correlated activity, or NULL */

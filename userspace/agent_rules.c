@@ -21,7 +21,7 @@ int agent_rules__build(const struct agent_opts *o, const struct hostaddrs *host,
 	struct rules_sources src = {
 		.no_default_rules = o->no_default_rules, .paths = o->rules, .npaths = o->nrules,
 		.protect = o->protect, .nprotect = o->nprotect, .allow = o->allow,
-		.nallow = o->nallow,
+		.nallow = o->nallow, .serve = o->serve, .nserve = o->nserve,
 	};
 
 	if (rules__build(rs, &src, err, errlen))
@@ -45,6 +45,7 @@ int agent_rules__load(struct agent *a)
 {
 	char err[1024];
 
+	hostaddr__set_resolv_conf(a->o->resolv_conf);
 	if (hostaddr__list(&a->host))
 		log__warn("cannot list the host's addresses (%s): connections to them count "
 			  "as egress", strerror(errno));

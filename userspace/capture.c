@@ -353,6 +353,8 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 {
 	static const char *const fams[] = { "ipv4", "ipv6", NULL };
 	static const char *const protos[] = { "tcp", "udp", "raw", "other", NULL };
+	static const char *const contents[] = { "work", "weights", "opaque", "unknown", NULL };
+	static const char *const directions[] = { "outbound", "inbound", NULL };
 	unsigned long long v;
 	const char *daddr = "";
 	json_t *allowed;
@@ -360,12 +362,14 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 
 	a->family = "ipv4";
 	a->protocol = "tcp";
+	a->content = "unknown";
 	if (!n)
 		return 0;
 	if (!json_is_object(n))
 		return bad(r, "'network' must be an object%s%s", "", "");
 	err |= get_str(r, n, "protocol", "tcp", &a->protocol);
 	err |= get_str(r, n, "daddr", "", &daddr);
+	err |= get_str(r, n, "content", "unknown", &a->content);
 	err |= get_uint(r, n, "dport", &v);
 	if (v > 65535)
 		return bad(r, "'network.dport' must be at most 65535%s%s", "", "");
@@ -374,9 +378,14 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 	a->bytes = v;
 	err |= get_uint(r, n, "blocked_bytes", &v);
 	a->blocked_bytes = v;
+	err |= get_str(r, n, "direction", NULL, &a->direction);
+	err |= get_uint_max(r, n, "lport", 65535, &v);
+	a->lport = (uint16_t)v;
 	if (err)
 		return -EINVAL;
-	if (one_of(r, "protocol", a->protocol, protos))
+	if (one_of(r, "protocol", a->protocol, protos) ||
+	    one_of(r, "content", a->content, contents) ||
+	    (a->direction && one_of(r, "direction", a->direction, directions)))
 		return -EINVAL;
 	if (*daddr) {
 		if (inet_pton(AF_INET, daddr, a->daddr_raw) == 1)
@@ -420,7 +429,7 @@ static int to_activity(struct reader *r, json_t *o, struct activity *a)
 	if (err)
 		return -EINVAL;
 	if (!ev)
-		return bad(r, "missing 'event' (connect, egress, progress or budget)%s%s", "", "");
+		return bad(r, "missing 'event' (connect, egress, progress, content, dns-tunnel or budget)%s%s", "", "");
 	if (get_word(r, o, "event", ACT_VOCAB_EVENT, NULL, &event) ||
 	    get_word(r, o, "action", ACT_VOCAB_OUTCOME, "alert", &action) ||
 	    get_word(r, o, "mode", ACT_VOCAB_MODE, "monitor", &mode) ||

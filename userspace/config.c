@@ -68,6 +68,16 @@ static int a_allow(struct agent_opts *o, const char *v, char *e, size_t n)
 	return config__push(&o->allow, &o->nallow, v);
 }
 
+static int a_serve(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	char *end;
+	long port = strtol(v, &end, 10);
+
+	if (!*v || *end || port < 1 || port > 65535)
+		return bad(e, n, "'%s': expected a port 1..65535", v);
+	return config__push(&o->serve, &o->nserve, v);
+}
+
 /* Options whose value is only stored: one line each. */
 #define STORE_VALUE(fn, member) \
 	static int fn(struct agent_opts *o, const char *v, char *e, size_t n) \
@@ -86,6 +96,7 @@ STORE_VALUE(a_metrics, metrics)
 STORE_VALUE(a_metrics_textfile, metrics_dir)
 STORE_VALUE(a_cgroup, cgroup)
 STORE_VALUE(a_record, record)
+STORE_VALUE(a_resolv_conf, resolv_conf)
 STORE_TRUE(a_no_default_rules, no_default_rules)
 STORE_TRUE(a_pin, pin)
 STORE_TRUE(a_verbose, verbose)
@@ -110,6 +121,15 @@ static int a_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 	if (addr__parse_size(v, &o->budget, serr, sizeof(serr)))
 		return bad(e, n, "'%s': %s", v, serr);
 	o->has_budget = true;
+	return 0;
+}
+
+static int a_work_budget(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	char serr[128];
+
+	if (addr__parse_size(v, &o->work_budget, serr, sizeof(serr)))
+		return bad(e, n, "'%s': %s", v, serr);
 	return 0;
 }
 
@@ -194,11 +214,22 @@ const struct config_option config_options[] = {
 	{ "allow", 'a', CONFIG_LIST, "CIDR[:PORT]", a_allow,
 	  "egress destination that is not a leak (repeatable;\n"
 	  "[v6]/len:port, PORT may be LO-HI)" },
+	{ "serve", 0, CONFIG_LIST, "PORT", a_serve,
+	  "a declared service (inference endpoint) on this port:\n"
+	  "answers on connections it accepts are work unless they\n"
+	  "are weights-shaped (repeatable; rules: serve:)" },
 	{ "mode", 'm', CONFIG_VALUE, "MODE", a_mode,
 	  "monitor (default: alert only) or enforce (deny, drop, kill)" },
 	{ "budget", 'b', CONFIG_VALUE, "BYTES", a_budget,
 	  "tainted egress allowed per protected set before\n"
-	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB)" },
+	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB);\n"
+	  "counts bytes judged weights-shaped or not judged" },
+	{ "work-budget", 0, CONFIG_VALUE, "BYTES", a_work_budget,
+	  "work-shaped tainted egress (text, JSON, metrics) each\n"
+	  "destination may get per hour (default 1GiB; 0: no limit)" },
+	{ "resolv-conf", 0, CONFIG_VALUE, "FILE", a_resolv_conf,
+	  "the host's nameservers (default /etc/resolv.conf, re-read\n"
+	  "as it changes): DNS to them is judged as DNS, not egress" },
 	{ "alerts", 'o', CONFIG_LIST, "SINK[,KEY=VALUE...]", a_alerts,
 	  "where records go (repeatable; default -, stdout):\n"
 	  "-, PATH or file:PATH, unix:PATH (for vigil tail),\n"
@@ -261,8 +292,8 @@ const struct config_option config_options[] = {
 	  "tests: shrink a kernel map (flows, taint,\n"
 	  "lost-socks, pipes) to overflow it" },
 	{ "test-fault", 0, CONFIG_LIST, "NAME", a_test_fault,
-	  "tests: sock-storage (allocations fail) or no-charge\n"
-	  "(the budget is not enforced)" },
+	  "tests: sock-storage (allocations fail), no-charge\n"
+	  "(the budget is not enforced) or no-content (no sampling)" },
 };
 const size_t config_noptions = sizeof(config_options) / sizeof(config_options[0]);
 

@@ -19,6 +19,8 @@ struct dest {
 	uint8_t family, proto;
 	uint16_t dport;
 	uint8_t daddr[16];
+	uint16_t lport;		/* 0: not known (a connect) */
+	uint8_t inbound;	/* an accepted connection */
 };
 
 /* One activity already raised for a process: (destination, kind, action,
@@ -52,6 +54,7 @@ struct rec {
 	uint64_t kill_due_ns;
 	struct dest kill_dest;
 	uint64_t kill_bytes, kill_blocked;
+	const char *kill_content;
 };
 
 struct corr {
@@ -404,6 +407,8 @@ static void fill_dest(struct activity *a, const struct dest *d)
 	if (addr__format(d->family, d->daddr, a->daddr, sizeof(a->daddr)))
 		snprintf(a->daddr, sizeof(a->daddr), "?");
 	a->dport = d->dport;
+	a->lport = d->lport;
+	a->direction = d->inbound ? "inbound" : "outbound";
 }
 
 static void dest_from_key(struct dest *d, const struct vigil_flow_key *k)
@@ -427,10 +432,17 @@ static void human_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%llu bytes", (unsigned long long)b);
 }
 
+static const char *class_name(unsigned cls)
+{
+	return cls == VIGIL_CLASS_WORK ? "work" : cls == VIGIL_CLASS_WEIGHTS ? "weights" :
+	       cls == VIGIL_CLASS_OPAQUE ? "opaque" : "unknown";
+}
+
 static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, enum act_outcome act,
 			   const struct dest *d, uint64_t bytes, uint64_t blocked,
-			   enum act_killer killed_by, unsigned level)
+			   enum act_killer killed_by, unsigned level, const char *content)
 {
+	bool work = content && !strcmp(content, "work");
 	struct activity a;
 	char hb[32], hblk[32];
 	const char *what, *src;
@@ -446,7 +458,8 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	a.mode = c->env.enforce ? ACT_ENFORCE : ACT_MONITOR;
 	if (!c->env.enforce)
 		a.enforce_action = rule == ACT_EV_CONNECT ? ACT_BLOCKED :
-				   rule == ACT_EV_BUDGET ? ACT_KILLED : ACT_NONE;
+				   rule == ACT_EV_BUDGET || rule == ACT_EV_DNS_TUNNEL ? ACT_KILLED :
+				   ACT_NONE;
 	if (!r->have_info && !r->exited)
 		rec_refresh_info(c, r, NULL);
 	a.proc = r->info;
@@ -455,6 +468,7 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	fill_dest(&a, d);
 	a.bytes = bytes;
 	a.blocked_bytes = blocked;
+	a.content = content;
 
 	src = a.nsources ? a.sources[0].path : "protected weights";
 	human_bytes(bytes, hb, sizeof(hb));
@@ -477,25 +491,41 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	case ACT_EV_EGRESS:
 	case ACT_EV_PROGRESS:
 		snprintf(a.message, sizeof(a.message),
-			 "%s (pid %u) is sending data from %s to %s port %u (%s so far)",
-			 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+			 "%s (pid %u), holding data from %s, is sending %s-shaped bytes to %s "
+			 "port %u (%s so far)", r->info.comm, r->tgid, src,
+			 content ? content : "unknown", a.daddr, a.dport, hb);
+		break;
+	case ACT_EV_CONTENT:
+		snprintf(a.message, sizeof(a.message),
+			 "the bytes %s (pid %u), holding data from %s, sends to %s port %u turned "
+			 "weights-shaped (%s so far)", r->info.comm, r->tgid, src, a.daddr, a.dport,
+			 hb);
+		break;
+	case ACT_EV_DNS_TUNNEL:
+		snprintf(a.message, sizeof(a.message),
+			 "%s (pid %u), holding data from %s, sends DNS queries to %s port %u that "
+			 "carry data (long encoded labels or too many name bytes)", r->info.comm,
+			 r->tgid, src, a.daddr, a.dport);
 		break;
 	case ACT_EV_BUDGET:
 		if (act == ACT_KILLED)
 			snprintf(a.message, sizeof(a.message),
 				 "%s (pid %u) was killed for sending data from %s to %s port %u "
-				 "past the egress budget (%s sent, %s dropped)",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb, hblk);
+				 "past the %s (%s sent, %s dropped)",
+				 r->info.comm, r->tgid, src, a.daddr, a.dport,
+				 work ? "destination's work budget" : "egress budget", hb, hblk);
 		else if (act == ACT_BLOCKED)
 			snprintf(a.message, sizeof(a.message),
-				 "egress budget spent: packets of %s (pid %u) carrying data from "
+				 "%s spent: packets of %s (pid %u) carrying data from "
 				 "%s to %s port %u are dropped (%s sent)",
+				 work ? "work budget of the destination" : "egress budget",
 				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
 		else
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u) sent data from %s to %s port %u past the egress "
-				 "budget (%s sent; enforce mode would drop and kill)",
-				 r->info.comm, r->tgid, src, a.daddr, a.dport, hb);
+				 "%s (pid %u) sent data from %s to %s port %u past the %s "
+				 "(%s sent; enforce mode would drop and kill)",
+				 r->info.comm, r->tgid, src, a.daddr, a.dport,
+				 work ? "destination's work budget" : "egress budget", hb);
 		break;
 	default:
 		break;
@@ -508,21 +538,22 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 
 static void raise_alert(struct corr *c, struct rec *r, enum act_event kind,
 			enum act_outcome act, const struct dest *d, uint64_t bytes, uint64_t blocked,
-			enum act_killer killed_by)
+			enum act_killer killed_by, const char *content)
 {
-	raise_activity(c, r, kind, act, d, bytes, blocked, killed_by, 0);
+	raise_activity(c, r, kind, act, d, bytes, blocked, killed_by, 0, content);
 }
 
 /* Byte thresholds (64 KiB x 4^n) repeat per destination: one activity per
  * threshold reached. */
 static void raise_progress(struct corr *c, struct rec *r, const struct dest *d,
-			   uint64_t bytes, uint64_t blocked)
+			   uint64_t bytes, uint64_t blocked, const char *content)
 {
 	unsigned level = 0;
 
 	for (uint64_t t = 64 * 1024; t <= bytes && level < 255; t *= 4)
 		level++;
-	raise_activity(c, r, ACT_EV_PROGRESS, ACT_ALERT, d, bytes, blocked, ACT_BY_NONE, level);
+	raise_activity(c, r, ACT_EV_PROGRESS, ACT_ALERT, d, bytes, blocked, ACT_BY_NONE, level,
+		       content);
 }
 
 /* The record of a process an event is about; one tainted before we saw
@@ -551,30 +582,42 @@ static void on_connect(struct corr *c, const struct vigil_ev_connect *e)
 		return;
 	dest_from_key(&d, &e->key);
 	raise_alert(c, r, ACT_EV_CONNECT, e->denied ? ACT_BLOCKED : ACT_ALERT, &d, 0, 0,
-		    ACT_BY_NONE);
+		    ACT_BY_NONE, NULL);
 }
 
 static void on_flow(struct corr *c, const struct vigil_ev_flow *e)
 {
 	struct rec *r = rec_of_event(c, e->key.tgid, e->set_mask, NULL);
+	const char *content = class_name(e->content.class);
 	struct dest d;
 
 	if (!r)
 		return;
 	dest_from_key(&d, &e->key);
+	d.lport = e->lport;
+	d.inbound = e->inbound;
 	if (e->reason & VIGIL_FLOW_NEW)
 		raise_alert(c, r, ACT_EV_EGRESS, ACT_ALERT, &d, e->bytes, e->blocked_bytes,
-			    ACT_BY_NONE);
+			    ACT_BY_NONE, content);
 	else if (e->reason & VIGIL_FLOW_THRESHOLD)
-		raise_progress(c, r, &d, e->bytes, e->blocked_bytes);
-	if (e->reason & (VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET)) {
+		raise_progress(c, r, &d, e->bytes, e->blocked_bytes, content);
+	if (e->reason & VIGIL_FLOW_CLASS)
+		raise_alert(c, r, ACT_EV_CONTENT, ACT_ALERT, &d, e->bytes, e->blocked_bytes,
+			    ACT_BY_NONE, content);
+	if (e->reason & VIGIL_FLOW_DNS_TUNNEL)
+		raise_alert(c, r, ACT_EV_DNS_TUNNEL, c->env.enforce ? ACT_BLOCKED : ACT_ALERT, &d,
+			    e->bytes, e->blocked_bytes, ACT_BY_NONE, content);
+	if (e->reason & (VIGIL_FLOW_BLOCKED | VIGIL_FLOW_BUDGET | VIGIL_FLOW_WORK_BUDGET)) {
+		if (e->reason & VIGIL_FLOW_WORK_BUDGET)
+			content = "work";
 		raise_alert(c, r, ACT_EV_BUDGET, c->env.enforce ? ACT_BLOCKED : ACT_ALERT, &d,
-			    e->bytes, e->blocked_bytes, ACT_BY_NONE);
+			    e->bytes, e->blocked_bytes, ACT_BY_NONE, content);
 		if (c->env.enforce && !r->killed && !r->exited && !r->kill_due_ns) {
 			r->kill_due_ns = e->hdr.ktime_ns + AGENT_KILL_GRACE_NS;
 			r->kill_dest = d;
 			r->kill_bytes = e->bytes;
 			r->kill_blocked = e->blocked_bytes;
+			r->kill_content = content;
 		}
 	}
 }
@@ -590,12 +633,14 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 		return;
 	r->killed = true;
 	dest_from_key(&d, &e->key);
+	d.lport = e->lport;
+	d.inbound = e->inbound;
 	if (r->kill_due_ns) {	/* the flow whose drop led to the kill */
 		d = r->kill_dest;
 		r->kill_due_ns = 0;
 	}
 	raise_alert(c, r, ACT_EV_BUDGET, ACT_KILLED, &d, r->kill_bytes, r->kill_blocked,
-		    ACT_BY_KERNEL);
+		    ACT_BY_KERNEL, r->kill_content ? r->kill_content : class_name(e->content));
 }
 
 /* Kernel pids stay below 2^22, destinations are IPv4 or IPv6, byte counts
@@ -702,7 +747,8 @@ void corr__tick(struct corr *c, uint64_t now_ns)
 					r->killed = true;
 					c->st.agent_kills++;
 					raise_alert(c, r, ACT_EV_BUDGET, ACT_KILLED, &r->kill_dest,
-						    r->kill_bytes, r->kill_blocked, ACT_BY_AGENT);
+						    r->kill_bytes, r->kill_blocked, ACT_BY_AGENT,
+						    r->kill_content);
 				}
 			}
 			if (r->exited && now_ns - r->exit_ns > DEAD_KEEP_NS) {

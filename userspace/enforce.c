@@ -90,8 +90,10 @@ int enforce__configure(struct vigil_bpf *skel, const char **map_sizes, size_t nm
 			skel->rodata->cfg_fault |= VIGIL_FAULT_SK_STORAGE;
 		else if (!strcmp(faults[i], "no-charge"))
 			skel->rodata->cfg_fault |= VIGIL_FAULT_NO_CHARGE;
+		else if (!strcmp(faults[i], "no-content"))
+			skel->rodata->cfg_fault |= VIGIL_FAULT_NO_CONTENT;
 		else {
-			snprintf(err, errlen, "--test-fault '%s': expected sock-storage or no-charge",
+			snprintf(err, errlen, "--test-fault '%s': expected sock-storage, no-charge or no-content",
 				 faults[i]);
 			return -EINVAL;
 		}

@@ -609,8 +609,8 @@ int engine__validate(const struct ruleset *rs, char *err, size_t errlen)
 		}
 		if (!some_event_fits(cr)) {
 			snprintf(err, errlen, "%s: rule '%s' can never match: its evt.type/evt.mode "
-				 "tests rule out every event (evt.type is connect, egress, progress "
-				 "or budget; evt.mode monitor or enforce)", at, cr->def->id);
+				 "tests rule out every event (evt.type is connect, egress, progress, "
+				 "content, dns-tunnel or budget; evt.mode monitor or enforce)", at, cr->def->id);
 			ret = -EINVAL;
 			break;
 		}

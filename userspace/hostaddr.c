@@ -5,10 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "hostaddr.h"
+
+static const char *resolv_conf;
+
+void hostaddr__set_resolv_conf(const char *path)
+{
+	resolv_conf = path;
+}
 
 static int addr_cmp(const void *x, const void *y)
 {
@@ -17,6 +25,48 @@ static int addr_cmp(const void *x, const void *y)
 	if (a->family != b->family)
 		return a->family - b->family;
 	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static bool listed(const struct hostaddrs *h, size_t n, const struct addr_rule *r)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!addr_cmp(&h->a[i], r))
+			return true;
+	return false;
+}
+
+/* The nameservers of resolv_conf, port 53, after the interfaces'
+ * addresses (a resolver that is one of them is covered already). An
+ * unreadable file lists none. */
+static void add_resolvers(struct hostaddrs *out)
+{
+	char line[512], addr[128];
+	FILE *f = resolv_conf ? fopen(resolv_conf, "re") : NULL;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && out->n < HOSTADDR_MAX) {
+		struct addr_rule r = { .port_lo = 53, .port_hi = 53 };
+		char *pct;
+
+		if (sscanf(line, " nameserver %127s", addr) != 1)
+			continue;
+		pct = strchr(addr, '%');	/* fe80::1%eth0 */
+		if (pct)
+			*pct = '\0';
+		if (inet_pton(AF_INET, addr, r.addr) == 1) {
+			r.family = AF_INET;
+			r.prefix_len = 32;
+		} else if (inet_pton(AF_INET6, addr, r.addr) == 1) {
+			r.family = AF_INET6;
+			r.prefix_len = 128;
+		} else {
+			continue;
+		}
+		if (!addr__is_loopback(r.family, r.addr) && !listed(out, out->n, &r))
+			out->a[out->n++] = r;
+	}
+	fclose(f);
 }
 
 int hostaddr__list(struct hostaddrs *out)
@@ -57,6 +107,8 @@ int hostaddr__list(struct hostaddrs *out)
 			k++;
 		}
 	}
+	add_resolvers(out);
+	qsort(out->a, out->n, sizeof(out->a[0]), addr_cmp);
 	return 0;
 }
 

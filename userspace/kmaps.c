@@ -142,6 +142,65 @@ static long exe_bit(const struct ruleset *rs, size_t entry)
 	return bit < VIGIL_MAX_EXE_ALLOWS ? (1L << bit) : -1;
 }
 
+/* Bit of an exe-scoped serve entry: after the allow entries' bits. */
+static long serve_exe_bit(const struct ruleset *rs, size_t entry)
+{
+	unsigned bit = 0;
+
+	if (!rs->serves[entry].nexes)
+		return 0;
+	for (size_t i = 0; i < rs->nallows; i++)
+		bit += rs->allows[i].nexes ? 1 : 0;
+	for (size_t i = 0; i < entry; i++)
+		bit += rs->serves[i].nexes ? 1 : 0;
+	return bit < VIGIL_MAX_EXE_ALLOWS ? (1L << bit) : -1;
+}
+
+/* serve: entries -> vg_serve by port (additions before removals); an entry
+ * without a work budget or window has the agent's (--work-budget, 1 h). */
+static void fill_serves(struct vigil_bpf *skel, const struct ruleset *rs)
+{
+	int fd = bpf_map__fd(skel->maps.vg_serve);
+	__u32 port, next;
+	bool again = true;
+
+	for (size_t i = 0; i < rs->nserves; i++) {
+		const struct serve_entry *e = &rs->serves[i];
+		long bit = serve_exe_bit(rs, i);
+		struct vigil_serve v = {
+			.work_limit = e->has_work_budget ? e->work_budget : skel->rodata->cfg_work_limit,
+			.window_ns = e->has_window ? e->window_s * 1000000000ull :
+				     skel->rodata->cfg_work_window_ns,
+		};
+
+		if (bit < 0) {
+			log__warn("serve entry '%s': more than %d allow and serve entries are "
+				  "scoped to executables; it is not loaded", e->name,
+				  VIGIL_MAX_EXE_ALLOWS);
+			continue;
+		}
+		v.exe_mask = (__u32)bit;
+		port = e->port;
+		if (bpf_map_update_elem(fd, &port, &v, BPF_ANY))
+			log__warn("serve entry '%s': cannot load it: %s", e->name, strerror(errno));
+	}
+	while (again) {
+		again = false;
+		for (int r = bpf_map_get_next_key(fd, NULL, &next); !r;
+		     r = bpf_map_get_next_key(fd, &port, &next)) {
+			bool kept = false;
+
+			port = next;
+			for (size_t i = 0; i < rs->nserves && !kept; i++)
+				kept = rs->serves[i].port == port && serve_exe_bit(rs, i) >= 0;
+			if (!kept && !bpf_map_delete_elem(fd, &port)) {
+				again = true;	/* the walk lost its place */
+				break;
+			}
+		}
+	}
+}
+
 int kmaps__fill_allowlist(struct vigil_bpf *skel, const struct ruleset *rs, size_t *nkeys)
 {
 	struct entry { const struct addr_rule *r; __u32 exe_mask; } *all;
@@ -274,9 +333,23 @@ static int on_allowed_exe(const char *path, const struct stat *st, void *ctx)
 	return 0;
 }
 
-/* Executables of exe-scoped allow entries -> vg_allow_exes, and the running
- * processes that are one of them -> vg_exe_bits (exec and fork keep it up to
- * date from then on). */
+/* The executables globs name get bit in vg_allow_exes (efd); false when
+ * the entry is not scoped (bit 0) or has no bit (-1). */
+static bool mark_exes(int efd, long bit, char *const *globs, size_t n)
+{
+	struct exe_walk w = { .fd = efd, .bit = (__u32)bit };
+
+	if (bit <= 0)
+		return false;
+	for (size_t g = 0; g < n; g++)
+		glob__walk(globs[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES,
+			   GLOB_FOLLOW_FILE_LINKS);
+	return true;
+}
+
+/* Executables of exe-scoped allow and serve entries -> vg_allow_exes, and
+ * the running processes that are one of them -> vg_exe_bits (exec and fork
+ * keep it up to date from then on); the serve entries -> vg_serve. */
 void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
 {
 	int efd = bpf_map__fd(skel->maps.vg_allow_exes);
@@ -289,17 +362,11 @@ void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
 
 	while (!bpf_map_get_next_key(efd, NULL, &next))
 		bpf_map_delete_elem(efd, &next);
-	for (size_t i = 0; i < rs->nallows; i++) {
-		long bit = exe_bit(rs, i);
-		struct exe_walk w = { .fd = efd, .bit = (__u32)bit };
-
-		if (bit <= 0)
-			continue;
-		any = true;
-		for (size_t g = 0; g < rs->allows[i].nexes; g++)
-			glob__walk(rs->allows[i].exes[g], on_allowed_exe, &w, VIGIL_MAX_ALLOW_EXES,
-				   GLOB_FOLLOW_FILE_LINKS);
-	}
+	for (size_t i = 0; i < rs->nallows; i++)
+		any |= mark_exes(efd, exe_bit(rs, i), rs->allows[i].exes, rs->allows[i].nexes);
+	for (size_t i = 0; i < rs->nserves; i++)
+		any |= mark_exes(efd, serve_exe_bit(rs, i), rs->serves[i].exes, rs->serves[i].nexes);
+	fill_serves(skel, rs);
 	while (!bpf_map_get_next_key(pfd, NULL, &ntgid))
 		bpf_map_delete_elem(pfd, &ntgid);
 	skel->bss->vg_have_exe_allow = any;

@@ -70,6 +70,7 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	l->skel->rodata->cfg_mode = enforce ? VIGIL_MODE_ENFORCE : VIGIL_MODE_MONITOR;
 	l->skel->rodata->cfg_scoped = scoped;
 	l->skel->rodata->cfg_agent_tgid = getpid();
+	l->skel->rodata->cfg_work_limit = l->work_limit;
 
 	/* each capability through the first implementation this kernel runs */
 	caps__probe(&l->caps, hooks ? hooks : CAPS_ALL_FAMILIES);

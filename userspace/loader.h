@@ -29,6 +29,7 @@ struct loader {
 	 * load, the links taken over at attach */
 	struct pin *pin;
 	const struct ruleset *rs;
+	unsigned long long work_limit;	/* work-class bytes per destination and hour */
 	/* tests only (--test-map-size, --test-fault): see enforce.h */
 	const char **test_map_sizes;	size_t ntest_map_sizes;
 	const char **test_faults;	size_t ntest_faults;

@@ -180,12 +180,15 @@ static void free_run_options(struct agent_opts *o, struct config *cfg)
 	free(o->labels);
 	free(o->protect);
 	free(o->allow);
+	free(o->serve);
 	free(o->rules);
 }
 
 static int cmd_run(int argc, char **argv)
 {
 	struct agent_opts o = { .stats_interval_s = 60, .heartbeat_s = 60, .fold_s = 60,
+				.work_budget = VIGIL_WORK_LIMIT_DEFAULT,
+				.resolv_conf = "/etc/resolv.conf",
 				.rate_limit = 100, .run_dir = default_run_dir(),
 				.file_gid = (gid_t)-1 };
 	struct config cfg;

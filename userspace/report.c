@@ -93,6 +93,12 @@ static void body_network(struct json *j, const struct activity *a)
 	json__kv_uint(j, "bytes", a->bytes);
 	json__kv_uint(j, "blocked_bytes", a->blocked_bytes);
 	json__kv_bool(j, "allowed", a->allowed);
+	if (a->content && strcmp(a->content, "unknown"))	/* judged in the kernel */
+		json__kv_str(j, "content", a->content);
+	if (a->direction)
+		json__kv_str(j, "direction", a->direction);
+	if (a->lport)
+		json__kv_uint(j, "lport", a->lport);
 	json__end_object(j);
 }
 

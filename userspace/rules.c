@@ -25,6 +25,14 @@ static void set_free(struct protect_set *s)
 	free(s->owner.uids);
 }
 
+static void serve_free(struct serve_entry *e)
+{
+	free(e->name);
+	yaml__strv_free(e->exes, e->nexes);
+	yaml__loc_free(&e->loc);
+	memset(e, 0, sizeof(*e));
+}
+
 static void allow_free(struct allow_entry *a)
 {
 	free(a->name);
@@ -48,6 +56,9 @@ void rules__free(struct ruleset *rs)
 	for (size_t i = 0; i < rs->nallows; i++)
 		allow_free(&rs->allows[i]);
 	free(rs->allows);
+	for (size_t i = 0; i < rs->nserves; i++)
+		serve_free(&rs->serves[i]);
+	free(rs->serves);
 	for (size_t i = 0; i < rs->nlists; i++)
 		list__free(&rs->lists[i]);
 	free(rs->lists);
@@ -422,17 +433,24 @@ static int f_budget_bytes(struct parse *p, yaml_node_t *v, void *o)
 	return parse_size(p, v, &bp->bytes);
 }
 
-static int f_budget_window(struct parse *p, yaml_node_t *v, void *o)
+/* A window: field (budget:, serve:) into *out, *has set. */
+static int window_field(struct parse *p, yaml_node_t *v, unsigned long long *out, bool *has)
 {
-	struct budget_parse *bp = o;
 	const char *t = yaml__scalar(v);
 
-	if (!t || parse_window(t, &bp->window_s))
+	if (!t || parse_window(t, out))
 		return yaml__fail(p, v, "expected a window: lifetime or a duration such as "
 				  "3600s, 30m, 24h, 7d, found %s%s%s", t ? "'" : "",
 				  t ? t : yaml__kind(v), t ? "'" : "");
-	bp->has_window = true;
+	*has = true;
 	return 0;
+}
+
+static int f_budget_window(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct budget_parse *bp = o;
+
+	return window_field(p, v, &bp->window_s, &bp->has_window);
 }
 
 static const struct field budget_fields[] = {
@@ -442,6 +460,119 @@ static const struct field budget_fields[] = {
 	{ 0 },
 };
 
+
+/* ---- serve ------------------------------------------------------------ */
+
+static int f_serve_name(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct serve_entry *e = o;
+
+	if (!yaml__scalar(v) || !*yaml__scalar(v))
+		return yaml__fail(p, v, "expected a non-empty name");
+	e->name = strdup(yaml__scalar(v));
+	return e->name ? 0 : -ENOMEM;
+}
+
+static int f_serve_port(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct serve_entry *e = o;
+	const char *t = yaml__scalar(v);
+	char *end;
+	long port = t ? strtol(t, &end, 10) : -1;
+
+	if (!t || !*t || *end || port < 1 || port > 65535)
+		return yaml__fail(p, v, "expected a port 1..65535, found %s%s%s", t ? "'" : "",
+				  t ? t : yaml__kind(v), t ? "'" : "");
+	e->port = (uint16_t)port;
+	return 0;
+}
+
+static int f_serve_exe(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct serve_entry *e = o;
+
+	return yaml__str_list(p, v, "exe", true, &e->exes, &e->nexes);
+}
+
+static int f_serve_budget(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct serve_entry *e = o;
+
+	e->has_work_budget = true;
+	return parse_size(p, v, &e->work_budget);
+}
+
+static int f_serve_window(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct serve_entry *e = o;
+
+	return window_field(p, v, &e->window_s, &e->has_window);
+}
+
+static const struct field serve_fields[] = {
+	{ "name", f_serve_name, true },
+	{ "description", f_allow_desc, false },
+	{ "port", f_serve_port, true },
+	{ "exe", f_serve_exe, false },
+	{ "work_budget", f_serve_budget, false },
+	{ "window", f_serve_window, false },
+	{ 0 },
+};
+
+/* Same name: the later entry replaces the earlier (like allow:). */
+static int merge_serve(struct ruleset *rs, struct serve_entry *e)
+{
+	for (size_t i = 0; i < rs->nserves; i++) {
+		if (!strcmp(rs->serves[i].name, e->name)) {
+			serve_free(&rs->serves[i]);
+			rs->serves[i] = *e;
+			return 0;
+		}
+	}
+	if (rs->nserves >= RULES_MAX_SERVES)
+		return -E2BIG;
+	return yaml__push(&rs->serves, &rs->nserves, e, sizeof(*e));
+}
+
+static int one_serve(struct parse *p, yaml_node_t *n, struct ruleset *rs)
+{
+	struct serve_entry e = { 0 };
+	int err;
+
+	yaml__loc(p, n, &e.loc);
+	err = yaml__fields(p, n, "serve entry", serve_fields, &e);
+	if (!err) {
+		err = merge_serve(rs, &e);
+		if (err == -E2BIG)
+			err = yaml__fail(p, n, "too many serve entries (at most %d)",
+					 RULES_MAX_SERVES);
+	}
+	if (err)
+		serve_free(&e);
+	return err;
+}
+
+int rules__add_cli_serve(struct ruleset *rs, const char *text, char *err, size_t errlen)
+{
+	struct serve_entry e = { 0 };
+	char name[64], *end;
+	long port = strtol(text, &end, 10);
+
+	if (!*text || *end || port < 1 || port > 65535) {
+		snprintf(err, errlen, "--serve '%s': expected a port 1..65535", text);
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "--serve %ld", port);
+	e.port = (uint16_t)port;
+	e.name = strdup(name);
+	if (!e.name || merge_serve(rs, &e)) {
+		serve_free(&e);
+		snprintf(err, errlen, "--serve '%s': too many serve entries (at most %d)", text,
+			 RULES_MAX_SERVES);
+		return -E2BIG;
+	}
+	return 0;
+}
 
 /* ---- document --------------------------------------------------------- */
 
@@ -708,6 +839,20 @@ static int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 			goto oom;
 		}
 	}
+	for (size_t i = 0; i < src->nserves; i++) {
+		const struct serve_entry *o = &src->serves[i];
+		struct serve_entry e = *o;
+
+		e.loc = remap(dst, src, o->loc);
+		e.name = dup_or_null(o->name, &oom);
+		e.exes = NULL;
+		e.nexes = 0;
+		if (oom || copy_strs(&e.exes, &e.nexes, o->exes, o->nexes) ||
+		    merge_serve(dst, &e)) {
+			serve_free(&e);
+			goto oom;
+		}
+	}
 	for (size_t i = 0; i < src->nlists; i++) {
 		const struct rule_list *o = &src->lists[i];
 		struct rule_list l = { .name = dup_or_null(o->name, &oom),
@@ -793,6 +938,8 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 				ret = for_each_item(&p, v, "allow", one_allow, scratch);
 			else if (ks && !strcmp(ks, "budget"))
 				ret = for_each_item(&p, v, "budget", one_budget, scratch);
+			else if (ks && !strcmp(ks, "serve"))
+				ret = for_each_item(&p, v, "serve", one_serve, scratch);
 			else if (ks && !strcmp(ks, "limits"))
 				ret = yaml__fields(&p, v, "limits", limit_fields, &scratch->limits);
 			else if (ks && (!strcmp(ks, "list") || !strcmp(ks, "lists")))
@@ -803,7 +950,8 @@ int rules__merge_yaml(struct ruleset *scratch, const char *name, const char *tex
 				ret = for_each_item(&p, v, ks, rule__parse, scratch);
 			else
 				ret = yaml__fail(&p, k, "unknown section '%s' (expected protect, "
-						 "allow, budget, limits, list, macro or rule)", ks ? ks : "?");
+						 "allow, budget, serve, limits, list, macro or rule)",
+						 ks ? ks : "?");
 		}
 	}
 	yaml_document_delete(&doc);

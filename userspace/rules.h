@@ -7,6 +7,7 @@
 #define VIGIL_RULES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "addr.h"
@@ -88,6 +89,23 @@ struct allow_entry {
 	struct rule_loc loc;
 };
 
+/* serve: a declared service (an inference endpoint): responses on
+ * connections it accepted on `port` are work unless the kernel judges them
+ * weights (opaque TLS and unjudged bytes included), held to its own work
+ * budget per client. */
+struct serve_entry {
+	char *name;
+	uint16_t port;
+	char **exes;			/* executable path globs; none = any */
+	size_t nexes;
+	unsigned long long work_budget;	/* valid if has_work_budget; 0: no limit */
+	bool has_work_budget;
+	unsigned long long window_s;	/* valid if has_window; 0: the agent's lifetime */
+	bool has_window;
+	struct rule_loc loc;
+};
+#define RULES_MAX_SERVES 64
+
 /* list: a named set of values for `in` */
 struct rule_list {
 	char *name;
@@ -131,6 +149,8 @@ struct ruleset {
 	size_t nsets;
 	struct allow_entry *allows;
 	size_t nallows;
+	struct serve_entry *serves;
+	size_t nserves;
 	unsigned long long default_budget;	/* budget for set "*" */
 	bool has_default_budget;
 	unsigned long long default_window_s;	/* 0: the agent's lifetime */
@@ -170,6 +190,7 @@ struct rules_sources {
 				 * if it is a default pack file, the pack is not loaded too) */
 	const char **protect;	size_t nprotect;	/* --protect globs */
 	const char **allow;	size_t nallow;		/* --allow */
+	const char **serve;	size_t nserve;		/* --serve */
 };
 /* The whole ruleset, all or nothing (rs is empty on error). */
 int rules__build(struct ruleset *rs, const struct rules_sources *src, char *err, size_t errlen);
@@ -181,6 +202,8 @@ int rules__merge_yaml(struct ruleset *rs, const char *name, const char *text, si
 /* Add one set from the command line (--protect). */
 int rules__add_cli_protect(struct ruleset *rs, const char *glob, char *err, size_t errlen);
 int rules__add_cli_allow(struct ruleset *rs, const char *text, char *err, size_t errlen);
+/* --serve PORT: a serve entry named "--serve PORT", default work budget. */
+int rules__add_cli_serve(struct ruleset *rs, const char *text, char *err, size_t errlen);
 /* A deep copy. 0 or -ENOMEM (dst is then empty). */
 int rules__copy(struct ruleset *dst, const struct ruleset *src);
 int rules__set_index(const struct ruleset *rs, const char *name);

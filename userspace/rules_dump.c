@@ -100,6 +100,23 @@ static void allow(FILE *f, const struct allow_entry *a)
 	list(f, "    ", "exe", a->exes, a->nexes);
 }
 
+static void serve(FILE *f, const struct serve_entry *e)
+{
+	from(f, &e->loc);
+	fprintf(f, "  - name: ");
+	q(f, e->name);
+	fprintf(f, "\n    port: %u\n", e->port);
+	list(f, "    ", "exe", e->exes, e->nexes);
+	if (e->has_work_budget)
+		fprintf(f, "    work_budget: \"%llu\"\n", e->work_budget);
+	if (e->has_window) {
+		if (e->window_s)
+			fprintf(f, "    window: \"%llus\"\n", e->window_s);
+		else
+			fprintf(f, "    window: \"lifetime\"\n");
+	}
+}
+
 void rules__dump(const struct ruleset *rs, FILE *f)
 {
 	fprintf(f, "# vigil rules show: the merged rule set in force, sources in order:\n");
@@ -144,6 +161,10 @@ void rules__dump(const struct ruleset *rs, FILE *f)
 		fprintf(f, "allow:\n");
 	for (size_t i = 0; i < rs->nallows; i++)
 		allow(f, &rs->allows[i]);
+	if (rs->nserves)
+		fprintf(f, "serve:\n");
+	for (size_t i = 0; i < rs->nserves; i++)
+		serve(f, &rs->serves[i]);
 	if (rs->nlists)
 		fprintf(f, "list:\n");
 	for (size_t i = 0; i < rs->nlists; i++) {

@@ -143,6 +143,9 @@ int rules__build(struct ruleset *rs, const struct rules_sources *src, char *err,
 	for (size_t i = 0; i < src->nallow; i++)
 		if (rules__add_cli_allow(rs, src->allow[i], err, errlen))
 			goto bad;
+	for (size_t i = 0; i < src->nserve; i++)
+		if (rules__add_cli_serve(rs, src->serve[i], err, errlen))
+			goto bad;
 	return 0;
 bad:
 	rules__free(rs);

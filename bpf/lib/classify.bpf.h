@@ -254,53 +254,88 @@ static __always_inline __u32 classify__load_skb(struct __sk_buff *skb, __u32 off
 		n = VIGIL_SAMPLE_BYTES;
 		off += bpf_get_prandom_u32() % (len - VIGIL_SAMPLE_BYTES + 1);
 	}
-	n &= 2 * VIGIL_SAMPLE_BYTES - 1;	/* bounds the verifier keeps */
-	if (n < 1 || n > VIGIL_SAMPLE_BYTES)
+	/* bounds the verifier keeps: the compiler cannot move past them */
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(2 * VIGIL_SAMPLE_BYTES - 1));
+	/* a lower bound 6.1 keeps (it learns nothing from n != 0) */
+	if (n < VIGIL_SAMPLE_MIN || n > VIGIL_SAMPLE_BYTES)
 		return 0;
 	if (bpf_skb_load_bytes(skb, off, buf, n))
 		return 0;
 	return n;
 }
 
-/* Copy the sample of a send's data into buf, in the sender's context
- * (tp_btf/tcp_sendmsg_locked), before it is queued: so a decision can be
- * taken before the bytes enter the socket. User memory of send/write
+/* 6.1's iov_iter names its iovec pointer `iov` (6.4 renamed it `__iov`). */
+struct iov_iter___61 {
+	const struct iovec *iov;
+} __attribute__((preserve_access_index));
+
+/* The user memory a send starts with (tp_btf/tcp_sendmsg_locked and its
+ * fallbacks, in the sender's context, before the data is queued): its
+ * first segment's base and the bytes left in it. User memory of send/write
  * (ITER_UBUF) and sendmsg/writev (ITER_IOVEC, first segment); sendfile and
- * splice pass kernel pages (ITER_BVEC): not sampled here, their packets are.
- * Returns the sample length, 0 if nothing was loaded. */
-static __always_inline __u32 classify__load_msg(const struct msghdr *msg, __u8 *buf)
+ * splice pass kernel pages (ITER_BVEC): 0, their packets are sampled. */
+static __always_inline int classify__msg_span(const struct msghdr *msg, const __u8 **base,
+					      __u64 *len)
 {
 	const struct iov_iter *it = &msg->msg_iter;
 	__u8 type = BPF_CORE_READ(it, iter_type);
-	__u64 len, off = BPF_CORE_READ(it, iov_offset);
-	const __u8 *base;
-	__u32 n;
+	__u64 off = BPF_CORE_READ(it, iov_offset);
+	const struct iovec *iov;
 
 	if (type == ITER_UBUF) {
-		base = BPF_CORE_READ(it, ubuf);
-		len = BPF_CORE_READ(it, count);
-	} else if (type == ITER_IOVEC) {
-		const struct iovec *iov = BPF_CORE_READ(it, __iov);
-
-		base = BPF_CORE_READ(iov, iov_base);
-		len = BPF_CORE_READ(iov, iov_len);
-		len = len > off ? len - off : 0;
-	} else {
-		return 0;
+		*base = (const __u8 *)BPF_CORE_READ(it, ubuf) + off;
+		*len = BPF_CORE_READ(it, count);
+		return 1;
 	}
+	if (type != ITER_IOVEC)
+		return 0;
+	if (bpf_core_field_exists(it->__iov))
+		iov = BPF_CORE_READ(it, __iov);
+	else
+		iov = BPF_CORE_READ((struct iov_iter___61 *)it, iov);
+	*base = (const __u8 *)BPF_CORE_READ(iov, iov_base);
+	*len = BPF_CORE_READ(iov, iov_len);
+	if (*len <= off)
+		return 0;
+	*base += off;
+	*len -= off;
+	return 1;
+}
+
+/* Copy the sample of len bytes of user memory at base into buf: all of it
+ * up to VIGIL_SAMPLE_BYTES, else VIGIL_SAMPLE_BYTES from a random place.
+ * Returns the sample length, 0 if nothing was loaded. */
+static __always_inline __u32 classify__load_user(const __u8 *base, __u64 len, __u8 *buf)
+{
+	__u64 off = 0;
+	__u32 n;
+
 	if (len < VIGIL_SAMPLE_MIN)
 		return 0;
 	n = VIGIL_SAMPLE_BYTES;
 	if (len > VIGIL_SAMPLE_BYTES)
-		off += bpf_get_prandom_u32() % (len - VIGIL_SAMPLE_BYTES + 1);
+		off = bpf_get_prandom_u32() % (len - VIGIL_SAMPLE_BYTES + 1);
 	else
 		n = len;
-	n &= 2 * VIGIL_SAMPLE_BYTES - 1;
+	/* a bound the compiler cannot move past the check */
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(2 * VIGIL_SAMPLE_BYTES - 1));
 	if (n < 1 || n > VIGIL_SAMPLE_BYTES)
 		return 0;
 	if (bpf_probe_read_user(buf, n, base + off))
 		return 0;
 	return n;
+}
+
+/* The sample of a send's data (classify__msg_span) into buf; its length,
+ * 0 if nothing was loaded. */
+static __always_inline __u32 classify__load_msg(const struct msghdr *msg, __u8 *buf)
+{
+	const __u8 *base;
+	__u64 len;
+
+	if (!classify__msg_span(msg, &base, &len))
+		return 0;
+	return classify__load_user(base, len, buf);
 }
 
 #endif

@@ -12,6 +12,8 @@
 
 #define __VIGIL_BPF__
 #include "vigil.h"
+#include "lib/classify.bpf.h"
+#include "lib/dns.bpf.h"
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -35,6 +37,9 @@ const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
 const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
 const volatile __u32 cfg_fault = 0;	   /* VIGIL_FAULT_*: tests only */
 const volatile __u32 cfg_skb_current = 1;  /* cgroup_skb may ask for current (lib/sender.bpf.h) */
+/* work budget per destination and window (0: unlimited) */
+const volatile __u64 cfg_work_limit = VIGIL_WORK_LIMIT_DEFAULT;
+const volatile __u64 cfg_work_window_ns = VIGIL_WORK_WINDOW_DEFAULT_S * 1000000000ull;
 
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
  * for marked pipes only when it changed since their last scan. */
@@ -167,6 +172,25 @@ VG_MAP(vg_lost_socks, HASH, 0, VIGIL_MAX_LOST_SOCKS, __u64, __u32);
 /* mmapable: userspace sets limits and rolls windows with atomic ops on the
  * fields themselves, never a read-modify-write of the whole value. */
 VG_MAP(vg_budgets, ARRAY, BPF_F_MMAPABLE, VIGIL_MAX_SETS, __u32, struct vigil_budget);
+
+/* Work-class bytes per destination address and window (lib/content.bpf.h).
+ * LRU: a destination evicted starts a fresh window, as after an hour. */
+VG_MAP(vg_work, LRU_HASH, 0, VIGIL_MAX_FLOWS, struct vigil_work_key, struct vigil_work_budget);
+
+/* Declared services by local port (serve:, --serve; the agent fills it). */
+VG_MAP(vg_serve, HASH, 0, VIGIL_MAX_SERVES, __u32, struct vigil_serve);
+
+/* DNS query names per tainted process and minute (lib/content.bpf.h). */
+VG_MAP(vg_dns, LRU_HASH, 0, VIGIL_MAX_TAINTED, __u32, struct vigil_dns_count);
+
+/* Per CPU: the payload sample the content classifier reads, and its scan
+ * state (lib/classify.bpf.h says why that is not on the stack). */
+struct vigil_scratch {
+	struct classify_scratch c;
+	struct dns_scratch d;
+};
+
+VG_MAP(vg_scratch, PERCPU_ARRAY, 0, 1, __u32, struct vigil_scratch);
 
 VG_MAP(vg_allow4, LPM_TRIE, BPF_F_NO_PREALLOC, 4096, struct vigil_lpm4_key, struct vigil_allow);
 

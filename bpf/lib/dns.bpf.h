@@ -220,7 +220,9 @@ static __always_inline __u32 dns__load_skb(struct __sk_buff *skb, __u32 off, __u
 {
 	__u32 n = len < VIGIL_DNS_BUF ? len : VIGIL_DNS_BUF;
 
-	n &= 2 * VIGIL_DNS_BUF - 1;
+	/* a bound the compiler cannot move past the check (6.1's verifier
+	 * does not follow a copy taken before it) */
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(2 * VIGIL_DNS_BUF - 1));
 	if (n < VIGIL_DNS_HDR + 1 || n > VIGIL_DNS_BUF)
 		return 0;
 	if (bpf_skb_load_bytes(skb, off, buf, n))

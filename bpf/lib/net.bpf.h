@@ -102,6 +102,10 @@ static __always_inline void flow__emit(const struct vigil_flow_key *key,
 	e->blocked_bytes = f->blocked_bytes;
 	e->set_mask = f->set_mask;
 	e->reason = reason;
+	e->content = f->content;
+	e->lport = f->lport;
+	e->inbound = f->inbound;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -244,7 +248,8 @@ static __always_inline void budget__passed(__u32 mask, __u64 payload)
 }
 
 /* TCP bytes the receiver acknowledged on a tainted socket since it was
- * stamped, added once to each of its sets' `delivered`. A FIN counts one
+ * stamped, less those charged as work, added once to each of its sets'
+ * `delivered`. A FIN counts one
  * sequence number: taken off once it is acknowledged. */
 static __always_inline void budget__delivered(struct vigil_sock_state *st, struct tcp_sock *tp)
 {
@@ -256,6 +261,9 @@ static __always_inline void budget__delivered(struct vigil_sock_state *st, struc
 	acked = tp->bytes_acked;
 	if ((sk->sk_shutdown & 2 /* SEND_SHUTDOWN */) && tp->snd_una == tp->write_seq && acked)
 		acked--;
+	/* bytes charged to a work budget are not the sets' (retransmits of
+	 * them count twice there: this errs towards fewer breach alerts) */
+	base += st->work_sent;
 	if (acked <= base)
 		return;
 	counted = st->acked_counted;
@@ -281,21 +289,23 @@ static __always_inline void budget__commit(__u32 mask, __u64 size)
 
 /* Account one tainted packet on its flow; emit on state changes only.
  * how: FA_OVER a budget is spent for this traffic, FA_DROPPED and the packet
- * was dropped (enforce), FA_CROSSED this packet spent it. In monitor mode an
- * over-budget flow is reported once as "would be blocked" while its bytes
- * keep counting as sent. Returns 0 if the flow has no entry and none could
- * be made (full). Global: verified once. */
+ * was dropped (enforce), FA_CROSSED this packet spent it. reason: VIGIL_FLOW_*
+ * the caller knows of (a work budget crossed, DNS turned tunnel). In monitor
+ * mode an over-budget flow is reported once as "would be blocked" while its
+ * bytes keep counting as sent. A flow the content step made for this packet
+ * (VIGIL_FF_UNREPORTED) is new here. Returns 0 if the flow has no entry and
+ * none could be made (full). Global: verified once. */
 #define FA_OVER 1
 #define FA_DROPPED 2
 #define FA_CROSSED 4
 
 __noinline int flow__account(const struct vigil_flow_key *key, __u32 mask, __u64 payload,
-			     __u32 how)
+			     __u32 how, __u32 reason)
 {
 	bool over = how & FA_OVER, dropped = how & FA_DROPPED, crossed = how & FA_CROSSED;
 	struct vigil_flow *f, nf = {};
 	struct vigil_flow_key k;
-	__u32 reason = 0, level;
+	__u32 level;
 
 	if (!key)
 		return 0;
@@ -313,11 +323,20 @@ __noinline int flow__account(const struct vigil_flow_key *key, __u32 mask, __u64
 			return 0;
 		}
 	}
+	if (f->flags & VIGIL_FF_UNREPORTED) {
+		__sync_fetch_and_and(&f->flags, ~VIGIL_FF_UNREPORTED);
+		reason |= VIGIL_FLOW_NEW;
+	}
 	f->set_mask |= mask;
 	f->packets++;
 	if (over && !(f->flags & VIGIL_FF_BLOCK_REPORTED)) {
 		f->flags |= VIGIL_FF_BLOCK_REPORTED;
 		reason |= VIGIL_FLOW_BLOCKED;
+	}
+	if (f->content.class == VIGIL_CLASS_WEIGHTS && !(f->flags & VIGIL_FF_WEIGHTS_REPORTED)) {
+		f->flags |= VIGIL_FF_WEIGHTS_REPORTED;
+		if (!(reason & VIGIL_FLOW_NEW))
+			reason |= VIGIL_FLOW_CLASS;
 	}
 	if (dropped) {
 		__sync_fetch_and_add(&f->blocked_bytes, payload);
@@ -356,7 +375,7 @@ static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct
 /* SIGKILL the current process (enforce), report it once. Only ever called
  * from hooks that run in the context of the tainted sender itself. */
 static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
-					  const struct sock *sk)
+					  const struct sock *sk, __u8 content)
 {
 	struct vigil_ev_kill *e;
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -378,6 +397,10 @@ static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
 	e->set_mask = t->set_mask;
 	e->done = enforce;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	e->content = content;
+	e->inbound = sk && BPF_CORE_READ(sk, sk_max_ack_backlog) > 0;
+	e->lport = sk ? BPF_CORE_READ(sk, __sk_common.skc_num) : 0;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
 }
 

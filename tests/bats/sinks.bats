@@ -511,6 +511,14 @@ same_records() {
 	PY
 }
 
+# leak_then_heartbeats TAG N: one leak (tagged TAG), its egress alert, then
+# N heartbeats (--heartbeat 1): a stream of several kinds for the receivers
+leak_then_heartbeats() {
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag "$1"
+	alert_wait kind=alert rule=weights-egress process.cmdline~"$1" >/dev/null || return 1
+	alert_wait --timeout 10 --count "$2" kind=heartbeat >/dev/null
+}
+
 @test "sinks: fleet: the host's rsyslog forwards to Elasticsearch as docs/FLEET.md configures it" {
 	load ../lib/rsyslog
 	eport=$((PORT + 4100))
@@ -527,11 +535,7 @@ same_records() {
 	start_rsyslog_with "$T/60-vigil.conf"
 	start_sink tcp
 	start_agent --alerts "syslog:,socket=$T/fwd.sock" --heartbeat 1
-	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag forwarded
-	run alert_wait kind=alert rule=weights-egress
-	[ "$status" -eq 0 ]
-	run alert_wait --timeout 10 --count 2 kind=heartbeat
-	[ "$status" -eq 0 ]
+	leak_then_heartbeats forwarded 2
 	stop_agent
 	n="$(wc -l < "$ALERTS")"
 	for _ in $(seq 100); do [ "$(wc -l < "$T/es.jsonl")" -ge "$n" ] && break; sleep 0.1; done
@@ -551,11 +555,7 @@ same_records() {
 		--alerts "http://127.0.0.1:$hport,api=splunk,token=7f3a-T0K3N,batch=3" \
 		--alerts "http://127.0.0.1:$((hport + 1)),api=elastic,index=vigil-test,batch=3" \
 		--alerts "http://127.0.0.1:$((hport + 2)),api=loki,batch=3" --heartbeat 1
-	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag shaped
-	run alert_wait kind=alert rule=weights-egress
-	[ "$status" -eq 0 ]
-	run alert_wait --timeout 10 --count 2 kind=heartbeat
-	[ "$status" -eq 0 ]
+	leak_then_heartbeats shaped 2
 	stop_agent
 	for f in hec bulk loki; do
 		cat "$T/$f.jsonl.errors" >&2 || true

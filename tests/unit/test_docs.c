@@ -195,6 +195,7 @@ static unsigned long long entries_value(const char *expr)
 		{ "VIGIL_RINGBUF_BYTES", VIGIL_RINGBUF_BYTES },
 		{ "VIGIL_CONNECT_SEEN", VIGIL_CONNECT_SEEN },
 		{ "VIGIL_MAX_LOST_SOCKS", VIGIL_MAX_LOST_SOCKS },
+		{ "VIGIL_MAX_SERVES", VIGIL_MAX_SERVES },
 	};
 	char name[64] = "";
 	unsigned long long v = 0, times = 1;
