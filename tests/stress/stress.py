@@ -227,7 +227,10 @@ class Agent:
         args = [VIGIL_BIN, "run", "--mode", "enforce", "--no-default-rules",
                 "--rules", os.path.join(ROOT, "rules", "detect.yaml"), "--rules", rules,
                 "--cgroup", host.cg, "--alerts", self.alerts, "--stats-interval", "0"]
-        self.p = subprocess.Popen(args, stderr=open(self.err, "w"))
+        # its own run directory (control socket), as the bats harness does: the
+        # default /run/vigil is the host's, and any other agent there refuses us
+        env = dict(os.environ, VIGIL_RUN_DIR=os.path.join(tmp, "run"))
+        self.p = subprocess.Popen(args, stderr=open(self.err, "w"), env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
             if os.path.exists(self.alerts) and "agent_start" in open(self.alerts).read():
