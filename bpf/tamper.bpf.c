@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tamper evidence: a signal that would stop, freeze or kill the agent,
- * sent by another process, is recorded before it is delivered. The record
- * goes to the (pinned) ring buffer, so when the signal was SIGKILL the next
- * agent reports it. Preventing the signal needs BPF LSM, which the target
- * kernels lack. Cost: one comparison per signal generated on the host. */
+ * sent by another process, is recorded before it is delivered; so is a
+ * ptrace attach to it. The record goes to the (pinned) ring buffer, so
+ * when the signal was SIGKILL the next agent reports it. Preventing either
+ * needs BPF LSM, which this kernel lacks. Cost: one comparison per signal
+ * generated on the host; ptrace is a rare syscall (its tracepoint's cost
+ * is the syscall slow path, shared with blindspot.bpf.c). */
 #include "lib/common.bpf.h"
+
+#define PTRACE_ATTACH 16
+#define PTRACE_SEIZE 0x4206
 
 SEC("tp_btf/signal_generate")
 int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
@@ -26,6 +31,33 @@ int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
 	e->sig = sig;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->result = result;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ptrace attach to the agent: reported (agent_tamper), any process; this
+ * kernel cannot refuse it (BPF LSM). Attaching to one of the agent's other
+ * threads by its thread id is not seen. */
+SEC("tp/syscalls/sys_enter_ptrace")
+int vigil_sys_ptrace(struct trace_event_raw_sys_enter *ctx)
+{
+	long req = (long)ctx->args[0];
+	__u32 pid = (__u32)ctx->args[1], sender;
+	struct vigil_ev_tamper *e;
+
+	if (pid != cfg_agent_tgid || (req != PTRACE_ATTACH && req != PTRACE_SEIZE))
+		return 0;
+	sender = current_tgid();
+	if (sender == cfg_agent_tgid)
+		return 0;
+	e = event_reserve(sizeof(*e), VIGIL_EV_TAMPER, sender);
+	if (!e)
+		return 0;
+	e->target_tgid = pid;
+	e->sig = VIGIL_TAMPER_PTRACE;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->result = (__s32)req;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 	return 0;

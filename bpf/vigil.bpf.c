@@ -8,7 +8,11 @@
  *   process.bpf.c  fork / exec / exit: taint inheritance and cleanup
  *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
  *                  accounting and drops, kills
- *   tamper.bpf.c   signals other processes send the agent
+ *   tamper.bpf.c   signals other processes send the agent, ptrace of it
+ *   blindspot.bpf.c  blind-spot controls: packet/XDP sockets, BPF and
+ *                  module loads, network/FUSE mounts (tracepoints of
+ *                  rare syscalls)
+ *   tls.bpf.c      uprobes on TLS libraries' writes: plaintext classes
  * and the fallback implementations of the same capabilities, loaded only
  * where the capability probe (userspace/caps.c) picks them:
  *   fentry.bpf.c   fentry/fexit: read, mmap, send
@@ -19,6 +23,8 @@
 #include "process.bpf.c"
 #include "net.bpf.c"
 #include "tamper.bpf.c"
+#include "blindspot.bpf.c"
+#include "tls.bpf.c"
 #include "fentry.bpf.c"
 #include "lsm.bpf.c"
 #include "kprobe.bpf.c"

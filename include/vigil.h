@@ -327,6 +327,7 @@ enum vigil_ev_type {
 	VIGIL_EV_KILL = 6,
 	VIGIL_EV_COPY = 7,	/* a tainted process wrote a file: it is protected now */
 	VIGIL_EV_TAMPER = 8,	/* another process signalled the agent */
+	VIGIL_EV_CONTROL = 9,	/* a blind-spot control fired (bpf/blindspot.bpf.c) */
 	VIGIL_EV__COUNT,
 };
 
@@ -462,10 +463,39 @@ struct vigil_ev_tamper {
 	char comm[VIGIL_COMM_LEN];
 };
 
+/* sig values past the signals: other attempts on the agent (result holds
+ * the request) */
+#define VIGIL_TAMPER_PTRACE 64	/* ptrace(PTRACE_ATTACH|PTRACE_SEIZE, agent) */
+
 /* HUP INT QUIT ILL ABRT BUS FPE KILL USR1 SEGV USR2 TERM STOP TSTP */
 #define VIGIL_TAMPER_SIGNALS ((1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 6) | \
 			      (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | \
 			      (1u << 12) | (1u << 15) | (1u << 19) | (1u << 20))
+
+/* Blind-spot controls: ways around vigil's hooks, reported whoever tries
+ * them (in scope); a tainted process trying one in enforce mode is
+ * SIGKILLed before the call returns to it. */
+enum vigil_control {
+	VIGIL_CTL_PACKET_SOCKET = 1,	/* socket(AF_PACKET): no cgroup hook sees it */
+	VIGIL_CTL_XDP_SOCKET = 2,	/* socket(AF_XDP) */
+	VIGIL_CTL_BPF_LOAD = 3,		/* bpf(BPF_PROG_LOAD) by another process */
+	VIGIL_CTL_MODULE_LOAD = 4,	/* init_module / finit_module */
+	VIGIL_CTL_MOUNT = 5,		/* mount / fsopen of a network or FUSE filesystem */
+	VIGIL_CTL__COUNT,
+};
+
+#define VIGIL_CTL_DETAIL_LEN 32
+
+struct vigil_ev_control {
+	struct vigil_ev_header hdr;
+	__u32 kind;		/* enum vigil_control */
+	__u32 set_mask;		/* the process's taint; 0: untainted */
+	__u32 uid;
+	__u32 killed;		/* 1: SIGKILLed in the call (enforce, tainted) */
+	__s64 arg;		/* socket: type; bpf: program type; finit_module: fd, init_module: -1 */
+	char comm[VIGIL_COMM_LEN];
+	char detail[VIGIL_CTL_DETAIL_LEN];	/* mount: fs type; finit_module: file name */
+};
 
 struct vigil_ev_kill {
 	struct vigil_ev_header hdr;

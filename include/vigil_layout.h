@@ -223,6 +223,16 @@ VIGIL_PIN_AT(vigil_ev_copy, nnames, 48);
 VIGIL_PIN_AT(vigil_ev_copy, pad, 52);
 VIGIL_PIN_AT(vigil_ev_copy, names, 56);
 
+VIGIL_PIN_SIZE(vigil_ev_control, 88);
+VIGIL_PIN_AT(vigil_ev_control, hdr, 0);
+VIGIL_PIN_AT(vigil_ev_control, kind, 16);
+VIGIL_PIN_AT(vigil_ev_control, set_mask, 20);
+VIGIL_PIN_AT(vigil_ev_control, uid, 24);
+VIGIL_PIN_AT(vigil_ev_control, killed, 28);
+VIGIL_PIN_AT(vigil_ev_control, arg, 32);
+VIGIL_PIN_AT(vigil_ev_control, comm, 40);
+VIGIL_PIN_AT(vigil_ev_control, detail, 56);
+
 VIGIL_PIN_SIZE(vigil_ev_tamper, 48);
 VIGIL_PIN_AT(vigil_ev_tamper, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_tamper, target_tgid, 16);

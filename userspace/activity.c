@@ -5,17 +5,19 @@
 #include <sys/socket.h>
 
 #include "activity.h"
+#include "vigil.h"
 
 enum {
 	F_EVT_TYPE, F_EVT_ACTION, F_EVT_MODE,
 	F_PROC_PID, F_PROC_PPID, F_PROC_NAME, F_PROC_EXE, F_PROC_CMDLINE, F_PROC_UID,
 	F_PROC_CGROUP, F_PROC_PNAME, F_PROC_ANCESTORS,
 	F_PROC_USER, F_PROC_LOGINUID, F_PROC_LOGIN_USER, F_PROC_SSH_CLIENT,
-	F_CONTAINER_ID, F_CONTAINER_RUNTIME, F_K8S_POD_UID,
+	F_CONTAINER_ID, F_CONTAINER_RUNTIME, F_K8S_POD_UID, F_K8S_NAMESPACE, F_K8S_POD,
 	F_TAINT_SET, F_TAINT_BYTES_READ, F_TAINT_VIA, F_TAINT_DEPTH,
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
 	F_NET_ALLOWED, F_NET_CONTENT, F_NET_DIRECTION, F_NET_LPORT,
+	F_PROC_TAINTED, F_CONTROL_KIND, F_CONTROL_DETAIL,
 	F__COUNT
 };
 
@@ -25,7 +27,9 @@ const struct expr_field activity_fields[] = {
 		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), content "
 		"(a flow's bytes turned weights-shaped), dns-tunnel (a process's DNS queries "
 		"carry data: long encoded labels, or too many name bytes), budget (a protect "
-		"set's budget, or for work the destination's work budget, was spent)" },
+		"set's budget, or for work the destination's work budget, was spent), control (a blind-spot control: a packet or "
+		"AF_XDP socket, a BPF program or kernel module load, a network or FUSE mount; "
+		"by any process)" },
 	[F_EVT_ACTION] = { "evt.action", EXPR_STR,
 		"what the kernel or agent did before rules ran: alert, blocked or killed" },
 	[F_EVT_MODE] = { "evt.mode", EXPR_STR, "the agent's mode: monitor or enforce" },
@@ -52,6 +56,11 @@ const struct expr_field activity_fields[] = {
 	[F_CONTAINER_RUNTIME] = { "container.runtime", EXPR_STR,
 		"docker, containerd, cri-o, podman or kubernetes; empty outside containers" },
 	[F_K8S_POD_UID] = { "k8s.pod_uid", EXPR_STR, "Kubernetes pod uid from the cgroup path" },
+	[F_K8S_NAMESPACE] = { "k8s.namespace", EXPR_STR,
+		"the pod's Kubernetes namespace (from the kubelet's pod directory); empty if "
+		"unknown" },
+	[F_K8S_POD] = { "k8s.pod", EXPR_STR,
+		"the pod's name (from the kubelet's pod directory); empty if unknown" },
 	[F_TAINT_SET] = { "taint.set", EXPR_STRLIST,
 		"names of the protect sets whose files the process holds data from" },
 	[F_TAINT_BYTES_READ] = { "taint.bytes_read", EXPR_NUM,
@@ -84,6 +93,14 @@ const struct expr_field activity_fields[] = {
 	[F_NET_LPORT] = { "net.lport", EXPR_NUM,
 		"the sending socket's local port (a server's listening port for an inbound "
 		"flow); 0 when not known (connect records)" },
+	[F_PROC_TAINTED] = { "proc.tainted", EXPR_BOOL,
+		"the process holds data from protected files (false only for control events "
+		"of untainted processes)" },
+	[F_CONTROL_KIND] = { "control.kind", EXPR_STR,
+		"control events: packet_socket, xdp_socket, bpf_load, module_load or mount" },
+	[F_CONTROL_DETAIL] = { "control.detail", EXPR_STR,
+		"control events: the socket type (packet, xdp sockets), BPF program type, "
+		"module file name (finit_module) or filesystem type (mount)" },
 };
 const size_t activity_nfields = F__COUNT;
 
@@ -92,7 +109,8 @@ const size_t activity_nfields = F__COUNT;
 static const char *const words[ACT_VOCAB__COUNT][ACT_WORDS_MAX] = {
 	[ACT_VOCAB_EVENT] = { [ACT_EV_CONNECT] = "connect", [ACT_EV_EGRESS] = "egress",
 			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget",
-			      [ACT_EV_CONTENT] = "content", [ACT_EV_DNS_TUNNEL] = "dns-tunnel" },
+			      [ACT_EV_CONTENT] = "content", [ACT_EV_DNS_TUNNEL] = "dns-tunnel",
+			      [ACT_EV_CONTROL] = "control" },
 	[ACT_VOCAB_OUTCOME] = { [ACT_ALERT] = "alert", [ACT_BLOCKED] = "blocked",
 				[ACT_KILLED] = "killed" },
 	[ACT_VOCAB_MODE] = { [ACT_MONITOR] = "monitor", [ACT_ENFORCE] = "enforce" },
@@ -143,6 +161,8 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_CONTAINER_ID: out->s = a->proc.container_id; break;
 	case F_CONTAINER_RUNTIME: out->s = a->proc.container_runtime; break;
 	case F_K8S_POD_UID: out->s = a->proc.pod_uid; break;
+	case F_K8S_NAMESPACE: out->s = a->proc.pod_namespace; break;
+	case F_K8S_POD: out->s = a->proc.pod_name; break;
 	case F_TAINT_SET: out->list = a->sets; out->nlist = a->nsets; break;
 	case F_TAINT_BYTES_READ: out->n = (int64_t)a->taint_bytes_read; break;
 	case F_TAINT_VIA: out->s = a->taint_via; break;
@@ -161,9 +181,23 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_NET_CONTENT: out->s = a->content; break;
 	case F_NET_DIRECTION: out->s = a->direction; break;
 	case F_NET_LPORT: out->n = a->lport; break;
+	case F_PROC_TAINTED: out->n = a->tainted; break;
+	case F_CONTROL_KIND: out->s = a->control_kind; break;
+	case F_CONTROL_DETAIL: out->s = a->control_detail; break;
 	}
 	if (!out->s)
 		out->s = "";
+}
+
+const char *const activity__control_kinds[] = {
+	[VIGIL_CTL_PACKET_SOCKET] = "packet_socket", [VIGIL_CTL_XDP_SOCKET] = "xdp_socket",
+	[VIGIL_CTL_BPF_LOAD] = "bpf_load", [VIGIL_CTL_MODULE_LOAD] = "module_load",
+	[VIGIL_CTL_MOUNT] = "mount", [VIGIL_CTL__COUNT] = NULL,
+};
+
+const char *activity__control_word(unsigned kind)
+{
+	return kind && kind < VIGIL_CTL__COUNT ? activity__control_kinds[kind] : NULL;
 }
 
 void activity__finish(struct activity *a)

@@ -28,7 +28,7 @@
  * edges (alert lines, captures, rule text) and are spelt once, in the name
  * table activity__word() reads (activity.c):
  *   event    connect egress progress budget content  (evt.type)
- *            dns-tunnel
+ *            dns-tunnel control
  *   outcome  alert blocked killed                    (evt.action, action,
  *                                                     enforce_action)
  *   mode     monitor enforce                         (evt.mode)
@@ -41,6 +41,7 @@ enum act_event {
 	ACT_EV_BUDGET,		/* a protect set's budget (or a work budget) was spent */
 	ACT_EV_CONTENT,		/* a flow's bytes turned weights-shaped */
 	ACT_EV_DNS_TUNNEL,	/* a process's DNS queries carry data */
+	ACT_EV_CONTROL,		/* a blind-spot control fired: any process, tainted or not */
 	ACT_EV__COUNT,
 };
 
@@ -107,9 +108,18 @@ struct activity {
 	uint16_t dport;
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
+	/* a TLS flow: its plaintext's class as the TLS uprobes saw it ("work",
+	 * "weights"), or "unseen" (opaque); NULL when not known to be TLS */
+	const char *tls_plaintext;
+	const char *tls_library;	/* "openssl", "gnutls", "go", or NULL */
 	const char *content;		/* work | weights | opaque | unknown: what its bytes look like */
 	const char *direction;		/* outbound | inbound (accepted), NULL: not known */
 	uint16_t lport;			/* the sender's local port, 0: not known */
+
+	/* ACT_EV_CONTROL (bpf/blindspot.bpf.c); the other events are all tainted */
+	bool tainted;
+	const char *control_kind;	/* activity__control_kinds[] */
+	char control_detail[64];	/* fs type, module file, socket or program type */
 
 	/* filled by activity__finish(): derived lists the rules look at */
 	const char *ancestors[ACT_MAX_CHAIN];
@@ -117,6 +127,12 @@ struct activity {
 	const char *paths[ACT_MAX_SOURCES];
 	int npaths;
 };
+
+/* The words of control.kind, indexed by enum vigil_control; NULL-ended
+ * from index 1. */
+extern const char *const activity__control_kinds[];
+/* The word for a kernel control kind, NULL if unknown. */
+const char *activity__control_word(unsigned kind);
 
 /* Derive ancestors/paths/taint_bytes_read from chain and sources. */
 void activity__finish(struct activity *a);

@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -28,6 +29,7 @@
 #include "capture.h"
 #include "clock.h"
 #include "config.h"
+#include "context.h"
 #include "control.h"
 #include "correlate.h"
 #include "ctl.h"
@@ -43,7 +45,9 @@
 #include "pin.h"
 #include "protect.h"
 #include "seed.h"
+#include "state.h"
 #include "status.h"
+#include "tls.h"
 #include "world.h"
 #include "vigil.skel.h"
 
@@ -133,6 +137,52 @@ int agent__reload(struct agent *a, char *why, size_t whylen)
 
 /* Adds ticks to *since; true (and starts it again) once period_ms has
  * passed. period_ms 0: never. */
+/* ---- spent budgets across reboots (state.h) ---- */
+
+static void state_save(struct agent *a)
+{
+	uint64_t spent[VIGIL_MAX_SETS] = { 0 };
+	int err;
+
+	for (size_t s = 0; s < a->rs.nsets && s < VIGIL_MAX_SETS && a->budgets.view; s++)
+		spent[s] = __atomic_load_n(&a->budgets.view[s].spent, __ATOMIC_SEQ_CST);
+	err = state__write(a->o->state_file, &a->rs, spent);
+	if (err && err != a->state_err)
+		status__error(a, "state file %s: cannot write it: %s (spent budgets would not "
+			      "survive a reboot)", a->o->state_file, strerror(-err));
+	a->state_err = err;
+}
+
+/* Before the programs are attached: spent stays spent across a reboot.
+ * Pinned state that was adopted is newer than the file: it wins. */
+static void state_restore(struct agent *a)
+{
+	struct state_sets st;
+	uint64_t now = (uint64_t)time(NULL);
+	char why[256];
+	int err;
+
+	if ((a->pin && a->pin->adopted) || !a->budgets.view)
+		return;
+	err = state__read(a->o->state_file, &st, why, sizeof(why));
+	if (err == -ENOENT)
+		return;
+	for (size_t s = 0; s < a->rs.nsets && s < VIGIL_MAX_SETS; s++) {
+		const struct protect_set *ps = &a->rs.sets[s];
+		uint64_t v = err ? (a->o->enforce ? a->budgets.limit[s] : 0) :
+			     state__spent_for(&st, ps->name,
+					      ps->has_window ? ps->window_s : a->rs.default_window_s,
+					      now);
+
+		if (v)
+			__atomic_fetch_add(&a->budgets.view[s].spent, v, __ATOMIC_SEQ_CST);
+	}
+	if (err)
+		snprintf(a->state_why, sizeof(a->state_why), "state file %s: %s", why,
+			 a->o->enforce ? "every budget counts as spent (fail closed)" :
+			 "budgets start afresh");
+}
+
 static bool due(uint64_t *since, uint64_t ticks, uint64_t period_ms)
 {
 	*since += ticks;
@@ -168,8 +218,12 @@ static void cron(struct agent *a, uint64_t ticks)
 	if (due(&a->ticks_since_host, ticks, HOSTADDR_REFRESH_MS))
 		agent_rules__refresh_host(a);
 	/* the heartbeat the next agent reads if this one dies */
-	if (due(&a->ticks_since_ledger, ticks, 1000) && a->pin)
-		pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
+	if (due(&a->ticks_since_ledger, ticks, 1000)) {
+		if (a->pin)
+			pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
+		if (a->o->state_file)
+			state_save(a);
+	}
 	enforce__tick(a->enf, clock__mono_ns());
 	if (due(&a->ticks_since_stats, ticks, a->o->stats_interval_s * 1000ull))
 		status__counters(a, "agent_stats");
@@ -346,6 +400,8 @@ int agent__run(const struct agent_opts *o)
 			goto out;
 		}
 	}
+	if (o->kube_pods_dir)
+		context__set_pods_dir(o->kube_pods_dir);
 	if (scope__open(&a.scope, o->cgroup)) {
 		ret = 2;
 		goto out;
@@ -387,8 +443,11 @@ int agent__run(const struct agent_opts *o)
 		log__error("cannot set up the ring buffer: %s", strerror(errno));
 		goto out;
 	}
+	if (o->state_file)
+		state_restore(&a);
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
+	a.tls = tls__open(a.ld.skel);	/* after attach: uprobes bind nothing without send hooks */
 	if (a.pin && a.pin->adopted)	/* windows go on where the old agent was */
 		for (unsigned i = 0; i < a.pin->old.nsets; i++)
 			a.budgets.window_start[i] = a.pin->old.window_start[i];
@@ -397,6 +456,8 @@ int agent__run(const struct agent_opts *o)
 		  protect__count(a.prot), a.rs.nsets, mode_word(o),
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
+	if (a.state_why[0])
+		status__error(&a, "%s", a.state_why);
 	if (a.pin) {
 		if (a.pin->found)
 			status__adopt(&a);
@@ -411,6 +472,8 @@ int agent__run(const struct agent_opts *o)
 	enforce__stop(a.enf);	/* before detaching: blocked sockets must not drain */
 	flush_incidents(&a, true);	/* nothing folded stays unsaid */
 	status__counters(&a, "agent_stop");
+	if (o->state_file)
+		state_save(&a);
 out:
 	if (a.pin && a.unpin) {
 		pin__remove(a.pin->dir, o->run_dir);
@@ -426,6 +489,7 @@ out:
 	}
 	ring_buffer__free(a.rb);
 	enforce__free(a.enf);
+	tls__close(a.tls);
 	loader__destroy(&a.ld);
 	kmaps__unmap_budgets(&a.budgets);
 	corr__free(a.corr);

@@ -42,6 +42,8 @@ struct agent_opts {
 	unsigned rate_limit;		/* new incidents per rule a minute; 0 = no limit */
 	const char *metrics;		/* ADDR:PORT to serve /metrics on, or NULL */
 	const char *metrics_dir;	/* node_exporter textfile directory, or NULL */
+	const char *kube_pods_dir;	/* kubelet's pod directory (context.h), NULL: default */
+	const char *state_file;		/* spent budgets across reboots (state.h), or NULL */
 	bool verbose;
 	unsigned hooks;			/* caps.h families allowed, 0 = all */
 	/* tests only: shrink maps, inject faults (enforce.h) */
@@ -60,6 +62,7 @@ int agent__run(const struct agent_opts *o);
  * the control socket) read it. */
 #define AGENT_RECENT_ALERTS 16
 struct enforce;
+struct tls;
 
 struct agent {
 	const struct agent_opts *o;
@@ -68,6 +71,7 @@ struct agent {
 	struct engine *engine;
 	struct loader ld;
 	struct enforce *enf;		/* the budget ceiling's agent side */
+	struct tls *tls;		/* TLS uprobes (tls.h), NULL: blind */
 	struct scope scope;
 	struct protect *prot;
 	struct corr *corr;
@@ -84,6 +88,8 @@ struct agent {
 	unsigned long long tamper_records;	/* ring records the agent handled itself */
 	uint64_t ticks_since_stats;	/* cron ticks since the last agent_stats */
 	uint64_t ticks_since_ledger;	/* ... since the pin ledger's heartbeat */
+	int state_err;			/* the state file's last write error (0: ok) */
+	char state_why[320];		/* why it could not be restored, for agent_error */
 	uint64_t ticks_since_heartbeat, ticks_since_fold;
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
 	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */

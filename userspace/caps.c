@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 
 #include "caps.h"
 #include "json.h"
+#include "tls.h"
 
 struct caps_prog {
 	const char *prog;	/* a program of bpf/vigil.bpf.c */
@@ -112,10 +114,27 @@ static const struct caps_cap table[CAPS_N] = {
 		  { { "vigil_kfree_skb", "kfree_skb" } } },
 	} },
 	[CAPS_TAMPER] = { "tamper",
-		"signals other processes send the agent are not reported (agent_tamper)",
+		"signals other processes send the agent, and ptrace attaches to it, are not "
+		"reported (agent_tamper)",
 		false, false, {
-		{ CAPS_TRACEPOINT, "tracepoint signal_generate",
-		  { { "vigil_signal_generate", "signal_generate" } } },
+		{ CAPS_TRACEPOINT, "tracepoint signal_generate+sys_enter_ptrace",
+		  { { "vigil_signal_generate", "signal_generate" },
+		    { "vigil_sys_ptrace", "syscalls/sys_enter_ptrace", false, true } } },
+	} },
+	[CAPS_CONTROL] = { "control",
+		"blind-spot controls are off: packet and AF_XDP sockets, BPF program and "
+		"kernel module loads by other processes, network and FUSE mounts are not "
+		"reported, and tainted processes making them are not killed",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_socket+bpf+init_module+finit_module+"
+		  "mount+fsopen",
+		  { { "vigil_sys_socket", "syscalls/sys_enter_socket" },
+		    { "vigil_sys_bpf", "syscalls/sys_enter_bpf" },
+		    /* optional: a kernel without modules has none to load */
+		    { "vigil_sys_init_module", "syscalls/sys_enter_init_module", false, true },
+		    { "vigil_sys_finit_module", "syscalls/sys_enter_finit_module", false, true },
+		    { "vigil_sys_mount", "syscalls/sys_enter_mount" },
+		    { "vigil_sys_fsopen", "syscalls/sys_enter_fsopen", false, true } } },
 	} },
 	[CAPS_ACKED] = { "acked",
 		"bytes receivers acknowledged on tainted sockets are counted only when the "
@@ -133,6 +152,18 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_TRACEPOINT, "iterator tcp+bpf_sock_destroy",
 		  { { "vigil_reap_tcp", "tcp", false, false, "bpf_sock_destroy" } } },
 	} },
+	/* attached per library file by userspace/tls.c, not by the loader */
+	[CAPS_TLS] = { "tls",
+		"the plaintext of TLS writes is not seen: every tainted TLS flow is opaque "
+		"and follows its set's budget like weights",
+		false, false, {
+		{ CAPS_UPROBE, "uprobe SSL_write+SSL_write_ex+gnutls_record_send+"
+		  "crypto/tls.(*Conn).Write",
+		  { { "vigil_ssl_write", "SSL_write" },
+		    { "vigil_ssl_write_ex", "SSL_write_ex" },
+		    { "vigil_gnutls_record_send", "gnutls_record_send" },
+		    { "vigil_go_tls_write", "crypto/tls.(*Conn).Write" } } },
+	} },
 };
 
 static const char *const family_names[CAPS_NFAMILIES] = {
@@ -140,6 +171,7 @@ static const char *const family_names[CAPS_NFAMILIES] = {
 	[CAPS_FENTRY] = "fentry",
 	[CAPS_LSM] = "lsm",
 	[CAPS_KPROBE] = "kprobe",
+	[CAPS_UPROBE] = "uprobe",
 };
 
 const char *caps__name(enum caps_id id) { return table[id].name; }
@@ -179,15 +211,38 @@ const char *caps__program_at(size_t n)
 	return NULL;
 }
 
+/* CAP:FAMILY narrows one capability to one family (tests force e.g.
+ * lsm mmap_file, which vigil never picks where fentry or kprobes work):
+ * kept above the family bits, CAPS_NFAMILIES bits per capability, for the
+ * capabilities with a choice (the first CAPS_HOOKS_NARROWABLE). */
+#define CAPS_HOOKS_NARROWABLE ((32 - CAPS_NFAMILIES) / CAPS_NFAMILIES)
+#define CAPS_HOOKS_CAP_SHIFT(id) (CAPS_NFAMILIES * (1 + (id)))
+
+static bool hooks_allow(unsigned hooks, int id, enum caps_family f)
+{
+	unsigned only = id < CAPS_HOOKS_NARROWABLE ?
+		(hooks >> CAPS_HOOKS_CAP_SHIFT(id)) & CAPS_ALL_FAMILIES : 0;
+
+	return (hooks & (1u << f)) && (!only || (only & (1u << f)));
+}
+
+static int family_of(const char *name)
+{
+	for (int f = 0; f < CAPS_NFAMILIES; f++)
+		if (!strcmp(name, family_names[f]))
+			return f;
+	return -1;
+}
+
 int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t errlen)
 {
 	char *copy = strdup(spec), *save = NULL, *tok;
-	unsigned only = 0, except = 0;
+	unsigned only = 0, except = 0, narrow = 0;
 
 	if (!copy)
 		return -ENOMEM;
 	if (!spec[0]) {
-		snprintf(err, errlen, "--hooks: empty (tracepoint, fentry, lsm, kprobe, all)");
+		snprintf(err, errlen, "--hooks: empty (tracepoint, fentry, lsm, kprobe, uprobe, all)");
 		free(copy);
 		return -EINVAL;
 	}
@@ -195,18 +250,39 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 		bool minus = tok[0] == '-';
 		const char *name = minus ? tok + 1 : tok;
 		unsigned *dst = minus ? &except : &only;
-		int f;
+		char *colon = strchr(tok, ':');
+		int f, id;
 
+		if (colon && !minus) {
+			*colon = 0;
+			for (id = 0; id < CAPS_N; id++)
+				if (!strcmp(tok, table[id].name))
+					break;
+			f = family_of(colon + 1);
+			if (id == CAPS_N || f < 0) {
+				snprintf(err, errlen, "--hooks: '%s:%s' is not CAPABILITY:FAMILY "
+					 "(read, mmap, send...: tracepoint, fentry, lsm, kprobe)",
+					 tok, colon + 1);
+				free(copy);
+				return -EINVAL;
+			}
+			if (id >= CAPS_HOOKS_NARROWABLE) {
+				snprintf(err, errlen, "--hooks: %s has one implementation", tok);
+				free(copy);
+				return -EINVAL;
+			}
+			narrow |= (1u << f) << CAPS_HOOKS_CAP_SHIFT(id);
+			continue;
+		}
 		if (!strcmp(name, "all")) {
 			*dst |= CAPS_ALL_FAMILIES;
 			continue;
 		}
-		for (f = 0; f < CAPS_NFAMILIES; f++)
-			if (!strcmp(name, family_names[f]))
-				break;
-		if (f == CAPS_NFAMILIES) {
+		f = family_of(name);
+		if (f < 0) {
 			snprintf(err, errlen, "--hooks: unknown hook family '%s' (tracepoint, "
-				 "fentry, lsm, kprobe, all; -NAME excludes)", name);
+				 "fentry, lsm, kprobe, uprobe, all; -NAME excludes; CAPABILITY:FAMILY "
+				 "narrows one)", name);
 			free(copy);
 			return -EINVAL;
 		}
@@ -218,6 +294,7 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 		snprintf(err, errlen, "--hooks '%s' leaves no hook family", spec);
 		return -EINVAL;
 	}
+	*families |= narrow;
 	return 0;
 }
 
@@ -227,6 +304,7 @@ struct probe_env {
 	struct btf *vmlinux;
 	bool lsm_bpf;		/* "bpf" among the active LSMs */
 	int kprobe_type;	/* perf PMU type, -1: no kprobes */
+	int uprobe_type;	/* perf PMU type, -1: no uprobes */
 };
 
 static const struct bpf_insn ret0[] = {
@@ -308,6 +386,26 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 			}
 			return 0;
 		}
+		if (strchr(p->target, '/')) {
+			/* a syscall tracepoint: its tracefs event, or (tracefs not
+			 * mounted yet: the agent mounts it) syscall tracing at all */
+			char ev[192];
+			struct stat st;
+
+			snprintf(ev, sizeof(ev), "/sys/kernel/tracing/events/%s", p->target);
+			if (!stat(ev, &st))
+				return 0;
+			snprintf(ev, sizeof(ev), "/sys/kernel/debug/tracing/events/%s", p->target);
+			if (!stat(ev, &st))
+				return 0;
+			if (access("/sys/kernel/tracing/events", F_OK) &&
+			    access("/sys/kernel/debug/tracing/events", F_OK) && env->vmlinux &&
+			    btf__find_by_name_kind(env->vmlinux, "btf_trace_sys_enter",
+						   BTF_KIND_TYPEDEF) > 0)
+				return 0;
+			snprintf(why, whylen, "no tracepoint %s", p->target);
+			return -ENOENT;
+		}
 		snprintf(name, sizeof(name), "btf_trace_%s", p->target);
 		if (env->vmlinux && btf__find_by_name_kind(env->vmlinux, name, BTF_KIND_TYPEDEF) > 0)
 			return 0;
@@ -349,6 +447,21 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 		if (err)
 			snprintf(why, whylen, "kprobe on %s refused: %s", p->target, strerror(-err));
 		return err;
+	case CAPS_UPROBE:
+		/* the program type and the PMU: which files have the functions
+		 * is tls.c's business (a library without them is not blind) */
+		if (env->uprobe_type < 0) {
+			snprintf(why, whylen, "kernel without uprobes (CONFIG_UPROBE_EVENTS)");
+			return -EOPNOTSUPP;
+		}
+		id = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "vigil_probe", "GPL", ret0, 2, NULL);
+		if (id < 0) {
+			err = -errno;
+			snprintf(why, whylen, "uprobe programs refused: %s", strerror(-err));
+			return err;
+		}
+		close(id);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -417,6 +530,8 @@ static void probe_environment(struct caps *c, struct probe_env *env)
 		env->lsm_bpf |= !strcmp(t, "bpf");
 	read_line("/sys/bus/event_source/devices/kprobe/type", line, sizeof(line));
 	env->kprobe_type = line[0] ? atoi(line) : -1;
+	read_line("/sys/bus/event_source/devices/uprobe/type", line, sizeof(line));
+	env->uprobe_type = line[0] ? atoi(line) : -1;
 	c->skb_current = probe_skb_current();
 	env->vmlinux = btf__load_vmlinux_btf();
 	if (!env->vmlinux)
@@ -439,7 +554,7 @@ void caps__probe(struct caps *c, unsigned families)
 			const struct caps_impl *im = &table[id].impls[i];
 			bool ok = true;
 
-			if (!(families & (1u << im->family)))
+			if (!hooks_allow(families, id, im->family))
 				continue;
 			for (int k = 0; k < CAPS_MAX_PROGS && im->progs[k].prog; k++) {
 				char why[96] = "";
@@ -496,6 +611,27 @@ bool caps__enforceable(const struct caps *c)
 
 /* ---- output --------------------------------------------------------- */
 
+/* Which TLS libraries the uprobes cover here (those of the loader's cache;
+ * the agent adds those tainted processes map), and what is not covered. */
+static void tls_print(const struct caps *c, FILE *f)
+{
+	struct tls_found libs[16];
+	size_t n = tls__discover(libs, 16);
+
+	for (size_t i = 0; i < n && c->chosen[CAPS_TLS] >= 0; i++) {
+		fprintf(f, "%-13s   %s:", "", libs[i].path);
+		for (int k = 0; tls__func_name(k); k++)
+			if (libs[i].funcs & (1u << k))
+				fprintf(f, " %s", tls__func_name(k));
+		fprintf(f, "\n");
+	}
+	fprintf(f, "%-13s   %s\n", "", c->chosen[CAPS_TLS] >= 0
+		? "also: libraries tainted processes map, static OpenSSL/GnuTLS and Go "
+		  "binaries with symbols; a tainted TLS flow whose plaintext was not seen "
+		  "(other libraries, stripped Go, kernel TLS) is opaque: budgeted like weights"
+		: "a tainted TLS flow is opaque: budgeted like weights");
+}
+
 void caps__print(const struct caps *c, FILE *f)
 {
 	fprintf(f, "kernel        %s\n", c->release);
@@ -518,6 +654,7 @@ void caps__print(const struct caps *c, FILE *f)
 			fprintf(f, "%-13s   %s%s\n", "", table[id].needed ? "" : "(optional) ",
 				table[id].blind);
 	}
+	tls_print(c, f);
 	fprintf(f, "%-13s %s\n", "egress", egress_covered(c)
 		? "cgroup connect4/6, sendmsg4/6, skb egress"
 		: "blind\n                no cgroup v2 mount: connects and packets are not seen");
@@ -583,6 +720,25 @@ void caps__json(const struct caps *c, struct json *j, bool detail)
 		json__kv_str(j, "egress", egress_covered(c) ? "cgroup" : "blind");
 	}
 	json__end_object(j);
-	if (detail)
+	if (detail) {
+		struct tls_found libs[16];
+		size_t n = tls__discover(libs, 16);
+
 		json__kv_bool(j, "enforceable", caps__enforceable(c));
+		json__key(j, "tls_libraries");
+		json__begin_array(j);
+		for (size_t i = 0; i < n && c->chosen[CAPS_TLS] >= 0; i++) {
+			json__begin_object(j);
+			json__kv_str(j, "path", libs[i].path);
+			json__key(j, "functions");
+			json__begin_array(j);
+			for (int k = 0; tls__func_name(k); k++)
+				if (libs[i].funcs & (1u << k))
+					json__string(j, tls__func_name(k));
+			json__end_array(j);
+			json__end_object(j);
+		}
+		json__end_array(j);
+		json__kv_str(j, "tls_unseen", "opaque: budgeted like weights");
+	}
 }

@@ -270,6 +270,13 @@ static int read_process(struct reader *r, json_t *p, struct activity *a)
 	/* context: who from the record (absent in older captures), where from
 	 * the cgroup as the live agent derives it */
 	context__container(&a->proc);
+	if (json_is_object(json_object_get(p, "container"))) {
+		json_t *c = json_object_get(p, "container");
+
+		err |= copy_str(r, c, "pod_namespace", a->proc.pod_namespace,
+				sizeof(a->proc.pod_namespace));
+		err |= copy_str(r, c, "pod_name", a->proc.pod_name, sizeof(a->proc.pod_name));
+	}
 	err |= copy_str(r, p, "user", a->proc.user, sizeof(a->proc.user));
 	err |= copy_str(r, p, "login_user", a->proc.login_user, sizeof(a->proc.login_user));
 	err |= copy_str(r, p, "ssh_client", a->proc.ssh_client, sizeof(a->proc.ssh_client));
@@ -349,6 +356,29 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 	return err ? -EINVAL : 0;
 }
 
+/* network.tls: the plaintext the TLS uprobes saw, or that they saw none. */
+static int read_tls(struct reader *r, json_t *t, struct activity *a)
+{
+	static const char *const classes[] = { "work", "weights", NULL };
+	static const char *const libs[] = { "openssl", "gnutls", "go", NULL };
+	json_t *seen;
+
+	if (!t || json_is_null(t))
+		return 0;
+	seen = json_object_get(t, "plaintext_seen");
+	if (!json_is_object(t) || !json_is_boolean(seen))
+		return bad(r, "'network.tls' must be an object with plaintext_seen%s%s", "", "");
+	a->tls_plaintext = "unseen";
+	if (json_is_true(seen) &&
+	    (get_str(r, t, "plaintext_class", "work", &a->tls_plaintext) ||
+	     one_of(r, "plaintext_class", a->tls_plaintext, classes)))
+		return -EINVAL;
+	if (get_str(r, t, "library", NULL, &a->tls_library) ||
+	    (a->tls_library && one_of(r, "library", a->tls_library, libs)))
+		return -EINVAL;
+	return 0;
+}
+
 static int read_network(struct reader *r, json_t *n, struct activity *a)
 {
 	static const char *const fams[] = { "ipv4", "ipv6", NULL };
@@ -405,13 +435,44 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 	if (allowed && !json_is_boolean(allowed))
 		return bad(r, "'network.allowed' must be true or false%s%s", "", "");
 	a->allowed = allowed && json_is_true(allowed);
+	return read_tls(r, json_object_get(n, "tls"), a);
+}
+
+/* A control event: its kind and detail; no destination, and taint only if
+ * the process had some (as report__body writes them). */
+static int read_control(struct reader *r, json_t *c, json_t *taint, struct activity *a)
+{
+	const char *detail = "";
+	int err = 0;
+
+	a->tainted = a->event != ACT_EV_CONTROL || taint;
+	if (a->event != ACT_EV_CONTROL) {
+		if (c)
+			return bad(r, "'control' belongs to control events only%s%s", "", "");
+		return 0;
+	}
+	a->family = a->protocol = NULL;
+	if (!taint)
+		a->taint_via = "";
+	if (!json_is_object(c))
+		return bad(r, "a control event needs a 'control' object (kind, detail)%s%s", "", "");
+	err |= get_str(r, c, "kind", NULL, &a->control_kind);
+	err |= get_str(r, c, "detail", "", &detail);
+	if (err)
+		return -EINVAL;
+	if (!a->control_kind ||
+	    one_of(r, "control.kind", a->control_kind, activity__control_kinds + 1))
+		return a->control_kind ? -EINVAL :
+		       bad(r, "missing 'control.kind'%s%s", "", "");
+	snprintf(a->control_detail, sizeof(a->control_detail), "%s", detail);
 	return 0;
 }
 
 static int to_activity(struct reader *r, json_t *o, struct activity *a)
 {
 	static const char *const known[] = { "time", "host", "mode", "event", "action",
-		"enforce_action", "killed_by", "message", "process", "taint", "network", NULL };
+		"enforce_action", "killed_by", "message", "process", "taint", "network", "control",
+		NULL };
 	const char *t, *msg, *key, *ev;
 	int mode, event, action, enforce_action, killed_by;
 	json_t *v;
@@ -429,7 +490,8 @@ static int to_activity(struct reader *r, json_t *o, struct activity *a)
 	if (err)
 		return -EINVAL;
 	if (!ev)
-		return bad(r, "missing 'event' (connect, egress, progress, content, dns-tunnel or budget)%s%s", "", "");
+		return bad(r, "missing 'event' (connect, egress, progress, content, dns-tunnel, budget "
+			   "or control)%s%s", "", "");
 	if (get_word(r, o, "event", ACT_VOCAB_EVENT, NULL, &event) ||
 	    get_word(r, o, "action", ACT_VOCAB_OUTCOME, "alert", &action) ||
 	    get_word(r, o, "mode", ACT_VOCAB_MODE, "monitor", &mode) ||
@@ -447,7 +509,8 @@ static int to_activity(struct reader *r, json_t *o, struct activity *a)
 	snprintf(a->message, sizeof(a->message), "%s", msg);
 	if (read_process(r, json_object_get(o, "process"), a) ||
 	    read_taint(r, json_object_get(o, "taint"), a) ||
-	    read_network(r, json_object_get(o, "network"), a))
+	    read_network(r, json_object_get(o, "network"), a) ||
+	    read_control(r, json_object_get(o, "control"), json_object_get(o, "taint"), a))
 		return -EINVAL;
 	activity__finish(a);
 	return 0;

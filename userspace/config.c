@@ -160,6 +160,22 @@ static int a_rate_limit(struct agent_opts *o, const char *v, char *e, size_t n)
 	return bounded(v, &o->rate_limit, "alerts a minute", e, n);
 }
 
+static int a_state_file(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	if (absolute(v, "the state file", e, n))
+		return -EINVAL;
+	o->state_file = v;
+	return 0;
+}
+
+static int a_kube_pods_dir(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	if (*v && absolute(v, "the kubelet's pod directory", e, n))
+		return -EINVAL;
+	o->kube_pods_dir = v;
+	return 0;
+}
+
 static int a_file_group(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	struct group *g = getgrnam(v);
@@ -276,9 +292,17 @@ const struct config_option config_options[] = {
 	{ "metrics-textfile", 0, CONFIG_VALUE, "DIR", a_metrics_textfile,
 	  "write them to DIR/vigil.prom every second\n"
 	  "(node_exporter's textfile collector)" },
+	{ "state-file", 0, CONFIG_VALUE, "FILE", a_state_file,
+	  "keep spent budgets in FILE (written atomically every\n"
+	  "second): they survive a reboot; unreadable in enforce\n"
+	  "mode: every budget counts as spent" },
+	{ "kube-pods-dir", 0, CONFIG_VALUE, "DIR", a_kube_pods_dir,
+	  "the kubelet's pod directory: a pod's namespace and name\n"
+	  "by its uid (default /var/log/pods; \"\" turns it off)" },
 	{ "hooks", 0, CONFIG_VALUE, "FAMILY,...", a_hooks,
 	  "hook families vigil may use: tracepoint, fentry, lsm,\n"
-	  "kprobe (default all; -NAME excludes; see 'vigil check')" },
+	  "kprobe (default all; -NAME excludes; CAPABILITY:FAMILY\n"
+	  "narrows one capability, e.g. mmap:lsm; see 'vigil check')" },
 	{ "run-dir", 0, CONFIG_VALUE, "DIR", a_run_dir,
 	  "control socket and agent state (default $VIGIL_RUN_DIR,\n"
 	  "else " CONFIG_DEFAULT_RUN_DIR ")" },

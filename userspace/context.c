@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Container, pod, user and login context of a process (context.h). */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -190,4 +191,63 @@ void context__user(struct proc_info *pi)
 		if (f)
 			fclose(f);
 	}
+}
+
+/* ---- Kubernetes pod namespace and name ----------------------------------- */
+
+#define POD_CACHE 32
+
+static char pods_dir[256] = "/var/log/pods";
+static struct pod_entry {
+	char uid[40], ns[64], name[254];
+} pod_cache[POD_CACHE];
+static unsigned pod_next;
+
+void context__set_pods_dir(const char *dir)
+{
+	snprintf(pods_dir, sizeof(pods_dir), "%s", dir ? dir : "");
+	memset(pod_cache, 0, sizeof(pod_cache));
+}
+
+/* "<namespace>_<name>_<uid>": true and the two names if it is uid's */
+static bool pod_dir_name(const char *d, const char *uid, struct pod_entry *out)
+{
+	const char *a = strchr(d, '_'), *b = strrchr(d, '_');
+	size_t ul = strlen(uid);
+
+	if (!a || a == b || strcmp(b + 1, uid) || strlen(b + 1) != ul || a == d || b == a + 1 ||
+	    (size_t)(a - d) >= sizeof(out->ns) || (size_t)(b - a - 1) >= sizeof(out->name))
+		return false;
+	snprintf(out->ns, sizeof(out->ns), "%.*s", (int)(a - d), d);
+	snprintf(out->name, sizeof(out->name), "%.*s", (int)(b - a - 1), a + 1);
+	snprintf(out->uid, sizeof(out->uid), "%s", uid);
+	return true;
+}
+
+void context__pod(struct proc_info *pi)
+{
+	struct pod_entry found = { 0 };
+	struct dirent *d;
+	DIR *dir;
+
+	pi->pod_namespace[0] = pi->pod_name[0] = '\0';
+	if (!pi->pod_uid[0] || !pods_dir[0])
+		return;
+	for (unsigned i = 0; i < POD_CACHE; i++)
+		if (!strcmp(pod_cache[i].uid, pi->pod_uid)) {
+			snprintf(pi->pod_namespace, sizeof(pi->pod_namespace), "%s", pod_cache[i].ns);
+			snprintf(pi->pod_name, sizeof(pi->pod_name), "%s", pod_cache[i].name);
+			return;
+		}
+	dir = opendir(pods_dir);
+	while (dir && (d = readdir(dir)))
+		if (pod_dir_name(d->d_name, pi->pod_uid, &found))
+			break;
+	if (dir)
+		closedir(dir);
+	if (!found.uid[0])
+		return;
+	pod_cache[pod_next++ % POD_CACHE] = found;
+	snprintf(pi->pod_namespace, sizeof(pi->pod_namespace), "%s", found.ns);
+	snprintf(pi->pod_name, sizeof(pi->pod_name), "%s", found.name);
 }

@@ -8,8 +8,8 @@
  * session's REMOTE_HOST).
  *
  * The container part depends only on the cgroup string, so a replayed
- * capture derives the same; the user part is read from /proc once and
- * recorded.
+ * capture derives the same; the user part and the pod's namespace and name
+ * (from the kubelet's pod directory) are read once and recorded.
  */
 #ifndef VIGIL_CONTEXT_H
 #define VIGIL_CONTEXT_H
@@ -22,5 +22,14 @@
 void context__container(struct proc_info *pi);
 /* Fill pi's user fields from /proc/<pi->pid> (and ancestors for SSH). */
 void context__user(struct proc_info *pi);
+/* Fill pi's pod namespace and name for its pod uid from the kubelet's
+ * pod directory: every CRI runtime's pods have
+ * DIR/<namespace>_<name>_<uid>/ (their logs), where Kubernetes names
+ * cannot hold '_'. Remembers the last lookups; a pod not found (yet) is
+ * looked up again next time. */
+void context__pod(struct proc_info *pi);
+/* The directory context__pod reads (default /var/log/pods); NULL or ""
+ * turns the lookup off. */
+void context__set_pods_dir(const char *dir);
 
 #endif

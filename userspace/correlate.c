@@ -453,6 +453,7 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	}
 	memset(&a, 0, sizeof(a));
 	a.event = rule;
+	a.tainted = true;
 	a.action = act;
 	a.killed_by = act == ACT_KILLED ? killed_by : ACT_BY_NONE;
 	a.mode = c->env.enforce ? ACT_ENFORCE : ACT_MONITOR;
@@ -466,9 +467,14 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	a.pname = c->env.comm_of ? c->env.comm_of(c->env.ctx, r->info.ppid) : "";
 	fill_taint(c, r, &a);
 	fill_dest(&a, d);
+	if (c->env.tls_flow && d->proto == 6)	/* TCP */
+		c->env.tls_flow(c->env.ctx, r->tgid, &a);
 	a.bytes = bytes;
 	a.blocked_bytes = blocked;
 	a.content = content;
+	/* TLS the kernel could not see into: its plaintext was not seen */
+	if (!a.tls_plaintext && content && !strcmp(content, "opaque"))
+		a.tls_plaintext = "unseen";
 
 	src = a.nsources ? a.sources[0].path : "protected weights";
 	human_bytes(bytes, hb, sizeof(hb));
@@ -643,6 +649,102 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 		    ACT_BY_KERNEL, r->kill_content ? r->kill_content : class_name(e->content));
 }
 
+/* The detail of a control record: what the kernel sent, or a word for its
+ * number (socket type, BPF program type). */
+static void control_detail(const struct vigil_ev_control *e, char *out, size_t len)
+{
+	static const char *const socks[] = { [1] = "stream", [2] = "dgram", [3] = "raw",
+		[5] = "seqpacket", [10] = "packet" };
+	static const char *const progs[] = { "unspec", "socket_filter", "kprobe", "sched_cls",
+		"sched_act", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock",
+		"lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device", "sk_msg",
+		"raw_tracepoint", "cgroup_sock_addr", "lwt_seg6local", "lirc_mode2",
+		"sk_reuseport", "flow_dissector", "cgroup_sysctl", "raw_tracepoint_writable",
+		"cgroup_sockopt", "tracing", "struct_ops", "ext", "lsm", "sk_lookup", "syscall",
+		"netfilter" };
+	int64_t n = e->arg & 0xf;	/* socket type without SOCK_NONBLOCK/CLOEXEC */
+	char kdetail[VIGIL_CTL_DETAIL_LEN + 1];
+
+	snprintf(kdetail, sizeof(kdetail), "%.*s", VIGIL_CTL_DETAIL_LEN, e->detail);
+	switch (e->kind) {
+	case VIGIL_CTL_PACKET_SOCKET:
+	case VIGIL_CTL_XDP_SOCKET:
+		snprintf(out, len, "%s", n < (int64_t)(sizeof(socks) / sizeof(socks[0])) && socks[n] ?
+			 socks[n] : "other");
+		break;
+	case VIGIL_CTL_BPF_LOAD:
+		if (e->arg >= 0 && e->arg < (int64_t)(sizeof(progs) / sizeof(progs[0])))
+			snprintf(out, len, "%s", progs[e->arg]);
+		else
+			snprintf(out, len, "type %lld", (long long)e->arg);
+		break;
+	default:	/* module file, filesystem type: kernel strings, made printable */
+		for (char *c = kdetail; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+				*c = '?';
+		snprintf(out, len, "%s", kdetail);
+	}
+}
+
+/* A blind-spot control, for any process in scope: a tainted one is judged
+ * with its taint (the kernel killed it in enforce mode), an untainted one
+ * on its own. Not deduplicated here: each attempt is one activity, the
+ * incidents fold repeats. */
+static void on_control(struct corr *c, const struct vigil_ev_control *e)
+{
+	const char *kind = activity__control_word(e->kind);
+	struct rec tmp = { .tgid = e->hdr.tgid }, *r = &tmp;
+	static const char *const what[VIGIL_CTL__COUNT] = {
+		[VIGIL_CTL_PACKET_SOCKET] = "to open a packet socket",
+		[VIGIL_CTL_XDP_SOCKET] = "to open an AF_XDP socket",
+		[VIGIL_CTL_BPF_LOAD] = "to load a BPF program",
+		[VIGIL_CTL_MODULE_LOAD] = "to load a kernel module",
+		[VIGIL_CTL_MOUNT] = "to mount a network or FUSE filesystem",
+	};
+	struct activity a;
+	const char *src;
+
+	if (!kind)
+		return;
+	if (e->set_mask) {
+		r = rec_of_event(c, e->hdr.tgid, e->set_mask, e->comm);
+		if (!r)
+			return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.event = ACT_EV_CONTROL;
+	a.tainted = e->set_mask != 0;
+	a.mode = c->env.enforce ? ACT_ENFORCE : ACT_MONITOR;
+	a.action = e->killed ? ACT_KILLED : ACT_ALERT;
+	a.killed_by = e->killed ? ACT_BY_KERNEL : ACT_BY_NONE;
+	if (!c->env.enforce && a.tainted)
+		a.enforce_action = ACT_KILLED;
+	if (e->killed)
+		r->killed = true;
+	if (!r->have_info && !r->exited)
+		rec_refresh_info(c, r, e->comm);
+	a.proc = r->info;
+	a.pname = c->env.comm_of ? c->env.comm_of(c->env.ctx, r->info.ppid) : "";
+	if (a.tainted)
+		fill_taint(c, r, &a);
+	else
+		a.taint_via = "";
+	a.control_kind = kind;
+	control_detail(e, a.control_detail, sizeof(a.control_detail));
+	src = a.nsources ? a.sources[0].path : "protected weights";
+	snprintf(a.message, sizeof(a.message), "%s (pid %u)%s%s%s tried %s%s%s%s%s",
+		 r->info.comm, r->tgid, a.tainted ? ", holding data from " : "",
+		 a.tainted ? src : "", a.tainted ? "," : "", what[e->kind],
+		 a.control_detail[0] ? " (" : "", a.control_detail,
+		 a.control_detail[0] ? ")" : "",
+		 e->killed ? " and was killed" : a.tainted && !c->env.enforce ?
+		 "; enforce mode would kill it" : "");
+	activity__finish(&a);
+	c->st.activities++;
+	if (c->env.emit)
+		c->env.emit(c->env.ctx, &a);
+}
+
 /* Kernel pids stay below 2^22, destinations are IPv4 or IPv6, byte counts
  * below 2^63: anything else is a corrupt record, and would become a negative
  * pid_t, an address "?" or a number that no capture reader takes back. */
@@ -685,6 +787,7 @@ size_t corr__record_size(unsigned type)
 		[VIGIL_EV_CONNECT] = sizeof(struct vigil_ev_connect),
 		[VIGIL_EV_KILL] = sizeof(struct vigil_ev_kill),
 		[VIGIL_EV_COPY] = sizeof(struct vigil_ev_copy),
+		[VIGIL_EV_CONTROL] = sizeof(struct vigil_ev_control),
 	};
 
 	return type < VIGIL_EV__COUNT ? want[type] : 0;
@@ -693,11 +796,11 @@ size_t corr__record_size(unsigned type)
 int corr__handle(struct corr *c, const void *data, size_t size)
 {
 	const struct vigil_ev_header *h = data;
-	size_t want = size >= sizeof(*h) ? corr__record_size(h->type) : 0;
+	size_t want;
 
 	c->st.records++;
-	if (size < sizeof(*h) || h->type == 0 || h->type >= VIGIL_EV__COUNT ||
-	    h->size != want || size < want || !record_valid(data)) {
+	want = size >= sizeof(*h) ? corr__record_size(h->type) : 0;
+	if (!want || h->size != want || size < want || !record_valid(data)) {
 		c->st.bad_records++;
 		return -EINVAL;
 	}
@@ -708,6 +811,7 @@ int corr__handle(struct corr *c, const void *data, size_t size)
 	case VIGIL_EV_FLOW: on_flow(c, data); break;
 	case VIGIL_EV_CONNECT: on_connect(c, data); break;
 	case VIGIL_EV_KILL: on_kill(c, data); break;
+	case VIGIL_EV_CONTROL: on_control(c, data); break;
 	case VIGIL_EV_COPY:
 		if (c->env.file_copied)
 			c->env.file_copied(c->env.ctx, data);

@@ -33,6 +33,9 @@ struct corr_env {
 	void (*file_copied)(void *ctx, const struct vigil_ev_copy *e);
 	/* parent's comm for proc.pname ("" if unknown) */
 	const char *(*comm_of)(void *ctx, uint32_t pid);
+	/* the TLS plaintext of tgid's flow to a's destination, if known:
+	 * fills a->tls_plaintext and a->tls_library (may be NULL) */
+	void (*tls_flow)(void *ctx, uint32_t tgid, struct activity *a);
 	/* one correlated activity (dedupe done: a state change) */
 	void (*emit)(void *ctx, const struct activity *a);
 	bool enforce;
@@ -45,8 +48,8 @@ void corr__free(struct corr *c);
 /* One ring-buffer record (header already size-checked by the caller is not
  * assumed: bad records are counted and ignored). Returns 0 or -EINVAL. */
 int corr__handle(struct corr *c, const void *data, size_t size);
-/* The exact size of a record of this type corr__handle takes (its header's
- * size), 0 for a type it does not take. */
+/* The exact size of a record of this type; 0 for a type that has none
+ * here (VIGIL_EV_TAMPER is the agent's, not the correlator's). */
 size_t corr__record_size(unsigned type);
 /* Taint learnt outside the ring buffer: a process that held a protected
  * file before vigil started (via PREEXISTING, from 0), or one the agent

@@ -199,9 +199,10 @@ static uint64_t field_bit(unsigned f)
 	return 1ull << (f < 63 ? f : 63);	/* as expr__fields_used */
 }
 
+/* field names: lowercase words with digits (k8s), '_' and '.' */
 static bool field_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || c == '_' || c == '.';
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
 /* "%proc.name sent %net.bytes bytes to %{net.daddr}:%net.dport (100%%)" */
@@ -811,6 +812,15 @@ static uint64_t activity_key(const struct activity *a)
 	h = mix(h, w[0]);
 	h = mix(h, w[1]);
 	h = mix(h, (uint64_t)a->dport << 8 | (a->protocol ? (unsigned char)a->protocol[0] : 0));
+	if (a->event == ACT_EV_CONTROL) {	/* one per kind and detail */
+		uint64_t c = 1469598103934665603ull;
+
+		for (const char *p = a->control_kind; p && *p; p++)
+			c = (c ^ (unsigned char)*p) * 1099511628211ull;
+		for (const char *p = a->control_detail; *p; p++)
+			c = (c ^ (unsigned char)*p) * 1099511628211ull;
+		h = mix(h, c);
+	}
 	return h;
 }
 

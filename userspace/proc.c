@@ -157,6 +157,7 @@ int proc__read(pid_t pid, struct proc_info *pi)
 	proc__cgroup_path(pid, pi->cgroup, sizeof(pi->cgroup));
 	context__container(pi);
 	context__user(pi);
+	context__pod(pi);
 	return 0;
 }
 

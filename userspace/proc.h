@@ -24,6 +24,10 @@ struct proc_info {
 	char container_runtime[16];	/* docker containerd cri-o podman kubernetes */
 	char container_id[65];
 	char pod_uid[40];		/* Kubernetes pod uid */
+	/* context.h: the pod's namespace and name, from the kubelet's pod
+	 * directory ("" when unknown) */
+	char pod_namespace[64];
+	char pod_name[254];
 	/* context.h: who */
 	char user[33];			/* name of uid, "" if unknown */
 	uid_t loginuid;			/* valid if has_loginuid (unset: a daemon) */

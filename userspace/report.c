@@ -33,6 +33,10 @@ static void body_process(struct json *j, const struct activity *a, bool capture)
 		json__kv_str(j, "id", p->container_id);
 		if (p->pod_uid[0])
 			json__kv_str(j, "pod_uid", p->pod_uid);
+		if (p->pod_namespace[0])
+			json__kv_str(j, "pod_namespace", p->pod_namespace);
+		if (p->pod_name[0])
+			json__kv_str(j, "pod_name", p->pod_name);
 		json__end_object(j);
 	}
 	if (capture)	/* tells pid reuse apart when replayed */
@@ -93,6 +97,18 @@ static void body_network(struct json *j, const struct activity *a)
 	json__kv_uint(j, "bytes", a->bytes);
 	json__kv_uint(j, "blocked_bytes", a->blocked_bytes);
 	json__kv_bool(j, "allowed", a->allowed);
+	if (a->tls_plaintext) {
+		bool seen = strcmp(a->tls_plaintext, "unseen") != 0;
+
+		json__key(j, "tls");
+		json__begin_object(j);
+		json__kv_bool(j, "plaintext_seen", seen);
+		if (seen)
+			json__kv_str(j, "plaintext_class", a->tls_plaintext);
+		if (a->tls_library)
+			json__kv_str(j, "library", a->tls_library);
+		json__end_object(j);
+	}
 	if (a->content && strcmp(a->content, "unknown"))	/* judged in the kernel */
 		json__kv_str(j, "content", a->content);
 	if (a->direction)
@@ -102,11 +118,27 @@ static void body_network(struct json *j, const struct activity *a)
 	json__end_object(j);
 }
 
+static void body_control(struct json *j, const struct activity *a)
+{
+	json__key(j, "control");
+	json__begin_object(j);
+	json__kv_str(j, "kind", a->control_kind);
+	json__kv_str(j, "detail", a->control_detail);
+	json__kv_bool(j, "tainted", a->tainted);
+	json__end_object(j);
+}
+
+/* Control events have no destination, and no taint when the process has
+ * none; every other event has both. */
 void report__body(struct json *j, const struct activity *a, bool capture)
 {
 	body_process(j, a, capture);
-	body_taint(j, a);
-	body_network(j, a);
+	if (a->event != ACT_EV_CONTROL || a->tainted)
+		body_taint(j, a);
+	if (a->event == ACT_EV_CONTROL)
+		body_control(j, a);
+	else
+		body_network(j, a);
 }
 
 int report__alert(struct output *o, struct json *j, const struct activity *a,

@@ -127,12 +127,18 @@ void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 	snprintf(sig, sizeof(sig), "SIG%s", abbr ? abbr : "?");
 	proc__cgroup_path(e->hdr.tgid, cg, sizeof(cg));
 	output__begin(a->out, j, "agent_tamper");
-	json__kv_str(j, "attempt", "signal");
-	json__kv_str(j, "signal", sig);
+	if (e->sig == VIGIL_TAMPER_PTRACE) {	/* result: the request */
+		json__kv_str(j, "attempt", "ptrace");
+		json__kv_str(j, "request", e->result == 16 ? "PTRACE_ATTACH" : "PTRACE_SEIZE");
+	} else {
+		json__kv_str(j, "attempt", "signal");
+		json__kv_str(j, "signal", sig);
+	}
 	/* the agent it was sent to: this one, or the one before it (pinned ring) */
 	json__kv_uint(j, "target_pid", e->target_tgid);
 	json__kv_bool(j, "previous_agent", e->target_tgid != (uint32_t)getpid());
-	json__kv_bool(j, "delivered", e->result == 0);
+	if (e->sig != VIGIL_TAMPER_PTRACE)
+		json__kv_bool(j, "delivered", e->result == 0);
 	json__key(j, "sender");
 	json__begin_object(j);
 	json__kv_uint(j, "pid", e->hdr.tgid);

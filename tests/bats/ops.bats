@@ -33,11 +33,13 @@ UNIT="$VIGIL_ROOT/packaging/vigil.service"
 	pin_setup
 	launched_agent "$dest/usr/bin/vigil" run --config "$dest/etc/vigil/vigil.yaml" \
 		--rules "$dest/etc/vigil/rules.d" --no-default-rules --protect "$W/**" \
-		--cgroup "$CG" --alerts "$ALERTS" --run-dir "$VIGIL_RUN_DIR" --pin-dir "$PIN_DIR"
+		--cgroup "$CG" --alerts "$ALERTS" --run-dir "$VIGIL_RUN_DIR" --pin-dir "$PIN_DIR" \
+		--state-file "$T/state"
 	[ "$(alert_get mode kind=agent_start)" = monitor ]
 	[ -d "$PIN_DIR/links" ]
 	[ "$(alert_get config kind=agent_start)" = "$dest/etc/vigil/vigil.yaml" ]
 	stop_agent
+	grep -q '^vigil-state 1$' "$T/state"
 }
 
 @test "install: the unit passes systemd-analyze verify and its security exposure is OK" {
@@ -325,4 +327,15 @@ time.sleep(30)' "$W/model.safetensors" &
 	stop_agent
 	run alert_wait --timeout 1 kind=agent_tamper signal=SIGTERM
 	[ "$status" -eq 0 ]
+}
+
+@test "tamper: a ptrace attach to the agent is an agent_tamper line naming the tracer" {
+	start_agent
+	run python3 "$CONTROL" --seize "$AGENT_PID" ptrace
+	[ "$output" = "ptrace ok" ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=ptrace request=PTRACE_SEIZE sender.comm=python3
+	[ "$status" -eq 0 ]
+	[ "$(alert_get target_pid kind=agent_tamper attempt=ptrace)" = "$AGENT_PID" ]
+	# the tracer is gone (detached at its exit): the agent goes on
+	stop_agent
 }

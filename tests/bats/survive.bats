@@ -166,3 +166,53 @@ restart_agent() {
 	[ "$got" -le "$spent" ]
 	[ $((spent - got)) -le 8192 ]
 }
+
+# A reboot clears bpffs: an agent without pins to adopt is what the next
+# boot starts with. The state file carries the spent budget across it.
+@test "survive: spend half the budget, reboot (no pinned state): the rest of the budget is all that gets out" {
+	head -c $((BUDGET / 2)) /dev/urandom > "$W/half.safetensors"
+	start_sink tcp
+	start_agent --mode enforce --budget "$BUDGET" --state-file "$T/state"
+	leak --connect-first --src "$W/half.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	half="$(sink_bytes)"
+	[ "$half" -eq $((BUDGET / 2)) ]
+	stop_agent
+	grep -q "^set cli $((BUDGET / 2))\$" "$T/state"
+	# the "reboot": nothing pinned, a new agent on the same state file
+	ALERTS="$T/alerts-2.jsonl"
+	start_agent --mode enforce --budget "$BUDGET" --state-file "$T/state"
+	leak --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes over a reboot, half spent before it (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	[ "$got" -gt "$half" ]		# the other half was there to spend
+	run alert_wait --timeout 5 rule=weights-egress-budget action=killed
+	[ "$status" -eq 0 ]
+	stop_agent
+	# without the file the budget would have started afresh: the file is it
+	[ "$(awk '/^set cli/ {print $3}' "$T/state")" -ge "$((BUDGET / 2))" ]
+}
+
+@test "survive: a state file that does not validate fails closed in enforce mode, says so, and starts afresh in monitor mode" {
+	start_sink tcp
+	printf 'vigil-state 1\nsaved 1\nset cli 10\nsha256 %064d\n' 0 > "$T/state"
+	start_agent --mode enforce --budget "$BUDGET" --state-file "$T/state"
+	run alert_wait --timeout 5 kind=agent_error "message~checksum does not match"
+	[ "$status" -eq 0 ]
+	[[ "$(alert_get message kind=agent_error)" == *"every budget counts as spent (fail closed)"* ]]
+	leak --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -eq 0 ]
+	stop_agent
+	# monitor mode: a warning, and nothing is held back
+	echo garbage > "$T/state"
+	ALERTS="$T/alerts-2.jsonl"
+	start_agent --budget "$BUDGET" --state-file "$T/state"
+	run alert_wait --timeout 5 kind=agent_error "message~budgets start afresh"
+	[ "$status" -eq 0 ]
+	stop_agent
+	# and the agent wrote a valid one back
+	grep -q '^vigil-state 1$' "$T/state"
+}

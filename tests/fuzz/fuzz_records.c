@@ -3,7 +3,7 @@
  * decoding and entry point (corr__handle, corr__tick) as the agent drives
  * them, with the outside world faked (no /proc, no signals: kill only
  * counts). The input is a sequence of chunks:
- *   byte t < 0x80: a record of type t % 8 and that type's exact size, its
+ *   byte t < 0x80: a record of type t % 16 and that type's exact size, its
  *                  header's type/size set, the body from the next bytes;
  *   byte t >= 0x80, byte n: n raw bytes as a record (any size, any header).
  * Checks: never a crash, leak or hang; every activity it emits is well
@@ -61,6 +61,10 @@ static int same(void *ctx, const struct activity *b)
 	s->n++;
 	check(s->orig->proc.pid == b->proc.pid && s->orig->dport == b->dport);
 	check(s->orig->nchain == b->nchain && s->orig->bytes == b->bytes);
+	check(s->orig->event == b->event && s->orig->tainted == b->tainted);
+	if (b->event == ACT_EV_CONTROL)
+		check(!strcmp(s->orig->control_kind, b->control_kind) &&
+		      !strcmp(s->orig->control_detail, b->control_detail));
 	return 0;
 }
 
@@ -96,11 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *rec;
 
 		if (t < 0x80) {
-			unsigned type = t % 8;
+			unsigned type = t % 16;
 
-			n = corr__record_size(type);	/* the correlator's own sizes */
-			if (!n)
-				n = sizeof(struct vigil_ev_header);
+			n = corr__record_size(type) ? corr__record_size(type) :
+			    sizeof(struct vigil_ev_header);
 			rec = calloc(1, n);
 			check(rec);
 			memcpy(rec, data + i, avail < n ? avail : n);

@@ -12,6 +12,7 @@ VIGIL="$VIGIL_ROOT/.output/vigil"
 LIB="$VIGIL_ROOT/tests/lib"
 SCEN="$VIGIL_ROOT/tests/scenarios"
 EXFIL="$SCEN/exfil.py"
+CONTROL="$SCEN/control.py"
 ALERTS_PY="$LIB/alerts.py"
 # measured figures (kill latency, bytes that got out) land here for the notes
 FIGURES="${VIGIL_FIGURES:-$VIGIL_ROOT/.output/test-figures.txt}"
@@ -109,6 +110,20 @@ vigil_teardown() {
 		echo "--- alerts" >&2; cat "$ALERTS" >&2 2>/dev/null || true
 	fi
 	cleanup_scope
+}
+
+# capability_of CAP: the implementation `vigil check` picks for CAP on this
+# kernel with $VIGIL_HOOKS ("blind" when none works).
+capability_of() {
+	"$VIGIL" check --json ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} 2>/dev/null |
+		python3 -c "import json, sys; print(json.load(sys.stdin)['capabilities']['$1']['implementation'])"
+}
+
+# require_capability CAP: skip the test, saying so, where CAP is blind (a
+# blindness docs/KERNELS.md explains: the kernel lacks what it needs).
+require_capability() {
+	[ "$(capability_of "$1")" != blind ] ||
+		skip "$1 is blind on $(uname -r) (vigil check; docs/KERNELS.md)"
 }
 
 # The default detection rules without the default protect sets (those would

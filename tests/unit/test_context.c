@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "context.h"
@@ -45,10 +48,51 @@ static void runtimes_and_drivers(void **state)
 	expect("", "", "", "");
 }
 
+/* the kubelet's pod directory: <namespace>_<name>_<uid>, the name may hold
+ * dots and dashes; a uid that only ends another pod's is not it */
+static void pod_namespace_and_name_from_the_kubelet_directory(void **state)
+{
+	char dir[] = "/tmp/vigil-test-pods-XXXXXX", path[256];
+	struct proc_info pi = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/kube-system_coredns-5d78c9869d-abcde_x" POD, dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ml-serving_llm-7.b-0_" POD, dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	context__set_pods_dir(dir);
+	snprintf(pi.cgroup, sizeof(pi.cgroup),
+		 "/kubepods.slice/kubepods-pod" POD_ ".slice/cri-containerd-" ID ".scope");
+	context__container(&pi);
+	context__pod(&pi);
+	assert_string_equal(pi.pod_namespace, "ml-serving");
+	assert_string_equal(pi.pod_name, "llm-7.b-0");
+	/* remembered: the directory may go (pod deleted), the answer stays */
+	snprintf(path, sizeof(path), "%s/ml-serving_llm-7.b-0_" POD, dir);
+	rmdir(path);
+	memset(pi.pod_namespace, 'x', 8);
+	context__pod(&pi);
+	assert_string_equal(pi.pod_namespace, "ml-serving");
+	/* no pod, no directory, no lookup */
+	snprintf(pi.cgroup, sizeof(pi.cgroup), "/user.slice");
+	context__container(&pi);
+	context__pod(&pi);
+	assert_string_equal(pi.pod_namespace, "");
+	context__set_pods_dir("");
+	snprintf(pi.cgroup, sizeof(pi.cgroup), "/kubepods/burstable/pod" POD "/" ID);
+	context__container(&pi);
+	context__pod(&pi);
+	assert_string_equal(pi.pod_name, "");
+	snprintf(path, sizeof(path), "%s/kube-system_coredns-5d78c9869d-abcde_x" POD, dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(runtimes_and_drivers),
+		cmocka_unit_test(pod_namespace_and_name_from_the_kubelet_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
