@@ -21,9 +21,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 [ -x .output/vigil ] || { echo "bench: .output/vigil missing: run make first" >&2; exit 2; }
 mkdir -p .output/bench
-# one run at a time: runs share the cgroup, namespace and port names
-exec 9>.output/bench/.lock
-flock -n 9 || { echo "bench: another bench run is active (.output/bench/.lock)" >&2; exit 2; }
+# one run at a time on the host, from any checkout: runs share the cgroup,
+# namespace and port names (and a run's exit cleans them up)
+lock=${BENCH_LOCK:-/tmp/vigil-bench.lock}
+exec 9>"$lock"
+flock -n 9 || { echo "bench: another bench run is active on this host ($lock)" >&2; exit 2; }
 if [ ! -x .output/bench/workloads ] || [ bench/workloads.c -nt .output/bench/workloads ]; then
 	gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/workloads bench/workloads.c
 fi

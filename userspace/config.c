@@ -78,10 +78,32 @@ static int a_serve(struct agent_opts *o, const char *v, char *e, size_t n)
 	return config__push(&o->serve, &o->nserve, v);
 }
 
-static int a_rules(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->rules, &o->nrules, v);
-}
+/* Options whose value is only stored: one line each. */
+#define STORE_VALUE(fn, member) \
+	static int fn(struct agent_opts *o, const char *v, char *e, size_t n) \
+	{ o->member = v; return 0; }
+#define STORE_TRUE(fn, member) \
+	static int fn(struct agent_opts *o, const char *v, char *e, size_t n) \
+	{ o->member = true; return 0; }
+#define STORE_LIST(fn, member) \
+	static int fn(struct agent_opts *o, const char *v, char *e, size_t n) \
+	{ return config__push(&o->member, &o->n##member, v); }
+
+STORE_LIST(a_rules, rules)
+STORE_LIST(a_alerts, alerts)
+STORE_LIST(a_label, labels)
+STORE_VALUE(a_metrics, metrics)
+STORE_VALUE(a_metrics_textfile, metrics_dir)
+STORE_VALUE(a_cgroup, cgroup)
+STORE_VALUE(a_record, record)
+STORE_VALUE(a_resolv_conf, resolv_conf)
+STORE_TRUE(a_no_default_rules, no_default_rules)
+STORE_TRUE(a_pin, pin)
+STORE_TRUE(a_verbose, verbose)
+/* tests only: shrink kernel maps or inject faults to prove fail-closed
+ * paths (enforce.h) */
+STORE_LIST(a_test_map_size, test_map_sizes)
+STORE_LIST(a_test_fault, test_faults)
 
 static int a_mode(struct agent_opts *o, const char *v, char *e, size_t n)
 {
@@ -122,22 +144,6 @@ static int a_work_budget(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
-static int a_resolv_conf(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->resolv_conf = v;
-	return 0;
-}
-
-static int a_alerts(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->alerts, &o->nalerts, v);
-}
-
-static int a_label(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->labels, &o->nlabels, v);
-}
-
 /* seconds (or a count) 0..86400 */
 static int bounded(const char *v, unsigned *out, const char *what, char *e, size_t n)
 {
@@ -165,18 +171,6 @@ static int a_rate_limit(struct agent_opts *o, const char *v, char *e, size_t n)
 	return bounded(v, &o->rate_limit, "alerts a minute", e, n);
 }
 
-static int a_metrics(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->metrics = v;
-	return 0;
-}
-
-static int a_metrics_textfile(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->metrics_dir = v;
-	return 0;
-}
-
 static int a_state_file(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the state file", e, n))
@@ -190,18 +184,6 @@ static int a_kube_pods_dir(struct agent_opts *o, const char *v, char *e, size_t 
 	if (*v && absolute(v, "the kubelet's pod directory", e, n))
 		return -EINVAL;
 	o->kube_pods_dir = v;
-	return 0;
-}
-
-static int a_cgroup(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->cgroup = v;
-	return 0;
-}
-
-static int a_record(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->record = v;
 	return 0;
 }
 
@@ -220,12 +202,6 @@ static int a_file_group(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
-static int a_no_default_rules(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->no_default_rules = true;
-	return 0;
-}
-
 static int a_stats_interval(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	return bounded(v, &o->stats_interval_s, "seconds", e, n);
@@ -240,18 +216,6 @@ static int a_hooks(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
-/* tests only: shrink kernel maps or inject faults to prove fail-closed
- * paths (enforce.h) */
-static int a_test_map_size(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->test_map_sizes, &o->ntest_map_sizes, v);
-}
-
-static int a_test_fault(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	return config__push(&o->test_faults, &o->ntest_faults, v);
-}
-
 static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the run directory", e, n))
@@ -262,23 +226,11 @@ static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
-static int a_pin(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->pin = true;
-	return 0;
-}
-
 static int a_pin_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the pin directory", e, n))
 		return -EINVAL;
 	o->pin_dir = v;
-	return 0;
-}
-
-static int a_verbose(struct agent_opts *o, const char *v, char *e, size_t n)
-{
-	o->verbose = true;
 	return 0;
 }
 

@@ -233,6 +233,44 @@ static int cmd_rules_show(int argc, char **argv)
 	return ret == 1 ? 0 : ret;
 }
 
+/* Every command's long options but run's (config.h); a command takes the
+ * ones whose letters it names. The letters are internal: short options are
+ * only those each getopt_long call lists. */
+static const struct option all_options[] = {
+	{ "rules", required_argument, 0, 'r' },
+	{ "allow", required_argument, 0, 'a' },
+	{ "alerts", required_argument, 0, 'o' },
+	{ "no-default-rules", no_argument, 0, 'N' },
+	{ "update", no_argument, 0, 'U' },
+	{ "coverage", no_argument, 0, 'C' },
+	{ "json", no_argument, 0, 'j' },
+	{ "hooks", required_argument, 0, 'K' },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "run-dir", required_argument, 0, 'd' },
+	{ "config", required_argument, 0, 'F' },
+	{ "no-config", no_argument, 0, 'n' },
+	{ "unpin", no_argument, 0, 'u' },
+	{ "pin-dir", required_argument, 0, 'P' },
+	{ "raw", no_argument, 0, 'R' },
+	{ "color", no_argument, 0, 'c' },
+	{ "no-color", no_argument, 0, 'b' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
+#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
+
+/* The options of one command (letters: their values), in table order. */
+static const struct option *options_for(const char *letters, struct option *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; all_options[i].name; i++)
+		if (strchr(letters, all_options[i].val))
+			out[n++] = all_options[i];
+	memset(&out[n], 0, sizeof(out[n]));
+	return out;
+}
+
 /* ---- talking to the running agent ------------------------------------------ */
 
 struct client_opts {
@@ -244,16 +282,8 @@ struct client_opts {
  * --unpin (where allowed). 1: --help was asked for. */
 static int client_opts(int argc, char **argv, struct client_opts *co, bool json, bool unpin)
 {
-	static const struct option opts[] = {
-		{ "run-dir", required_argument, 0, 'd' },
-		{ "config", required_argument, 0, 'C' },
-		{ "no-config", no_argument, 0, 'n' },
-		{ "json", no_argument, 0, 'j' },
-		{ "unpin", no_argument, 0, 'u' },
-		{ "pin-dir", required_argument, 0, 'P' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("dFnjuPh", buf);
 	struct agent_opts o = { .run_dir = default_run_dir(), .pin_dir = CONFIG_DEFAULT_PIN_DIR };
 	bool from_flags[64] = { 0 }, none = false;
 	const char *config_path = NULL, *dir = NULL;
@@ -264,7 +294,7 @@ static int client_opts(int argc, char **argv, struct client_opts *co, bool json,
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
-		case 'C': config_path = optarg; break;
+		case 'F': config_path = optarg; break;
 		case 'n': none = true; break;
 		case 'j': if (!json) return -1; co->json = true; break;
 		case 'u': if (!unpin) return -1; co->unpin = true; break;
@@ -293,6 +323,19 @@ static const char client_common[] =
 "      --config FILE  read run_dir from FILE (default " CONFIG_DEFAULT_PATH ")\n"
 "      --no-config    do not read the default config file\n"
 "  -h, --help         this help\n";
+
+/* client_opts, and the command's usage (then client_common) on --help or a
+ * bad command line: -1 to go on, else the exit status. */
+static int client_start(int argc, char **argv, struct client_opts *co, bool json, bool unpin,
+			const char *usage)
+{
+	int r = client_opts(argc, argv, co, json, unpin);
+
+	if (!r)
+		return -1;
+	fprintf(r == 1 ? stdout : stderr, "%s%s", usage, client_common);
+	return r == 1 ? 0 : 2;
+}
 
 /* Send cmd, print the answer's message, exit 0 if the agent said ok. */
 static int simple_request(const char *run_dir, const char *cmd, const char *what)
@@ -323,20 +366,17 @@ static int cmd_status(int argc, char **argv)
 {
 	struct client_opts co = { 0 };
 	char err[512], *reply = NULL;
-	int r = client_opts(argc, argv, &co, true, false);
+	int r = client_start(argc, argv, &co, true, false,
+		"usage: vigil status [--json] [options]\n"
+		"  What the running agent protects (sets, files, derived copies), who is\n"
+		"  tainted and through which chain, what each budget has let through in\n"
+		"  its window, recent alerts, counters and the hooks in use.\n"
+		"\n"
+		"      --json         one JSON object (docs/OPERATIONS.md, \"vigil status\")\n");
 
-	if (r) {
-		FILE *f = r == 1 ? stdout : stderr;
-
-		fprintf(f, "usage: vigil status [--json] [options]\n"
-			   "  What the running agent protects (sets, files, derived copies), who is\n"
-			   "  tainted and through which chain, what each budget has let through in\n"
-			   "  its window, recent alerts, counters and the hooks in use.\n"
-			   "\n"
-			   "      --json         one JSON object (docs/OPERATIONS.md, \"vigil status\")\n"
-			   "%s", client_common);
-		return r == 1 ? 0 : 2;
-	}
+	if (r >= 0)
+		return r;
+	r = 0;
 	if (ctl__request(co.run_dir, "status", &reply, err, sizeof(err))) {
 		fprintf(stderr, "vigil: status: %s\n", err);
 		return 1;
@@ -353,23 +393,19 @@ static int cmd_stop(int argc, char **argv)
 {
 	struct client_opts co = { 0 };
 	char err[512], *reply = NULL;
-	int r = client_opts(argc, argv, &co, false, true);
+	int r = client_start(argc, argv, &co, false, true,
+		"usage: vigil stop [--unpin [--pin-dir DIR]] [options]\n"
+		"  Stop the running agent. Its pinned programs (run --pin) keep\n"
+		"  enforcing; with --unpin they are removed too, whether an agent runs\n"
+		"  or not: enforcement then ends.\n"
+		"\n"
+		"      --unpin        remove the pinned programs, links and maps\n"
+		"      --pin-dir DIR  where they are (default: pin_dir of the config\n"
+		"                     file, else " CONFIG_DEFAULT_PIN_DIR ")\n");
 	struct stat st;
 
-	if (r) {
-		FILE *f = r == 1 ? stdout : stderr;
-
-		fprintf(f, "usage: vigil stop [--unpin [--pin-dir DIR]] [options]\n"
-			   "  Stop the running agent. Its pinned programs (run --pin) keep\n"
-			   "  enforcing; with --unpin they are removed too, whether an agent runs\n"
-			   "  or not: enforcement then ends.\n"
-			   "\n"
-			   "      --unpin        remove the pinned programs, links and maps\n"
-			   "      --pin-dir DIR  where they are (default: pin_dir of the config\n"
-			   "                     file, else " CONFIG_DEFAULT_PIN_DIR ")\n"
-			   "%s", client_common);
-		return r == 1 ? 0 : 2;
-	}
+	if (r >= 0)
+		return r;
 	if (!ctl__request(co.run_dir, co.unpin ? "stop unpin" : "stop", &reply, err, sizeof(err))) {
 		printf("%s\n", reply);
 		free(reply);
@@ -405,18 +441,15 @@ static int cmd_stop(int argc, char **argv)
 static int cmd_reload(int argc, char **argv)
 {
 	struct client_opts co = { 0 };
-	int r = client_opts(argc, argv, &co, false, false);
+	int r = client_start(argc, argv, &co, false, false,
+		"usage: vigil reload [options]\n"
+		"  Ask the running agent to reload its rules (as SIGHUP does) and wait\n"
+		"  for the outcome: exit 0 if the new rules are in force, 1 if the agent\n"
+		"  refused them (it says why; the running rules stay) or cannot be reached.\n"
+		"\n");
 
-	if (r) {
-		FILE *f = r == 1 ? stdout : stderr;
-
-		fprintf(f, "usage: vigil reload [options]\n"
-			   "  Ask the running agent to reload its rules (as SIGHUP does) and wait\n"
-			   "  for the outcome: exit 0 if the new rules are in force, 1 if the agent\n"
-			   "  refused them (it says why; the running rules stay) or cannot be reached.\n"
-			   "\n%s", client_common);
-		return r == 1 ? 0 : 2;
-	}
+	if (r >= 0)
+		return r;
 	return simple_request(co.run_dir, "reload", "reload");
 }
 
@@ -459,35 +492,6 @@ static int cmd_record(int argc, char **argv)
 	ret = cmd_run(n, (char **)args);
 	free(args);
 	return ret;
-}
-
-/* The offline commands' long options; a command takes the ones whose
- * letters it names. */
-static const struct option all_options[] = {
-	{ "rules", required_argument, 0, 'r' },
-	{ "allow", required_argument, 0, 'a' },
-	{ "alerts", required_argument, 0, 'o' },
-	{ "no-default-rules", no_argument, 0, 'N' },
-	{ "update", no_argument, 0, 'U' },
-	{ "coverage", no_argument, 0, 'C' },
-	{ "json", no_argument, 0, 'j' },
-	{ "hooks", required_argument, 0, 'K' },
-	{ "verbose", no_argument, 0, 'v' },
-	{ "help", no_argument, 0, 'h' },
-	{ 0 },
-};
-#define NOPTIONS (sizeof(all_options) / sizeof(all_options[0]))
-
-/* The options of one command (letters: their short names), in table order. */
-static const struct option *options_for(const char *letters, struct option *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; all_options[i].name; i++)
-		if (strchr(letters, all_options[i].val))
-			out[n++] = all_options[i];
-	memset(&out[n], 0, sizeof(out[n]));
-	return out;
 }
 
 /* Options shared by replay and rules: --rules, --allow, --no-default-rules. */
@@ -632,13 +636,8 @@ out:
 
 static int cmd_tail(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "raw", no_argument, 0, 'R' },
-		{ "color", no_argument, 0, 'C' },
-		{ "no-color", no_argument, 0, 'n' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
+	struct option buf[NOPTIONS];
+	const struct option *opts = options_for("Rcbh", buf);
 	struct tail_opts o = { .color = -1 };
 	int c;
 
@@ -646,8 +645,8 @@ static int cmd_tail(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'R': o.raw = true; break;
-		case 'C': o.color = 1; break;
-		case 'n': o.color = 0; break;
+		case 'c': o.color = 1; break;
+		case 'b': o.color = 0; break;
 		case 'h':
 			printf("usage: vigil tail [--raw] [--color|--no-color] [unix:]SOCKET\n"
 			       "  Follow the records of an agent run with --alerts unix:SOCKET: one\n"

@@ -39,7 +39,7 @@ int protect__watch(struct protect *p);
 void protect__set_bloom(struct protect *p, uint64_t *bloom);
 /* The ruleset moved (same contents): point at its new home. */
 void protect__set_rules(struct protect *p, const struct ruleset *rs);
-/* Re-resolve against new rules (same set order); see protect.c. */
+/* Re-resolve against new rules (same set order); see protect_scan.c. */
 int protect__reload(struct protect *p, const struct ruleset *rs, int map_fd);
 /* Handle pending inotify events: new files are added to the map, deleted
  * ones removed. Returns the number of files added. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* corr_env and pipes_env, backed by the kernel maps, protect.c and /proc. */
+/* corr_env and pipes_env, backed by the kernel maps, protect.c and /proc;
+ * enforce.c's enforce_env. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
