@@ -197,10 +197,33 @@ const char *caps__program_at(size_t n)
 	return NULL;
 }
 
+/* CAP:FAMILY narrows one capability to one family (tests force e.g.
+ * lsm mmap_file, which vigil never picks where fentry or kprobes work):
+ * kept above the family bits, CAPS_NFAMILIES bits per capability, for the
+ * capabilities with a choice (the first CAPS_HOOKS_NARROWABLE). */
+#define CAPS_HOOKS_NARROWABLE ((32 - CAPS_NFAMILIES) / CAPS_NFAMILIES)
+#define CAPS_HOOKS_CAP_SHIFT(id) (CAPS_NFAMILIES * (1 + (id)))
+
+static bool hooks_allow(unsigned hooks, int id, enum caps_family f)
+{
+	unsigned only = id < CAPS_HOOKS_NARROWABLE ?
+		(hooks >> CAPS_HOOKS_CAP_SHIFT(id)) & CAPS_ALL_FAMILIES : 0;
+
+	return (hooks & (1u << f)) && (!only || (only & (1u << f)));
+}
+
+static int family_of(const char *name)
+{
+	for (int f = 0; f < CAPS_NFAMILIES; f++)
+		if (!strcmp(name, family_names[f]))
+			return f;
+	return -1;
+}
+
 int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t errlen)
 {
 	char *copy = strdup(spec), *save = NULL, *tok;
-	unsigned only = 0, except = 0;
+	unsigned only = 0, except = 0, narrow = 0;
 
 	if (!copy)
 		return -ENOMEM;
@@ -213,18 +236,39 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 		bool minus = tok[0] == '-';
 		const char *name = minus ? tok + 1 : tok;
 		unsigned *dst = minus ? &except : &only;
-		int f;
+		char *colon = strchr(tok, ':');
+		int f, id;
 
+		if (colon && !minus) {
+			*colon = 0;
+			for (id = 0; id < CAPS_N; id++)
+				if (!strcmp(tok, table[id].name))
+					break;
+			f = family_of(colon + 1);
+			if (id == CAPS_N || f < 0) {
+				snprintf(err, errlen, "--hooks: '%s:%s' is not CAPABILITY:FAMILY "
+					 "(read, mmap, send...: tracepoint, fentry, lsm, kprobe)",
+					 tok, colon + 1);
+				free(copy);
+				return -EINVAL;
+			}
+			if (id >= CAPS_HOOKS_NARROWABLE) {
+				snprintf(err, errlen, "--hooks: %s has one implementation", tok);
+				free(copy);
+				return -EINVAL;
+			}
+			narrow |= (1u << f) << CAPS_HOOKS_CAP_SHIFT(id);
+			continue;
+		}
 		if (!strcmp(name, "all")) {
 			*dst |= CAPS_ALL_FAMILIES;
 			continue;
 		}
-		for (f = 0; f < CAPS_NFAMILIES; f++)
-			if (!strcmp(name, family_names[f]))
-				break;
-		if (f == CAPS_NFAMILIES) {
+		f = family_of(name);
+		if (f < 0) {
 			snprintf(err, errlen, "--hooks: unknown hook family '%s' (tracepoint, "
-				 "fentry, lsm, kprobe, all; -NAME excludes)", name);
+				 "fentry, lsm, kprobe, all; -NAME excludes; CAPABILITY:FAMILY "
+				 "narrows one)", name);
 			free(copy);
 			return -EINVAL;
 		}
@@ -236,6 +280,7 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 		snprintf(err, errlen, "--hooks '%s' leaves no hook family", spec);
 		return -EINVAL;
 	}
+	*families |= narrow;
 	return 0;
 }
 
@@ -477,7 +522,7 @@ void caps__probe(struct caps *c, unsigned families)
 			const struct caps_impl *im = &table[id].impls[i];
 			bool ok = true;
 
-			if (!(families & (1u << im->family)))
+			if (!hooks_allow(families, id, im->family))
 				continue;
 			for (int k = 0; k < CAPS_MAX_PROGS && im->progs[k].prog; k++) {
 				char why[96] = "";

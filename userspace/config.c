@@ -349,7 +349,8 @@ const struct config_option config_options[] = {
 	  "by its uid (default /var/log/pods; \"\" turns it off)" },
 	{ "hooks", 0, CONFIG_VALUE, "FAMILY,...", a_hooks,
 	  "hook families vigil may use: tracepoint, fentry, lsm,\n"
-	  "kprobe (default all; -NAME excludes; see 'vigil check')" },
+	  "kprobe (default all; -NAME excludes; CAPABILITY:FAMILY\n"
+	  "narrows one capability, e.g. mmap:lsm; see 'vigil check')" },
 	{ "run-dir", 0, CONFIG_VALUE, "DIR", a_run_dir,
 	  "control socket and agent state (default $VIGIL_RUN_DIR,\n"
 	  "else " CONFIG_DEFAULT_RUN_DIR ")" },

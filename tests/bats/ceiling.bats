@@ -123,7 +123,11 @@ time.sleep(60)' "$PEER4" "$1" "$2" "$W/part.bin" "$T/sent" &
 	stop_agent
 	[ "$(counter sock_storage_full)" -ge 1 ]
 	[ "$(counter failed_closed)" -ge 1 ]
-	[ "$(counter sockets_reset)" -ge 1 ]
+	if [ "$(capability_of reset)" != blind ]; then
+		[ "$(counter sockets_reset)" -ge 1 ]
+	else
+		echo "# reset is blind on $(uname -r): the lost socket is not reset (not asserted)" >&3
+	fi
 }
 
 @test "ceiling: socket storage allocation fails, monitor: counted and said" {
@@ -139,6 +143,7 @@ time.sleep(60)' "$PEER4" "$1" "$2" "$W/part.bin" "$T/sent" &
 }
 
 @test "ceiling: blocked sockets are reset, nothing drains after the agent stops" {
+	require_capability reset
 	start_sink tcp
 	start_agent --mode enforce
 	# 1 MiB sends: the refused second send's 1 MiB sits queued behind the kill

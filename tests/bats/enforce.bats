@@ -61,26 +61,32 @@ timed_leak() {
 	[ "$status" -eq 0 ]
 }
 
-@test "enforce: pre-connected sendfile is killed at the budget" {
+# killed_at_budget VIA: a sender connected before it reads the weights
+# (through VIA) is killed, and its peer got no more than the budget.
+killed_at_budget() {
 	start_sink tcp
 	start_agent --mode enforce
-	timed_leak --connect-first --via sendfile --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	timed_leak --connect-first --via "$1" --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 137 ]
 	got="$(sink_bytes)"
 	figure "sink bytes (budget $BUDGET)" "$got"
 	[ "$got" -le "$BUDGET" ]
+}
+
+@test "enforce: pre-connected sendfile is killed at the budget" {
+	killed_at_budget sendfile
 	run alert_wait action=killed process.cmdline~"--via sendfile"
 	[ "$status" -eq 0 ]
 }
 
+@test "enforce: a process that maps the weights is killed at the budget" {
+	killed_at_budget mmap
+	run alert_wait action=killed taint.chain.0.via=mmap process.cmdline~"--via mmap"
+	[ "$status" -eq 0 ]
+}
+
 @test "enforce: pre-connected splice is killed at the budget" {
-	start_sink tcp
-	start_agent --mode enforce
-	timed_leak --connect-first --via splice --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 137 ]
-	got="$(sink_bytes)"
-	figure "sink bytes (budget $BUDGET)" "$got"
-	[ "$got" -le "$BUDGET" ]
+	killed_at_budget splice
 }
 
 @test "enforce: pre-connected small writes over IPv6 are killed at the budget" {

@@ -5,7 +5,9 @@
 # workloads build; in the kernel matrix guest with
 #   VIGIL_KERNEL_CMD="tests/kernels/hookcost.sh auto -fentry" tests/kernels/run.sh 6.1.0-57
 # (TCG inflates absolute times; ratios within one VM are what to compare).
-# Prints "workload hookset median_s ratio_vs_none".
+# Prints "workload hookset median_s ratio_vs_none min-max": the ratio of
+# the medians, then the spread of the per-round ratios (each round runs
+# every set once, back to back).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 W=.output/bench/workloads
@@ -53,5 +55,6 @@ for w in ("smallio-file", "smallsend", "seqread"):
     base = statistics.median(t[(w, "none")])
     for s in sets:
         m = statistics.median(t[(w, s)])
-        print(f"{w} {s} {m:.4f} {m / base:.2f}")
+        per_round = [v / b for v, b in zip(t[(w, s)], t[(w, "none")])]
+        print(f"{w} {s} {m:.4f} {m / base:.2f} {min(per_round):.2f}-{max(per_round):.2f}")
 PY

@@ -193,6 +193,9 @@ cp -a tests rules "$SNAP/"
 [ -d docs/schema ] && mkdir -p "$SNAP/docs" && cp -a docs/schema "$SNAP/docs/"
 cp -a .output/vigil "$SNAP/.output/"
 [ -d .output/scenarios ] && cp -a .output/scenarios "$SNAP/.output/"
+# the stress leaker and sink (ceiling.bats, bypass.bats use them)
+[ -d .output/stress ] && mkdir -p "$SNAP/.output/stress" &&
+	cp -a .output/stress/leaker .output/stress/sink "$SNAP/.output/stress/"
 [ -x .output/bench/workloads ] && mkdir -p "$SNAP/.output/bench" && cp -a bench "$SNAP/" &&
 	cp -a .output/bench/workloads "$SNAP/.output/bench/"
 p=0

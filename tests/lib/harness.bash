@@ -112,6 +112,20 @@ vigil_teardown() {
 	cleanup_scope
 }
 
+# capability_of CAP: the implementation `vigil check` picks for CAP on this
+# kernel with $VIGIL_HOOKS ("blind" when none works).
+capability_of() {
+	"$VIGIL" check --json ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} 2>/dev/null |
+		python3 -c "import json, sys; print(json.load(sys.stdin)['capabilities']['$1']['implementation'])"
+}
+
+# require_capability CAP: skip the test, saying so, where CAP is blind (a
+# blindness docs/KERNELS.md explains: the kernel lacks what it needs).
+require_capability() {
+	[ "$(capability_of "$1")" != blind ] ||
+		skip "$1 is blind on $(uname -r) (vigil check; docs/KERNELS.md)"
+}
+
 # The default detection rules without the default protect sets (those would
 # walk /root and /home in every test).
 DETECT_RULES="$VIGIL_ROOT/rules/detect.yaml"

@@ -99,6 +99,9 @@ def send_all(args, s, data):
         part = view[sent:sent + args.chunk]
         if args.udp and not args.connect_first:
             n = s.sendto(part, dest)
+        elif args.fastopen and sent == 0:
+            # TCP fast open: the first data rides on the SYN, no connect()
+            n = s.sendto(part, socket.MSG_FASTOPEN, dest)
         elif args.via == "write":
             n = os.write(s.fileno(), part)
         elif args.via == "sendmsg":
@@ -149,7 +152,7 @@ def leak(args):
                 print(json.dumps({"child_signal": os.WTERMSIG(status)}))
                 sys.exit(128 + os.WTERMSIG(status))
             sys.exit(os.WEXITSTATUS(status))
-    if not args.udp and not args.connect_first:
+    if not args.udp and not args.connect_first and not args.fastopen:
         s.connect((args.host, args.port))
     elif args.udp and not args.connect_first and args.udp_connect:
         s.connect((args.host, args.port))
@@ -176,6 +179,8 @@ def main():
                              "mmap", "pread", "readv"))
     ap.add_argument("--connect-first", action="store_true",
                     help="connect before reading the weights")
+    ap.add_argument("--fastopen", action="store_true",
+                    help="TCP: no connect(), the first send is sendto(MSG_FASTOPEN)")
     ap.add_argument("--child", action="store_true", help="a forked child sends")
     ap.add_argument("--exec-random", type=int, metavar="N",
                     help="after reading, exec a sender of N random bytes")

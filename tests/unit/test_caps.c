@@ -33,6 +33,16 @@ static void hooks_parse_as_documented(void **state)
 	assert_int_not_equal(caps__parse_hooks("-all", &f, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "no hook family"));
 	assert_int_not_equal(caps__parse_hooks("", &f, err, sizeof(err)), 0);
+
+	/* CAPABILITY:FAMILY narrows one capability, the rest as before */
+	assert_int_equal(caps__parse_hooks("-fentry,mmap:lsm", &f, err, sizeof(err)), 0);
+	assert_int_equal(f & CAPS_ALL_FAMILIES, CAPS_ALL_FAMILIES & ~(1u << CAPS_FENTRY));
+	assert_int_not_equal(f & ~CAPS_ALL_FAMILIES, 0);
+	assert_int_not_equal(caps__parse_hooks("mmap:lsmx", &f, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "CAPABILITY:FAMILY"));
+	assert_int_not_equal(caps__parse_hooks("reads:lsm", &f, err, sizeof(err)), 0);
+	assert_int_not_equal(caps__parse_hooks("reset:tracepoint", &f, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "one implementation"));
 }
 
 static bool is_cgroup(const struct bpf_program *p)
