@@ -131,6 +131,18 @@ $(OUTPUT)/scenarios/%: tests/scenarios/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
 
+# The Go TLS client (tests/bats/tls.bats: crypto/tls uprobes), with its
+# symbols and stripped (stripped Go is what the uprobes cannot see).
+SCENARIO_BINS += $(OUTPUT)/scenarios/tls_post_go $(OUTPUT)/scenarios/tls_post_go_stripped
+$(OUTPUT)/scenarios/tls_post_go: tests/scenarios/tls_post_go.go
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)GOCACHE=$(abspath $(OUTPUT))/gocache GOFLAGS= GO111MODULE=off go build -o $@ $<
+$(OUTPUT)/scenarios/tls_post_go_stripped: tests/scenarios/tls_post_go.go
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)GOCACHE=$(abspath $(OUTPUT))/gocache GOFLAGS= GO111MODULE=off go build -ldflags=-s -o $@ $<
+
 # The stress harness's sender and receiver (tests/stress, `make stress`).
 STRESS_BINS := $(OUTPUT)/stress/leaker $(OUTPUT)/stress/sink
 $(OUTPUT)/stress/%: tests/stress/%.c

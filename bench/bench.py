@@ -37,6 +37,8 @@ NS = "vigil-bench"
 VH, VN = "vgbench-h", "vgbench-n"
 HOST4, PEER4 = "10.213.4.1", "10.213.4.2"
 PORT_BULK, PORT_TAINTED, PORT_LEAK_TCP, PORT_LEAK_UDP, PORT_STORM = 5301, 5302, 5303, 5304, 5305
+PORT_TLS = 5316           # tls_send serve: the TLS workloads' peer
+TLS_SEND = os.path.join(OUT, "tls_send")
 BUDGET = 1 << 20          # the default rules' budget per set (1 MiB)
 
 MIB, GIB = 1 << 20, 1 << 30
@@ -163,6 +165,28 @@ class Env:
                 break
             time.sleep(0.02)
         raise RuntimeError("sink %s/%d did not start" % (proto, port))
+
+    def tls_sink(self, port):
+        """`tls_send serve` in the netns (a throwaway certificate made
+        here): the peer of the TLS workloads; what it reads goes nowhere."""
+        cert, key = os.path.join(OUT, "tls-peer.pem"), os.path.join(OUT, "tls-peer.key")
+        if not os.path.exists(cert):
+            sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+               "/CN=" + PEER4, "-keyout", key, "-out", cert, quiet=True)
+        p = subprocess.Popen(self.cg_cmd(pinned(["ip", "netns", "exec", NS, TLS_SEND, "serve",
+                                                 str(port), cert, key], BENCH_RX_CPU),
+                                          self.sink_cg),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.sinks.append(p)
+        for _ in range(200):
+            if (":%d " % port) in sh("ip", "netns", "exec", NS, "ss", "-Hltn", check=False):
+                return
+            if p.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise RuntimeError("openssl s_server on %d did not start" % port)
 
     def hold(self, files):
         """Keep the data files in the page cache for the whole run (this VM
@@ -581,6 +605,28 @@ def workloads(paths, scale):
         dict(name="forkexec", target=1.05,
              what="fork + exec /bin/true + wait",
              cmd=[WL, "forkexec", n(1500), "/bin/true"]),
+        # TLS (bpf/tls.bpf.c): HTTPS sends through OpenSSL, SSL_write of 16 KiB
+        # (bulk) and 1 KiB (the uprobe's per-call cost shows); each also with
+        # an agent started --hooks -uprobe, so B/B' is the uprobes' share
+        dict(name="tls-untainted", target=1.02,
+             what="untainted HTTPS sender, SSL_write 16 KiB (uprobe trap + bit test)",
+             cmd=[TLS_SEND, PEER4, str(PORT_TLS), n(1 * GIB), "16384"]),
+        dict(name="tls-untainted-1k", target=1.05,
+             what="untainted HTTPS sender, SSL_write 1 KiB",
+             cmd=[TLS_SEND, PEER4, str(PORT_TLS), n(256 * MIB), "1024"]),
+        dict(name="tls-untainted-1k-nouprobe", target=1.05, extra=["--hooks", "-uprobe"],
+             what="same, agent without the TLS uprobes (--hooks -uprobe)",
+             cmd=[TLS_SEND, PEER4, str(PORT_TLS), n(256 * MIB), "1024"]),
+        dict(name="tls-tainted", target=None,
+             what="tainted HTTPS sender, SSL_write 16 KiB (a plaintext sample per write; "
+                  "monitor: budget counted, nothing dropped)",
+             cmd=[TLS_SEND, PEER4, str(PORT_TLS), n(1 * GIB), "16384", paths["prime"]]),
+        dict(name="tls-tainted-1k", target=None,
+             what="tainted HTTPS sender, SSL_write 1 KiB",
+             cmd=[TLS_SEND, PEER4, str(PORT_TLS), n(256 * MIB), "1024", paths["prime"]]),
+        dict(name="tls-tainted-1k-nouprobe", target=None, extra=["--hooks", "-uprobe"],
+             what="same, agent without the TLS uprobes",
+             cmd=[TLS_SEND, PEER4, str(PORT_TLS), n(256 * MIB), "1024", paths["prime"]]),
         dict(name="tainted-egress", target=None, mode="enforce",
              extra=["--allow", "%s:%d" % (PEER4, PORT_TAINTED)],
              what="tainted process, bulk TCP over veth to an allowlisted destination (enforce)",
@@ -1141,6 +1187,7 @@ def main():
         env.hold([paths["weights"], paths["plain"], paths["src"]])
         env.sink("tcp", PORT_BULK, 2000)
         env.sink("tcp", PORT_TAINTED, 2000)
+        env.tls_sink(PORT_TLS)
         if args.smoke:
             return smoke(env, cfg, paths)
         results["workloads"] = bench_workloads(env, cfg, paths, only)

@@ -27,6 +27,9 @@ flock -n 9 || { echo "bench: another bench run is active (.output/bench/.lock)" 
 if [ ! -x .output/bench/workloads ] || [ bench/workloads.c -nt .output/bench/workloads ]; then
 	gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/workloads bench/workloads.c
 fi
+if [ ! -x .output/bench/tls_send ] || [ bench/tls_send.c -nt .output/bench/tls_send ]; then
+	gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/tls_send bench/tls_send.c -lssl -lcrypto
+fi
 # bench.py cleans up after itself; this is the safety net if python dies hard
 cleanup() { python3 bench/bench.py --cleanup >/dev/null 2>&1 || true; }
 trap cleanup EXIT

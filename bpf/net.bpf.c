@@ -21,6 +21,7 @@
 #include "lib/taint.bpf.h"
 #include "lib/net.bpf.h"
 #include "lib/sender.bpf.h"
+#include "lib/tls.bpf.h"
 #include "lib/content.bpf.h"
 
 #define IPPROTO_TCP 6
@@ -198,6 +199,7 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 
 	if (!t)
 		return 0;
+	tls__on_send((struct sock *)sk);	/* a TLS write's plaintext, if one is pending */
 	st = (cfg_fault & VIGIL_FAULT_SK_STORAGE) ? NULL :
 	     bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st) {

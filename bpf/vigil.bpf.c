@@ -12,6 +12,7 @@
  *   blindspot.bpf.c  blind-spot controls: packet/XDP sockets, BPF and
  *                  module loads, network/FUSE mounts (tracepoints of
  *                  rare syscalls)
+ *   tls.bpf.c      uprobes on TLS libraries' writes: plaintext classes
  * and the fallback implementations of the same capabilities, loaded only
  * where the capability probe (userspace/caps.c) picks them:
  *   fentry.bpf.c   fentry/fexit: read, mmap, send
@@ -23,6 +24,7 @@
 #include "net.bpf.c"
 #include "tamper.bpf.c"
 #include "blindspot.bpf.c"
+#include "tls.bpf.c"
 #include "fentry.bpf.c"
 #include "lsm.bpf.c"
 #include "kprobe.bpf.c"

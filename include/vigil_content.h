@@ -56,6 +56,27 @@ struct vigil_content {
 
 #define VIGIL_CF_SEEN_WEIGHTS (1u << 0)	/* the flow was weights at some point */
 
+/* TLS plaintext (bpf/lib/tls.bpf.h): what a tainted process handed its TLS
+ * library before encryption, sampled by uprobes (bpf/tls.bpf.c) and bound
+ * to the socket the records then left on. */
+enum vigil_tls_lib {
+	VIGIL_TLS_NONE = 0,
+	VIGIL_TLS_OPENSSL = 1,	/* SSL_write, SSL_write_ex (libssl) */
+	VIGIL_TLS_GNUTLS = 2,	/* gnutls_record_send */
+	VIGIL_TLS_GO = 3,	/* crypto/tls.(*Conn).Write */
+};
+
+/* Per (process, destination), as vg_flows is keyed: the agent reads it for
+ * alerts of the flow and `vigil status`. */
+struct vigil_tls_flow {
+	__u64 plaintext_bytes;	/* write sizes handed to the library, summed */
+	__u32 samples;		/* plaintext samples bound to the flow */
+	__u8 class;		/* enum vigil_class of the plaintext (WORK, WEIGHTS) */
+	__u8 lib;		/* enum vigil_tls_lib of the last write */
+	__u8 flags;		/* VIGIL_CF_SEEN_WEIGHTS */
+	__u8 pad;
+};
+
 /* The shape of one DNS query (bpf/lib/dns.bpf.h). Names are judged by
  * what a tunnel needs: many bytes of high-entropy labels. */
 #define VIGIL_DNS_NAME_MAX 255

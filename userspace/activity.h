@@ -108,6 +108,10 @@ struct activity {
 	uint16_t dport;
 	uint64_t bytes, blocked_bytes;
 	bool allowed;			/* destination matches an allow entry */
+	/* a TLS flow: its plaintext's class as the TLS uprobes saw it ("work",
+	 * "weights"), or "unseen" (opaque); NULL when not known to be TLS */
+	const char *tls_plaintext;
+	const char *tls_library;	/* "openssl", "gnutls", "go", or NULL */
 	const char *content;		/* work | weights | opaque | unknown: what its bytes look like */
 	const char *direction;		/* outbound | inbound (accepted), NULL: not known */
 	uint16_t lport;			/* the sender's local port, 0: not known */

@@ -47,6 +47,7 @@
 #include "seed.h"
 #include "state.h"
 #include "status.h"
+#include "tls.h"
 #include "world.h"
 #include "vigil.skel.h"
 
@@ -446,6 +447,7 @@ int agent__run(const struct agent_opts *o)
 		state_restore(&a);
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
+	a.tls = tls__open(a.ld.skel);	/* after attach: uprobes bind nothing without send hooks */
 	if (a.pin && a.pin->adopted)	/* windows go on where the old agent was */
 		for (unsigned i = 0; i < a.pin->old.nsets; i++)
 			a.budgets.window_start[i] = a.pin->old.window_start[i];
@@ -487,6 +489,7 @@ out:
 	}
 	ring_buffer__free(a.rb);
 	enforce__free(a.enf);
+	tls__close(a.tls);
 	loader__destroy(&a.ld);
 	kmaps__unmap_budgets(&a.budgets);
 	corr__free(a.corr);

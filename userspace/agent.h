@@ -62,6 +62,7 @@ int agent__run(const struct agent_opts *o);
  * the control socket) read it. */
 #define AGENT_RECENT_ALERTS 16
 struct enforce;
+struct tls;
 
 struct agent {
 	const struct agent_opts *o;
@@ -70,6 +71,7 @@ struct agent {
 	struct engine *engine;
 	struct loader ld;
 	struct enforce *enf;		/* the budget ceiling's agent side */
+	struct tls *tls;		/* TLS uprobes (tls.h), NULL: blind */
 	struct scope scope;
 	struct protect *prot;
 	struct corr *corr;

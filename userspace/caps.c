@@ -22,6 +22,7 @@
 
 #include "caps.h"
 #include "json.h"
+#include "tls.h"
 
 struct caps_prog {
 	const char *prog;	/* a program of bpf/vigil.bpf.c */
@@ -151,6 +152,18 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_TRACEPOINT, "iterator tcp+bpf_sock_destroy",
 		  { { "vigil_reap_tcp", "tcp", false, false, "bpf_sock_destroy" } } },
 	} },
+	/* attached per library file by userspace/tls.c, not by the loader */
+	[CAPS_TLS] = { "tls",
+		"the plaintext of TLS writes is not seen: every tainted TLS flow is opaque "
+		"and follows its set's budget like weights",
+		false, false, {
+		{ CAPS_UPROBE, "uprobe SSL_write+SSL_write_ex+gnutls_record_send+"
+		  "crypto/tls.(*Conn).Write",
+		  { { "vigil_ssl_write", "SSL_write" },
+		    { "vigil_ssl_write_ex", "SSL_write_ex" },
+		    { "vigil_gnutls_record_send", "gnutls_record_send" },
+		    { "vigil_go_tls_write", "crypto/tls.(*Conn).Write" } } },
+	} },
 };
 
 static const char *const family_names[CAPS_NFAMILIES] = {
@@ -158,6 +171,7 @@ static const char *const family_names[CAPS_NFAMILIES] = {
 	[CAPS_FENTRY] = "fentry",
 	[CAPS_LSM] = "lsm",
 	[CAPS_KPROBE] = "kprobe",
+	[CAPS_UPROBE] = "uprobe",
 };
 
 const char *caps__name(enum caps_id id) { return table[id].name; }
@@ -228,7 +242,7 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 	if (!copy)
 		return -ENOMEM;
 	if (!spec[0]) {
-		snprintf(err, errlen, "--hooks: empty (tracepoint, fentry, lsm, kprobe, all)");
+		snprintf(err, errlen, "--hooks: empty (tracepoint, fentry, lsm, kprobe, uprobe, all)");
 		free(copy);
 		return -EINVAL;
 	}
@@ -267,7 +281,7 @@ int caps__parse_hooks(const char *spec, unsigned *families, char *err, size_t er
 		f = family_of(name);
 		if (f < 0) {
 			snprintf(err, errlen, "--hooks: unknown hook family '%s' (tracepoint, "
-				 "fentry, lsm, kprobe, all; -NAME excludes; CAPABILITY:FAMILY "
+				 "fentry, lsm, kprobe, uprobe, all; -NAME excludes; CAPABILITY:FAMILY "
 				 "narrows one)", name);
 			free(copy);
 			return -EINVAL;
@@ -290,6 +304,7 @@ struct probe_env {
 	struct btf *vmlinux;
 	bool lsm_bpf;		/* "bpf" among the active LSMs */
 	int kprobe_type;	/* perf PMU type, -1: no kprobes */
+	int uprobe_type;	/* perf PMU type, -1: no uprobes */
 };
 
 static const struct bpf_insn ret0[] = {
@@ -432,6 +447,21 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 		if (err)
 			snprintf(why, whylen, "kprobe on %s refused: %s", p->target, strerror(-err));
 		return err;
+	case CAPS_UPROBE:
+		/* the program type and the PMU: which files have the functions
+		 * is tls.c's business (a library without them is not blind) */
+		if (env->uprobe_type < 0) {
+			snprintf(why, whylen, "kernel without uprobes (CONFIG_UPROBE_EVENTS)");
+			return -EOPNOTSUPP;
+		}
+		id = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "vigil_probe", "GPL", ret0, 2, NULL);
+		if (id < 0) {
+			err = -errno;
+			snprintf(why, whylen, "uprobe programs refused: %s", strerror(-err));
+			return err;
+		}
+		close(id);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -500,6 +530,8 @@ static void probe_environment(struct caps *c, struct probe_env *env)
 		env->lsm_bpf |= !strcmp(t, "bpf");
 	read_line("/sys/bus/event_source/devices/kprobe/type", line, sizeof(line));
 	env->kprobe_type = line[0] ? atoi(line) : -1;
+	read_line("/sys/bus/event_source/devices/uprobe/type", line, sizeof(line));
+	env->uprobe_type = line[0] ? atoi(line) : -1;
 	c->skb_current = probe_skb_current();
 	env->vmlinux = btf__load_vmlinux_btf();
 	if (!env->vmlinux)
@@ -579,6 +611,27 @@ bool caps__enforceable(const struct caps *c)
 
 /* ---- output --------------------------------------------------------- */
 
+/* Which TLS libraries the uprobes cover here (those of the loader's cache;
+ * the agent adds those tainted processes map), and what is not covered. */
+static void tls_print(const struct caps *c, FILE *f)
+{
+	struct tls_found libs[16];
+	size_t n = tls__discover(libs, 16);
+
+	for (size_t i = 0; i < n && c->chosen[CAPS_TLS] >= 0; i++) {
+		fprintf(f, "%-13s   %s:", "", libs[i].path);
+		for (int k = 0; tls__func_name(k); k++)
+			if (libs[i].funcs & (1u << k))
+				fprintf(f, " %s", tls__func_name(k));
+		fprintf(f, "\n");
+	}
+	fprintf(f, "%-13s   %s\n", "", c->chosen[CAPS_TLS] >= 0
+		? "also: libraries tainted processes map, static OpenSSL/GnuTLS and Go "
+		  "binaries with symbols; a tainted TLS flow whose plaintext was not seen "
+		  "(other libraries, stripped Go, kernel TLS) is opaque: budgeted like weights"
+		: "a tainted TLS flow is opaque: budgeted like weights");
+}
+
 void caps__print(const struct caps *c, FILE *f)
 {
 	fprintf(f, "kernel        %s\n", c->release);
@@ -601,6 +654,7 @@ void caps__print(const struct caps *c, FILE *f)
 			fprintf(f, "%-13s   %s%s\n", "", table[id].needed ? "" : "(optional) ",
 				table[id].blind);
 	}
+	tls_print(c, f);
 	fprintf(f, "%-13s %s\n", "egress", egress_covered(c)
 		? "cgroup connect4/6, sendmsg4/6, skb egress"
 		: "blind\n                no cgroup v2 mount: connects and packets are not seen");
@@ -666,6 +720,25 @@ void caps__json(const struct caps *c, struct json *j, bool detail)
 		json__kv_str(j, "egress", egress_covered(c) ? "cgroup" : "blind");
 	}
 	json__end_object(j);
-	if (detail)
+	if (detail) {
+		struct tls_found libs[16];
+		size_t n = tls__discover(libs, 16);
+
 		json__kv_bool(j, "enforceable", caps__enforceable(c));
+		json__key(j, "tls_libraries");
+		json__begin_array(j);
+		for (size_t i = 0; i < n && c->chosen[CAPS_TLS] >= 0; i++) {
+			json__begin_object(j);
+			json__kv_str(j, "path", libs[i].path);
+			json__key(j, "functions");
+			json__begin_array(j);
+			for (int k = 0; tls__func_name(k); k++)
+				if (libs[i].funcs & (1u << k))
+					json__string(j, tls__func_name(k));
+			json__end_array(j);
+			json__end_object(j);
+		}
+		json__end_array(j);
+		json__kv_str(j, "tls_unseen", "opaque: budgeted like weights");
+	}
 }

@@ -356,6 +356,29 @@ static int read_taint(struct reader *r, json_t *t, struct activity *a)
 	return err ? -EINVAL : 0;
 }
 
+/* network.tls: the plaintext the TLS uprobes saw, or that they saw none. */
+static int read_tls(struct reader *r, json_t *t, struct activity *a)
+{
+	static const char *const classes[] = { "work", "weights", NULL };
+	static const char *const libs[] = { "openssl", "gnutls", "go", NULL };
+	json_t *seen;
+
+	if (!t || json_is_null(t))
+		return 0;
+	seen = json_object_get(t, "plaintext_seen");
+	if (!json_is_object(t) || !json_is_boolean(seen))
+		return bad(r, "'network.tls' must be an object with plaintext_seen%s%s", "", "");
+	a->tls_plaintext = "unseen";
+	if (json_is_true(seen) &&
+	    (get_str(r, t, "plaintext_class", "work", &a->tls_plaintext) ||
+	     one_of(r, "plaintext_class", a->tls_plaintext, classes)))
+		return -EINVAL;
+	if (get_str(r, t, "library", NULL, &a->tls_library) ||
+	    (a->tls_library && one_of(r, "library", a->tls_library, libs)))
+		return -EINVAL;
+	return 0;
+}
+
 static int read_network(struct reader *r, json_t *n, struct activity *a)
 {
 	static const char *const fams[] = { "ipv4", "ipv6", NULL };
@@ -412,7 +435,7 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 	if (allowed && !json_is_boolean(allowed))
 		return bad(r, "'network.allowed' must be true or false%s%s", "", "");
 	a->allowed = allowed && json_is_true(allowed);
-	return 0;
+	return read_tls(r, json_object_get(n, "tls"), a);
 }
 
 /* A control event: its kind and detail; no destination, and taint only if

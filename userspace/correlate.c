@@ -467,9 +467,14 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	a.pname = c->env.comm_of ? c->env.comm_of(c->env.ctx, r->info.ppid) : "";
 	fill_taint(c, r, &a);
 	fill_dest(&a, d);
+	if (c->env.tls_flow && d->proto == 6)	/* TCP */
+		c->env.tls_flow(c->env.ctx, r->tgid, &a);
 	a.bytes = bytes;
 	a.blocked_bytes = blocked;
 	a.content = content;
+	/* TLS the kernel could not see into: its plaintext was not seen */
+	if (!a.tls_plaintext && content && !strcmp(content, "opaque"))
+		a.tls_plaintext = "unseen";
 
 	src = a.nsources ? a.sources[0].path : "protected weights";
 	human_bytes(bytes, hb, sizeof(hb));

@@ -33,6 +33,9 @@ struct corr_env {
 	void (*file_copied)(void *ctx, const struct vigil_ev_copy *e);
 	/* parent's comm for proc.pname ("" if unknown) */
 	const char *(*comm_of)(void *ctx, uint32_t pid);
+	/* the TLS plaintext of tgid's flow to a's destination, if known:
+	 * fills a->tls_plaintext and a->tls_library (may be NULL) */
+	void (*tls_flow)(void *ctx, uint32_t tgid, struct activity *a);
 	/* one correlated activity (dedupe done: a state change) */
 	void (*emit)(void *ctx, const struct activity *a);
 	bool enforce;

@@ -17,6 +17,7 @@
 #include "correlate.h"
 #include "engine.h"
 #include "inspect.h"
+#include "tls.h"
 #include "kmaps.h"
 #include "protect.h"
 #include "status.h"
@@ -224,6 +225,7 @@ void inspect__status(struct agent *a, struct json *j)
 	json__kv_strv(j, "attached", a->ld.attached, a->ld.nlinks);
 	json__kv_strv(j, "unavailable", a->ld.skipped, a->ld.nskipped);
 	json__end_object(j);
+	tls__status_json(a->tls, j);
 	json__end_object(j);
 }
 

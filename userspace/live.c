@@ -14,6 +14,7 @@
 #include "output.h"
 #include "report.h"
 #include "status.h"
+#include "tls.h"
 
 static int fx_kill(void *ctx, const struct activity *act)
 {
@@ -93,5 +94,6 @@ int live__on_record(void *ctx, void *data, size_t size)
 	enforce__on_record(a->enf, data, size);
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;
+	tls__on_record(a->tls, data, size);	/* after: alerts of an EXIT see its flows */
 	return 0;	/* never stop consuming on a bad record */
 }

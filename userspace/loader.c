@@ -136,6 +136,8 @@ int loader__attach(struct loader *l, int cgroup_fd)
 			continue;
 		if (bpf_program__expected_attach_type(p) == BPF_TRACE_ITER)
 			continue;	/* run by its owner (enforce.c), not attached */
+		if (cap == CAPS_TLS)
+			continue;	/* per library file, by tls.c */
 		if (l->nlinks == LOADER_MAX_PROGS || l->nskipped == LOADER_MAX_PROGS) {
 			log__error("more than %d programs to attach", LOADER_MAX_PROGS);
 			return -E2BIG;

@@ -97,6 +97,18 @@ static void body_network(struct json *j, const struct activity *a)
 	json__kv_uint(j, "bytes", a->bytes);
 	json__kv_uint(j, "blocked_bytes", a->blocked_bytes);
 	json__kv_bool(j, "allowed", a->allowed);
+	if (a->tls_plaintext) {
+		bool seen = strcmp(a->tls_plaintext, "unseen") != 0;
+
+		json__key(j, "tls");
+		json__begin_object(j);
+		json__kv_bool(j, "plaintext_seen", seen);
+		if (seen)
+			json__kv_str(j, "plaintext_class", a->tls_plaintext);
+		if (a->tls_library)
+			json__kv_str(j, "library", a->tls_library);
+		json__end_object(j);
+	}
 	if (a->content && strcmp(a->content, "unknown"))	/* judged in the kernel */
 		json__kv_str(j, "content", a->content);
 	if (a->direction)

@@ -14,6 +14,7 @@
 #include "pipes.h"
 #include "protect.h"
 #include "status.h"
+#include "tls.h"
 #include "world.h"
 
 /* ---- corr_env ------------------------------------------------------------------ */
@@ -164,6 +165,13 @@ static void env_file_copied(void *ctx, const struct vigil_ev_copy *e)
 	log__info("%s: written by tainted pid %u, protected from now on", path, e->hdr.tgid);
 }
 
+static void env_tls_flow(void *ctx, uint32_t tgid, struct activity *act)
+{
+	struct agent *a = ctx;
+
+	tls__flow(a->tls, tgid, act);
+}
+
 void world__corr_env(struct agent *a, struct corr_env *env)
 {
 	*env = (struct corr_env){
@@ -171,6 +179,7 @@ void world__corr_env(struct agent *a, struct corr_env *env)
 		.set_name = env_set_name, .bytes_read = env_bytes_read,
 		.proc_read = env_proc_read, .kill = env_kill,
 		.comm_of = env_comm_of, .file_copied = env_file_copied,
+		.tls_flow = env_tls_flow,
 		.enforce = a->o->enforce,
 	};
 }

@@ -206,6 +206,31 @@ static __always_inline __u32 classify__decay(__u32 v)
 	return v - (v >> VIGIL_CONTENT_DECAY_SHIFT);
 }
 
+/* Add one judged sample (classify__sample) to a flow's statistics; returns
+ * the flow's class after it. Also used where the sample is taken in one
+ * place and its flow is known only later (TLS plaintext, lib/tls.bpf.h). */
+static __always_inline __u8 classify__fold(struct vigil_content *c,
+					   const struct classify_sample *sp, __u8 cls)
+{
+	__u32 n = sp->n;
+
+	c->sampled = classify__decay(c->sampled) + n;
+	/* a binary sample counts whole; encoded runs count what they cover */
+	c->binary = classify__decay(c->binary) + (sp->binary ? n : 0);
+	c->encoded = classify__decay(c->encoded) + (sp->binary ? 0 : sp->encoded);
+	c->samples++;
+	c->last_len = n;
+	c->last_distinct = sp->distinct;
+	c->last_nontext = sp->nontext;
+	c->last_encoded = sp->encoded;
+	c->last_class = cls;
+	c->class = (c->binary + c->encoded) * 3 >= c->sampled ? VIGIL_CLASS_WEIGHTS
+							      : VIGIL_CLASS_WORK;
+	if (c->class == VIGIL_CLASS_WEIGHTS)
+		c->flags |= VIGIL_CF_SEEN_WEIGHTS;
+	return c->class;
+}
+
 /* Sample the first n bytes of x->buf into the flow's statistics; returns
  * the flow's class after it. n is clamped to VIGIL_SAMPLE_BYTES; below
  * VIGIL_SAMPLE_MIN nothing is sampled and the flow keeps its class. */
@@ -222,21 +247,7 @@ static __always_inline __u8 classify__update(struct vigil_content *c, struct cla
 	__builtin_memset(sp, 0, sizeof(*sp));
 	sp->n = n;
 	cls = classify__sample(x);
-	c->sampled = classify__decay(c->sampled) + n;
-	/* a binary sample counts whole; encoded runs count what they cover */
-	c->binary = classify__decay(c->binary) + (sp->binary ? n : 0);
-	c->encoded = classify__decay(c->encoded) + (sp->binary ? 0 : sp->encoded);
-	c->samples++;
-	c->last_len = n;
-	c->last_distinct = sp->distinct;
-	c->last_nontext = sp->nontext;
-	c->last_encoded = sp->encoded;
-	c->last_class = cls;
-	c->class = (c->binary + c->encoded) * 3 >= c->sampled ? VIGIL_CLASS_WEIGHTS
-							      : VIGIL_CLASS_WORK;
-	if (c->class == VIGIL_CLASS_WEIGHTS)
-		c->flags |= VIGIL_CF_SEEN_WEIGHTS;
-	return c->class;
+	return classify__fold(c, sp, cls);
 }
 
 /* Copy the sample of a packet's payload [off, off + len) into buf: all of

@@ -202,6 +202,39 @@ VG_MAP(vg_pipes, LRU_HASH, 0, VIGIL_MAX_PIPES, struct vigil_pipe_key, struct vig
  * pointer away, no hashing, freed with the task). */
 VG_STORAGE(vg_pipe_checked, TASK_STORAGE, __u64);
 
+/* TLS plaintext (lib/tls.bpf.h). Per thread: the last plaintext sample a
+ * uprobe took, until the thread's next tainted TCP send binds it to that
+ * socket (task storage: freed with the thread). */
+struct tls_pending {
+	struct classify_sample s;	/* s.n == 0: nothing pending */
+	__u64 bytes;			/* the write's size */
+	__u8 cls;			/* the sample's class on its own */
+	__u8 lib;			/* enum vigil_tls_lib */
+	__u8 pad[6];
+};
+VG_STORAGE(vg_tls_pending, TASK_STORAGE, struct tls_pending);
+/* TLS counters (the agent reads them through the skeleton: `vigil status`):
+ * plaintext samples taken, bound to a socket, lost for want of storage. */
+__u64 vg_tls_sampled = 0;
+__u64 vg_tls_bound = 0;
+__u64 vg_tls_nostorage = 0;
+
+/* Per socket: the plaintext statistics of every sample bound to it. */
+struct tls_sock {
+	struct vigil_content c;
+	__u64 bytes;
+	__u8 lib;
+	__u8 pad[7];
+};
+VG_STORAGE(vg_tls_socks, SK_STORAGE, struct tls_sock);
+
+/* The uprobes' sample buffer (per CPU: they run with preemption off). */
+VG_MAP(vg_tls_scratch, PERCPU_ARRAY, 0, 1, __u32, struct classify_scratch);
+
+/* The same per (process, destination) for the agent: alerts and status.
+ * An LRU: it only describes, nothing is decided on it. */
+VG_MAP(vg_tls_flows, LRU_HASH, 0, VIGIL_MAX_FLOWS, struct vigil_flow_key, struct vigil_tls_flow);
+
 VG_MAP(vg_counters, PERCPU_ARRAY, 0, 1, __u32, struct vigil_counters);
 
 struct {

@@ -24,7 +24,9 @@ static void hooks_parse_as_documented(void **state)
 	assert_int_equal(caps__parse_hooks("-kprobe", &f, err, sizeof(err)), 0);
 	assert_int_equal(f, CAPS_ALL_FAMILIES & ~(1u << CAPS_KPROBE));
 	assert_int_equal(caps__parse_hooks("all,-lsm,-kprobe", &f, err, sizeof(err)), 0);
-	assert_int_equal(f, (1u << CAPS_TRACEPOINT) | (1u << CAPS_FENTRY));
+	assert_int_equal(f, (1u << CAPS_TRACEPOINT) | (1u << CAPS_FENTRY) | (1u << CAPS_UPROBE));
+	assert_int_equal(caps__parse_hooks("-uprobe", &f, err, sizeof(err)), 0);
+	assert_int_equal(f, CAPS_ALL_FAMILIES & ~(1u << CAPS_UPROBE));
 	assert_int_equal(caps__parse_hooks("lsm", &f, err, sizeof(err)), 0);
 	assert_int_equal(f, 1u << CAPS_LSM);
 

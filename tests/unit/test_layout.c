@@ -36,6 +36,11 @@ _Static_assert(VIGIL_MAX_SETS == 32, "set masks are __u32");
 _Static_assert(sizeof(struct vigil_content) == 32, "content");
 _Static_assert(offsetof(struct vigil_content, class) == 24, "content class");
 _Static_assert(sizeof(struct vigil_dns_shape) == 16, "dns shape");
+_Static_assert(sizeof(struct vigil_tls_flow) == 16, "tls flow");
+_Static_assert(offsetof(struct vigil_tls_flow, samples) == 8, "tls flow samples");
+_Static_assert(offsetof(struct vigil_tls_flow, class) == 12, "tls flow class");
+_Static_assert(offsetof(struct vigil_tls_flow, lib) == 13, "tls flow lib");
+_Static_assert(offsetof(struct vigil_tls_flow, flags) == 14, "tls flow flags");
 _Static_assert((VIGIL_SAMPLE_BYTES & (VIGIL_SAMPLE_BYTES - 1)) == 0, "sample mask");
 
 static void every_event_is_8_byte_aligned(void **state)

@@ -1,0 +1,58 @@
+# TLS test helpers (tests/bats/tls.bats): a test CA, the HTTPS peer in
+# the netns, the tainted HTTPS clients, the agent's view of TLS flows.
+
+TLS_POST="$SCEN/tls_post.py"
+TLS_GO="$VIGIL_ROOT/.output/scenarios/tls_post_go"
+
+# tls_setup: after vigil_setup, a test CA and the peer's certificate
+tls_setup() {
+	# a CA and the peer's certificate for its IPv4 and IPv6 addresses; our
+	# own openssl config (the kernel matrix's guests have no /etc/ssl)
+	printf '%s\n' '[req]' 'distinguished_name = dn' 'x509_extensions = ca' '[dn]' '[ca]' \
+		'basicConstraints = critical, CA:TRUE' 'keyUsage = keyCertSign, cRLSign' \
+		'subjectKeyIdentifier = hash' > "$T/openssl.cnf"
+	export OPENSSL_CONF="$T/openssl.cnf"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=vigil test CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=$PEER4" -keyout "$T/peer.key" -out "$T/peer.csr" 2>/dev/null
+	printf 'subjectAltName=IP:%s,IP:%s\n' "$PEER4" "$PEER6" > "$T/peer.ext"
+	openssl x509 -req -in "$T/peer.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 2 -extfile "$T/peer.ext" -out "$T/peer.pem" 2>/dev/null
+}
+
+# start_tls_peer PORT...: the HTTPS endpoint in the netns; body bytes per
+# port in $T/tls-PORT
+start_tls_peer() {
+	local ports
+	ports="$(IFS=,; echo "$*")"
+	rm -f "$T/tls.ready"
+	ip netns exec "$NS" python3 "$LIB/tls_peer.py" --cert "$T/peer.pem" --key "$T/peer.key" \
+		--ports "$ports" --out "$T/tls" --ready "$T/tls.ready" &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do [ -e "$T/tls.ready" ] && return 0; sleep 0.05; done
+	echo "TLS peer did not start" >&2
+	return 1
+}
+
+# tls_bytes PORT: body bytes the peer got there, once it stopped growing
+tls_bytes() {
+	local prev=-1 cur
+	for _ in $(seq 40); do
+		cur="$(cat "$T/tls-$1" 2>/dev/null || echo 0)"
+		[ "$cur" = "$prev" ] && break
+		prev="$cur"
+		sleep 0.15
+	done
+	echo "$cur"
+}
+
+tls_post() {
+	run in_cg python3 "$TLS_POST" --src "$W/model.safetensors" --ca "$T/ca.pem" "$@"
+	echo "tls_post: $output"
+}
+
+# status_tls EXPR: a Python expression on `vigil status --json`'s "tls" as t
+status_tls() {
+	"$VIGIL" status --json | python3 -c 'import json, sys; t = json.load(sys.stdin)["tls"]; print(eval(sys.argv[1]))' "$1"
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""A job that read the weights and then talks HTTPS: POSTs of a given kind
+of body over one or more TLS connections from one process, their writes
+interleaved chunk by chunk (so each connection's plaintext must be told
+apart), or through a child TLS client (curl: OpenSSL, gnutls-cli: GnuTLS)
+that inherits the taint.
+
+  tls_post.py --src WEIGHTS --ca CA --host H --conn KIND:PORT [--conn ...]
+              [--bytes N] [--via python|curl|gnutls-cli] [--connect-first]
+              [--then KIND] [--hold FILE]
+
+KIND: json (metrics as JSON lines), raw (the weights' bytes), b64json (the
+weights base64-encoded inside JSON). Prints one JSON line {"sent": {PORT: N},
+"error": null|"..."}; exits 0 when every body was sent and answered, 4 on
+an error (connection reset, killed child). --connect-first: the TLS
+connections (python) are made before the weights are read, as a job with
+a long-lived connection does (a tainted connect may be refused). --hold FILE:
+once answered, FILE gets the process's pid and the connections stay open
+until it is removed. --then KIND: a second POST of KIND on the same
+connections (work that turns into the weights)."""
+import argparse
+import base64
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+
+def metrics_json(n):
+    out, step = [], 0
+    size = 0
+    while size < n:
+        line = json.dumps({"metric": "eval_loss", "step": step, "value": 1.0 / (step + 3),
+                           "labels": {"job": "nightly-eval", "host": "node-%d" % (step % 7),
+                                      "split": "validation"}}) + "\n"
+        out.append(line)
+        size += len(line)
+        step += 1
+    return "".join(out).encode()[:n]
+
+
+def body(kind, weights, n):
+    if kind == "json":
+        return metrics_json(n)
+    if kind == "raw":
+        return (weights * (n // len(weights) + 1))[:n]
+    if kind == "b64json":
+        out, off, size = [], 0, 0
+        while size < n:
+            chunk = weights[off:off + 3072] or weights[:3072]
+            off = (off + 3072) % len(weights)
+            line = ('{"tensor":"model.layers.%d.mlp","data":"%s"}\n' %
+                    (off // 3072, base64.b64encode(chunk).decode())).encode()
+            out.append(line)
+            size += len(line)
+        return b"".join(out)[:n]
+    raise SystemExit("unknown kind " + kind)
+
+
+def request(host, port, data):
+    return (b"POST /ingest HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % (host.encode(), port, len(data)))
+
+
+def connect(args, conns):
+    ctx = ssl.create_default_context(cafile=args.ca)
+    out = []
+    for _, port in conns:
+        raw = socket.create_connection((args.host, port), timeout=30)
+        out.append(ctx.wrap_socket(raw, server_hostname=args.host))
+    return out
+
+
+def post_round(args, socks, kinds, weights, sent):
+    """One POST on each connection, their bodies' writes interleaved."""
+    bodies = []
+    for (s, port), kind in zip(socks, kinds):
+        data = body(kind, weights, args.bytes)
+        s.sendall(request(args.host, port, data))
+        bodies.append(data)
+    off = 0
+    while off < args.bytes:
+        for (s, port), data in zip(socks, bodies):
+            chunk = data[off:off + args.chunk]
+            if chunk:
+                s.sendall(chunk)
+                sent[port] += len(chunk)
+        off += args.chunk
+    for s, _ in socks:
+        if b" 200 " not in s.recv(4096):
+            raise OSError("no 200 answer")
+
+
+def via_python(args, conns, weights, tls):
+    socks = list(zip(tls or connect(args, conns), [port for _, port in conns]))
+    sent = {port: 0 for _, port in conns}
+    post_round(args, socks, [kind for kind, _ in conns], weights, sent)
+    if args.then:
+        # the twin: the same connections turn to another kind of body
+        post_round(args, socks, [args.then] * len(socks), weights, sent)
+    if args.hold:
+        # the connections stay open for the test to look at the agent's view
+        with open(args.hold + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename(args.hold + ".tmp", args.hold)
+        for _ in range(600):
+            if not os.path.exists(args.hold):
+                break
+            time.sleep(0.05)
+    for s, _ in socks:
+        s.close()
+    return sent
+
+
+def via_child(args, conns, weights):
+    kind, port = conns[0]
+    data = body(kind, weights, args.bytes)
+    if args.via == "curl":
+        cmd = ["curl", "-sS", "--fail", "--cacert", args.ca, "-H", "Content-Type: application/json",
+               "--data-binary", "@-", "-o", "/dev/null", "https://%s:%d/ingest" %
+               ("[%s]" % args.host if ":" in args.host else args.host, port)]
+        stdin = data
+    else:
+        cmd = ["gnutls-cli", "--x509cafile", args.ca, "--port", str(port), args.host]
+        stdin = request(args.host, port, data) + data
+    p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    if p.returncode != 0 or (args.via == "gnutls-cli" and b" 200 " not in p.stdout):
+        raise OSError("%s exited %d: %s" % (cmd[0], p.returncode, p.stderr[-300:]))
+    return {port: len(data)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--ca", required=True)
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--conn", action="append", required=True, help="KIND:PORT")
+    ap.add_argument("--bytes", type=int, default=2 << 20)
+    ap.add_argument("--chunk", type=int, default=16384)
+    ap.add_argument("--via", choices=("python", "curl", "gnutls-cli"), default="python")
+    ap.add_argument("--connect-first", action="store_true")
+    ap.add_argument("--then", help="python: once answered, a second POST of this KIND on the "
+                    "same connections")
+    ap.add_argument("--hold", help="python: once answered, create this file and keep the "
+                    "connections open until it is removed (30 s at most)")
+    args = ap.parse_args()
+    conns = [(c.split(":")[0], int(c.split(":")[1])) for c in args.conn]
+    sent, err, tls = {}, None, None
+    try:
+        if args.connect_first:
+            tls = connect(args, conns)
+        with open(args.src, "rb") as f:
+            weights = f.read()	# the read that taints this process
+        sent = via_python(args, conns, weights, tls) if args.via == "python" else \
+            via_child(args, conns, weights)
+    except (OSError, ssl.SSLError, subprocess.TimeoutExpired) as e:
+        err = str(e) or type(e).__name__
+    print(json.dumps({"sent": sent, "error": err}))
+    sys.stdout.flush()
+    return 4 if err else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TLS plaintext: where the TLS libraries are, and the uprobes of
+ * bpf/tls.bpf.c on their write functions. At start every libssl and
+ * libgnutls of the loader's cache (/etc/ld.so.cache) is attached (a uprobe
+ * sits on the file, so every process mapping it is covered, present and
+ * future); then, for each tainted process (TAINT, EXEC and CONNECT
+ * records), the libraries in its /proc/PID/maps and its executable
+ * (statically linked OpenSSL/GnuTLS, Go's crypto/tls with symbols) that
+ * are not attached yet. Untainted processes cost the agent nothing; in the
+ * kernel they pay the uprobe trap and one bit test per TLS write.
+ * Not here: what is done with the plaintext (bpf/lib/tls.bpf.h). */
+#ifndef VIGIL_TLS_H
+#define VIGIL_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct vigil_bpf;
+struct json;
+
+enum tls_kind { TLS_OPENSSL, TLS_GNUTLS, TLS_GO, TLS_NKINDS };
+
+/* A file with TLS write functions, found without attaching: vigil check. */
+struct tls_found {
+	char path[256];
+	unsigned funcs;		/* bits of tls__func_name() indexes present */
+};
+
+struct tls;
+
+/* NULL when the uprobe programs were not loaded (the capability is blind). */
+struct tls *tls__open(struct vigil_bpf *skel);
+/* A ring buffer record: its process may have mapped a library since. */
+void tls__on_record(struct tls *t, const void *data, size_t size);
+/* Attach to the TLS libraries of pid (its maps and executable). */
+void tls__scan_pid(struct tls *t, pid_t pid);
+void tls__close(struct tls *t);
+/* The plaintext the uprobes saw on tgid's flow to a's destination (af,
+ * daddr_raw, dport): a->tls_plaintext and a->tls_library, left NULL when
+ * none was seen. */
+struct activity;
+void tls__flow(const struct tls *t, uint32_t tgid, struct activity *a);
+/* "tls": {"libraries":[{"path","library","functions"}...],"sampled",...} */
+void tls__status_json(const struct tls *t, struct json *j);
+
+/* The TLS libraries of the loader's cache (vigil check): up to max. */
+size_t tls__discover(struct tls_found *out, size_t max);
+/* Which write functions of a TLS library path has (bits of
+ * tls__func_name indexes), 0 if none or unreadable. */
+unsigned tls__file_funcs(const char *path);
+const char *tls__func_name(int i);	/* NULL past the last */
+const char *tls__func_library(int i);	/* "openssl", "gnutls", "go" */
+
+#endif
