@@ -45,6 +45,7 @@
 #include "pin.h"
 #include "protect.h"
 #include "seed.h"
+#include "sink.h"
 #include "state.h"
 #include "status.h"
 #include "tls.h"
@@ -181,6 +182,26 @@ static void state_restore(struct agent *a)
 		snprintf(a->state_why, sizeof(a->state_why), "state file %s: %s", why,
 			 a->o->enforce ? "every budget counts as spent (fail closed)" :
 			 "budgets start afresh");
+}
+
+/* READY=1 promises agent_start is out: give the sinks' threads up to 1 s
+ * to write it (each sink's first record), so a reader that sees READY finds
+ * it; a stalled receiver does not hold the start up longer. */
+static void wait_start_written(struct agent *a)
+{
+	for (int t = 0; t < 100; t++) {
+		bool busy = false;
+
+		for (int i = 0; i < output__sink_count(a->out); i++) {
+			struct sink_stats st;
+
+			output__sink_stats(a->out, i, &st);
+			busy |= st.queued > 0 || st.written + st.failed + st.dropped == 0;
+		}
+		if (!busy)
+			return;
+		usleep(10000);
+	}
 }
 
 static bool due(uint64_t *since, uint64_t ticks, uint64_t period_ms)
@@ -466,6 +487,7 @@ int agent__run(const struct agent_opts *o)
 	}
 	protect__set_reporter(a.prot, status__error_line, &a);	/* after agent_start */
 	protect__tick(a.prot);
+	wait_start_written(&a);
 	notify__send("READY=1\nSTATUS=running");
 	a.started_ns = clock__mono_ns();
 	ret = event_loop(&a) ? 1 : 0;

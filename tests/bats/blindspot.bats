@@ -50,6 +50,7 @@ control() {
 }
 
 @test "blind spot: packet and AF_XDP sockets, BPF loads, network and FUSE mounts of untainted processes are reported" {
+	require_capability control
 	start_agent
 	# one process each: one rule on one process is one incident (repeats fold)
 	for what in packet xdp bpf mount-nfs mount-fuse fsopen-fuse mount-tmpfs; do
@@ -85,6 +86,7 @@ control() {
 }
 
 @test "blind spot: enforce kills a tainted process opening a packet socket or loading BPF, before it can use them" {
+	require_capability control
 	start_agent --mode enforce
 	control --read "$W/model.safetensors" packet xdp
 	[ "$status" -eq 137 ]
@@ -109,6 +111,7 @@ control() {
 }
 
 @test "blind spot: monitor lets a tainted process open a packet socket and says enforce would kill it" {
+	require_capability control
 	start_agent
 	control --read "$W/model.safetensors" packet
 	[ "$status" -eq 0 ]
@@ -127,6 +130,7 @@ control() {
 }
 
 @test "blind spot: a rule on control fields decides (a site flags FUSE mounts by type, excepts a packet tool)" {
+	require_capability control
 	cat > "$T/site.yaml" <<-'YAML'
 	list:
 	  - name: packet_socket_tools
@@ -155,6 +159,7 @@ control() {
 # Kernel modules: only on kernels built with them (this host's 6.18 has
 # none, Debian's have; the 6.1 leg runs it)
 @test "blind spot: module loads (init_module, finit_module) are reported, the file named" {
+	require_capability control
 	[ -d /sys/kernel/tracing/events/syscalls/sys_enter_finit_module ] ||
 		skip "kernel without loadable modules (no finit_module tracepoint)"
 	start_agent
