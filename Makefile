@@ -172,7 +172,7 @@ FUZZ_rules_LIBS := -lyaml
 # the alert output: records, sinks (threads), formats, incidents
 ALERT_SRCS := userspace/output.c userspace/record.c userspace/sha256.c userspace/sink.c \
 	userspace/sink_file.c userspace/sink_unix.c userspace/sink_syslog.c userspace/sink_http.c \
-	userspace/sink_tls.c userspace/sink_http_body.c userspace/format.c \
+	userspace/sink_tls.c userspace/sink_http_body.c userspace/strbuf.c userspace/format.c \
 	userspace/format_ecs.c userspace/format_ocsf.c userspace/format_cef.c userspace/incident.c
 FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
 	userspace/activity.c userspace/safefile.c userspace/log.c userspace/addr.c $(ALERT_SRCS) \

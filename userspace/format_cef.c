@@ -10,53 +10,21 @@
 #include <string.h>
 
 #include "format.h"
+#include "strbuf.h"
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
 
 /* header: \ -> \\, | -> \|, line breaks and controls -> space */
 static void header_field(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '|')
-			put(b, "\\", 1);
+			buf__put(b, "\\", 1);
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			put(b, " ", 1);
+			buf__put(b, " ", 1);
 		else
-			put(b, s, 1);
+			buf__put(b, s, 1);
 	}
-	put(b, "|", 1);
+	buf__put(b, "|", 1);
 }
 
 /* extension value: \ -> \\, = -> \=, \n -> \n (two characters), \r -> \r */
@@ -65,20 +33,20 @@ static void ext(struct buf *b, const char *key, const char *v)
 	if (!v || !*v)
 		return;
 	if (b->len && b->p[b->len - 1] != '|')
-		put(b, " ", 1);
-	puts_(b, key);
-	put(b, "=", 1);
+		buf__put(b, " ", 1);
+	buf__puts(b, key);
+	buf__put(b, "=", 1);
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '=')
-			put(b, "\\", 1);
+			buf__put(b, "\\", 1);
 		if (*v == '\n')
-			puts_(b, "\\n");
+			buf__puts(b, "\\n");
 		else if (*v == '\r')
-			puts_(b, "\\r");
+			buf__puts(b, "\\r");
 		else if ((unsigned char)*v < 0x20 || *v == 0x7f)
-			put(b, " ", 1);
+			buf__put(b, " ", 1);
 		else
-			put(b, v, 1);
+			buf__put(b, v, 1);
 	}
 }
 
@@ -113,7 +81,7 @@ char *format_cef__render(json_t *rec)
 	json_t *t, *srcs = format__get(rec, "taint.sources");
 	size_t i;
 
-	puts_(&b, "CEF:0|");
+	buf__puts(&b, "CEF:0|");
 	header_field(&b, "vigil");
 	header_field(&b, "vigil");
 	header_field(&b, VIGIL_VERSION);

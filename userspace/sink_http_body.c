@@ -8,6 +8,7 @@
 
 #include "format.h"
 #include "sink_http_body.h"
+#include "strbuf.h"
 
 static const char *const api_names[] = { "generic", "splunk", "elastic", "loki" };
 
@@ -34,39 +35,6 @@ const char *http_body__content_type(enum http_api api)
 							      : "application/x-ndjson";
 }
 
-/* ---- a growing buffer ------------------------------------------------------ */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *nb;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		nb = realloc(b->p, cap);
-		if (!nb) {
-			b->oom = true;
-			return;
-		}
-		b->p = nb;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
-
 /* A JSON value dumped compactly onto b; false if it cannot be. */
 static bool put_json(struct buf *b, json_t *v)
 {
@@ -74,7 +42,7 @@ static bool put_json(struct buf *b, json_t *v)
 
 	if (!s)
 		return false;
-	puts_(b, s);
+	buf__puts(b, s);
 	free(s);
 	return true;
 }
@@ -146,7 +114,7 @@ static void splunk_event(struct buf *b, const struct http_body_opts *o, json_t *
 	char t[48];
 
 	snprintf(t, sizeof(t), "{\"time\":%lld.%06lld,", us / 1000000, us % 1000000);
-	puts_(b, t);
+	buf__puts(b, t);
 	if (*record_host(rec))
 		json_object_set_new(ev, "host", json_string(record_host(rec)));
 	json_object_set_new(ev, "source", json_string("vigil"));
@@ -161,12 +129,12 @@ static void splunk_event(struct buf *b, const struct http_body_opts *o, json_t *
 		char *s = json_dumps(ev, JSON_COMPACT);
 
 		if (s)
-			puts_(b, s + 1);	/* past its '{' */
+			buf__puts(b, s + 1);	/* past its '{' */
 		else
 			b->oom = true;
 		free(s);
 	}
-	puts_(b, "\n");
+	buf__puts(b, "\n");
 	json_decref(ev);
 }
 
@@ -185,9 +153,9 @@ static bool elastic_item(struct buf *b, const struct http_body_opts *o, json_t *
 	json_object_set_new(act, "create", meta);
 	put_json(b, act);
 	json_decref(act);
-	puts_(b, "\n");
-	put(b, line, len);
-	puts_(b, "\n");
+	buf__puts(b, "\n");
+	buf__put(b, line, len);
+	buf__puts(b, "\n");
 	return true;
 }
 
@@ -243,7 +211,7 @@ long http_body__build(const struct http_body_opts *o, const char *p, size_t len,
 
 	*out = NULL;
 	if (o->api == HTTP_API_GENERIC) {
-		put(&b, p, len);
+		buf__put(&b, p, len);
 		goto done;
 	}
 	for (size_t i = 0, off = 0; i < n && off < len && ok; i++) {
