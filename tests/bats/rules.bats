@@ -102,7 +102,10 @@ teardown() { vigil_teardown; }
 	    action: kill
 	YAML
 	start_agent --mode enforce --rules "$T/site.yaml"
-	leak --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	# paced (16 KiB every 50 ms: 1 MiB takes 3 s), so what is tested is the
+	# rule's kill, not a race of the agent against the kernel's budget kill
+	# (an unpaced sendall reaches the 1 MiB budget in about a millisecond)
+	leak --connect-first --chunk 16384 --pace 0.05 --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 137 ]
 	got="$(sink_bytes)"
 	figure "sink bytes after a kill rule" "$got"
