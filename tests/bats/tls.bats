@@ -158,10 +158,13 @@ weights_twin() {
 		--connect-first
 	[ "$status" -ne 0 ]
 	# the metrics (work) went through; of the weights, at most the budget
+	# plus the classifier's lag: the flow's class follows its last ~8
+	# samples (one per 16 KiB SSL_write), so the first weight chunks after
+	# 2 MiB of work are still charged as work (CI measured 20,888 B of it)
 	local got
 	got="$(tls_bytes "$PORT")"
 	[ "$got" -ge $((2 << 20)) ]
-	[ "$got" -le $(((2 << 20) + (1 << 20))) ]
+	[ "$got" -le $(((2 << 20) + (1 << 20) + (8 << 14))) ]
 	run alert_wait action=killed severity=critical network.dport="$PORT" \
 		network.tls.plaintext_class=weights
 	[ "$status" -eq 0 ]
