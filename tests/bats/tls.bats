@@ -105,8 +105,20 @@ flow_class() {
 	start_tls_peer "$PORT"
 	start_agent
 	[ "$(status_tls "[l for l in t['libraries'] if l['path'].startswith('$T')]")" = "[]" ]
+	# the job is tainted, then waits: the attach is the agent's answer to the
+	# taint record, and a job that writes before it lands is not seen (the
+	# flow is opaque then; that race is not what this test is about)
+	rm -f "$T/gate"
+	(
+		for _ in $(seq 100); do
+			[ "$(status_tls "[l['functions'] for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" \
+				= "[['SSL_write', 'SSL_write_ex']]" ] && break
+			sleep 0.1
+		done
+		touch "$T/gate"
+	) &
 	LD_LIBRARY_PATH="$T/lib" held_post --host "$PEER4" --conn b64json:"$PORT" \
-		--bytes $((512 << 10))
+		--bytes $((512 << 10)) --gate "$T/gate"
 	grep -q "$T/lib/libssl.so.3" "/proc/$HELD/maps"
 	[ "$(status_tls "[l['functions'] for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" \
 		= "[['SSL_write', 'SSL_write_ex']]" ]

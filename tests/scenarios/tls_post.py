@@ -7,7 +7,7 @@ that inherits the taint.
 
   tls_post.py --src WEIGHTS --ca CA --host H --conn KIND:PORT [--conn ...]
               [--bytes N] [--via python|curl|gnutls-cli] [--connect-first]
-              [--then KIND] [--hold FILE]
+              [--then KIND] [--hold FILE] [--gate FILE]
 
 KIND: json (metrics as JSON lines), raw (the weights' bytes), b64json (the
 weights base64-encoded inside JSON). Prints one JSON line {"sent": {PORT: N},
@@ -16,7 +16,8 @@ an error (connection reset, killed child). --connect-first: the TLS
 connections (python) are made before the weights are read, as a job with
 a long-lived connection does (a tainted connect may be refused). --hold FILE:
 once answered, FILE gets the process's pid and the connections stay open
-until it is removed. --then KIND: a second POST of KIND on the same
+until it is removed. --gate FILE: once the weights are read, the job
+waits for FILE before it connects. --then KIND: a second POST of KIND on the same
 connections (work that turns into the weights)."""
 import argparse
 import base64
@@ -145,6 +146,8 @@ def main():
     ap.add_argument("--connect-first", action="store_true")
     ap.add_argument("--then", help="python: once answered, a second POST of this KIND on the "
                     "same connections")
+    ap.add_argument("--gate", help="python: once the weights are read, wait (30 s at most) "
+                    "until this file exists before connecting")
     ap.add_argument("--hold", help="python: once answered, create this file and keep the "
                     "connections open until it is removed (30 s at most)")
     args = ap.parse_args()
@@ -155,6 +158,10 @@ def main():
             tls = connect(args, conns)
         with open(args.src, "rb") as f:
             weights = f.read()	# the read that taints this process
+        for _ in range(600 if args.gate else 0):
+            if os.path.exists(args.gate):
+                break
+            time.sleep(0.05)
         sent = via_python(args, conns, weights, tls) if args.via == "python" else \
             via_child(args, conns, weights)
     except (OSError, ssl.SSLError, subprocess.TimeoutExpired) as e:
