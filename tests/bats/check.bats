@@ -43,7 +43,8 @@ check_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 
 
 @test "check: vigil run uses what check chose and says so in agent_start; refuses when a required capability is blind" {
 	bats_require_minimum_version 1.5.0
-	json="$(check_json)" || true
+	# the choice under the hook set the agent runs with (the kernel matrix)
+	json="$(check_json ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"})" || true
 	start_agent --mode monitor
 	for cap in read mmap send process; do
 		want="$(check_field "$json" "d['capabilities']['$cap']['implementation']")"
