@@ -73,3 +73,20 @@ check_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 
 	run "$VIGIL" check --verbose --json
 	[ "$status" -eq 2 ]
 }
+
+@test "check: one binary: libbpf, libelf, zlib, libyaml and jansson are linked in; only glibc (2.34 at most), libcurl and OpenSSL are shared" {
+	# an operator copies one file (docs/KERNELS.md, "One binary")
+	run readelf -d "$VIGIL"
+	[ "$status" -eq 0 ]
+	needed="$(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<< "$output" | sort | tr '\n' ' ')"
+	[ "$needed" = "libc.so.6 libcrypto.so.3 libcurl.so.4 libssl.so.3 " ]
+	# the static libraries' symbols are defined in the binary itself
+	run nm --defined-only "$VIGIL"
+	for sym in bpf_object__open_mem elf_begin deflate inflate yaml_parser_initialize json_loads; do
+		grep -q " T $sym\$" <<< "$output"
+	done
+	# the glibc floor: the newest symbol version the binary asks for
+	floor="$(objdump -T "$VIGIL" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"
+	[ -n "$floor" ]
+	[ "$(printf '%s\n' "$floor" GLIBC_2.34 | sort -V | tail -1)" = GLIBC_2.34 ]
+}
