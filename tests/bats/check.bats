@@ -70,6 +70,13 @@ check_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 
 	# egress path grows (content classes)
 	[ "$(grep -c '^  vigil_egress  *[0-9]* insns processed$' <<< "$output")" -eq 2 ]
 	awk '/ insns processed$/ && $2 > 500000 { print; bad = 1 } END { exit bad }' <<< "$output"
+	# and the fallbacks vigil picks without fentry (kprobe, lsm on 6.1; the
+	# tracepoints again on 6.18): a refusal there is invisible to auto
+	# (6.1 refused lsm/socket_sendmsg once and --hooks=-fentry did not start)
+	run "$VIGIL" check --verbose --hooks=-fentry
+	[[ "$output" == *"verifier, monitor mode: loaded"* ]]
+	[[ "$output" == *"verifier, enforce mode: loaded"* ]]
+	awk '/ insns processed$/ && $2 > 500000 { print; bad = 1 } END { exit bad }' <<< "$output"
 	run "$VIGIL" check --verbose --json
 	[ "$status" -eq 2 ]
 }
