@@ -159,6 +159,16 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_TRACEPOINT, "tracepoint iomap_dio_rw_begin",
 		  { { "vigil_dio_read", "iomap_dio_rw_begin" } } },
 	} },
+	[CAPS_SHM] = { "shm",
+		"copies on tmpfs, /dev/shm (POSIX shm) and memfd are not followed: weights "
+		"a tainted process stores there and another process uploads are not seen",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_exit_openat+openat2+open+memfd_create",
+		  { { "vigil_sys_openat", "syscalls/sys_exit_openat" },
+		    { "vigil_sys_openat2", "syscalls/sys_exit_openat2", false, true },
+		    { "vigil_sys_open", "syscalls/sys_exit_open", false, true },
+		    { "vigil_sys_memfd_create", "syscalls/sys_exit_memfd_create", false, true } } },
+	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",
 		"the plaintext of TLS writes is not seen: every tainted TLS flow is opaque "
