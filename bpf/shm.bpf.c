@@ -31,6 +31,21 @@ static __always_inline struct file *shm__fd_file(long fd)
 	return f;
 }
 
+/* A tainted process opened a FIFO for writing after it was tainted: mark
+ * it now (its reader is tainted at its next send), not at the agent's next
+ * /proc walk. */
+static __always_inline bool stage__fifo_opened(struct file *f, __u32 tgid, __u32 f_mode)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct vigil_taint *t;
+
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFIFO)
+		return false;
+	if ((f_mode & VIGIL_FMODE_WRITE) && maybe_tainted(tgid) && (t = taint_of(tgid)))
+		taint__mark_pipes(bpf_get_current_task_btf(), tgid, t);
+	return true;
+}
+
 static __always_inline int shm__opened(long fd)
 {
 	const struct vigil_file_info *info;
@@ -45,13 +60,13 @@ static __always_inline int shm__opened(long fd)
 	f = shm__fd_file(fd);
 	if (!f)
 		return 0;
-	inode = shm__inode(f);
-	if (!inode)
-		return 0;
 	tgid = current_tgid();
-	if (tgid == cfg_agent_tgid)
-		return 0;
 	f_mode = BPF_CORE_READ(f, f_mode);
+	if (stage__fifo_opened(f, tgid, f_mode))
+		return 0;
+	inode = shm__inode(f);
+	if (!inode || tgid == cfg_agent_tgid)
+		return 0;
 	if ((f_mode & VIGIL_FMODE_WRITE) && maybe_tainted(tgid)) {
 		t = taint_of(tgid);
 		if (t)

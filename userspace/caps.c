@@ -169,6 +169,16 @@ static const struct caps_cap table[CAPS_N] = {
 		    { "vigil_sys_open", "syscalls/sys_exit_open", false, true },
 		    { "vigil_sys_memfd_create", "syscalls/sys_exit_memfd_create", false, true } } },
 	} },
+	[CAPS_STAGE] = { "stage",
+		"pipe stages that never read, write or send (tee, splice between pipes, "
+		"vmsplice) pass taint only at the agent's next /proc walk: bytes may leave "
+		"before their reader is tainted",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_vmsplice+tee+splice",
+		  { { "vigil_sys_vmsplice", "syscalls/sys_enter_vmsplice" },
+		    { "vigil_sys_tee", "syscalls/sys_enter_tee" },
+		    { "vigil_sys_splice", "syscalls/sys_enter_splice" } } },
+	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",
 		"the plaintext of TLS writes is not seen: every tainted TLS flow is opaque "
