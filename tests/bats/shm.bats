@@ -176,6 +176,7 @@ memfd_proc_fd() {
 	run alert_wait kind=alert mode="$1" process.cmdline~upload \
 		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
 		taint.chain.0.pid="$hpid" taint.chain.1.via=memfd taint.chain.1.path=memfd:stash
+	echo "holder $hpid fd $hfd: $output" >&2
 	[ "$status" -eq 0 ]
 }
 
