@@ -135,6 +135,21 @@ static __always_inline bool fdscan__relay(struct fdscan_ctx *c, struct file *f)
 	return true;
 }
 
+/* The mark another process left on a pipe or unix socket the scanned
+ * process reads: 1 (stop the scan) when there is one. */
+static __always_inline long fdscan__take_mark(struct fdscan_ctx *c, struct vigil_pipe_key *key,
+					      __u32 via)
+{
+	struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, key);
+
+	if (!m || m->tgid == c->tgid)
+		return 0;
+	c->found = *m;
+	c->hit = true;
+	c->found_via = via;
+	return 1;
+}
+
 /* A tmpfs/shm/memfd file (lib/shm.bpf.h). Marking (a process just became
  * tainted): one it holds for writing becomes a copy. Checking: one it holds
  * for reading that is protected taints it, as a reader of the copy (found
@@ -181,18 +196,9 @@ static long fdscan__one(__u32 i, void *data)
 		return 1;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &c->fds[i]) || !f)
 		return 0;
-	if (c->want_mode == VIGIL_FMODE_READ && file_is_unix_sock(f, &key)) {
-		/* a unix socket a tainted process sent into (marked at send) */
-		struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, &key);
-
-		if (m && m->tgid != c->tgid) {
-			c->found = *m;
-			c->hit = true;
-			c->found_via = VIGIL_VIA_UNIX;
-			return 1;
-		}
-		return 0;
-	}
+	/* a unix socket a tainted process sent into (marked at send) */
+	if (c->want_mode == VIGIL_FMODE_READ && file_is_unix_sock(f, &key))
+		return fdscan__take_mark(c, &key, VIGIL_VIA_UNIX);
 	if (c->want_mode == VIGIL_FMODE_READ && vg_relays_marked && fdscan__relay(c, f))
 		return 1;
 	switch (fdscan__shm(c, f)) {
@@ -217,17 +223,7 @@ static long fdscan__one(__u32 i, void *data)
 			c->marked_any = true;
 		return 0;
 	}
-	{
-		struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, &key);
-
-		if (m && m->tgid != c->tgid) {
-			c->found = *m;
-			c->hit = true;
-			c->found_via = VIGIL_VIA_PIPE;
-			return 1;
-		}
-	}
-	return 0;
+	return fdscan__take_mark(c, &key, VIGIL_VIA_PIPE);
 }
 
 static __always_inline void fdscan__run(struct task_struct *task, struct fdscan_ctx *c)
