@@ -149,6 +149,37 @@ posix_shm() {
 	posix_shm enforce
 }
 
+# A file on disk written only through a shared mapping (plain stores): its
+# pages are dirtied at the write faults, in the writer's context
+# (writeback_dirty_folio), so it is a copy like a written one.
+disk_mapwrite() {
+	start_sink tcp
+	start_agent --mode "$1"
+	mkdir "$T/stash"
+	run in_cg python3 "$SHM_PY" mapwrite --src "$W/model.safetensors" --dst "$T/stash/w.bin"
+	[ "$status" -eq 0 ]
+	leak --src "$T/stash/w.bin" --host "$PEER4" --port "$PORT" --tag upload
+	if [ "$1" = enforce ]; then
+		[ "$status" -eq 3 ]
+		[ "$(sink_bytes)" -eq 0 ]
+	else
+		[ "$status" -eq 0 ]
+		[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	fi
+	run alert_wait kind=alert mode="$1" process.cmdline~upload \
+		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
+		taint.chain.1.via=file taint.chain.1.path="$T/stash/w.bin"
+	[ "$status" -eq 0 ]
+}
+
+@test "shm: monitor: a file on disk written only through a shared mapping is a copy" {
+	disk_mapwrite monitor
+}
+
+@test "shm: enforce: a file on disk written only through a shared mapping: its upload is refused" {
+	disk_mapwrite enforce
+}
+
 # memfd: a holder keeps it; another process opens /proc/PID/fd/N and sends
 # it with sendfile.
 memfd_proc_fd() {
