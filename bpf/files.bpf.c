@@ -19,29 +19,13 @@ int BPF_PROG(vigil_filemap_get_pages, struct address_space *mapping,
 /* O_DIRECT reads (also through AIO and io_uring) bypass the page cache, so
  * no filemap tracepoint sees them; iomap's direct-I/O entry does (ext4,
  * xfs, btrfs, ...), once per request, in the reader's context. Only direct
- * I/O reaches it, and a write leaves after one comparison. The range asked
- * for counts (cut at EOF), as with the fentry read fallbacks. */
+ * I/O reaches it (file__read_direct). 6.1 has no such tracepoint: the
+ * kprobe implementation hooks the function it sits in. */
 SEC("tp_btf/iomap_dio_rw_begin")
 int BPF_PROG(vigil_dio_read, struct kiocb *iocb, struct iov_iter *iter, unsigned int dio_flags,
 	     size_t done_before)
 {
-	struct inode *inode;
-	struct file *f;
-	__u64 pos, count;
-
-	if (!iter || !iocb || BPF_CORE_READ(iter, data_source))
-		return 0;	/* a write: the data comes from the iterator */
-	count = BPF_CORE_READ(iter, count);
-	f = BPF_CORE_READ(iocb, ki_filp);
-	if (!count || !f)
-		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	if (!inode)
-		return 0;
-	pos = BPF_CORE_READ(iocb, ki_pos);
-	return file__read_pages(BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino),
-				BPF_CORE_READ(inode, i_size), pos >> PAGE_SHIFT,
-				(pos + count - 1) >> PAGE_SHIFT, VIGIL_VIA_READ);
+	return file__read_direct(iocb, iter);
 }
 
 SEC("tp_btf/mm_filemap_map_pages")

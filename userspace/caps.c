@@ -158,6 +158,10 @@ static const struct caps_cap table[CAPS_N] = {
 		false, false, {
 		{ CAPS_TRACEPOINT, "tracepoint iomap_dio_rw_begin",
 		  { { "vigil_dio_read", "iomap_dio_rw_begin" } } },
+		/* no fentry: __iomap_dio_rw has 7 arguments, trampolines take
+		 * 6 before 6.6 (and 6.3+ has the tracepoint) */
+		{ CAPS_KPROBE, "kprobe __iomap_dio_rw",
+		  { { "vigil_kprobe_dio_read", "__iomap_dio_rw" } } },
 	} },
 	[CAPS_SHM] = { "shm",
 		"copies on tmpfs, /dev/shm (POSIX shm) and memfd are not followed: weights "
