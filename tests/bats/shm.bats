@@ -266,3 +266,20 @@ memfd_sibling() {
 		taint.chain.1.path="$T/tmpfs/w.bin"
 	[ "$status" -eq 0 ]
 }
+
+# an original the operator protects on tmpfs: no page hook sees its reads,
+# the open does (the agent tells the kernel a protected file lives there)
+@test "shm: enforce: a weight file protected on tmpfs taints its reader at the open" {
+	mkdir "$T/tmpfs"
+	mount -t tmpfs -o size=16m tmpfs "$T/tmpfs"
+	cp "$W/model.safetensors" "$T/tmpfs/orig.safetensors"
+	start_sink tcp
+	start_agent --mode enforce --protect "$T/tmpfs/**"
+	leak --src "$T/tmpfs/orig.safetensors" --host "$PEER4" --port "$PORT" --tag upload
+	umount "$T/tmpfs"
+	[ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -eq 0 ]
+	run alert_wait rule=weights-connect action=blocked process.cmdline~upload \
+		taint.sources.0.path="$T/tmpfs/orig.safetensors" taint.chain.0.via=read
+	[ "$status" -eq 0 ]
+}
