@@ -45,7 +45,12 @@ for tag in base new; do
 	$bin run --no-default-rules --cgroup $CG --protect "$D/w/**" --alerts $D/alerts.jsonl --stats-interval 0 2>$D/agent.err &
 	ap=$!
 	for i in $(seq 60); do grep -q agent_start $D/alerts.jsonl 2>/dev/null && break; sleep 0.5; done
-	# state in place: a tainted process holding a copy in /dev/shm
+	# first no protected file on tmpfs (the common host): untainted opens
+	# leave after the first test
+	n0=$(prog_stats vigil_sys_openat)
+	t8=$(date +%s.%N); incg $WL openclose $D/files 2000 50 >/dev/null; t9=$(date +%s.%N)
+	n1=$(prog_stats vigil_sys_openat)
+	# then state in place: a tainted process holding a copy in /dev/shm
 	incg cp $D/w/model.safetensors $S/copy.bin
 	incg $WL hold $D/w/model.safetensors & holder=$!
 	sleep 0.5
@@ -64,14 +69,15 @@ for i in range(50000):
 	p1=$(prog_stats vigil_sys_splice)
 	kill $holder; wait $holder 2>/dev/null; holder=""
 	kill -TERM $ap; wait $ap
-	python3 - "$tag" "$round" "$o0" "$o1" "$o2" "$g0" "$g1" "$g2" "$p0" "$p1" $t0 $t1 $t2 $t3 $t4 $t5 $t6 $t7 <<'PY'
+	python3 - "$tag" "$round" "$o0" "$o1" "$o2" "$g0" "$g1" "$g2" "$p0" "$p1" "$n0" "$n1" $t0 $t1 $t2 $t3 $t4 $t5 $t6 $t7 $t8 $t9 <<'PY'
 import sys
 tag, rnd = sys.argv[1], sys.argv[2]
-o0, o1, o2, g0, g1, g2, p0, p1 = [list(map(int, a.split())) for a in sys.argv[3:11]]
-t = list(map(float, sys.argv[11:19]))
+o0, o1, o2, g0, g1, g2, p0, p1, n0, n1 = [list(map(int, a.split())) for a in sys.argv[3:13]]
+t = list(map(float, sys.argv[13:23]))
 def per(a, b):
     n = b[0] - a[0]
     return "%d runs %.0f ns/run" % (n, (b[1] - a[1]) / n) if n else "0 runs"
+print("%s r%s | no shm copy: open disk 100k %.2fs openat: %s" % (tag, rnd, t[9]-t[8], per(n0, n1)), flush=True)
 print("%s r%s | open disk 100k %.2fs openat: %s | open shm 100k %.2fs openat: %s | seqread 2GiB %.2fs get_pages: %s | splice 100k %.2fs splice: %s" % (
     tag, rnd, t[1]-t[0], per(o0, o1), t[3]-t[2], per(o1, o2), t[5]-t[4], per(g1, g2), t[7]-t[6], per(p0, p1)), flush=True)
 PY
