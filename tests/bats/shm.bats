@@ -27,16 +27,16 @@ teardown() {
 BUDGET=$((1 << 20))
 
 # upload_copy FILE MODE ASSERTIONS...: a fresh process sends FILE; monitor:
-# all of it arrives and is alerted; enforce: refused at connect, nothing
-# arrives. The alert names the weights, never the copy.
+# all of it arrives and is alerted; enforce: killed at the budget, the test
+# host gets at most the budget. The alert names the weights, never the copy.
 upload_copy() {
 	local f="$1" mode="$2"
 	shift 2
 	leak --src "$f" --host "$PEER4" --port "$PORT" --tag upload
 	if [ "$mode" = enforce ]; then
-		[ "$status" -eq 3 ]
-		[ "$(sink_bytes)" -eq 0 ]
-		run alert_wait rule=weights-connect action=blocked mode=enforce \
+		[ "$status" -eq 137 ]
+		[ "$(sink_bytes)" -le "$BUDGET" ]
+		run alert_wait action=killed mode=enforce \
 			process.cmdline~upload taint.sources.0.path="$W/model.safetensors" "$@"
 	else
 		[ "$status" -eq 0 ]
@@ -49,12 +49,12 @@ upload_copy() {
 	[ "$status" -eq 0 ]
 }
 
-# refused_or_all MODE: after a leak of the 4 MiB weights' copy: enforce: it
-# was refused at connect and nothing arrived; monitor: all of it arrived.
-refused_or_all() {
+# killed_or_all MODE: after a leak of the 4 MiB weights' copy: enforce: it
+# was killed at the budget, at most the budget arrived; monitor: all of it.
+killed_or_all() {
 	if [ "$1" = enforce ]; then
-		[ "$status" -eq 3 ]
-		[ "$(sink_bytes)" -eq 0 ]
+		[ "$status" -eq 137 ]
+		[ "$(sink_bytes)" -le "$BUDGET" ]
 	else
 		[ "$status" -eq 0 ]
 		[ "$(sink_bytes)" -eq $((4 << 20)) ]
@@ -76,7 +76,7 @@ cp_to_shm() {
 	cp_to_shm monitor
 }
 
-@test "shm: enforce: a copy in /dev/shm uploaded by another process is refused" {
+@test "shm: enforce: a copy in /dev/shm uploaded by another process is stopped at the budget" {
 	cp_to_shm enforce
 }
 
@@ -140,7 +140,7 @@ posix_shm() {
 	run in_cg python3 "$SHM_PY" posix --src "$W/model.safetensors" --name "$name"
 	[ "$status" -eq 0 ]
 	leak --via mmap --src "/dev/shm/$name" --host "$PEER4" --port "$PORT" --tag upload
-	refused_or_all "$1"
+	killed_or_all "$1"
 	run alert_wait kind=alert mode="$1" process.cmdline~upload \
 		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
 		taint.chain.1.via=shm taint.chain.1.path="/dev/shm/$name"
@@ -151,7 +151,7 @@ posix_shm() {
 	posix_shm monitor
 }
 
-@test "shm: enforce: POSIX shm written through a shared mapping: the other process is refused" {
+@test "shm: enforce: POSIX shm written through a shared mapping: the other process is stopped at the budget" {
 	posix_shm enforce
 }
 
@@ -165,7 +165,7 @@ disk_mapwrite() {
 	run in_cg python3 "$SHM_PY" mapwrite --src "$W/model.safetensors" --dst "$T/stash/w.bin"
 	[ "$status" -eq 0 ]
 	leak --src "$T/stash/w.bin" --host "$PEER4" --port "$PORT" --tag upload
-	refused_or_all "$1"
+	killed_or_all "$1"
 	run alert_wait kind=alert mode="$1" process.cmdline~upload \
 		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
 		taint.chain.1.via=file taint.chain.1.path="$T/stash/w.bin"
@@ -176,7 +176,7 @@ disk_mapwrite() {
 	disk_mapwrite monitor
 }
 
-@test "shm: enforce: a file on disk written only through a shared mapping: its upload is refused" {
+@test "shm: enforce: a file on disk written only through a shared mapping: its upload is stopped at the budget" {
 	disk_mapwrite enforce
 }
 
@@ -277,9 +277,9 @@ memfd_sibling() {
 	start_agent --mode enforce --protect "$T/tmpfs/**"
 	leak --src "$T/tmpfs/orig.safetensors" --host "$PEER4" --port "$PORT" --tag upload
 	umount "$T/tmpfs"
-	[ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -eq 0 ]
-	run alert_wait rule=weights-connect action=blocked process.cmdline~upload \
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait action=killed process.cmdline~upload \
 		taint.sources.0.path="$T/tmpfs/orig.safetensors" taint.chain.0.via=read
 	[ "$status" -eq 0 ]
 }
