@@ -6,10 +6,7 @@
  * needs BPF LSM, which this kernel lacks. Cost: one comparison per signal
  * generated on the host; ptrace is a rare syscall (its tracepoint's cost
  * is the syscall slow path, shared with blindspot.bpf.c). */
-#include "lib/common.bpf.h"
-
-#define PTRACE_ATTACH 16
-#define PTRACE_SEIZE 0x4206
+#include "lib/procmem.bpf.h"
 
 SEC("tp_btf/signal_generate")
 int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
@@ -38,7 +35,8 @@ int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
 
 /* ptrace attach to the agent: reported (agent_tamper), any process; this
  * kernel cannot refuse it (BPF LSM). Attaching to one of the agent's other
- * threads by its thread id is not seen. */
+ * threads by its thread id is not seen. The same call is where a tracer
+ * reads or writes a tainted process's memory (lib/procmem.bpf.h). */
 SEC("tp/syscalls/sys_enter_ptrace")
 int vigil_sys_ptrace(struct trace_event_raw_sys_enter *ctx)
 {
@@ -46,6 +44,7 @@ int vigil_sys_ptrace(struct trace_event_raw_sys_enter *ctx)
 	__u32 pid = (__u32)ctx->args[1], sender;
 	struct vigil_ev_tamper *e;
 
+	procmem__ptrace(req, pid);
 	if (pid != cfg_agent_tgid || (req != PTRACE_ATTACH && req != PTRACE_SEIZE))
 		return 0;
 	sender = current_tgid();

@@ -9,6 +9,8 @@
  *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
  *                  accounting and drops, kills
  *   tamper.bpf.c   signals other processes send the agent, ptrace of it
+ *   procmem.bpf.c  another process's memory: process_vm_readv/writev,
+ *                  /proc/PID/mem opens (ptrace: tamper.bpf.c's program)
  *   blindspot.bpf.c  blind-spot controls: packet/XDP sockets, BPF and
  *                  module loads, network/FUSE mounts (tracepoints of
  *                  rare syscalls)
@@ -24,6 +26,7 @@
 #include "net.bpf.c"
 #include "relay.bpf.c"
 #include "tamper.bpf.c"
+#include "procmem.bpf.c"
 #include "blindspot.bpf.c"
 #include "tls.bpf.c"
 #include "fentry.bpf.c"

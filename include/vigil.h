@@ -75,6 +75,10 @@ enum vigil_via {
 	/* received over a local TCP/UDP connection (loopback or one of the
 	 * host's own addresses) at least cfg_relay_min_bytes of tainted bytes */
 	VIGIL_VIA_LOOPBACK = 8,
+	/* read a tainted process's memory (process_vm_readv, ptrace, an open
+	 * of /proc/PID/mem), or had it written by one (process_vm_writev,
+	 * ptrace POKEDATA): bpf/lib/procmem.bpf.h */
+	VIGIL_VIA_PROCMEM = 9,
 	VIGIL_VIA__COUNT,
 };
 

@@ -159,6 +159,21 @@ static const struct caps_cap table[CAPS_N] = {
 		{ CAPS_TRACEPOINT, "tracepoint iomap_dio_rw_begin",
 		  { { "vigil_dio_read", "iomap_dio_rw_begin" } } },
 	} },
+	/* ptrace is the tamper capability's program (bpf/tamper.bpf.c) */
+	[CAPS_PROCMEM] = { "procmem",
+		"another process's memory is not followed: a process that copies a tainted "
+		"one's memory with process_vm_readv or /proc/PID/mem is not tainted, nor one "
+		"a tainted process writes into with process_vm_writev",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_process_vm_readv+writev, "
+		  "sys_exit_open+openat+openat2",
+		  { { "vigil_sys_vm_readv", "syscalls/sys_enter_process_vm_readv" },
+		    { "vigil_sys_vm_writev", "syscalls/sys_enter_process_vm_writev" },
+		    { "vigil_sys_openat_exit", "syscalls/sys_exit_openat" },
+		    /* optional: not every architecture has open, nor 5.5 openat2 */
+		    { "vigil_sys_openat2_exit", "syscalls/sys_exit_openat2", false, true },
+		    { "vigil_sys_open_exit", "syscalls/sys_exit_open", false, true } } },
+	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",
 		"the plaintext of TLS writes is not seen: every tainted TLS flow is opaque "

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Taint through another process's memory (via procmem): a process that
+ * reads a tainted process's memory (process_vm_readv, ptrace PEEKDATA or
+ * an attach, an open of /proc/PID/mem) is tainted by it, and a tainted
+ * process that writes into another (process_vm_writev, ptrace POKEDATA, a
+ * /proc/PID/mem opened for writing) taints that one. Decided in the kernel
+ * before the call copies anything, so the reader's first send already
+ * counts against the budget. Attempts count: a call the kernel then
+ * refuses (EPERM, ESRCH) has tainted the caller anyway. PIDs are taken as
+ * the init namespace's: a caller inside a child PID namespace names pids
+ * this cannot map (docs/ARCHITECTURE.md, blind spots). */
+#ifndef VIGIL_PROCMEM_BPF_H
+#define VIGIL_PROCMEM_BPF_H
+
+#include "lib/taint.bpf.h"
+
+#define PTRACE_PEEKTEXT 1
+#define PTRACE_PEEKDATA 2
+#define PTRACE_POKETEXT 4
+#define PTRACE_POKEDATA 5
+#define PTRACE_ATTACH 16
+#define PTRACE_SEIZE 0x4206
+
+/* The taint of holder, passed on to `to` through its memory. */
+static __always_inline void procmem__taint_of(struct vigil_taint *nt,
+					      const struct vigil_taint *h, __u32 holder)
+{
+	nt->set_mask = h->set_mask;
+	nt->via = VIGIL_VIA_PROCMEM;
+	nt->from_tgid = holder;
+	nt->depth = h->depth + 1;
+	nt->first_file_id = h->first_file_id;
+}
+
+/* The current process read (or may now read) holder's memory. */
+static __always_inline void procmem__taint_reader(__u32 holder)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *h, *t, nt = {};
+	struct task_struct *task;
+
+	if (holder == tgid || tgid == cfg_agent_tgid)
+		return;
+	h = taint_of(holder);
+	if (!h || !in_scope())
+		return;
+	task = bpf_get_current_task_btf();
+	t = taint_of(tgid);
+	if (t) {	/* tainted already: only new sets are news */
+		if ((t->set_mask & h->set_mask) == h->set_mask)
+			return;
+		__sync_fetch_and_or(&t->set_mask, h->set_mask);
+		taint__emit(tgid, task_ppid(task), t, h->set_mask, h->first_file_id,
+			    VIGIL_VIA_PROCMEM, task);
+		taint__mark_pipes(task, tgid, t);
+		return;
+	}
+	procmem__taint_of(&nt, h, holder);
+	if (taint__start(tgid, &nt, BPF_NOEXIST))
+		return;
+	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, nt.first_file_id,
+		    VIGIL_VIA_PROCMEM, task);
+	taint__mark_pipes(task, tgid, &nt);
+}
+
+/* The current (tainted) process wrote into target's memory. target is
+ * not current: its record carries no comm, uid or arguments (the agent
+ * reads them from /proc), and its pipes are marked by the agent's walk. */
+static __always_inline void procmem__taint_target(__u32 target)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *h, *t, nt = {};
+	struct vigil_ev_taint *e;
+
+	if (target == tgid || target == cfg_agent_tgid || !target)
+		return;
+	h = taint_of(tgid);
+	if (!h || !in_scope())	/* the target is in the writer's scope: its pidns */
+		return;
+	t = taint_of(target);
+	if (t && (t->set_mask & h->set_mask) == h->set_mask)
+		return;
+	if (t) {
+		__sync_fetch_and_or(&t->set_mask, h->set_mask);
+	} else {
+		procmem__taint_of(&nt, h, tgid);
+		if (taint__start(target, &nt, BPF_NOEXIST))
+			return;
+	}
+	e = event_reserve(sizeof(*e), VIGIL_EV_TAINT, target);
+	if (!e)
+		return;
+	__builtin_memset((char *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
+	e->from_tgid = tgid;
+	e->via = VIGIL_VIA_PROCMEM;
+	e->set_mask = h->set_mask;
+	e->file_id = h->first_file_id;
+	e->depth = h->depth + 1;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* ptrace(req, pid): called by tamper.bpf.c's sys_enter_ptrace program
+ * (one tracepoint for both). An attach gives the tracer the tracee's
+ * whole memory, so it counts as reading it. */
+static __always_inline void procmem__ptrace(long req, __u32 pid)
+{
+	if (req == PTRACE_ATTACH || req == PTRACE_SEIZE || req == PTRACE_PEEKTEXT ||
+	    req == PTRACE_PEEKDATA)
+		procmem__taint_reader(pid);
+	else if (req == PTRACE_POKETEXT || req == PTRACE_POKEDATA)
+		procmem__taint_target(pid);
+}
+
+#endif
