@@ -174,6 +174,15 @@ static const struct caps_cap table[CAPS_N] = {
 		    { "vigil_sys_openat2_exit", "syscalls/sys_exit_openat2", false, true },
 		    { "vigil_sys_open_exit", "syscalls/sys_exit_open", false, true } } },
 	} },
+	[CAPS_UNIX] = { "unix-dgram",
+		"unix datagrams sent to a path (sendto, no connect) are not followed: their "
+		"receiver is not tainted (connected unix sockets still are)",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sk_data_ready",
+		  { { "vigil_sk_data_ready", "sk_data_ready" } } },
+		{ CAPS_FENTRY, "fentry sock_def_readable",
+		  { { "vigil_fentry_sock_def_readable", "sock_def_readable" } } },
+	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",
 		"the plaintext of TLS writes is not seen: every tainted TLS flow is opaque "

@@ -351,21 +351,16 @@ file__lookup_inode(struct inode *inode)
 	return bpf_map_lookup_elem(&vg_files, &key);
 }
 
-/* A tainted process sent into a connected unix socket: mark the peer, so
- * the process on the other end is tainted (via unix) when it next talks to
- * the network, as for pipes. */
-static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
+/* A tainted process sent into a unix socket: mark the receiving socket
+ * (a connected socket's peer, or the one a datagram was queued on:
+ * bpf/unix.bpf.c), so the process on the other end is tainted (via unix)
+ * when it next talks to the network, as for pipes. */
+static __always_inline void taint__mark_unix_sock(struct sock *peer, __u32 tgid,
 						  const struct vigil_taint *t)
 {
 	struct vigil_pipe_key key = {};
 	struct vigil_pipe_mark mark = {}, *old;
-	struct sock *peer;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
-		return;
-	peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
-	if (!peer)
-		return;
 	key.inode = (__u64)(unsigned long)peer;
 	old = bpf_map_lookup_elem(&vg_pipes, &key);
 	if (old && old->tgid == tgid && (old->set_mask & t->set_mask) == t->set_mask)
@@ -378,6 +373,18 @@ static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
 		COUNT(pipe_map_full);
 	else
 		__sync_fetch_and_add(&vg_pipe_gen, 1);
+}
+
+static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
+						  const struct vigil_taint *t)
+{
+	struct sock *peer;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		return;
+	peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+	if (peer)
+		taint__mark_unix_sock(peer, tgid, t);
 }
 
 #endif
