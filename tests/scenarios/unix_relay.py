@@ -25,27 +25,25 @@ def relay(path, host, port, connect_first):
     srv.listen(1)
     open(path + ".ready", "w").close()
     conn, _ = srv.accept()
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    out = None
-    if connect_first:
-        out = socket.create_connection((host, port))
+    out = connect(host, port) if connect_first else None
     chunks = []
     while True:
         b = conn.recv(1 << 20)
         if not b:
             break
         chunks.append(b)
-    if out is None:
-        out = socket.socket(fam, socket.SOCK_STREAM)
-        out.connect((host, port))
-    out.sendall(b"".join(chunks))
-    out.close()
+    forward(host, port, b"".join(chunks), out)
 
 
-def forward(host, port, data):
+def connect(host, port):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     out = socket.socket(fam, socket.SOCK_STREAM)
     out.connect((host, port))
+    return out
+
+
+def forward(host, port, data, out=None):
+    out = out or connect(host, port)
     out.sendall(data)
     out.close()
 
