@@ -1,7 +1,8 @@
 # vigil — build, test, run.  `make` builds .output/vigil; `make test` runs
 # every test; `make run` starts the agent on its embedded default rules.
-# Those two (and only those) install missing Debian build dependencies first
-# (scripts/deps.sh); every other target assumes they are there.
+# Those two, and the long test runs `make test-kernels` and `make stress`,
+# install missing Debian build dependencies first (scripts/deps.sh); `make`,
+# `make unit` and every other target assume they are there.
 OUTPUT := .output
 CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)

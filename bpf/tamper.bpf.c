@@ -8,28 +8,34 @@
  * is the syscall slow path, shared with blindspot.bpf.c). */
 #include "lib/procmem.bpf.h"
 
-SEC("tp_btf/signal_generate")
-int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
-	     struct task_struct *task, int group, int result)
+/* One agent_tamper record: what the current process did to the agent
+ * (sig: the signal, or VIGIL_TAMPER_PTRACE), unless it is the agent. */
+static __always_inline void tamper__report(__u32 target_tgid, int sig, __s32 result)
 {
 	struct vigil_ev_tamper *e;
-	__u32 sender;
+	__u32 sender = current_tgid();
 
-	if (task->tgid != cfg_agent_tgid || sig <= 0 || sig > 31 ||
-	    !(VIGIL_TAMPER_SIGNALS & (1u << sig)))
-		return 0;
-	sender = current_tgid();
 	if (sender == cfg_agent_tgid)
-		return 0;
+		return;
 	e = event_reserve(sizeof(*e), VIGIL_EV_TAMPER, sender);
 	if (!e)
-		return 0;
-	e->target_tgid = task->tgid;
+		return;
+	e->target_tgid = target_tgid;
 	e->sig = sig;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->result = result;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
+	     struct task_struct *task, int group, int result)
+{
+	if (task->tgid != cfg_agent_tgid || sig <= 0 || sig > 31 ||
+	    !(VIGIL_TAMPER_SIGNALS & (1u << sig)))
+		return 0;
+	tamper__report(task->tgid, sig, result);
 	return 0;
 }
 
@@ -41,23 +47,11 @@ SEC("tp/syscalls/sys_enter_ptrace")
 int vigil_sys_ptrace(struct trace_event_raw_sys_enter *ctx)
 {
 	long req = (long)ctx->args[0];
-	__u32 pid = (__u32)ctx->args[1], sender;
-	struct vigil_ev_tamper *e;
+	__u32 pid = (__u32)ctx->args[1];
 
 	procmem__ptrace(req, pid);
 	if (pid != cfg_agent_tgid || (req != PTRACE_ATTACH && req != PTRACE_SEIZE))
 		return 0;
-	sender = current_tgid();
-	if (sender == cfg_agent_tgid)
-		return 0;
-	e = event_reserve(sizeof(*e), VIGIL_EV_TAMPER, sender);
-	if (!e)
-		return 0;
-	e->target_tgid = pid;
-	e->sig = VIGIL_TAMPER_PTRACE;
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->result = (__s32)req;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	tamper__report(pid, VIGIL_TAMPER_PTRACE, (__s32)req);
 	return 0;
 }

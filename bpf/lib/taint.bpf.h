@@ -134,6 +134,21 @@ static __always_inline bool fdscan__relay(struct fdscan_ctx *c, struct file *f)
 	return true;
 }
 
+/* The mark another process left on a pipe or unix socket the scanned
+ * process reads: 1 (stop the scan) when there is one. */
+static __always_inline long fdscan__take_mark(struct fdscan_ctx *c, struct vigil_pipe_key *key,
+					      __u32 via)
+{
+	struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, key);
+
+	if (!m || m->tgid == c->tgid)
+		return 0;
+	c->found = *m;
+	c->hit = true;
+	c->found_via = via;
+	return 1;
+}
+
 static long fdscan__one(__u32 i, void *data)
 {
 	struct fdscan_ctx *c = data;
@@ -145,18 +160,9 @@ static long fdscan__one(__u32 i, void *data)
 		return 1;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &c->fds[i]) || !f)
 		return 0;
-	if (c->want_mode == VIGIL_FMODE_READ && file_is_unix_sock(f, &key)) {
-		/* a unix socket a tainted process sent into (marked at send) */
-		struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, &key);
-
-		if (m && m->tgid != c->tgid) {
-			c->found = *m;
-			c->hit = true;
-			c->found_via = VIGIL_VIA_UNIX;
-			return 1;
-		}
-		return 0;
-	}
+	/* a unix socket a tainted process sent into (marked at send) */
+	if (c->want_mode == VIGIL_FMODE_READ && file_is_unix_sock(f, &key))
+		return fdscan__take_mark(c, &key, VIGIL_VIA_UNIX);
 	if (c->want_mode == VIGIL_FMODE_READ && vg_relays_marked && fdscan__relay(c, f))
 		return 1;
 	if (!file_is_fifo(f, &key, &f_mode))
@@ -175,17 +181,7 @@ static long fdscan__one(__u32 i, void *data)
 			c->marked_any = true;
 		return 0;
 	}
-	{
-		struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, &key);
-
-		if (m && m->tgid != c->tgid) {
-			c->found = *m;
-			c->hit = true;
-			c->found_via = VIGIL_VIA_PIPE;
-			return 1;
-		}
-	}
-	return 0;
+	return fdscan__take_mark(c, &key, VIGIL_VIA_PIPE);
 }
 
 static __always_inline void fdscan__run(struct task_struct *task, struct fdscan_ctx *c)
