@@ -5,7 +5,8 @@
  * process that writes into another (process_vm_writev, ptrace POKEDATA, a
  * /proc/PID/mem opened for writing) taints that one. Decided in the kernel
  * before the call copies anything, so the reader's first send already
- * counts against the budget. Attempts count: a call the kernel then
+ * counts against the budget (a target written into is tainted at its own
+ * next send, before the bytes go). Attempts count: a call the kernel then
  * refuses (EPERM, ESRCH) has tainted the caller anyway. PIDs are taken as
  * the init namespace's: a caller inside a child PID namespace names pids
  * this cannot map (docs/ARCHITECTURE.md, blind spots). */
@@ -64,39 +65,37 @@ static __always_inline void procmem__taint_reader(__u32 holder)
 }
 
 /* The current (tainted) process wrote into target's memory. target is
- * not current: its record carries no comm, uid or arguments (the agent
- * reads them from /proc), and its pipes are marked by the agent's walk. */
+ * not current, and may be outside the scope: it gets a mark, as the reader
+ * of a marked pipe does, and is tainted in its own context (scope checked,
+ * its own comm and arguments in the record) at its next send or written
+ * page, before the bytes go (taint__lookup_or_pipe). An already tainted
+ * target gets the writer's sets at once, without a record. */
 static __always_inline void procmem__taint_target(__u32 target)
 {
 	__u32 tgid = current_tgid();
-	struct vigil_taint *h, *t, nt = {};
-	struct vigil_ev_taint *e;
+	struct vigil_pipe_key key = { .inode = target, .ino = VIGIL_PIPE_INO_PROCESS };
+	struct vigil_pipe_mark mark = {};
+	struct vigil_taint *h, *t;
 
 	if (target == tgid || target == cfg_agent_tgid || !target)
 		return;
 	h = taint_of(tgid);
-	if (!h || !in_scope())	/* the target is in the writer's scope: its pidns */
+	if (!h || !in_scope())
 		return;
 	t = taint_of(target);
-	if (t && (t->set_mask & h->set_mask) == h->set_mask)
-		return;
 	if (t) {
-		__sync_fetch_and_or(&t->set_mask, h->set_mask);
-	} else {
-		procmem__taint_of(&nt, h, tgid);
-		if (taint__start(target, &nt, BPF_NOEXIST))
-			return;
-	}
-	e = event_reserve(sizeof(*e), VIGIL_EV_TAINT, target);
-	if (!e)
+		if ((t->set_mask & h->set_mask) != h->set_mask)
+			__sync_fetch_and_or(&t->set_mask, h->set_mask);
 		return;
-	__builtin_memset((char *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
-	e->from_tgid = tgid;
-	e->via = VIGIL_VIA_PROCMEM;
-	e->set_mask = h->set_mask;
-	e->file_id = h->first_file_id;
-	e->depth = h->depth + 1;
-	bpf_ringbuf_submit(e, 0);
+	}
+	mark.tgid = tgid;
+	mark.set_mask = h->set_mask;
+	mark.depth = h->depth;
+	mark.file_id = h->first_file_id;
+	if (bpf_map_update_elem(&vg_pipes, &key, &mark, BPF_ANY))
+		COUNT(pipe_map_full);
+	else
+		__sync_fetch_and_add(&vg_pipe_gen, 1);
 }
 
 /* ptrace(req, pid): called by tamper.bpf.c's sys_enter_ptrace program

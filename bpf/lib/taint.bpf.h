@@ -149,6 +149,20 @@ static __always_inline long fdscan__take_mark(struct fdscan_ctx *c, struct vigil
 	return 1;
 }
 
+/* A mark left on the scanned process itself, not on one of its files: its
+ * memory was written by a tainted process (lib/procmem.bpf.h); consumed. */
+#define VIGIL_PIPE_INO_PROCESS (~0ull)
+
+static __always_inline bool fdscan__own_mark(struct fdscan_ctx *c)
+{
+	struct vigil_pipe_key key = { .inode = c->tgid, .ino = VIGIL_PIPE_INO_PROCESS };
+
+	if (!fdscan__take_mark(c, &key, VIGIL_VIA_PROCMEM))
+		return false;
+	bpf_map_delete_elem(&vg_pipes, &key);
+	return true;
+}
+
 static long fdscan__one(__u32 i, void *data)
 {
 	struct fdscan_ctx *c = data;
@@ -260,7 +274,8 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 
 	c.want_mode = VIGIL_FMODE_READ;
 	c.tgid = tgid;
-	fdscan__run(task, &c);
+	if (!fdscan__own_mark(&c))
+		fdscan__run(task, &c);
 	if (!c.hit)
 		return NULL;
 

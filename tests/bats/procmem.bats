@@ -157,3 +157,23 @@ pushed() {
 	figure "procmem copiers x10 under CPU load: bytes past them (budget $BUDGET)" "$got"
 	[ "$got" -le "$BUDGET" ]
 }
+
+@test "procmem: monitor: process_vm_writev into a process outside the scope taints nothing there" {
+	start_sink tcp
+	start_agent
+	# the target runs outside the agent's cgroup (this shell's)
+	python3 "$PM" buffer $((4 << 20)) "$T/buf.ready" "$T/buf.go" &
+	local buf=$! pid addr n
+	for _ in $(seq 100); do [ -e "$T/buf.ready" ] && break; sleep 0.05; done
+	read -r pid addr n < "$T/buf.ready"
+	run in_cg python3 "$PM" push "$W/model.safetensors" "$pid" "$addr" "$n"
+	[ "$status" -eq 0 ]
+	echo "$PEER4 $PORT" > "$T/buf.go"
+	wait "$buf"
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	stop_agent
+	# the writer read the weights (a taint line of its own); the target none
+	run alert_none kind=alert process.cmdline~"procmem.py buffer"
+	[ "$status" -eq 0 ]
+	[ "$(alert_get agent.tainted_processes kind=agent_stop)" -le 1 ]
+}
