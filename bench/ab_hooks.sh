@@ -1,6 +1,6 @@
 #!/bin/bash
 # A/B of two agent builds on the hooks issue 10 added or changed, in one run
-# (relay, dirty_folio pipe check, the procmem open check on every open):
+# (relay, dirty_folio pipe check, the open programs of shm and procmem, sk_data_ready):
 # BASE and NEW agents in turn (ROUNDS rounds), each scoped to its own cgroup,
 # a tainted pipe in place; per program, its own BPF time (bpf_stats:
 # run_time_ns / run_cnt of the programs that agent holds) and wall times.
@@ -56,12 +56,12 @@ for tag in base new; do
 	s1=$(prog_stats vigil_dirty_folio)
 	t4=$(date +%s.%N); incg $WL smallsend 300000 100 >/dev/null; t5=$(date +%s.%N)
 	r2=$(prog_stats vigil_relay)
-	o0=$(prog_stats vigil_sys_openat_exit)
+	o0=$(prog_stats vigil_sys_openat)
 	oc=$(incg $WL openclose $D/small 2000 100)
-	o1=$(prog_stats vigil_sys_openat_exit)
+	o1=$(prog_stats vigil_sys_openat)
 	per_run() { echo $1 $2 $3 $4 | awk '{n = $3 - $1; if (n) printf "%d runs %.0f ns/run", n, ($4 - $2) / n; else print "0 runs"}'; }
 	echo "$tag r$round | openclose 200k: $(echo "$oc" | sed 's/.*us_per_file":\([0-9.]*\).*/\1/') us/file;" \
-		"openat_exit: $(per_run $o0 $o1) | tcp-lo sk_data_ready: $(per_run $k0 $k1)"
+		"sys_openat: $(per_run $o0 $o1) | tcp-lo sk_data_ready: $(per_run $k0 $k1)"
 	rm -f $D/out.bin
 	kill -TERM $ap; wait $ap
 	python3 - "$tag" "$round" "$s0" "$s1" "$r0" "$r1" "$r2" "$e0" "$e1" $t0 $t1 $t2 $t3 $t4 $t5 <<'PY'

@@ -158,21 +158,41 @@ static const struct caps_cap table[CAPS_N] = {
 		false, false, {
 		{ CAPS_TRACEPOINT, "tracepoint iomap_dio_rw_begin",
 		  { { "vigil_dio_read", "iomap_dio_rw_begin" } } },
+		/* no fentry: __iomap_dio_rw has 7 arguments, trampolines take
+		 * 6 before 6.6 (and 6.3+ has the tracepoint) */
+		{ CAPS_KPROBE, "kprobe __iomap_dio_rw",
+		  { { "vigil_kprobe_dio_read", "__iomap_dio_rw" } } },
 	} },
-	/* ptrace is the tamper capability's program (bpf/tamper.bpf.c) */
+	[CAPS_SHM] = { "shm",
+		"copies on tmpfs, /dev/shm (POSIX shm) and memfd are not followed: weights "
+		"a tainted process stores there and another process uploads are not seen",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_exit_openat+openat2+open+memfd_create",
+		  { { "vigil_sys_openat", "syscalls/sys_exit_openat" },
+		    { "vigil_sys_openat2", "syscalls/sys_exit_openat2", false, true },
+		    { "vigil_sys_open", "syscalls/sys_exit_open", false, true },
+		    { "vigil_sys_memfd_create", "syscalls/sys_exit_memfd_create", false, true } } },
+	} },
+	[CAPS_STAGE] = { "stage",
+		"pipe stages that never read, write or send (tee, splice between pipes, "
+		"vmsplice) pass taint only at the agent's next /proc walk: bytes may leave "
+		"before their reader is tainted",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_vmsplice+tee+splice",
+		  { { "vigil_sys_vmsplice", "syscalls/sys_enter_vmsplice" },
+		    { "vigil_sys_tee", "syscalls/sys_enter_tee" },
+		    { "vigil_sys_splice", "syscalls/sys_enter_splice" } } },
+	} },
+	/* ptrace is the tamper capability's program (bpf/tamper.bpf.c), opens of
+	 * /proc/PID/mem the shm capability's (bpf/shm.bpf.c) */
 	[CAPS_PROCMEM] = { "procmem",
 		"another process's memory is not followed: a process that copies a tainted "
 		"one's memory with process_vm_readv or /proc/PID/mem is not tainted, nor one "
 		"a tainted process writes into with process_vm_writev",
 		false, false, {
-		{ CAPS_TRACEPOINT, "tracepoint sys_enter_process_vm_readv+writev, "
-		  "sys_exit_open+openat+openat2",
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_process_vm_readv+writev",
 		  { { "vigil_sys_vm_readv", "syscalls/sys_enter_process_vm_readv" },
-		    { "vigil_sys_vm_writev", "syscalls/sys_enter_process_vm_writev" },
-		    { "vigil_sys_openat_exit", "syscalls/sys_exit_openat" },
-		    /* optional: not every architecture has open, nor 5.5 openat2 */
-		    { "vigil_sys_openat2_exit", "syscalls/sys_exit_openat2", false, true },
-		    { "vigil_sys_open_exit", "syscalls/sys_exit_open", false, true } } },
+		    { "vigil_sys_vm_writev", "syscalls/sys_enter_process_vm_writev" } } },
 	} },
 	[CAPS_UNIX] = { "unix-dgram",
 		"unix datagrams sent to a path (sendto, no connect) are not followed: their "

@@ -98,6 +98,38 @@ static __always_inline void procmem__taint_target(__u32 target)
 		__sync_fetch_and_add(&vg_pipe_gen, 1);
 }
 
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* A file just opened by the current process (shm.bpf.c's open programs,
+ * after the file was found not to be on tmpfs): an open of /proc/PID/mem
+ * (procfs, named "mem") makes the opener a reader of the mm's owner (and,
+ * opened for writing by a tainted process, a writer into it), so
+ * /proc/PID/task/TID/mem and opens relative to a /proc/PID directory fd
+ * are the same. Three loads and out for any other file. The reader is
+ * tainted at the open, before its first read: a /proc/PID/mem file opened
+ * before its holder was tainted is not seen. */
+static __always_inline void procmem__opened(struct file *f, __u32 f_mode)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct mm_struct *mm;
+	char name[4] = {};
+	__u32 holder;
+
+	if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
+		return;
+	if (bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name)) ||
+	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm' || name[3])
+		return;
+	mm = BPF_CORE_READ(f, private_data);	/* mem_open: the target's mm */
+	if (!mm || !bpf_core_field_exists(mm->owner))	/* owner: CONFIG_MEMCG */
+		return;
+	holder = BPF_CORE_READ(mm, owner, tgid);
+	if (f_mode & VIGIL_FMODE_WRITE)
+		procmem__taint_target(holder);
+	if (f_mode & VIGIL_FMODE_READ)
+		procmem__taint_reader(holder);
+}
+
 /* ptrace(req, pid): called by tamper.bpf.c's sys_enter_ptrace program
  * (one tracepoint for both). An attach gives the tracer the tracee's
  * whole memory, so it counts as reading it. */
