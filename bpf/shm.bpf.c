@@ -17,6 +17,7 @@
  * The syscall slow path is already taken by blindspot.bpf.c's tracepoints.
  * Measured in docs/PERFORMANCE.md. */
 #include "lib/files.bpf.h"
+#include "lib/procmem.bpf.h"
 
 /* The struct file behind the current task's fd, or NULL. */
 static __always_inline struct file *shm__fd_file(long fd)
@@ -71,7 +72,11 @@ static __always_inline int shm__opened(long fd)
 	if (stage__fifo_opened(f, tgid, f_mode))
 		return 0;
 	inode = shm__inode(f);
-	if (!inode || tgid == cfg_agent_tgid)
+	if (!inode) {
+		procmem__opened(f, f_mode);	/* /proc/PID/mem: the same open, one program */
+		return 0;
+	}
+	if (tgid == cfg_agent_tgid)
 		return 0;
 	if ((f_mode & VIGIL_FMODE_WRITE) && maybe_tainted(tgid)) {
 		t = taint_of(tgid);

@@ -6,10 +6,7 @@
  * needs BPF LSM, which this kernel lacks. Cost: one comparison per signal
  * generated on the host; ptrace is a rare syscall (its tracepoint's cost
  * is the syscall slow path, shared with blindspot.bpf.c). */
-#include "lib/common.bpf.h"
-
-#define PTRACE_ATTACH 16
-#define PTRACE_SEIZE 0x4206
+#include "lib/procmem.bpf.h"
 
 /* One agent_tamper record: what the current process did to the agent
  * (sig: the signal, or VIGIL_TAMPER_PTRACE), unless it is the agent. */
@@ -44,13 +41,15 @@ int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
 
 /* ptrace attach to the agent: reported (agent_tamper), any process; this
  * kernel cannot refuse it (BPF LSM). Attaching to one of the agent's other
- * threads by its thread id is not seen. */
+ * threads by its thread id is not seen. The same call is where a tracer
+ * reads or writes a tainted process's memory (lib/procmem.bpf.h). */
 SEC("tp/syscalls/sys_enter_ptrace")
 int vigil_sys_ptrace(struct trace_event_raw_sys_enter *ctx)
 {
 	long req = (long)ctx->args[0];
 	__u32 pid = (__u32)ctx->args[1];
 
+	procmem__ptrace(req, pid);
 	if (pid != cfg_agent_tgid || (req != PTRACE_ATTACH && req != PTRACE_SEIZE))
 		return 0;
 	tamper__report(pid, VIGIL_TAMPER_PTRACE, (__s32)req);

@@ -79,6 +79,10 @@ enum vigil_via {
 	 * tmpfs or /dev/shm (POSIX shm), or into a memfd */
 	VIGIL_VIA_SHM = 9,
 	VIGIL_VIA_MEMFD = 10,
+	/* read a tainted process's memory (process_vm_readv, ptrace, an open
+	 * of /proc/PID/mem), or had it written by one (process_vm_writev,
+	 * ptrace POKEDATA): bpf/lib/procmem.bpf.h */
+	VIGIL_VIA_PROCMEM = 11,
 	VIGIL_VIA__COUNT,
 };
 
