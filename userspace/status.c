@@ -117,6 +117,33 @@ void status__adopt(struct agent *a)
 	output__emit(a->out, j);
 }
 
+/* bpf(2) commands tamper.bpf.c reports, by their uapi numbers */
+static const char *bpf_cmd_name(int cmd)
+{
+	switch (cmd) {
+	case 2: return "BPF_MAP_UPDATE_ELEM";
+	case 3: return "BPF_MAP_DELETE_ELEM";
+	case 7: return "BPF_OBJ_GET";
+	case 13: return "BPF_PROG_GET_FD_BY_ID";
+	case 14: return "BPF_MAP_GET_FD_BY_ID";
+	case 21: return "BPF_MAP_LOOKUP_AND_DELETE_ELEM";
+	case 22: return "BPF_MAP_FREEZE";
+	case 25: return "BPF_MAP_LOOKUP_AND_DELETE_BATCH";
+	case 26: return "BPF_MAP_UPDATE_BATCH";
+	case 27: return "BPF_MAP_DELETE_BATCH";
+	case 29: return "BPF_LINK_UPDATE";
+	case 30: return "BPF_LINK_GET_FD_BY_ID";
+	case 34: return "BPF_LINK_DETACH";
+	default: return "BPF_?";
+	}
+}
+
+static const char *bpf_obj_name(unsigned kind)
+{
+	return kind == VIGIL_OBJ_MAP ? "map" : kind == VIGIL_OBJ_PROG ? "program" :
+	       kind == VIGIL_OBJ_LINK ? "link" : "pin";
+}
+
 void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 {
 	char comm[VIGIL_COMM_LEN + 1], cg[512] = "", sig[16];
@@ -126,10 +153,19 @@ void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 	snprintf(comm, sizeof(comm), "%.*s", VIGIL_COMM_LEN, e->comm);
 	snprintf(sig, sizeof(sig), "SIG%s", abbr ? abbr : "?");
 	proc__cgroup_path(e->hdr.tgid, cg, sizeof(cg));
+	/* the old agent's programs saw this agent adopt their maps */
+	if (e->sig == VIGIL_TAMPER_BPF && e->hdr.tgid == (uint32_t)getpid())
+		return;
 	output__begin(a->out, j, "agent_tamper");
 	if (e->sig == VIGIL_TAMPER_PTRACE) {	/* result: the request */
 		json__kv_str(j, "attempt", "ptrace");
 		json__kv_str(j, "request", e->result == 16 ? "PTRACE_ATTACH" : "PTRACE_SEIZE");
+	} else if (e->sig == VIGIL_TAMPER_BPF) {	/* result: the command */
+		json__kv_str(j, "attempt", "bpf");
+		json__kv_str(j, "command", bpf_cmd_name(e->result));
+		json__kv_str(j, "object", bpf_obj_name(e->obj_kind));
+		if (e->obj_kind != VIGIL_OBJ_PIN)
+			json__kv_uint(j, "object_id", e->obj_id);
 	} else {
 		json__kv_str(j, "attempt", "signal");
 		json__kv_str(j, "signal", sig);
@@ -137,7 +173,7 @@ void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 	/* the agent it was sent to: this one, or the one before it (pinned ring) */
 	json__kv_uint(j, "target_pid", e->target_tgid);
 	json__kv_bool(j, "previous_agent", e->target_tgid != (uint32_t)getpid());
-	if (e->sig != VIGIL_TAMPER_PTRACE)
+	if (e->sig < 32)
 		json__kv_bool(j, "delivered", e->result == 0);
 	json__key(j, "sender");
 	json__begin_object(j);

@@ -339,3 +339,45 @@ time.sleep(30)' "$W/model.safetensors" &
 	# the tracer is gone (detached at its exit): the agent goes on
 	stop_agent
 }
+
+@test "tamper: bpf(2) on the agent's maps, links and pins by another process is an agent_tamper line; kernel-only maps are frozen" {
+	pin_setup
+	start_agent --pin --pin-dir "$PIN_DIR"
+	# a handle on a pin (BPF_OBJ_GET), then a write to a map through it
+	bpftool map update pinned "$PIN_DIR/maps/vg_blocked" key 1 0 0 0 value 1 0 0 0
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_OBJ_GET object=pin sender.comm=bpftool
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_MAP_UPDATE_ELEM object=map
+	[ "$status" -eq 0 ]
+	[ "$(alert_get object_id kind=agent_tamper command=BPF_MAP_UPDATE_ELEM)" = \
+	  "$(bpftool map show pinned "$PIN_DIR/maps/vg_blocked" | sed -n 's/^\([0-9]*\):.*/\1/p')" ]
+	# a handle by id (what bpftool prog show does for every program): one line, not one per program
+	bpftool prog show > /dev/null
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_PROG_GET_FD_BY_ID object=program
+	[ "$status" -eq 0 ]
+	# the maps only the kernel writes are frozen: the write is refused
+	local sizes ksz vsz
+	sizes="$(bpftool map show pinned "$PIN_DIR/maps/vg_counters")"
+	ksz="$(echo "$sizes" | sed -n 's/.*key \([0-9]*\)B.*/\1/p')"
+	vsz="$(echo "$sizes" | sed -n 's/.*value \([0-9]*\)B.*/\1/p')"
+	# shellcheck disable=SC2046
+	run bpftool map update pinned "$PIN_DIR/maps/vg_counters" key $(printf '0 %.0s' $(seq "$ksz")) \
+		value $(printf '0 %.0s' $(seq "$vsz"))
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+	bpftool map show pinned "$PIN_DIR/maps/vg_work" | grep -qw frozen
+	# the agent's own list of its objects is frozen too
+	bpftool map show name vg_own | grep -qw frozen
+	# a link detached by another process
+	bpftool link detach pinned "$PIN_DIR/links/vigil_connect4"
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_LINK_DETACH object=link
+	[ "$status" -eq 0 ]
+	# an unrelated map and pin are not vigil's: nothing
+	bpftool map create "$BPFFS/other" type hash key 4 value 4 entries 4 name other_map
+	bpftool map update pinned "$BPFFS/other" key 1 0 0 0 value 1 0 0 0
+	sleep 1.5
+	run alert_none kind=agent_tamper command=BPF_MAP_UPDATE_ELEM object_id="$(bpftool map show pinned "$BPFFS/other" | sed -n 's/^\([0-9]*\):.*/\1/p')"
+	[ "$status" -eq 0 ]
+	stop_agent
+	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR" >/dev/null 2>&1 || true
+}
