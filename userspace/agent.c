@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The agent's lifecycle, in order, each step checked:
- *   rules (agent_rules.c) -> output -> scope cgroup -> open, configure, load
- *   (loader.c) -> fill maps (scope, budgets, allowlist, protected files:
- *   agent_rules.c, kmaps.c, protect.c) -> ring buffer -> attach -> seed
- *   processes that already hold weights (seed.c) -> agent_start -> event
- *   loop -> agent_stop.
+ *   rules (agent_rules.c) -> control socket (control.c) -> alert stream,
+ *   incidents, capture, metrics (agent_out.c) -> scope cgroup -> pins
+ *   (persist.c) -> open, configure, load (loader.c) -> fill maps (scope,
+ *   budgets, allowlist, protected files: agent_rules.c, kmaps.c, protect.c)
+ *   -> ring buffer -> spent budgets from the state file (persist.c) ->
+ *   attach -> TLS uprobes (tls.c) -> seed processes that already hold
+ *   weights (seed.c) -> agent_start -> event loop -> agent_stop.
  * agent_start is written only after everything is attached and filled: from
  * then on nothing is missed.
  *
@@ -25,28 +27,23 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_out.h"
 #include "agent_rules.h"
-#include "capture.h"
 #include "clock.h"
-#include "config.h"
 #include "context.h"
 #include "control.h"
 #include "correlate.h"
-#include "ctl.h"
 #include "enforce.h"
 #include "engine.h"
 #include "incident.h"
 #include "inspect.h"
 #include "live.h"
 #include "log.h"
-#include "metrics.h"
 #include "notify.h"
 #include "output.h"
-#include "pin.h"
+#include "persist.h"
 #include "protect.h"
 #include "seed.h"
-#include "sink.h"
-#include "state.h"
 #include "status.h"
 #include "tls.h"
 #include "world.h"
@@ -138,72 +135,6 @@ int agent__reload(struct agent *a, char *why, size_t whylen)
 
 /* Adds ticks to *since; true (and starts it again) once period_ms has
  * passed. period_ms 0: never. */
-/* ---- spent budgets across reboots (state.h) ---- */
-
-static void state_save(struct agent *a)
-{
-	uint64_t spent[VIGIL_MAX_SETS] = { 0 };
-	int err;
-
-	for (size_t s = 0; s < a->rs.nsets && s < VIGIL_MAX_SETS && a->budgets.view; s++)
-		spent[s] = __atomic_load_n(&a->budgets.view[s].spent, __ATOMIC_SEQ_CST);
-	err = state__write(a->o->state_file, &a->rs, spent);
-	if (err && err != a->state_err)
-		status__error(a, "state file %s: cannot write it: %s (spent budgets would not "
-			      "survive a reboot)", a->o->state_file, strerror(-err));
-	a->state_err = err;
-}
-
-/* Before the programs are attached: spent stays spent across a reboot.
- * Pinned state that was adopted is newer than the file: it wins. */
-static void state_restore(struct agent *a)
-{
-	struct state_sets st;
-	uint64_t now = (uint64_t)time(NULL);
-	char why[256];
-	int err;
-
-	if ((a->pin && a->pin->adopted) || !a->budgets.view)
-		return;
-	err = state__read(a->o->state_file, &st, why, sizeof(why));
-	if (err == -ENOENT)
-		return;
-	for (size_t s = 0; s < a->rs.nsets && s < VIGIL_MAX_SETS; s++) {
-		const struct protect_set *ps = &a->rs.sets[s];
-		uint64_t v = err ? (a->o->enforce ? a->budgets.limit[s] : 0) :
-			     state__spent_for(&st, ps->name,
-					      ps->has_window ? ps->window_s : a->rs.default_window_s,
-					      now);
-
-		if (v)
-			__atomic_fetch_add(&a->budgets.view[s].spent, v, __ATOMIC_SEQ_CST);
-	}
-	if (err)
-		snprintf(a->state_why, sizeof(a->state_why), "state file %s: %s", why,
-			 a->o->enforce ? "every budget counts as spent (fail closed)" :
-			 "budgets start afresh");
-}
-
-/* READY=1 promises agent_start is out: give the sinks' threads up to 1 s
- * to write it (each sink's first record), so a reader that sees READY finds
- * it; a stalled receiver does not hold the start up longer. */
-static void wait_start_written(struct agent *a)
-{
-	for (int t = 0; t < 100; t++) {
-		bool busy = false;
-
-		for (int i = 0; i < output__sink_count(a->out); i++) {
-			struct sink_stats st;
-
-			output__sink_stats(a->out, i, &st);
-			busy |= st.queued > 0 || st.written + st.failed + st.dropped == 0;
-		}
-		if (!busy)
-			return;
-		usleep(10000);
-	}
-}
-
 static bool due(uint64_t *since, uint64_t ticks, uint64_t period_ms)
 {
 	*since += ticks;
@@ -239,12 +170,8 @@ static void cron(struct agent *a, uint64_t ticks)
 	if (due(&a->ticks_since_host, ticks, HOSTADDR_REFRESH_MS))
 		agent_rules__refresh_host(a);
 	/* the heartbeat the next agent reads if this one dies */
-	if (due(&a->ticks_since_ledger, ticks, 1000)) {
-		if (a->pin)
-			pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
-		if (a->o->state_file)
-			state_save(a);
-	}
+	if (due(&a->ticks_since_ledger, ticks, 1000))
+		persist__tick(a);
 	enforce__tick(a->enf, clock__mono_ns());
 	if (due(&a->ticks_since_stats, ticks, a->o->stats_interval_s * 1000ull))
 		status__counters(a, "agent_stats");
@@ -360,9 +287,7 @@ static const char *mode_word(const struct agent_opts *o)
 int agent__run(const struct agent_opts *o)
 {
 	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1, .ctl_fd = -1 };
-	static struct pin pin;
 	struct corr_env env;
-	char err[512];
 	uint64_t t0 = clock__mono_ns();
 	int ret = 1, seeded;
 
@@ -382,58 +307,23 @@ int agent__run(const struct agent_opts *o)
 		ret = 2;
 		goto out;
 	}
-	a.out = output__open_opts(&(struct output_opts){ .sinks = o->alerts, .nsinks = o->nalerts,
-							 .labels = o->labels, .nlabels = o->nlabels,
-							 .file_gid = o->file_gid, .drain_ms = 5000 },
-				  err, sizeof(err));
-	if (!a.out) {
-		log__error("%s", err);
+	if (control__open(&a)) {
 		ret = 2;
 		goto out;
 	}
-	a.ctl_fd = ctl__listen(o->run_dir, err, sizeof(err));
-	if (a.ctl_fd < 0) {
-		log__error("%s", err);
-		ret = 2;
+	ret = agent_out__open(&a);	/* 0, or the exit status */
+	if (ret)
 		goto out;
-	}
-	if (o->metrics || o->metrics_dir) {
-		a.metrics = metrics__open(o->metrics, o->metrics_dir, err, sizeof(err));
-		if (!a.metrics) {
-			log__error("%s", err);
-			ret = 2;
-			goto out;
-		}
-	}
-	a.inc = incidents__new(&(struct incident_opts){ .fold_s = o->fold_s,
-							.rate_limit = o->rate_limit }, a.out, &a.j);
-	if (!a.inc) {
-		log__error("out of memory");
-		ret = 1;
-		goto out;
-	}
-	if (o->record) {
-		a.cap = capture__create(o->record, output__host(a.out),
-					mode_word(o), o->file_gid, err, sizeof(err));
-		if (!a.cap) {
-			log__error("--record %s", err);
-			ret = 2;
-			goto out;
-		}
-	}
+	ret = 1;	/* from here on a failure is a runtime one */
 	if (o->kube_pods_dir)
 		context__set_pods_dir(o->kube_pods_dir);
 	if (scope__open(&a.scope, o->cgroup)) {
 		ret = 2;
 		goto out;
 	}
-	if (o->pin) {
-		if (pin__open(&pin, o->pin_dir ? o->pin_dir : CONFIG_DEFAULT_PIN_DIR, o->run_dir)) {
-			ret = 2;
-			goto out;
-		}
-		a.pin = a.ld.pin = &pin;
-		a.ld.rs = &a.rs;
+	if (persist__open(&a)) {
+		ret = 2;
+		goto out;
 	}
 	a.ld.relay_min_bytes = o->relay_min_bytes;
 	a.ld.test_map_sizes = o->test_map_sizes;
@@ -465,29 +355,20 @@ int agent__run(const struct agent_opts *o)
 		log__error("cannot set up the ring buffer: %s", strerror(errno));
 		goto out;
 	}
-	if (o->state_file)
-		state_restore(&a);
+	persist__restore(&a);
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
 	a.tls = tls__open(a.ld.skel);	/* after attach: uprobes bind nothing without send hooks */
-	if (a.pin && a.pin->adopted)	/* windows go on where the old agent was */
-		for (unsigned i = 0; i < a.pin->old.nsets; i++)
-			a.budgets.window_start[i] = a.pin->old.window_start[i];
+	persist__adopt_windows(&a);
 	seeded = seed__processes(&a);
 	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",
 		  protect__count(a.prot), a.rs.nsets, mode_word(o),
 		  a.scope.path);
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
-	if (a.state_why[0])
-		status__error(&a, "%s", a.state_why);
-	if (a.pin) {
-		if (a.pin->found)
-			status__adopt(&a);
-		pin__write_ledger(a.pin, false, &a.rs, a.budgets.window_start);
-	}
+	persist__started(&a);
 	protect__set_reporter(a.prot, status__error_line, &a);	/* after agent_start */
 	protect__tick(a.prot);
-	wait_start_written(&a);
+	agent_out__wait_start(&a);
 	notify__send("READY=1\nSTATUS=running");
 	a.started_ns = clock__mono_ns();
 	ret = event_loop(&a) ? 1 : 0;
@@ -495,21 +376,10 @@ int agent__run(const struct agent_opts *o)
 	enforce__stop(a.enf);	/* before detaching: blocked sockets must not drain */
 	flush_incidents(&a, true);	/* nothing folded stays unsaid */
 	status__counters(&a, "agent_stop");
-	if (o->state_file)
-		state_save(&a);
+	persist__stop(&a);
 out:
-	if (a.pin && a.unpin) {
-		pin__remove(a.pin->dir, o->run_dir);
-		log__info("pins removed: enforcement stops with this agent");
-	} else if (a.pin && a.ld.nlinks) {
-		pin__write_ledger(a.pin, true, &a.rs, a.budgets.window_start);
-		log__info("pinned programs in %s keep enforcing ('vigil stop --unpin' removes "
-			  "them)", a.pin->dir);
-	}
-	if (a.ctl_fd >= 0) {
-		ctl__unlink(o->run_dir);
-		close(a.ctl_fd);
-	}
+	persist__close(&a);
+	control__close(&a);
 	ring_buffer__free(a.rb);
 	enforce__free(a.enf);
 	tls__close(a.tls);
@@ -518,11 +388,7 @@ out:
 	corr__free(a.corr);
 	protect__free(a.prot);
 	scope__close(&a.scope);
-	metrics__close(a.metrics);
-	incidents__free(a.inc);
-	output__close(a.out);
-	if (capture__close(a.cap))
-		log__error("--record %s: closing the capture failed", o->record);
+	agent_out__close(&a);
 	engine__free(a.engine);
 	rules__free(&a.rs);
 	inspect__free(&a);

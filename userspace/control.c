@@ -1,11 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "ctl.h"
 #include "inspect.h"
 #include "json.h"
+#include "log.h"
+
+int control__open(struct agent *a)
+{
+	char err[512];
+
+	a->ctl_fd = ctl__listen(a->o->run_dir, err, sizeof(err));
+	if (a->ctl_fd < 0) {
+		log__error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void control__close(struct agent *a)
+{
+	if (a->ctl_fd >= 0) {
+		ctl__unlink(a->o->run_dir);
+		close(a->ctl_fd);
+	}
+}
 
 /* One request on the control socket (ctl.h), answered with one object. */
 void control__answer(struct agent *a, int fd)
