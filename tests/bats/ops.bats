@@ -148,6 +148,25 @@ bad_config() {
 	stop_agent
 }
 
+@test "unit: WATCHDOG=1 every second from the event loop when systemd asks (WatchdogSec=); none from a stopped agent" {
+	grep -q '^WatchdogSec=5s$' "$UNIT"
+	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=5000000 start_agent
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 3.5 > "$T/wd.out"
+	cat "$T/wd.out"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd.out")" -ge 2 ]
+	# a hung loop (here: stopped) sends none, so systemd restarts it
+	kill -STOP "$AGENT_PID"
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 2.5 > "$T/wd-stopped.out"
+	kill -CONT "$AGENT_PID"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-stopped.out")" -eq 0 ]
+	stop_agent
+	# WATCHDOG_PID names another process: not ours to ping
+	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=5000000 WATCHDOG_PID=1 start_agent
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 2.5 > "$T/wd-other.out"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-other.out")" -eq 0 ]
+	stop_agent
+}
+
 @test "unit: vigil reload exits 0 when the rules change, 1 when refused (the running rules stay)" {
 	bats_require_minimum_version 1.5.0
 	printf 'protect:\n  - name: site\n    paths: ["%s/site/**"]\n' "$T" > "$T/site.yaml"
