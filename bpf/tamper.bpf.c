@@ -127,64 +127,79 @@ static __always_inline bool tamper__is_pin(const void *upath)
 	return i < VIGIL_PIN_DIR_LEN - 1 && (path[i] == '/' || !path[i]);
 }
 
-static __always_inline int tamper__bpf(int cmd, const void *attr)
+/* A u32 of union bpf_attr: the caller's memory at syscall entry, the
+ * kernel's copy in the LSM hook. */
+static __always_inline __u32 attr_u32(const void *attr, int off, bool kernel)
 {
-	struct vigil_own_key k = {};
-	__u32 tgid = current_tgid(), fd = 0;
-	__u64 seen_key, now, *last;
+	__u32 v = 0;
 
-	if (tgid == cfg_agent_tgid)
-		return 0;
+	if (kernel)
+		bpf_probe_read_kernel(&v, sizeof(v), attr + off);
+	else
+		bpf_probe_read_user(&v, sizeof(v), attr + off);
+	return v;
+}
+
+/* The agent's object bpf(cmd, attr) reaches, into *k; false: none of its. */
+static __always_inline bool tamper__bpf_target(int cmd, const void *attr, bool kernel,
+					       struct vigil_own_key *k)
+{
 	switch (cmd) {
 	case BPF_MAP_GET_FD_BY_ID_CMD:
-		k.kind = VIGIL_OBJ_MAP;
+		k->kind = VIGIL_OBJ_MAP;
+		k->id = attr_u32(attr, 0, kernel);
 		break;
 	case BPF_PROG_GET_FD_BY_ID_CMD:
-		k.kind = VIGIL_OBJ_PROG;
+		k->kind = VIGIL_OBJ_PROG;
+		k->id = attr_u32(attr, 0, kernel);
 		break;
 	case BPF_LINK_GET_FD_BY_ID_CMD:
-		k.kind = VIGIL_OBJ_LINK;
+		k->kind = VIGIL_OBJ_LINK;
+		k->id = attr_u32(attr, 0, kernel);
 		break;
 	case BPF_MAP_UPDATE_ELEM_CMD:
 	case BPF_MAP_DELETE_ELEM_CMD:
 	case BPF_MAP_LOOKUP_AND_DELETE_ELEM_CMD:
 	case BPF_MAP_FREEZE_CMD:
-		bpf_probe_read_user(&fd, sizeof(fd), attr);
-		k.id = tamper__fd_obj(fd, VIGIL_OBJ_MAP);
-		k.kind = VIGIL_OBJ_MAP;
+		k->kind = VIGIL_OBJ_MAP;
+		k->id = tamper__fd_obj(attr_u32(attr, 0, kernel), VIGIL_OBJ_MAP);
 		break;
 	case BPF_MAP_LOOKUP_AND_DELETE_BATCH_CMD:
 	case BPF_MAP_UPDATE_BATCH_CMD:
 	case BPF_MAP_DELETE_BATCH_CMD:
-		bpf_probe_read_user(&fd, sizeof(fd), attr + BPF_BATCH_MAP_FD_OFF);
-		k.id = tamper__fd_obj(fd, VIGIL_OBJ_MAP);
-		k.kind = VIGIL_OBJ_MAP;
+		k->kind = VIGIL_OBJ_MAP;
+		k->id = tamper__fd_obj(attr_u32(attr, BPF_BATCH_MAP_FD_OFF, kernel), VIGIL_OBJ_MAP);
 		break;
 	case BPF_LINK_UPDATE_CMD:
 	case BPF_LINK_DETACH_CMD:
-		bpf_probe_read_user(&fd, sizeof(fd), attr);
-		k.id = tamper__fd_obj(fd, VIGIL_OBJ_LINK);
-		k.kind = VIGIL_OBJ_LINK;
+		k->kind = VIGIL_OBJ_LINK;
+		k->id = tamper__fd_obj(attr_u32(attr, 0, kernel), VIGIL_OBJ_LINK);
 		break;
 	case BPF_OBJ_GET_CMD: {
 		__u64 upath = 0;
 
-		bpf_probe_read_user(&upath, sizeof(upath), attr);
-		if (!tamper__is_pin((const void *)upath))
-			return 0;
-		k.kind = VIGIL_OBJ_PIN;
-		break;
+		if (kernel)
+			bpf_probe_read_kernel(&upath, sizeof(upath), attr);
+		else
+			bpf_probe_read_user(&upath, sizeof(upath), attr);
+		k->kind = VIGIL_OBJ_PIN;
+		k->id = 0;
+		return tamper__is_pin((const void *)upath);
 	}
 	default:
+		return false;
+	}
+	return k->id && bpf_map_lookup_elem(&vg_own, k);
+}
+
+static __always_inline int tamper__bpf(int cmd, const void *attr)
+{
+	struct vigil_own_key k = {};
+	__u32 tgid = current_tgid();
+	__u64 seen_key, now, *last;
+
+	if (tgid == cfg_agent_tgid || !tamper__bpf_target(cmd, attr, false, &k))
 		return 0;
-	}
-	if (k.kind <= VIGIL_OBJ_LINK) {
-		if (cmd == BPF_MAP_GET_FD_BY_ID_CMD || cmd == BPF_PROG_GET_FD_BY_ID_CMD ||
-		    cmd == BPF_LINK_GET_FD_BY_ID_CMD)
-			bpf_probe_read_user(&k.id, sizeof(k.id), attr);
-		if (!k.id || !bpf_map_lookup_elem(&vg_own, &k))
-			return 0;
-	}
 	/* one record per sender and command a second */
 	seen_key = (__u64)tgid << 8 | (__u8)cmd;
 	now = bpf_ktime_get_ns();
@@ -194,4 +209,59 @@ static __always_inline int tamper__bpf(int cmd, const void *attr)
 	bpf_map_update_elem(&vg_tamper_seen, &seen_key, &now, BPF_ANY);
 	tamper__report(cfg_agent_tgid, VIGIL_TAMPER_BPF, cmd, k.kind, k.id);
 	return 0;
+}
+
+/* ---- prevention: enforce mode, kernels with the bpf LSM (Debian 12's 6.1;
+ * not this 6.18). The attempts above are still reported by the tracepoints,
+ * which run first; these refuse them. Trusted: the agent, and any process
+ * running the agent's own executable (its successor adopting the pins; the
+ * `vigil` CLI); signals also from pid 1 (systemctl stop, the watchdog). */
+#define EPERM 1
+#define PTRACE_MODE_ATTACH 0x02
+
+static __always_inline bool tamper__trusted(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *exe;
+
+	if (current_tgid() == cfg_agent_tgid)
+		return true;
+	if (!cfg_agent_exe_ino)
+		return false;
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	return exe && BPF_CORE_READ(exe, f_inode, i_ino) == cfg_agent_exe_ino &&
+	       BPF_CORE_READ(exe, f_inode, i_sb, s_dev) == cfg_agent_exe_dev;
+}
+
+SEC("?lsm/bpf")
+int BPF_PROG(vigil_lsm_bpf, int cmd, union bpf_attr *attr, unsigned int size)
+{
+	struct vigil_own_key k = {};
+
+	if (cfg_mode != VIGIL_MODE_ENFORCE || !tamper__bpf_target(cmd, attr, true, &k) ||
+	    tamper__trusted())
+		return 0;
+	return -EPERM;
+}
+
+SEC("?lsm/task_kill")
+int BPF_PROG(vigil_lsm_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred)
+{
+	if (cfg_mode != VIGIL_MODE_ENFORCE || p->tgid != cfg_agent_tgid || sig <= 0 || sig > 31 ||
+	    !(VIGIL_TAMPER_SIGNALS & (1u << sig)) || current_tgid() == 1 || tamper__trusted())
+		return 0;
+	/* a refused signal is never generated: reported here (delivered: false) */
+	tamper__report(p->tgid, sig, -EPERM, 0, 0);
+	return -EPERM;
+}
+
+/* PTRACE_ATTACH/SEIZE, /proc/PID/mem, process_vm_writev of the agent */
+SEC("?lsm/ptrace_access_check")
+int BPF_PROG(vigil_lsm_ptrace, struct task_struct *child, unsigned int mode)
+{
+	if (cfg_mode != VIGIL_MODE_ENFORCE || child->tgid != cfg_agent_tgid ||
+	    !(mode & PTRACE_MODE_ATTACH) || tamper__trusted())
+		return 0;
+	return -EPERM;
 }

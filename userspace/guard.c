@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "guard.h"
 #include "log.h"
@@ -25,8 +27,15 @@ static const char *const kernel_only[] = {
 
 void guard__configure(struct vigil_bpf *skel, const char *pin_dir)
 {
+	struct stat st;
+
 	if (pin_dir)
 		snprintf((char *)skel->rodata->cfg_pin_dir, VIGIL_PIN_DIR_LEN, "%s", pin_dir);
+	/* the LSM prevention trusts this executable (the kernel's dev_t) */
+	if (!stat("/proc/self/exe", &st)) {
+		skel->rodata->cfg_agent_exe_ino = st.st_ino;
+		skel->rodata->cfg_agent_exe_dev = major(st.st_dev) << 20 | minor(st.st_dev);
+	}
 }
 
 int guard__freeze(struct vigil_bpf *skel)

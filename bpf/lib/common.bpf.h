@@ -55,6 +55,9 @@ const volatile __u64 cfg_work_window_ns = VIGIL_WORK_WINDOW_DEFAULT_S * 10000000
 /* the pin directory, no trailing slash ("": not pinned): BPF_OBJ_GET under
  * it by another process is a tamper attempt (tamper.bpf.c) */
 const volatile char cfg_pin_dir[VIGIL_PIN_DIR_LEN] = {};
+/* the agent's executable (tamper.bpf.c: trusted by the LSM prevention) */
+const volatile __u64 cfg_agent_exe_ino = 0;
+const volatile __u32 cfg_agent_exe_dev = 0;	/* the kernel's dev_t */
 
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
  * for marked pipes only when it changed since their last scan. */

@@ -6,7 +6,8 @@
 load ../lib/harness
 
 setup() { vigil_setup; }
-teardown() { vigil_teardown; }
+# an agent that refuses signals (BPF LSM, enforce) is stopped by its CLI
+teardown() { [ -z "${LSM_AGENT:-}" ] || "$VIGIL" stop >/dev/null 2>&1 || true; vigil_teardown; }
 
 UNIT="$VIGIL_ROOT/packaging/vigil.service"
 
@@ -399,4 +400,40 @@ time.sleep(30)' "$W/model.safetensors" &
 	[ "$status" -eq 0 ]
 	stop_agent
 	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR" >/dev/null 2>&1 || true
+}
+
+@test "tamper: enforce on a bpf-LSM kernel refuses other processes' signals, ptrace and bpf() on the agent's objects" {
+	"$VIGIL" check 2>/dev/null | grep -q '^prevent  *lsm' ||
+		skip "the bpf LSM is not active here (vigil check: prevent blind; Debian 12's 6.1 has it)"
+	pin_setup
+	LSM_AGENT=1
+	start_agent --mode enforce --pin --pin-dir "$PIN_DIR"
+	# a stop signal is refused, and reported
+	run kill -STOP "$AGENT_PID"
+	[ "$status" -ne 0 ]
+	run alert_wait --timeout 5 kind=agent_tamper signal=SIGSTOP delivered=false
+	[ "$status" -eq 0 ]
+	grep -q '^State:.*\(R\|S\)' "/proc/$AGENT_PID/status"
+	# ptrace is refused, and reported
+	run python3 "$CONTROL" --seize "$AGENT_PID" ptrace
+	[ "$output" != "ptrace ok" ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=ptrace
+	[ "$status" -eq 0 ]
+	# bpf(): a pin cannot be opened, a link not detached, a map not taken by id
+	run bpftool map show pinned "$PIN_DIR/maps/vg_blocked"
+	[ "$status" -ne 0 ]
+	run bpftool link detach pinned "$PIN_DIR/links/vigil_connect4"
+	[ "$status" -ne 0 ]
+	[ -e "$PIN_DIR/links/vigil_connect4" ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_OBJ_GET
+	[ "$status" -eq 0 ]
+	run bpftool map show
+	[[ "$output" != *"vg_taint"* ]]
+	# the agent's own executable is trusted: vigil stop ends it, pins stay
+	"$VIGIL" stop
+	wait "$AGENT_PID" || true
+	AGENT_PID=""
+	LSM_AGENT=""
+	[ -e "$PIN_DIR/links/vigil_connect4" ]
+	"$ALERTS_PY" schema "$ALERTS"
 }
