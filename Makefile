@@ -1,7 +1,8 @@
 # vigil — build, test, run.  `make` builds .output/vigil; `make test` runs
 # every test; `make run` starts the agent on its embedded default rules.
-# Those two (and only those) install missing Debian build dependencies first
-# (scripts/deps.sh); every other target assumes they are there.
+# Those two, and the long test runs `make test-kernels` and `make stress`,
+# install missing Debian build dependencies first (scripts/deps.sh); `make`,
+# `make unit` and every other target assume they are there.
 OUTPUT := .output
 CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
@@ -43,7 +44,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify bench-content stress clean install uninstall
+.PHONY: all deps run test test-kernels test-kernels-suite unit bpf-tests scenarios bench bench-classify bench-content stress clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -224,6 +225,14 @@ test-kernels: deps
 	$(Q)scripts/deps.sh --kernels
 	$(Q)$(MAKE) --no-print-directory all scenarios
 	tests/kernels/run.sh $(KERNELS)
+
+# the whole end-to-end suite on one kernel, a guest per bats file, the
+# matrix per file at the end (hours under TCG: not in `make test`);
+# SUITE_KERNEL=6.1.0-57, SUITE_FILES="propagate tls" picks files
+test-kernels-suite: deps
+	$(Q)scripts/deps.sh --kernels
+	$(Q)$(MAKE) --no-print-directory all scenarios
+	tests/kernels/suite.sh $(or $(SUITE_KERNEL),6.1.0-57) $(SUITE_FILES)
 
 bench: all
 	bench/run.sh

@@ -12,12 +12,18 @@
 #define PTRACE_ATTACH 16
 #define PTRACE_SEIZE 0x4206
 
-/* One agent_tamper record from the current task (the sender). */
+/* One agent_tamper record: what the current process did to the agent
+ * (sig: the signal, or VIGIL_TAMPER_PTRACE / _BPF; obj_*: the agent's
+ * object a bpf() call reached), unless it is the agent. */
 static __always_inline void tamper__report(__u32 target, __u32 sig, __s32 result, __u32 obj_kind,
 					   __u32 obj_id)
 {
-	struct vigil_ev_tamper *e = event_reserve(sizeof(*e), VIGIL_EV_TAMPER, current_tgid());
+	struct vigil_ev_tamper *e;
+	__u32 sender = current_tgid();
 
+	if (sender == cfg_agent_tgid)
+		return;
+	e = event_reserve(sizeof(*e), VIGIL_EV_TAMPER, sender);
 	if (!e)
 		return;
 	e->target_tgid = target;
@@ -37,8 +43,6 @@ int BPF_PROG(vigil_signal_generate, int sig, struct kernel_siginfo *info,
 	if (task->tgid != cfg_agent_tgid || sig <= 0 || sig > 31 ||
 	    !(VIGIL_TAMPER_SIGNALS & (1u << sig)))
 		return 0;
-	if (current_tgid() == cfg_agent_tgid)
-		return 0;
 	tamper__report(task->tgid, sig, result, 0, 0);
 	return 0;
 }
@@ -53,8 +57,6 @@ int vigil_sys_ptrace(struct trace_event_raw_sys_enter *ctx)
 	__u32 pid = (__u32)ctx->args[1];
 
 	if (pid != cfg_agent_tgid || (req != PTRACE_ATTACH && req != PTRACE_SEIZE))
-		return 0;
-	if (current_tgid() == cfg_agent_tgid)
 		return 0;
 	tamper__report(pid, VIGIL_TAMPER_PTRACE, (__s32)req, 0, 0);
 	return 0;

@@ -4,7 +4,8 @@
  * of every field, checked by both compilers (clang for the BPF target, gcc
  * for userspace) since vigil.h includes this file. A change on one side
  * that the other would read differently fails the build, not production.
- * tests/unit/test_layout.c checks that every struct of vigil.h is here.
+ * tests/unit/test_layout.c checks that every struct of vigil.h and
+ * vigil_content.h, and each of its fields, is here.
  */
 #ifndef VIGIL_LAYOUT_H
 #define VIGIL_LAYOUT_H
@@ -236,7 +237,7 @@ VIGIL_PIN_AT(vigil_ev_copy, set_mask, 36);
 VIGIL_PIN_AT(vigil_ev_copy, src_file_id, 40);
 VIGIL_PIN_AT(vigil_ev_copy, depth, 44);
 VIGIL_PIN_AT(vigil_ev_copy, nnames, 48);
-VIGIL_PIN_AT(vigil_ev_copy, pad, 52);
+VIGIL_PIN_AT(vigil_ev_copy, via, 52);
 VIGIL_PIN_AT(vigil_ev_copy, names, 56);
 
 VIGIL_PIN_SIZE(vigil_ev_control, 88);
@@ -273,5 +274,38 @@ VIGIL_PIN_AT(vigil_ev_kill, content, 64);
 VIGIL_PIN_AT(vigil_ev_kill, inbound, 65);
 VIGIL_PIN_AT(vigil_ev_kill, lport, 66);
 VIGIL_PIN_AT(vigil_ev_kill, pad, 68);
+
+/* vigil_content.h: content statistics, TLS plaintext per flow, DNS shape */
+VIGIL_PIN_SIZE(vigil_content, 32);
+VIGIL_PIN_AT(vigil_content, sampled, 0);
+VIGIL_PIN_AT(vigil_content, binary, 4);
+VIGIL_PIN_AT(vigil_content, encoded, 8);
+VIGIL_PIN_AT(vigil_content, samples, 12);
+VIGIL_PIN_AT(vigil_content, last_len, 16);
+VIGIL_PIN_AT(vigil_content, last_distinct, 18);
+VIGIL_PIN_AT(vigil_content, last_nontext, 20);
+VIGIL_PIN_AT(vigil_content, last_encoded, 22);
+VIGIL_PIN_AT(vigil_content, class, 24);
+VIGIL_PIN_AT(vigil_content, last_class, 25);
+VIGIL_PIN_AT(vigil_content, flags, 26);
+VIGIL_PIN_AT(vigil_content, pad, 27);
+
+VIGIL_PIN_SIZE(vigil_tls_flow, 16);
+VIGIL_PIN_AT(vigil_tls_flow, plaintext_bytes, 0);
+VIGIL_PIN_AT(vigil_tls_flow, samples, 8);
+VIGIL_PIN_AT(vigil_tls_flow, class, 12);
+VIGIL_PIN_AT(vigil_tls_flow, lib, 13);
+VIGIL_PIN_AT(vigil_tls_flow, flags, 14);
+VIGIL_PIN_AT(vigil_tls_flow, pad, 15);
+
+VIGIL_PIN_SIZE(vigil_dns_shape, 16);
+VIGIL_PIN_AT(vigil_dns_shape, name_len, 0);
+VIGIL_PIN_AT(vigil_dns_shape, qtype, 2);
+VIGIL_PIN_AT(vigil_dns_shape, labels, 4);
+VIGIL_PIN_AT(vigil_dns_shape, max_label, 5);
+VIGIL_PIN_AT(vigil_dns_shape, entropy_mbits, 6);
+VIGIL_PIN_AT(vigil_dns_shape, flags, 8);
+VIGIL_PIN_AT(vigil_dns_shape, max_segment, 9);
+VIGIL_PIN_AT(vigil_dns_shape, pad, 10);
 
 #endif /* VIGIL_LAYOUT_H */

@@ -5,7 +5,7 @@
  *   incidents, capture, metrics (agent_out.c) -> scope cgroup -> pins
  *   (persist.c) -> open, configure, load (loader.c) -> fill maps (scope,
  *   budgets, allowlist, protected files: agent_rules.c, kmaps.c, protect.c)
- *   -> ring buffer -> spent budgets from the state file (persist.c) ->
+ *   -> ring buffer -> budget windows and spent budgets kept (persist.c) ->
  *   attach -> TLS uprobes (tls.c) -> seed processes that already hold
  *   weights (seed.c) -> agent_start -> event loop -> agent_stop.
  * agent_start is written only after everything is attached and filled: from
@@ -359,7 +359,6 @@ int agent__run(const struct agent_opts *o)
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
 	a.tls = tls__open(a.ld.skel);	/* after attach: uprobes bind nothing without send hooks */
-	persist__adopt_windows(&a);
 	seeded = seed__processes(&a);
 	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",
 		  protect__count(a.prot), a.rs.nsets, mode_word(o),

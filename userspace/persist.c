@@ -49,6 +49,9 @@ void persist__restore(struct agent *a)
 	char why[256];
 	int err;
 
+	if (a->pin && a->pin->adopted)	/* windows go on where the old agent was */
+		for (unsigned i = 0; i < a->pin->old.nsets; i++)
+			a->budgets.window_start[i] = a->pin->old.window_start[i];
 	if (!a->o->state_file || (a->pin && a->pin->adopted) || !a->budgets.view)
 		return;
 	err = state__read(a->o->state_file, &st, why, sizeof(why));
@@ -71,13 +74,6 @@ void persist__restore(struct agent *a)
 }
 
 /* ---- pinned enforcement (pin.h) ---- */
-
-void persist__adopt_windows(struct agent *a)
-{
-	if (a->pin && a->pin->adopted)
-		for (unsigned i = 0; i < a->pin->old.nsets; i++)
-			a->budgets.window_start[i] = a->pin->old.window_start[i];
-}
 
 void persist__started(struct agent *a)
 {

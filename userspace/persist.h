@@ -13,13 +13,12 @@
 /* Before load: the pin directory and the old agent's ledger. 0, or -1
  * (logged: bad configuration). */
 int persist__open(struct agent *a);
-/* After the maps are filled, before attach: spent stays spent across a
- * reboot (the state file), unless pinned state was adopted (newer: it
- * wins). A file that does not validate is remembered for persist__started:
- * enforce counts every budget as spent (fail closed). */
+/* After the maps are filled, before attach: adopted pinned state carries
+ * the old agent's budget windows on; without it, spent stays spent across
+ * a reboot (the state file). A file that does not validate is remembered
+ * for persist__started: enforce counts every budget as spent (fail
+ * closed). */
 void persist__restore(struct agent *a);
-/* After attach: budget windows go on where the old agent's were. */
-void persist__adopt_windows(struct agent *a);
 /* After agent_start: the restore's error, the adoption (agent_adopt), the
  * first ledger. */
 void persist__started(struct agent *a);

@@ -309,6 +309,19 @@ static __always_inline struct vigil_taint *taint__for_egress(__u32 tgid)
 	return &vg_lost_taint;
 }
 
+/* map's entry at key, inserted as init first when there is none (a racing
+ * CPU's insert wins: init only fills a new entry). NULL when the map is
+ * full. key must be on the caller's stack (6.1). */
+static __always_inline void *map__lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
 static __always_inline void *event_reserve(__u32 size, __u16 type, __u32 tgid)
 {
 	struct vigil_ev_header *h = bpf_ringbuf_reserve(&vg_events, size, 0);

@@ -105,6 +105,11 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 		max_samples = SEND_SAMPLES_MAX;
 	if (want > max_samples)
 		want = max_samples;
+	/* hide want's bound from the compiler: it would drop the constant
+	 * k < SEND_SAMPLES_MAX below, and 6.1's verifier cannot end a loop
+	 * bounded by a register alone (lsm/socket_sendmsg: "sequence of 8193
+	 * jumps is too complex") */
+	barrier_var(want);
 	__u8 pc;
 
 	if (cfg_fault & VIGIL_FAULT_NO_CONTENT)
@@ -174,14 +179,10 @@ static __always_inline struct vigil_work_budget *work__get(const struct vigil_fl
 	wk.family = key->family;
 	wk.lport = v ? served : 0;
 	__builtin_memcpy(wk.daddr, key->daddr, 16);
-	w = bpf_map_lookup_elem(&vg_work, &wk);
-	if (!w) {
-		nw.window_start_ns = now;
-		bpf_map_update_elem(&vg_work, &wk, &nw, BPF_NOEXIST);
-		w = bpf_map_lookup_elem(&vg_work, &wk);
-		if (!w)
-			return NULL;
-	}
+	nw.window_start_ns = now;
+	w = map__lookup_or_init(&vg_work, &wk, &nw);
+	if (!w)
+		return NULL;
 	if (window && now - w->window_start_ns >= window) {
 		/* a new window; racing CPUs may both reset it: harmless */
 		w->window_start_ns = now;
@@ -326,14 +327,10 @@ __noinline int dns__judge(struct __sk_buff *skb, __u32 tgid, __u32 payload)
 	n = dns__load_skb(skb, skb->len - payload, payload, s->d.buf);
 	if (!n || dns__parse_query(&s->d, n, &shape))
 		return DNS_NOT_A_QUERY;
-	d = bpf_map_lookup_elem(&vg_dns, &tgid);
-	if (!d) {
-		nd.window_start_ns = now;
-		bpf_map_update_elem(&vg_dns, &tgid, &nd, BPF_NOEXIST);
-		d = bpf_map_lookup_elem(&vg_dns, &tgid);
-		if (!d)
-			return DNS_TUNNEL;	/* cannot be metered: fail closed */
-	}
+	nd.window_start_ns = now;
+	d = map__lookup_or_init(&vg_dns, &tgid, &nd);
+	if (!d)
+		return DNS_TUNNEL;	/* cannot be metered: fail closed */
 	if (d->flags & VIGIL_DNSF_TUNNEL)
 		return DNS_TUNNEL;
 	if (now - d->window_start_ns >= VIGIL_DNS_WINDOW_NS) {

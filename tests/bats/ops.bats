@@ -407,7 +407,8 @@ time.sleep(30)' "$W/model.safetensors" &
 		skip "the bpf LSM is not active here (vigil check: prevent blind; Debian 12's 6.1 has it)"
 	pin_setup
 	LSM_AGENT=1
-	start_agent --mode enforce --pin --pin-dir "$PIN_DIR"
+	# in the 6.1 guest under load an enforcing agent took 42.5 s to start
+	AGENT_START_TIMEOUT=120 start_agent --mode enforce --pin --pin-dir "$PIN_DIR"
 	# a stop signal is refused, and reported
 	run kill -STOP "$AGENT_PID"
 	[ "$status" -ne 0 ]
