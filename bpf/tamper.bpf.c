@@ -217,7 +217,8 @@ static __always_inline int tamper__bpf(int cmd, const void *attr)
  * not this 6.18). The attempts above are still reported by the tracepoints,
  * which run first; these refuse them. Trusted: the agent, and any process
  * running the agent's own executable (its successor adopting the pins; the
- * `vigil` CLI); signals also from pid 1 (systemctl stop, the watchdog). */
+ * `vigil` CLI); signals also from pid 1 and the agent's parent (the service
+ * manager: systemctl stop, the watchdog). */
 #define EPERM 1
 #define PTRACE_MODE_ATTACH 0x02
 
@@ -250,8 +251,13 @@ SEC("?lsm/task_kill")
 int BPF_PROG(vigil_lsm_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred)
 {
+	__u32 sender = current_tgid();
+
 	if (cfg_mode != VIGIL_MODE_ENFORCE || p->tgid != cfg_agent_tgid || sig <= 0 || sig > 31 ||
-	    !(VIGIL_TAMPER_SIGNALS & (1u << sig)) || current_tgid() == 1 || tamper__trusted())
+	    !(VIGIL_TAMPER_SIGNALS & (1u << sig)))
+		return 0;
+	/* the service manager that started the agent (systemd: pid 1) */
+	if (sender == 1 || sender == BPF_CORE_READ(p, real_parent, tgid) || tamper__trusted())
 		return 0;
 	/* a refused signal is never generated: reported here (delivered: false) */
 	tamper__report(p->tgid, sig, -EPERM, 0, 0);
