@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* agent_* lines. agent_stats and agent_stop print one table of counters,
  * gathered first into struct tally so every line reads one snapshot. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -487,9 +488,46 @@ void status__counters_json(struct agent *a, struct json *j)
 	json__end_object(j);
 }
 
+/* agent_stop: a signal and its sender (systemd's pid 1 or the agent's
+ * parent: the service manager), or the control socket (vigil stop) */
+static void stopped_by(struct agent *a, struct json *j)
+{
+	char comm[64] = "";
+
+	if (!a->stop)
+		return;	/* an error ended the loop: agent_error said why */
+	json__key(j, "stopped_by");
+	json__begin_object(j);
+	if (!a->stop_signal) {
+		json__kv_str(j, "how", "control");
+		json__end_object(j);
+		return;
+	}
+	json__kv_str(j, "how", "signal");
+	json__kv_str(j, "signal", a->stop_signal == SIGTERM ? "SIGTERM" :
+		     a->stop_signal == SIGINT ? "SIGINT" : "SIG?");
+	json__kv_uint(j, "pid", a->stop_pid);
+	{
+		char path[32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%u/comm", a->stop_pid);
+		f = fopen(path, "re");
+		if (f && fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		if (f)
+			fclose(f);
+	}
+	json__kv_str(j, "comm", comm[0] ? comm : NULL);
+	json__kv_bool(j, "service_manager", a->stop_pid == 1 || a->stop_pid == (uint32_t)getppid());
+	json__end_object(j);
+}
+
 void status__counters(struct agent *a, const char *kind)
 {
 	output__begin(a->out, &a->j, kind);
+	if (!strcmp(kind, "agent_stop"))
+		stopped_by(a, &a->j);
 	status__counters_json(a, &a->j);
 	output__sink_stats_json(a->out, &a->j);
 	output__emit(a->out, &a->j);

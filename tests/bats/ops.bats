@@ -347,6 +347,11 @@ time.sleep(30)' "$W/model.safetensors" &
 	stop_agent
 	run alert_wait --timeout 1 kind=agent_tamper signal=SIGTERM
 	[ "$status" -eq 0 ]
+	# agent_stop says who stopped it: this shell, its parent (a service manager's place)
+	run alert_wait --timeout 1 kind=agent_stop stopped_by.how=signal stopped_by.signal=SIGTERM \
+		stopped_by.service_manager=true
+	[ "$status" -eq 0 ]
+	[ "$(alert_get stopped_by.pid kind=agent_stop)" = "$$" ]
 }
 
 @test "tamper: a ptrace attach to the agent is an agent_tamper line naming the tracer" {
