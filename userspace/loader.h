@@ -10,7 +10,7 @@
 
 #include "caps.h"
 
-#define LOADER_MAX_PROGS 32
+#define LOADER_MAX_PROGS 64	/* 6.1 attaches 30+: fallbacks, LSM prevention, shm */
 
 struct vigil_bpf;
 struct bpf_link;
