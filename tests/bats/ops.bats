@@ -161,6 +161,9 @@ bad_config() {
 	python3 "$LIB/notify.py" "$T/notify.sock" --listen 2.5 > "$T/wd-stopped.out"
 	kill -CONT "$AGENT_PID"
 	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-stopped.out")" -eq 0 ]
+	# continued, the loop pings again
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 3 > "$T/wd-cont.out"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-cont.out")" -ge 1 ]
 	stop_agent
 	# WATCHDOG_PID names another process: not ours to ping
 	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=5000000 WATCHDOG_PID=1 start_agent
