@@ -1,5 +1,6 @@
 #!/bin/bash
-# A/B of two agent builds on the hooks issue 10 added or changed, in one run:
+# A/B of two agent builds on the hooks issue 10 added or changed, in one run
+# (relay, dirty_folio pipe check, the open programs of shm and procmem, sk_data_ready):
 # BASE and NEW agents in turn (ROUNDS rounds), each scoped to its own cgroup,
 # a tainted pipe in place; per program, its own BPF time (bpf_stats:
 # run_time_ns / run_cnt of the programs that agent holds) and wall times.
@@ -9,31 +10,19 @@ set -u
 [ $# -ge 2 ] || { echo "usage: $0 BASE_VIGIL NEW_VIGIL [ROUNDS]" >&2; exit 2; }
 BASE=$1 NEW=$2 ROUNDS=${3:-3}
 cd "$(dirname "$0")/.."
+mkdir -p .output/bench
 [ -x .output/bench/workloads ] || gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/workloads bench/workloads.c
 WL=.output/bench/workloads
 CG="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/vigil-ab-hooks"
 D=$(mktemp -d); mkdir -p $D/w $D/run; rm -f $D/w/* $D/out.bin
 head -c $((64<<20)) /dev/urandom > $D/w/model.safetensors
+$WL mkfiles $D/small 2000 100 >/dev/null	# opens: the procmem check's cost
 mkdir -p $CG
 export VIGIL_RUN_DIR=$D/run
 old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-prog_stats() { # name -> "run_cnt run_time_ns" of the programs our agent ($ap) holds
-	local ids
-	ids=$(grep -h '^prog_id:' /proc/$ap/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	for id in $ids; do bpftool prog show id $id -j 2>/dev/null; echo; done | python3 -c 'import json,sys
-name = sys.argv[1]
-c = t = 0
-for line in sys.stdin:
-    line = line.strip()
-    if not line: continue
-    try: x = json.loads(line)
-    except ValueError: continue
-    if x.get("name") == name:
-        c += x.get("run_cnt", 0); t += x.get("run_time_ns", 0)
-print(c, t)' "$1"
-}
+. bench/prog_stats.sh
 trap 'echo $old_stats > /proc/sys/kernel/bpf_stats_enabled; rmdir $CG 2>/dev/null; rm -rf $D' EXIT
 for round in $(seq $ROUNDS); do
 for tag in base new; do
@@ -46,12 +35,19 @@ for tag in base new; do
 	incg sh -c "cat $D/w/model.safetensors | cat > /dev/null"
 	sleep 0.5
 	s0=$(prog_stats vigil_dirty_folio); r0=$(prog_stats vigil_relay); e0=$(prog_stats vigil_egress)
+	k0=$(prog_stats vigil_sk_data_ready)
 	t0=$(date +%s.%N); incg $WL tcp-lo $((1<<30)) 1M >/dev/null; t1=$(date +%s.%N)
-	r1=$(prog_stats vigil_relay); e1=$(prog_stats vigil_egress)
+	r1=$(prog_stats vigil_relay); e1=$(prog_stats vigil_egress); k1=$(prog_stats vigil_sk_data_ready)
 	t2=$(date +%s.%N); incg dd if=/dev/zero of=$D/out.bin bs=1M count=256 conv=fsync status=none; t3=$(date +%s.%N)
 	s1=$(prog_stats vigil_dirty_folio)
 	t4=$(date +%s.%N); incg $WL smallsend 300000 100 >/dev/null; t5=$(date +%s.%N)
 	r2=$(prog_stats vigil_relay)
+	o0=$(prog_stats vigil_sys_openat)
+	oc=$(incg $WL openclose $D/small 2000 100)
+	o1=$(prog_stats vigil_sys_openat)
+	per_run() { echo $1 $2 $3 $4 | awk '{n = $3 - $1; if (n) printf "%d runs %.0f ns/run", n, ($4 - $2) / n; else print "0 runs"}'; }
+	echo "$tag r$round | openclose 200k: $(echo "$oc" | sed 's/.*us_per_file":\([0-9.]*\).*/\1/') us/file;" \
+		"sys_openat: $(per_run $o0 $o1) | tcp-lo sk_data_ready: $(per_run $k0 $k1)"
 	rm -f $D/out.bin
 	kill -TERM $ap; wait $ap
 	python3 - "$tag" "$round" "$s0" "$s1" "$r0" "$r1" "$r2" "$e0" "$e1" $t0 $t1 $t2 $t3 $t4 $t5 <<'PY'

@@ -9,6 +9,9 @@
  *   net.bpf.c      connect/sendmsg verdicts, send attribution, packet
  *                  accounting and drops, kills
  *   tamper.bpf.c   signals other processes send the agent, ptrace of it
+ *   procmem.bpf.c  another process's memory: process_vm_readv/writev,
+ *                  /proc/PID/mem opens (ptrace: tamper.bpf.c's program)
+ *   unix.bpf.c     unix datagrams sent to a path: the receiving socket
  *   blindspot.bpf.c  blind-spot controls: packet/XDP sockets, BPF and
  *                  module loads, network/FUSE mounts (tracepoints of
  *                  rare syscalls)
@@ -28,6 +31,8 @@
 #include "net.bpf.c"
 #include "relay.bpf.c"
 #include "tamper.bpf.c"
+#include "procmem.bpf.c"
+#include "unix.bpf.c"
 #include "blindspot.bpf.c"
 #include "tls.bpf.c"
 #include "shm.bpf.c"

@@ -199,8 +199,11 @@ static void on_signal_ready(struct agent *a, int fd)
 			output__reopen(a->out);	/* logrotate renamed the file */
 			agent__reload(a, why, sizeof(why));
 		}
-		else
+		else {
 			a->stop = true;
+			a->stop_signal = si.ssi_signo;	/* agent_stop says who */
+			a->stop_pid = si.ssi_pid;
+		}
 	}
 }
 
@@ -337,6 +340,8 @@ int agent__run(const struct agent_opts *o)
 	a.prot = protect__new(&a.rs);
 	if (a.prot)
 		protect__set_bloom(a.prot, (uint64_t *)a.ld.skel->bss->vg_file_bloom);
+	if (a.prot)
+		protect__set_shm_flag(a.prot, &a.ld.skel->bss->vg_shm_files);
 	world__corr_env(&a, &env);
 	env.emit = live__on_activity;
 	a.corr = corr__new(&env);

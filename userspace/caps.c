@@ -121,6 +121,16 @@ static const struct caps_cap table[CAPS_N] = {
 		  { { "vigil_signal_generate", "signal_generate" },
 		    { "vigil_sys_ptrace", "syscalls/sys_enter_ptrace", false, true } } },
 	} },
+	/* enforce mode only (the programs pass everything in monitor mode) */
+	[CAPS_PREVENT] = { "prevent",
+		"tampering with the agent (signals, ptrace, bpf() on its maps, programs, "
+		"links and pins) is reported, not refused, in enforce mode",
+		false, false, {
+		{ CAPS_LSM, "lsm bpf+task_kill+ptrace_access_check",
+		  { { "vigil_lsm_bpf", "bpf" },
+		    { "vigil_lsm_task_kill", "task_kill" },
+		    { "vigil_lsm_ptrace", "ptrace_access_check" } } },
+	} },
 	[CAPS_CONTROL] = { "control",
 		"blind-spot controls are off: packet and AF_XDP sockets, BPF program and "
 		"kernel module loads by other processes, network and FUSE mounts are not "
@@ -182,6 +192,26 @@ static const struct caps_cap table[CAPS_N] = {
 		  { { "vigil_sys_vmsplice", "syscalls/sys_enter_vmsplice" },
 		    { "vigil_sys_tee", "syscalls/sys_enter_tee" },
 		    { "vigil_sys_splice", "syscalls/sys_enter_splice" } } },
+	} },
+	/* ptrace is the tamper capability's program (bpf/tamper.bpf.c), opens of
+	 * /proc/PID/mem the shm capability's (bpf/shm.bpf.c) */
+	[CAPS_PROCMEM] = { "procmem",
+		"another process's memory is not followed: a process that copies a tainted "
+		"one's memory with process_vm_readv or /proc/PID/mem is not tainted, nor one "
+		"a tainted process writes into with process_vm_writev",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_process_vm_readv+writev",
+		  { { "vigil_sys_vm_readv", "syscalls/sys_enter_process_vm_readv" },
+		    { "vigil_sys_vm_writev", "syscalls/sys_enter_process_vm_writev" } } },
+	} },
+	[CAPS_UNIX] = { "unix-dgram",
+		"unix datagrams sent to a path (sendto, no connect) are not followed: their "
+		"receiver is not tainted (connected unix sockets still are)",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sk_data_ready",
+		  { { "vigil_sk_data_ready", "sk_data_ready" } } },
+		{ CAPS_FENTRY, "fentry sock_def_readable",
+		  { { "vigil_fentry_sock_def_readable", "sock_def_readable" } } },
 	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",

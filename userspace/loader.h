@@ -10,7 +10,7 @@
 
 #include "caps.h"
 
-#define LOADER_MAX_PROGS 32
+#define LOADER_MAX_PROGS 64	/* 6.1 with the fallbacks attaches ~35 */
 
 struct vigil_bpf;
 struct bpf_link;

@@ -150,6 +150,20 @@ static __always_inline long fdscan__take_mark(struct fdscan_ctx *c, struct vigil
 	return 1;
 }
 
+/* A mark left on the scanned process itself, not on one of its files: its
+ * memory was written by a tainted process (lib/procmem.bpf.h); consumed. */
+#define VIGIL_PIPE_INO_PROCESS (~0ull)
+
+static __always_inline bool fdscan__own_mark(struct fdscan_ctx *c)
+{
+	struct vigil_pipe_key key = { .inode = c->tgid, .ino = VIGIL_PIPE_INO_PROCESS };
+
+	if (!fdscan__take_mark(c, &key, VIGIL_VIA_PROCMEM))
+		return false;
+	bpf_map_delete_elem(&vg_pipes, &key);
+	return true;
+}
+
 /* A tmpfs/shm/memfd file (lib/shm.bpf.h). Marking (a process just became
  * tainted): one it holds for writing becomes a copy. Checking: one it holds
  * for reading that is protected taints it, as a reader of the copy (found
@@ -302,7 +316,8 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 
 	c.want_mode = VIGIL_FMODE_READ;
 	c.tgid = tgid;
-	fdscan__run(task, &c);
+	if (!fdscan__own_mark(&c))
+		fdscan__run(task, &c);
 	if (!c.hit)
 		return NULL;
 
@@ -389,21 +404,16 @@ file__lookup_inode(struct inode *inode)
 	return bpf_map_lookup_elem(&vg_files, &key);
 }
 
-/* A tainted process sent into a connected unix socket: mark the peer, so
- * the process on the other end is tainted (via unix) when it next talks to
- * the network, as for pipes. */
-static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
+/* A tainted process sent into a unix socket: mark the receiving socket
+ * (a connected socket's peer, or the one a datagram was queued on:
+ * bpf/unix.bpf.c), so the process on the other end is tainted (via unix)
+ * when it next talks to the network, as for pipes. */
+static __always_inline void taint__mark_unix_sock(struct sock *peer, __u32 tgid,
 						  const struct vigil_taint *t)
 {
 	struct vigil_pipe_key key = {};
 	struct vigil_pipe_mark mark = {}, *old;
-	struct sock *peer;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
-		return;
-	peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
-	if (!peer)
-		return;
 	key.inode = (__u64)(unsigned long)peer;
 	old = bpf_map_lookup_elem(&vg_pipes, &key);
 	if (old && old->tgid == tgid && (old->set_mask & t->set_mask) == t->set_mask)
@@ -416,6 +426,18 @@ static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
 		COUNT(pipe_map_full);
 	else
 		__sync_fetch_and_add(&vg_pipe_gen, 1);
+}
+
+static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
+						  const struct vigil_taint *t)
+{
+	struct sock *peer;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		return;
+	peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+	if (peer)
+		taint__mark_unix_sock(peer, tgid, t);
 }
 
 #endif
