@@ -44,7 +44,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test test-kernels unit bpf-tests scenarios bench bench-classify bench-content stress clean install uninstall
+.PHONY: all deps run test test-kernels test-kernels-suite unit bpf-tests scenarios bench bench-classify bench-content stress clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -225,6 +225,14 @@ test-kernels: deps
 	$(Q)scripts/deps.sh --kernels
 	$(Q)$(MAKE) --no-print-directory all scenarios
 	tests/kernels/run.sh $(KERNELS)
+
+# the whole end-to-end suite on one kernel, a guest per bats file, the
+# matrix per file at the end (hours under TCG: not in `make test`);
+# SUITE_KERNEL=6.1.0-57, SUITE_FILES="propagate tls" picks files
+test-kernels-suite: deps
+	$(Q)scripts/deps.sh --kernels
+	$(Q)$(MAKE) --no-print-directory all scenarios
+	tests/kernels/suite.sh $(or $(SUITE_KERNEL),6.1.0-57) $(SUITE_FILES)
 
 bench: all
 	bench/run.sh

@@ -2,9 +2,11 @@
 /* fentry/fexit implementations of the read, mmap and send capabilities,
  * for kernels without the filemap, tcp_sendmsg_locked or sock_send_length
  * tracepoints (Debian 12's 6.1, 6.12). BPF trampolines on the functions the
- * tracepoints sit in; the bodies are the tracepoints' (lib/files.bpf.h,
- * send__stamp/send__done in net.bpf.c). "?": not loaded unless the agent's
- * capability probe (userspace/caps.c) picks them. */
+ * tracepoints sit in (no direct: __iomap_dio_rw has 7 arguments, and
+ * trampolines take at most 6 before 6.6; kprobe.bpf.c has it); the
+ * bodies are the tracepoints' (lib/files.bpf.h, send__stamp/send__done in
+ * net.bpf.c). "?": not loaded unless the agent's capability probe
+ * (userspace/caps.c) picks them. */
 #include "lib/files.bpf.h"
 
 /* Every buffered read of a page-cache file: read, readv, pread, sendfile,

@@ -7,6 +7,7 @@
  * task on the slow path (measured: 1.17x on 1-byte I/O with the program
  * itself costing nothing). See docs/ARCHITECTURE.md. */
 #include "lib/files.bpf.h"
+#include "lib/copy.bpf.h"
 
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(vigil_filemap_get_pages, struct address_space *mapping,
@@ -18,29 +19,13 @@ int BPF_PROG(vigil_filemap_get_pages, struct address_space *mapping,
 /* O_DIRECT reads (also through AIO and io_uring) bypass the page cache, so
  * no filemap tracepoint sees them; iomap's direct-I/O entry does (ext4,
  * xfs, btrfs, ...), once per request, in the reader's context. Only direct
- * I/O reaches it, and a write leaves after one comparison. The range asked
- * for counts (cut at EOF), as with the fentry read fallbacks. */
+ * I/O reaches it (file__read_direct). 6.1 has no such tracepoint: the
+ * kprobe implementation hooks the function it sits in. */
 SEC("tp_btf/iomap_dio_rw_begin")
 int BPF_PROG(vigil_dio_read, struct kiocb *iocb, struct iov_iter *iter, unsigned int dio_flags,
 	     size_t done_before)
 {
-	struct inode *inode;
-	struct file *f;
-	__u64 pos, count;
-
-	if (!iter || !iocb || BPF_CORE_READ(iter, data_source))
-		return 0;	/* a write: the data comes from the iterator */
-	count = BPF_CORE_READ(iter, count);
-	f = BPF_CORE_READ(iocb, ki_filp);
-	if (!count || !f)
-		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	if (!inode)
-		return 0;
-	pos = BPF_CORE_READ(iocb, ki_pos);
-	return file__read_pages(BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino),
-				BPF_CORE_READ(inode, i_size), pos >> PAGE_SHIFT,
-				(pos + count - 1) >> PAGE_SHIFT, VIGIL_VIA_READ);
+	return file__read_direct(iocb, iter);
 }
 
 SEC("tp_btf/mm_filemap_map_pages")
@@ -56,29 +41,6 @@ int BPF_PROG(vigil_filemap_fault, struct address_space *mapping, unsigned long i
 	return file__read_mapping(mapping, index, index, VIGIL_VIA_MMAP);
 }
 
-/* The dentry names from the file up to its filesystem's root. */
-static __always_inline void copy__names(struct vigil_ev_copy *e, struct inode *inode)
-{
-	struct hlist_node *first = BPF_CORE_READ(inode, i_dentry.first);
-	struct dentry *d, *parent;
-
-	e->nnames = 0;
-	if (!first)
-		return;
-	d = (struct dentry *)((void *)first - bpf_core_field_offset(struct dentry, d_u.d_alias));
-	for (int i = 0; i < VIGIL_COPY_NAMES; i++) {
-		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-
-		if (bpf_probe_read_kernel_str(e->names[i], VIGIL_COPY_NAME_LEN, name) < 0)
-			break;
-		e->nnames = i + 1;
-		parent = BPF_CORE_READ(d, d_parent);
-		if (!parent || parent == d)
-			break;
-		d = parent;
-	}
-}
-
 /* A tainted process dirtied a page of a regular file: once it has written
  * VIGIL_COPY_MIN_PAGES of it, the file is protected with the writer's sets,
  * so `cp weights /tmp/x` and an upload of /tmp/x by anyone else is a read
@@ -91,9 +53,7 @@ int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mappi
 {
 	__u32 tgid = current_tgid(), *pages, one = 1;
 	struct vigil_copy_key ck = {};
-	struct vigil_file_info info = {};
 	struct vigil_file_key fk = {};
-	struct vigil_ev_copy *e;
 	struct vigil_taint *t;
 	struct inode *inode;
 
@@ -117,22 +77,6 @@ int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mappi
 	}
 	if (__sync_fetch_and_add(pages, 1) + 1 != VIGIL_COPY_MIN_PAGES)
 		return 0;
-	info.set_mask = t->set_mask;
-	info.file_id = VIGIL_COPY_ID_BASE + __sync_fetch_and_add(&vg_copy_seq, 1);
-	mark_protected(fk.dev, fk.ino);
-	if (bpf_map_update_elem(&vg_files, &fk, &info, BPF_NOEXIST))
-		return 0;
-	e = event_reserve(sizeof(*e), VIGIL_EV_COPY, tgid);
-	if (!e)
-		return 0;
-	e->dev = fk.dev;
-	e->ino = fk.ino;
-	e->file_id = info.file_id;
-	e->set_mask = info.set_mask;
-	e->src_file_id = t->first_file_id;
-	e->depth = t->depth;
-	e->pad = 0;
-	copy__names(e, inode);
-	bpf_ringbuf_submit(e, 0);
+	copy__protect(&fk, inode, tgid, t->set_mask, t->first_file_id, t->depth, VIGIL_VIA_FILE);
 	return 0;
 }

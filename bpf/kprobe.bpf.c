@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kprobe implementations of the read and mmap capabilities, for kernels
- * with kprobes but neither the filemap tracepoints nor BPF trampolines.
+/* kprobe implementations of the read, mmap and direct capabilities, for
+ * kernels with kprobes but neither the filemap (or iomap_dio_rw_begin)
+ * tracepoints nor BPF trampolines.
  * Untyped arguments: everything through probe reads. There is no kprobe
  * send implementation: kprobe programs cannot use socket storage, which
  * carries the writer's taint to the packet hook. */
@@ -17,6 +18,12 @@ int BPF_KPROBE(vigil_kprobe_filemap_read, struct kiocb *iocb, struct iov_iter *i
 	file__span(BPF_CORE_READ(iocb, ki_pos), count, &first, &last);
 	return file__read_mapping_probed(BPF_CORE_READ(f, f_mapping), first, last,
 					 VIGIL_VIA_READ);
+}
+
+SEC("?kprobe/__iomap_dio_rw")
+int BPF_KPROBE(vigil_kprobe_dio_read, struct kiocb *iocb, struct iov_iter *iter)
+{
+	return file__read_direct(iocb, iter);
 }
 
 SEC("?kprobe/filemap_map_pages")

@@ -13,6 +13,10 @@
  *                  module loads, network/FUSE mounts (tracepoints of
  *                  rare syscalls)
  *   tls.bpf.c      uprobes on TLS libraries' writes: plaintext classes
+ *   shm.bpf.c      opens of tmpfs, /dev/shm and memfd files: copies and
+ *                  their readers (no page hook sees them)
+ *   stage.bpf.c    tee, splice, vmsplice: pipe stages that never read,
+ *                  write or send
  * and the fallback implementations of the same capabilities, loaded only
  * where the capability probe (userspace/caps.c) picks them:
  *   fentry.bpf.c   fentry/fexit: read, mmap, send
@@ -26,6 +30,8 @@
 #include "tamper.bpf.c"
 #include "blindspot.bpf.c"
 #include "tls.bpf.c"
+#include "shm.bpf.c"
+#include "stage.bpf.c"
 #include "fentry.bpf.c"
 #include "lsm.bpf.c"
 #include "kprobe.bpf.c"

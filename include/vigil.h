@@ -75,6 +75,10 @@ enum vigil_via {
 	/* received over a local TCP/UDP connection (loopback or one of the
 	 * host's own addresses) at least cfg_relay_min_bytes of tainted bytes */
 	VIGIL_VIA_LOOPBACK = 8,
+	/* userspace only, like FILE: read a copy a tainted process wrote on
+	 * tmpfs or /dev/shm (POSIX shm), or into a memfd */
+	VIGIL_VIA_SHM = 9,
+	VIGIL_VIA_MEMFD = 10,
 	VIGIL_VIA__COUNT,
 };
 
@@ -482,7 +486,8 @@ struct vigil_ev_copy {
 	/* the file's name and its parents' (nearest first), up to the root of
 	 * its filesystem: the writer may be gone before userspace looks */
 	__u32 nnames;
-	__u32 pad;
+	__u32 via;		/* VIGIL_VIA_FILE (written pages) or _SHM (tmpfs,
+				 * /dev/shm, memfd: opened for writing) */
 	char names[VIGIL_COPY_NAMES][VIGIL_COPY_NAME_LEN];
 };
 

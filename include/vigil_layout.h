@@ -237,7 +237,7 @@ VIGIL_PIN_AT(vigil_ev_copy, set_mask, 36);
 VIGIL_PIN_AT(vigil_ev_copy, src_file_id, 40);
 VIGIL_PIN_AT(vigil_ev_copy, depth, 44);
 VIGIL_PIN_AT(vigil_ev_copy, nnames, 48);
-VIGIL_PIN_AT(vigil_ev_copy, pad, 52);
+VIGIL_PIN_AT(vigil_ev_copy, via, 52);
 VIGIL_PIN_AT(vigil_ev_copy, names, 56);
 
 VIGIL_PIN_SIZE(vigil_ev_control, 88);

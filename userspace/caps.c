@@ -158,6 +158,30 @@ static const struct caps_cap table[CAPS_N] = {
 		false, false, {
 		{ CAPS_TRACEPOINT, "tracepoint iomap_dio_rw_begin",
 		  { { "vigil_dio_read", "iomap_dio_rw_begin" } } },
+		/* no fentry: __iomap_dio_rw has 7 arguments, trampolines take
+		 * 6 before 6.6 (and 6.3+ has the tracepoint) */
+		{ CAPS_KPROBE, "kprobe __iomap_dio_rw",
+		  { { "vigil_kprobe_dio_read", "__iomap_dio_rw" } } },
+	} },
+	[CAPS_SHM] = { "shm",
+		"copies on tmpfs, /dev/shm (POSIX shm) and memfd are not followed: weights "
+		"a tainted process stores there and another process uploads are not seen",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_exit_openat+openat2+open+memfd_create",
+		  { { "vigil_sys_openat", "syscalls/sys_exit_openat" },
+		    { "vigil_sys_openat2", "syscalls/sys_exit_openat2", false, true },
+		    { "vigil_sys_open", "syscalls/sys_exit_open", false, true },
+		    { "vigil_sys_memfd_create", "syscalls/sys_exit_memfd_create", false, true } } },
+	} },
+	[CAPS_STAGE] = { "stage",
+		"pipe stages that never read, write or send (tee, splice between pipes, "
+		"vmsplice) pass taint only at the agent's next /proc walk: bytes may leave "
+		"before their reader is tainted",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_vmsplice+tee+splice",
+		  { { "vigil_sys_vmsplice", "syscalls/sys_enter_vmsplice" },
+		    { "vigil_sys_tee", "syscalls/sys_enter_tee" },
+		    { "vigil_sys_splice", "syscalls/sys_enter_splice" } } },
 	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",

@@ -73,7 +73,8 @@ const char *corr__via_name(uint32_t via)
 		[VIGIL_VIA_MMAP] = "mmap", [VIGIL_VIA_FORK] = "fork",
 		[VIGIL_VIA_PIPE] = "pipe", [VIGIL_VIA_PREEXISTING] = "preexisting",
 		[VIGIL_VIA_UNIX] = "unix", [VIGIL_VIA_FILE] = "file",
-		[VIGIL_VIA_LOOPBACK] = "loopback",
+		[VIGIL_VIA_LOOPBACK] = "loopback", [VIGIL_VIA_SHM] = "shm",
+		[VIGIL_VIA_MEMFD] = "memfd",
 	};
 	return via < VIGIL_VIA__COUNT && names[via] ? names[via] : "unknown";
 }
@@ -427,7 +428,7 @@ static void origin_build(struct corr *c, struct rec *r, struct derived *o)
 		struct derived_hop *h = &o->hops[o->nhops++];
 
 		h->pid = path[i]->tgid;
-		h->via = i == n - 1 && rd ? VIGIL_VIA_FILE : path[i]->via;
+		h->via = i == n - 1 && rd ? derived__hop_via(rd) : path[i]->via;
 		h->file_id = i == n - 1 && rd ? rd->file_id : 0;
 		snprintf(h->comm, sizeof(h->comm), "%s", path[i]->info.comm);
 	}
@@ -465,6 +466,7 @@ static void on_copy(struct corr *c, const struct vigil_ev_copy *e)
 		return;		/* its taint record was lost: readers name the copy */
 	origin_build(c, w, &c->origin);
 	c->origin.file_id = e->file_id;
+	c->origin.via = derived__copy_via(e);
 	derived__put(c->derived, &c->origin);
 }
 
@@ -484,7 +486,7 @@ static void fill_taint(struct corr *c, struct rec *r, struct activity *a)
 		l->comm = h->comm;
 		l->via = corr__via_name(h->via);
 		l->path = NULL;
-		if (h->via == VIGIL_VIA_FILE) {
+		if (derived__is_copy_via(h->via)) {
 			l->path = c->env.file_path ? c->env.file_path(c->env.ctx, h->file_id) : NULL;
 			if (!l->path)
 				l->path = "(unknown)";

@@ -73,3 +73,23 @@ int derived__put(struct derived_table *t, const struct derived *d)
 
 size_t derived__count(const struct derived_table *t) { return t ? t->n : 0; }
 uint64_t derived__dropped(const struct derived_table *t) { return t ? t->dropped : 0; }
+
+uint32_t derived__copy_via(const struct vigil_ev_copy *e)
+{
+	if (e->via != VIGIL_VIA_SHM)
+		return VIGIL_VIA_FILE;
+	/* a memfd's dentry is "memfd:NAME" with no parent (a pseudo file) */
+	if (e->nnames == 1 && !strncmp(e->names[0], "memfd:", 6))
+		return VIGIL_VIA_MEMFD;
+	return VIGIL_VIA_SHM;
+}
+
+uint32_t derived__hop_via(const struct derived *d)
+{
+	return derived__is_copy_via(d->via) ? d->via : VIGIL_VIA_FILE;
+}
+
+bool derived__is_copy_via(uint32_t via)
+{
+	return via == VIGIL_VIA_FILE || via == VIGIL_VIA_SHM || via == VIGIL_VIA_MEMFD;
+}

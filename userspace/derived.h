@@ -16,6 +16,7 @@
 #ifndef VIGIL_DERIVED_H
 #define VIGIL_DERIVED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "activity.h"
@@ -42,6 +43,7 @@ struct derived_src {
 
 struct derived {
 	uint32_t file_id;	/* the copy */
+	uint32_t via;		/* what kind of copy: VIGIL_VIA_FILE, _SHM, _MEMFD */
 	int nsrc, nhops;
 	int before;		/* hops of earlier copies' origins at the front */
 	struct derived_src src[ACT_MAX_SOURCES];
@@ -57,6 +59,14 @@ void derived__free(struct derived_table *t);
 int derived__put(struct derived_table *t, const struct derived *d);
 /* The origin of file_id, or NULL if it is no copy the ledger knows. */
 struct derived *derived__get(const struct derived_table *t, uint32_t file_id);
+/* The kind of copy a COPY record made: VIGIL_VIA_FILE (pages written on
+ * disk), _SHM (a tmpfs or /dev/shm file), _MEMFD (a memfd: the kernel's
+ * name "memfd:NAME", no path). */
+uint32_t derived__copy_via(const struct vigil_ev_copy *e);
+/* The hop a reader of the copy d makes (its kind; FILE if unknown). */
+uint32_t derived__hop_via(const struct derived *d);
+/* A hop through a copy (it names the copy's path). */
+bool derived__is_copy_via(uint32_t via);
 size_t derived__count(const struct derived_table *t);
 uint64_t derived__dropped(const struct derived_table *t);
 

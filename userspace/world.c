@@ -16,6 +16,7 @@
 #include "protect.h"
 #include "status.h"
 #include "tls.h"
+#include "derived.h"
 #include "world.h"
 
 /* ---- corr_env ------------------------------------------------------------------ */
@@ -152,7 +153,10 @@ static void env_file_copied(void *ctx, const struct vigil_ev_copy *e)
 	DIR *dh;
 
 	snprintf(dir, sizeof(dir), "/proc/%u/fd", e->hdr.tgid);
-	dh = opendir(dir);
+	/* a memfd has no path: its name is the kernel's "memfd:NAME" */
+	if (derived__copy_via(e) == VIGIL_VIA_MEMFD)
+		snprintf(path, sizeof(path), "%.*s", VIGIL_COPY_NAME_LEN, e->names[0]);
+	dh = path[0] ? NULL : opendir(dir);
 	while (dh && (d = readdir(dh))) {
 		struct stat st;
 		ssize_t n;

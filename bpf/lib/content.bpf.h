@@ -123,6 +123,11 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 		max_samples = SEND_SAMPLES_MAX;
 	if (want > max_samples)
 		want = max_samples;
+	/* hide want's bound from the compiler: it would drop the constant
+	 * k < SEND_SAMPLES_MAX below, and 6.1's verifier cannot end a loop
+	 * bounded by a register alone (lsm/socket_sendmsg: "sequence of 8193
+	 * jumps is too complex") */
+	barrier_var(want);
 	__u8 pc;
 
 	if (cfg_fault & VIGIL_FAULT_NO_CONTENT)

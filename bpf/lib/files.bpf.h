@@ -72,4 +72,29 @@ static __always_inline void file__span(__u64 pos, __u64 count, __u64 *first, __u
 	*last = (pos + count - 1) >> PAGE_SHIFT;
 }
 
+/* An O_DIRECT request entering iomap (__iomap_dio_rw: the tracepoint
+ * iomap_dio_rw_begin, or a trampoline or kprobe on the function where the
+ * tracepoint does not exist, 6.1). Probe reads, so every implementation
+ * shares it; it runs for direct I/O only, and a write leaves after one
+ * comparison. The range asked for counts (cut at EOF). */
+static __always_inline int file__read_direct(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct inode *inode;
+	struct file *f;
+	__u64 count, first, last;
+
+	if (!iter || !iocb || BPF_CORE_READ(iter, data_source))
+		return 0;	/* a write: the data comes from the iterator */
+	count = BPF_CORE_READ(iter, count);
+	f = BPF_CORE_READ(iocb, ki_filp);
+	if (!count || !f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode)
+		return 0;
+	file__span(BPF_CORE_READ(iocb, ki_pos), count, &first, &last);
+	return file__read_pages(BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino),
+				BPF_CORE_READ(inode, i_size), first, last, VIGIL_VIA_READ);
+}
+
 #endif

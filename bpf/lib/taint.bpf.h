@@ -7,6 +7,7 @@
 
 #include "lib/common.bpf.h"
 #include "lib/relay.bpf.h"
+#include "lib/shm.bpf.h"
 
 static __always_inline void taint__emit(__u32 tgid, __u32 ppid,
 					const struct vigil_taint *t,
@@ -149,6 +150,41 @@ static __always_inline long fdscan__take_mark(struct fdscan_ctx *c, struct vigil
 	return 1;
 }
 
+/* A tmpfs/shm/memfd file (lib/shm.bpf.h). Marking (a process just became
+ * tainted): one it holds for writing becomes a copy. Checking: one it holds
+ * for reading that is protected taints it, as a reader of the copy (found
+ * depth -1: a reader's own depth is 0, the hops before are the copy's). */
+enum { FDSCAN_SHM_NOT, FDSCAN_SHM_SEEN, FDSCAN_SHM_HIT };
+
+static __always_inline int fdscan__shm(struct fdscan_ctx *c, struct file *f)
+{
+	struct inode *inode = shm__inode(f);
+	const struct vigil_file_info *info;
+	__u32 f_mode;
+
+	if (!inode)
+		return FDSCAN_SHM_NOT;
+	f_mode = BPF_CORE_READ(f, f_mode);
+	if (c->want_mode == VIGIL_FMODE_WRITE) {
+		if (f_mode & VIGIL_FMODE_WRITE)
+			shm__derive(inode, c->mark.tgid, c->mark.set_mask, c->mark.file_id,
+				    c->mark.depth);
+		return FDSCAN_SHM_SEEN;
+	}
+	if (!(f_mode & VIGIL_FMODE_READ))
+		return FDSCAN_SHM_SEEN;
+	info = shm__protected(inode);
+	if (!info)
+		return FDSCAN_SHM_SEEN;
+	c->found.tgid = 0;
+	c->found.set_mask = info->set_mask;
+	c->found.depth = (__u32)-1;
+	c->found.file_id = info->file_id;
+	c->found_via = VIGIL_VIA_READ;
+	c->hit = true;
+	return FDSCAN_SHM_HIT;
+}
+
 static long fdscan__one(__u32 i, void *data)
 {
 	struct fdscan_ctx *c = data;
@@ -165,6 +201,12 @@ static long fdscan__one(__u32 i, void *data)
 		return fdscan__take_mark(c, &key, VIGIL_VIA_UNIX);
 	if (c->want_mode == VIGIL_FMODE_READ && vg_relays_marked && fdscan__relay(c, f))
 		return 1;
+	switch (fdscan__shm(c, f)) {
+	case FDSCAN_SHM_HIT:
+		return 1;
+	case FDSCAN_SHM_SEEN:
+		return 0;
+	}
 	if (!file_is_fifo(f, &key, &f_mode))
 		return 0;
 	if (!(f_mode & c->want_mode))

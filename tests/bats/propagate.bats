@@ -252,16 +252,8 @@ small_send() {
 
 # ---- other read paths -----------------------------------------------------
 
-# skip where the kernel gives no direct-I/O hook (docs/KERNELS.md: direct)
-need_direct() {
-	local impl
-	impl="$("$VIGIL" check --json 2>/dev/null | python3 -c \
-		'import json,sys; print(json.load(sys.stdin)["capabilities"]["direct"].get("family") or "blind")')"
-	[ "$impl" != blind ] || skip "no direct-I/O hook on this kernel (capability direct: blind)"
-}
-
 @test "propagate: monitor: O_DIRECT reads taint (dd iflag=direct | uploader)" {
-	need_direct
+	require_capability direct
 	start_sink tcp
 	start_agent --mode monitor
 	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --stdin --host "$3" --port "$4"' \
@@ -275,7 +267,7 @@ need_direct() {
 }
 
 @test "propagate: enforce: O_DIRECT reads taint: the uploader is stopped" {
-	need_direct
+	require_capability direct
 	start_sink tcp
 	start_agent --mode enforce
 	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --connect-first --stdin --host "$3" --port "$4"' \
@@ -288,7 +280,7 @@ need_direct() {
 }
 
 @test "propagate: monitor: an O_DIRECT read through a bind mount taints (the real inode)" {
-	need_direct
+	require_capability direct
 	start_sink tcp
 	mkdir "$T/bind"
 	mount --bind "$W" "$T/bind"

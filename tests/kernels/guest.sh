@@ -32,11 +32,16 @@ if [ "${1:-}" = --guest ]; then
 	filter="$(sed -n 's/.* vigil\.filter=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
 	cmd="$(sed -n 's/.* vigil\.cmd=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
 	hooksets="$(sed -n 's/.* vigil\.hooks=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
+	files="$(sed -n 's/.* vigil\.files=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
 	export VIGIL_TEST_SLOT="$(sed -n 's/.* vigil\.slot=\([^ ]*\).*/\1/p' /proc/cmdline)"
 else
 	filter="${1:-}"
 	hooksets="${2:-auto}"
+	files="${VIGIL_KERNEL_FILES:-}"
 fi
+# the bats files to run (VIGIL_KERNEL_FILES: names without .bats), or all
+paths=(tests/bats/)
+[ -n "$files" ] && read -r -a paths <<< "$(printf 'tests/bats/%s.bats ' $files)"
 export VIGIL_FIGURES=/tmp/vigil-figures.$$
 
 echo "# kernel $(uname -r)"
@@ -64,7 +69,7 @@ for set in "${sets[@]}"; do
 	echo "# hooks $set"
 	.output/vigil check ${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} 2>&1 | sed -u 's/^/# check: /'
 	# shellcheck disable=SC2086
-	bats --tap ${filter:+--filter "$filter"} tests/bats/ 2>&1 |
+	bats --tap ${filter:+--filter "$filter"} "${paths[@]}" 2>&1 |
 		sed -u "s/^\(ok [0-9]*\|not ok [0-9]*\) /\1 [$set] /"
 done
 if [ -s "$VIGIL_FIGURES" ]; then

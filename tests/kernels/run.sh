@@ -6,6 +6,8 @@
 #                                        (e.g. 6.1.0-57), or "host"
 #   VIGIL_KERNEL_FILTER=regex            bats --filter inside the VM (default:
 #                                        the matrix file's filter for the leg)
+#   VIGIL_KERNEL_FILES="a b"             only tests/bats/a.bats, b.bats (default:
+#                                        every file; tests/kernels/suite.sh)
 #   VIGIL_KERNEL_HOOKS=auto/-fentry      hook sets to run the tests under
 #                                        (default: the matrix file's; SET!REGEX
 #                                        skips the tests REGEX names, blind there)
@@ -131,7 +133,7 @@ boot() {
 		-drive file="$SNAP/scratch.img",if=virtio,format=raw,cache=unsafe \
 		-virtfs local,path=/usr,mount_tag=usr,security_model=none,readonly=on \
 		-virtfs local,path="$SNAP",mount_tag=src,security_model=none,readonly=on \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$SNAP vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0} vigil.hooks=$(printf %s "$hooks" | base64 -w0) vigil.cmd=$(printf %s "${VIGIL_KERNEL_CMD:-}" | base64 -w0)" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$SNAP vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0} vigil.hooks=$(printf %s "$hooks" | base64 -w0) vigil.files=$(printf %s "${VIGIL_KERNEL_FILES:-}" | base64 -w0) vigil.cmd=$(printf %s "${VIGIL_KERNEL_CMD:-}" | base64 -w0)" \
 		</dev/null > "$log" 2>&1
 }
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "correlate.h"
+#include "derived.h"
 
 struct fake {
 	struct activity last;
@@ -206,6 +207,46 @@ static void copies_of_copies_name_the_original(void **state)
 	corr__stats(c, &st);
 	assert_int_equal(st.derived, 2);
 	assert_int_equal(st.derived_dropped, 0);
+	corr__free(c);
+}
+
+/* Copies on /dev/shm and in a memfd (the kernel's COPY via: shm; a memfd
+ * is a lone "memfd:NAME" dentry): the reader's hop says which. */
+static void shm_and_memfd_copies_name_their_hop(void **state)
+{
+	struct fake f;
+	struct corr *c = mk(&f, false);
+	struct vigil_ev_copy e = { .hdr = { VIGIL_EV_COPY, sizeof(e), 100, 1500 } };
+
+	taint(c, 100, 0, VIGIL_VIA_READ, 1);
+	e.file_id = VIGIL_COPY_ID_BASE;
+	e.set_mask = 1;
+	e.src_file_id = 1;
+	e.via = VIGIL_VIA_SHM;
+	e.nnames = 2;
+	snprintf(e.names[0], sizeof(e.names[0]), "memfd:x");	/* with a parent: a file */
+	snprintf(e.names[1], sizeof(e.names[1]), "/");
+	assert_int_equal(derived__copy_via(&e), VIGIL_VIA_SHM);
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	e.file_id = VIGIL_COPY_ID_BASE + 1;
+	e.nnames = 1;
+	assert_int_equal(derived__copy_via(&e), VIGIL_VIA_MEMFD);
+	assert_int_equal(corr__handle(c, &e, sizeof(e)), 0);
+	e.via = VIGIL_VIA_FILE;
+	assert_int_equal(derived__copy_via(&e), VIGIL_VIA_FILE);
+
+	taint(c, 300, 0, VIGIL_VIA_READ, VIGIL_COPY_ID_BASE);
+	flow(c, 300, VIGIL_FLOW_NEW, 1000, 3000);
+	assert_string_equal(f.last.sources[0].path, "/w/model.safetensors");
+	assert_int_equal(f.last.nchain, 2);
+	assert_string_equal(f.chain[1].via, "shm");
+	assert_string_equal(f.chain[1].path, "/tmp/a.bin");
+	assert_string_equal(f.last.taint_via, "shm");
+	taint(c, 301, 0, VIGIL_VIA_READ, VIGIL_COPY_ID_BASE + 1);
+	flow(c, 301, VIGIL_FLOW_NEW, 1000, 3000);
+	assert_string_equal(f.last.sources[0].path, "/w/model.safetensors");
+	assert_string_equal(f.chain[1].via, "memfd");
+	assert_non_null(f.chain[1].path);
 	corr__free(c);
 }
 
@@ -471,6 +512,7 @@ int main(void)
 		cmocka_unit_test(pipe_chain_and_vanished_processes),
 		cmocka_unit_test(vanished_process_keeps_kernel_args),
 		cmocka_unit_test(bad_records_are_counted_not_fatal),
+		cmocka_unit_test(shm_and_memfd_copies_name_their_hop),
 	};
 	return cmocka_run_group_tests_name("correlate", tests, NULL, NULL);
 }
