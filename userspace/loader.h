@@ -10,7 +10,7 @@
 
 #include "caps.h"
 
-#define LOADER_MAX_PROGS 32
+#define LOADER_MAX_PROGS 64	/* 6.1 with every fallback and the shm/stage hooks passes 32 */
 
 struct vigil_bpf;
 struct bpf_link;
