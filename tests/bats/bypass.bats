@@ -69,7 +69,7 @@ BUDGET=$((1 << 20))
 	[ "$first" -le "$BUDGET" ]
 	run alert_wait rule=weights-connect network.daddr="::ffff:$PEER4"
 	[ "$status" -eq 0 ]
-	run alert_wait action=killed network.daddr="::ffff:$PEER4" process.cmdline~other/w.safetensors
+	run alert_wait action=killed network.daddr="::ffff:$PEER4" taint.sources.0.set=other
 	[ "$status" -eq 0 ]
 	leak --connect-first --src "$W/model.safetensors" --host "::ffff:$PEER4" --port "$PORT"
 	[ "$status" -eq 137 ]
