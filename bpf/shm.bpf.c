@@ -10,8 +10,8 @@
  * send or written page).
  *
  * Syscall tracepoints of open: the program runs on every open of the
- * host. An open leaves after two loads (vg_shm_files, vg_any_taint) while
- * no protected file lives on tmpfs and no process was ever tainted; after,
+ * host. An untainted open leaves after two loads (the tainted-tgid bitmap
+ * and vg_shm_files) while no protected file lives on tmpfs; once one does,
  * an open of anything but a regular tmpfs file leaves after the file's
  * inode and superblock (task -> files -> fdtable -> file -> inode -> sb).
  * The syscall slow path is already taken by blindspot.bpf.c's tracepoints.
@@ -60,11 +60,10 @@ static __always_inline int shm__opened(long fd)
 
 	if (fd < 0)
 		return 0;
-	/* the common case, an open while no protected file lives on tmpfs and
-	 * nobody was ever tainted (so no /proc/PID/mem of a holder): out
-	 * after two loads */
+	/* the common case, an untainted open while no protected file lives on
+	 * tmpfs: out after two loads */
 	tgid = current_tgid();
-	if (!vg_shm_files && !vg_any_taint)
+	if (!vg_shm_files && !maybe_tainted(tgid))
 		return 0;
 	f = shm__fd_file(fd);
 	if (!f)

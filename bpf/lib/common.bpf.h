@@ -86,10 +86,6 @@ __u32 vg_relays_marked = 0;
  * original the agent protected): only then does an untainted open look at
  * its file (bpf/shm.bpf.c). */
 __u32 vg_shm_files = 0;
-/* Some process was ever tainted (taint__start, kmaps__taint_start): until
- * then an untainted open cannot be a read of a holder's /proc/PID/mem
- * (bpf/shm.bpf.c's fast path). Never cleared. */
-__u32 vg_any_taint = 0;
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {

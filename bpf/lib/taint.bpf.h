@@ -282,8 +282,6 @@ static __always_inline int taint__start(__u32 tgid, struct vigil_taint *nt, __u6
 {
 	nt->since_ns = bpf_ktime_get_ns();
 	mark_tainted(tgid);
-	if (!vg_any_taint)
-		vg_any_taint = 1;
 	if (!bpf_map_update_elem(&vg_taint, &tgid, nt, flags))
 		return 0;
 	if (flags != BPF_NOEXIST || !bpf_map_lookup_elem(&vg_taint, &tgid))
