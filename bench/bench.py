@@ -872,7 +872,7 @@ def bench_storm(env, cfg, paths, stepped=False):
     """Event storm in enforce mode: NPROCS tainted processes (each read
     NFILES/NPROCS of 10,000 protected files), a fork/exec storm of their
     children (each child must still be tainted: its connect() must fail with
-    EPERM), and a connect flood. Kernel state must lose nothing; userspace
+    EPERM, the agent running with --deny-new-destinations), and a connect flood. Kernel state must lose nothing; userspace
     losses must be counted."""
     sz = dict(full=(10000, 1000, 10, 20), quick=(10000, 1000, 4, 8),
               smoke=(200, 20, 2, 2))[cfg.scale]
@@ -882,9 +882,11 @@ def bench_storm(env, cfg, paths, stepped=False):
            nfiles, nprocs, nprocs * forks, nprocs * connects))
     sink = env.sink("tcp", PORT_STORM + (10 if stepped else 0), 500)
     wait_quiet(env, own_pids(env), cfg.quiet_max)
+    # --deny-new-destinations: a refused connect is how a child shows it
+    # inherited the taint
     a = Agent(env, "storm", mode="enforce",
               protect=[os.path.join(DATA, "weights") + "/**", paths["storm"] + "/**"],
-              stats_interval=1).start(timeout=120)
+              extra=["--deny-new-destinations"], stats_interval=1).start(timeout=120)
     res = dict(protected_files=a.start_line.get("protected_files"),
                startup_ms=a.start_line.get("startup_ms"))
     c0 = a.cpu_ns()

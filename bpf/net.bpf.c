@@ -2,7 +2,9 @@
 /*
  * Egress of tainted processes.
  *
- *  cgroup/connect4|6, sendmsg4|6  verdict on new destinations (enforce: deny)
+ *  cgroup/connect4|6, sendmsg4|6  new destinations: reported, TCP sockets
+ *                                  stamped (enforce refuses only with
+ *                                  --deny-new-destinations)
  *  tp_btf/tcp_sendmsg_locked       stamps the socket with the writer's taint
  *                                  before its segments are built, samples
  *                                  the send's data (content class)
@@ -59,6 +61,41 @@ static __always_inline bool connect__first_report(const struct vigil_flow_key *k
 	return true;
 }
 
+/* A tainted process's TCP socket, stamped at connect: its packets are
+ * charged from the first one, even data that never passes the send hook
+ * (the SYN of sendto(MSG_FASTOPEN), 6.1's sendpage). Nothing is queued or
+ * acknowledged yet, so the socket's whole stream is tainted. A process
+ * that connects and then sends nothing costs one socket storage. */
+static __always_inline bool connect__stamp(struct bpf_sock_addr *ctx, const struct vigil_taint *t,
+					   __u32 tgid)
+{
+	struct vigil_sock_state *st;
+	struct bpf_sock *sk = ctx->sk;
+
+	if (!sk || (cfg_fault & VIGIL_FAULT_SK_STORAGE))
+		return false;
+	st = bpf_sk_storage_get(&vg_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return false;
+	if (!st->set_mask && !st->tgid) {
+		/* the SYN takes one sequence number: bytes_acked counts it */
+		st->acked_base = 1;
+		__sync_fetch_and_add(&vg_socks_stamped, 1);
+	}
+	st->tgid = tgid;
+	__sync_fetch_and_or(&st->set_mask, t->set_mask);
+	__sync_fetch_and_or(&st->flags, VIGIL_SF_CHECKED | VIGIL_SF_DIR_KNOWN);
+	return true;
+}
+
+/* A tainted process addresses a destination that is neither loopback nor
+ * allowlisted: reported (once per destination), and by default let
+ * through: its bytes are judged as they leave (send hook and egress:
+ * content class, work and set budgets). Refused (enforce) only with
+ * cfg_deny_new_dest, for a process a rule blocked, for DNS (port 53) to a
+ * server that is not a resolver of the host, and where its bytes
+ * could not be metered (fail closed): a TCP socket that cannot be stamped,
+ * a process whose taint entry was lost. */
 static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 family,
 					     __u32 op)
 {
@@ -67,9 +104,14 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 	struct vigil_ev_connect *e;
 	struct vigil_flow_key key = {};
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
+	bool deny = enforce && cfg_deny_new_dest;
 
 	if (!t)
 		return 1;
+	/* a process whose taint entry could not be kept (vg_lost_taint, whose
+	 * since_ns is 0) cannot be metered at send time: fail closed */
+	if (!t->since_ns)
+		deny = true;
 	key.tgid = tgid;
 	key.family = family;
 	key.proto = ctx->protocol;
@@ -95,21 +137,32 @@ static __always_inline int sock_addr_verdict(struct bpf_sock_addr *ctx, __u8 fam
 	}
 	if (allow__check(&key, exe_bits_of(tgid)))
 		return 1;
-	if (enforce)
+	/* DNS to a server that is not one of the host's resolvers (those are
+	 * allowlisted for port 53): a lookup has no business there */
+	if (enforce && key.dport == 53)
+		deny = true;
+	if (!deny && op == 0 && key.proto == IPPROTO_TCP && !connect__stamp(ctx, t, tgid)) {
+		COUNT(sock_storage_full);
+		if (enforce) {
+			COUNT(failed_closed);
+			deny = true;
+		}
+	}
+	if (deny)
 		COUNT(connects_denied);
 	if (!connect__first_report(&key, t))
-		return enforce ? 0 : 1;
+		return deny ? 0 : 1;
 	e = event_reserve(sizeof(*e), VIGIL_EV_CONNECT, tgid);
 	if (e) {
 		e->key = key;
 		e->set_mask = t->set_mask;
-		e->denied = enforce;
+		e->denied = deny;
 		e->op = op;
 		e->pad = 0;
 		bpf_get_current_comm(&e->comm, sizeof(e->comm));
 		bpf_ringbuf_submit(e, 0);
 	}
-	return enforce ? 0 : 1;
+	return deny ? 0 : 1;
 }
 
 /* One verdict, four entry points: connect and unconnected sendmsg (op 1),

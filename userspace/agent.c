@@ -328,6 +328,7 @@ int agent__run(const struct agent_opts *o)
 	a.ld.relay_min_bytes = o->relay_min_bytes;
 	a.ld.test_map_sizes = o->test_map_sizes;
 	a.ld.work_limit = o->work_budget;
+	a.ld.deny_new_dest = o->deny_new_dest;
 	a.ld.ntest_map_sizes = o->ntest_map_sizes;
 	a.ld.test_faults = o->test_faults;
 	a.ld.ntest_faults = o->ntest_faults;

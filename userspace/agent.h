@@ -22,6 +22,7 @@ struct agent_opts {
 	const char **serve;	size_t nserve;	/* --serve PORT */
 	const char **rules;	size_t nrules;
 	bool enforce;
+	bool deny_new_dest;		/* enforce: refuse tainted connects to new destinations */
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
 	/* tainted bytes a local relay connection carries before its receiver

@@ -98,6 +98,7 @@ STORE_VALUE(a_cgroup, cgroup)
 STORE_VALUE(a_record, record)
 STORE_VALUE(a_resolv_conf, resolv_conf)
 STORE_TRUE(a_no_default_rules, no_default_rules)
+STORE_TRUE(a_deny_new_dest, deny_new_dest)
 STORE_TRUE(a_pin, pin)
 STORE_TRUE(a_verbose, verbose)
 /* tests only: shrink kernel maps or inject faults to prove fail-closed
@@ -247,6 +248,10 @@ const struct config_option config_options[] = {
 	  "are weights-shaped (repeatable; rules: serve:)" },
 	{ "mode", 'm', CONFIG_VALUE, "MODE", a_mode,
 	  "monitor (default: alert only) or enforce (deny, drop, kill)" },
+	{ "deny-new-destinations", 0, CONFIG_FLAG, NULL, a_deny_new_dest,
+	  "enforce: refuse a process holding weight data any\n"
+	  "connection to a destination neither loopback nor\n"
+	  "allowlisted (default: it connects, its bytes are judged)" },
 	{ "budget", 'b', CONFIG_VALUE, "BYTES", a_budget,
 	  "tainted egress allowed per protected set before\n"
 	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB);\n"

@@ -574,7 +574,9 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	a.killed_by = act == ACT_KILLED ? killed_by : ACT_BY_NONE;
 	a.mode = c->env.enforce ? ACT_ENFORCE : ACT_MONITOR;
 	if (!c->env.enforce)
-		a.enforce_action = rule == ACT_EV_CONNECT ? ACT_BLOCKED :
+		a.enforce_action = rule == ACT_EV_CONNECT ?
+				   (c->env.deny_new_dest || d->proto == VIGIL_PROTO_RAW ?
+				    ACT_BLOCKED : ACT_NONE) :
 				   rule == ACT_EV_BUDGET || rule == ACT_EV_DNS_TUNNEL ? ACT_KILLED :
 				   ACT_NONE;
 	if (!r->have_info && !r->exited)

@@ -41,6 +41,7 @@ struct corr_env {
 	/* one correlated activity (dedupe done: a state change) */
 	void (*emit)(void *ctx, const struct activity *a);
 	bool enforce;
+	bool deny_new_dest;	/* enforce refuses connects to new destinations */
 };
 
 struct corr;

@@ -40,7 +40,6 @@ struct incidents {
 	struct incident slot[NSLOTS];
 	struct rate rate[MAX_RULES];
 	int nrates;
-	struct incident_stats st;
 };
 
 static const char *const sev_names[] = { "low", "low", "medium", "high", "critical" };
@@ -170,7 +169,6 @@ static enum incident_verdict decide(struct incidents *in, const struct activity 
 		s->dport = a->dport;
 		if (!enforcement) {
 			s->pending++;
-			in->st.folded++;
 			return INCIDENT_FOLDED;
 		}
 		/* enforcement goes out at once, as part of its incident */
@@ -191,14 +189,11 @@ static enum incident_verdict decide(struct incidents *in, const struct activity 
 			if (!r->suppressed++)
 				r->first = a->time;
 			r->last = a->time;
-			in->st.suppressed++;
 			return INCIDENT_SUPPRESSED;
 		}
 		if (r)
 			r->reported++;
 	}
-	if (fresh && !s->used)
-		in->st.open++;
 	memset(s, 0, sizeof(*s));
 	s->used = true;
 	s->key = key;
@@ -268,7 +263,6 @@ static void emit_update(struct incidents *in, struct incident *s, const struct t
 	output__emit(o, j);
 	s->pending = 0;
 	s->last_record = *now;
-	in->st.updates++;
 }
 
 static void emit_suppressed(struct incidents *in, struct rate *r)
@@ -311,9 +305,4 @@ void incidents__flush(struct incidents *in, const struct timespec *now, bool fin
 			r->reported = 0;
 		}
 	}
-}
-
-void incidents__stats(const struct incidents *in, struct incident_stats *st)
-{
-	*st = in->st;
 }

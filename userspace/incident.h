@@ -54,11 +54,6 @@ void incidents__flush(struct incidents *in, const struct timespec *now, bool fin
 /* The "incident" member of an open alert object. */
 void incidents__json(struct json *j, const struct incident_ref *ref, const char *state);
 
-struct incident_stats {
-	uint64_t open, folded, suppressed, updates;
-};
-void incidents__stats(const struct incidents *in, struct incident_stats *st);
-
 /* Per rule (at most 256 rules are tracked): alerts written by severity
  * (index: format__severity_rank, 1 low .. 4 critical), by action (alert,
  * blocked, killed), folded and suppressed. */

@@ -38,11 +38,11 @@ static void on_hit(void *ctx, const struct activity *act, const struct rule_hit 
 {
 	struct agent *a = ctx;
 	struct vigil_counters k;
+	struct incident_ref ref;
 	uint64_t lost;
 
 	kmaps__counters(a->ld.skel, &k);
 	lost = k.events_lost;
-	struct incident_ref ref;
 
 	if (incidents__hit(a->inc, act, h, &ref) != INCIDENT_REPORT)
 		return;

@@ -73,6 +73,7 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	if (l->relay_min_bytes)
 		l->skel->rodata->cfg_relay_min_bytes = l->relay_min_bytes;
 	l->skel->rodata->cfg_work_limit = l->work_limit;
+	l->skel->rodata->cfg_deny_new_dest = l->deny_new_dest;
 
 	/* each capability through the first implementation this kernel runs */
 	caps__probe(&l->caps, hooks ? hooks : CAPS_ALL_FAMILIES);

@@ -31,6 +31,7 @@ struct loader {
 	const struct ruleset *rs;
 	unsigned long long relay_min_bytes;	/* 0: the BPF default */
 	unsigned long long work_limit;	/* work-class bytes per destination and hour */
+	bool deny_new_dest;		/* enforce: refuse tainted connects to new destinations */
 	/* tests only (--test-map-size, --test-fault): see enforce.h */
 	const char **test_map_sizes;	size_t ntest_map_sizes;
 	const char **test_faults;	size_t ntest_faults;

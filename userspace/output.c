@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,17 @@ void output__sink_stats(struct output *o, int i, struct sink_stats *st)
 	sink__stats(o->sinks[i], st);
 }
 
+/* The counters of struct sink_stats in agent_stats' "sinks", in order;
+ * 's': only with a spool (http), 'r': only with readers (unix). */
+static const struct { const char *key; size_t off; char only; } sink_counters[] = {
+#define C(f, only) { #f, offsetof(struct sink_stats, f), only }
+	C(written, 0), C(dropped, 0), C(failed, 0), C(queued, 0), C(reopens, 0),
+	C(reopen_failures, 0), C(rotations, 0), C(rotation_failures, 0),
+	C(spool_pending, 's'), C(spool_peak, 's'), C(delivered, 's'), C(posts_failed, 's'),
+	C(rejected, 's'), C(readers, 'r'), C(readers_dropped, 'r'),
+#undef C
+};
+
 void output__sink_stats_json(struct output *o, struct json *j)
 {
 	json__key(j, "sinks");
@@ -179,24 +191,13 @@ void output__sink_stats_json(struct output *o, struct json *j)
 		json__begin_object(j);
 		json__kv_str(j, "sink", st.name);
 		json__kv_str(j, "format", st.format);
-		json__kv_uint(j, "written", st.written);
-		json__kv_uint(j, "dropped", st.dropped);
-		json__kv_uint(j, "failed", st.failed);
-		json__kv_uint(j, "queued", st.queued);
-		json__kv_uint(j, "reopens", st.reopens);
-		json__kv_uint(j, "reopen_failures", st.reopen_failures);
-		json__kv_uint(j, "rotations", st.rotations);
-		json__kv_uint(j, "rotation_failures", st.rotation_failures);
-		if (st.has_spool) {
-			json__kv_uint(j, "spool_pending", st.spool_pending);
-			json__kv_uint(j, "spool_peak", st.spool_peak);
-			json__kv_uint(j, "delivered", st.delivered);
-			json__kv_uint(j, "posts_failed", st.posts_failed);
-			json__kv_uint(j, "rejected", st.rejected);
-		}
-		if (st.has_readers) {
-			json__kv_uint(j, "readers", st.readers);
-			json__kv_uint(j, "readers_dropped", st.readers_dropped);
+		for (size_t k = 0; k < sizeof(sink_counters) / sizeof(sink_counters[0]); k++) {
+			char only = sink_counters[k].only;
+
+			if ((only == 's' && !st.has_spool) || (only == 'r' && !st.has_readers))
+				continue;
+			json__kv_uint(j, sink_counters[k].key,
+				      *(const uint64_t *)((const char *)&st + sink_counters[k].off));
 		}
 		json__end_object(j);
 	}

@@ -302,6 +302,26 @@ static void rule_metrics(void *ctx, const struct incident_rule *r)
 				r->suppressed);
 }
 
+/* The one-sample-per-sink families after vigil_sink_records_total; spool:
+ * only sinks with a spool (http) have it. */
+static const struct sink_family {
+	const char *name, *type, *help;
+	size_t off;	/* the uint64_t in struct sink_stats */
+	bool spool;
+} sink_families[] = {
+	{ "vigil_sink_queue_records", "gauge", "records waiting in a sink's queue",
+	  offsetof(struct sink_stats, queued), false },
+	{ "vigil_sink_spool_records", "gauge",
+	  "records spooled and not yet delivered (http sinks)",
+	  offsetof(struct sink_stats, spool_pending), true },
+	{ "vigil_sink_requests_failed_total", "counter",
+	  "requests an http sink retried (receiver down, refusing or asking to retry)",
+	  offsetof(struct sink_stats, posts_failed), true },
+	{ "vigil_sink_records_rejected_total", "counter",
+	  "records an http receiver refused for good (Elastic item errors)",
+	  offsetof(struct sink_stats, rejected), true },
+};
+
 /* Per sink, each family's samples together (the text format wants a
  * family's lines in one group). */
 static void sink_metrics(struct metrics_text *t, struct output *out)
@@ -321,28 +341,15 @@ static void sink_metrics(struct metrics_text *t, struct output *out)
 			metrics__sample(t, "vigil_sink_records_total", "sink", st[i].name, "result",
 					result[r], v[r]);
 	}
-	metrics__family(t, "vigil_sink_queue_records", "gauge", "records waiting in a sink's queue");
-	for (int i = 0; i < n; i++)
-		metrics__sample(t, "vigil_sink_queue_records", "sink", st[i].name, NULL, NULL,
-				st[i].queued);
-	metrics__family(t, "vigil_sink_spool_records", "gauge",
-			"records spooled and not yet delivered (http sinks)");
-	for (int i = 0; i < n; i++)
-		if (st[i].has_spool)
-			metrics__sample(t, "vigil_sink_spool_records", "sink", st[i].name, NULL, NULL,
-					st[i].spool_pending);
-	metrics__family(t, "vigil_sink_requests_failed_total", "counter",
-			"requests an http sink retried (receiver down, refusing or asking to retry)");
-	for (int i = 0; i < n; i++)
-		if (st[i].has_spool)
-			metrics__sample(t, "vigil_sink_requests_failed_total", "sink", st[i].name, NULL,
-					NULL, st[i].posts_failed);
-	metrics__family(t, "vigil_sink_records_rejected_total", "counter",
-			"records an http receiver refused for good (Elastic item errors)");
-	for (int i = 0; i < n; i++)
-		if (st[i].has_spool)
-			metrics__sample(t, "vigil_sink_records_rejected_total", "sink", st[i].name,
-					NULL, NULL, st[i].rejected);
+	for (size_t k = 0; k < sizeof(sink_families) / sizeof(sink_families[0]); k++) {
+		const struct sink_family *f = &sink_families[k];
+
+		metrics__family(t, f->name, f->type, f->help);
+		for (int i = 0; i < n; i++)
+			if (!f->spool || st[i].has_spool)
+				metrics__sample(t, f->name, "sink", st[i].name, NULL, NULL,
+						*(const uint64_t *)((const char *)&st[i] + f->off));
+	}
 }
 
 size_t status__metrics(struct agent *a, char **out)

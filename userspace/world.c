@@ -197,6 +197,7 @@ void world__corr_env(struct agent *a, struct corr_env *env)
 		.comm_of = env_comm_of, .file_copied = env_file_copied,
 		.tls_flow = env_tls_flow,
 		.enforce = a->o->enforce,
+		.deny_new_dest = a->o->deny_new_dest,
 	};
 }
 

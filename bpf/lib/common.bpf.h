@@ -37,6 +37,10 @@ const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
 const volatile __u32 cfg_agent_tgid = 0;   /* never taint the agent itself */
 const volatile __u32 cfg_fault = 0;	   /* VIGIL_FAULT_*: tests only */
 const volatile __u32 cfg_skb_current = 1;  /* cgroup_skb may ask for current (lib/sender.bpf.h) */
+/* enforce: refuse a tainted process's connect/sendto to a new destination
+ * (--deny-new-destinations); by default it connects and what it sends is
+ * judged (content class, budgets) */
+const volatile __u32 cfg_deny_new_dest = 0;
 /* tainted bytes a local relay connection must carry before its receiver is
  * tainted (lib/relay.bpf.h); 0 is taken as 1 */
 const volatile __u64 cfg_relay_min_bytes = VIGIL_RELAY_MIN_BYTES;

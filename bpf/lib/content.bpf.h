@@ -57,6 +57,24 @@ static __always_inline bool content__is_tls(const __u8 *base, __u64 len)
 	return h[0] >= 20 && h[0] <= 23 && h[1] == 3 && h[2] <= 4;
 }
 
+/* The handshake of a TLS connection a tainted process opens (ClientHello,
+ * ChangeCipherSpec, TLS 1.2 key exchange: records of type 22 or 20 in the
+ * connection's first VIGIL_TLS_HANDSHAKE_MAX bytes) carries no plaintext
+ * the uprobes could see: it is charged as work (the destination's work
+ * budget bounds what could be hidden in it), so a job's new HTTPS
+ * connections neither alert as opaque nor spend the set's budget. */
+#define VIGIL_TLS_HANDSHAKE_MAX 4096
+
+static __always_inline bool content__tls_handshake(struct sock *sk, const __u8 *base, __u64 size)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u8 type;
+
+	if (!tp || !base || bpf_probe_read_user(&type, 1, base))
+		return false;
+	return (type == 22 || type == 20) && tp->bytes_sent + size <= VIGIL_TLS_HANDSHAKE_MAX;
+}
+
 #define SEND_SAMPLES_MAX 4	/* for hooks that see a send once (fentry, LSM) */
 #define SEND_BYTES_PER_SAMPLE (16u << 10)
 
@@ -132,6 +150,8 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 	if (st->flags & VIGIL_SF_TLS) {
 		tls__on_send(sk);
 		pc = tls__plaintext_class(sk);
+		if (pc == VIGIL_CLASS_UNKNOWN && content__tls_handshake(sk, base, size))
+			pc = VIGIL_CLASS_WORK;
 		st->content.class = pc != VIGIL_CLASS_UNKNOWN ? pc : VIGIL_CLASS_OPAQUE;
 	}
 	st->content.class = serve__class(st->content.class, served);

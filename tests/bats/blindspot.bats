@@ -28,7 +28,7 @@ except OSError as e:
 	[ "$output" = ok ]
 	raw_socket "$W/model.safetensors"
 	[ "$output" = EPERM ]
-	run alert_wait --timeout 5 rule=weights-connect action=blocked network.protocol=raw
+	run alert_wait --timeout 5 rule=weights-raw-socket action=blocked network.protocol=raw
 	[ "$status" -eq 0 ]
 	[[ "$(alert_get message network.protocol=raw)" == *"was refused a raw ipv4 socket"* ]]
 	stop_agent
@@ -39,7 +39,7 @@ except OSError as e:
 	start_agent
 	raw_socket "$W/model.safetensors"
 	[ "$output" = ok ]
-	run alert_wait --timeout 5 rule=weights-connect network.protocol=raw enforce_action=blocked
+	run alert_wait --timeout 5 rule=weights-raw-socket network.protocol=raw enforce_action=blocked
 	[ "$status" -eq 0 ]
 	[[ "$(alert_get message network.protocol=raw)" == *"opened a raw ipv4 socket"* ]]
 }

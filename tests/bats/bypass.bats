@@ -2,9 +2,10 @@
 # Egress that bypasses connect() or the usual send path (issue 10, item 5):
 # TCP fast open (data on the SYN, no connect()), v4-mapped IPv6
 # destinations, sendmmsg, UDP GSO (UDP_SEGMENT) and MSG_ZEROCOPY. Each is
-# counted, budgeted and enforced like a plain TCP send: refused where a
-# connection is made after the read, killed at the budget where the socket
-# was there before, alerted in monitor mode. Raw and packet sockets:
+# counted, budgeted and enforced like a plain TCP send: killed at the budget
+# whether the connection is made after the read (the connect hook stamps the
+# socket, so even the SYN's data is charged) or was there before, alerted in
+# monitor mode. Raw and packet sockets:
 # blindspot.bats.
 
 load ../lib/harness
@@ -15,9 +16,23 @@ teardown() { vigil_teardown; }
 STRESS="$VIGIL_ROOT/.output/stress"
 BUDGET=$((1 << 20))
 
-@test "bypass: sendto(MSG_FASTOPEN) without connect(), enforce: refused, nothing leaves" {
+@test "bypass: sendto(MSG_FASTOPEN) without connect(), enforce: killed at the budget" {
 	start_sink tcp
 	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --fastopen
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "TFO: sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait rule=weights-connect severity=low network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+	run alert_wait action=killed severity=critical network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+}
+
+@test "bypass: sendto(MSG_FASTOPEN) without connect(), --deny-new-destinations: refused, nothing leaves" {
+	start_sink tcp
+	start_agent --mode enforce --deny-new-destinations
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --fastopen
 	[ "$status" -eq 3 ]
 	[[ "$output" == *EPERM* ]]
@@ -31,23 +46,34 @@ BUDGET=$((1 << 20))
 	start_agent
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --fastopen
 	[ "$status" -eq 0 ]
-	run alert_wait rule=weights-connect enforce_action=blocked network.daddr="$PEER4"
+	run alert_wait rule=weights-connect severity=low network.daddr="$PEER4"
 	[ "$status" -eq 0 ]
 	run alert_wait rule=weights-egress-budget enforce_action=killed network.daddr="$PEER4"
 	[ "$status" -eq 0 ]
 }
 
-@test "bypass: a v4-mapped IPv6 destination, enforce: refused after the read, killed at the budget before it" {
+@test "bypass: a v4-mapped IPv6 destination, enforce: killed at the budget, connected after the read or before" {
 	start_sink tcp
-	start_agent --mode enforce
-	leak --src "$W/model.safetensors" --host "::ffff:$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -eq 0 ]
-	run alert_wait rule=weights-connect action=blocked network.daddr="::ffff:$PEER4"
+	mkdir -p "$T/other"
+	head -c $((3 << 20)) "$W/model.safetensors" > "$T/other/w.safetensors"
+	cat > "$T/sets.yaml" <<-EOF
+	protect:
+	  - name: other
+	    paths: ["$T/other/**"]
+	EOF
+	start_agent --mode enforce --rules "$T/sets.yaml"
+	leak --src "$T/other/w.safetensors" --host "::ffff:$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	local first
+	first="$(sink_bytes)"
+	[ "$first" -le "$BUDGET" ]
+	run alert_wait rule=weights-connect network.daddr="::ffff:$PEER4"
+	[ "$status" -eq 0 ]
+	run alert_wait action=killed network.daddr="::ffff:$PEER4" process.cmdline~other/w.safetensors
 	[ "$status" -eq 0 ]
 	leak --connect-first --src "$W/model.safetensors" --host "::ffff:$PEER4" --port "$PORT"
 	[ "$status" -eq 137 ]
-	[ "$(sink_bytes)" -le "$BUDGET" ]
+	[ $(($(sink_bytes) - first)) -le "$BUDGET" ]
 	run alert_wait action=killed network.daddr="::ffff:$PEER4" process.cmdline~--connect-first
 	[ "$status" -eq 0 ]
 }

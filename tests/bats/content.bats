@@ -239,3 +239,42 @@ no_alert_above_medium() {
 	run alert_wait rule=weights-egress-budget action=killed network.content=work
 	[ "$status" -eq 0 ]
 }
+
+# A job that loaded the weights, then opens NEW connections (after the read)
+# to download a 64 MiB dataset over HTTP and to post 2 MiB of JSON metrics:
+# neither blocked nor killed, nothing above medium, in both modes, default
+# pack and no site configuration (issue 14: enforce judges what is sent, it
+# does not refuse new destinations).
+dataset_job_is_work() {
+	local ready="$T/data.ready"
+	ip netns exec "$NS" python3 "$SCEN/dataset_job.py" serve --host "$PEER4" --port "$PORT" \
+		--ready "$ready" --size $((64 << 20)) &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do [ -e "$ready" ] && break; sleep 0.05; done
+	[ -e "$ready" ]
+	start_agent --mode "$1"
+	run in_cg python3 "$SCEN/dataset_job.py" job --src "$W/model.safetensors" --host "$PEER4" \
+		--port "$PORT" --get $((64 << 20)) --post $((2 << 20))
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(json_field "$output" got)" -eq $((64 << 20)) ]
+	[ "$(json_field "$output" posted)" -eq $((2 << 20)) ]
+	run alert_wait rule=weights-connect severity=low network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=work-egress network.content=work network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+	stop_agent
+	no_alert_above_medium
+	run alert_none kind=alert action=blocked
+	[ "$status" -eq 0 ]
+	run alert_none kind=alert action=killed
+	[ "$status" -eq 0 ]
+}
+
+@test "content: monitor: a tainted job's new connections download a 64 MiB dataset and post 2 MiB of metrics: not above medium" {
+	dataset_job_is_work monitor
+}
+
+@test "content: enforce: a tainted job's new connections download a 64 MiB dataset and post 2 MiB of metrics: neither blocked nor killed" {
+	dataset_job_is_work enforce
+}

@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
-# Enforce mode: a tainted process cannot reach a non-allowlisted destination;
-# one that is already connected is killed in the kernel and its socket stops
-# carrying packets, so a sink never receives more than the budget.
+# Enforce mode: a tainted process may connect anywhere (a job downloads data
+# and pushes metrics after loading the model); what it sends is judged, and
+# one that sends the weights to a non-allowlisted destination, on a fresh or
+# an old connection, is killed in the kernel and its socket stops carrying
+# packets, so a sink never receives more than the budget.
+# --deny-new-destinations brings back the strict policy: refused at connect.
 
 load ../lib/harness
 
@@ -18,34 +21,108 @@ timed_leak() {
 	[ -z "$ms" ] || figure "alive after first send (ms)" "$ms"
 }
 
-@test "enforce: connect() after reading weights is denied (IPv4), nothing leaves" {
+# fresh_connect_killed PEER: a connection made after the read is let
+# through (weights-connect: low context), the raw weights on it are killed
+# at the budget, critical
+fresh_connect_killed() {
 	start_sink tcp
 	start_agent --mode enforce
+	timed_leak --src "$W/model.safetensors" --host "$1" --port "$PORT"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "fresh connection: sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait rule=weights-connect severity=low action=alert network.daddr="$1" mode=enforce
+	[ "$status" -eq 0 ]
+	run alert_wait action=killed severity=critical network.daddr="$1"
+	[ "$status" -eq 0 ]
+	run alert_none action=blocked rule=weights-connect
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: a fresh connection after reading weights (IPv4) connects; the weights are killed at the budget" {
+	fresh_connect_killed "$PEER4"
+}
+
+@test "enforce: a fresh connection after reading weights (IPv6) connects; the weights are killed at the budget" {
+	fresh_connect_killed "$PEER6"
+}
+
+@test "enforce: unconnected UDP sendto after reading weights is dropped and killed at the budget" {
+	start_sink udp
+	start_agent --mode enforce
+	timed_leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --udp
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes "$PORT" udp)"
+	figure "unconnected UDP: sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait action=killed severity=critical network.protocol=udp network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+}
+
+@test "enforce: --deny-new-destinations refuses a tainted connect and sendto (IPv4, IPv6, UDP), nothing leaves" {
+	start_sink tcp
+	start_sink udp
+	start_agent --mode enforce --deny-new-destinations
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *EPERM* ]]
-	[ "$(sink_bytes)" -eq 0 ]
-	run alert_wait rule=weights-connect action=blocked network.daddr="$PEER4" mode=enforce
-	[ "$status" -eq 0 ]
-}
-
-@test "enforce: connect() after reading weights is denied (IPv6)" {
-	start_sink tcp
-	start_agent --mode enforce
 	leak --src "$W/model.safetensors" --host "$PEER6" --port "$PORT"
 	[ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -eq 0 ]
-	run alert_wait rule=weights-connect action=blocked network.daddr="$PEER6"
-	[ "$status" -eq 0 ]
-}
-
-@test "enforce: unconnected UDP sendto after reading weights is denied" {
-	start_sink udp
-	start_agent --mode enforce
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --udp
 	[ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -eq 0 ]
 	[ "$(sink_bytes "$PORT" udp)" -eq 0 ]
+	run alert_wait rule=weights-connect action=blocked network.daddr="$PEER4" mode=enforce
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-connect action=blocked network.daddr="$PEER6"
+	[ "$status" -eq 0 ]
 	run alert_wait action=blocked network.protocol=udp network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+	# an old connection still sends, judged at the budget
+	timed_leak --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+}
+
+# The ceiling where it now matters: a fresh connection, then a bulk send,
+# repeated (each run its own protect set, so each starts with a full budget).
+@test "enforce: fresh connection + bulk send, 12 runs (TCP v4/v6 sendall, 4 KiB writes, UDP): each killed at the budget" {
+	start_sink tcp
+	start_sink udp
+	local i f got
+	for i in $(seq 12); do
+		mkdir -p "$T/runs/run$i"
+		head -c $((3 << 20)) "$W/model.safetensors" > "$T/runs/run$i/w.safetensors"
+	done
+	{
+		echo "protect:"
+		for i in $(seq 12); do
+			printf '  - name: run%s\n    paths: ["%s/runs/run%s/**"]\n' "$i" "$T" "$i"
+		done
+	} > "$T/runs.yaml"
+	start_agent --mode enforce --rules "$T/runs.yaml"
+	local before=0 before_udp=0
+	for i in $(seq 12); do
+		f="$T/runs/run$i/w.safetensors"
+		case $((i % 4)) in
+		0) leak --src "$f" --host "$PEER4" --port "$PORT" ;;
+		1) leak --src "$f" --host "$PEER6" --port "$PORT" ;;
+		2) leak --via write --chunk 4096 --src "$f" --host "$PEER4" --port "$PORT" ;;
+		3) leak --udp --src "$f" --host "$PEER4" --port "$PORT" ;;
+		esac
+		[ "$status" -eq 137 ]
+		if [ $((i % 4)) -eq 3 ]; then
+			got=$(($(sink_bytes "$PORT" udp) - before_udp))
+			before_udp=$((before_udp + got))
+		else
+			got=$(($(sink_bytes) - before))
+			before=$((before + got))
+		fi
+		figure "fresh connection run $i: sink bytes (budget $BUDGET)" "$got"
+		[ "$got" -le "$BUDGET" ]
+	done
+	run alert_none kind=alert rule=budget_breach
 	[ "$status" -eq 0 ]
 }
 
@@ -114,13 +191,13 @@ killed_at_budget() {
 	[ "$status" -eq 0 ]
 }
 
-@test "enforce: io_uring reader is refused its connection" {
+@test "enforce: an io_uring reader's fresh connection is killed at the budget" {
 	start_sink tcp
 	start_agent --mode enforce
 	run in_cg "$VIGIL_ROOT/.output/scenarios/uring_leak" "$W/model.safetensors" "$PEER4" "$PORT"
-	[ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -eq 0 ]
-	run alert_wait action=blocked process.comm=uring_leak
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait action=killed severity=critical process.comm=uring_leak
 	[ "$status" -eq 0 ]
 }
 
@@ -137,16 +214,14 @@ killed_at_budget() {
 @test "enforce: cat weights | uploader is stopped through the pipe" {
 	start_sink tcp
 	start_agent --mode enforce
-	# Holding the read end of a pipe with weights in it already taints, so
-	# depending on who runs first the connect is refused or the send killed.
+	# Holding the read end of a pipe with weights in it already taints,
+	# whoever runs first: the send is killed either way.
 	run in_cg sh -c 'cat "$1" | python3 "$2" --connect-first --stdin --host "$3" --port "$4"' sh \
 		"$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
-	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
+	[ "$status" -eq 137 ]
 	[ "$(sink_bytes)" -le "$BUDGET" ]
-	run alert_wait taint.chain.1.via=pipe taint.chain.0.comm=cat
+	run alert_wait action=killed taint.chain.1.via=pipe taint.chain.0.comm=cat
 	[ "$status" -eq 0 ]
-	action="$(alert_get action taint.chain.1.via=pipe)"
-	[ "$action" = killed ] || [ "$action" = blocked ]
 }
 
 @test "enforce: the budget is per protected set, across processes" {
@@ -228,9 +303,9 @@ killed_at_budget() {
 	[ "$status" -eq 0 ]
 	sleep 0.3
 	leak --src "$T/copy.bin" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -eq 0 ]
-	run alert_wait rule=weights-connect action=blocked taint.sources.0.path="$W/model.safetensors" \
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait action=killed severity=critical taint.sources.0.path="$W/model.safetensors" \
 		taint.chain.1.via=file taint.chain.1.path="$T/copy.bin"
 	[ "$status" -eq 0 ]
 }

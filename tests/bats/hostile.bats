@@ -231,9 +231,9 @@ for i in range(5000):
 	[ "$status" -eq 0 ]
 }
 
-@test "hostile: enforce refuses every send to a destination even once its report is deduped" {
+@test "hostile: --deny-new-destinations refuses every send to a destination even once its report is deduped" {
 	as_user sh -c 'head -c 1048576 /dev/urandom > ~/w.safetensors'
-	start_agent --rules "$T/homes.yaml" --mode enforce
+	start_agent --rules "$T/homes.yaml" --mode enforce --deny-new-destinations
 	run as_user python3 "$FLOOD" --src "/home/$U/w.safetensors" --host4 "$PEER4" \
 		--host6 "$PEER6" --count 2000 --same
 	[ "$status" -eq 0 ]

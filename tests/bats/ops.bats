@@ -208,7 +208,7 @@ bad_config() {
 	eff=$((16#$(awk '/^CapEff/ { print $2 }' /proc/"$AGENT_PID"/status)))
 	[ $(( (eff >> 21) & 1 )) -eq 0 ]
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 137 ]
 	run in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 137 ]
 	[ "$(sink_bytes)" -le $((1 << 20)) ]

@@ -16,16 +16,16 @@ teardown() {
 BUDGET=$((1 << 20))
 
 # upload FILE MODE: a fresh process sends FILE to the test host; monitor: it
-# all arrives and is alerted; enforce: the connection is refused, nothing
-# arrives. Sets status like leak.
+# all arrives and is alerted; enforce: it connects, and is killed at the
+# budget (or first by a chain rule), critical. Sets status like leak.
 upload() {
 	leak --src "$1" --host "$PEER4" --port "$PORT"
 	if [ "$2" = enforce ]; then
-		# refused at connect (3), or killed first by a chain rule
-		# (weights-encrypt-then-send sees openssl in the chain: 137)
-		[ "$status" -eq 3 ] || [ "$status" -eq 137 ]
+		# killed at the budget, or first by a chain rule
+		# (weights-encrypt-then-send sees openssl in the chain)
+		[ "$status" -eq 137 ]
 		[ "$(sink_bytes)" -le "$BUDGET" ]
-		run alert_wait rule=weights-connect action=blocked mode=enforce \
+		run alert_wait action=killed severity=critical mode=enforce \
 			taint.sources.0.path="$W/model.safetensors" "${@:3}"
 	else
 		[ "$status" -eq 0 ]
@@ -65,7 +65,7 @@ copy_chain() {
 	copy_chain monitor
 }
 
-@test "propagate: enforce: a copy of a deleted copy is refused, named by the weights" {
+@test "propagate: enforce: a copy of a deleted copy is killed at the budget, named by the weights" {
 	copy_chain enforce
 }
 
@@ -85,7 +85,7 @@ tar_chain() {
 	tar_chain monitor
 }
 
-@test "propagate: enforce: an upload of a tar czf archive is refused, named by the weights" {
+@test "propagate: enforce: an upload of a tar czf archive is killed at the budget, named by the weights" {
 	tar_chain enforce
 }
 
@@ -106,7 +106,7 @@ openssl_chain() {
 	openssl_chain monitor
 }
 
-@test "propagate: enforce: an upload of an openssl-encrypted copy is refused, named by the weights" {
+@test "propagate: enforce: an upload of an openssl-encrypted copy is killed, named by the weights" {
 	openssl_chain enforce
 }
 
@@ -192,7 +192,7 @@ relay_check() {
 	relay_check tcp monitor
 }
 
-@test "propagate: enforce: a relay connecting out after the handoff is refused" {
+@test "propagate: enforce: a relay connecting out after the handoff is stopped at the budget" {
 	relay_run tcp ::1 enforce --connect-late
 	relay_check tcp enforce
 }
@@ -316,8 +316,8 @@ small_send() {
 	start_sink tcp
 	start_agent --mode enforce
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
-	run alert_wait rule=weights-connect action=blocked taint.sources.0.read_pct=100 \
+	[ "$status" -eq 137 ]
+	run alert_wait action=killed taint.sources.0.read_pct=100 \
 		message~"(100% of it read)"
 	[ "$status" -eq 0 ]
 }

@@ -164,16 +164,17 @@ teardown() { vigil_teardown; }
 	run in_cg "$VIGIL_ROOT/.output/scenarios/uring_leak" "$W/model.safetensors" "$PEER4" "$PORT"
 	[ "$status" -eq 0 ]
 	[ "$(sink_bytes)" -eq $((4 << 20)) ]
-	# ... python does not, to the same destination
+	# ... python does not, to the same destination: killed at the budget
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -eq $((4 << 20)) ]
-	run alert_wait rule=weights-connect action=blocked process.comm=python3
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le $(((4 << 20) + (1 << 20))) ]
+	run alert_wait action=killed process.comm=python3
 	[ "$status" -eq 0 ]
 	run alert_none process.comm=uring_leak
 	[ "$status" -eq 0 ]
 	# a copy of the allowed binary is not allowed (identity, not name)
 	cp "$VIGIL_ROOT/.output/scenarios/uring_leak" "$T/uring_leak"
 	run in_cg "$T/uring_leak" "$W/model.safetensors" "$PEER4" "$PORT"
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le $(((4 << 20) + (1 << 20))) ]
 }

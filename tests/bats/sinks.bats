@@ -63,7 +63,7 @@ assert len({x["run_id"] for x in l}) == 1, "run_id changed"' "$ALERTS"
 	for _ in $(seq 100); do [ -e "$T/stall.ready" ] && break; sleep 0.05; done
 	start_sink tcp
 	# stdout into a 4 KiB pipe nobody reads, queue of 2: full after a few records
-	start_agent --mode enforce --alerts -,queue=2 > "$T/stall"
+	start_agent --mode enforce --deny-new-destinations --alerts -,queue=2 > "$T/stall"
 	for i in 1 2 3 4 5 6 7 8; do
 		leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag "run$i"
 		[ "$status" -eq 3 ]	# denied in the kernel
@@ -349,7 +349,7 @@ assert f["dropped"] == 0 and f["failed"] == 0, f' "$output"
 	[ "$(alert_get limit kind=alerts_suppressed rule=weights-connect)" -eq 2 ]
 	# enforce: every denied connection is written, limit or not
 	: > "$ALERTS"
-	start_agent --mode enforce --rate-limit 1
+	start_agent --mode enforce --deny-new-destinations --rate-limit 1
 	for i in 1 2 3; do
 		leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --tag "e$i"
 		[ "$status" -eq 3 ]

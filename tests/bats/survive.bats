@@ -75,10 +75,11 @@ restart_agent() {
 	kill -KILL "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null || true
 	AGENT_PID=""
-	# a new reader, no agent: tainted in the kernel, its connect refused
+	# a new reader, no agent: tainted in the kernel, its fresh connection
+	# killed by the kernel on the spent budget, nothing more delivered
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
-	[[ "$output" == *EPERM* ]]
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
 	# restarted: the spent budget is still spent, so a pre-connected sender
 	# gets nothing more out
 	restart_agent 2
@@ -98,8 +99,10 @@ restart_agent() {
 	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -ge 4 ]
 	run grep -x 'clean 1' "$VIGIL_RUN_DIR/agent.state"
 	[ "$status" -eq 0 ]
+	# the pinned programs still enforce, with no agent: killed at the budget
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
 	run "$VIGIL" stop --unpin --pin-dir "$PIN_DIR"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"removed"* ]]
@@ -127,7 +130,7 @@ restart_agent() {
 	[[ "$(alert_get reason kind=agent_adopt)" == *"protect sets changed"* ]]
 	# the new agent enforces on its own fresh state
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 137 ]
 	# only the new agent's 7 cgroup programs (the old links are gone):
 	# egress, relay, sock_create, connect4/6, sendmsg4/6
 	for _ in $(seq 20); do

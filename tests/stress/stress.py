@@ -44,15 +44,20 @@ TRANSPORTS = {}
 for fam in (4, 6):
     for t in ("send", "writev", "sendfile", "splice", "zerocopy", "uring"):
         TRANSPORTS[f"tcp{fam}-{t}"] = (t, fam, [], "killed")
-    TRANSPORTS[f"tcp{fam}-connect-after"] = ("send", fam, ["--connect-after"], "refused")
+    # a fresh connection after the read: let through, killed at the budget
+    # (the race that matters once connects are not refused)
+    for t in ("send", "writev", "zerocopy", "uring"):
+        TRANSPORTS[f"tcp{fam}-{t}-connect-after"] = (t, fam, ["--connect-after"], "killed")
     TRANSPORTS[f"udp{fam}-connected"] = ("udp-conn", fam, [], "killed")
-    TRANSPORTS[f"udp{fam}-unconnected"] = ("udp-unconn", fam, [], "refused")
+    TRANSPORTS[f"udp{fam}-connect-after"] = ("udp-conn", fam, ["--connect-after"], "killed")
+    TRANSPORTS[f"udp{fam}-unconnected"] = ("udp-unconn", fam, [], "killed")
     TRANSPORTS[f"udp{fam}-sendmmsg"] = ("sendmmsg", fam, [], "killed")
     TRANSPORTS[f"udp{fam}-gso"] = ("gso", fam, [], "killed")
 TRANSPORTS["tcp4-8procs"] = ("send", 4, ["--procs", "8"], "killed")
 TRANSPORTS["tcp4-64procs"] = ("send", 4, ["--procs", "64"], "killed")
 TRANSPORTS["tcp6-4flows"] = ("send", 6, ["--flows", "4"], "killed")
 TRANSPORTS["tcp4-4flows"] = ("send", 4, ["--flows", "4"], "killed")
+TRANSPORTS["tcp4-8procs-connect-after"] = ("send", 4, ["--procs", "8", "--connect-after"], "killed")
 
 
 def log(msg):
