@@ -22,21 +22,7 @@ export VIGIL_RUN_DIR=$D/run
 old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-prog_stats() { # name -> "run_cnt run_time_ns" of the programs our agent ($ap) holds
-	local ids
-	ids=$(grep -h '^prog_id:' /proc/$ap/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	for id in $ids; do bpftool prog show id $id -j 2>/dev/null; echo; done | python3 -c 'import json,sys
-name = sys.argv[1]
-c = t = 0
-for line in sys.stdin:
-    line = line.strip()
-    if not line: continue
-    try: x = json.loads(line)
-    except ValueError: continue
-    if x.get("name") == name:
-        c += x.get("run_cnt", 0); t += x.get("run_time_ns", 0)
-print(c, t)' "$1"
-}
+. bench/prog_stats.sh
 trap 'echo $old_stats > /proc/sys/kernel/bpf_stats_enabled; rmdir $CG 2>/dev/null; rm -rf $D' EXIT
 for round in $(seq $ROUNDS); do
 for tag in base new; do

@@ -7,7 +7,8 @@
 # and wall times of:
 #   open/read/close of unprotected files on disk and on /dev/shm (100k each:
 #   vigil_sys_openat on every open), and a bulk read of an unprotected file
-#   (vigil_filemap_get_pages: must not get dearer).
+#   (vigil_filemap_get_pages: must not get dearer), 100k splice() calls of
+#   an untainted process (vigil_sys_splice, bpf/stage.bpf.c).
 #   bench/shm_ab.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root). Figures:
 #   docs/PERFORMANCE.md, "tmpfs, /dev/shm and memfd hooks".
 set -u
@@ -29,21 +30,7 @@ export VIGIL_RUN_DIR=$D/run
 old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-prog_stats() { # name -> "run_cnt run_time_ns" of the programs our agent ($ap) holds
-	local ids
-	ids=$(grep -h '^prog_id:' /proc/$ap/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	for id in $ids; do bpftool prog show id $id -j 2>/dev/null; echo; done | python3 -c 'import json,sys
-name = sys.argv[1]
-c = t = 0
-for line in sys.stdin:
-    line = line.strip()
-    if not line: continue
-    try: x = json.loads(line)
-    except ValueError: continue
-    if x.get("name") == name:
-        c += x.get("run_cnt", 0); t += x.get("run_time_ns", 0)
-print(c, t)' "$1"
-}
+. bench/prog_stats.sh
 holder=""
 cleanup() {
 	[ -n "$holder" ] && kill $holder 2>/dev/null
@@ -58,7 +45,12 @@ for tag in base new; do
 	$bin run --no-default-rules --cgroup $CG --protect "$D/w/**" --alerts $D/alerts.jsonl --stats-interval 0 2>$D/agent.err &
 	ap=$!
 	for i in $(seq 60); do grep -q agent_start $D/alerts.jsonl 2>/dev/null && break; sleep 0.5; done
-	# state in place: a tainted process holding a copy in /dev/shm
+	# first no protected file on tmpfs (the common host): untainted opens
+	# leave after the first test
+	n0=$(prog_stats vigil_sys_openat)
+	t8=$(date +%s.%N); incg $WL openclose $D/files 2000 50 >/dev/null; t9=$(date +%s.%N)
+	n1=$(prog_stats vigil_sys_openat)
+	# then state in place: a tainted process holding a copy in /dev/shm
 	incg cp $D/w/model.safetensors $S/copy.bin
 	incg $WL hold $D/w/model.safetensors & holder=$!
 	sleep 0.5
@@ -68,19 +60,26 @@ for tag in base new; do
 	t2=$(date +%s.%N); incg $WL openclose $S/files 2000 50 >/dev/null; t3=$(date +%s.%N)
 	o2=$(prog_stats vigil_sys_openat); g1=$(prog_stats vigil_filemap_get_pages)
 	t4=$(date +%s.%N); incg $WL seqread $D/big.bin 4 1048576 >/dev/null; t5=$(date +%s.%N)
-	g2=$(prog_stats vigil_filemap_get_pages)
+	g2=$(prog_stats vigil_filemap_get_pages); p0=$(prog_stats vigil_sys_splice)
+	# 100k splice() calls of an untainted process (file -> pipe -> /dev/null)
+	t6=$(date +%s.%N); incg python3 -c 'import os
+f = os.open("'$D/files/f00000'", os.O_RDONLY); n = os.open("/dev/null", os.O_WRONLY); r, w = os.pipe()
+for i in range(50000):
+    os.splice(f, w, 4096, offset_src=0); os.splice(r, n, 4096)'; t7=$(date +%s.%N)
+	p1=$(prog_stats vigil_sys_splice)
 	kill $holder; wait $holder 2>/dev/null; holder=""
 	kill -TERM $ap; wait $ap
-	python3 - "$tag" "$round" "$o0" "$o1" "$o2" "$g0" "$g1" "$g2" $t0 $t1 $t2 $t3 $t4 $t5 <<'PY'
+	python3 - "$tag" "$round" "$o0" "$o1" "$o2" "$g0" "$g1" "$g2" "$p0" "$p1" "$n0" "$n1" $t0 $t1 $t2 $t3 $t4 $t5 $t6 $t7 $t8 $t9 <<'PY'
 import sys
 tag, rnd = sys.argv[1], sys.argv[2]
-o0, o1, o2, g0, g1, g2 = [list(map(int, a.split())) for a in sys.argv[3:9]]
-t = list(map(float, sys.argv[9:15]))
+o0, o1, o2, g0, g1, g2, p0, p1, n0, n1 = [list(map(int, a.split())) for a in sys.argv[3:13]]
+t = list(map(float, sys.argv[13:23]))
 def per(a, b):
     n = b[0] - a[0]
     return "%d runs %.0f ns/run" % (n, (b[1] - a[1]) / n) if n else "0 runs"
-print("%s r%s | open disk 100k %.2fs openat: %s | open shm 100k %.2fs openat: %s | seqread 2GiB %.2fs get_pages: %s" % (
-    tag, rnd, t[1]-t[0], per(o0, o1), t[3]-t[2], per(o1, o2), t[5]-t[4], per(g1, g2)), flush=True)
+print("%s r%s | no shm copy: open disk 100k %.2fs openat: %s" % (tag, rnd, t[9]-t[8], per(n0, n1)), flush=True)
+print("%s r%s | open disk 100k %.2fs openat: %s | open shm 100k %.2fs openat: %s | seqread 2GiB %.2fs get_pages: %s | splice 100k %.2fs splice: %s" % (
+    tag, rnd, t[1]-t[0], per(o0, o1), t[3]-t[2], per(o1, o2), t[5]-t[4], per(g1, g2), t[7]-t[6], per(p0, p1)), flush=True)
 PY
 done
 done

@@ -10,9 +10,11 @@
  * send or written page).
  *
  * Syscall tracepoints of open: the program runs on every open of the
- * host. An open of anything but a regular tmpfs file leaves after five
- * loads (task -> files -> fdtable -> file -> inode -> superblock); the
- * syscall slow path is already taken by the tracepoints of blindspot.bpf.c.
+ * host. An untainted open leaves after two loads (the tainted-tgid bitmap
+ * and vg_shm_files) while no protected file lives on tmpfs; once one does,
+ * an open of anything but a regular tmpfs file leaves after the file's
+ * inode and superblock (task -> files -> fdtable -> file -> inode -> sb).
+ * The syscall slow path is already taken by blindspot.bpf.c's tracepoints.
  * Measured in docs/PERFORMANCE.md. */
 #include "lib/files.bpf.h"
 #include "lib/procmem.bpf.h"
@@ -58,10 +60,14 @@ static __always_inline int shm__opened(long fd)
 
 	if (fd < 0)
 		return 0;
+	/* the common case, an untainted open while no protected file lives on
+	 * tmpfs: out after two loads */
+	tgid = current_tgid();
+	if (!vg_shm_files && !maybe_tainted(tgid))
+		return 0;
 	f = shm__fd_file(fd);
 	if (!f)
 		return 0;
-	tgid = current_tgid();
 	f_mode = BPF_CORE_READ(f, f_mode);
 	if (stage__fifo_opened(f, tgid, f_mode))
 		return 0;

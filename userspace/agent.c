@@ -337,6 +337,8 @@ int agent__run(const struct agent_opts *o)
 	a.prot = protect__new(&a.rs);
 	if (a.prot)
 		protect__set_bloom(a.prot, (uint64_t *)a.ld.skel->bss->vg_file_bloom);
+	if (a.prot)
+		protect__set_shm_flag(a.prot, &a.ld.skel->bss->vg_shm_files);
 	world__corr_env(&a, &env);
 	env.emit = live__on_activity;
 	a.corr = corr__new(&env);

@@ -61,6 +61,11 @@ void protect__set_bloom(struct protect *p, uint64_t *bloom)
 	p->bloom = bloom;
 }
 
+void protect__set_shm_flag(struct protect *p, uint32_t *shm_files)
+{
+	p->shm_files = shm_files;
+}
+
 void protect__set_rules(struct protect *p, const struct ruleset *rs)
 {
 	p->rs = rs;

@@ -37,6 +37,9 @@ int protect__scan(struct protect *p, int map_fd);
 int protect__watch(struct protect *p);
 /* The kernel's bloom filter of protected files, set before each insert. */
 void protect__set_bloom(struct protect *p, uint64_t *bloom);
+/* The kernel's flag that a protected file lives on tmpfs/shm (its open
+ * hooks look at files only then), set before such a file's insert. */
+void protect__set_shm_flag(struct protect *p, uint32_t *shm_files);
 /* The ruleset moved (same contents): point at its new home. */
 void protect__set_rules(struct protect *p, const struct ruleset *rs);
 /* Re-resolve against new rules (same set order); see protect_scan.c. */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 
 #include "protect_state.h"
 
@@ -154,6 +155,15 @@ int protect__lookup(const struct protect *p, uint64_t kdev, uint64_t ino, uint32
 	return -1;
 }
 
+/* tmpfs, ramfs, hugetlbfs: no page hook sees their reads (bpf/shm.bpf.c) */
+static bool on_shmem(const char *path)
+{
+	struct statfs sf;
+
+	return !statfs(path, &sf) && (sf.f_type == 0x01021994 || sf.f_type == 0x858458f6 ||
+				      (unsigned long)sf.f_type == 0x958458f6);
+}
+
 int ptable__push(struct protect *p, uint32_t slot)
 {
 	const struct pfile *f = &p->files[slot];
@@ -162,6 +172,8 @@ int ptable__push(struct protect *p, uint32_t slot)
 
 	if (p->map_fd < 0)
 		return 0;
+	if (p->shm_files && !*p->shm_files && f->path && on_shmem(f->path))
+		__atomic_store_n(p->shm_files, 1, __ATOMIC_SEQ_CST);	/* before the entry */
 	if (p->bloom) {	/* before the entry: the kernel tests the bit first */
 		uint32_t b = vigil_file_bloom_bit(k.dev, k.ino);
 

@@ -67,6 +67,10 @@ __u32 vg_lost_socks_n = 0;
 __u64 vg_socks_stamped = 0;
 /* Relay marks ever made: the fd scan looks at inet sockets only if > 0. */
 __u32 vg_relays_marked = 0;
+/* Protected files on tmpfs/shm exist (a copy the kernel made there, or an
+ * original the agent protected): only then does an untainted open look at
+ * its file (bpf/shm.bpf.c). */
+__u32 vg_shm_files = 0;
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {

@@ -61,6 +61,7 @@ static __always_inline void shm__derive(struct inode *inode, __u32 tgid, __u32 s
 	shm__key(inode, &fk);
 	if (maybe_protected(fk.dev, fk.ino) && bpf_map_lookup_elem(&vg_files, &fk))
 		return;	/* a copy already, or the original itself */
+	vg_shm_files = 1;	/* before the entry, like the bloom bit */
 	if (!copy__protect(&fk, inode, tgid, set_mask, src_file_id, depth, VIGIL_VIA_SHM))
 		__sync_fetch_and_add(&vg_pipe_gen, 1);
 }

@@ -27,16 +27,16 @@ teardown() {
 BUDGET=$((1 << 20))
 
 # upload_copy FILE MODE ASSERTIONS...: a fresh process sends FILE; monitor:
-# all of it arrives and is alerted; enforce: refused at connect, nothing
-# arrives. The alert names the weights, never the copy.
+# all of it arrives and is alerted; enforce: killed at the budget, the test
+# host gets at most the budget. The alert names the weights, never the copy.
 upload_copy() {
 	local f="$1" mode="$2"
 	shift 2
 	leak --src "$f" --host "$PEER4" --port "$PORT" --tag upload
 	if [ "$mode" = enforce ]; then
-		[ "$status" -eq 3 ]
-		[ "$(sink_bytes)" -eq 0 ]
-		run alert_wait rule=weights-connect action=blocked mode=enforce \
+		[ "$status" -eq 137 ]
+		[ "$(sink_bytes)" -le "$BUDGET" ]
+		run alert_wait action=killed mode=enforce \
 			process.cmdline~upload taint.sources.0.path="$W/model.safetensors" "$@"
 	else
 		[ "$status" -eq 0 ]
@@ -47,6 +47,18 @@ upload_copy() {
 	[ "$status" -eq 0 ]
 	run alert_none kind=alert taint.sources.*.path~"$SHM"
 	[ "$status" -eq 0 ]
+}
+
+# killed_or_all MODE: after a leak of the 4 MiB weights' copy: enforce: it
+# was killed at the budget, at most the budget arrived; monitor: all of it.
+killed_or_all() {
+	if [ "$1" = enforce ]; then
+		[ "$status" -eq 137 ]
+		[ "$(sink_bytes)" -le "$BUDGET" ]
+	else
+		[ "$status" -eq 0 ]
+		[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	fi
 }
 
 cp_to_shm() {
@@ -64,7 +76,7 @@ cp_to_shm() {
 	cp_to_shm monitor
 }
 
-@test "shm: enforce: a copy in /dev/shm uploaded by another process is refused" {
+@test "shm: enforce: a copy in /dev/shm uploaded by another process is stopped at the budget" {
 	cp_to_shm enforce
 }
 
@@ -128,13 +140,7 @@ posix_shm() {
 	run in_cg python3 "$SHM_PY" posix --src "$W/model.safetensors" --name "$name"
 	[ "$status" -eq 0 ]
 	leak --via mmap --src "/dev/shm/$name" --host "$PEER4" --port "$PORT" --tag upload
-	if [ "$1" = enforce ]; then
-		[ "$status" -eq 3 ]
-		[ "$(sink_bytes)" -eq 0 ]
-	else
-		[ "$status" -eq 0 ]
-		[ "$(sink_bytes)" -eq $((4 << 20)) ]
-	fi
+	killed_or_all "$1"
 	run alert_wait kind=alert mode="$1" process.cmdline~upload \
 		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
 		taint.chain.1.via=shm taint.chain.1.path="/dev/shm/$name"
@@ -145,8 +151,33 @@ posix_shm() {
 	posix_shm monitor
 }
 
-@test "shm: enforce: POSIX shm written through a shared mapping: the other process is refused" {
+@test "shm: enforce: POSIX shm written through a shared mapping: the other process is stopped at the budget" {
 	posix_shm enforce
+}
+
+# A file on disk written only through a shared mapping (plain stores): its
+# pages are dirtied at the write faults, in the writer's context
+# (writeback_dirty_folio), so it is a copy like a written one.
+disk_mapwrite() {
+	start_sink tcp
+	start_agent --mode "$1"
+	mkdir "$T/stash"
+	run in_cg python3 "$SHM_PY" mapwrite --src "$W/model.safetensors" --dst "$T/stash/w.bin"
+	[ "$status" -eq 0 ]
+	leak --src "$T/stash/w.bin" --host "$PEER4" --port "$PORT" --tag upload
+	killed_or_all "$1"
+	run alert_wait kind=alert mode="$1" process.cmdline~upload \
+		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
+		taint.chain.1.via=file taint.chain.1.path="$T/stash/w.bin"
+	[ "$status" -eq 0 ]
+}
+
+@test "shm: monitor: a file on disk written only through a shared mapping is a copy" {
+	disk_mapwrite monitor
+}
+
+@test "shm: enforce: a file on disk written only through a shared mapping: its upload is stopped at the budget" {
+	disk_mapwrite enforce
 }
 
 # memfd: a holder keeps it; another process opens /proc/PID/fd/N and sends
@@ -233,5 +264,22 @@ memfd_sibling() {
 	run alert_wait rule=weights-egress process.cmdline~upload \
 		taint.sources.0.path="$W/model.safetensors" taint.chain.1.via=shm \
 		taint.chain.1.path="$T/tmpfs/w.bin"
+	[ "$status" -eq 0 ]
+}
+
+# an original the operator protects on tmpfs: no page hook sees its reads,
+# the open does (the agent tells the kernel a protected file lives there)
+@test "shm: enforce: a weight file protected on tmpfs taints its reader at the open" {
+	mkdir "$T/tmpfs"
+	mount -t tmpfs -o size=16m tmpfs "$T/tmpfs"
+	cp "$W/model.safetensors" "$T/tmpfs/orig.safetensors"
+	start_sink tcp
+	start_agent --mode enforce --protect "$T/tmpfs/**"
+	leak --src "$T/tmpfs/orig.safetensors" --host "$PEER4" --port "$PORT" --tag upload
+	umount "$T/tmpfs"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait action=killed process.cmdline~upload \
+		taint.sources.0.path="$T/tmpfs/orig.safetensors" taint.chain.0.via=read
 	[ "$status" -eq 0 ]
 }

@@ -4,6 +4,9 @@
   posix   --src W --name NAME          read W, shm_open("/NAME") and copy W
                                        into it through a MAP_SHARED mapping
                                        (plain stores, no write()), then exit
+  mapwrite --src W --dst PATH          read W, create PATH (any filesystem) and
+                                       copy W into it through a MAP_SHARED
+                                       mapping only (no write())
   memfd-hold --src W --name NAME --ready F --until G
                                        read W into memfd NAME (write()),
                                        write "PID FD" to F, wait for G
@@ -29,15 +32,25 @@ def read_all(path):
         return f.read()
 
 
-def posix(args):
-    import _posixshmem
-    data = read_all(args.src)
-    fd = _posixshmem.shm_open("/" + args.name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+def store_mapped(fd, data):
+    """W's bytes into fd through a MAP_SHARED mapping only (no write())."""
     os.ftruncate(fd, len(data))
     with mmap.mmap(fd, len(data), mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE) as m:
         m[:] = data
     os.close(fd)
     return 0
+
+
+def posix(args):
+    import _posixshmem
+    data = read_all(args.src)
+    return store_mapped(_posixshmem.shm_open("/" + args.name, os.O_CREAT | os.O_EXCL | os.O_RDWR,
+                                             0o600), data)
+
+
+def mapwrite(args):
+    data = read_all(args.src)
+    return store_mapped(os.open(args.dst, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600), data)
 
 
 def memfd_hold(args):
@@ -93,15 +106,16 @@ def memfd_sibling(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["posix", "memfd-hold", "memfd-sibling"])
+    ap.add_argument("mode", choices=["posix", "mapwrite", "memfd-hold", "memfd-sibling"])
     ap.add_argument("--src", required=True)
-    ap.add_argument("--name", required=True)
+    ap.add_argument("--name")
     ap.add_argument("--ready")
     ap.add_argument("--until")
+    ap.add_argument("--dst")
     ap.add_argument("--host")
     ap.add_argument("--port", type=int)
     args = ap.parse_args()
-    sys.exit({"posix": posix, "memfd-hold": memfd_hold,
+    sys.exit({"posix": posix, "mapwrite": mapwrite, "memfd-hold": memfd_hold,
               "memfd-sibling": memfd_sibling}[args.mode](args))
 
 
