@@ -4,6 +4,7 @@
  *   socket(AF_PACKET | AF_XDP)   packets no cgroup hook sees (raw IP
  *                                sockets are cgroup/sock_create's, net.bpf.c)
  *   bpf(BPF_PROG_LOAD)           another process loading BPF programs
+ *                                (its other commands: tamper.bpf.c)
  *   init_module, finit_module    a kernel module load
  *   mount, fsopen                a network or FUSE filesystem (its writes
  *                                are sent by the kernel or a daemon)
@@ -23,14 +24,6 @@
 
 /* The filesystem types whose data leaves the host (network) or goes to a
  * userspace daemon (FUSE): prefixes, so nfs4, smb3, fuse.sshfs count. */
-static __always_inline bool starts(const char *s, const char *p, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (s[i] != p[i])
-			return false;
-	return true;
-}
-
 static __always_inline bool fs_is_remote(const char *t)
 {
 	return starts(t, "nfs", 3) || starts(t, "cifs", 4) || starts(t, "smb", 3) ||
@@ -87,7 +80,7 @@ int vigil_sys_bpf(struct trace_event_raw_sys_enter *ctx)
 	__u32 prog_type = 0;
 
 	if ((int)ctx->args[0] != BPF_PROG_LOAD_CMD)
-		return 0;
+		return tamper__bpf((int)ctx->args[0], (const void *)ctx->args[1]);
 	/* union bpf_attr starts with prog_type for BPF_PROG_LOAD */
 	bpf_probe_read_user(&prog_type, sizeof(prog_type), (void *)ctx->args[1]);
 	return control__report(VIGIL_CTL_BPF_LOAD, prog_type, NULL);

@@ -505,11 +505,31 @@ struct vigil_ev_tamper {
 	__u32 uid;		/* the sender's */
 	__s32 result;		/* TRACE_SIGNAL_*: 0 delivered */
 	char comm[VIGIL_COMM_LEN];
+	/* VIGIL_TAMPER_BPF: which of the agent's objects (enum vigil_obj) */
+	__u32 obj_kind;
+	__u32 obj_id;		/* its kernel id; 0 for a pin path */
 };
 
 /* sig values past the signals: other attempts on the agent (result holds
  * the request) */
 #define VIGIL_TAMPER_PTRACE 64	/* ptrace(PTRACE_ATTACH|PTRACE_SEIZE, agent) */
+#define VIGIL_TAMPER_BPF 65	/* bpf(2) reaching the agent's objects (result: the command) */
+
+/* The agent's BPF objects, as bpf(2) names them (vg_own's keys, with the
+ * kernel id): another process getting an fd to one, writing a map,
+ * detaching or replacing a link, opening a pin is a tamper attempt. */
+enum vigil_obj {
+	VIGIL_OBJ_MAP = 1,
+	VIGIL_OBJ_PROG = 2,
+	VIGIL_OBJ_LINK = 3,
+	VIGIL_OBJ_PIN = 4,	/* a path under the pin directory (BPF_OBJ_GET) */
+};
+
+struct vigil_own_key {
+	__u32 kind;		/* enum vigil_obj */
+	__u32 id;
+};
+#define VIGIL_PIN_DIR_LEN 128
 
 /* HUP INT QUIT ILL ABRT BUS FPE KILL USR1 SEGV USR2 TERM STOP TSTP */
 #define VIGIL_TAMPER_SIGNALS ((1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 6) | \

@@ -250,13 +250,19 @@ VIGIL_PIN_AT(vigil_ev_control, arg, 32);
 VIGIL_PIN_AT(vigil_ev_control, comm, 40);
 VIGIL_PIN_AT(vigil_ev_control, detail, 56);
 
-VIGIL_PIN_SIZE(vigil_ev_tamper, 48);
+VIGIL_PIN_SIZE(vigil_ev_tamper, 56);
 VIGIL_PIN_AT(vigil_ev_tamper, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_tamper, target_tgid, 16);
 VIGIL_PIN_AT(vigil_ev_tamper, sig, 20);
 VIGIL_PIN_AT(vigil_ev_tamper, uid, 24);
 VIGIL_PIN_AT(vigil_ev_tamper, result, 28);
 VIGIL_PIN_AT(vigil_ev_tamper, comm, 32);
+VIGIL_PIN_AT(vigil_ev_tamper, obj_kind, 48);
+VIGIL_PIN_AT(vigil_ev_tamper, obj_id, 52);
+
+VIGIL_PIN_SIZE(vigil_own_key, 8);
+VIGIL_PIN_AT(vigil_own_key, kind, 0);
+VIGIL_PIN_AT(vigil_own_key, id, 4);
 
 VIGIL_PIN_SIZE(vigil_ev_kill, 72);
 VIGIL_PIN_AT(vigil_ev_kill, hdr, 0);

@@ -199,8 +199,11 @@ static void on_signal_ready(struct agent *a, int fd)
 			output__reopen(a->out);	/* logrotate renamed the file */
 			agent__reload(a, why, sizeof(why));
 		}
-		else
+		else {
 			a->stop = true;
+			a->stop_signal = si.ssi_signo;	/* agent_stop says who */
+			a->stop_pid = si.ssi_pid;
+		}
 	}
 }
 

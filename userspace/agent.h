@@ -102,6 +102,8 @@ struct agent {
 	struct hostaddrs host;		/* the host's own addresses: local */
 	bool pipes_dirty;		/* a taint event arrived: re-walk pipe chains */
 	bool stop;
+	int stop_signal;		/* what stopped the loop: a signal, 0: vigil stop */
+	uint32_t stop_pid;		/* its sender */
 	bool unpin;			/* vigil stop --unpin: remove the pins at stop */
 	struct pin *pin;		/* or NULL */
 	char *recent_alerts[AGENT_RECENT_ALERTS];	/* vigil status; ring */

@@ -121,6 +121,16 @@ static const struct caps_cap table[CAPS_N] = {
 		  { { "vigil_signal_generate", "signal_generate" },
 		    { "vigil_sys_ptrace", "syscalls/sys_enter_ptrace", false, true } } },
 	} },
+	/* enforce mode only (the programs pass everything in monitor mode) */
+	[CAPS_PREVENT] = { "prevent",
+		"tampering with the agent (signals, ptrace, bpf() on its maps, programs, "
+		"links and pins) is reported, not refused, in enforce mode",
+		false, false, {
+		{ CAPS_LSM, "lsm bpf+task_kill+ptrace_access_check",
+		  { { "vigil_lsm_bpf", "bpf" },
+		    { "vigil_lsm_task_kill", "task_kill" },
+		    { "vigil_lsm_ptrace", "ptrace_access_check" } } },
+	} },
 	[CAPS_CONTROL] = { "control",
 		"blind-spot controls are off: packet and AF_XDP sockets, BPF program and "
 		"kernel module loads by other processes, network and FUSE mounts are not "

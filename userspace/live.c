@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One record's way to an alert (live.h). */
 #include <errno.h>
+#include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include "agent.h"
@@ -85,8 +87,11 @@ int live__on_record(void *ctx, void *data, size_t size)
 
 	if (size >= sizeof(*h) && h->type == VIGIL_EV_TAINT)
 		a->pipes_dirty = true;
-	if (size >= sizeof(struct vigil_ev_tamper) && h->type == VIGIL_EV_TAMPER) {
-		status__tamper(a, data);	/* about the agent, not a tainted process */
+	if (size >= offsetof(struct vigil_ev_tamper, obj_kind) && h->type == VIGIL_EV_TAMPER) {
+		struct vigil_ev_tamper t = { 0 };	/* an older agent's record is shorter */
+
+		memcpy(&t, data, size < sizeof(t) ? size : sizeof(t));
+		status__tamper(a, &t);	/* about the agent, not a tainted process */
 		a->tamper_records++;
 		return 0;
 	}

@@ -15,6 +15,7 @@
 
 #include "caps.h"
 #include "enforce.h"
+#include "guard.h"
 #include "loader.h"
 #include "log.h"
 #include "pin.h"
@@ -74,6 +75,7 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 		l->skel->rodata->cfg_relay_min_bytes = l->relay_min_bytes;
 	l->skel->rodata->cfg_work_limit = l->work_limit;
 	l->skel->rodata->cfg_deny_new_dest = l->deny_new_dest;
+	guard__configure(l->skel, l->pin ? l->pin->dir : NULL);
 
 	/* each capability through the first implementation this kernel runs */
 	caps__probe(&l->caps, hooks ? hooks : CAPS_ALL_FAMILIES);
@@ -113,6 +115,7 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	}
 	if (l->pin && (err = pin__pin_maps(l->pin, l->skel->obj)))
 		return err;
+	guard__freeze(l->skel);
 	return 0;
 }
 
@@ -165,6 +168,7 @@ int loader__attach(struct loader *l, int cgroup_fd)
 	}
 	if (l->pin)
 		pin__finish(l->pin);
+	guard__own(l->skel, l->links, l->nlinks);
 	return 0;
 }
 

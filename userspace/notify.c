@@ -2,7 +2,9 @@
 /* sd_notify over $NOTIFY_SOCKET: a path, or "@name" for the abstract
  * namespace. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,4 +36,20 @@ int notify__send(const char *state)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+/* systemd's watchdog (WatchdogSec=): $WATCHDOG_USEC set for this process
+ * ($WATCHDOG_PID absent or ours) */
+static bool watchdog_on(void)
+{
+	const char *us = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+
+	if (!us || !*us || strtoull(us, NULL, 10) == 0)
+		return false;
+	return !pid || !*pid || strtoul(pid, NULL, 10) == (unsigned long)getpid();
+}
+
+int notify__watchdog(void)
+{
+	return watchdog_on() ? notify__send("WATCHDOG=1") : 0;
 }

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "persist.h"
 #include "pin.h"
 #include "state.h"
@@ -91,6 +92,7 @@ void persist__tick(struct agent *a)
 		pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
 	if (a->o->state_file)
 		state_save(a);
+	notify__watchdog();	/* the unit's liveness, beside the ledger's */
 }
 
 void persist__stop(struct agent *a)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* agent_* lines. agent_stats and agent_stop print one table of counters,
  * gathered first into struct tally so every line reads one snapshot. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -117,6 +118,33 @@ void status__adopt(struct agent *a)
 	output__emit(a->out, j);
 }
 
+/* bpf(2) commands tamper.bpf.c reports, by their uapi numbers */
+static const char *bpf_cmd_name(int cmd)
+{
+	switch (cmd) {
+	case 2: return "BPF_MAP_UPDATE_ELEM";
+	case 3: return "BPF_MAP_DELETE_ELEM";
+	case 7: return "BPF_OBJ_GET";
+	case 13: return "BPF_PROG_GET_FD_BY_ID";
+	case 14: return "BPF_MAP_GET_FD_BY_ID";
+	case 21: return "BPF_MAP_LOOKUP_AND_DELETE_ELEM";
+	case 22: return "BPF_MAP_FREEZE";
+	case 25: return "BPF_MAP_LOOKUP_AND_DELETE_BATCH";
+	case 26: return "BPF_MAP_UPDATE_BATCH";
+	case 27: return "BPF_MAP_DELETE_BATCH";
+	case 29: return "BPF_LINK_UPDATE";
+	case 30: return "BPF_LINK_GET_FD_BY_ID";
+	case 34: return "BPF_LINK_DETACH";
+	default: return "BPF_?";
+	}
+}
+
+static const char *bpf_obj_name(unsigned kind)
+{
+	return kind == VIGIL_OBJ_MAP ? "map" : kind == VIGIL_OBJ_PROG ? "program" :
+	       kind == VIGIL_OBJ_LINK ? "link" : "pin";
+}
+
 void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 {
 	char comm[VIGIL_COMM_LEN + 1], cg[512] = "", sig[16];
@@ -126,10 +154,19 @@ void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 	snprintf(comm, sizeof(comm), "%.*s", VIGIL_COMM_LEN, e->comm);
 	snprintf(sig, sizeof(sig), "SIG%s", abbr ? abbr : "?");
 	proc__cgroup_path(e->hdr.tgid, cg, sizeof(cg));
+	/* the old agent's programs saw this agent adopt their maps */
+	if (e->sig == VIGIL_TAMPER_BPF && e->hdr.tgid == (uint32_t)getpid())
+		return;
 	output__begin(a->out, j, "agent_tamper");
 	if (e->sig == VIGIL_TAMPER_PTRACE) {	/* result: the request */
 		json__kv_str(j, "attempt", "ptrace");
 		json__kv_str(j, "request", e->result == 16 ? "PTRACE_ATTACH" : "PTRACE_SEIZE");
+	} else if (e->sig == VIGIL_TAMPER_BPF) {	/* result: the command */
+		json__kv_str(j, "attempt", "bpf");
+		json__kv_str(j, "command", bpf_cmd_name(e->result));
+		json__kv_str(j, "object", bpf_obj_name(e->obj_kind));
+		if (e->obj_kind != VIGIL_OBJ_PIN)
+			json__kv_uint(j, "object_id", e->obj_id);
 	} else {
 		json__kv_str(j, "attempt", "signal");
 		json__kv_str(j, "signal", sig);
@@ -137,7 +174,7 @@ void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 	/* the agent it was sent to: this one, or the one before it (pinned ring) */
 	json__kv_uint(j, "target_pid", e->target_tgid);
 	json__kv_bool(j, "previous_agent", e->target_tgid != (uint32_t)getpid());
-	if (e->sig != VIGIL_TAMPER_PTRACE)
+	if (e->sig < 32)
 		json__kv_bool(j, "delivered", e->result == 0);
 	json__key(j, "sender");
 	json__begin_object(j);
@@ -458,9 +495,46 @@ void status__counters_json(struct agent *a, struct json *j)
 	json__end_object(j);
 }
 
+/* agent_stop: a signal and its sender (systemd's pid 1 or the agent's
+ * parent: the service manager), or the control socket (vigil stop) */
+static void stopped_by(struct agent *a, struct json *j)
+{
+	char comm[64] = "";
+
+	if (!a->stop)
+		return;	/* an error ended the loop: agent_error said why */
+	json__key(j, "stopped_by");
+	json__begin_object(j);
+	if (!a->stop_signal) {
+		json__kv_str(j, "how", "control");
+		json__end_object(j);
+		return;
+	}
+	json__kv_str(j, "how", "signal");
+	json__kv_str(j, "signal", a->stop_signal == SIGTERM ? "SIGTERM" :
+		     a->stop_signal == SIGINT ? "SIGINT" : "SIG?");
+	json__kv_uint(j, "pid", a->stop_pid);
+	{
+		char path[32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%u/comm", a->stop_pid);
+		f = fopen(path, "re");
+		if (f && fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		if (f)
+			fclose(f);
+	}
+	json__kv_str(j, "comm", comm[0] ? comm : NULL);
+	json__kv_bool(j, "service_manager", a->stop_pid == 1 || a->stop_pid == (uint32_t)getppid());
+	json__end_object(j);
+}
+
 void status__counters(struct agent *a, const char *kind)
 {
 	output__begin(a->out, &a->j, kind);
+	if (!strcmp(kind, "agent_stop"))
+		stopped_by(a, &a->j);
 	status__counters_json(a, &a->j);
 	output__sink_stats_json(a->out, &a->j);
 	output__emit(a->out, &a->j);

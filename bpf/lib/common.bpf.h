@@ -31,6 +31,15 @@
 #define VIGIL_FMODE_READ 0x1
 #define VIGIL_FMODE_WRITE 0x2
 
+/* s starts with the n bytes of p */
+static __always_inline bool starts(const char *s, const char *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != p[i])
+			return false;
+	return true;
+}
+
 /* Set by userspace between open and load. */
 const volatile __u32 cfg_mode = VIGIL_MODE_MONITOR;
 const volatile __u32 cfg_scoped = 0;	   /* 1: only tasks under vg_scope[0] */
@@ -47,6 +56,12 @@ const volatile __u64 cfg_relay_min_bytes = VIGIL_RELAY_MIN_BYTES;
 /* work budget per destination and window (0: unlimited) */
 const volatile __u64 cfg_work_limit = VIGIL_WORK_LIMIT_DEFAULT;
 const volatile __u64 cfg_work_window_ns = VIGIL_WORK_WINDOW_DEFAULT_S * 1000000000ull;
+/* the pin directory, no trailing slash ("": not pinned): BPF_OBJ_GET under
+ * it by another process is a tamper attempt (tamper.bpf.c) */
+const volatile char cfg_pin_dir[VIGIL_PIN_DIR_LEN] = {};
+/* the agent's executable (tamper.bpf.c: trusted by the LSM prevention) */
+const volatile __u64 cfg_agent_exe_ino = 0;
+const volatile __u32 cfg_agent_exe_dev = 0;	/* the kernel's dev_t */
 
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
  * for marked pipes only when it changed since their last scan. */
@@ -257,6 +272,14 @@ VG_MAP(vg_tls_scratch, PERCPU_ARRAY, 0, 1, __u32, struct classify_scratch);
 VG_MAP(vg_tls_flows, LRU_HASH, 0, VIGIL_MAX_FLOWS, struct vigil_flow_key, struct vigil_tls_flow);
 
 VG_MAP(vg_counters, PERCPU_ARRAY, 0, 1, __u32, struct vigil_counters);
+
+/* The agent's maps, programs and links by kernel id (the agent fills it
+ * after attach): bpf(2) by another process reaching one is reported. */
+VG_MAP(vg_own, HASH, 0, 512, struct vigil_own_key, __u32);
+
+/* Tamper reports per (sender, bpf command): the time of the last one, so
+ * `bpftool prog list` is one record a second, not one per program. */
+VG_MAP(vg_tamper_seen, LRU_HASH, 0, 1024, __u64, __u64);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -6,7 +6,8 @@
 load ../lib/harness
 
 setup() { vigil_setup; }
-teardown() { vigil_teardown; }
+# an agent that refuses signals (BPF LSM, enforce) is stopped by its CLI
+teardown() { [ -z "${LSM_AGENT:-}" ] || "$VIGIL" stop >/dev/null 2>&1 || true; vigil_teardown; }
 
 UNIT="$VIGIL_ROOT/packaging/vigil.service"
 
@@ -145,6 +146,29 @@ bad_config() {
 	wait "$npid"
 	cat "$T/notify.out"
 	grep -q 'READY=1' "$T/notify.out"
+	stop_agent
+}
+
+@test "unit: WATCHDOG=1 every second from the event loop when systemd asks (WatchdogSec=); none from a stopped agent" {
+	grep -q '^WatchdogSec=5s$' "$UNIT"
+	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=5000000 start_agent
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 6 > "$T/wd.out"
+	cat "$T/wd.out"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd.out")" -ge 2 ]
+	# a hung loop (here: stopped) sends none, so systemd restarts it
+	kill -STOP "$AGENT_PID"
+	sleep 0.3	# a ping sent just before the stop
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 2.5 > "$T/wd-stopped.out"
+	kill -CONT "$AGENT_PID"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-stopped.out")" -eq 0 ]
+	# continued, the loop pings again
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 3 > "$T/wd-cont.out"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-cont.out")" -ge 1 ]
+	stop_agent
+	# WATCHDOG_PID names another process: not ours to ping
+	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=5000000 WATCHDOG_PID=1 start_agent
+	python3 "$LIB/notify.py" "$T/notify.sock" --listen 2.5 > "$T/wd-other.out"
+	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-other.out")" -eq 0 ]
 	stop_agent
 }
 
@@ -327,6 +351,11 @@ time.sleep(30)' "$W/model.safetensors" &
 	stop_agent
 	run alert_wait --timeout 1 kind=agent_tamper signal=SIGTERM
 	[ "$status" -eq 0 ]
+	# agent_stop says who stopped it: this shell, its parent (a service manager's place)
+	run alert_wait --timeout 1 kind=agent_stop stopped_by.how=signal stopped_by.signal=SIGTERM \
+		stopped_by.service_manager=true
+	[ "$status" -eq 0 ]
+	[ "$(alert_get stopped_by.pid kind=agent_stop)" = "$$" ]
 }
 
 @test "tamper: a ptrace attach to the agent is an agent_tamper line naming the tracer" {
@@ -338,4 +367,84 @@ time.sleep(30)' "$W/model.safetensors" &
 	[ "$(alert_get target_pid kind=agent_tamper attempt=ptrace)" = "$AGENT_PID" ]
 	# the tracer is gone (detached at its exit): the agent goes on
 	stop_agent
+}
+
+@test "tamper: bpf(2) on the agent's maps, links and pins by another process is an agent_tamper line; kernel-only maps are frozen" {
+	pin_setup
+	start_agent --pin --pin-dir "$PIN_DIR"
+	# a handle on a pin (BPF_OBJ_GET), then a write to a map through it
+	bpftool map update pinned "$PIN_DIR/maps/vg_blocked" key 1 0 0 0 value 1 0 0 0
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_OBJ_GET object=pin sender.comm=bpftool
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_MAP_UPDATE_ELEM object=map
+	[ "$status" -eq 0 ]
+	[ "$(alert_get object_id kind=agent_tamper command=BPF_MAP_UPDATE_ELEM)" = \
+	  "$(bpftool map show pinned "$PIN_DIR/maps/vg_blocked" | sed -n 's/^\([0-9]*\):.*/\1/p')" ]
+	# a handle by id (what bpftool prog show does for every program): one line, not one per program
+	bpftool prog show > /dev/null
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_PROG_GET_FD_BY_ID object=program
+	[ "$status" -eq 0 ]
+	# the maps only the kernel writes are frozen: the write is refused
+	local sizes ksz vsz
+	sizes="$(bpftool map show pinned "$PIN_DIR/maps/vg_counters")"
+	ksz="$(echo "$sizes" | sed -n 's/.*key \([0-9]*\)B.*/\1/p')"
+	vsz="$(echo "$sizes" | sed -n 's/.*value \([0-9]*\)B.*/\1/p')"
+	# shellcheck disable=SC2046
+	run bpftool map update pinned "$PIN_DIR/maps/vg_counters" key $(printf '0 %.0s' $(seq "$ksz")) \
+		value $(printf '0 %.0s' $(seq "$vsz"))
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+	bpftool map show pinned "$PIN_DIR/maps/vg_work" | grep -qw frozen
+	# the agent's own list of its objects is frozen too
+	bpftool map show name vg_own | grep -qw frozen
+	# a link detached by another process
+	bpftool link detach pinned "$PIN_DIR/links/vigil_connect4"
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_LINK_DETACH object=link
+	[ "$status" -eq 0 ]
+	# an unrelated map and pin are not vigil's: nothing
+	bpftool map create "$BPFFS/other" type hash key 4 value 4 entries 4 name other_map
+	bpftool map update pinned "$BPFFS/other" key 1 0 0 0 value 1 0 0 0
+	sleep 1.5
+	run alert_none kind=agent_tamper command=BPF_MAP_UPDATE_ELEM object_id="$(bpftool map show pinned "$BPFFS/other" | sed -n 's/^\([0-9]*\):.*/\1/p')"
+	[ "$status" -eq 0 ]
+	stop_agent
+	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR" >/dev/null 2>&1 || true
+}
+
+@test "tamper: enforce on a bpf-LSM kernel refuses other processes' signals, ptrace and bpf() on the agent's objects" {
+	"$VIGIL" check 2>/dev/null | grep -q '^prevent  *lsm' ||
+		skip "the bpf LSM is not active here (vigil check: prevent blind; Debian 12's 6.1 has it)"
+	pin_setup
+	LSM_AGENT=1
+	# in the 6.1 guest under load an enforcing agent took 42.5 s to start
+	AGENT_START_TIMEOUT=120 start_agent --mode enforce --pin --pin-dir "$PIN_DIR"
+	# a stop signal from another process is refused, and reported (this
+	# shell, the agent's parent, stands for its service manager: allowed)
+	run sh -c 'kill -STOP "$1"' sh "$AGENT_PID"
+	[ "$status" -ne 0 ]
+	run alert_wait --timeout 5 kind=agent_tamper signal=SIGSTOP delivered=false
+	[ "$status" -eq 0 ]
+	grep -q '^State:.*\(R\|S\)' "/proc/$AGENT_PID/status"
+	# ptrace is refused, and reported
+	run python3 "$CONTROL" --seize "$AGENT_PID" ptrace
+	[ "$output" != "ptrace ok" ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=ptrace
+	[ "$status" -eq 0 ]
+	# bpf(): a pin cannot be opened, a link not detached, a map not taken by id
+	run bpftool map show pinned "$PIN_DIR/maps/vg_blocked"
+	[ "$status" -ne 0 ]
+	run bpftool link detach pinned "$PIN_DIR/links/vigil_connect4"
+	[ "$status" -ne 0 ]
+	[ -e "$PIN_DIR/links/vigil_connect4" ]
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_OBJ_GET
+	[ "$status" -eq 0 ]
+	run bpftool map show
+	[[ "$output" != *"vg_taint"* ]]
+	# the agent's own executable is trusted: vigil stop ends it, pins stay
+	"$VIGIL" stop
+	wait "$AGENT_PID" || true
+	AGENT_PID=""
+	LSM_AGENT=""
+	[ -e "$PIN_DIR/links/vigil_connect4" ]
+	"$ALERTS_PY" schema "$ALERTS"
 }

@@ -141,7 +141,9 @@ start_agent() {
 		--protect "$W/**" --alerts "$ALERTS" --stats-interval 0 \
 		${VIGIL_HOOKS:+--hooks "$VIGIL_HOOKS"} "$@" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
-	if ! "$ALERTS_PY" wait "$ALERTS" --timeout 30 kind=agent_start >/dev/null 2>&1; then
+	# AGENT_START_TIMEOUT: a test whose agent starts in a loaded TCG guest
+	if ! "$ALERTS_PY" wait "$ALERTS" --timeout "${AGENT_START_TIMEOUT:-30}" kind=agent_start \
+		>/dev/null 2>&1; then
 		echo "agent did not start:" >&2
 		cat "$AGENT_ERR" >&2
 		return 1
