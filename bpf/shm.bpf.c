@@ -61,9 +61,10 @@ static __always_inline int shm__opened(long fd)
 	if (fd < 0)
 		return 0;
 	/* the common case, an untainted open while no protected file lives on
-	 * tmpfs: out after two loads */
+	 * tmpfs and no process was ever tainted (else it may be a tainted
+	 * process's /proc/PID/mem, below): out after three loads */
 	tgid = current_tgid();
-	if (!vg_shm_files && !maybe_tainted(tgid))
+	if (!vg_shm_files && !maybe_tainted(tgid) && !vg_taint_started)
 		return 0;
 	f = shm__fd_file(fd);
 	if (!f)

@@ -398,6 +398,7 @@ int kmaps__taint_start(struct vigil_bpf *skel, uint32_t tgid, const struct vigil
 {
 	__atomic_fetch_or(&skel->bss->vg_tainted_bits[vigil_tgid_word(tgid)], vigil_tgid_bit(tgid),
 			  __ATOMIC_SEQ_CST);
+	__atomic_store_n(&skel->bss->vg_taint_started, 1, __ATOMIC_SEQ_CST);
 	return bpf_map__update_elem(skel->maps.vg_taint, &tgid, sizeof(tgid), t, sizeof(*t),
 				    BPF_NOEXIST) ? -errno : 0;
 }

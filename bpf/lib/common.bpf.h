@@ -71,6 +71,9 @@ __u64 vg_pipe_gen = 0;
 __u32 vg_have_exe_allow = 0;
 __u32 vg_copy_seq = 0;	/* ids of files written by tainted processes */
 __u64 vg_tainted_bits[VIGIL_TGID_BITS / 64] = {};
+/* Some process was ever tainted (kernel or agent): until then an open
+ * cannot be of a tainted process's /proc/PID/mem (lib/procmem.bpf.h). */
+__u32 vg_taint_started = 0;
 __u64 vg_file_bloom[VIGIL_FILE_BLOOM_BITS / 64] = {};
 /* Every configured set (userspace): the taint of a process whose state
  * was lost is assumed to be all of them. */
@@ -95,6 +98,7 @@ static __always_inline bool maybe_tainted(__u32 tgid)
 /* before inserting tgid into vg_taint: taint__start() does */
 static __always_inline void mark_tainted(__u32 tgid)
 {
+	vg_taint_started = 1;
 	__sync_fetch_and_or(&vg_tainted_bits[vigil_tgid_word(tgid)], vigil_tgid_bit(tgid));
 }
 

@@ -48,7 +48,7 @@ copy_check() {
 	if [ "$mode" = enforce ]; then
 		[ "$status" -eq 3 ] || [ "$status" -eq 137 ]
 		[ "$got" -le "$BUDGET" ]
-		run alert_wait mode=enforce action~e process.cmdline~"$cmd" \
+		run alert_wait mode=enforce action~ed process.cmdline~"$cmd" \
 			taint.sources.0.path="$W/model.safetensors" \
 			taint.chain.0.via=read taint.chain.0.comm=python3 \
 			taint.chain.1.via=procmem taint.depth=1

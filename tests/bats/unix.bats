@@ -38,7 +38,7 @@ unix_check() {
 	if [ "$mode" = enforce ]; then
 		[ "$relay_rc" -ne 0 ]
 		[ "$got" -le "$BUDGET" ]
-		run alert_wait mode=enforce action~e process.cmdline~relay \
+		run alert_wait mode=enforce action~ed process.cmdline~relay \
 			taint.sources.0.path="$W/model.safetensors" "$@"
 		figure "bytes past a unix relay, enforce ($BATS_TEST_DESCRIPTION)" "$got"
 	else
