@@ -43,6 +43,9 @@ fi
 paths=(tests/bats/)
 [ -n "$files" ] && read -r -a paths <<< "$(printf 'tests/bats/%s.bats ' $files)"
 export VIGIL_FIGURES=/tmp/vigil-figures.$$
+# under TCG the verifier alone takes seconds per program: an agent start
+# (60+ programs on 6.1) may pass the host's 30 s on a loaded machine
+export AGENT_START_TIMEOUT="${AGENT_START_TIMEOUT:-90}"
 
 echo "# kernel $(uname -r)"
 for tp in filemap/mm_filemap_get_pages filemap/mm_filemap_map_pages filemap/mm_filemap_fault \
