@@ -278,3 +278,39 @@ dataset_job_is_work() {
 @test "content: enforce: a tainted job's new connections download a 64 MiB dataset and post 2 MiB of metrics: neither blocked nor killed" {
 	dataset_job_is_work enforce
 }
+
+# The same download by a curl child of the job (curl is an upload tool in
+# the default pack: its kill rules wait for weights-shaped bytes, not for
+# its connect): the dataset arrives, nothing is killed, in both modes.
+curl_download_is_work() {
+	local ready="$T/data.ready"
+	ip netns exec "$NS" python3 "$SCEN/dataset_job.py" serve --host "$PEER4" --port "$PORT" \
+		--ready "$ready" --size $((16 << 20)) &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do [ -e "$ready" ] && break; sleep 0.05; done
+	[ -e "$ready" ]
+	start_agent --mode "$1"
+	run in_cg python3 -c 'import subprocess, sys
+open(sys.argv[1], "rb").read()	# the read that taints the job
+sys.exit(subprocess.run(["curl", "-sS", "--fail", "-o", sys.argv[2], sys.argv[3]]).returncode)' \
+		"$W/model.safetensors" "$T/dataset.bin" "http://$PEER4:$PORT/data"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$T/dataset.bin")" -eq $((16 << 20)) ]
+	run alert_wait rule=weights-connect process.comm=curl network.daddr="$PEER4"
+	[ "$status" -eq 0 ]
+	stop_agent
+	no_alert_above_medium
+	run alert_none kind=alert action=killed
+	[ "$status" -eq 0 ]
+	run alert_none kind=alert enforce_action=killed
+	[ "$status" -eq 0 ]
+}
+
+@test "content: monitor: a curl child of a tainted job downloads a dataset: no kill rule fires" {
+	curl_download_is_work monitor
+}
+
+@test "content: enforce: a curl child of a tainted job downloads a dataset: not killed" {
+	curl_download_is_work enforce
+}
