@@ -7,13 +7,9 @@
 #   bench/ab_hooks.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root; after make bench once,
 #   for .output/bench/workloads). Figures: docs/PERFORMANCE.md, "Propagation hooks".
 set -u
-[ $# -ge 2 ] || { echo "usage: $0 BASE_VIGIL NEW_VIGIL [ROUNDS]" >&2; exit 2; }
-BASE=$1 NEW=$2 ROUNDS=${3:-3}
 cd "$(dirname "$0")/.."
-mkdir -p .output/bench
-[ -x .output/bench/workloads ] || gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/workloads bench/workloads.c
-WL=.output/bench/workloads
-CG="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/vigil-ab-hooks"
+. bench/prog_stats.sh
+ab_start vigil-ab-hooks "$@"
 D=$(mktemp -d); mkdir -p $D/w $D/run; rm -f $D/w/* $D/out.bin
 head -c $((64<<20)) /dev/urandom > $D/w/model.safetensors
 $WL mkfiles $D/small 2000 100 >/dev/null	# opens: the procmem check's cost
@@ -22,7 +18,6 @@ export VIGIL_RUN_DIR=$D/run
 old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-. bench/prog_stats.sh
 trap 'echo $old_stats > /proc/sys/kernel/bpf_stats_enabled; rmdir $CG 2>/dev/null; rm -rf $D' EXIT
 for round in $(seq $ROUNDS); do
 for tag in base new; do

@@ -12,13 +12,9 @@
 #   bench/shm_ab.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root). Figures:
 #   docs/PERFORMANCE.md, "tmpfs, /dev/shm and memfd hooks".
 set -u
-[ $# -ge 2 ] || { echo "usage: $0 BASE_VIGIL NEW_VIGIL [ROUNDS]" >&2; exit 2; }
-BASE=$1 NEW=$2 ROUNDS=${3:-3}
 cd "$(dirname "$0")/.."
-mkdir -p .output/bench
-[ -x .output/bench/workloads ] || gcc -O2 -g -Wall -Wextra -Werror -o .output/bench/workloads bench/workloads.c
-WL=.output/bench/workloads
-CG="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/vigil-ab-shm"
+. bench/prog_stats.sh
+ab_start vigil-ab-shm "$@"
 D=$(mktemp -d); S=$(mktemp -d /dev/shm/vigil-ab-shm.XXXXXX)
 mkdir -p $D/w $D/run $D/files $S/files
 head -c $((4<<20)) /dev/urandom > $D/w/model.safetensors
@@ -30,7 +26,6 @@ export VIGIL_RUN_DIR=$D/run
 old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-. bench/prog_stats.sh
 holder=""
 cleanup() {
 	[ -n "$holder" ] && kill $holder 2>/dev/null

@@ -245,13 +245,19 @@ no_alert_above_medium() {
 # neither blocked nor killed, nothing above medium, in both modes, default
 # pack and no site configuration (issue 14: enforce judges what is sent, it
 # does not refuse new destinations).
-dataset_job_is_work() {
+# start_dataset_server BYTES: the test host's HTTP server (GET /data answers
+# BYTES of a dataset, POST /metrics takes a body), ready when this returns
+start_dataset_server() {
 	local ready="$T/data.ready"
 	ip netns exec "$NS" python3 "$SCEN/dataset_job.py" serve --host "$PEER4" --port "$PORT" \
-		--ready "$ready" --size $((64 << 20)) &
+		--ready "$ready" --size "$1" &
 	SINK_PIDS="$SINK_PIDS $!"
 	for _ in $(seq 100); do [ -e "$ready" ] && break; sleep 0.05; done
 	[ -e "$ready" ]
+}
+
+dataset_job_is_work() {
+	start_dataset_server $((64 << 20))
 	start_agent --mode "$1"
 	run in_cg python3 "$SCEN/dataset_job.py" job --src "$W/model.safetensors" --host "$PEER4" \
 		--port "$PORT" --get $((64 << 20)) --post $((2 << 20))
@@ -283,12 +289,7 @@ dataset_job_is_work() {
 # the default pack: its kill rules wait for weights-shaped bytes, not for
 # its connect): the dataset arrives, nothing is killed, in both modes.
 curl_download_is_work() {
-	local ready="$T/data.ready"
-	ip netns exec "$NS" python3 "$SCEN/dataset_job.py" serve --host "$PEER4" --port "$PORT" \
-		--ready "$ready" --size $((16 << 20)) &
-	SINK_PIDS="$SINK_PIDS $!"
-	for _ in $(seq 100); do [ -e "$ready" ] && break; sleep 0.05; done
-	[ -e "$ready" ]
+	start_dataset_server $((16 << 20))
 	start_agent --mode "$1"
 	run in_cg python3 -c 'import subprocess, sys
 open(sys.argv[1], "rb").read()	# the read that taints the job
