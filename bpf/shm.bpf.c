@@ -9,10 +9,14 @@
  * are the fd scan's (lib/taint.bpf.h: at taint, and at the holder's next
  * send or written page).
  *
+ * Files protected by a path on overlayfs are judged here too (their reads
+ * reach the page hooks under the real inode, lib/shm.bpf.h overlay__inode).
+ *
  * Syscall tracepoints of open: the program runs on every open of the
  * host. An untainted open leaves after two loads (the tainted-tgid bitmap
- * and vg_shm_files) while no protected file lives on tmpfs; once one does,
- * an open of anything but a regular tmpfs file leaves after the file's
+ * and vg_shm_files) while no protected file lives on tmpfs or overlayfs;
+ * once one does, an open of anything but a regular tmpfs or overlay file
+ * leaves after the file's
  * inode and superblock (task -> files -> fdtable -> file -> inode -> sb).
  * The syscall slow path is already taken by blindspot.bpf.c's tracepoints.
  * Measured in docs/PERFORMANCE.md. */
@@ -53,7 +57,7 @@ static __always_inline int shm__opened(long fd)
 {
 	const struct vigil_file_info *info;
 	struct vigil_taint *t;
-	struct inode *inode;
+	struct inode *inode, *overlay = NULL;
 	struct file *f;
 	__u32 tgid, f_mode;
 	__s64 size;
@@ -73,13 +77,15 @@ static __always_inline int shm__opened(long fd)
 	if (stage__fifo_opened(f, tgid, f_mode))
 		return 0;
 	inode = shm__inode(f);
-	if (!inode) {
+	if (!inode && !(overlay = inode = overlay__inode(f))) {
 		procmem__opened(f, f_mode);	/* /proc/PID/mem: the same open, one program */
 		return 0;
 	}
 	if (tgid == cfg_agent_tgid)
 		return 0;
-	if ((f_mode & VIGIL_FMODE_WRITE) && maybe_tainted(tgid)) {
+	/* (a tainted write to an overlay file dirties the real inode's pages:
+	 * the writeback hook makes that the copy) */
+	if (!overlay && (f_mode & VIGIL_FMODE_WRITE) && maybe_tainted(tgid)) {
 		t = taint_of(tgid);
 		if (t)
 			shm__derive(inode, tgid, t->set_mask, t->first_file_id, t->depth);

@@ -128,7 +128,7 @@ struct protect {
 	void (*report)(void *ctx, const char *msg);
 	void *report_ctx;
 	uint64_t *bloom;	/* the kernel's vg_file_bloom (mmapped .bss) */
-	uint32_t *shm_files;	/* the kernel's vg_shm_files: set for a file on tmpfs */
+	uint32_t *shm_files;	/* the kernel's vg_shm_files: set for a file on tmpfs or overlayfs */
 	int ifd;
 	int map_fd;
 };

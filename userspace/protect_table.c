@@ -155,13 +155,16 @@ int protect__lookup(const struct protect *p, uint64_t kdev, uint64_t ino, uint32
 	return -1;
 }
 
-/* tmpfs, ramfs, hugetlbfs: no page hook sees their reads (bpf/shm.bpf.c) */
-static bool on_shmem(const char *path)
+/* tmpfs, ramfs, hugetlbfs: no page hook sees their reads; overlayfs: the
+ * page hooks see them under the real inode, not the overlay inode stat(2)
+ * gave us. Both are judged at open (bpf/shm.bpf.c, vg_shm_files). */
+static bool judged_at_open(const char *path)
 {
 	struct statfs sf;
 
 	return !statfs(path, &sf) && (sf.f_type == 0x01021994 || sf.f_type == 0x858458f6 ||
-				      (unsigned long)sf.f_type == 0x958458f6);
+				      (unsigned long)sf.f_type == 0x958458f6 ||
+				      (unsigned long)sf.f_type == 0x794c7630);
 }
 
 int ptable__push(struct protect *p, uint32_t slot)
@@ -172,7 +175,7 @@ int ptable__push(struct protect *p, uint32_t slot)
 
 	if (p->map_fd < 0)
 		return 0;
-	if (p->shm_files && !*p->shm_files && f->path && on_shmem(f->path))
+	if (p->shm_files && !*p->shm_files && f->path && judged_at_open(f->path))
 		__atomic_store_n(p->shm_files, 1, __ATOMIC_SEQ_CST);	/* before the entry */
 	if (p->bloom) {	/* before the entry: the kernel tests the bit first */
 		uint32_t b = vigil_file_bloom_bit(k.dev, k.ino);

@@ -33,6 +33,23 @@ static __always_inline struct inode *shm__inode(struct file *f)
 	return inode;
 }
 
+/* A regular file on overlayfs. Its pages are the real (upper or lower)
+ * inode's: the read hooks see them under the real inode's key, while a
+ * file protected by its overlay path is keyed by the overlay inode (what
+ * stat(2) says, and what the agent put in vg_files). Like a tmpfs file,
+ * its open for reading counts as reading it (bpf/shm.bpf.c). */
+#define VIGIL_OVERLAYFS_MAGIC 0x794c7630
+
+static __always_inline struct inode *overlay__inode(struct file *f)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG ||
+	    BPF_CORE_READ(inode, i_sb, s_magic) != VIGIL_OVERLAYFS_MAGIC)
+		return NULL;
+	return inode;
+}
+
 static __always_inline void shm__key(struct inode *inode, struct vigil_file_key *fk)
 {
 	fk->dev = BPF_CORE_READ(inode, i_sb, s_dev);
