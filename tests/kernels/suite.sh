@@ -18,10 +18,15 @@ out=.output/kernels/suite
 mkdir -p "$out"
 export VIGIL_VM_TIMEOUT_S="${VIGIL_VM_TIMEOUT_S:-3600}"
 export VIGIL_KERNEL_HOOKS="${VIGIL_KERNEL_HOOKS:-auto}"
+broken=()	# files whose guest ran no test (no qemu, no kernel, a guest that died)
 for file in "${files[@]}"; do
 	[ -f "tests/bats/$file.bats" ] || { echo "suite: no tests/bats/$file.bats" >&2; exit 2; }
 	VIGIL_KERNEL_FILES="$file" VIGIL_KERNEL_FILTER=. tests/kernels/run.sh "$k" > "$out/$k.$file.tap" 2>&1
+	rc=$?
 	echo "# $file: $(tail -1 "$out/$k.$file.tap")"
+	if [ "$rc" -ge 2 ] || ! grep -q '^\(\[.*\] \)\?\(not \)\?ok ' "$out/$k.$file.tap"; then
+		broken+=("$file")
+	fi
 done
 printf '%-14s %6s %7s %6s\n' file passed skipped failed
 tp=0 ts=0 tf=0
@@ -33,5 +38,7 @@ for file in "${files[@]}"; do
 	printf '%-14s %6d %7d %6d\n' "$file" "$p" "$s" "$f"
 	tp=$((tp + p)) ts=$((ts + s)) tf=$((tf + f))
 done
+[ ${#broken[@]} = 0 ] || echo "# ran no test (counted failed): ${broken[*]}"
+tf=$((tf + ${#broken[@]}))
 echo "$tp passed, $ts skipped, $tf failed"
 [ "$tf" = 0 ]
