@@ -94,6 +94,8 @@ struct agent {
 	uint64_t ticks_since_ledger;	/* ... since the pin ledger's heartbeat */
 	int state_err;			/* the state file's last write error (0: ok) */
 	char state_why[320];		/* why it could not be restored, for agent_error */
+	char copies_why[PATH_MAX + 200];	/* the copies file's, likewise (copies.h) */
+	unsigned copies_restored;	/* copies protected again at start */
 	uint64_t ticks_since_heartbeat, ticks_since_fold;
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
 	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */

@@ -100,6 +100,8 @@ static void rec_free(struct rec *r)
 	free(r);
 }
 
+struct derived_table *corr__derived(struct corr *c) { return c ? c->derived : NULL; }
+
 void corr__free(struct corr *c)
 {
 	if (!c)

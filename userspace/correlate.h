@@ -45,9 +45,12 @@ struct corr_env {
 };
 
 struct corr;
+struct derived_table;
 
 struct corr *corr__new(const struct corr_env *env);
 void corr__free(struct corr *c);
+/* The derived-file ledger (derived.h): copies.c saves and restores it. */
+struct derived_table *corr__derived(struct corr *c);
 /* One ring-buffer record (header already size-checked by the caller is not
  * assumed: bad records are counted and ignored). Returns 0 or -EINVAL. */
 int corr__handle(struct corr *c, const void *data, size_t size);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "copies.h"
 #include "log.h"
 #include "notify.h"
 #include "persist.h"
@@ -49,6 +50,7 @@ void persist__restore(struct agent *a)
 	char why[256];
 	int err;
 
+	copies__restore(a);	/* before attach: a copy is protected before anyone reads it */
 	if (a->pin && a->pin->adopted)	/* windows go on where the old agent was */
 		for (unsigned i = 0; i < a->pin->old.nsets; i++)
 			a->budgets.window_start[i] = a->pin->old.window_start[i];
@@ -79,6 +81,8 @@ void persist__started(struct agent *a)
 {
 	if (a->state_why[0])
 		status__error(a, "%s", a->state_why);
+	if (a->copies_why[0])
+		status__error(a, "%s", a->copies_why);
 	if (a->pin) {
 		if (a->pin->found)
 			status__adopt(a);
@@ -90,15 +94,19 @@ void persist__tick(struct agent *a)
 {
 	if (a->pin)
 		pin__write_ledger(a->pin, false, &a->rs, a->budgets.window_start);
-	if (a->o->state_file)
+	if (a->o->state_file) {
 		state_save(a);
+		copies__save(a, false);
+	}
 	notify__watchdog();	/* the unit's liveness, beside the ledger's */
 }
 
 void persist__stop(struct agent *a)
 {
-	if (a->o->state_file)
+	if (a->o->state_file) {
 		state_save(a);
+		copies__save(a, true);
+	}
 }
 
 void persist__close(struct agent *a)

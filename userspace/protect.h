@@ -78,5 +78,15 @@ int protect__add_copy(struct protect *p, uint32_t id, uint64_t kdev, uint64_t in
 		      uint32_t mask, const char *path);
 size_t protect__copies(const struct protect *p);
 uint32_t protect__copy_mask(const struct protect *p, uint32_t file_id);
+/* The i-th copy (i < protect__copies): false past the end. */
+struct protect_copy {
+	uint32_t id, mask;
+	uint64_t kdev, ino;
+	const char *path;
+};
+bool protect__copy_at(const struct protect *p, size_t i, struct protect_copy *out);
+/* A copy made before a reboot, found again (copies.h): the kernel protects
+ * it again (its bloom bit, then its vg_files entry) under its old id. */
+int protect__restore_copy(struct protect *p, const struct protect_copy *c, bool in_kernel);
 
 #endif

@@ -15,28 +15,22 @@
 #define STATE_MAGIC "vigil-state 1\n"
 #define STATE_MAX 8192
 
-int state__write(const char *path, const struct ruleset *rs, const uint64_t *spent)
+int state__save_signed(const char *path, const char *body, size_t len)
 {
-	char buf[STATE_MAX], hex[2 * SHA256_LEN + 1], tmp[4096];
-	size_t len = 0;
-	int fd, n, err = 0;
+	char hex[2 * SHA256_LEN + 1], sum[2 * SHA256_LEN + 16], tmp[4096];
+	int fd, n, m, err = 0;
 
-	len += snprintf(buf + len, sizeof(buf) - len, STATE_MAGIC "saved %lld\n",
-			(long long)time(NULL));
-	/* set names have no blanks (rules.c) */
-	for (size_t i = 0; i < rs->nsets && i < VIGIL_MAX_SETS && len < sizeof(buf) - 200; i++)
-		len += snprintf(buf + len, sizeof(buf) - len, "set %s %llu\n", rs->sets[i].name,
-				(unsigned long long)spent[i]);
-	sha256__hex(buf, len, hex);
-	len += snprintf(buf + len, sizeof(buf) - len, "sha256 %s\n", hex);
+	sha256__hex(body, len, hex);
+	m = snprintf(sum, sizeof(sum), "sha256 %s\n", hex);
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	n = write(fd, buf, len);
-	if (n != (int)len || fsync(fd))
-		err = n < 0 || errno ? -errno : -EIO;
+	errno = 0;
+	n = write(fd, body, len);
+	if (n != (int)len || write(fd, sum, m) != m || fsync(fd))
+		err = errno ? -errno : -EIO;
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
@@ -46,43 +40,68 @@ int state__write(const char *path, const struct ruleset *rs, const uint64_t *spe
 	return err;
 }
 
-int state__read(const char *path, struct state_sets *out, char *why, size_t whylen)
+int state__load_signed(const char *path, const char *magic, size_t max, char **body,
+		       char *why, size_t whylen)
 {
-	char buf[STATE_MAX + 1], hex[2 * SHA256_LEN + 1], err[256];
-	char *line, *sum, *save = NULL;
-	long long saved;
-	ssize_t n;
-	int fd;
+	char hex[2 * SHA256_LEN + 1], err[256], *buf, *sum;
+	size_t n;
 
-	memset(out, 0, sizeof(*out));
+	*body = NULL;
 	if (access(path, F_OK) && errno == ENOENT)
 		return -ENOENT;
-	fd = safefile__open_input(path, STATE_MAX + 1, err, sizeof(err));
-	if (fd < 0) {
+	if (safefile__read(path, max, &buf, &n, err, sizeof(err))) {
 		snprintf(why, whylen, "%s", err);
 		return -EIO;
 	}
-	n = read(fd, buf, STATE_MAX + 1);
-	close(fd);
-	if (n < 0 || n > STATE_MAX) {
-		snprintf(why, whylen, "%s: %s", path, n < 0 ? strerror(errno) : "too large");
-		return -EBADMSG;
-	}
-	buf[n] = '\0';
-	sum = n > 0 ? strstr(buf, "sha256 ") : NULL;
-	if (strncmp(buf, STATE_MAGIC, strlen(STATE_MAGIC)) || !sum || (sum > buf && sum[-1] != '\n')) {
-		snprintf(why, whylen, "%s: not a vigil state file (version 1)", path);
+	/* the last line is the checksum of everything before it */
+	sum = n > 8 ? buf + n - 1 : NULL;
+	while (sum && sum > buf && sum[-1] != '\n')
+		sum--;
+	if (strncmp(buf, magic, strlen(magic)) || !sum || strncmp(sum, "sha256 ", 7)) {
+		snprintf(why, whylen, "%s: not a %.*s file", path,
+			 (int)strcspn(magic, "\n"), magic);
+		free(buf);
 		return -EBADMSG;
 	}
 	sha256__hex(buf, sum - buf, hex);
 	if (strncmp(sum + 7, hex, 2 * SHA256_LEN) || strcmp(sum + 7 + 2 * SHA256_LEN, "\n")) {
 		snprintf(why, whylen, "%s: checksum does not match (cut short or edited)", path);
+		free(buf);
 		return -EBADMSG;
 	}
 	*sum = '\0';
+	*body = buf;
+	return 0;
+}
+
+int state__write(const char *path, const struct ruleset *rs, const uint64_t *spent)
+{
+	char buf[STATE_MAX];
+	size_t len = 0;
+
+	len += snprintf(buf + len, sizeof(buf) - len, STATE_MAGIC "saved %lld\n",
+			(long long)time(NULL));
+	/* set names have no blanks (rules.c) */
+	for (size_t i = 0; i < rs->nsets && i < VIGIL_MAX_SETS && len < sizeof(buf) - 200; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "set %s %llu\n", rs->sets[i].name,
+				(unsigned long long)spent[i]);
+	return state__save_signed(path, buf, len);
+}
+
+int state__read(const char *path, struct state_sets *out, char *why, size_t whylen)
+{
+	char *buf, *line, *save = NULL;
+	long long saved;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = state__load_signed(path, STATE_MAGIC, STATE_MAX, &buf, why, whylen);
+	if (err)
+		return err;
 	line = strtok_r(buf + strlen(STATE_MAGIC), "\n", &save);
 	if (!line || sscanf(line, "saved %lld", &saved) != 1 || saved < 0) {
 		snprintf(why, whylen, "%s: no 'saved' line", path);
+		free(buf);
 		return -EBADMSG;
 	}
 	out->saved_s = saved;
@@ -92,11 +111,13 @@ int state__read(const char *path, struct state_sets *out, char *why, size_t whyl
 
 		if (out->n == VIGIL_MAX_SETS || sscanf(line, "set %63s %llu", name, &v) != 2) {
 			snprintf(why, whylen, "%s: bad line '%.60s'", path, line);
+			free(buf);
 			return -EBADMSG;
 		}
 		snprintf(out->name[out->n], sizeof(out->name[out->n]), "%s", name);
 		out->spent[out->n++] = v;
 	}
+	free(buf);
 	return 0;
 }
 

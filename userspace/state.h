@@ -32,6 +32,15 @@ struct state_sets {
 	uint64_t saved_s;	/* CLOCK_REALTIME seconds of the write */
 };
 
+/* The signed files both use: body, then "sha256 HEX" of it as the last
+ * line, written atomically (temporary file, fsync, rename). 0 or -errno. */
+int state__save_signed(const char *path, const char *body, size_t len);
+/* Read path (at most max bytes), check that it starts with magic and that
+ * its checksum matches: *body is everything before the checksum line,
+ * NUL-terminated (free it). 0; -ENOENT if there is no file; -EIO (cannot
+ * read) or -EBADMSG (does not validate) with why. */
+int state__load_signed(const char *path, const char *magic, size_t max, char **body,
+		       char *why, size_t whylen);
 /* Write spent[i] of rs's sets to path atomically. 0 or -errno. */
 int state__write(const char *path, const struct ruleset *rs, const uint64_t *spent);
 /* Read and validate path into out. 0; -ENOENT if there is no file (not an

@@ -199,6 +199,103 @@ restart_agent() {
 	[ "$(awk '/^set cli/ {print $3}' "$T/state")" -ge "$((BUDGET / 2))" ]
 }
 
+# copy_then_reboot MODE STATE-FLAGS...: a tainted cp copies the weights;
+# the agent stops; a new agent (no pins: the "reboot") starts with
+# STATE-FLAGS; an upload of the copy by a process that never touched the
+# weights follows
+copy_then_reboot() {
+	local mode="$1"
+	shift
+	start_sink tcp
+	start_agent --mode "$mode" --state-file "$T/state"
+	mkdir -p "$T/stash"
+	run in_cg cp "$W/model.safetensors" "$T/stash/copy.bin"
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 kind=alert rule~weights || true
+	for _ in $(seq 50); do
+		grep -q "^copy .* $T/stash/copy.bin\$" "$T/state.copies" 2>/dev/null && break
+		sleep 0.1
+	done
+	stop_agent
+	ALERTS="$T/alerts-2.jsonl"
+	start_agent --mode "$mode" "$@"
+	leak --src "$T/stash/copy.bin" --host "$PEER4" --port "$PORT"
+}
+
+# A copy made before a reboot is still a copy of the weights after it: the
+# copies file (beside the state file) protects it again, named by them.
+@test "survive: a copy of the weights made before a reboot stays protected after it, named by the weights (enforce)" {
+	copy_then_reboot enforce --state-file "$T/state" --budget "$BUDGET"
+	[ "$status" -eq 137 ]
+	got="$(sink_bytes)"
+	figure "sink bytes: copy made before a reboot, uploaded after (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait --timeout 5 action=killed severity=critical \
+		taint.sources.0.path="$W/model.safetensors" taint.chain.0.comm=cp \
+		taint.chain.1.via=file taint.chain.1.path="$T/stash/copy.bin"
+	[ "$status" -eq 0 ]
+	grep -q "1 copies protected again" "$AGENT_ERR"
+	stop_agent
+}
+
+@test "survive: monitor: a copy made before a reboot is alerted after it; without the copies file it is not" {
+	copy_then_reboot monitor --state-file "$T/state"
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.1.path="$T/stash/copy.bin"
+	[ "$status" -eq 0 ]
+	stop_agent
+	# the same without the file: the copy is an ordinary file again
+	rm "$T/state.copies"
+	ALERTS="$T/alerts-3.jsonl"
+	start_agent --mode monitor --state-file "$T/state"
+	leak --src "$T/stash/copy.bin" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	stop_agent
+	run alert_none kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+}
+
+@test "survive: a copy replaced after the reboot (another inode at its path) is not protected again" {
+	start_sink tcp
+	start_agent --mode monitor --state-file "$T/state"
+	mkdir -p "$T/stash"
+	run in_cg cp "$W/model.safetensors" "$T/stash/copy.bin"
+	[ "$status" -eq 0 ]
+	for _ in $(seq 50); do
+		grep -q "^copy .* $T/stash/copy.bin\$" "$T/state.copies" 2>/dev/null && break
+		sleep 0.1
+	done
+	stop_agent
+	grep -q "^src [0-9]* $W/model.safetensors\$" "$T/state.copies"
+	rm "$T/stash/copy.bin"
+	head -c $((1 << 20)) /dev/urandom > "$T/stash/copy.bin"
+	ALERTS="$T/alerts-2.jsonl"
+	start_agent --mode monitor --state-file "$T/state"
+	grep -q "0 copies protected again, 1 gone or changed" "$AGENT_ERR"
+	leak --src "$T/stash/copy.bin" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	stop_agent
+	run alert_none kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
+}
+
+@test "survive: a copies file that does not validate is an agent_error naming it; the agent runs" {
+	printf 'vigil-copies 1\nsets cli\ncopy 1 2 3\nsha256 %064d\n' 0 > "$T/state.copies"
+	start_agent --mode enforce --state-file "$T/state"
+	run alert_wait --timeout 5 kind=agent_error "message~copies file $T/state.copies: checksum does not match"
+	[ "$status" -eq 0 ]
+	stop_agent
+	# a signed file with a bad line: the line is named
+	body="$(printf 'vigil-copies 1\nsets cli\nbogus line\n')"
+	printf '%s\nsha256 %s\n' "$body" "$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)" > "$T/state.copies"
+	ALERTS="$T/alerts-2.jsonl"
+	start_agent --mode monitor --state-file "$T/state"
+	run alert_wait --timeout 5 kind=agent_error "message~line 3: not a copies line"
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
 @test "survive: a state file that does not validate fails closed in enforce mode, says so, and starts afresh in monitor mode" {
 	start_sink tcp
 	printf 'vigil-state 1\nsaved 1\nset cli 10\nsha256 %064d\n' 0 > "$T/state"
