@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "protect_state.h"
 #include "rules.h"
@@ -163,19 +162,9 @@ bool protect__copy_at(const struct protect *p, size_t i, struct protect_copy *ou
 
 int protect__restore_copy(struct protect *p, const struct protect_copy *c, bool in_kernel)
 {
-	struct vigil_file_key k = { .dev = c->kdev, .ino = c->ino };
-	struct vigil_file_info v = { .set_mask = c->mask, .file_id = c->id };
+	int err = in_kernel ? 0 : ptable__push_key(p, c->kdev, c->ino, c->mask, c->id);
 
-	if (!in_kernel && p->map_fd >= 0) {
-		if (p->bloom) {	/* before the entry: the kernel tests the bit first */
-			uint32_t b = vigil_file_bloom_bit(k.dev, k.ino);
-
-			__atomic_fetch_or(&p->bloom[b >> 6], 1ull << (b & 63), __ATOMIC_SEQ_CST);
-		}
-		if (bpf_map_update_elem(p->map_fd, &k, &v, BPF_ANY))
-			return -errno;
-	}
-	return protect__add_copy(p, c->id, c->kdev, c->ino, c->mask, c->path);
+	return err ? err : protect__add_copy(p, c->id, c->kdev, c->ino, c->mask, c->path);
 }
 
 uint32_t protect__set_bit(const struct protect *p, const char *name)

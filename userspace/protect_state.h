@@ -141,7 +141,9 @@ long ptable__slot_of(const struct protect *p, uint32_t id);
 long ptable__find_path(const struct protect *p, const char *path);
 /* The recorded path of slot no longer names it (path_stale). */
 void ptable__unindex_path(struct protect *p, uint32_t slot);
-/* Into the kernel map (bloom bit first); 0 or -errno. */
+/* The kernel entry of (kdev, ino): its bloom bit first, then vg_files. */
+int ptable__push_key(struct protect *p, uint64_t kdev, uint64_t ino, uint32_t mask, uint32_t id);
+/* Slot into the kernel map (bloom bit first); 0 or -errno. */
 int ptable__push(struct protect *p, uint32_t slot);
 void ptable__remove(struct protect *p, uint32_t slot);
 int ptable__add(struct protect *p, const char *path, const struct stat *st, int dfd,

@@ -167,16 +167,13 @@ static bool judged_at_open(const char *path)
 				      (unsigned long)sf.f_type == 0x794c7630);
 }
 
-int ptable__push(struct protect *p, uint32_t slot)
+int ptable__push_key(struct protect *p, uint64_t kdev, uint64_t ino, uint32_t mask, uint32_t id)
 {
-	const struct pfile *f = &p->files[slot];
-	struct vigil_file_key k = { .dev = f->kdev, .ino = f->ino };
-	struct vigil_file_info v = { .set_mask = f->mask, .file_id = ptable__id(p, slot) };
+	struct vigil_file_key k = { .dev = kdev, .ino = ino };
+	struct vigil_file_info v = { .set_mask = mask, .file_id = id };
 
 	if (p->map_fd < 0)
 		return 0;
-	if (p->shm_files && !*p->shm_files && f->path && judged_at_open(f->path))
-		__atomic_store_n(p->shm_files, 1, __ATOMIC_SEQ_CST);	/* before the entry */
 	if (p->bloom) {	/* before the entry: the kernel tests the bit first */
 		uint32_t b = vigil_file_bloom_bit(k.dev, k.ino);
 
@@ -185,6 +182,17 @@ int ptable__push(struct protect *p, uint32_t slot)
 	if (bpf_map_update_elem(p->map_fd, &k, &v, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int ptable__push(struct protect *p, uint32_t slot)
+{
+	const struct pfile *f = &p->files[slot];
+
+	if (p->map_fd < 0)
+		return 0;
+	if (p->shm_files && !*p->shm_files && f->path && judged_at_open(f->path))
+		__atomic_store_n(p->shm_files, 1, __ATOMIC_SEQ_CST);	/* before the entry */
+	return ptable__push_key(p, f->kdev, f->ino, f->mask, ptable__id(p, slot));
 }
 
 /* The entry goes: out of the kernel map, the indexes and the counts; its
