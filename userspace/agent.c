@@ -152,10 +152,25 @@ static void flush_incidents(struct agent *a, bool final)
 	incidents__flush(a->inc, &now, final);
 }
 
+static void on_relinked(void *ctx, const char *prog, int err)
+{
+	struct agent *a = ctx;
+
+	if (err)
+		status__error(a, "program %s was detached from the cgroup by another process and "
+			      "cannot be attached again: %s (its hook is blind until the agent "
+			      "restarts)", prog, strerror(-err));
+	else
+		status__error(a, "program %s was detached from the cgroup by another process: "
+			      "attached again (agent_tamper names who)", prog);
+	a->links_reattached += !err;
+}
+
 /* Every TICK_MS: the agent's periodic duties, in order. */
 static void cron(struct agent *a, uint64_t ticks)
 {
 	ring_buffer__consume(a->rb);	/* records below the wakeup threshold */
+	loader__relink(&a->ld, a->scope.fd, on_relinked, a);	/* first: enforcement */
 	if (a->pipes_dirty) {
 		int n;
 

@@ -96,6 +96,7 @@ struct agent {
 	char state_why[320];		/* why it could not be restored, for agent_error */
 	char copies_why[PATH_MAX + 200];	/* the copies file's, likewise (copies.h) */
 	unsigned copies_restored;	/* copies protected again at start */
+	unsigned links_reattached;	/* cgroup links others detached, attached again */
 	uint64_t ticks_since_heartbeat, ticks_since_fold;
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at agent_start */
 	uint64_t lost_at_heartbeat;	/* kernel events_lost at the last heartbeat */

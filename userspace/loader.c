@@ -172,6 +172,52 @@ int loader__attach(struct loader *l, int cgroup_fd)
 	return 0;
 }
 
+/* A cgroup link another process detached (BPF_LINK_DETACH) stays open
+ * but reports cgroup 0: the hook no longer runs. */
+static bool link_detached(const struct bpf_link *link)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return !bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len) &&
+	       info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id == 0;
+}
+
+int loader__relink(struct loader *l, int cgroup_fd,
+		   void (*report)(void *ctx, const char *prog, int err), void *ctx)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->nlinks; i++) {
+		struct bpf_program *p;
+		struct bpf_link *nl;
+		char path[PATH_MAX];
+
+		if (!link_detached(l->links[i]))
+			continue;
+		p = bpf_object__find_program_by_name(l->skel->obj, l->attached[i]);
+		nl = p ? bpf_program__attach_cgroup(p, cgroup_fd) : NULL;
+		if (!nl) {
+			report(ctx, l->attached[i], p ? -errno : -ENOENT);
+			continue;
+		}
+		/* the pin names the live link, so a later agent adopts this one */
+		if (l->pin && snprintf(path, sizeof(path), "%s/links/%s", l->pin->dir,
+				       l->attached[i]) < (int)sizeof(path)) {
+			unlink(path);
+			if (bpf_link__pin(nl, path))
+				log__warn("%s: cannot pin its new link (%s)", l->attached[i],
+					  strerror(errno));
+		}
+		bpf_link__destroy(l->links[i]);
+		l->links[i] = nl;
+		report(ctx, l->attached[i], 0);
+		n++;
+	}
+	return n;
+}
+
 void loader__destroy(struct loader *l)
 {
 	for (int i = 0; i < l->nlinks; i++)

@@ -47,6 +47,12 @@ int loader__attach(struct loader *l, int cgroup_fd);
  * instead of stderr; NULL: stderr again. */
 void loader__log_to(FILE *f);
 /* Detach and free; safe on a loader that never loaded. */
+/* Cgroup links another process detached: attached again (and pinned again
+ * in place of the dead one); report(ctx, program, 0 or -errno) for each.
+ * Every tick: the hooks that enforce are back within one. Returns how many
+ * were attached again. */
+int loader__relink(struct loader *l, int cgroup_fd,
+		   void (*report)(void *ctx, const char *prog, int err), void *ctx);
 void loader__destroy(struct loader *l);
 
 #endif

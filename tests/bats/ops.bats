@@ -411,6 +411,41 @@ time.sleep(30)' "$W/model.safetensors" &
 	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR" >/dev/null 2>&1 || true
 }
 
+# cgroup_links ATTACHED|DETACHED: ids of the cgroup links on $CG (cgroup_id
+# its inode), or of the detached ones (cgroup_id 0) among IDS
+cgroup_links() {
+	bpftool link show -j | python3 -c '
+import json, sys
+want = int(sys.argv[1])
+print(" ".join(str(l["id"]) for l in json.load(sys.stdin)
+               if l.get("type") == "cgroup" and l.get("cgroup_id") == want))' "$1"
+}
+
+@test "tamper: cgroup links another process detaches are attached again within a tick; enforcement goes on" {
+	start_sink tcp
+	start_agent --mode enforce
+	cgid="$(stat -c %i "$CG")"
+	before="$(cgroup_links "$cgid" | wc -w)"
+	[ "$before" -ge 5 ]
+	for id in $(cgroup_links "$cgid"); do
+		bpftool link detach id "$id"
+	done
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_LINK_DETACH sender.comm=bpftool
+	[ "$status" -eq 0 ]
+	for _ in $(seq 20); do
+		[ "$(cgroup_links "$cgid" | wc -w)" -eq "$before" ] && break
+		sleep 0.1
+	done
+	[ "$(cgroup_links "$cgid" | wc -w)" -eq "$before" ]
+	run alert_wait --timeout 5 kind=agent_error "message~program vigil_egress was detached from the cgroup by another process: attached again"
+	[ "$status" -eq 0 ]
+	# and the weights are still stopped at the budget
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le $((1 << 20)) ]
+	stop_agent
+}
+
 @test "tamper: enforce on a bpf-LSM kernel refuses other processes' signals, ptrace and bpf() on the agent's objects" {
 	"$VIGIL" check 2>/dev/null | grep -q '^prevent  *lsm' ||
 		skip "the bpf LSM is not active here (vigil check: prevent blind; Debian 12's 6.1 has it)"
