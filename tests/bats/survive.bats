@@ -199,27 +199,43 @@ restart_agent() {
 	[ "$(awk '/^set cli/ {print $3}' "$T/state")" -ge "$((BUDGET / 2))" ]
 }
 
-# copy_then_reboot MODE STATE-FLAGS...: a tainted cp copies the weights;
-# the agent stops; a new agent (no pins: the "reboot") starts with
-# STATE-FLAGS; an upload of the copy by a process that never touched the
-# weights follows
-copy_then_reboot() {
-	local mode="$1"
-	shift
+# copy_and_stop MODE: a tainted cp copies the weights to $T/stash/copy.bin
+# under an agent with a state file, which writes the copies file; it stops
+copy_and_stop() {
 	start_sink tcp
-	start_agent --mode "$mode" --state-file "$T/state"
+	start_agent --mode "$1" --state-file "$T/state"
 	mkdir -p "$T/stash"
 	run in_cg cp "$W/model.safetensors" "$T/stash/copy.bin"
 	[ "$status" -eq 0 ]
-	run alert_wait --timeout 5 kind=alert rule~weights || true
 	for _ in $(seq 50); do
 		grep -q "^copy .* $T/stash/copy.bin\$" "$T/state.copies" 2>/dev/null && break
 		sleep 0.1
 	done
 	stop_agent
+}
+
+# copy_then_reboot MODE AGENT-ARGS...: copy_and_stop, then a new agent (no
+# pins: the "reboot") with AGENT-ARGS, and an upload of the copy by a
+# process that never touched the weights
+copy_then_reboot() {
+	local mode="$1"
+	shift
+	copy_and_stop "$mode"
 	ALERTS="$T/alerts-2.jsonl"
 	start_agent --mode "$mode" "$@"
 	leak --src "$T/stash/copy.bin" --host "$PEER4" --port "$PORT"
+}
+
+# upload_unnoticed ALERTS: a monitor agent writing ALERTS on the same state
+# file lets an upload of the copy through with no weights alert
+upload_unnoticed() {
+	ALERTS="$1"
+	start_agent --mode monitor --state-file "$T/state"
+	leak --src "$T/stash/copy.bin" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 0 ]
+	stop_agent
+	run alert_none kind=alert rule=weights-egress
+	[ "$status" -eq 0 ]
 }
 
 # A copy made before a reboot is still a copy of the weights after it: the
@@ -247,37 +263,16 @@ copy_then_reboot() {
 	stop_agent
 	# the same without the file: the copy is an ordinary file again
 	rm "$T/state.copies"
-	ALERTS="$T/alerts-3.jsonl"
-	start_agent --mode monitor --state-file "$T/state"
-	leak --src "$T/stash/copy.bin" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 0 ]
-	stop_agent
-	run alert_none kind=alert rule=weights-egress
-	[ "$status" -eq 0 ]
+	upload_unnoticed "$T/alerts-3.jsonl"
 }
 
 @test "survive: a copy replaced after the reboot (another inode at its path) is not protected again" {
-	start_sink tcp
-	start_agent --mode monitor --state-file "$T/state"
-	mkdir -p "$T/stash"
-	run in_cg cp "$W/model.safetensors" "$T/stash/copy.bin"
-	[ "$status" -eq 0 ]
-	for _ in $(seq 50); do
-		grep -q "^copy .* $T/stash/copy.bin\$" "$T/state.copies" 2>/dev/null && break
-		sleep 0.1
-	done
-	stop_agent
+	copy_and_stop monitor
 	grep -q "^src [0-9]* $W/model.safetensors\$" "$T/state.copies"
 	rm "$T/stash/copy.bin"
 	head -c $((1 << 20)) /dev/urandom > "$T/stash/copy.bin"
-	ALERTS="$T/alerts-2.jsonl"
-	start_agent --mode monitor --state-file "$T/state"
+	upload_unnoticed "$T/alerts-2.jsonl"
 	grep -q "0 copies protected again, 1 gone or changed" "$AGENT_ERR"
-	leak --src "$T/stash/copy.bin" --host "$PEER4" --port "$PORT"
-	[ "$status" -eq 0 ]
-	stop_agent
-	run alert_none kind=alert rule=weights-egress
-	[ "$status" -eq 0 ]
 }
 
 @test "survive: a copies file that does not validate is an agent_error naming it; the agent runs" {
