@@ -10,8 +10,11 @@
  * receiver of a datagram sent to a path. splice/tee/vmsplice: stage.bpf.c.
  *
  * Syscall tracepoints of the busiest syscalls there are: every write and
- * send on the host runs one of these programs, so the tainted-tgid bitmap comes first and an
- * untainted writer pays that load alone (docs/PERFORMANCE.md). */
+ * send on the host runs one of these programs, so the tainted-tgid bitmap
+ * comes first: an untainted writer pays that load and the pipe generation,
+ * and once some mark crossed the threshold the pipe check of
+ * taint__lookup_or_pipe (its generation in task storage; the fd scan only
+ * when it moved) — docs/PERFORMANCE.md. */
 #include "lib/write.bpf.h"
 
 /* What a write or send into fd carries: buf/len, or (vec) an iovec array
@@ -30,9 +33,15 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 	__u32 f_mode;
 	int weights;
 
-	if (!maybe_tainted(tgid))
+	if (maybe_tainted(tgid))
+		t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	else if (vg_pipe_gen)
+		/* a middle stage that never sends (gzip in `cat w | gzip |
+		 * nc`): tainted here, at its first write after a pipe it reads
+		 * crossed the threshold, so its own writes count from then */
+		t = tgid == cfg_agent_tgid ? NULL : taint__lookup_or_pipe(tgid);
+	else
 		return 0;
-	t = bpf_map_lookup_elem(&vg_taint, &tgid);
 	if (!t)
 		return 0;
 	f = write__file(fd);
