@@ -473,23 +473,27 @@ __noinline int mark__count(struct vigil_pipe_key *key, const struct vigil_taint 
 {
 	struct vigil_pipe_mark *m, nm = {};
 	__u64 min = propagate__min(), w = weights ? len : 0, old;
+	struct vigil_pipe_key k;
 
 	if (!key || !t || !len)
 		return 0;
+	/* a map key must be on this frame's stack (6.1's verifier refuses
+	 * an argument's memory) */
+	k = *key;
 	nm.tgid = tgid;
 	nm.set_mask = t->set_mask;
 	nm.depth = t->depth;
 	nm.file_id = t->first_file_id;
-	m = bpf_map_lookup_elem(&vg_pipes, key);
+	m = bpf_map_lookup_elem(&vg_pipes, &k);
 	if (!m) {
 		nm.bytes = len;
 		nm.weights_bytes = w;
-		if (bpf_map_update_elem(&vg_pipes, key, &nm, BPF_NOEXIST) == 0) {
+		if (bpf_map_update_elem(&vg_pipes, &k, &nm, BPF_NOEXIST) == 0) {
 			if (w >= min)
 				__sync_fetch_and_add(&vg_pipe_gen, 1);
 			return 0;
 		}
-		m = bpf_map_lookup_elem(&vg_pipes, key);	/* raced another CPU */
+		m = bpf_map_lookup_elem(&vg_pipes, &k);	/* raced another CPU */
 		if (!m) {
 			COUNT(pipe_map_full);
 			return 0;
