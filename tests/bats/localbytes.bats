@@ -178,3 +178,44 @@ tainted() {
 		taint.sources.0.path="$W/model.safetensors"
 	[ "$status" -eq 0 ]
 }
+
+# ---- the race, repeated ----------------------------------------------------------
+
+# the taint crossing a unix stream is a race (the sender's queued bytes, the
+# receiver's next send); five rounds with CPU load beside it (in the test
+# cgroup: teardown kills it): the sink never gets more than the budget over
+# all rounds, and every round's receiver is stopped and named by the weights
+@test "localbytes: enforce: the weights over a unix stream, five times under CPU load, never pass the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	local burn=() round recv
+	for _ in 1 2; do in_cg sh -c 'while :; do :; done' & burn+=($!); done
+	for round in 1 2 3 4 5; do
+		rm -f "$T/ch.sock" "$T/ch.sock.ready"
+		in_cg python3 "$LS" recv stream "$T/ch.sock" "$PEER4" "$PORT" > "$T/recv.out" &
+		recv=$!
+		for _ in $(seq 100); do [ -e "$T/ch.sock.ready" ] && break; sleep 0.05; done
+		run in_cg python3 "$LS" send stream "$T/ch.sock" "$W/model.safetensors" weights $((2 << 20))
+		recv_rc=0
+		wait "$recv" || recv_rc=$?
+		[ "$recv_rc" -ne 0 ]
+	done
+	kill "${burn[@]}"
+	got="$(sink_bytes)"
+	figure "unix stream x5 under CPU load: bytes past the receivers (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	stop_agent
+	n="$(python3 -c '
+import json, sys
+pids = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    t = r.get("taint") or {}
+    ch = t.get("chain") or []
+    if r.get("kind") == "alert" and "logsink.py recv" in r["process"]["cmdline"] and \
+       r.get("action") in ("blocked", "killed") and len(ch) > 1 and ch[1]["via"] == "unix" and \
+       t["sources"][0]["path"] == sys.argv[2]:
+        pids.add(r["process"]["pid"])
+print(len(pids))' "$ALERTS" "$W/model.safetensors")"
+	[ "$n" -eq 5 ]
+}
