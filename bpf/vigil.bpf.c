@@ -11,7 +11,8 @@
  *   tamper.bpf.c   signals other processes send the agent, ptrace of it
  *   procmem.bpf.c  another process's memory: process_vm_readv/writev,
  *                  /proc/PID/mem opens (ptrace: tamper.bpf.c's program)
- *   unix.bpf.c     unix datagrams sent to a path: the receiving socket
+ *   unix.bpf.c     bytes queued on unix sockets (datagrams to a path too)
+ *   write.bpf.c    write/writev of tainted processes into pipes, by bytes
  *   blindspot.bpf.c  blind-spot controls: packet/XDP sockets, BPF and
  *                  module loads, network/FUSE mounts (tracepoints of
  *                  rare syscalls)
@@ -33,6 +34,7 @@
 #include "tamper.bpf.c"
 #include "procmem.bpf.c"
 #include "unix.bpf.c"
+#include "write.bpf.c"
 #include "blindspot.bpf.c"
 #include "tls.bpf.c"
 #include "shm.bpf.c"

@@ -34,10 +34,14 @@
 #define VIGIL_MAX_FLOWS 16384
 #define VIGIL_MAX_PIPES 16384
 #define VIGIL_MAX_RELAYS 16384
-/* Default cfg_relay_min_bytes: a receiver is tainted by a local relay
- * connection only once this many tainted bytes arrived on it, so a health
- * check or a log line from a tainted process spreads nothing. */
-#define VIGIL_RELAY_MIN_BYTES (64u << 10)
+/* Default cfg_relay_min_bytes (`propagate_min_bytes`), the one threshold of
+ * every local propagation by bytes: a receiver is tainted by a local relay
+ * connection, a pipe/FIFO or a unix socket only once this many tainted bytes
+ * (for pipes and unix sockets: bytes sampled as weights-class,
+ * lib/classify.bpf.h) arrived on it, so a health check, a log line or a
+ * progress bar from a tainted process spreads nothing. */
+#define VIGIL_PROPAGATE_MIN_BYTES (64u << 10)
+#define VIGIL_RELAY_MIN_BYTES VIGIL_PROPAGATE_MIN_BYTES
 #define VIGIL_RINGBUF_BYTES (1u << 23)
 
 /* Upper bound of file descriptors the kernel side scans when it looks for
@@ -134,11 +138,19 @@ struct vigil_pipe_key {
 	__u64 ino;
 };
 
+/* Who left the mark (the last tainted writer: the taint's sources and
+ * chain) and how much of what it wrote looked like weights. The fd scan
+ * at taint time records who with no bytes (contact alone taints nothing);
+ * the write hooks (bpf/write.bpf.c, stage.bpf.c, unix.bpf.c) add the bytes.
+ * A reader is tainted once weights_bytes >= cfg_relay_min_bytes; marks on a
+ * process itself (VIA_PROCMEM) taint at once. */
 struct vigil_pipe_mark {
 	__u32 tgid;	/* the tainted writer (may have exited) */
 	__u32 set_mask;
 	__u32 depth;
 	__u32 file_id;
+	__u64 bytes;		/* tainted bytes written into it */
+	__u64 weights_bytes;	/* of them, in writes sampled as weights */
 };
 
 /* A local (loopback device) connection a tainted process sent into, named

@@ -44,11 +44,13 @@ VIGIL_PIN_SIZE(vigil_pipe_key, 16);
 VIGIL_PIN_AT(vigil_pipe_key, inode, 0);
 VIGIL_PIN_AT(vigil_pipe_key, ino, 8);
 
-VIGIL_PIN_SIZE(vigil_pipe_mark, 16);
+VIGIL_PIN_SIZE(vigil_pipe_mark, 32);
 VIGIL_PIN_AT(vigil_pipe_mark, tgid, 0);
 VIGIL_PIN_AT(vigil_pipe_mark, set_mask, 4);
 VIGIL_PIN_AT(vigil_pipe_mark, depth, 8);
 VIGIL_PIN_AT(vigil_pipe_mark, file_id, 12);
+VIGIL_PIN_AT(vigil_pipe_mark, bytes, 16);
+VIGIL_PIN_AT(vigil_pipe_mark, weights_bytes, 24);
 
 VIGIL_PIN_SIZE(vigil_relay_key, 40);
 VIGIL_PIN_AT(vigil_relay_key, family, 0);

@@ -25,8 +25,10 @@ struct agent_opts {
 	bool deny_new_dest;		/* enforce: refuse tainted connects to new destinations */
 	unsigned long long budget;	/* valid if has_budget */
 	bool has_budget;
-	/* tainted bytes a local relay connection carries before its receiver
-	 * is tainted (lib/relay.bpf.h); 0: VIGIL_RELAY_MIN_BYTES */
+	/* --propagate-min-bytes (--relay-min-bytes): tainted bytes a local
+	 * relay connection, a pipe/FIFO or a unix socket carries (for the
+	 * latter: weights-shaped ones) before its receiver is tainted
+	 * (lib/relay.bpf.h, lib/taint.bpf.h); 0: VIGIL_PROPAGATE_MIN_BYTES */
 	unsigned long long relay_min_bytes;
 	unsigned long long work_budget;	/* work-class bytes per destination and hour, 0: none */
 	const char *resolv_conf;	/* the host's nameservers (hostaddr.h), or NULL */

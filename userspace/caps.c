@@ -205,13 +205,26 @@ static const struct caps_cap table[CAPS_N] = {
 		    { "vigil_sys_vm_writev", "syscalls/sys_enter_process_vm_writev" } } },
 	} },
 	[CAPS_UNIX] = { "unix-dgram",
-		"unix datagrams sent to a path (sendto, no connect) are not followed: their "
-		"receiver is not tainted (connected unix sockets still are)",
+		"bytes queued on unix sockets are not counted: a receiver of the weights "
+		"over a unix socket (connected, or datagrams sent to a path) is not tainted",
 		false, false, {
 		{ CAPS_TRACEPOINT, "tracepoint sk_data_ready",
 		  { { "vigil_sk_data_ready", "sk_data_ready" } } },
 		{ CAPS_FENTRY, "fentry sock_def_readable",
 		  { { "vigil_fentry_sock_def_readable", "sock_def_readable" } } },
+	} },
+	/* the judgement of a write's buffer; the unix bytes themselves are
+	 * counted by unix-dgram's program, where they are queued */
+	[CAPS_LOCAL_BYTES] = { "local-bytes",
+		"writes into pipes and FIFOs are not counted: a process reading the weights "
+		"from a tainted writer's pipe is not tainted (tee/splice/vmsplice stages still "
+		"count); unix sockets are judged by a sample of the queued data instead",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_write+writev+sendto+sendmsg",
+		  { { "vigil_sys_write", "syscalls/sys_enter_write" },
+		    { "vigil_sys_writev", "syscalls/sys_enter_writev" },
+		    { "vigil_sys_sendto", "syscalls/sys_enter_sendto", false, true },
+		    { "vigil_sys_sendmsg", "syscalls/sys_enter_sendmsg", false, true } } },
 	} },
 	/* attached per library file by userspace/tls.c, not by the loader */
 	[CAPS_TLS] = { "tls",

@@ -256,9 +256,12 @@ const struct config_option config_options[] = {
 	  "tainted egress allowed per protected set before\n"
 	  "enforce drops and kills (default 1MiB; K/M/G/KiB/MiB/GiB);\n"
 	  "counts bytes judged weights-shaped or not judged" },
+	{ "propagate-min-bytes", 0, CONFIG_VALUE, "BYTES", a_relay_min_bytes,
+	  "tainted bytes a process must receive over one local\n"
+	  "channel (TCP/UDP connection, pipe, FIFO, unix socket:\n"
+	  "weights-shaped bytes) to be tainted by it (default 64KiB)" },
 	{ "relay-min-bytes", 0, CONFIG_VALUE, "BYTES", a_relay_min_bytes,
-	  "tainted bytes a process must receive over a local\n"
-	  "TCP/UDP connection to be tainted by it (default 64KiB)" },
+	  "the former name of --propagate-min-bytes" },
 	{ "work-budget", 0, CONFIG_VALUE, "BYTES", a_work_budget,
 	  "work-shaped tainted egress (text, JSON, metrics) each\n"
 	  "destination may get per hour (default 1GiB; 0: no limit)" },

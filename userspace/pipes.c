@@ -9,8 +9,6 @@
 
 #include "pipes.h"
 
-#define MAX_ROUNDS 16
-
 struct end {
 	uint64_t ino, dev;	/* pipe (pipefs) or FIFO inode */
 	uint32_t pid;
@@ -102,7 +100,9 @@ int pipes__propagate(const struct pipes_env *env, int self_pid)
 	int added = 0;
 
 	collect(env, self_pid, &e);
-	/* Pipes the kernel marked: their writer may be gone, the data not. */
+	/* Pipes whose kernel mark carries the threshold of weights bytes:
+	 * their writer may be gone, the data not. A tainted writer alone
+	 * (contact) taints no reader: the bytes decide (lib/taint.bpf.h). */
 	for (size_t r = 0; r < e.n; r++) {
 		uint32_t writer, mask, depth, file;
 
@@ -112,27 +112,6 @@ int pipes__propagate(const struct pipes_env *env, int self_pid)
 			continue;
 		if (env->taint_put(env->ctx, e.v[r].pid, writer, mask, depth + 1, file) == 0)
 			added++;
-	}
-	for (int round = 0; round < MAX_ROUNDS; round++) {
-		int before = added;
-
-		for (size_t w = 0; w < e.n; w++) {
-			uint32_t mask, depth, file;
-
-			if (!e.v[w].write ||
-			    !env->taint_get(env->ctx, e.v[w].pid, &mask, &depth, &file))
-				continue;
-			for (size_t r = 0; r < e.n; r++) {
-				if (e.v[r].write || e.v[r].ino != e.v[w].ino ||
-				    e.v[r].dev != e.v[w].dev || e.v[r].pid == e.v[w].pid)
-					continue;
-				if (env->taint_put(env->ctx, e.v[r].pid, e.v[w].pid, mask, depth + 1,
-						   file) == 0)
-					added++;
-			}
-		}
-		if (added == before)
-			break;
 	}
 	free(e.v);
 	return added;

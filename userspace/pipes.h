@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Taint through chains of pipes, from userspace.
+/* Taint through pipes, from userspace: the backstop of the kernel's check.
  *
- * The kernel marks the pipes a process can write at the moment it becomes
- * tainted, and taints a reader of a marked pipe when that reader next
- * sends. A middle stage that never sends (gzip in `cat w | gzip | nc`) is
- * invisible there, so after taint events the agent walks /proc: a process
- * holding the read end of a pipe or FIFO whose write end a tainted process
- * holds becomes tainted, repeated until nothing changes. */
+ * The kernel counts the weights-shaped bytes tainted processes write into
+ * each pipe (the pipe's mark) and taints a reader of a pipe whose mark
+ * crossed the propagation threshold when that reader next writes or sends
+ * (a middle stage such as gzip in `cat w | gzip | nc` at its first write).
+ * After taint events the agent walks /proc too: a process holding the read
+ * end of a pipe or FIFO whose mark crossed the threshold becomes tainted
+ * (one that reads but never writes or sends). Holding a pipe a tainted
+ * process writes into is not enough: a log line taints nobody. */
 #ifndef VIGIL_PIPES_H
 #define VIGIL_PIPES_H
 
@@ -19,8 +21,9 @@ struct pipes_env {
 	/* taint of tgid: 0 if untainted, else set mask (and depth, file) */
 	bool (*taint_get)(void *ctx, uint32_t tgid, uint32_t *mask, uint32_t *depth,
 			  uint32_t *file_id);
-	/* the kernel's mark on a pipe/FIFO inode (a tainted writer held it),
-	 * even if that writer has exited since; false if unmarked */
+	/* the kernel's mark on a pipe/FIFO inode, if it carries the
+	 * propagation threshold of weights bytes (tainted writers put them
+	 * there, even if they have exited since); false otherwise */
 	bool (*pipe_mark)(void *ctx, uint64_t ino, uint32_t *writer, uint32_t *mask,
 			  uint32_t *depth, uint32_t *file_id);
 	/* taint tgid from writer; returns 0 if it was newly tainted */

@@ -245,8 +245,11 @@ static bool pe_pipe_mark(void *ctx, uint64_t ino, uint32_t *writer, uint32_t *ma
 	struct agent *a = ctx;
 	struct vigil_pipe_mark m;
 
-	if (!kmaps__pipe_mark(a->ld.skel, ino, &m))
-		return false;
+	unsigned long long min = a->ld.relay_min_bytes ? a->ld.relay_min_bytes
+						       : VIGIL_PROPAGATE_MIN_BYTES;
+
+	if (!kmaps__pipe_mark(a->ld.skel, ino, &m) || m.weights_bytes < min)
+		return false;	/* by bytes, as the kernel's check */
 	*writer = m.tgid;
 	*mask = m.set_mask;
 	*depth = m.depth;

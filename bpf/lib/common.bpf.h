@@ -238,6 +238,17 @@ VG_MAP(vg_relays, LRU_HASH, 0, VIGIL_MAX_RELAYS, struct vigil_relay_key, struct 
  * pointer away, no hashing, freed with the task). */
 VG_STORAGE(vg_pipe_checked, TASK_STORAGE, __u64);
 
+/* Per thread: the judgement of a tainted thread's last write or send into
+ * a unix socket (lib/write.bpf.h), until the bytes it queues (sk_data_ready,
+ * bpf/unix.bpf.c) used up its length. */
+struct write_pending {
+	__u64 peer;	/* the receiving struct sock; 0: a datagram to a path */
+	__u64 left;	/* bytes of the call not queued yet */
+	__u32 weights;	/* the call's sample was weights-class */
+	__u32 pad;
+};
+VG_STORAGE(vg_write_pending, TASK_STORAGE, struct write_pending);
+
 /* TLS plaintext (lib/tls.bpf.h). Per thread: the last plaintext sample a
  * uprobe took, until the thread's next tainted TCP send binds it to that
  * socket (task storage: freed with the thread). */

@@ -65,7 +65,6 @@ struct fdscan_ctx {
 	/* checking (want READ): the first marked pipe found */
 	struct vigil_pipe_mark found;
 	bool hit;
-	bool marked_any;
 	__u32 found_via;	/* VIGIL_VIA_PIPE, _UNIX or _LOOPBACK */
 	__u64 found_bytes;	/* _LOOPBACK: tainted bytes the socket received */
 };
@@ -135,14 +134,38 @@ static __always_inline bool fdscan__relay(struct fdscan_ctx *c, struct file *f)
 	return true;
 }
 
+/* A mark's writer (the taint's sources and chain) becomes w's, its byte
+ * counts stay: the last tainted writer names the taint, as for relays. */
+static __always_inline void mark__set_writer(struct vigil_pipe_mark *m,
+					     const struct vigil_pipe_mark *w)
+{
+	if (m->tgid == w->tgid && (m->set_mask & w->set_mask) == w->set_mask)
+		return;
+	m->tgid = w->tgid;
+	m->set_mask = w->set_mask;
+	m->depth = w->depth;
+	m->file_id = w->file_id;
+}
+
+/* The threshold of every local propagation by bytes (include/vigil.h). */
+static __always_inline __u64 propagate__min(void)
+{
+	return cfg_relay_min_bytes ? cfg_relay_min_bytes : 1;
+}
+
 /* The mark another process left on a pipe or unix socket the scanned
- * process reads: 1 (stop the scan) when there is one. */
+ * process reads: 1 (stop the scan) when there is one that counts. A pipe or
+ * unix mark counts once it carries propagate__min() weights-class bytes (by
+ * bytes, not by contact: a log line to /dev/log, a progress bar into
+ * `| tee` taints nothing); a mark on the process itself at once. */
 static __always_inline long fdscan__take_mark(struct fdscan_ctx *c, struct vigil_pipe_key *key,
 					      __u32 via)
 {
 	struct vigil_pipe_mark *m = bpf_map_lookup_elem(&vg_pipes, key);
 
 	if (!m || m->tgid == c->tgid)
+		return 0;
+	if (via != VIGIL_VIA_PROCMEM && m->weights_bytes < propagate__min())
 		return 0;
 	c->found = *m;
 	c->hit = true;
@@ -228,13 +251,15 @@ static long fdscan__one(__u32 i, void *data)
 	if (c->want_mode == VIGIL_FMODE_WRITE) {
 		struct vigil_pipe_mark *old = bpf_map_lookup_elem(&vg_pipes, &key);
 
-		if (old && old->tgid == c->mark.tgid &&
-		    (old->set_mask & c->mark.set_mask) == c->mark.set_mask)
+		/* who, not bytes: the bytes come from its writes
+		 * (bpf/write.bpf.c), so the mark taints no reader yet */
+		if (old) {
+			mark__set_writer(old, &c->mark);
 			return 0;
-		if (bpf_map_update_elem(&vg_pipes, &key, &c->mark, BPF_ANY))
+		}
+		if (bpf_map_update_elem(&vg_pipes, &key, &c->mark, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&vg_pipes, &key))
 			COUNT(pipe_map_full);
-		else
-			c->marked_any = true;
 		return 0;
 	}
 	return fdscan__take_mark(c, &key, VIGIL_VIA_PIPE);
@@ -270,8 +295,6 @@ static __always_inline void taint__mark_pipes(struct task_struct *task, __u32 tg
 	c.mark.depth = t->depth;
 	c.mark.file_id = t->first_file_id;
 	fdscan__run(task, &c);
-	if (c.marked_any)
-		__sync_fetch_and_add(&vg_pipe_gen, 1);
 }
 
 /* Start tgid's taint, the one way every hook does it: the bitmap bit first
@@ -404,10 +427,91 @@ file__lookup_inode(struct inode *inode)
 	return bpf_map_lookup_elem(&vg_files, &key);
 }
 
-/* A tainted process sent into a unix socket: mark the receiving socket
- * (a connected socket's peer, or the one a datagram was queued on:
- * bpf/unix.bpf.c), so the process on the other end is tainted (via unix)
- * when it next talks to the network, as for pipes. */
+/* Judge len bytes at addr (user memory, or kernel memory when kernel) by
+ * a sample (lib/classify.bpf.h): 1 if weights-class. Below
+ * VIGIL_SAMPLE_MIN bytes nothing is judged and it is not weights (too
+ * little to carry a model); unreadable memory is weights (fail closed). A
+ * global function: verified once for every write hook. */
+__noinline int mark__judge(__u64 addr, __u64 len, int kernel)
+{
+	__u32 zero = 0, n = VIGIL_SAMPLE_BYTES;
+	struct vigil_scratch *x = bpf_map_lookup_elem(&vg_scratch, &zero);
+	struct classify_sample *sp;
+	__u64 off = 0;
+	long err;
+
+	if (len < VIGIL_SAMPLE_MIN)
+		return 0;
+	if (!x)
+		return 1;
+	if (len > VIGIL_SAMPLE_BYTES)
+		off = bpf_get_prandom_u32() % (len - VIGIL_SAMPLE_BYTES + 1);
+	else
+		n = len;
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(2 * VIGIL_SAMPLE_BYTES - 1));
+	if (n < 1 || n > VIGIL_SAMPLE_BYTES)
+		return 1;
+	if (kernel)
+		err = bpf_probe_read_kernel(x->c.buf, n, (void *)(addr + off));
+	else
+		err = bpf_probe_read_user(x->c.buf, n, (void *)(addr + off));
+	if (err)
+		return 1;
+	sp = &x->c.s;
+	__builtin_memset(sp, 0, sizeof(*sp));
+	sp->n = n;
+	return classify__sample(&x->c) == VIGIL_CLASS_WEIGHTS;
+}
+
+/* A tainted writer put len bytes into the pipe or unix socket key names
+ * (weights: its sample was weights-class, mark__judge): count them on the
+ * mark, made now if the fd scan at taint time did not see it (a pipe made
+ * or opened later), and let readers look again (vg_pipe_gen) when its
+ * weights bytes cross the threshold. A global function, as mark__judge. */
+__noinline int mark__count(struct vigil_pipe_key *key, const struct vigil_taint *t,
+			   __u32 tgid, __u64 len, int weights)
+{
+	struct vigil_pipe_mark *m, nm = {};
+	__u64 min = propagate__min(), w = weights ? len : 0, old;
+	struct vigil_pipe_key k;
+
+	if (!key || !t || !len)
+		return 0;
+	/* a map key must be on this frame's stack (6.1's verifier refuses
+	 * an argument's memory) */
+	k = *key;
+	nm.tgid = tgid;
+	nm.set_mask = t->set_mask;
+	nm.depth = t->depth;
+	nm.file_id = t->first_file_id;
+	m = bpf_map_lookup_elem(&vg_pipes, &k);
+	if (!m) {
+		nm.bytes = len;
+		nm.weights_bytes = w;
+		if (bpf_map_update_elem(&vg_pipes, &k, &nm, BPF_NOEXIST) == 0) {
+			if (w >= min)
+				__sync_fetch_and_add(&vg_pipe_gen, 1);
+			return 0;
+		}
+		m = bpf_map_lookup_elem(&vg_pipes, &k);	/* raced another CPU */
+		if (!m) {
+			COUNT(pipe_map_full);
+			return 0;
+		}
+	}
+	mark__set_writer(m, &nm);
+	__sync_fetch_and_add(&m->bytes, len);
+	if (!w)
+		return 0;
+	old = __sync_fetch_and_add(&m->weights_bytes, w);
+	if (old < min && old + w >= min)
+		__sync_fetch_and_add(&vg_pipe_gen, 1);	/* readers: look again */
+	return 0;
+}
+
+/* A tainted process sent into a connected unix socket: record who on the
+ * peer's mark (no bytes: they are counted where the data is queued,
+ * bpf/unix.bpf.c), as the fd scan does for pipes. */
 static __always_inline void taint__mark_unix_sock(struct sock *peer, __u32 tgid,
 						  const struct vigil_taint *t)
 {
@@ -415,17 +519,18 @@ static __always_inline void taint__mark_unix_sock(struct sock *peer, __u32 tgid,
 	struct vigil_pipe_mark mark = {}, *old;
 
 	key.inode = (__u64)(unsigned long)peer;
-	old = bpf_map_lookup_elem(&vg_pipes, &key);
-	if (old && old->tgid == tgid && (old->set_mask & t->set_mask) == t->set_mask)
-		return;
 	mark.tgid = tgid;
 	mark.set_mask = t->set_mask;
 	mark.depth = t->depth;
 	mark.file_id = t->first_file_id;
-	if (bpf_map_update_elem(&vg_pipes, &key, &mark, BPF_ANY))
+	old = bpf_map_lookup_elem(&vg_pipes, &key);
+	if (old) {
+		mark__set_writer(old, &mark);
+		return;
+	}
+	if (bpf_map_update_elem(&vg_pipes, &key, &mark, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&vg_pipes, &key))
 		COUNT(pipe_map_full);
-	else
-		__sync_fetch_and_add(&vg_pipe_gen, 1);
 }
 
 static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,

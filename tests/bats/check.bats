@@ -16,7 +16,7 @@ check_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 
 @test "check: the table names every capability, and the exit status says if enforcement is covered" {
 	run "$VIGIL" check
 	rc=$status
-	for cap in read mmap send copy process drop-kill acked reset direct procmem unix-dgram egress; do
+	for cap in read mmap send copy process drop-kill acked reset direct procmem unix-dgram local-bytes egress; do
 		[[ "$output" == *$'\n'"$cap "* ]]
 	done
 	[[ "$output" == *"hook family"* ]] && [[ "$output" == *"cgroup v2"* ]]

@@ -91,11 +91,44 @@ static void keys_load_and_flags_override(void **state)
 	unlink(path);
 }
 
+/* one threshold for every local propagation: the new key, the old one
+ * still read, 0 and a non-size refused with the line named */
+static void propagate_min_bytes_and_its_former_name(void **state)
+{
+	char path[] = "/tmp/vigil-test-config-XXXXXX", err[512];
+	struct agent_opts o = { 0 };
+	struct config c;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(write_file(path, "propagate_min_bytes: 128KiB\n"), 0);
+	assert_int_equal(config__load(&c, path, &o, NULL, err, sizeof(err)), 0);
+	assert_int_equal(o.relay_min_bytes, 128 << 10);
+	config__free(&c);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(write_file(path, "relay_min_bytes: 4KiB\n"), 0);
+	assert_int_equal(config__load(&c, path, &o, NULL, err, sizeof(err)), 0);
+	assert_int_equal(o.relay_min_bytes, 4096);
+	config__free(&c);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(write_file(path, "mode: monitor\npropagate_min_bytes: 0\n"), 0);
+	assert_int_not_equal(config__load(&c, path, &o, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2:"));
+	assert_non_null(strstr(err, "at least 1 byte"));
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(write_file(path, "propagate_min_bytes: lots\n"), 0);
+	assert_int_not_equal(config__load(&c, path, &o, NULL, err, sizeof(err)), 0);
+	assert_int_equal(o.relay_min_bytes, 0);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(docs_table_is_the_option_table),
 		cmocka_unit_test(keys_load_and_flags_override),
+		cmocka_unit_test(propagate_min_bytes_and_its_former_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

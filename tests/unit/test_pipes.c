@@ -22,7 +22,7 @@ struct fake {
 	pid_t pid[MAXP];		/* our children: the only processes in scope */
 	int n;
 	struct { uint32_t mask, depth, file, from; bool on; } taint[MAXP];
-	uint64_t marked_ino;		/* a pipe the kernel marked, 0: none */
+	uint64_t marked_ino;		/* a pipe whose kernel mark crossed the threshold, 0: none */
 	uint32_t mark_writer;
 	int puts;
 };
@@ -137,7 +137,10 @@ static void reap(struct fake *f)
 }
 
 /* writer | middle | reader: the middle never sends, both get tainted. */
-static void taint_walks_a_chain(void **state)
+/* By bytes, not by contact: a tainted writer holding a pipe the kernel has
+ * not counted the threshold of weights bytes into (a log line, a progress
+ * bar) taints neither its reader nor the stage after it. */
+static void a_tainted_writer_alone_taints_no_reader(void **state)
 {
 	struct fake f = { 0 };
 	int p1[2], p2[2], ready[2];
@@ -161,17 +164,10 @@ static void taint_walks_a_chain(void **state)
 	f.taint[0].mask = 1;
 	f.taint[0].file = 5;
 
-	assert_int_equal(pipes__propagate(env_of(&f), getpid()), 2);
-	assert_true(f.taint[1].on);
-	assert_int_equal(f.taint[1].from, f.pid[0]);
-	assert_int_equal(f.taint[1].depth, 1);
-	assert_int_equal(f.taint[1].mask, 1);
-	assert_int_equal(f.taint[1].file, 5);
-	assert_true(f.taint[2].on);
-	assert_int_equal(f.taint[2].from, f.pid[1]);
-	assert_int_equal(f.taint[2].depth, 2);
-	/* nothing changes the second time */
 	assert_int_equal(pipes__propagate(env_of(&f), getpid()), 0);
+	assert_false(f.taint[1].on);
+	assert_false(f.taint[2].on);
+	assert_int_equal(f.puts, 0);
 	reap(&f);
 	close(ready[0]);
 	close(ready[1]);
@@ -219,7 +215,7 @@ static void kernel_mark_taints_reader_in_scope_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(taint_walks_a_chain),
+		cmocka_unit_test(a_tainted_writer_alone_taints_no_reader),
 		cmocka_unit_test(kernel_mark_taints_reader_in_scope_only),
 	};
 	return cmocka_run_group_tests_name("pipes", tests, NULL, NULL);

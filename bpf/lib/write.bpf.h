@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Writes of tainted processes into local channels, counted by bytes: the
+ * file a write lands in (fd -> struct file in the writer's fd table), the
+ * judgement of what was written (lib/taint.bpf.h, mark__judge) and the
+ * count on the channel's mark (mark__count). Used by the write syscall
+ * programs (bpf/write.bpf.c) and the pipe stages (bpf/stage.bpf.c). All
+ * run in the writer's context, after the tainted-tgid bitmap said yes. */
+#ifndef VIGIL_WRITE_BPF_H
+#define VIGIL_WRITE_BPF_H
+
+#include "lib/taint.bpf.h"
+
+/* At most this many iovecs of a writev/vmsplice are read: the bytes of the
+ * rest are not counted (a lower bound; docs/ARCHITECTURE.md, blind spots). */
+#define VIGIL_WRITE_IOV_MAX 8
+
+/* The current task's open file fd, or NULL. */
+static __always_inline struct file *write__file(__u64 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xffffffff]))
+		return NULL;
+	return f;
+}
+
+/* len bytes into fd: counted if it is a pipe/FIFO open for writing. */
+static __always_inline bool write__pipe(__u64 fd, const struct vigil_taint *t, __u32 tgid,
+					__u64 len, int weights)
+{
+	struct vigil_pipe_key key = {};
+	struct file *f = write__file(fd);
+	__u32 f_mode;
+
+	if (!f || !file_is_fifo(f, &key, &f_mode) || !(f_mode & VIGIL_FMODE_WRITE))
+		return false;
+	mark__count(&key, t, tgid, len, weights);
+	return true;
+}
+
+/* The bytes of an iovec array (the first VIGIL_WRITE_IOV_MAX) into
+ * *total; 1 if its largest buffer samples as weights. */
+static __always_inline int write__iov(const struct iovec *iov, __u64 vlen, __u64 *total)
+{
+	const void *big = NULL;
+	__u64 big_len = 0;
+	struct iovec v;
+	__u32 i;
+
+	*total = 0;
+	for (i = 0; i < VIGIL_WRITE_IOV_MAX; i++) {
+		if (i >= vlen || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			break;
+		*total += v.iov_len;
+		if (v.iov_len > big_len) {
+			big = v.iov_base;
+			big_len = v.iov_len;
+		}
+	}
+	return mark__judge((__u64)(unsigned long)big, big_len, 0);
+}
+
+/* A write or send of len bytes into the unix socket sk, judged weights or
+ * not: remembered for the thread, so that the data it queues on the
+ * receiving socket (unix__queued) is counted with this judgement of the
+ * caller's buffer rather than by a sample of the queued skb. */
+static __always_inline void write__unix_pending(struct sock *sk, __u64 len, int weights)
+{
+	struct write_pending *p;
+
+	p = bpf_task_storage_get(&vg_write_pending, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return;	/* no memory: the queued data is sampled instead */
+	p->peer = (__u64)(unsigned long)BPF_CORE_READ((struct unix_sock *)sk, peer);
+	p->left = len;
+	p->weights = weights;
+}
+
+/* How len bytes just queued on the unix socket sk count: the judgement of
+ * the call that queued them when it covers them (write__unix_pending), else
+ * a sample of the skb's linear part; data queued as pages alone (splice,
+ * sendfile, or a linear head too short to judge) counts as weights. */
+static __always_inline int write__unix_queued(const struct sock *sk, struct sk_buff *skb, __u32 len)
+{
+	struct write_pending *p;
+	__u32 linear;
+
+	p = bpf_task_storage_get(&vg_write_pending, bpf_get_current_task_btf(), 0, 0);
+	if (p && p->left >= len && (!p->peer || p->peer == (__u64)(unsigned long)sk)) {
+		p->left -= len;
+		return p->weights;
+	}
+	linear = len - BPF_CORE_READ(skb, data_len);
+	if (linear > len)
+		linear = 0;
+	if (linear < VIGIL_SAMPLE_MIN)
+		return linear == len ? 0 : 1;
+	return mark__judge((__u64)(unsigned long)BPF_CORE_READ(skb, data), linear, 1);
+}
+
+#endif

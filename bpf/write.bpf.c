@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Writes of tainted processes into pipes, FIFOs and unix sockets, counted
+ * by bytes (lib/write.bpf.h): write(2) and writev(2) into a pipe add their
+ * length to its mark, and to its weights bytes when a sample of the buffer
+ * is weights-class; the reader is tainted (via pipe) once the mark carries
+ * cfg_relay_min_bytes of them, so `python load.py | tee run.log` does not
+ * taint tee with the job's log lines. Into a unix socket (write, writev,
+ * sendto, sendmsg) the judgement is kept for the thread and the bytes are
+ * counted where they are queued (unix.bpf.c), the one place that knows the
+ * receiver of a datagram sent to a path. splice/tee/vmsplice: stage.bpf.c.
+ *
+ * Syscall tracepoints of the busiest syscalls there are: every write and
+ * send on the host runs one of these programs, so the tainted-tgid bitmap
+ * comes first: an untainted writer pays that load and the pipe generation,
+ * and once some mark crossed the threshold the pipe check of
+ * taint__lookup_or_pipe (its generation in task storage; the fd scan only
+ * when it moved) — docs/PERFORMANCE.md. */
+#include "lib/write.bpf.h"
+
+/* What a write or send into fd carries: buf/len, or (vec) an iovec array
+ * and its count, or (msg) a user msghdr. */
+enum { WRITE_BUF, WRITE_IOV, WRITE_MSG };
+
+static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, int kind)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_pipe_key key = {};
+	struct vigil_taint *t;
+	struct user_msghdr mh;
+	__u64 total = len;
+	struct sock *sk;
+	struct file *f;
+	__u32 f_mode;
+	int weights;
+
+	if (maybe_tainted(tgid))
+		t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	else if (vg_pipe_gen)
+		/* a middle stage that never sends (gzip in `cat w | gzip |
+		 * nc`): tainted here, at its first write after a pipe it reads
+		 * crossed the threshold, so its own writes count from then */
+		t = tgid == cfg_agent_tgid ? NULL : taint__lookup_or_pipe(tgid);
+	else
+		return 0;
+	if (!t)
+		return 0;
+	f = write__file(fd);
+	if (!f)
+		return 0;
+	if (kind == WRITE_MSG) {
+		if (bpf_probe_read_user(&mh, sizeof(mh), buf))
+			return 0;
+		buf = mh.msg_iov;
+		len = mh.msg_iovlen;
+		kind = WRITE_IOV;
+	}
+	if (!len)
+		return 0;
+	if (file_is_fifo(f, &key, &f_mode)) {
+		struct vigil_pipe_mark *m;
+
+		if (!(f_mode & VIGIL_FMODE_WRITE))
+			return 0;
+		/* a mark past the threshold taints its reader whatever comes
+		 * next: no sample of a write() (the classifier is most of its
+		 * cost; a writev's lengths need reading anyway) */
+		m = bpf_map_lookup_elem(&vg_pipes, &key);
+		if (kind == WRITE_IOV)
+			weights = write__iov(buf, len, &total);
+		else if (m && m->weights_bytes >= propagate__min())
+			weights = 1;
+		else
+			weights = mark__judge((__u64)(unsigned long)buf, len, 0);
+		mark__count(&key, t, tgid, total, weights);
+		return 0;
+	}
+	sk = file_sock(f);
+	if (sk) {
+		if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+			return 0;
+		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
+					    : mark__judge((__u64)(unsigned long)buf, len, 0);
+		write__unix_pending(sk, total, weights);
+		return 0;
+	}
+	/* other file types: a pty slave is the next dispatch (helper
+	 * "ptyref", lib/pty.bpf.h pty__write), folded in at merge */
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_write")
+int vigil_sys_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF);
+}
+
+SEC("tp/syscalls/sys_enter_writev")
+int vigil_sys_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_IOV);
+}
+
+/* sendto(fd, buf, len, flags, addr, addrlen): unix sockets only */
+SEC("tp/syscalls/sys_enter_sendto")
+int vigil_sys_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF);
+}
+
+/* sendmsg(fd, msg, flags) */
+SEC("tp/syscalls/sys_enter_sendmsg")
+int vigil_sys_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], 1, WRITE_MSG);
+}
