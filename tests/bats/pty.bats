@@ -86,6 +86,15 @@ pty_clean() {
 	pty_leaked enforce
 }
 
+@test "pty: monitor: the weights in base64 to a terminal taint its reader (an encoding is weights-class)" {
+	pty_run monitor b64
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 * ((4 << 20) + 2) / 3)) ]
+	run alert_wait rule=weights-egress mode=monitor process.cmdline~pty_relay.py \
+		taint.sources.0.path="$W/model.safetensors" taint.chain.1.via=pty
+	[ "$status" -eq 0 ]
+}
+
 @test "pty: monitor: 16 KiB of weights (under the 64 KiB threshold) taint nobody" {
 	pty_run monitor weights 16384
 	pty_clean 16384

@@ -5,6 +5,7 @@ the weights and writes to one end of a pty pair; the holder of the other end
 
   pty_relay.py weights SRC DHOST DPORT [N]    the job writes SRC (or its first N bytes)
   pty_relay.py text SRC DHOST DPORT N         the job reads SRC, writes N bytes of log lines
+  pty_relay.py b64 SRC DHOST DPORT            the job writes SRC in base64 (`base64 -w0 w`)
   options: --reverse   the job holds the master, the forwarder the slave
            --late      the forwarder connects after the job wrote everything
                        (default: it connects first, then streams)
@@ -12,6 +13,7 @@ the weights and writes to one end of a pty pair; the holder of the other end
 The pty is in raw mode, so the bytes pass unchanged. Prints one JSON line
 {"forwarded": N, "error": null|"EPERM"|...}; exits 0 when everything it got
 was forwarded, 3 when a connect or send failed."""
+import base64
 import errno
 import json
 import os
@@ -29,6 +31,8 @@ def main():
     late = "--late" in sys.argv
     kind, src, dhost, dport = args[0], args[1], args[2], int(args[3])
     n = int(args[4]) if len(args) > 4 else os.path.getsize(src)
+    if kind == "b64":
+        n = 4 * ((n + 2) // 3)
     master, slave = pty.openpty()
     tty.setraw(slave)
     mine, theirs = (slave, master) if reverse else (master, slave)
@@ -43,6 +47,8 @@ def main():
         if kind == "text":
             line = b"step 000123 loss 0.4321 lr 3.0e-04 tokens/s 18234 gpu_mem 71.2GiB\n"
             data = (line * (n // len(line) + 1))[:n]
+        elif kind == "b64":
+            data = base64.b64encode(data)
         else:
             data = data[:n]
         if not os.read(go_r, 1):  # the forwarder is ready, or failed
