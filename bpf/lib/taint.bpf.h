@@ -337,7 +337,7 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 	nt.first_file_id = c.found.file_id;
 	if (taint__start(tgid, &nt, BPF_NOEXIST))
 		return bpf_map_lookup_elem(&vg_taint, &tgid);
-	if (c.found_via == VIGIL_VIA_LOOPBACK)
+	if (c.found_via == VIGIL_VIA_LOOPBACK || c.found_via == VIGIL_VIA_PTY)
 		relay__charge_backlog(nt.set_mask, c.found_bytes);
 	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, nt.first_file_id,
 		    nt.via, task);
