@@ -39,6 +39,7 @@
 #include "tls.bpf.c"
 #include "shm.bpf.c"
 #include "stage.bpf.c"
+#include "clone.bpf.c"
 #include "fentry.bpf.c"
 #include "lsm.bpf.c"
 #include "kprobe.bpf.c"

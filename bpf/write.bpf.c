@@ -7,7 +7,8 @@
  * taint tee with the job's log lines. Into a unix socket (write, writev,
  * sendto, sendmsg) the judgement is kept for the thread and the bytes are
  * counted where they are queued (unix.bpf.c), the one place that knows the
- * receiver of a datagram sent to a path. splice/tee/vmsplice: stage.bpf.c.
+ * receiver of a datagram sent to a path. Into a pty (write, writev): the
+ * other end's tty counts them (lib/pty.bpf.h). splice/tee/vmsplice: stage.bpf.c.
  *
  * Syscall tracepoints of the busiest syscalls there are: every write and
  * send on the host runs one of these programs, so the tainted-tgid bitmap
@@ -83,8 +84,13 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 		write__unix_pending(sk, total, weights);
 		return 0;
 	}
-	/* other file types: a pty slave is the next dispatch (helper
-	 * "ptyref", lib/pty.bpf.h pty__write), folded in at merge */
+	/* a pty (lib/pty.bpf.h): the other end's tty counts the weights
+	 * bytes, its holder (sshd, tmux, script) is tainted past the threshold */
+	if (tgid != cfg_agent_tgid && pty__of_file(f)) {
+		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
+					    : mark__judge((__u64)(unsigned long)buf, len, 0);
+		pty__write(f, total, weights ? VIGIL_CLASS_WEIGHTS : VIGIL_CLASS_WORK, tgid, t);
+	}
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #define VIGIL_MAX_FLOWS 16384
 #define VIGIL_MAX_PIPES 16384
 #define VIGIL_MAX_RELAYS 16384
+#define VIGIL_MAX_PTYS 4096
 /* Default cfg_relay_min_bytes (`propagate_min_bytes`), the one threshold of
  * every local propagation by bytes: a receiver is tainted by a local relay
  * connection, a pipe/FIFO or a unix socket only once this many tainted bytes
@@ -87,6 +88,10 @@ enum vigil_via {
 	 * of /proc/PID/mem), or had it written by one (process_vm_writev,
 	 * ptrace POKEDATA): bpf/lib/procmem.bpf.h */
 	VIGIL_VIA_PROCMEM = 11,
+	/* read from a pty (either end) at least cfg_relay_min_bytes of
+	 * weights-class bytes a tainted process wrote to the other end
+	 * (bpf/lib/pty.bpf.h) */
+	VIGIL_VIA_PTY = 12,
 	VIGIL_VIA__COUNT,
 };
 
@@ -175,6 +180,17 @@ struct vigil_relay_mark {
 	__u32 depth;
 	__u32 file_id;
 	__u64 bytes;	/* tainted payload bytes sent into it */
+};
+
+/* A pty a tainted process wrote to (bpf/lib/pty.bpf.h), keyed by the
+ * address of the struct tty_struct the bytes flow into. */
+struct vigil_pty_mark {
+	__u32 tgid;	/* the last tainted writer of weights-class bytes */
+	__u32 set_mask;
+	__u32 depth;
+	__u32 file_id;
+	__u64 bytes;		/* every byte tainted processes wrote to it */
+	__u64 weights_bytes;	/* of those, written in weights-class writes */
 };
 
 /* Per-socket state in BPF sk_storage: who wrote into the socket and with

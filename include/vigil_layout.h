@@ -67,6 +67,13 @@ VIGIL_PIN_AT(vigil_relay_mark, set_mask, 4);
 VIGIL_PIN_AT(vigil_relay_mark, depth, 8);
 VIGIL_PIN_AT(vigil_relay_mark, file_id, 12);
 VIGIL_PIN_AT(vigil_relay_mark, bytes, 16);
+VIGIL_PIN_SIZE(vigil_pty_mark, 32);
+VIGIL_PIN_AT(vigil_pty_mark, tgid, 0);
+VIGIL_PIN_AT(vigil_pty_mark, set_mask, 4);
+VIGIL_PIN_AT(vigil_pty_mark, depth, 8);
+VIGIL_PIN_AT(vigil_pty_mark, file_id, 12);
+VIGIL_PIN_AT(vigil_pty_mark, bytes, 16);
+VIGIL_PIN_AT(vigil_pty_mark, weights_bytes, 24);
 
 VIGIL_PIN_SIZE(vigil_sock_state, 72);
 VIGIL_PIN_AT(vigil_sock_state, tgid, 0);

@@ -5,7 +5,7 @@
 #   scripts/deps.sh --kernels  also what the qemu kernel matrix needs
 #                              (tests/kernels/: qemu, busybox, depmod)
 set -e
-PKGS="clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libcmocka-dev liburing-dev libfuse3-dev fuse3 libclang-rt-19-dev pkg-config iproute2 bats python3 python3-jsonschema rsyslog rsyslog-openssl rsyslog-elasticsearch libcurl4-openssl-dev libssl-dev make gcc libjansson-dev openssl zstd systemd util-linux curl gnutls-bin golang-go"
+PKGS="clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libcmocka-dev liburing-dev libfuse3-dev fuse3 libclang-rt-19-dev pkg-config iproute2 bats python3 python3-jsonschema rsyslog rsyslog-openssl rsyslog-elasticsearch libcurl4-openssl-dev libssl-dev make gcc libjansson-dev openssl zstd systemd util-linux curl gnutls-bin golang-go xfsprogs"
 [ "${1:-}" = --kernels ] && PKGS="$PKGS qemu-system-x86 busybox-static kmod xz-utils cpio"
 missing=""
 for p in $PKGS; do

@@ -204,6 +204,22 @@ static const struct caps_cap table[CAPS_N] = {
 		  { { "vigil_sys_vm_readv", "syscalls/sys_enter_process_vm_readv" },
 		    { "vigil_sys_vm_writev", "syscalls/sys_enter_process_vm_writev" } } },
 	} },
+	[CAPS_PTY] = { "pty",
+		"terminals are not followed: a process reading from a pty (sshd, tmux, "
+		"script) the weights a tainted process wrote to the other end is not tainted",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_write+writev",
+		  { { "vigil_sys_write", "syscalls/sys_enter_write" },
+		    { "vigil_sys_writev", "syscalls/sys_enter_writev" } } },
+	} },
+	[CAPS_REFLINK] = { "reflink",
+		"reflinks and copy offloads (cp --reflink, FICLONE, copy_file_range on XFS "
+		"or btrfs) are not followed: the clone of the weights is not protected",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_ioctl+copy_file_range",
+		  { { "vigil_sys_ioctl", "syscalls/sys_enter_ioctl" },
+		    { "vigil_sys_copy_file_range", "syscalls/sys_enter_copy_file_range" } } },
+	} },
 	[CAPS_UNIX] = { "unix-dgram",
 		"bytes queued on unix sockets are not counted: a receiver of the weights "
 		"over a unix socket (connected, or datagrams sent to a path) is not tainted",

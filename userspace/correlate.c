@@ -75,6 +75,7 @@ const char *corr__via_name(uint32_t via)
 		[VIGIL_VIA_UNIX] = "unix", [VIGIL_VIA_FILE] = "file",
 		[VIGIL_VIA_LOOPBACK] = "loopback", [VIGIL_VIA_SHM] = "shm",
 		[VIGIL_VIA_MEMFD] = "memfd", [VIGIL_VIA_PROCMEM] = "procmem",
+		[VIGIL_VIA_PTY] = "pty",
 	};
 	return via < VIGIL_VIA__COUNT && names[via] ? names[via] : "unknown";
 }

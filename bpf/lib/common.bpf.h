@@ -85,6 +85,9 @@ __u32 vg_lost_socks_n = 0;
 __u64 vg_socks_stamped = 0;
 /* Relay marks ever made: the fd scan looks at inet sockets only if > 0. */
 __u32 vg_relays_marked = 0;
+/* Some pty was written by a tainted process (lib/pty.bpf.h): until then
+ * the fd scan does not look at ttys. */
+__u32 vg_ptys_marked = 0;
 /* Protected files on tmpfs/shm exist (a copy the kernel made there, or an
  * original the agent protected): only then does an untainted open look at
  * its file (bpf/shm.bpf.c). */
@@ -233,6 +236,10 @@ VG_MAP(vg_pipes, LRU_HASH, 0, VIGIL_MAX_PIPES, struct vigil_pipe_key, struct vig
 /* LRU like vg_pipes: a connection has no close hook that sees UDP, so old
  * marks age out; it takes 16K live tainted local connections to evict one. */
 VG_MAP(vg_relays, LRU_HASH, 0, VIGIL_MAX_RELAYS, struct vigil_relay_key, struct vigil_relay_mark);
+
+/* ptys a tainted process wrote to, keyed by the tty the bytes flow into
+ * (lib/pty.bpf.h). LRU: a tty has no close hook here; old marks age out. */
+VG_MAP(vg_ptys, LRU_HASH, 0, VIGIL_MAX_PTYS, __u64, struct vigil_pty_mark);
 
 /* Per thread: the pipe generation it was last checked at (task storage: a
  * pointer away, no hashing, freed with the task). */

@@ -8,6 +8,7 @@
 #include "lib/common.bpf.h"
 #include "lib/relay.bpf.h"
 #include "lib/shm.bpf.h"
+#include "lib/pty.bpf.h"
 
 static __always_inline void taint__emit(__u32 tgid, __u32 ppid,
 					const struct vigil_taint *t,
@@ -65,8 +66,8 @@ struct fdscan_ctx {
 	/* checking (want READ): the first marked pipe found */
 	struct vigil_pipe_mark found;
 	bool hit;
-	__u32 found_via;	/* VIGIL_VIA_PIPE, _UNIX or _LOOPBACK */
-	__u64 found_bytes;	/* _LOOPBACK: tainted bytes the socket received */
+	__u32 found_via;	/* VIGIL_VIA_PIPE, _UNIX, _LOOPBACK or _PTY */
+	__u64 found_bytes;	/* _LOOPBACK, _PTY: tainted bytes received */
 };
 
 static __always_inline bool file_is_fifo(struct file *f, struct vigil_pipe_key *key,
@@ -238,6 +239,14 @@ static long fdscan__one(__u32 i, void *data)
 		return fdscan__take_mark(c, &key, VIGIL_VIA_UNIX);
 	if (c->want_mode == VIGIL_FMODE_READ && vg_relays_marked && fdscan__relay(c, f))
 		return 1;
+	/* a pty a tainted process wrote weights to (lib/pty.bpf.h) */
+	if (c->want_mode == VIGIL_FMODE_READ && vg_ptys_marked &&
+	    pty__take(f, c->tgid, &c->found.tgid, &c->found.set_mask, &c->found.depth,
+		      &c->found.file_id, &c->found_bytes)) {
+		c->found_via = VIGIL_VIA_PTY;
+		c->hit = true;
+		return 1;
+	}
 	switch (fdscan__shm(c, f)) {
 	case FDSCAN_SHM_HIT:
 		return 1;
@@ -351,7 +360,7 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 	nt.first_file_id = c.found.file_id;
 	if (taint__start(tgid, &nt, BPF_NOEXIST))
 		return bpf_map_lookup_elem(&vg_taint, &tgid);
-	if (c.found_via == VIGIL_VIA_LOOPBACK)
+	if (c.found_via == VIGIL_VIA_LOOPBACK || c.found_via == VIGIL_VIA_PTY)
 		relay__charge_backlog(nt.set_mask, c.found_bytes);
 	taint__emit(tgid, task_ppid(task), &nt, nt.set_mask, nt.first_file_id,
 		    nt.via, task);

@@ -10,6 +10,7 @@ load ../lib/harness
 setup() { vigil_setup; }
 teardown() {
 	if mountpoint -q "$T/bind" 2>/dev/null; then umount "$T/bind"; fi
+	if mountpoint -q "$T/xfs" 2>/dev/null; then umount "$T/xfs"; fi
 	vigil_teardown
 }
 
@@ -292,6 +293,82 @@ small_send() {
 	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
 		taint.chain.0.comm=dd
 	[ "$status" -eq 0 ]
+}
+
+# ---- reflinks and copy offloads ---------------------------------------------
+
+# xfs_setup: an XFS with reflink=1 on a loop device at $T/xfs, the weights
+# copied into $T/xfs/w (protected by the agent's --protect "$XW/**")
+xfs_setup() {
+	command -v mkfs.xfs >/dev/null || skip "mkfs.xfs missing (scripts/deps.sh installs xfsprogs)"
+	grep -qw xfs /proc/filesystems || modprobe xfs 2>/dev/null ||
+		skip "this kernel has no XFS (reflinks need XFS or btrfs)"
+	truncate -s 512M "$T/xfs.img"
+	mkfs.xfs -q -m reflink=1 "$T/xfs.img"
+	mkdir -p "$T/xfs"
+	mount -o loop "$T/xfs.img" "$T/xfs" || skip "cannot loop-mount an XFS image here"
+	XW="$T/xfs/w"
+	mkdir "$XW" "$T/xfs/stash"
+	cp "$W/model.safetensors" "$XW/model.safetensors"
+	sync
+}
+
+# reflink_upload MODE HOW: HOW = ficlone (cp --reflink=always) or cfr
+# (copy_file_range, a remap on XFS) from the protected file to a new file by
+# one process, uploaded by another
+reflink_upload() {
+	local mode="$1" how="$2" got
+	xfs_setup
+	start_sink tcp
+	start_agent --mode "$mode" --protect "$XW/**"
+	if [ "$how" = ficlone ]; then
+		run in_cg cp --reflink=always "$XW/model.safetensors" "$T/xfs/stash/c.bin"
+	else
+		run in_cg python3 -c 'import os, sys
+s = os.open(sys.argv[1], os.O_RDONLY); d = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT, 0o644)
+n = os.fstat(s).st_size
+while n > 0:
+    k = os.copy_file_range(s, d, n)
+    if k <= 0: break
+    n -= k' "$XW/model.safetensors" "$T/xfs/stash/c.bin"
+	fi
+	[ "$status" -eq 0 ]
+	# the reflink really happened: the copy's extents are shared
+	filefrag -v "$T/xfs/stash/c.bin" | grep -q shared
+	cmp "$XW/model.safetensors" "$T/xfs/stash/c.bin"
+	leak --src "$T/xfs/stash/c.bin" --host "$PEER4" --port "$PORT"
+	got="$(sink_bytes)"
+	if [ "$mode" = enforce ]; then
+		[ "$status" -eq 137 ]
+		[ "$got" -le "$BUDGET" ]
+		run alert_wait action=killed mode=enforce process.cmdline~c.bin \
+			taint.sources.0.path="$XW/model.safetensors" \
+			taint.chain.0.via=read taint.chain.1.via=file \
+			taint.chain.1.path="$T/xfs/stash/c.bin"
+	else
+		[ "$status" -eq 0 ]
+		[ "$got" -eq $((4 << 20)) ]
+		run alert_wait rule=weights-egress mode=monitor process.cmdline~c.bin \
+			taint.sources.0.path="$XW/model.safetensors" \
+			taint.chain.0.via=read taint.chain.1.via=file \
+			taint.chain.1.path="$T/xfs/stash/c.bin"
+	fi
+	[ "$status" -eq 0 ]
+	run alert_none kind=alert taint.sources.*.path~"$T/xfs/stash"
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: monitor: a reflink (cp --reflink=always, FICLONE) names the weights" {
+	reflink_upload monitor ficlone
+	[ "$(alert_get taint.chain.0.comm rule=weights-egress)" = cp ]
+}
+
+@test "propagate: enforce: an upload of a reflink is killed at the budget, named by the weights" {
+	reflink_upload enforce ficlone
+}
+
+@test "propagate: monitor: a copy_file_range remap (XFS) names the weights" {
+	reflink_upload monitor cfr
 }
 
 # ---- read coverage ----------------------------------------------------------
