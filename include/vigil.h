@@ -571,7 +571,12 @@ struct vigil_watch_key {
 struct vigil_watch {
 	__u32 kind;	/* enum vigil_control */
 	__u32 id;	/* the agent's name for the entry (userspace/watch.c) */
+	/* a file's inode entry: vigil_path_hash of its name's first
+	 * VIGIL_WATCH_NAME_LEN - 1 bytes, which the opened file's name must
+	 * have (a replaced file's inode number is soon another file's); 0: any */
+	__u64 name_hash;
 };
+#define VIGIL_WATCH_NAME_LEN 64
 
 /* control.arg of the watch kinds: the operation in the high half, the
  * entry's id in the low (device kinds: the device's kernel dev_t) */

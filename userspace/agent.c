@@ -172,8 +172,10 @@ static void cron(struct agent *a, uint64_t ticks)
 	if (due(&a->ticks_since_host, ticks, HOSTADDR_REFRESH_MS))
 		agent_rules__refresh_host(a);
 	/* the heartbeat the next agent reads if this one dies */
-	if (due(&a->ticks_since_ledger, ticks, 1000))
+	if (due(&a->ticks_since_ledger, ticks, 1000)) {
 		persist__tick(a);
+		watch__refresh(a->ld.skel);	/* replaced config files' inodes */
+	}
 	enforce__tick(a->enf, clock__mono_ns());
 	if (due(&a->ticks_since_stats, ticks, a->o->stats_interval_s * 1000ull))
 		status__counters(a, "agent_stats");

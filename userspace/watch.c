@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,10 @@ static const char *const unit_paths[] = {
 
 static char paths[WATCH_MAX][PATH_MAX];
 static uint32_t npaths;
+/* per id: the file or directory watched by inode as well, and the inode
+ * its path had at the last look (a replaced file frees its number for
+ * reuse: watch__refresh moves the entry to the new one) */
+static struct { bool file; __u64 dev, ino; __u32 kind; } inodes[WATCH_MAX];
 static uint64_t disks[64];	/* kernel dev_t of block devices added */
 static uint32_t ndisks;
 
@@ -44,10 +49,10 @@ const char *watch__path(uint32_t id)
 	return id < npaths ? paths[id] : "";
 }
 
-static int put(int fd, __u64 a, __u64 b, __u32 kind, __u32 id)
+static int put_named(int fd, __u64 a, __u64 b, __u32 kind, __u32 id, __u64 name_hash)
 {
 	struct vigil_watch_key k = { .a = a, .b = b };
-	struct vigil_watch v = { .kind = kind, .id = id };
+	struct vigil_watch v = { .kind = kind, .id = id, .name_hash = name_hash };
 
 	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY)) {
 		log__debug("vg_watch: cannot add an entry: %s", strerror(errno));
@@ -73,6 +78,30 @@ static __u64 path_hash(const char *p)
 	return h;
 }
 
+static int put(int fd, __u64 a, __u64 b, __u32 kind, __u32 id)
+{
+	return put_named(fd, a, b, kind, id, 0);
+}
+
+/* What the kernel checks an opened file's name against (guard__name_hash) */
+static __u64 name_hash(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	__u64 h = VIGIL_PATH_HASH_INIT;
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i + 1 < VIGIL_WATCH_NAME_LEN && base[i]; i++)
+		h = vigil_path_hash_step(h, (unsigned char)base[i]);
+	return h;
+}
+
+/* An inode entry for id: a file's carries its name's hash */
+static int put_inode(int fd, uint32_t id, const struct stat *st)
+{
+	return put_named(fd, kdev(st->st_dev), st->st_ino, inodes[id].kind, id,
+			 S_ISDIR(st->st_mode) ? 0 : name_hash(paths[id]));
+}
+
 /* A new id naming path; -1 if the table is full. */
 static int name(const char *path)
 {
@@ -93,9 +122,43 @@ static int watch_file(struct vigil_bpf *skel, const char *path, __u32 kind)
 	if (path[0] != '/' || strlen(path) >= VIGIL_PIN_DIR_LEN || (id = name(path)) < 0)
 		return 0;
 	put(fd, VIGIL_WATCH_PATH, path_hash(path), kind, id);
+	inodes[id].file = true;
+	inodes[id].kind = kind;
 	if (stat(path, &st))
 		return 0;
-	return !put(fd, kdev(st.st_dev), st.st_ino, kind, id);
+	inodes[id].dev = kdev(st.st_dev);
+	inodes[id].ino = st.st_ino;
+	return !put_inode(fd, id, &st);
+}
+
+int watch__refresh(struct vigil_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.vg_watch), moved = 0;
+	struct stat st;
+
+	for (uint32_t id = 0; id < npaths; id++) {
+		__u64 dev = 0, ino = 0;
+
+		if (!inodes[id].file)
+			continue;
+		if (!stat(paths[id], &st)) {
+			dev = kdev(st.st_dev);
+			ino = st.st_ino;
+		}
+		if (dev == inodes[id].dev && ino == inodes[id].ino)
+			continue;
+		if (inodes[id].ino) {
+			struct vigil_watch_key k = { .a = inodes[id].dev, .b = inodes[id].ino };
+
+			bpf_map_delete_elem(fd, &k);
+		}
+		inodes[id].dev = dev;
+		inodes[id].ino = ino;
+		if (ino && !put_inode(fd, id, &st))
+			skel->bss->vg_watch_inodes = 1;
+		moved++;
+	}
+	return moved;
 }
 
 /* The char-device majors /proc/devices lists under name (vfio's is dynamic) */

@@ -19,6 +19,9 @@ int watch__fill(struct vigil_bpf *skel, const struct agent_opts *o, const char *
 /* The block devices of the protected files now in vg_files (new devices
  * only, e.g. after inotify added files); how many were added. */
 int watch__disks(struct vigil_bpf *skel);
+/* Every second (agent.c's cron): watched files replaced, removed or
+ * created since the last look move to their new inode; how many moved. */
+int watch__refresh(struct vigil_bpf *skel);
 /* The path of entry id ("" if unknown); for devices, its /dev name. */
 const char *watch__path(uint32_t id);
 

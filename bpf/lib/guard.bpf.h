@@ -110,6 +110,18 @@ static __always_inline void guard__device(struct file *f, struct inode *inode, _
 	control__report(w->kind, rdev, detail, true);
 }
 
+/* vigil_path_hash of dentry d's name (its first VIGIL_WATCH_NAME_LEN - 1 bytes) */
+static __always_inline __u64 guard__name_hash(struct dentry *d)
+{
+	char n[VIGIL_WATCH_NAME_LEN] = {};
+	__u64 h = VIGIL_PATH_HASH_INIT;
+
+	bpf_probe_read_kernel_str(n, sizeof(n), BPF_CORE_READ(d, d_name.name));
+	for (int i = 0; i < VIGIL_WATCH_NAME_LEN && n[i]; i++)
+		h = vigil_path_hash_step(h, n[i]);
+	return h;
+}
+
 /* A regular file opened for writing: watched itself, or new or old right
  * under a watched directory (its name in the record). */
 static __always_inline void guard__written(struct file *f, struct inode *inode)
@@ -120,6 +132,8 @@ static __always_inline void guard__written(struct file *f, struct inode *inode)
 	struct vigil_watch *w;
 
 	w = guard__lookup(dev, BPF_CORE_READ(inode, i_ino));
+	if (w && w->name_hash && w->name_hash != guard__name_hash(d))
+		return;	/* the number of a file replaced since (watch.c moves it) */
 	if (!w) {
 		w = guard__lookup(dev, BPF_CORE_READ(d, d_parent, d_inode, i_ino));
 		if (!w)
