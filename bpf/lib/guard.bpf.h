@@ -143,19 +143,39 @@ static __always_inline void guard__written(struct file *f, struct inode *inode)
 	control__report(w->kind, guard__arg(VIGIL_WOP_OPEN, w), detail, false);
 }
 
+/* f->f_inode and f->f_mode in one read: they lie within GUARD_FILE_WIN
+ * bytes of each other (6.18: offsets 32 and 4; 6.1: 32 and 68), else two */
+#define GUARD_FILE_WIN 64
+static __always_inline void guard__file_fields(struct file *f, struct inode **inode, __u32 *f_mode)
+{
+	__u32 oi = bpf_core_field_offset(struct file, f_inode);
+	__u32 om = bpf_core_field_offset(struct file, f_mode);
+	__u32 lo = oi < om ? oi : om;
+	char win[GUARD_FILE_WIN + 8];	/* a masked offset plus 8 always fits */
+
+	if (oi - lo >= GUARD_FILE_WIN || om - lo >= GUARD_FILE_WIN ||
+	    bpf_probe_read_kernel(win, sizeof(win), (void *)f + lo)) {
+		*inode = BPF_CORE_READ(f, f_inode);
+		*f_mode = BPF_CORE_READ(f, f_mode);
+		return;
+	}
+	__builtin_memcpy(inode, win + ((oi - lo) & (GUARD_FILE_WIN - 1)), sizeof(*inode));
+	__builtin_memcpy(f_mode, win + ((om - lo) & (GUARD_FILE_WIN - 1)), sizeof(*f_mode));
+}
+
 /* At the exit of every open (bpf/shm.bpf.c): fd is the new descriptor. */
 static __always_inline void guard__opened(long fd)
 {
 	struct file *f = guard__fd_file(fd);
 	struct inode *inode;
-	__u32 mode;
+	__u32 mode, f_mode;
 
 	if (!f)
 		return;
-	inode = BPF_CORE_READ(f, f_inode);
+	guard__file_fields(f, &inode, &f_mode);
 	mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
 	if (mode == S_IFREG) {	/* the common case: read-only, out here */
-		if (vg_watch_inodes && (BPF_CORE_READ(f, f_mode) & VIGIL_FMODE_WRITE))
+		if (vg_watch_inodes && (f_mode & VIGIL_FMODE_WRITE))
 			guard__written(f, inode);
 		return;
 	}
