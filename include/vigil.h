@@ -573,7 +573,7 @@ struct vigil_watch {
 	__u32 id;	/* the agent's name for the entry (userspace/watch.c) */
 	/* a file's inode entry: vigil_path_hash of its name's first
 	 * VIGIL_WATCH_NAME_LEN - 1 bytes, which the opened file's name must
-	 * have (a replaced file's inode number is soon another file's); 0: any */
+	 * have (a replaced file's inode number is soon another file's), 0: any */
 	__u64 name_hash;
 };
 #define VIGIL_WATCH_NAME_LEN 64
