@@ -188,7 +188,9 @@ weights_disk() {
 		skip "losetup and mkfs.ext4 needed"
 	truncate -s 32M "$T/disk.img"
 	mkfs.ext4 -q -F "$T/disk.img"
-	LOOPDEV="$(losetup -f --show "$T/disk.img")"
+	# the 6.1 guest's initramfs has no loop module
+	LOOPDEV="$(losetup -f --show "$T/disk.img" 2>/dev/null)" ||
+		{ LOOPDEV=""; skip "no loop device on this kernel (loop module)"; }
 	mkdir -p "$T/disk"
 	mount "$LOOPDEV" "$T/disk"
 	head -c $((1 << 20)) /dev/urandom > "$T/disk/model.bin"
@@ -297,11 +299,16 @@ except OSError as e:
 	mv "$T/new.yaml" "$T/site.yaml"
 	run alert_wait --timeout 5 rule=vigil-files-changed "message~rename $rules"
 	[ "$status" -eq 0 ]
-	# the file that replaced it is watched within a second (its inode is new)
-	sleep 1.5
-	sh -c 'printf "# y\n" >> "$1"' sh "$T/site.yaml"
-	run alert_wait --timeout 5 rule=vigil-files-changed process.comm=sh "message~write $rules"
-	[ "$status" -eq 0 ]
+	# the file that replaced it is watched from the agent's next inode check
+	# (each second; later under load): a write each half second until seen
+	found=1
+	for _ in $(seq 20); do
+		sleep 0.5
+		sh -c 'printf "# y\n" >> "$1"' sh "$T/site.yaml"
+		run alert_wait --timeout 0.5 rule=vigil-files-changed process.comm=sh "message~write $rules"
+		[ "$status" -eq 0 ] && { found=0; break; }
+	done
+	[ "$found" -eq 0 ]
 	cp "$T/vigil" "$T/vigil.new"
 	mv "$T/vigil.new" "$T/vigil"	# a binary swapped under the running agent
 	run alert_wait --timeout 5 rule=vigil-files-changed control.detail="$(realpath "$T/vigil")"
@@ -310,7 +317,8 @@ except OSError as e:
 	cat "$T/site.yaml" > /dev/null
 	stop_agent
 	# and the old file's inode number, free for reuse, is no longer the rules'
-	[ "$(grep -c '"kind":"config_write"' "$ALERTS")" -eq 4 ]
+	[ "$(grep '"kind":"config_write"' "$ALERTS" | grep -vc '"comm":"sh"')" -eq 3 ]
+	[ "$(grep '"kind":"config_write"' "$ALERTS" | grep -c '"comm":"sh"')" -ge 1 ]
 }
 
 @test "tamper: removing vigil's pins (by path, rm -r through directory fds) is reported" {
