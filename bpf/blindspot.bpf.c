@@ -8,6 +8,10 @@
  *   init_module, finit_module    a kernel module load
  *   mount, fsopen                a network or FUSE filesystem (its writes
  *                                are sent by the kernel or a daemon)
+ *   unlink(at), rmdir, rename*   of vigil's pins, config, rules, binary or
+ *                                unit, by any process (lib/guard.bpf.h;
+ *                                opens of devices and of those files are
+ *                                checked at open's exit, bpf/shm.bpf.c)
  *
  * Syscall tracepoints of rare syscalls: the program runs only for them.
  * Enabling any syscall tracepoint puts every syscall of the host through
@@ -16,7 +20,7 @@
  * runs, whatever it returns. A tainted process making one in enforce mode
  * is SIGKILLed in its own context: the signal is pending when the call
  * returns, so it never gets to use what it made. */
-#include "lib/common.bpf.h"
+#include "lib/guard.bpf.h"
 
 #define AF_PACKET 17
 #define AF_XDP 44
@@ -32,37 +36,6 @@ static __always_inline bool fs_is_remote(const char *t)
 	       starts(t, "davfs", 5) || starts(t, "ncpfs", 5);
 }
 
-static __always_inline int control__report(__u32 kind, __s64 arg, const char *detail)
-{
-	__u32 tgid = current_tgid();
-	struct vigil_ev_control *e;
-	struct vigil_taint *t;
-	bool kill;
-
-	if (tgid == cfg_agent_tgid || !in_scope())
-		return 0;
-	t = maybe_tainted(tgid) ? bpf_map_lookup_elem(&vg_taint, &tgid) : NULL;
-	kill = t && cfg_mode == VIGIL_MODE_ENFORCE;
-	if (kill) {
-		bpf_send_signal(SIGKILL);
-		COUNT(kills);
-	}
-	e = event_reserve(sizeof(*e), VIGIL_EV_CONTROL, tgid);
-	if (!e)
-		return 0;
-	e->kind = kind;
-	e->set_mask = t ? t->set_mask : 0;
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->killed = kill;
-	e->arg = arg;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	__builtin_memset(e->detail, 0, sizeof(e->detail));
-	if (detail)
-		__builtin_memcpy(e->detail, detail, sizeof(e->detail));
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
 SEC("tp/syscalls/sys_enter_socket")
 int vigil_sys_socket(struct trace_event_raw_sys_enter *ctx)
 {
@@ -71,7 +44,7 @@ int vigil_sys_socket(struct trace_event_raw_sys_enter *ctx)
 	if (family != AF_PACKET && family != AF_XDP)
 		return 0;
 	return control__report(family == AF_PACKET ? VIGIL_CTL_PACKET_SOCKET :
-			       VIGIL_CTL_XDP_SOCKET, (int)ctx->args[1], NULL);
+			       VIGIL_CTL_XDP_SOCKET, (int)ctx->args[1], NULL, true);
 }
 
 SEC("tp/syscalls/sys_enter_bpf")
@@ -83,13 +56,13 @@ int vigil_sys_bpf(struct trace_event_raw_sys_enter *ctx)
 		return tamper__bpf((int)ctx->args[0], (const void *)ctx->args[1]);
 	/* union bpf_attr starts with prog_type for BPF_PROG_LOAD */
 	bpf_probe_read_user(&prog_type, sizeof(prog_type), (void *)ctx->args[1]);
-	return control__report(VIGIL_CTL_BPF_LOAD, prog_type, NULL);
+	return control__report(VIGIL_CTL_BPF_LOAD, prog_type, NULL, true);
 }
 
 SEC("tp/syscalls/sys_enter_init_module")
 int vigil_sys_init_module(struct trace_event_raw_sys_enter *ctx)
 {
-	return control__report(VIGIL_CTL_MODULE_LOAD, -1, NULL);
+	return control__report(VIGIL_CTL_MODULE_LOAD, -1, NULL, true);
 }
 
 /* finit_module(fd, ...): the file's name, read while the caller holds it */
@@ -109,7 +82,7 @@ int vigil_sys_finit_module(struct trace_event_raw_sys_enter *ctx)
 	if (f)
 		bpf_probe_read_kernel_str(detail, sizeof(detail),
 					  BPF_CORE_READ(f, f_path.dentry, d_name.name));
-	return control__report(VIGIL_CTL_MODULE_LOAD, fd, detail);
+	return control__report(VIGIL_CTL_MODULE_LOAD, fd, detail, true);
 }
 
 /* mount(2)'s type and fsopen(2)'s name: a network or FUSE type only (a
@@ -121,7 +94,7 @@ static __always_inline int control__mount(const char *type)
 	if (!type || bpf_probe_read_user_str(detail, sizeof(detail), type) <= 0 ||
 	    !fs_is_remote(detail))
 		return 0;
-	return control__report(VIGIL_CTL_MOUNT, 0, detail);
+	return control__report(VIGIL_CTL_MOUNT, 0, detail, true);
 }
 
 SEC("tp/syscalls/sys_enter_mount")
@@ -134,4 +107,50 @@ SEC("tp/syscalls/sys_enter_fsopen")
 int vigil_sys_fsopen(struct trace_event_raw_sys_enter *ctx)
 {
 	return control__mount((const char *)ctx->args[0]);
+}
+
+/* Unlinks and renames of vigil's own files and pins (lib/guard.bpf.h) */
+SEC("tp/syscalls/sys_enter_unlinkat")
+int vigil_sys_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+	return guard__path((int)ctx->args[0], (const char *)ctx->args[1], VIGIL_WOP_UNLINK);
+}
+
+SEC("tp/syscalls/sys_enter_unlink")
+int vigil_sys_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+	return guard__path(GUARD_AT_FDCWD, (const char *)ctx->args[0], VIGIL_WOP_UNLINK);
+}
+
+SEC("tp/syscalls/sys_enter_rmdir")
+int vigil_sys_rmdir(struct trace_event_raw_sys_enter *ctx)
+{
+	return guard__path(GUARD_AT_FDCWD, (const char *)ctx->args[0], VIGIL_WOP_UNLINK);
+}
+
+/* renameat(olddfd, old, newdfd, new) and renameat2(..., flags): moving a
+ * watched file away and replacing one are both reported */
+static __always_inline int guard__renameat(struct trace_event_raw_sys_enter *ctx)
+{
+	guard__path((int)ctx->args[0], (const char *)ctx->args[1], VIGIL_WOP_RENAME);
+	return guard__path((int)ctx->args[2], (const char *)ctx->args[3], VIGIL_WOP_RENAME);
+}
+
+SEC("tp/syscalls/sys_enter_renameat2")
+int vigil_sys_renameat2(struct trace_event_raw_sys_enter *ctx)
+{
+	return guard__renameat(ctx);
+}
+
+SEC("tp/syscalls/sys_enter_renameat")
+int vigil_sys_renameat(struct trace_event_raw_sys_enter *ctx)
+{
+	return guard__renameat(ctx);
+}
+
+SEC("tp/syscalls/sys_enter_rename")
+int vigil_sys_rename(struct trace_event_raw_sys_enter *ctx)
+{
+	guard__path(GUARD_AT_FDCWD, (const char *)ctx->args[0], VIGIL_WOP_RENAME);
+	return guard__path(GUARD_AT_FDCWD, (const char *)ctx->args[1], VIGIL_WOP_RENAME);
 }

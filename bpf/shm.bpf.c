@@ -22,6 +22,7 @@
  * Measured in docs/PERFORMANCE.md. */
 #include "lib/files.bpf.h"
 #include "lib/procmem.bpf.h"
+#include "lib/guard.bpf.h"
 
 /* The struct file behind the current task's fd, or NULL. */
 static __always_inline struct file *shm__fd_file(long fd)
@@ -64,6 +65,7 @@ static __always_inline int shm__opened(long fd)
 
 	if (fd < 0)
 		return 0;
+	guard__opened(fd);	/* devices, vigil's own files (lib/guard.bpf.h) */
 	/* the common case, an untainted open while no protected file lives on
 	 * tmpfs and no process was ever tainted (else it may be a tainted
 	 * process's /proc/PID/mem, below): out after three loads */

@@ -573,8 +573,54 @@ enum vigil_control {
 	VIGIL_CTL_BPF_LOAD = 3,		/* bpf(BPF_PROG_LOAD) by another process */
 	VIGIL_CTL_MODULE_LOAD = 4,	/* init_module / finit_module */
 	VIGIL_CTL_MOUNT = 5,		/* mount / fsopen of a network or FUSE filesystem */
+	/* opens and unlinks matched against vg_watch (bpf/lib/guard.bpf.h) */
+	VIGIL_CTL_BYPASS_DEVICE = 6,	/* open of a kernel-bypass device: uverbs, vfio */
+	VIGIL_CTL_WEIGHTS_DISK = 7,	/* open of the block device holding protected files */
+	VIGIL_CTL_CONFIG_WRITE = 8,	/* vigil's config, rules, binary or unit: written,
+					 * created, unlinked or renamed (any process) */
+	VIGIL_CTL_PIN_UNLINK = 9,	/* unlink or rename under the pin directory (any process) */
 	VIGIL_CTL__COUNT,
 };
+
+/* vg_watch: what an open, unlink or rename is checked against. The key is
+ * an inode (a: the kernel's dev_t of its filesystem, b: i_ino), a device
+ * (a: VIGIL_WATCH_RDEV, b: the kernel's dev_t, minor VIGIL_WATCH_ANY_MINOR
+ * for a whole major) or an absolute path (a: VIGIL_WATCH_PATH, b:
+ * vigil_path_hash of it, no trailing slash): an unlink or rename of the
+ * path or of a name right under it matches. */
+struct vigil_watch_key {
+	__u64 a;
+	__u64 b;
+};
+#define VIGIL_WATCH_RDEV (~0ull - 1)
+#define VIGIL_WATCH_PATH (~0ull)
+#define VIGIL_WATCH_ANY_MINOR 0xfffffu
+
+struct vigil_watch {
+	__u32 kind;	/* enum vigil_control */
+	__u32 id;	/* the agent's name for the entry (userspace/watch.c) */
+	/* a file's inode entry: vigil_path_hash of its name's first
+	 * VIGIL_WATCH_NAME_LEN - 1 bytes, which the opened file's name must
+	 * have (a replaced file's inode number is soon another file's), 0: any */
+	__u64 name_hash;
+};
+#define VIGIL_WATCH_NAME_LEN 64
+
+/* control.arg of the watch kinds: the operation in the high half, the
+ * entry's id in the low (device kinds: the device's kernel dev_t) */
+enum vigil_watch_op {
+	VIGIL_WOP_OPEN = 1,	/* opened (devices), opened for writing or created */
+	VIGIL_WOP_UNLINK = 2,	/* unlink, unlinkat, rmdir */
+	VIGIL_WOP_RENAME = 3,	/* rename* from or onto */
+};
+
+/* FNV-1a, 64 bits, one byte at a time: the BPF side hashes a path while it
+ * scans it for its last '/' */
+#define VIGIL_PATH_HASH_INIT 0xcbf29ce484222325ull
+static inline __u64 vigil_path_hash_step(__u64 h, unsigned char c)
+{
+	return (h ^ c) * 0x100000001b3ull;
+}
 
 #define VIGIL_CTL_DETAIL_LEN 32
 
@@ -584,9 +630,11 @@ struct vigil_ev_control {
 	__u32 set_mask;		/* the process's taint; 0: untainted */
 	__u32 uid;
 	__u32 killed;		/* 1: SIGKILLed in the call (enforce, tainted) */
-	__s64 arg;		/* socket: type; bpf: program type; finit_module: fd, init_module: -1 */
+	__s64 arg;		/* socket: type; bpf: program type; finit_module: fd, init_module: -1;
+				 * watch kinds: enum vigil_watch_op << 32 | id or device */
 	char comm[VIGIL_COMM_LEN];
-	char detail[VIGIL_CTL_DETAIL_LEN];	/* mount: fs type; finit_module: file name */
+	char detail[VIGIL_CTL_DETAIL_LEN];	/* mount: fs type; finit_module, devices: file name;
+						 * config, pins: the name under a watched directory */
 };
 
 struct vigil_ev_kill {

@@ -273,6 +273,15 @@ VIGIL_PIN_SIZE(vigil_own_key, 8);
 VIGIL_PIN_AT(vigil_own_key, kind, 0);
 VIGIL_PIN_AT(vigil_own_key, id, 4);
 
+VIGIL_PIN_SIZE(vigil_watch_key, 16);
+VIGIL_PIN_AT(vigil_watch_key, a, 0);
+VIGIL_PIN_AT(vigil_watch_key, b, 8);
+
+VIGIL_PIN_SIZE(vigil_watch, 16);
+VIGIL_PIN_AT(vigil_watch, kind, 0);
+VIGIL_PIN_AT(vigil_watch, id, 4);
+VIGIL_PIN_AT(vigil_watch, name_hash, 8);
+
 VIGIL_PIN_SIZE(vigil_ev_kill, 72);
 VIGIL_PIN_AT(vigil_ev_kill, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_kill, key, 16);

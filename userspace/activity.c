@@ -199,7 +199,9 @@ int act_source__read_pct(const struct act_source *s)
 const char *const activity__control_kinds[] = {
 	[VIGIL_CTL_PACKET_SOCKET] = "packet_socket", [VIGIL_CTL_XDP_SOCKET] = "xdp_socket",
 	[VIGIL_CTL_BPF_LOAD] = "bpf_load", [VIGIL_CTL_MODULE_LOAD] = "module_load",
-	[VIGIL_CTL_MOUNT] = "mount", [VIGIL_CTL__COUNT] = NULL,
+	[VIGIL_CTL_MOUNT] = "mount", [VIGIL_CTL_BYPASS_DEVICE] = "bypass_device",
+	[VIGIL_CTL_WEIGHTS_DISK] = "weights_disk", [VIGIL_CTL_CONFIG_WRITE] = "config_write",
+	[VIGIL_CTL_PIN_UNLINK] = "pin_unlink", [VIGIL_CTL__COUNT] = NULL,
 };
 
 const char *activity__control_word(unsigned kind)

@@ -124,7 +124,8 @@ struct activity {
 	/* ACT_EV_CONTROL (bpf/blindspot.bpf.c); the other events are all tainted */
 	bool tainted;
 	const char *control_kind;	/* activity__control_kinds[] */
-	char control_detail[64];	/* fs type, module file, socket or program type */
+	char control_detail[192];	/* fs type, module file, socket or program type, device
+					 * name, vigil's file or pin path */
 
 	/* filled by activity__finish(): derived lists the rules look at */
 	const char *ancestors[ACT_MAX_CHAIN];

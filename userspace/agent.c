@@ -46,6 +46,8 @@
 #include "seed.h"
 #include "status.h"
 #include "tls.h"
+#include "pin.h"
+#include "watch.h"
 #include "world.h"
 #include "vigil.skel.h"
 
@@ -185,8 +187,10 @@ static void cron(struct agent *a, uint64_t ticks)
 	if (due(&a->ticks_since_host, ticks, HOSTADDR_REFRESH_MS))
 		agent_rules__refresh_host(a);
 	/* the heartbeat the next agent reads if this one dies */
-	if (due(&a->ticks_since_ledger, ticks, 1000))
+	if (due(&a->ticks_since_ledger, ticks, 1000)) {
 		persist__tick(a);
+		watch__refresh(a->ld.skel);	/* replaced config files' inodes */
+	}
 	enforce__tick(a->enf, clock__mono_ns());
 	if (due(&a->ticks_since_stats, ticks, a->o->stats_interval_s * 1000ull))
 		status__counters(a, "agent_stats");
@@ -234,8 +238,10 @@ static void on_inotify_ready(struct agent *a, int fd)
 {
 	int added = protect__handle_inotify(a->prot, bpf_map__fd(a->ld.skel->maps.vg_files));
 
-	if (added > 0)
+	if (added > 0) {
 		log__debug("%d new protected files", added);
+		watch__disks(a->ld.skel);	/* they may live on another disk */
+	}
 }
 
 struct handler {
@@ -379,6 +385,8 @@ int agent__run(const struct agent_opts *o)
 	persist__restore(&a);
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
+	/* after attach: the pin directory has all its subdirectories */
+	watch__fill(a.ld.skel, o, a.ld.pin ? a.ld.pin->dir : NULL);
 	a.tls = tls__open(a.ld.skel);	/* after attach: uprobes bind nothing without send hooks */
 	seeded = seed__processes(&a);
 	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",

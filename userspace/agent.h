@@ -21,6 +21,7 @@ struct agent_opts {
 	const char **allow;	size_t nallow;
 	const char **serve;	size_t nserve;	/* --serve PORT */
 	const char **rules;	size_t nrules;
+	const char **bypass_devices;	size_t nbypass_devices;	/* char devices (watch.h) */
 	bool enforce;
 	bool deny_new_dest;		/* enforce: refuse tainted connects to new destinations */
 	unsigned long long budget;	/* valid if has_budget */

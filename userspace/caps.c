@@ -146,6 +146,21 @@ static const struct caps_cap table[CAPS_N] = {
 		    { "vigil_sys_mount", "syscalls/sys_enter_mount" },
 		    { "vigil_sys_fsopen", "syscalls/sys_enter_fsopen", false, true } } },
 	} },
+	/* opens of bypass devices and of vigil's files are the shm capability's
+	 * programs (bpf/shm.bpf.c calls lib/guard.bpf.h) */
+	[CAPS_SELFWATCH] = { "selfwatch",
+		"unlinks and renames of vigil's pins, config, rules, binary and unit are "
+		"not reported",
+		false, false, {
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_unlinkat+unlink+rmdir+renameat2+"
+		  "renameat+rename",
+		  { { "vigil_sys_unlinkat", "syscalls/sys_enter_unlinkat" },
+		    { "vigil_sys_unlink", "syscalls/sys_enter_unlink", false, true },
+		    { "vigil_sys_rmdir", "syscalls/sys_enter_rmdir", false, true },
+		    { "vigil_sys_renameat2", "syscalls/sys_enter_renameat2" },
+		    { "vigil_sys_renameat", "syscalls/sys_enter_renameat", false, true },
+		    { "vigil_sys_rename", "syscalls/sys_enter_rename", false, true } } },
+	} },
 	[CAPS_ACKED] = { "acked",
 		"bytes receivers acknowledged on tainted sockets are counted only when the "
 		"agent's reaper runs, not at each TCP state change (budget_breach checks "

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "activity.h"
@@ -227,6 +228,20 @@ static int a_run_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+/* a kernel-bypass device besides uverbs and vfio (watch.h): its node */
+static int a_bypass_device(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	struct stat st;
+
+	if (absolute(v, "the bypass device", e, n))
+		return -EINVAL;
+	if (stat(v, &st))
+		return bad(e, n, "'%s': %s", v, strerror(errno));
+	if (!S_ISCHR(st.st_mode))
+		return bad(e, n, "'%s': not a character device", v);
+	return config__push(&o->bypass_devices, &o->nbypass_devices, v);
+}
+
 static int a_pin_dir(struct agent_opts *o, const char *v, char *e, size_t n)
 {
 	if (absolute(v, "the pin directory", e, n))
@@ -246,6 +261,9 @@ const struct config_option config_options[] = {
 	  "a declared service (inference endpoint) on this port:\n"
 	  "answers on connections it accepts are work unless they\n"
 	  "are weights-shaped (repeatable; rules: serve:)" },
+	{ "bypass-device", 0, CONFIG_LIST, "DEV", a_bypass_device,
+	  "a kernel-bypass character device besides uverbs and\n"
+	  "vfio (repeatable): opening one is a control event" },
 	{ "mode", 'm', CONFIG_VALUE, "MODE", a_mode,
 	  "monitor (default: alert only) or enforce (deny, drop, kill)" },
 	{ "deny-new-destinations", 0, CONFIG_FLAG, NULL, a_deny_new_dest,

@@ -776,7 +776,8 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 
 /* The detail of a control record: what the kernel sent, or a word for its
  * number (socket type, BPF program type). */
-static void control_detail(const struct vigil_ev_control *e, char *out, size_t len)
+static void control_detail(const struct corr *c, const struct vigil_ev_control *e, char *out,
+			   size_t len)
 {
 	static const char *const socks[] = { [1] = "stream", [2] = "dgram", [3] = "raw",
 		[5] = "seqpacket", [10] = "packet" };
@@ -791,6 +792,9 @@ static void control_detail(const struct vigil_ev_control *e, char *out, size_t l
 	char kdetail[VIGIL_CTL_DETAIL_LEN + 1];
 
 	snprintf(kdetail, sizeof(kdetail), "%.*s", VIGIL_CTL_DETAIL_LEN, e->detail);
+	for (char *p = kdetail; *p; p++)	/* kernel strings, made printable */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 	switch (e->kind) {
 	case VIGIL_CTL_PACKET_SOCKET:
 	case VIGIL_CTL_XDP_SOCKET:
@@ -803,10 +807,15 @@ static void control_detail(const struct vigil_ev_control *e, char *out, size_t l
 		else
 			snprintf(out, len, "type %lld", (long long)e->arg);
 		break;
-	default:	/* module file, filesystem type: kernel strings, made printable */
-		for (char *c = kdetail; *c; c++)
-			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-				*c = '?';
+	case VIGIL_CTL_CONFIG_WRITE:
+	case VIGIL_CTL_PIN_UNLINK: {	/* the watched path, and the name under it */
+		const char *p = c->env.watch_path ?
+				c->env.watch_path(c->env.ctx, (uint32_t)e->arg) : "";
+
+		snprintf(out, len, "%s%s%s", p, p[0] && kdetail[0] ? "/" : "", kdetail);
+		break;
+	}
+	default:	/* module file, filesystem type, device name */
 		snprintf(out, len, "%s", kdetail);
 	}
 }
@@ -825,7 +834,15 @@ static void on_control(struct corr *c, const struct vigil_ev_control *e)
 		[VIGIL_CTL_BPF_LOAD] = "to load a BPF program",
 		[VIGIL_CTL_MODULE_LOAD] = "to load a kernel module",
 		[VIGIL_CTL_MOUNT] = "to mount a network or FUSE filesystem",
+		[VIGIL_CTL_BYPASS_DEVICE] = "to open a kernel-bypass device",
+		[VIGIL_CTL_WEIGHTS_DISK] = "to open the disk holding the weights",
+		[VIGIL_CTL_CONFIG_WRITE] = "to change vigil's files",
+		[VIGIL_CTL_PIN_UNLINK] = "to remove vigil's pinned enforcement",
 	};
+	static const char *const ops[] = { [VIGIL_WOP_OPEN] = "write", [VIGIL_WOP_UNLINK] = "unlink",
+					   [VIGIL_WOP_RENAME] = "rename" };
+	unsigned op = (unsigned)((uint64_t)e->arg >> 32);
+	const char *opw;
 	struct activity a;
 	const char *src;
 
@@ -855,12 +872,14 @@ static void on_control(struct corr *c, const struct vigil_ev_control *e)
 	else
 		a.taint_via = "";
 	a.control_kind = kind;
-	control_detail(e, a.control_detail, sizeof(a.control_detail));
+	control_detail(c, e, a.control_detail, sizeof(a.control_detail));
 	src = a.nsources ? a.sources[0].path : "protected weights";
-	snprintf(a.message, sizeof(a.message), "%s (pid %u)%s%s%s tried %s%s%s%s%s",
+	opw = (e->kind == VIGIL_CTL_CONFIG_WRITE || e->kind == VIGIL_CTL_PIN_UNLINK) &&
+	      op < sizeof(ops) / sizeof(ops[0]) && ops[op] ? ops[op] : NULL;
+	snprintf(a.message, sizeof(a.message), "%s (pid %u)%s%s%s tried %s%s%s%s%s%s%s",
 		 r->info.comm, r->tgid, a.tainted ? ", holding data from " : "",
 		 a.tainted ? src : "", a.tainted ? "," : "", what[e->kind],
-		 a.control_detail[0] ? " (" : "", a.control_detail,
+		 a.control_detail[0] ? " (" : "", opw ? opw : "", opw ? " " : "", a.control_detail,
 		 a.control_detail[0] ? ")" : "",
 		 e->killed ? " and was killed" : a.tainted && !c->env.enforce ?
 		 "; enforce mode would kill it" : "");

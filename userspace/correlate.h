@@ -35,6 +35,8 @@ struct corr_env {
 	void (*file_copied)(void *ctx, const struct vigil_ev_copy *e);
 	/* parent's comm for proc.pname ("" if unknown) */
 	const char *(*comm_of)(void *ctx, uint32_t pid);
+	/* the path of a vg_watch entry (watch.h), "" if unknown; may be NULL */
+	const char *(*watch_path)(void *ctx, uint32_t id);
 	/* the TLS plaintext of tgid's flow to a's destination, if known:
 	 * fills a->tls_plaintext and a->tls_library (may be NULL) */
 	void (*tls_flow)(void *ctx, uint32_t tgid, struct activity *a);

@@ -19,13 +19,14 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 
 /* The maps that are config, not state: fresh every load (vg_own: the
- * agent's own object ids, frozen once filled: guard.c). */
+ * agent's own object ids, frozen once filled: guard.c; vg_watch: ids of
+ * this agent's table, watch.c). */
 static bool map_is_config(const struct bpf_map *m)
 {
 	const char *n = bpf_map__name(m);
 	size_t l = strlen(n);
 
-	if (!strcmp(n, "vg_own"))
+	if (!strcmp(n, "vg_own") || !strcmp(n, "vg_watch"))
 		return true;
 	return l >= 7 && (!strcmp(n + l - 7, ".rodata") || (l >= 8 && !strcmp(n + l - 8, ".kconfig")));
 }

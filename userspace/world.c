@@ -17,6 +17,7 @@
 #include "status.h"
 #include "tls.h"
 #include "derived.h"
+#include "watch.h"
 #include "world.h"
 
 /* ---- corr_env ------------------------------------------------------------------ */
@@ -73,6 +74,12 @@ static int env_kill(void *ctx, uint32_t pid, unsigned long long start_ticks)
 	struct agent *a = ctx;
 
 	return scope__kill(&a->scope, pid, start_ticks);
+}
+
+static const char *env_watch_path(void *ctx, uint32_t id)
+{
+	(void)ctx;
+	return watch__path(id);
 }
 
 static const char *env_comm_of(void *ctx, uint32_t pid)
@@ -195,7 +202,7 @@ void world__corr_env(struct agent *a, struct corr_env *env)
 		.set_name = env_set_name, .bytes_read = env_bytes_read,
 		.proc_read = env_proc_read, .kill = env_kill,
 		.comm_of = env_comm_of, .file_copied = env_file_copied,
-		.tls_flow = env_tls_flow,
+		.tls_flow = env_tls_flow, .watch_path = env_watch_path,
 		.enforce = a->o->enforce,
 		.deny_new_dest = a->o->deny_new_dest,
 	};

@@ -25,6 +25,8 @@
 #define S_IFMT 00170000
 #define S_IFIFO 0010000
 #define S_IFREG 0100000
+#define S_IFCHR 0020000
+#define S_IFBLK 0060000
 #define S_IFSOCK 0140000
 #define MAP_ANONYMOUS 0x20
 #define LOOPBACK_IFINDEX 1
@@ -294,6 +296,13 @@ VG_MAP(vg_counters, PERCPU_ARRAY, 0, 1, __u32, struct vigil_counters);
 /* The agent's maps, programs and links by kernel id (the agent fills it
  * after attach): bpf(2) by another process reaching one is reported. */
 VG_MAP(vg_own, HASH, 0, 512, struct vigil_own_key, __u32);
+
+/* Devices, inodes and paths an open, unlink or rename is checked against
+ * (the agent fills it at start: userspace/watch.c; lib/guard.bpf.h). */
+VG_MAP(vg_watch, HASH, 0, 256, struct vigil_watch_key, struct vigil_watch);
+/* vg_watch has inode entries: only then does an open for writing look up
+ * its inode and parent there */
+__u32 vg_watch_inodes = 0;
 
 /* Tamper reports per (sender, bpf command): the time of the last one, so
  * `bpftool prog list` is one record a second, not one per program. */

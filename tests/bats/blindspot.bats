@@ -5,8 +5,14 @@
 
 load ../lib/harness
 
-setup() { vigil_setup; }
-teardown() { vigil_teardown; }
+setup() { vigil_setup; LOOPDEV=""; }
+teardown() {
+	vigil_teardown	# the agent first: then nothing holds the disk
+	if [ -n "${LOOPDEV:-}" ]; then
+		umount "$T/disk" 2>/dev/null || umount -l "$T/disk" 2>/dev/null || true
+		losetup -d "$LOOPDEV" 2>/dev/null || true
+	fi
+}
 
 # raw_socket FILE: read FILE (or nothing), then try a raw ICMP socket;
 # prints ok or the errno name
@@ -187,6 +193,168 @@ control() {
 	run alert_wait --timeout 5 rule=kernel-module-load control.detail=
 	[ "$status" -eq 0 ]
 	run alert_wait --timeout 5 rule=kernel-module-load "control.detail~vigil_control_"
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+# ---- opens of kernel-bypass devices and of the weights' disk, changes to
+# vigil's files and pins (bpf/lib/guard.bpf.h) --------------------------------
+
+# weights_disk: an ext4 on a loop device over $T/disk.img, mounted on
+# $T/disk, with protected weights in it ($LOOPDEV; teardown detaches it)
+weights_disk() {
+	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null ||
+		skip "losetup and mkfs.ext4 needed"
+	truncate -s 32M "$T/disk.img"
+	mkfs.ext4 -q -F "$T/disk.img"
+	# the 6.1 guest's initramfs has no loop module
+	LOOPDEV="$(losetup -f --show "$T/disk.img" 2>/dev/null)" ||
+		{ LOOPDEV=""; skip "no loop device on this kernel (loop module)"; }
+	mkdir -p "$T/disk"
+	mount "$LOOPDEV" "$T/disk"
+	head -c $((1 << 20)) /dev/urandom > "$T/disk/model.bin"
+}
+
+# open_dev DEV [FILE]: in the test cgroup, read FILE (or nothing), then open
+# DEV read-only and read a block of it; prints "open ok" or the errno name
+open_dev() {
+	run in_cg python3 -c '
+import errno, sys
+if sys.argv[2]:
+    open(sys.argv[2], "rb").read()
+try:
+    with open(sys.argv[1], "rb", buffering=0) as f:
+        f.read(4096)
+    print("open ok")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))' "$1" "${2:-}"
+}
+
+@test "blind spot: opening the block device under the weights is reported; other disks, partitions of none, are not" {
+	require_capability shm
+	weights_disk
+	start_agent --protect "$T/disk/**"
+	open_dev "$LOOPDEV"
+	[ "$output" = "open ok" ]
+	run alert_wait --timeout 5 rule=weights-disk-read control.kind=weights_disk \
+		control.detail="$(basename "$LOOPDEV")" control.tainted=false severity=high action=alert
+	[ "$status" -eq 0 ]
+	[[ "$(alert_get message rule=weights-disk-read)" == *"tried to open the disk holding the weights ($(basename "$LOOPDEV"))"* ]]
+	# a char device that is no bypass device, the weights file itself: nothing
+	open_dev /dev/zero
+	open_dev "$T/disk/model.bin"
+	stop_agent
+	[ "$(grep -c '"kind":"weights_disk"' "$ALERTS")" -eq 1 ]
+	run alert_none control.kind=bypass_device
+	[ "$status" -eq 0 ]
+}
+
+@test "blind spot: enforce kills a tainted process opening the weights' disk; an untainted one is reported, not killed" {
+	require_capability shm
+	weights_disk
+	start_agent --mode enforce --protect "$T/disk/**"
+	open_dev "$LOOPDEV" "$T/disk/model.bin"
+	[ "$status" -eq 137 ]
+	[ -z "$output" ]
+	run alert_wait --timeout 5 rule=weights-bypass-attempt control.kind=weights_disk \
+		action=killed killed_by=kernel control.tainted=true
+	[ "$status" -eq 0 ]
+	open_dev "$LOOPDEV"
+	[ "$output" = "open ok" ]
+	run alert_wait --timeout 5 rule=weights-disk-read action=alert
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+# A real uverbs or vfio device needs the hardware (an open of a node with
+# major 231 and no driver fails with ENXIO, and only opens that succeed are
+# seen): --bypass-device gives a node the same treatment, here a copy of
+# /dev/full named like a verbs device.
+@test "blind spot: a kernel-bypass device open is reported (monitor), and kills a tainted opener (enforce)" {
+	require_capability shm
+	mknod "$T/uverbs0" c 1 7
+	start_agent --bypass-device "$T/uverbs0"
+	open_dev "$T/uverbs0"
+	[ "$output" = "open ok" ]
+	run alert_wait --timeout 5 rule=bypass-device-open control.kind=bypass_device \
+		control.detail=uverbs0 severity=high action=alert
+	[ "$status" -eq 0 ]
+	open_dev "$T/uverbs0" "$W/model.safetensors"
+	[ "$output" = "open ok" ]
+	run alert_wait --timeout 5 rule=weights-bypass-attempt control.kind=bypass_device \
+		enforce_action=killed
+	[ "$status" -eq 0 ]
+	stop_agent
+	: > "$ALERTS"
+	start_agent --mode enforce --bypass-device "$T/uverbs0"
+	open_dev "$T/uverbs0" "$W/model.safetensors"
+	[ "$status" -eq 137 ]
+	run alert_wait --timeout 5 rule=weights-bypass-attempt control.kind=bypass_device action=killed
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "blind spot: --bypass-device refuses what is not a character device" {
+	run "$VIGIL" run --bypass-device "$W/model.safetensors" --cgroup "$CG"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bypass-device"*"not a character device"* ]]
+	run "$VIGIL" run --bypass-device relative/path --cgroup "$CG"
+	[ "$status" -eq 2 ]
+}
+
+@test "tamper: writing, replacing or removing vigil's rules or binary is reported, whoever does it" {
+	require_capability selfwatch
+	cp "$VIGIL" "$T/vigil"
+	printf 'rule: []\n' > "$T/site.yaml"
+	VIGIL="$T/vigil" start_agent --rules "$T/site.yaml"
+	rules="$(realpath "$T/site.yaml")"
+	# outside the agent's scope: tampering is anyone's
+	printf '# x\n' >> "$T/site.yaml"
+	run alert_wait --timeout 5 rule=vigil-files-changed control.kind=config_write \
+		control.detail="$rules" severity=high
+	[ "$status" -eq 0 ]
+	[[ "$(alert_get message rule=vigil-files-changed)" == *"tried to change vigil's files (write $rules)"* ]]
+	printf 'rule: []\n' > "$T/new.yaml"
+	mv "$T/new.yaml" "$T/site.yaml"
+	run alert_wait --timeout 5 rule=vigil-files-changed "message~rename $rules"
+	[ "$status" -eq 0 ]
+	# the file that replaced it is watched from the agent's next inode check
+	# (each second; later under load): a write each half second until seen
+	found=1
+	for _ in $(seq 20); do
+		sleep 0.5
+		sh -c 'printf "# y\n" >> "$1"' sh "$T/site.yaml"
+		run alert_wait --timeout 0.5 rule=vigil-files-changed process.comm=sh "message~write $rules"
+		[ "$status" -eq 0 ] && { found=0; break; }
+	done
+	[ "$found" -eq 0 ]
+	cp "$T/vigil" "$T/vigil.new"
+	mv "$T/vigil.new" "$T/vigil"	# a binary swapped under the running agent
+	run alert_wait --timeout 5 rule=vigil-files-changed control.detail="$(realpath "$T/vigil")"
+	[ "$status" -eq 0 ]
+	# reads are not changes
+	cat "$T/site.yaml" > /dev/null
+	stop_agent
+	# and the old file's inode number, free for reuse, is no longer the rules'
+	[ "$(grep '"kind":"config_write"' "$ALERTS" | grep -vc '"comm":"sh"')" -eq 3 ]
+	[ "$(grep '"kind":"config_write"' "$ALERTS" | grep -c '"comm":"sh"')" -ge 1 ]
+}
+
+@test "tamper: removing vigil's pins (by path, rm -r through directory fds) is reported" {
+	require_capability selfwatch
+	pin_setup
+	start_agent --pin --pin-dir "$PIN_DIR"
+	rm "$PIN_DIR/maps/vg_tamper_seen"
+	run alert_wait --timeout 5 rule=vigil-pins-removed control.kind=pin_unlink \
+		control.detail="$PIN_DIR/maps/vg_tamper_seen" severity=critical
+	[ "$status" -eq 0 ]
+	[[ "$(alert_get message rule=vigil-pins-removed)" == *"tried to remove vigil's pinned enforcement (unlink $PIN_DIR/maps/vg_tamper_seen)"* ]]
+	link="$(ls "$PIN_DIR/links" | head -1)"
+	(cd "$PIN_DIR/links" && rm "$link")	# relative to the cwd
+	run alert_wait --timeout 5 rule=vigil-pins-removed control.detail="$PIN_DIR/links/$link"
+	[ "$status" -eq 0 ]
+	mv "$PIN_DIR/maps/vg_dns" "$BPFFS/elsewhere"
+	run alert_wait --timeout 5 rule=vigil-pins-removed "message~rename $PIN_DIR/maps/vg_dns"
 	[ "$status" -eq 0 ]
 	stop_agent
 }
