@@ -77,6 +77,7 @@ struct tls {
 	size_t nchecked, checked_next;
 	struct tls_attach att[TLS_MAX_ATTACH];
 	size_t natt;		/* slots in use */
+	size_t max_att;		/* slots usable: TLS_MAX_ATTACH, or VIGIL_TLS_ATTACH_MAX */
 	unsigned long long attach_failed, scans, attached, detached;
 	unsigned long long overflow, host_wide, files_overflow;
 	/* from a TAINT record's kernel time to its process's uprobes attached */
@@ -338,9 +339,9 @@ static void attach_wide(struct tls *t, struct tls_file *tf, const char *path, ui
 	t->overflow++;
 	if (tf->wide[0] || tf->wide[1] || tf->wide[2] || tf->wide[3])
 		return;
-	log__warn("TLS: %d per-process attachments in use; %s attached host-wide from now on "
+	log__warn("TLS: %zu per-process attachments in use; %s attached host-wide from now on "
 		  "(pid %u and later tainted processes covered, every process mapping it pays)",
-		  TLS_MAX_ATTACH, tf->path, tgid);
+		  t->max_att, tf->path, tgid);
 	if (attach_links(t, tf, path, -1, tf->wide))
 		t->host_wide++;
 }
@@ -362,7 +363,7 @@ static int attach_pid_file(struct tls *t, uint32_t tgid, int fi, const char *pat
 
 	if (!tf->funcs || is_wide(tf) || find_att(t, tgid, (size_t)fi))
 		return 0;
-	for (size_t i = 0; i < TLS_MAX_ATTACH && !a; i++)
+	for (size_t i = 0; i < t->max_att && !a; i++)
 		if (!t->att[i].tgid)
 			a = &t->att[i];
 	if (!a) {
@@ -420,6 +421,15 @@ struct tls *tls__open(struct vigil_bpf *skel)
 	if (!t)
 		return NULL;
 	t->skel = skel;
+	t->max_att = TLS_MAX_ATTACH;
+	{
+		/* a smaller table: to test the overflow path (docs/OPERATIONS.md) */
+		const char *e = getenv("VIGIL_TLS_ATTACH_MAX");
+		long v = e ? strtol(e, NULL, 10) : 0;
+
+		if (v > 0 && v < TLS_MAX_ATTACH)
+			t->max_att = (size_t)v;
+	}
 	for (size_t k = 0; k < NFUNCS; k++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, funcs[k].prog);
 
@@ -665,7 +675,7 @@ void tls__status_json(const struct tls *t, struct json *j)
 		}
 		json__end_array(j);
 		json__kv_uint(j, "attachments", t->natt);
-		json__kv_uint(j, "attachments_max", TLS_MAX_ATTACH);
+		json__kv_uint(j, "attachments_max", t->max_att);
 		json__kv_uint(j, "attach_overflow", t->overflow);
 		json__kv_uint(j, "host_wide_files", t->host_wide);
 		json__kv_uint(j, "files_overflow", t->files_overflow);

@@ -21,6 +21,7 @@ teardown() { vigil_teardown; }
 	[[ "$output" == *"libssl.so.3: SSL_write SSL_write_ex"* ]]
 	[[ "$output" == *"libgnutls.so.30: gnutls_record_send"* ]]
 	[[ "$output" == *"is opaque: budgeted like weights"* ]]
+	[[ "$output" == *"attached per tainted process, at its taint"* ]]
 	run "$VIGIL" check --json
 	[ "$status" -eq 0 ]
 	echo "$output" | python3 -c '
@@ -29,7 +30,8 @@ c = json.load(sys.stdin)
 assert c["capabilities"]["tls"]["implementation"].startswith("uprobe "), c["capabilities"]["tls"]
 libs = {l["path"].rsplit("/", 1)[1]: l["functions"] for l in c["tls_libraries"]}
 assert libs["libssl.so.3"] == ["SSL_write", "SSL_write_ex"], libs
-assert libs["libgnutls.so.30"] == ["gnutls_record_send"], libs'
+assert libs["libgnutls.so.30"] == ["gnutls_record_send"], libs
+assert c["tls_attach"] == "per tainted process", c.get("tls_attach")'
 	# without uprobes the capability is blind and says what that means
 	run "$VIGIL" check --hooks -uprobe
 	[[ "$output" == *"tls           blind"* ]]
@@ -91,6 +93,42 @@ private_libssl() {
 	[ "$(status_tls "t['attachments']")" = 0 ]
 	[ "$(status_tls "t['detached_total'] >= 1")" = True ]
 	[ "$upid" != "$tpid" ]
+	stop_agent
+}
+
+# A full table does not blind the agent: the file that did not fit is
+# attached host-wide (every process mapping it gets the breakpoint), said
+# in the log, `vigil status` and its counters.
+@test "tls: past the attachment table a file is attached host-wide, logged and counted" {
+	[ "$(uname -m)" = x86_64 ] || skip "reads x86's int3"
+	private_libssl
+	# as many slots as the loader's cache has TLS libraries: the tainted
+	# process's take them all, its private copy of libssl overflows
+	local n
+	n="$("$VIGIL" check --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["tls_libraries"]))')"
+	VIGIL_TLS_ATTACH_MAX="$n" start_agent
+	local probe="$SCEN/tls_probe_byte.py"
+	rm -f "$T/stop"
+	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/t" --stop "$T/stop" \
+		--taint "$W/model.safetensors" &
+	local job=$!
+	for _ in $(seq 200); do
+		grep -q "^now cc cc$" "$T/t" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q "^now cc cc$" "$T/t"
+	# host-wide: a process started now, never tainted, has the breakpoint too
+	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/u" --stop "$T/stop" &
+	local ujob=$!
+	for _ in $(seq 200); do [ -e "$T/u" ] && break; sleep 0.05; done
+	cat "$T/t" "$T/u"
+	grep -q "^before cc cc$" "$T/u"
+	[ "$(status_tls "[(l['host_wide'], l['processes']) for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" = "[(True, 0)]" ]
+	[ "$(status_tls "t['attach_overflow'] >= 1 and t['host_wide_files'] == 1 and t['attachments'] == $n")" = True ]
+	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: $n of $n attachments, "*" over the table (1 files host-wide)"* ]]
+	grep -q "TLS: $n per-process attachments in use; $T/lib/libssl.so.3 attached host-wide" "$AGENT_ERR"
+	touch "$T/stop"
+	wait "$job" "$ujob"
 	stop_agent
 }
 
