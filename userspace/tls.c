@@ -5,6 +5,8 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +70,25 @@ struct tls_attach {
 	struct bpf_link *links[NFUNCS];
 };
 
+/* Closing a uprobe perf event waits for the kernel's uprobe RCU (measured:
+ * 342 ms for one process's three links on a loaded VM), which would stall
+ * the ring buffer: links are destroyed on a thread of their own. Full
+ * queue: destroyed in place (counted). */
+#define TLS_REAP_MAX 4096
+
+struct tls_reaper {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct bpf_link *q[TLS_REAP_MAX];
+	size_t n;
+	bool stop, started;
+	pthread_t th;
+};
+
 struct tls {
 	struct vigil_bpf *skel;
+	struct tls_reaper reap;
+	unsigned long long reap_inline;	/* destroyed on the event loop: queue full */
 	struct bpf_program *progs[NFUNCS];
 	struct tls_file files[TLS_MAX_FILES];
 	size_t nfiles;
@@ -82,6 +101,8 @@ struct tls {
 	unsigned long long overflow, host_wide, files_overflow;
 	/* from a TAINT record's kernel time to its process's uprobes attached */
 	unsigned long long lat_n, lat_sum_ns, lat_max_ns, lat_last_ns;
+	/* time the event loop spent in one process's scan+attach / detach */
+	unsigned long long scan_max_ns, detach_max_ns;
 };
 
 /* ---- ELF: which of the write functions a file defines -------------------- */
@@ -381,10 +402,52 @@ static int attach_pid_file(struct tls *t, uint32_t tgid, int fi, const char *pat
 	return 1;
 }
 
+static void *reaper_main(void *arg)
+{
+	struct tls_reaper *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->n && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (!r->n)
+			break;
+		struct bpf_link *l = r->q[--r->n];
+
+		pthread_mutex_unlock(&r->mu);
+		bpf_link__destroy(l);
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static void reap(struct tls *t, struct bpf_link *l)
+{
+	struct tls_reaper *r = &t->reap;
+	bool queued = false;
+
+	if (!l)
+		return;
+	if (r->started) {
+		pthread_mutex_lock(&r->mu);
+		if (r->n < TLS_REAP_MAX) {
+			r->q[r->n++] = l;
+			queued = true;
+			pthread_cond_signal(&r->cv);
+		}
+		pthread_mutex_unlock(&r->mu);
+	}
+	if (!queued) {
+		t->reap_inline++;
+		bpf_link__destroy(l);
+	}
+}
+
 static void detach(struct tls *t, struct tls_attach *a)
 {
 	for (size_t k = 0; k < NFUNCS; k++)
-		bpf_link__destroy(a->links[k]);
+		reap(t, a->links[k]);
 	t->files[a->file].procs--;
 	memset(a, 0, sizeof(*a));
 	t->natt--;
@@ -394,11 +457,19 @@ static void detach(struct tls *t, struct tls_attach *a)
 /* Detach tgid's attachments: all, or only those marked stale. */
 static void detach_pid(struct tls *t, uint32_t tgid, bool stale_only)
 {
+	uint64_t t0;
+	bool any = false;
+
 	if (!t->natt)
 		return;
+	t0 = clock__mono_ns();
 	for (size_t i = 0; i < TLS_MAX_ATTACH; i++)
-		if (t->att[i].tgid == tgid && (!stale_only || t->att[i].stale))
+		if (t->att[i].tgid == tgid && (!stale_only || t->att[i].stale)) {
 			detach(t, &t->att[i]);
+			any = true;
+		}
+	if (any && clock__mono_ns() - t0 > t->detach_max_ns)
+		t->detach_max_ns = clock__mono_ns() - t0;
 }
 
 static void cache_file(void *ctx, const char *path)
@@ -421,6 +492,17 @@ struct tls *tls__open(struct vigil_bpf *skel)
 	if (!t)
 		return NULL;
 	t->skel = skel;
+	pthread_mutex_init(&t->reap.mu, NULL);
+	pthread_cond_init(&t->reap.cv, NULL);
+	{
+		/* signals are the event loop's (signalfd): none for this thread */
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		t->reap.started = !pthread_create(&t->reap.th, NULL, reaper_main, &t->reap);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	t->max_att = TLS_MAX_ATTACH;
 	{
 		/* a smaller table: to test the overflow path (docs/OPERATIONS.md) */
@@ -438,7 +520,7 @@ struct tls *tls__open(struct vigil_bpf *skel)
 		any |= t->progs[k] != NULL;
 	}
 	if (!any) {
-		free(t);
+		tls__close(t);
 		return NULL;
 	}
 	/* known, not attached: a tainted process gets them even before its
@@ -452,12 +534,17 @@ struct tls *tls__open(struct vigil_bpf *skel)
 static int scan_pid(struct tls *t, pid_t pid)
 {
 	char path[64], line[512 + PATH_MAX], full[PATH_MAX + 64];
+	uint64_t t0 = clock__mono_ns();
 	int fi, made = 0;
 	FILE *f;
 
 	if (!t || pid <= 0)
 		return 0;
 	t->scans++;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;	/* gone already (a short-lived child): nothing to attach */
 	for (size_t i = 0; i < t->nfiles; i++)
 		if (t->files[i].cached)
 			made += attach_pid_file(t, (uint32_t)pid, (int)i, t->files[i].path);
@@ -474,10 +561,6 @@ static int scan_pid(struct tls *t, pid_t pid)
 				made += attach_pid_file(t, (uint32_t)pid, fi, path);
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return made;
 	while (fgets(line, sizeof(line), f)) {
 		char perms[8], *p = strchr(line, '/');
 
@@ -492,6 +575,8 @@ static int scan_pid(struct tls *t, pid_t pid)
 			made += attach_pid_file(t, (uint32_t)pid, fi, full);
 	}
 	fclose(f);
+	if (made && clock__mono_ns() - t0 > t->scan_max_ns)
+		t->scan_max_ns = clock__mono_ns() - t0;
 	return made;
 }
 
@@ -574,7 +659,16 @@ void tls__close(struct tls *t)
 			detach(t, &t->att[i]);
 	for (size_t i = 0; i < t->nfiles; i++)
 		for (size_t k = 0; k < NFUNCS; k++)
-			bpf_link__destroy(t->files[i].wide[k]);
+			reap(t, t->files[i].wide[k]);
+	if (t->reap.started) {
+		pthread_mutex_lock(&t->reap.mu);
+		t->reap.stop = true;
+		pthread_cond_signal(&t->reap.cv);
+		pthread_mutex_unlock(&t->reap.mu);
+		pthread_join(t->reap.th, NULL);	/* it empties the queue first */
+	}
+	pthread_mutex_destroy(&t->reap.mu);
+	pthread_cond_destroy(&t->reap.cv);
 	free(t);
 }
 
@@ -688,6 +782,10 @@ void tls__status_json(const struct tls *t, struct json *j)
 		json__kv_uint(j, "max", t->lat_max_ns / 1000);
 		json__kv_uint(j, "last", t->lat_last_ns / 1000);
 		json__end_object(j);
+		/* the event loop's time in one process's attach / detach */
+		json__kv_uint(j, "attach_max_us", t->scan_max_ns / 1000);
+		json__kv_uint(j, "detach_max_us", t->detach_max_ns / 1000);
+		json__kv_uint(j, "detach_inline", t->reap_inline);
 		flows_json(t, j);
 		json__kv_uint(j, "sampled", t->skel->bss->vg_tls_sampled);
 		json__kv_uint(j, "bound", t->skel->bss->vg_tls_bound);
