@@ -84,6 +84,14 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 		write__unix_pending(sk, total, weights);
 		return 0;
 	}
+	/* a file on a FUSE mount: a write into its daemon (lib/fuse.bpf.h),
+	 * counted on the connection like a pipe */
+	if (fuse__file_key(f, &key)) {
+		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
+					    : mark__judge((__u64)(unsigned long)buf, len, 0);
+		mark__count(&key, t, tgid, total, weights);
+		return 0;
+	}
 	/* a pty (lib/pty.bpf.h): the other end's tty counts the weights
 	 * bytes, its holder (sshd, tmux, script) is tainted past the threshold */
 	if (tgid != cfg_agent_tgid && pty__of_file(f)) {

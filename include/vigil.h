@@ -92,6 +92,10 @@ enum vigil_via {
 	 * weights-class bytes a tainted process wrote to the other end
 	 * (bpf/lib/pty.bpf.h) */
 	VIGIL_VIA_PTY = 12,
+	/* holds /dev/fuse of a mount a tainted process wrote at least
+	 * cfg_relay_min_bytes of weights-class bytes into: the FUSE daemon
+	 * (s3fs, rclone mount, sshfs) that sends them on (bpf/lib/fuse.bpf.h) */
+	VIGIL_VIA_FUSE = 13,
 	VIGIL_VIA__COUNT,
 };
 

@@ -76,6 +76,7 @@ const char *corr__via_name(uint32_t via)
 		[VIGIL_VIA_LOOPBACK] = "loopback", [VIGIL_VIA_SHM] = "shm",
 		[VIGIL_VIA_MEMFD] = "memfd", [VIGIL_VIA_PROCMEM] = "procmem",
 		[VIGIL_VIA_PTY] = "pty",
+		[VIGIL_VIA_FUSE] = "fuse",
 	};
 	return via < VIGIL_VIA__COUNT && names[via] ? names[via] : "unknown";
 }

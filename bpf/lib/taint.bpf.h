@@ -9,6 +9,7 @@
 #include "lib/relay.bpf.h"
 #include "lib/shm.bpf.h"
 #include "lib/pty.bpf.h"
+#include "lib/fuse.bpf.h"
 
 static __always_inline void taint__emit(__u32 tgid, __u32 ppid,
 					const struct vigil_taint *t,
@@ -239,6 +240,9 @@ static long fdscan__one(__u32 i, void *data)
 		return fdscan__take_mark(c, &key, VIGIL_VIA_UNIX);
 	if (c->want_mode == VIGIL_FMODE_READ && vg_relays_marked && fdscan__relay(c, f))
 		return 1;
+	/* the /dev/fuse of a mount a tainted process wrote weights into */
+	if (c->want_mode == VIGIL_FMODE_READ && fuse__dev_key(f, &key))
+		return fdscan__take_mark(c, &key, VIGIL_VIA_FUSE);
 	/* a pty a tainted process wrote weights to (lib/pty.bpf.h) */
 	if (c->want_mode == VIGIL_FMODE_READ && vg_ptys_marked &&
 	    pty__take(f, c->tgid, &c->found.tgid, &c->found.set_mask, &c->found.depth,

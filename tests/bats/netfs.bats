@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# Network filesystems a process writes into (issue 11, "writes of tainted
+# data to NFS/SMB/FUSE mounts"). FUSE: the kernel hands what a process
+# writes into a FUSE file to the filesystem's daemon through /dev/fuse, and
+# the daemon (s3fs, rclone mount, sshfs) sends it where it likes — here
+# tests/scenarios/fuse_forward.c, which sends every write to the test host.
+# A tainted writer's weights make the daemon tainted (via fuse), by bytes
+# like a pipe, so its egress is judged with its real destination; log
+# lines written into the mount taint nothing.
+
+load ../lib/harness
+
+setup() {
+	vigil_setup
+	MNT="$T/fuse"
+	mkdir -p "$MNT"
+	FUSE_PID=""
+}
+teardown() {
+	if mountpoint -q "$MNT" 2>/dev/null; then fusermount3 -u "$MNT" || umount -l "$MNT"; fi
+	[ -z "$FUSE_PID" ] || kill "$FUSE_PID" 2>/dev/null || true
+	vigil_teardown
+}
+
+BUDGET=$((1 << 20))
+
+# mount_forwarder: the FUSE daemon in the test cgroup, sending every write
+# into $MNT/upload to the test host's sink
+mount_forwarder() {
+	in_cg "$VIGIL_ROOT/.output/scenarios/fuse_forward" "$MNT" "$PEER4" "$PORT" > "$T/fuse.out" 2>&1 &
+	FUSE_PID=$!
+	for _ in $(seq 100); do grep -q ready "$T/fuse.out" 2>/dev/null && mountpoint -q "$MNT" && return 0; sleep 0.05; done
+	echo "fuse_forward did not mount" >&2
+	cat "$T/fuse.out" >&2
+	return 1
+}
+
+# write_into SRC: a process reads SRC and writes it into the mount
+write_into() {
+	run in_cg python3 -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "wb") as f:
+    for i in range(0, len(data), 1 << 20):
+        f.write(data[i:i + (1 << 20)])' "$1" "$MNT/upload"
+}
+
+@test "netfs: monitor: the weights written into a FUSE mount taint its daemon (via fuse), whose upload is alerted" {
+	start_sink tcp
+	start_agent --mode monitor
+	mount_forwarder
+	write_into "$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait --timeout 5 rule=weights-egress process.comm=fuse_forward network.daddr="$PEER4" \
+		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read taint.chain.1.via=fuse
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 rule=weights-egress-budget process.comm=fuse_forward
+	[ "$status" -eq 0 ]
+}
+
+@test "netfs: enforce: the FUSE daemon sending the weights written into it is stopped at the budget" {
+	start_sink tcp
+	start_agent --mode enforce --budget "$BUDGET"
+	mount_forwarder
+	write_into "$W/model.safetensors"
+	got="$(sink_bytes)"
+	figure "FUSE daemon forwarding the weights: sink bytes (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait --timeout 5 action=killed severity=critical process.comm=fuse_forward \
+		taint.sources.0.path="$W/model.safetensors" taint.chain.1.via=fuse
+	[ "$status" -eq 0 ]
+}
+
+# logs_into MODE: a job that read the weights writes 2000 log lines
+# (~140 KiB, past the threshold) into the mount; its daemon forwards them
+# and is not tainted
+logs_into() {
+	start_sink tcp
+	start_agent --mode "$1"
+	mount_forwarder
+	run in_cg python3 -c '
+import sys
+open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "w") as f:
+    for i in range(2000):
+        f.write("2026-12-02T12:00:%02d INFO step %d loss=%.4f lr=3e-4 tokens/s=%d\n" % (i % 60, i, 2.5 - i / 1e4, 9000 + i))
+        f.flush()' "$W/model.safetensors" "$MNT/upload"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -gt $((64 << 10)) ]
+	stop_agent
+	run alert_none kind=alert process.comm=fuse_forward
+	[ "$status" -eq 0 ]
+}
+
+@test "netfs: monitor: log lines a tainted job writes into a FUSE mount taint no daemon" {
+	logs_into monitor
+}
+
+@test "netfs: enforce: log lines a tainted job writes into a FUSE mount taint no daemon, all pass" {
+	logs_into enforce
+}
