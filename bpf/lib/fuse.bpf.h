@@ -21,16 +21,27 @@
 #define VIGIL_FUSE_DEV ((10u << 20) | 229u)	/* /dev/fuse, the kernel's dev_t */
 #define VIGIL_PIPE_INO_FUSE (~1ull)	/* a connection's mark (pipes' ino is never this) */
 
+/* fuse is a module on most distribution kernels (Debian's 6.1): its types
+ * are not in vmlinux's BTF, so no CO-RE relocation may name them (the
+ * whole object would fail to load there). Both structs start with the
+ * connection pointer (fuse_mount since 5.10, fuse_dev always): read it raw. */
+static __always_inline __u64 fuse__first_ptr(const void *p)
+{
+	__u64 v = 0;
+
+	if (p)
+		bpf_probe_read_kernel(&v, sizeof(v), p);
+	return v;
+}
+
 /* The writer's side: f is a file on a FUSE mount; its connection's key. */
 static __always_inline bool fuse__file_key(struct file *f, struct vigil_pipe_key *key)
 {
 	struct super_block *sb = BPF_CORE_READ(f, f_inode, i_sb);
-	struct fuse_mount *fm;
 
 	if (!sb || BPF_CORE_READ(sb, s_magic) != VIGIL_FUSE_MAGIC)
 		return false;
-	fm = BPF_CORE_READ(sb, s_fs_info);
-	key->inode = (__u64)(unsigned long)BPF_CORE_READ(fm, fc);
+	key->inode = fuse__first_ptr(BPF_CORE_READ(sb, s_fs_info));	/* fuse_mount->fc */
 	key->ino = VIGIL_PIPE_INO_FUSE;
 	return key->inode != 0;
 }
@@ -39,13 +50,11 @@ static __always_inline bool fuse__file_key(struct file *f, struct vigil_pipe_key
 static __always_inline bool fuse__dev_key(struct file *f, struct vigil_pipe_key *key)
 {
 	struct inode *inode = BPF_CORE_READ(f, f_inode);
-	struct fuse_dev *fud;
 
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFCHR ||
 	    BPF_CORE_READ(inode, i_rdev) != VIGIL_FUSE_DEV)
 		return false;
-	fud = BPF_CORE_READ(f, private_data);
-	key->inode = (__u64)(unsigned long)BPF_CORE_READ(fud, fc);
+	key->inode = fuse__first_ptr(BPF_CORE_READ(f, private_data));	/* fuse_dev->fc */
 	key->ino = VIGIL_PIPE_INO_FUSE;
 	return key->inode != 0;	/* 0: opened, not mounted yet */
 }
