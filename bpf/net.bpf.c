@@ -403,7 +403,6 @@ static __always_inline int send__done(struct sock *sk, int ret)
 		if (!t)
 			return 0;
 	}
-	taint__mark_unix_peer(sk, tgid, t);
 	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
 	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP &&

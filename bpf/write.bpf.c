@@ -22,7 +22,7 @@
  * and its count, or (msg) a user msghdr. */
 enum { WRITE_BUF, WRITE_IOV, WRITE_MSG };
 
-static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, int kind)
+static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, int kind, __u32 nr)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_pipe_key key = {};
@@ -81,7 +81,7 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 			return 0;
 		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
 					    : mark__judge((__u64)(unsigned long)buf, len, 0);
-		write__unix_pending(sk, total, weights);
+		write__unix_pending(sk, total, weights, nr);
 		return 0;
 	}
 	/* a file on a FUSE mount: a write into its daemon (lib/fuse.bpf.h),
@@ -105,25 +105,25 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 SEC("tp/syscalls/sys_enter_write")
 int vigil_sys_write(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF, ctx->id);
 }
 
 SEC("tp/syscalls/sys_enter_writev")
 int vigil_sys_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_IOV);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_IOV, ctx->id);
 }
 
 /* sendto(fd, buf, len, flags, addr, addrlen): unix sockets only */
 SEC("tp/syscalls/sys_enter_sendto")
 int vigil_sys_sendto(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF, ctx->id);
 }
 
 /* sendmsg(fd, msg, flags) */
 SEC("tp/syscalls/sys_enter_sendmsg")
 int vigil_sys_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], 1, WRITE_MSG);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], 1, WRITE_MSG, ctx->id);
 }

@@ -410,7 +410,9 @@ enum vigil_ev_type {
  * sets once this many pages of them were written by it (a copy of weights,
  * not a log line); their file ids start here. */
 #define VIGIL_COPY_MIN_PAGES 16
-#define VIGIL_ARGS_LEN 128	/* a power of two: the BPF side masks with it */
+#define VIGIL_ARGS_LEN 512	/* a power of two: the BPF side masks with it; long
+				 * interpreter paths and a script's own path take
+				 * 100 bytes before the first argument */
 
 /* Fast negative filters the hot paths check before any hash lookup:
  * a bit per tgid (PID_MAX_LIMIT is 2^22 on 64-bit, so exact) set before a

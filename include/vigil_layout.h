@@ -195,7 +195,7 @@ VIGIL_PIN_AT(vigil_ev_header, size, 2);
 VIGIL_PIN_AT(vigil_ev_header, tgid, 4);
 VIGIL_PIN_AT(vigil_ev_header, ktime_ns, 8);
 
-VIGIL_PIN_SIZE(vigil_ev_taint, 200);
+VIGIL_PIN_SIZE(vigil_ev_taint, 584);
 VIGIL_PIN_AT(vigil_ev_taint, hdr, 0);
 VIGIL_PIN_AT(vigil_ev_taint, ppid, 16);
 VIGIL_PIN_AT(vigil_ev_taint, from_tgid, 20);

@@ -254,7 +254,8 @@ struct write_pending {
 	__u64 peer;	/* the receiving struct sock; 0: a datagram to a path */
 	__u64 left;	/* bytes of the call not queued yet */
 	__u32 weights;	/* the call's sample was weights-class */
-	__u32 pad;
+	__u32 nr;	/* the call's syscall number: a later call that queues
+			 * without a write hook (sendfile, splice) is not it */
 };
 VG_STORAGE(vg_write_pending, TASK_STORAGE, struct write_pending);
 

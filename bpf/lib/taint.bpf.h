@@ -107,9 +107,11 @@ static __always_inline bool file_is_unix_sock(struct file *f, struct vigil_pipe_
 
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
 		return false;
+	/* the mark's key (bpf/unix.bpf.c): the address and the cookie, which
+	 * the counting hook gave the socket — 0: never counted, no mark */
 	key->inode = (__u64)(unsigned long)sk;
-	key->ino = 0;
-	return true;
+	key->ino = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	return key->ino != 0;
 }
 
 /* An inet socket whose relay mark carries enough tainted bytes, sent by
@@ -520,42 +522,6 @@ __noinline int mark__count(struct vigil_pipe_key *key, const struct vigil_taint 
 	if (old < min && old + w >= min)
 		__sync_fetch_and_add(&vg_pipe_gen, 1);	/* readers: look again */
 	return 0;
-}
-
-/* A tainted process sent into a connected unix socket: record who on the
- * peer's mark (no bytes: they are counted where the data is queued,
- * bpf/unix.bpf.c), as the fd scan does for pipes. */
-static __always_inline void taint__mark_unix_sock(struct sock *peer, __u32 tgid,
-						  const struct vigil_taint *t)
-{
-	struct vigil_pipe_key key = {};
-	struct vigil_pipe_mark mark = {}, *old;
-
-	key.inode = (__u64)(unsigned long)peer;
-	mark.tgid = tgid;
-	mark.set_mask = t->set_mask;
-	mark.depth = t->depth;
-	mark.file_id = t->first_file_id;
-	old = bpf_map_lookup_elem(&vg_pipes, &key);
-	if (old) {
-		mark__set_writer(old, &mark);
-		return;
-	}
-	if (bpf_map_update_elem(&vg_pipes, &key, &mark, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&vg_pipes, &key))
-		COUNT(pipe_map_full);
-}
-
-static __always_inline void taint__mark_unix_peer(struct sock *sk, __u32 tgid,
-						  const struct vigil_taint *t)
-{
-	struct sock *peer;
-
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
-		return;
-	peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
-	if (peer)
-		taint__mark_unix_sock(peer, tgid, t);
 }
 
 #endif

@@ -66,10 +66,10 @@ static __always_inline int write__iov(const struct iovec *iov, __u64 vlen, __u64
 }
 
 /* A write or send of len bytes into the unix socket sk, judged weights or
- * not: remembered for the thread, so that the data it queues on the
- * receiving socket (unix__queued) is counted with this judgement of the
- * caller's buffer rather than by a sample of the queued skb. */
-static __always_inline void write__unix_pending(struct sock *sk, __u64 len, int weights)
+ * not, by syscall nr: remembered for the thread, so that the data it queues
+ * on the receiving socket (unix__queued) is counted with this judgement of
+ * the caller's buffer rather than by a sample of the queued skb. */
+static __always_inline void write__unix_pending(struct sock *sk, __u64 len, int weights, __u32 nr)
 {
 	struct write_pending *p;
 
@@ -80,28 +80,53 @@ static __always_inline void write__unix_pending(struct sock *sk, __u64 len, int 
 	p->peer = (__u64)(unsigned long)BPF_CORE_READ((struct unix_sock *)sk, peer);
 	p->left = len;
 	p->weights = weights;
+	p->nr = nr;
 }
 
-/* How len bytes just queued on the unix socket sk count: the judgement of
- * the call that queued them when it covers them (write__unix_pending), else
- * a sample of the skb's linear part; data queued as pages alone (splice,
- * sendfile, or a linear head too short to judge) counts as weights. */
-static __always_inline int write__unix_queued(const struct sock *sk, struct sk_buff *skb, __u32 len)
+/* The syscall the current task is in (x86-64: orig_ax), ~0 if unknown. */
+static __always_inline __u32 write__syscall_nr(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return regs ? (__u32)BPF_CORE_READ(regs, orig_ax) : ~0u;
+}
+
+/* How many bytes just queued on the unix socket sk count, and whether as
+ * weights (*weights). Inside a write or send the write hook saw
+ * (write__unix_pending): the whole call, judged by its buffer, at its first
+ * wake-up, and nothing at the next ones of the same call — the queued skb
+ * is not read, because the receiver may already have taken and freed it on
+ * another CPU (its memory then holds another skb: a huge length, pages,
+ * counted as weights — log lines once tainted journald that way). Else
+ * (sendfile, splice, io_uring: no write hook) a sample of the tail skb's
+ * linear part; data queued as pages alone counts as weights. */
+static __always_inline __u64 write__unix_queued(const struct sock *sk, int *weights)
 {
 	struct write_pending *p;
-	__u32 linear;
+	struct sk_buff *skb;
+	__u32 len, linear;
 
 	p = bpf_task_storage_get(&vg_write_pending, bpf_get_current_task_btf(), 0, 0);
-	if (p && p->left >= len && (!p->peer || p->peer == (__u64)(unsigned long)sk)) {
-		p->left -= len;
-		return p->weights;
+	if (p && (!p->peer || p->peer == (__u64)(unsigned long)sk) &&
+	    p->nr == write__syscall_nr()) {
+		__u64 n = p->left;
+
+		p->left = 0;
+		*weights = p->weights;
+		return n;
 	}
+	skb = BPF_CORE_READ(sk, sk_receive_queue.prev);
+	if (!skb || (void *)skb == (void *)&sk->sk_receive_queue)
+		return 0;	/* empty: a reader took it already */
+	len = BPF_CORE_READ(skb, len);
 	linear = len - BPF_CORE_READ(skb, data_len);
 	if (linear > len)
 		linear = 0;
 	if (linear < VIGIL_SAMPLE_MIN)
-		return linear == len ? 0 : 1;
-	return mark__judge((__u64)(unsigned long)BPF_CORE_READ(skb, data), linear, 1);
+		*weights = linear == len ? 0 : 1;
+	else
+		*weights = mark__judge((__u64)(unsigned long)BPF_CORE_READ(skb, data), linear, 1);
+	return len;
 }
 
 #endif

@@ -219,3 +219,44 @@ for line in open(sys.argv[1]):
 print(len(pids))' "$ALERTS" "$W/model.safetensors")"
 	[ "$n" -eq 5 ]
 }
+
+# one agent, ten rounds under CPU load: the weights over a unix stream to one
+# receiver, then log lines to another, in turn. Unix sockets come and go, so
+# the slab puts later sockets where earlier ones were: a mark that outlived
+# its socket would taint a log receiver (or miss a weights one). Every
+# weights receiver is named, no log receiver is, and a log receiver whose
+# line was judged on a freed skb would show up here too.
+@test "localbytes: monitor: weights and log lines over unix streams in turn, under CPU load: only the weights receivers are tainted" {
+	start_sink tcp
+	start_agent
+	local burn=() round what n recv
+	for _ in 1 2; do in_cg sh -c 'while :; do :; done' & burn+=($!); done
+	for round in 1 2 3 4 5 6 7 8 9 10; do
+		if [ $((round % 2)) -eq 1 ]; then what=weights n=$((256 << 10)); else what=log n=$LOG_LINES; fi
+		in_cg python3 "$LS" recv stream "$T/$what$round.sock" "$PEER4" "$PORT" > "$T/recv.out" &
+		recv=$!
+		for _ in $(seq 100); do [ -e "$T/$what$round.sock.ready" ] && break; sleep 0.05; done
+		run in_cg python3 "$LS" send stream "$T/$what$round.sock" "$W/model.safetensors" "$what" "$n"
+		[ "$status" -eq 0 ]
+		wait "$recv"
+	done
+	kill "${burn[@]}"
+	run alert_wait --count 5 rule=weights-egress process.cmdline~"logsink.py recv stream $T/weights" \
+		taint.chain.1.via=unix taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	stop_agent
+	# five distinct weights receivers, each named by the weights
+	n="$(python3 -c '
+import json, sys
+pids = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    t = r.get("taint") or {}
+    if r.get("kind") == "alert" and r.get("rule") == "weights-egress" and \
+       sys.argv[2] in r["process"]["cmdline"] and t["sources"][0]["path"] == sys.argv[3]:
+        pids.add(r["process"]["pid"])
+print(len(pids))' "$ALERTS" "logsink.py recv stream $T/weights" "$W/model.safetensors")"
+	[ "$n" -eq 5 ]
+	run alert_none kind=alert process.cmdline~"logsink.py recv stream $T/log"
+	[ "$status" -eq 0 ]
+}
