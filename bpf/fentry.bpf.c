@@ -60,16 +60,26 @@ static __always_inline int send__before(struct socket *sock, const struct msghdr
 					bool stamp_tcp)
 {
 	struct sock *sk = sock->sk;
+	bool tcp, stamp;
+	struct vigil_taint *t;
+	__u32 tgid;
 
 	if (!sk || size <= 0)
 		return 0;
-	if (sk->sk_protocol == IPPROTO_TCP) {
-		if (stamp_tcp)
-			send__stamp(sk, msg, size, SEND_SAMPLES_MAX);
-	} else if (sk->sk_protocol == IPPROTO_UDP) {
+	tcp = sk->sk_protocol == IPPROTO_TCP;
+	stamp = tcp && stamp_tcp;
+	if (sk->sk_protocol == IPPROTO_UDP)
 		udp__stamp(sk);
-	}
-	return send__done(sk, size);
+	/* one pipe check for both halves (two inlined copies of it put the
+	 * LSM program past the 512-byte stack with the fd scan's frame); a
+	 * TCP send the fentry on tcp_sendmsg_locked stamps was checked there */
+	tgid = current_tgid();
+	t = tcp && !stamp ? taint_of(tgid) : taint__lookup_or_pipe(tgid);
+	if (!t)
+		return 0;
+	if (stamp)
+		send__stamp_t(sk, msg, size, SEND_SAMPLES_MAX, tgid, t);
+	return send__done_t(sk, size, tgid, t);
 }
 
 /* sock_sendmsg itself is inlined into its callers in net/socket.c on 6.1

@@ -239,19 +239,16 @@ static __always_inline void sock__lost(struct vigil_taint *t, __u32 tgid, const 
 /* A TCP socket is about to queue `size` bytes written by the current task
  * (the "send" capability's first half: every implementation calls this);
  * msg is the send's data, NULL where it is kernel pages (sendpage). */
-static __always_inline int send__stamp(const struct sock *sk, const struct msghdr *msg,
-				       __u64 size, __u32 samples)
+static __always_inline int send__stamp_t(const struct sock *sk, const struct msghdr *msg,
+					 __u64 size, __u32 samples, __u32 tgid,
+					 struct vigil_taint *t)
 {
 	struct vigil_flow_key key = {};
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
 	int served;
 	__u8 cls;
-	__u32 tgid = current_tgid();
-	struct vigil_taint *t = taint__lookup_or_pipe(tgid);
 	struct vigil_sock_state *st;
 
-	if (!t)
-		return 0;
 	tls__on_send((struct sock *)sk);	/* a TLS write's plaintext, if one is pending */
 	st = (cfg_fault & VIGIL_FAULT_SK_STORAGE) ? NULL :
 	     bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -308,6 +305,15 @@ static __always_inline int send__stamp(const struct sock *sk, const struct msghd
 	}
 	kill__current(t, tgid, sk, cls);
 	return 0;
+}
+
+static __always_inline int send__stamp(const struct sock *sk, const struct msghdr *msg,
+				       __u64 size, __u32 samples)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *t = taint__lookup_or_pipe(tgid);
+
+	return t ? send__stamp_t(sk, msg, size, samples, tgid, t) : 0;
 }
 
 /* TCP state changes (a handful per connection, and only sockets a tainted
@@ -385,24 +391,11 @@ int vigil_reap_tcp(struct bpf_iter__tcp *ctx)
 }
 
 /* A socket accepted `ret` bytes from the current task (the second half). */
-static __always_inline int send__done(struct sock *sk, int ret)
+static __always_inline int send__done_t(struct sock *sk, int ret, __u32 tgid,
+					struct vigil_taint *t)
 {
-	__u32 tgid = current_tgid();
-	struct vigil_taint *t;
 	struct vigil_sock_state *st;
 
-	if (ret <= 0)
-		return 0;
-	/* the bitmap first: this runs on every send of every process. TCP:
-	 * tcp_sendmsg_locked already looked for pipe taint on this send */
-	t = taint_of(tgid);
-	if (!t) {
-		if (sk->sk_protocol == IPPROTO_TCP)
-			return 0;
-		t = taint__lookup_or_pipe(tgid);
-		if (!t)
-			return 0;
-	}
 	if (cfg_mode != VIGIL_MODE_ENFORCE)
 		return 0;
 	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP &&
@@ -420,6 +413,26 @@ static __always_inline int send__done(struct sock *sk, int ret)
 	else if ((st->flags & VIGIL_SF_CHECKED) && !(st->flags & VIGIL_SF_WORK))
 		budget__commit(st->set_mask, ret);	/* TCP, not allowlisted, not work */
 	return 0;
+}
+
+static __always_inline int send__done(struct sock *sk, int ret)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *t;
+
+	if (ret <= 0)
+		return 0;
+	/* the bitmap first: this runs on every send of every process. TCP:
+	 * tcp_sendmsg_locked already looked for pipe taint on this send */
+	t = taint_of(tgid);
+	if (!t) {
+		if (sk->sk_protocol == IPPROTO_TCP)
+			return 0;
+		t = taint__lookup_or_pipe(tgid);
+		if (!t)
+			return 0;
+	}
+	return send__done_t(sk, ret, tgid, t);
 }
 
 SEC("tp_btf/tcp_sendmsg_locked")

@@ -26,6 +26,20 @@ static void print_refusal(const char *warnings, bool full, FILE *out)
 		fprintf(out, "%s", warnings);	/* refused before the verifier ran */
 		return;
 	}
+	{
+		/* libbpf's line: "libbpf: prog 'NAME': -- BEGIN PROG LOAD LOG --" */
+		const char *line = begin, *name;
+
+		while (line > warnings && line[-1] != '\n')
+			line--;
+		name = strstr(line, "prog '");
+		if (name && name < begin) {
+			const char *q = strchr(name + 6, '\'');
+
+			if (q && q < begin)
+				fprintf(out, "    program %.*s:\n", (int)(q - name - 6), name + 6);
+		}
+	}
 	begin = strchr(begin, '\n') + 1;
 	end = strstr(begin, "-- END PROG LOAD LOG --");
 	if (!end)
