@@ -37,7 +37,7 @@ static __always_inline int stage__enter(bool mark, __u64 fd_out, const void *iov
 		taint__mark_pipes(bpf_get_current_task_btf(), tgid, t);
 	if (iov)
 		weights = write__iov(iov, len, &total);
-	write__pipe(fd_out, t, tgid, total, weights);
+	write__into(write__file(fd_out), t, tgid, total, weights);
 	return 0;
 }
 

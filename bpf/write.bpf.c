@@ -22,7 +22,11 @@
  * and its count, or (msg) a user msghdr. */
 enum { WRITE_BUF, WRITE_IOV, WRITE_MSG };
 
-static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, int kind, __u32 nr)
+/* positioned: a write at an explicit offset (pwrite64, pwritev, pwritev2
+ * with a position other than -1), which pipes, ptys and sockets refuse
+ * (ESPIPE): only a file on a FUSE mount takes it. */
+static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, int kind, __u32 nr,
+					bool positioned)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_pipe_key key = {};
@@ -57,6 +61,8 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 	}
 	if (!len)
 		return 0;
+	if (positioned)
+		goto fuse;
 	if (file_is_fifo(f, &key, &f_mode)) {
 		struct vigil_pipe_mark *m;
 
@@ -86,12 +92,15 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 	}
 	/* a file on a FUSE mount: a write into its daemon (lib/fuse.bpf.h),
 	 * counted on the connection like a pipe */
+fuse:
 	if (fuse__file_key(f, &key)) {
 		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
 					    : mark__judge((__u64)(unsigned long)buf, len, 0);
 		mark__count(&key, t, tgid, total, weights);
 		return 0;
 	}
+	if (positioned)
+		return 0;
 	/* a pty (lib/pty.bpf.h): the other end's tty counts the weights
 	 * bytes, its holder (sshd, tmux, script) is tainted past the threshold */
 	if (tgid != cfg_agent_tgid && pty__of_file(f)) {
@@ -105,25 +114,72 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 SEC("tp/syscalls/sys_enter_write")
 int vigil_sys_write(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF, ctx->id);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF, ctx->id, false);
 }
 
 SEC("tp/syscalls/sys_enter_writev")
 int vigil_sys_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_IOV, ctx->id);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_IOV, ctx->id, false);
 }
 
 /* sendto(fd, buf, len, flags, addr, addrlen): unix sockets only */
 SEC("tp/syscalls/sys_enter_sendto")
 int vigil_sys_sendto(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF, ctx->id);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF, ctx->id, false);
 }
 
 /* sendmsg(fd, msg, flags) */
 SEC("tp/syscalls/sys_enter_sendmsg")
 int vigil_sys_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	return write__enter(ctx->args[0], (const void *)ctx->args[1], 1, WRITE_MSG, ctx->id);
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], 1, WRITE_MSG, ctx->id, false);
+}
+
+/* pwrite64(fd, buf, count, pos): into a FUSE file */
+SEC("tp/syscalls/sys_enter_pwrite64")
+int vigil_sys_pwrite64(struct trace_event_raw_sys_enter *ctx)
+{
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_BUF, ctx->id,
+			    true);
+}
+
+/* pwritev(fd, vec, vlen, pos_l, pos_h): into a FUSE file */
+SEC("tp/syscalls/sys_enter_pwritev")
+int vigil_sys_pwritev(struct trace_event_raw_sys_enter *ctx)
+{
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_IOV, ctx->id,
+			    true);
+}
+
+/* pwritev2(fd, vec, vlen, pos_l, pos_h, flags): position -1 is a writev
+ * at the current position, into a pipe, pty or unix socket too */
+SEC("tp/syscalls/sys_enter_pwritev2")
+int vigil_sys_pwritev2(struct trace_event_raw_sys_enter *ctx)
+{
+	return write__enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], WRITE_IOV, ctx->id,
+			    (__s64)ctx->args[3] != -1);
+}
+
+/* sendfile(out_fd, in_fd, offset, count) into a pipe, FUSE file or pty:
+ * counted at its exit, by what it moved — the caller may be tainted by
+ * this very call's read of the weights (the read hooks run inside it).
+ * There is no user buffer to sample: weights (fail closed, as splice). */
+SEC("tp/syscalls/sys_exit_sendfile64")
+int vigil_sys_sendfile_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tgid = current_tgid();
+	struct vigil_taint *t;
+	struct pt_regs *regs;
+
+	if (ctx->ret <= 0 || !maybe_tainted(tgid) || tgid == cfg_agent_tgid)
+		return 0;
+	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!t || !regs)
+		return 0;
+	/* x86-64: the syscall's arguments stay in the saved registers */
+	write__into(write__file(BPF_CORE_READ(regs, di)), t, tgid, ctx->ret, 1);
+	return 0;
 }

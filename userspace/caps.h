@@ -28,7 +28,7 @@ enum caps_id { CAPS_READ, CAPS_MMAP, CAPS_SEND, CAPS_COPY, CAPS_PROCESS, CAPS_DR
 	       CAPS_PREVENT, CAPS_SELFWATCH, CAPS_N };
 
 #define CAPS_MAX_IMPLS 4
-#define CAPS_MAX_PROGS 6
+#define CAPS_MAX_PROGS 8
 
 struct caps {
 	char release[65];

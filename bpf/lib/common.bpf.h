@@ -259,6 +259,17 @@ struct write_pending {
 };
 VG_STORAGE(vg_write_pending, TASK_STORAGE, struct write_pending);
 
+/* Per thread: a tainted thread's writes too short to judge on their own
+ * (under VIGIL_SAMPLE_MIN bytes), gathered until they fill a sample; each
+ * takes the class of the last full one (mark__judge_small), so a model
+ * written 15 bytes at a time is still the weights. */
+struct small_writes {
+	__u8 buf[VIGIL_SAMPLE_BYTES + VIGIL_SAMPLE_MIN];
+	__u32 fill;	/* bytes gathered in buf */
+	__u32 weights;	/* the last full sample was weights-class */
+};
+VG_STORAGE(vg_small_writes, TASK_STORAGE, struct small_writes);
+
 /* TLS plaintext (lib/tls.bpf.h). Per thread: the last plaintext sample a
  * uprobe took, until the thread's next tainted TCP send binds it to that
  * socket (task storage: freed with the thread). */

@@ -442,11 +442,45 @@ file__lookup_inode(struct inode *inode)
 	return bpf_map_lookup_elem(&vg_files, &key);
 }
 
+/* A write of len < VIGIL_SAMPLE_MIN bytes at addr (user memory) by the
+ * current thread: too short to judge alone, so it joins the thread's
+ * window (vg_small_writes) and takes the class of the last full one —
+ * 256 bytes of small writes judged together. The thread's first window is
+ * not weights until it fills (at most 256 bytes, far below the threshold). */
+static __always_inline int mark__judge_small(struct vigil_scratch *x, __u64 addr, __u64 len)
+{
+	struct small_writes *w;
+	__u32 fill, n = len;
+
+	w = bpf_task_storage_get(&vg_small_writes, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w)
+		return 1;	/* no memory: fail closed (a few bytes) */
+	fill = w->fill;
+	asm volatile("%[f] &= %[m]" : [f] "+r"(fill) : [m] "i"(VIGIL_SAMPLE_BYTES - 1));
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(VIGIL_SAMPLE_MIN - 1));
+	if (n && bpf_probe_read_user(&w->buf[fill], n, (void *)addr))
+		return 1;	/* unreadable: fail closed */
+	fill += n;
+	if (fill >= VIGIL_SAMPLE_BYTES) {
+		struct classify_sample *sp = &x->c.s;
+
+		if (bpf_probe_read_kernel(x->c.buf, VIGIL_SAMPLE_BYTES, w->buf))
+			return 1;
+		__builtin_memset(sp, 0, sizeof(*sp));
+		sp->n = VIGIL_SAMPLE_BYTES;
+		w->weights = classify__sample(&x->c) == VIGIL_CLASS_WEIGHTS;
+		fill = 0;	/* the overflow is dropped: a sample, not a copy */
+	}
+	w->fill = fill;
+	return w->weights;
+}
+
 /* Judge len bytes at addr (user memory, or kernel memory when kernel) by
- * a sample (lib/classify.bpf.h): 1 if weights-class. Below
- * VIGIL_SAMPLE_MIN bytes nothing is judged and it is not weights (too
- * little to carry a model); unreadable memory is weights (fail closed). A
- * global function: verified once for every write hook. */
+ * a sample (lib/classify.bpf.h): 1 if weights-class. User writes below
+ * VIGIL_SAMPLE_MIN bytes are judged together (mark__judge_small); kernel
+ * memory that short is not weights; unreadable memory is weights (fail
+ * closed). A global function: verified once for every write hook. */
 __noinline int mark__judge(__u64 addr, __u64 len, int kernel)
 {
 	__u32 zero = 0, n = VIGIL_SAMPLE_BYTES;
@@ -455,10 +489,12 @@ __noinline int mark__judge(__u64 addr, __u64 len, int kernel)
 	__u64 off = 0;
 	long err;
 
-	if (len < VIGIL_SAMPLE_MIN)
+	if (!len || (len < VIGIL_SAMPLE_MIN && kernel))
 		return 0;
 	if (!x)
 		return 1;
+	if (len < VIGIL_SAMPLE_MIN)
+		return mark__judge_small(x, addr, len);
 	if (len > VIGIL_SAMPLE_BYTES)
 		off = bpf_get_prandom_u32() % (len - VIGIL_SAMPLE_BYTES + 1);
 	else

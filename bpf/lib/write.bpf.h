@@ -9,10 +9,13 @@
 #define VIGIL_WRITE_BPF_H
 
 #include "lib/taint.bpf.h"
+#include "lib/pty.bpf.h"
+#include "lib/fuse.bpf.h"
 
-/* At most this many iovecs of a writev/vmsplice are read: the bytes of the
- * rest are not counted (a lower bound; docs/ARCHITECTURE.md, blind spots). */
-#define VIGIL_WRITE_IOV_MAX 8
+/* An iovec array is read whole: writev/vmsplice take at most UIO_MAXIOV
+ * (1024) — a writer that put its data past the first few (after empty
+ * ones) would otherwise count nothing. */
+#define VIGIL_WRITE_IOV_MAX 1024
 
 /* The current task's open file fd, or NULL. */
 static __always_inline struct file *write__file(__u64 fd)
@@ -29,40 +32,65 @@ static __always_inline struct file *write__file(__u64 fd)
 	return f;
 }
 
-/* len bytes into fd: counted if it is a pipe/FIFO open for writing. */
-static __always_inline bool write__pipe(__u64 fd, const struct vigil_taint *t, __u32 tgid,
+/* len bytes (weights: judged weights-class) a tainted process moved into
+ * f by a call that has no buffer of its own to sample (sendfile, splice,
+ * tee, vmsplice), counted where f leads: a pipe/FIFO open for writing, a
+ * file on a FUSE mount (its daemon), a pty (the other end's holder). false
+ * if f is none of those (unix sockets count where the data is queued). */
+static __always_inline bool write__into(struct file *f, const struct vigil_taint *t, __u32 tgid,
 					__u64 len, int weights)
 {
 	struct vigil_pipe_key key = {};
-	struct file *f = write__file(fd);
 	__u32 f_mode;
 
-	if (!f || !file_is_fifo(f, &key, &f_mode) || !(f_mode & VIGIL_FMODE_WRITE))
+	if (!f || !len)
 		return false;
-	mark__count(&key, t, tgid, len, weights);
-	return true;
+	if (file_is_fifo(f, &key, &f_mode)) {
+		if (f_mode & VIGIL_FMODE_WRITE)
+			mark__count(&key, t, tgid, len, weights);
+		return true;
+	}
+	if (fuse__file_key(f, &key)) {
+		mark__count(&key, t, tgid, len, weights);
+		return true;
+	}
+	if (tgid != cfg_agent_tgid && pty__of_file(f))
+		return pty__write(f, len, weights ? VIGIL_CLASS_WEIGHTS : VIGIL_CLASS_WORK, tgid, t);
+	return false;
 }
 
-/* The bytes of an iovec array (the first VIGIL_WRITE_IOV_MAX) into
- * *total; 1 if its largest buffer samples as weights. */
+struct iov_scan {
+	const struct iovec *iov;
+	__u64 total;		/* the bytes of all iovecs read so far */
+	__u64 big, big_len;	/* the largest one's base and length */
+};
+
+/* bpf_loop callback: iovec i into the scan; stops at unreadable memory. */
+static long write__iov_step(__u32 i, void *ctx)
+{
+	struct iov_scan *s = ctx;
+	struct iovec v;
+
+	if (bpf_probe_read_user(&v, sizeof(v), &s->iov[i]))
+		return 1;
+	s->total += v.iov_len;
+	if (v.iov_len > s->big_len) {
+		s->big = (__u64)(unsigned long)v.iov_base;
+		s->big_len = v.iov_len;
+	}
+	return 0;
+}
+
+/* The bytes of an iovec array (all of it, up to VIGIL_WRITE_IOV_MAX) into
+ * *total; 1 if its largest buffer samples as weights. A bpf_loop, run only
+ * for tainted writers: ~20 ns an iovec. */
 static __always_inline int write__iov(const struct iovec *iov, __u64 vlen, __u64 *total)
 {
-	const void *big = NULL;
-	__u64 big_len = 0;
-	struct iovec v;
-	__u32 i;
+	struct iov_scan s = { .iov = iov };
 
-	*total = 0;
-	for (i = 0; i < VIGIL_WRITE_IOV_MAX; i++) {
-		if (i >= vlen || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
-			break;
-		*total += v.iov_len;
-		if (v.iov_len > big_len) {
-			big = v.iov_base;
-			big_len = v.iov_len;
-		}
-	}
-	return mark__judge((__u64)(unsigned long)big, big_len, 0);
+	bpf_loop(vlen < VIGIL_WRITE_IOV_MAX ? vlen : VIGIL_WRITE_IOV_MAX, write__iov_step, &s, 0);
+	*total = s.total;
+	return mark__judge(s.big, s.big_len, 0);
 }
 
 /* A write or send of len bytes into the unix socket sk, judged weights or

@@ -426,17 +426,7 @@ while n > 0:
 	figure "relay x5 under CPU load: bytes past the relays (budget $BUDGET)" "$got"
 	[ "$got" -le "$BUDGET" ]
 	stop_agent
-	n="$(python3 -c '
-import json, sys
-pids = set()
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    t = r.get("taint") or {}
-    ch = t.get("chain") or []
-    if r.get("kind") == "alert" and "relay.py" in r["process"]["cmdline"] and \
-       r.get("action") in ("blocked", "killed") and len(ch) > 1 and ch[1]["via"] == "loopback" and \
-       t["sources"][0]["path"] == sys.argv[2]:
-        pids.add(r["process"]["pid"])
-print(len(pids))' "$ALERTS" "$W/model.safetensors")"
+	n="$(alert_distinct process.pid kind=alert process.cmdline~relay.py \
+		action=~'^(blocked|killed)$' taint.chain.1.via=loopback taint.sources.0.path="$W/model.safetensors")"
 	[ "$n" -eq 5 ]
 }

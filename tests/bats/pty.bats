@@ -76,6 +76,16 @@ pty_clean() {
 	pty_leaked monitor
 }
 
+@test "pty: monitor: the weights sendfile'd into the slave taint the master's holder" {
+	pty_run monitor weights --sendfile
+	pty_leaked monitor
+}
+
+@test "pty: enforce: the weights sendfile'd into the slave: the master's holder is stopped at the budget" {
+	pty_run enforce weights --sendfile
+	pty_leaked enforce
+}
+
 @test "pty: monitor: the reverse way (job writes the master, the slave's reader forwards)" {
 	pty_run monitor weights --reverse
 	pty_leaked monitor

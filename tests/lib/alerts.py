@@ -4,6 +4,8 @@
   alerts.py wait FILE [--timeout S] [--count N] FILTER...   wait for N matches
   alerts.py none FILE FILTER...                              no line matches
   alerts.py get FILE FIELD FILTER...                         print FIELD of first match
+  alerts.py distinct FILE FIELD FILTER...                    count FIELD's distinct values
+                                                             among the matches (pids, say)
   alerts.py schema FILE                                      every line obeys the contract
                                                              (docs/schema/alert.schema.json)
   alerts.py records FILE                                     the same for part of a stream
@@ -11,9 +13,10 @@
   alerts.py content FILE                                     lines without record identity
   alerts.py docs FILE.md                                     ```json examples obey the schema
 
-FILTER is FIELD=VALUE (string equality), FIELD~TEXT (substring), FIELD>=N or
-FIELD<=N (numbers); FIELD is dotted (network.daddr) and may index lists
-(taint.chain.0.via) or use * for "any element" (taint.sources.*.path)."""
+FILTER is FIELD=VALUE (string equality), FIELD~TEXT (substring), FIELD=~REGEX
+(re.search: "action=~^(blocked|killed)$"), FIELD>=N or FIELD<=N (numbers);
+FIELD is dotted (network.daddr) and may index lists (taint.chain.0.via) or
+use * for "any element" (taint.sources.*.path)."""
 import json
 import os
 import re
@@ -58,7 +61,7 @@ def lookup(obj, parts):
 
 
 def parse_filter(text):
-    m = re.match(r"^([\w.*]+)(>=|<=|=|~)(.*)$", text)
+    m = re.match(r"^([\w.*]+)(>=|<=|=~|=|~)(.*)$", text)
     if not m:
         sys.exit(f"alerts.py: bad filter '{text}'")
     return m.group(1).split("."), m.group(2), m.group(3)
@@ -73,6 +76,8 @@ def matches(obj, filters):
                 ok = (str(v).lower() if isinstance(v, bool) else str(v)) == want
             elif op == "~":
                 ok = want in str(v)
+            elif op == "=~":
+                ok = re.search(want, str(v)) is not None
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
                 ok = v >= float(want) if op == ">=" else v <= float(want)
             if ok:
@@ -243,7 +248,7 @@ def main(argv):
             timeout = float(rest[i + 1]); i += 2; continue
         if rest[i] == "--count":
             count = int(rest[i + 1]); i += 2; continue
-        if cmd == "get" and not filters and i == 0:
+        if cmd in ("get", "distinct") and not filters and i == 0:
             field = rest[i].split("."); i += 1; continue
         filters.append(parse_filter(rest[i])); i += 1
     if cmd == "wait":
@@ -269,6 +274,13 @@ def main(argv):
                     print(json.dumps(v) if isinstance(v, (dict, list)) else v)
                     return 0
         return 1
+    if cmd == "distinct":
+        seen = set()
+        for l in lines(path):
+            if matches(l, filters):
+                seen.update(json.dumps(v) for v in lookup(l, field))
+        print(len(seen))
+        return 0
     sys.exit(f"alerts.py: unknown command {cmd}")
 
 

@@ -223,6 +223,7 @@ leak() {
 alert_wait() { "$ALERTS_PY" wait "$ALERTS" "$@"; }
 alert_none() { "$ALERTS_PY" none "$ALERTS" "$@"; }
 alert_get() { "$ALERTS_PY" get "$ALERTS" "$@"; }
+alert_distinct() { "$ALERTS_PY" distinct "$ALERTS" "$@"; }
 
 # figure NAME VALUE: record a measurement for the closing notes.
 figure() {

@@ -9,6 +9,8 @@ the weights and writes to one end of a pty pair; the holder of the other end
   options: --reverse   the job holds the master, the forwarder the slave
            --late      the forwarder connects after the job wrote everything
                        (default: it connects first, then streams)
+           --sendfile  the job moves SRC into the pty with sendfile(2) (no
+                       user buffer; weights only)
 
 The pty is in raw mode, so the bytes pass unchanged. Prints one JSON line
 {"forwarded": N, "error": null|"EPERM"|...}; exits 0 when everything it got
@@ -29,6 +31,7 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     reverse = "--reverse" in sys.argv
     late = "--late" in sys.argv
+    use_sendfile = "--sendfile" in sys.argv
     kind, src, dhost, dport = args[0], args[1], args[2], int(args[3])
     n = int(args[4]) if len(args) > 4 else os.path.getsize(src)
     if kind == "b64":
@@ -55,6 +58,12 @@ def main():
             os._exit(0)
         view = memoryview(data)
         try:
+            if use_sendfile:
+                with open(src, "rb") as f:
+                    off = 0
+                    while off < n:
+                        off += os.sendfile(theirs, f.fileno(), off, min(16384, n - off))
+                view = None
             while view:
                 k = os.write(theirs, view[:16384])
                 view = view[k:]
