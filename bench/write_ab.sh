@@ -13,7 +13,8 @@
 #   200k 100-byte text lines a tainted process writes into a pipe (the
 #   judgement of each: mark__judge, one classifier sample); and the hooks
 #   added for the bypasses (stop 19): 1M untainted pwrite64()s to a file
-#   (vigil_sys_pwrite64: the bitmap test), 2M 15-byte writes a tainted
+#   (the cost a pwrite64 hook would add: vigil_sys_pwrite64 where a build
+#   has it; stop 19 measured ~130 ns and dropped it), 2M 15-byte writes a tainted
 #   process puts into a pipe (the small-write window, mark__judge_small),
 #   and 20k writev()s of 64 iovecs into a pipe (the bpf_loop over them).
 #   bench/write_ab.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root). Figures:

@@ -251,14 +251,12 @@ static const struct caps_cap table[CAPS_N] = {
 		"from a tainted writer's pipe is not tainted (tee/splice/vmsplice stages still "
 		"count); unix sockets are judged by a sample of the queued data instead",
 		false, false, {
-		{ CAPS_TRACEPOINT, "tracepoint sys_enter_write+writev+sendto+sendmsg+pwrite64+"
-		  "pwritev+pwritev2, sys_exit_sendfile64",
+		{ CAPS_TRACEPOINT, "tracepoint sys_enter_write+writev+sendto+sendmsg+pwritev2, "
+		  "sys_exit_sendfile64",
 		  { { "vigil_sys_write", "syscalls/sys_enter_write" },
 		    { "vigil_sys_writev", "syscalls/sys_enter_writev" },
 		    { "vigil_sys_sendto", "syscalls/sys_enter_sendto", false, true },
 		    { "vigil_sys_sendmsg", "syscalls/sys_enter_sendmsg", false, true },
-		    { "vigil_sys_pwrite64", "syscalls/sys_enter_pwrite64", false, true },
-		    { "vigil_sys_pwritev", "syscalls/sys_enter_pwritev", false, true },
 		    { "vigil_sys_pwritev2", "syscalls/sys_enter_pwritev2", false, true },
 		    { "vigil_sys_sendfile_exit", "syscalls/sys_exit_sendfile64", false, true } } },
 	} },
