@@ -118,7 +118,9 @@ openssl_chain() {
 relay_run() {
 	local kind="$1" lhost="$2" mode="$3"
 	shift 3
-	start_sink "$kind"
+	RELAY_PROTO=tcp
+	[ "$kind" = udp ] && RELAY_PROTO=udp
+	start_sink "$RELAY_PROTO"
 	start_agent --mode "$mode" ${RELAY_AGENT_ARGS:-}
 	LPORT=$((PORT + 2000))
 	in_cg python3 "$SCEN/relay.py" "$kind" "$lhost" "$LPORT" "$PEER4" "$PORT" \
@@ -128,6 +130,9 @@ relay_run() {
 	if [ "$kind" = udp ]; then
 		leak --src "$W/model.safetensors" --host "$lhost" --port "$LPORT" --udp \
 			--chunk 1400 --pace 0.0002
+	elif [ "$kind" = socks ]; then
+		run in_cg python3 "$SCEN/relay.py" socks-client "$W/model.safetensors" \
+			"$lhost" "$LPORT" "$PEER4" "$PORT"
 	else
 		leak --src "$W/model.safetensors" --host "$lhost" --port "$LPORT"
 	fi
@@ -139,7 +144,7 @@ relay_run() {
 # relay_check KIND MODE: what must hold after relay_run
 relay_check() {
 	local kind="$1" mode="$2" got
-	got="$(sink_bytes "$PORT" "$kind")"
+	got="$(sink_bytes "$PORT" "$RELAY_PROTO")"
 	if [ "$mode" = enforce ]; then
 		[ "$relay_rc" -ne 0 ]
 		[ "$got" -le "$BUDGET" ]
@@ -152,7 +157,7 @@ relay_check() {
 		figure "relay ($kind) bytes past the relay, enforce" "$got"
 	else
 		[ "$relay_rc" -eq 0 ]
-		if [ "$kind" = tcp ]; then
+		if [ "$RELAY_PROTO" = tcp ]; then
 			[ "$got" -eq $((4 << 20)) ]
 		fi
 		run alert_wait rule=weights-egress mode=monitor process.cmdline~relay.py \
@@ -196,6 +201,29 @@ relay_check() {
 @test "propagate: enforce: a relay connecting out after the handoff is stopped at the budget" {
 	relay_run tcp ::1 enforce --connect-late
 	relay_check tcp enforce
+}
+
+# a SOCKS5 proxy on loopback: the destination is the client's choice, the
+# proxy connects there after the handshake
+@test "propagate: monitor: a SOCKS5 proxy on 127.0.0.1 is tainted by what it relays" {
+	relay_run socks 127.0.0.1 monitor
+	relay_check socks monitor
+}
+
+@test "propagate: enforce: a SOCKS5 proxy on 127.0.0.1 is stopped at the budget" {
+	relay_run socks 127.0.0.1 enforce
+	relay_check socks enforce
+}
+
+# an ssh -L / stunnel-shaped tunnel: what leaves is ciphertext of the weights
+@test "propagate: monitor: an enciphering tunnel (ssh -L shape) on 127.0.0.1 is tainted" {
+	relay_run tunnel 127.0.0.1 monitor
+	relay_check tunnel monitor
+}
+
+@test "propagate: enforce: an enciphering tunnel (ssh -L shape) on 127.0.0.1 is stopped at the budget" {
+	relay_run tunnel 127.0.0.1 enforce
+	relay_check tunnel enforce
 }
 
 @test "propagate: monitor: a UDP forwarder (DNS-stub shape) is tainted" {
