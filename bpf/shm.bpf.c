@@ -127,3 +127,41 @@ int vigil_sys_memfd_create(struct trace_event_raw_sys_exit *ctx)
 {
 	return shm__opened(ctx->ret);
 }
+
+/* A process just tainted may hold shared writable mappings of tmpfs,
+ * /dev/shm or memfd files whose fd it closed (mapped before its taint):
+ * plain stores into them pass no hook, and no fd is left for the scan, so
+ * each such file becomes a copy now. A task_vma iterator the agent runs
+ * for the process at its taint record (userspace/shmmaps.c); VM_MAYWRITE,
+ * not VM_WRITE: an mprotect makes a read-only shared mapping writable
+ * without a fault any hook sees. */
+#define VIGIL_VM_SHARED 0x8UL
+#define VIGIL_VM_MAYWRITE 0x20UL
+
+SEC("?iter/task_vma")
+int vigil_shm_maps(struct bpf_iter__task_vma *ctx)
+{
+	struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+	struct vigil_taint *t;
+	struct inode *inode;
+	struct file *f;
+	__u32 tgid;
+
+	if (!vma || !task)
+		return 0;
+	if ((vma->vm_flags & (VIGIL_VM_SHARED | VIGIL_VM_MAYWRITE)) !=
+	    (VIGIL_VM_SHARED | VIGIL_VM_MAYWRITE))
+		return 0;
+	f = vma->vm_file;
+	if (!f)
+		return 0;
+	inode = shm__inode(f);
+	if (!inode)
+		return 0;
+	tgid = task->tgid;
+	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	if (t)
+		shm__derive(inode, tgid, t->set_mask, t->first_file_id, t->depth);
+	return 0;
+}

@@ -34,6 +34,7 @@
 #include "control.h"
 #include "correlate.h"
 #include "enforce.h"
+#include "shmmaps.h"
 #include "engine.h"
 #include "incident.h"
 #include "inspect.h"
@@ -372,6 +373,7 @@ int agent__run(const struct agent_opts *o)
 	}
 	if (agent_rules__fill_maps(&a))
 		goto out;
+	a.shmm = shmmaps__new(a.ld.skel);	/* NULL: not loaded here */
 	a.enf = world__enforce(&a);
 	if (!a.enf) {
 		log__error("out of memory");
@@ -410,6 +412,7 @@ out:
 	control__close(&a);
 	ring_buffer__free(a.rb);
 	enforce__free(a.enf);
+	shmmaps__free(a.shmm);
 	tls__close(a.tls);
 	loader__destroy(&a.ld);
 	kmaps__unmap_budgets(&a.budgets);

@@ -69,6 +69,7 @@ int agent__run(const struct agent_opts *o);
  * the control socket) read it. */
 #define AGENT_RECENT_ALERTS 16
 struct enforce;
+struct shmmaps;
 struct tls;
 
 struct agent {
@@ -78,6 +79,7 @@ struct agent {
 	struct engine *engine;
 	struct loader ld;
 	struct enforce *enf;		/* the budget ceiling's agent side */
+	struct shmmaps *shmm;		/* shared mappings held at taint */
 	struct tls *tls;		/* TLS uprobes (tls.h), NULL: blind */
 	struct scope scope;
 	struct protect *prot;

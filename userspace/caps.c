@@ -29,7 +29,8 @@ struct caps_prog {
 	const char *target;	/* tracepoint, kernel function or LSM hook */
 	bool fexit;
 	bool optional;		/* the implementation works without it */
-	const char *kfunc;	/* a BPF iterator (target: its name) calling this kfunc */
+	const char *kfunc;	/* a BPF iterator (target: its name) calling this
+				 * kfunc ("": an iterator calling none) */
 };
 
 struct caps_impl {
@@ -192,11 +193,14 @@ static const struct caps_cap table[CAPS_N] = {
 		"copies on tmpfs, /dev/shm (POSIX shm) and memfd are not followed: weights "
 		"a tainted process stores there and another process uploads are not seen",
 		false, false, {
-		{ CAPS_TRACEPOINT, "tracepoint sys_exit_openat+openat2+open+memfd_create",
+		{ CAPS_TRACEPOINT, "tracepoint sys_exit_openat+openat2+open+memfd_create, "
+		  "iterator task_vma",
 		  { { "vigil_sys_openat", "syscalls/sys_exit_openat" },
 		    { "vigil_sys_openat2", "syscalls/sys_exit_openat2", false, true },
 		    { "vigil_sys_open", "syscalls/sys_exit_open", false, true },
-		    { "vigil_sys_memfd_create", "syscalls/sys_exit_memfd_create", false, true } } },
+		    { "vigil_sys_memfd_create", "syscalls/sys_exit_memfd_create", false, true },
+		    /* shared mappings held at taint (userspace/shmmaps.c) */
+		    { "vigil_shm_maps", "task_vma", false, true, "" } } },
 	} },
 	[CAPS_STAGE] = { "stage",
 		"pipe stages that never read, write or send (tee, splice between pipes, "
@@ -488,7 +492,7 @@ static int probe_prog(const struct probe_env *env, enum caps_family fam,
 				snprintf(why, whylen, "no %s iterator", p->target);
 				return -ENOENT;
 			}
-			if (btf_func(env->vmlinux, "", p->kfunc) <= 0) {
+			if (*p->kfunc && btf_func(env->vmlinux, "", p->kfunc) <= 0) {
 				snprintf(why, whylen, "no kfunc %s", p->kfunc);
 				return -ENOENT;
 			}

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "shmmaps.h"
 #include "capture.h"
 #include "correlate.h"
 #include "engine.h"
@@ -97,6 +98,7 @@ int live__on_record(void *ctx, void *data, size_t size)
 	}
 
 	enforce__on_record(a->enf, data, size);
+	shmmaps__on_record(a->shmm, data, size);	/* before its copies are needed */
 	if (corr__handle(a->corr, data, size))
 		a->rb_bad++;
 	tls__on_record(a->tls, data, size);	/* after: alerts of an EXIT see its flows */

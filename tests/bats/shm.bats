@@ -155,6 +155,36 @@ posix_shm() {
 	posix_shm enforce
 }
 
+# The same, mapped before the writer was tainted and its fd closed: no open
+# for writing after the taint, no fd for the scan — the agent's task_vma
+# scan at the taint record finds the mapping (userspace/shmmaps.c).
+premapped_shm() {
+	local name="vigil-t$N-pre" job
+	start_sink tcp
+	start_agent --mode "$1"
+	in_cg python3 "$SHM_PY" premapped --src "$W/model.safetensors" --name "$name" \
+		--ready "$T/pre.ready" --until "$T/pre.done" &
+	job=$!
+	for _ in $(seq 200); do [ -e "$T/pre.ready" ] && break; sleep 0.05; done
+	[ -e "$T/pre.ready" ]
+	leak --src "/dev/shm/$name" --host "$PEER4" --port "$PORT" --tag upload
+	touch "$T/pre.done"
+	wait "$job"
+	killed_or_all "$1"
+	run alert_wait kind=alert mode="$1" process.cmdline~upload \
+		taint.sources.0.path="$W/model.safetensors" taint.chain.0.via=read \
+		taint.chain.1.via=shm taint.chain.1.path="/dev/shm/$name"
+	[ "$status" -eq 0 ]
+}
+
+@test "shm: monitor: POSIX shm mapped before the taint, its fd closed, written with plain stores: the uploader names the weights" {
+	premapped_shm monitor
+}
+
+@test "shm: enforce: POSIX shm mapped before the taint, its fd closed: the uploader is stopped at the budget" {
+	premapped_shm enforce
+}
+
 # A file on disk written only through a shared mapping (plain stores): its
 # pages are dirtied at the write faults, in the writer's context
 # (writeback_dirty_folio), so it is a copy like a written one.
