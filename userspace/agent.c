@@ -35,6 +35,7 @@
 #include "correlate.h"
 #include "enforce.h"
 #include "shmmaps.h"
+#include "mapsize.h"
 #include "engine.h"
 #include "incident.h"
 #include "inspect.h"
@@ -351,6 +352,8 @@ int agent__run(const struct agent_opts *o)
 		goto out;
 	}
 	a.ld.relay_min_bytes = o->relay_min_bytes;
+	a.ld.map_sizes = o->map_sizes;
+	a.ld.nmap_sizes = o->nmap_sizes;
 	a.ld.test_map_sizes = o->test_map_sizes;
 	a.ld.work_limit = o->work_budget;
 	a.ld.deny_new_dest = o->deny_new_dest;
@@ -359,7 +362,15 @@ int agent__run(const struct agent_opts *o)
 	a.ld.ntest_faults = o->ntest_faults;
 	if (loader__open_load(&a.ld, o->enforce, !scope__is_host(&a.scope), o->hooks))
 		goto out;
+	{
+		char sizes[512];
+
+		mapsize__describe(a.ld.skel, sizes, sizeof(sizes));
+		log__info("state maps: %s", sizes);
+	}
 	a.prot = protect__new(&a.rs);
+	if (a.prot && a.ld.files_capacity)
+		protect__set_capacity(a.prot, a.ld.files_capacity);
 	if (a.prot)
 		protect__set_bloom(a.prot, (uint64_t *)a.ld.skel->bss->vg_file_bloom);
 	if (a.prot)

@@ -54,6 +54,7 @@ struct agent_opts {
 	bool verbose;
 	unsigned hooks;			/* caps.h families allowed, 0 = all */
 	/* tests only: shrink maps, inject faults (enforce.h) */
+	const char **map_sizes;		size_t nmap_sizes;
 	const char **test_map_sizes;	size_t ntest_map_sizes;
 	const char **test_faults;	size_t ntest_faults;
 };

@@ -12,6 +12,7 @@
 
 #include "activity.h"
 #include "addr.h"
+#include "mapsize.h"
 #include "agent.h"
 #include "caps.h"
 #include "config.h"
@@ -102,6 +103,13 @@ STORE_TRUE(a_no_default_rules, no_default_rules)
 STORE_TRUE(a_deny_new_dest, deny_new_dest)
 STORE_TRUE(a_pin, pin)
 STORE_TRUE(a_verbose, verbose)
+static int a_map_size(struct agent_opts *o, const char *v, char *e, size_t n)
+{
+	if (mapsize__check(v, e, n))
+		return -EINVAL;
+	return config__push(&o->map_sizes, &o->nmap_sizes, v);
+}
+
 /* tests only: shrink kernel maps or inject faults to prove fail-closed
  * paths (enforce.h) */
 STORE_LIST(a_test_map_size, test_map_sizes)
@@ -352,6 +360,11 @@ const struct config_option config_options[] = {
 	{ "pin-dir", 0, CONFIG_VALUE, "DIR", a_pin_dir,
 	  "where to pin (default " CONFIG_DEFAULT_PIN_DIR ")" },
 	{ "verbose", 'v', CONFIG_FLAG, NULL, a_verbose, "debug logging on stderr" },
+	{ "map-size", 0, CONFIG_LIST, "NAME=N", a_map_size,
+	  "entries of a kernel state map: processes (tracked,\n"
+	  "16384), files (protected and copies, 65536), flows\n"
+	  "(16384), pipes, relays (16384), ptys, lost-socks\n"
+	  "(4096); repeatable (docs/OPERATIONS.md, memory)" },
 	{ "test-map-size", 0, CONFIG_LIST, "NAME=N", a_test_map_size,
 	  "tests: shrink a kernel map (flows, taint,\n"
 	  "lost-socks, pipes) to overflow it" },

@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "enforce.h"
 #include "guard.h"
+#include "mapsize.h"
 #include "loader.h"
 #include "log.h"
 #include "pin.h"
@@ -97,6 +98,11 @@ int loader__open_load(struct loader *l, bool enforce, bool scoped, unsigned hook
 	{
 		char kerr[256];
 
+		if (mapsize__apply(l->skel, l->map_sizes, l->nmap_sizes, &l->files_capacity,
+				   kerr, sizeof(kerr))) {
+			log__error("%s", kerr);
+			return -EINVAL;
+		}
 		if (enforce__configure(l->skel, l->test_map_sizes, l->ntest_map_sizes,
 				       l->test_faults, l->ntest_faults, kerr, sizeof(kerr))) {
 			log__error("%s", kerr);

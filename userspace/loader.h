@@ -33,6 +33,8 @@ struct loader {
 	unsigned long long work_limit;	/* work-class bytes per destination and hour */
 	bool deny_new_dest;		/* enforce: refuse tainted connects to new destinations */
 	/* tests only (--test-map-size, --test-fault): see enforce.h */
+	const char **map_sizes;		size_t nmap_sizes;	/* --map-size */
+	size_t files_capacity;		/* files=N of it, else 0 */
 	const char **test_map_sizes;	size_t ntest_map_sizes;
 	const char **test_faults;	size_t ntest_faults;
 };

@@ -144,17 +144,20 @@ int pin__open(struct pin *p, const char *pin_dir, const char *run_dir)
 	return 0;
 }
 
-static bool map_fits(const struct bpf_map *m, int fd)
+/* Why the pinned map at fd cannot be m's, or NULL if it can. */
+static const char *map_misfit(const struct bpf_map *m, int fd)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
-	return info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
-	       info.value_size == bpf_map__value_size(m) &&
-	       info.max_entries == bpf_map__max_entries(m) &&
-	       info.map_flags == bpf_map__map_flags(m);
+		return "a pinned map cannot be read";
+	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m) || info.map_flags != bpf_map__map_flags(m))
+		return "the pinned maps are from a different vigil build";
+	if (info.max_entries != bpf_map__max_entries(m))
+		return "the map sizes changed (--map-size): the kernel cannot resize a map";
+	return NULL;
 }
 
 /* The old agent's sets must be where ours are: taint and budgets name
@@ -212,10 +215,8 @@ int pin__reuse_maps(struct pin *p, struct bpf_object *obj, const struct ruleset 
 		if (fd < 0)
 			continue;	/* a map new in this version: created fresh */
 		any = true;
-		if (fit && !map_fits(m, fd)) {
-			p->not_adopted = "the pinned maps are from a different vigil build";
+		if (fit && (p->not_adopted = map_misfit(m, fd)))
 			fit = false;
-		}
 		fds[n++] = fd;
 	}
 	if (!any) {

@@ -44,6 +44,30 @@ hold_tainted() {
 	[ "$(counter connects_denied)" -ge 1 ]
 }
 
+# The operator's knob, not the test one: --map-size processes=256 sizes every
+# per-process map; the 257th tainted process does not fit, and enforce mode
+# refuses what it cannot follow.
+@test "ceiling: --map-size processes=256, enforce: past 256 tainted processes a reader's connect is refused" {
+	start_sink tcp
+	start_agent --mode enforce --map-size processes=256
+	local holders=() i
+	for i in $(seq 260); do
+		in_cg bash -c 'exec 3<"$1"; read -r -N 65536 x <&3; exec sleep 60' sh \
+			"$W/model.safetensors" &
+		holders+=($!)
+	done
+	run alert_wait --timeout 30 kind=agent_error message~"taint map full"
+	[ "$status" -eq 0 ]
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *EPERM* ]]
+	[ "$(sink_bytes)" -eq 0 ]
+	kill "${holders[@]}"
+	stop_agent
+	[ "$(counter taint_map_full)" -ge 1 ]
+	[ "$(alert_get kernel.connects_denied kind=agent_stop)" -ge 1 ]
+}
+
 @test "ceiling: taint map full, monitor: counted and said, the traffic is not stopped" {
 	start_sink tcp
 	start_agent --mode monitor --test-map-size taint=1

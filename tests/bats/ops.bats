@@ -125,6 +125,8 @@ bad_config() {
 	bad_config 'mode: [a, b]\n' "$T/bad.yaml:1:7: mode: expected a single value"
 	bad_config 'verbose: yes please\n' "$T/bad.yaml:1:10: verbose: expected true or false"
 	bad_config 'mode: monitor\nmode: enforce\n' "$T/bad.yaml:2:1: duplicate setting 'mode'"
+	bad_config 'map_size: [flows=10]\n' "$T/bad.yaml:1:12: map_size: 'flows=10': flows takes a whole number of entries from 256"
+	bad_config 'map_size:\n  - sockets=9000\n' "$T/bad.yaml:2:5: map_size: 'sockets=9000': expected NAME=N, NAME one of processes"
 	bad_config 'mode: [\n' "$T/bad.yaml:2:1: YAML syntax error"
 	bad_config 'stats_interval: -1\n' "stats_interval: '-1': expected seconds"
 	bad_config '- mode\n' "$T/bad.yaml:1:1: expected a mapping of settings"

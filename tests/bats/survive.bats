@@ -141,6 +141,20 @@ restart_agent() {
 	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 7 ]
 }
 
+@test "survive: pinned state of other map sizes is replaced, not adopted, and the reason names --map-size" {
+	start_sink tcp
+	pinned_agent
+	kill -KILL "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=""
+	ALERTS="$T/alerts-2.jsonl"
+	pinned_agent --map-size flows=32768
+	run alert_wait --timeout 5 kind=agent_adopt adopted=false previous_exit=unclean
+	[ "$status" -eq 0 ]
+	[[ "$(alert_get reason kind=agent_adopt)" == *"map sizes changed (--map-size)"* ]]
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
+	[ "$status" -eq 137 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+}
+
 @test "survive: restarts under load (SIGKILL, SIGTERM, SIGKILL) neither reset nor double-count the budget" {
 	start_sink tcp
 	pinned_agent
