@@ -8,7 +8,8 @@
  *   init_module, finit_module    a kernel module load
  *   mount, fsopen                a network or FUSE filesystem (its writes
  *                                are sent by the kernel or a daemon)
- *   unlink(at), rmdir, rename*   of vigil's pins, config, rules, binary or
+ *   unlink(at), rmdir, rename*,  of vigil's pins, config, rules, binary or
+ *   truncate
  *                                unit, by any process (lib/guard.bpf.h;
  *                                opens of devices and of those files are
  *                                checked at open's exit, bpf/shm.bpf.c)
@@ -153,4 +154,12 @@ int vigil_sys_rename(struct trace_event_raw_sys_enter *ctx)
 {
 	guard__path(GUARD_AT_FDCWD, (const char *)ctx->args[0], VIGIL_WOP_RENAME);
 	return guard__path(GUARD_AT_FDCWD, (const char *)ctx->args[1], VIGIL_WOP_RENAME);
+}
+
+/* truncate(path, length): emptying vigil's config or binary by path opens
+ * nothing (ftruncate's fd was opened for writing, which open's exit sees) */
+SEC("tp/syscalls/sys_enter_truncate")
+int vigil_sys_truncate(struct trace_event_raw_sys_enter *ctx)
+{
+	return guard__path(GUARD_AT_FDCWD, (const char *)ctx->args[0], VIGIL_WOP_TRUNCATE);
 }

@@ -618,6 +618,8 @@ enum vigil_watch_op {
 	VIGIL_WOP_OPEN = 1,	/* opened (devices), opened for writing or created */
 	VIGIL_WOP_UNLINK = 2,	/* unlink, unlinkat, rmdir */
 	VIGIL_WOP_RENAME = 3,	/* rename* from or onto */
+	VIGIL_WOP_TRUNCATE = 4,	/* truncate(2) by path (ftruncate needs an fd
+				 * opened for writing: VIGIL_WOP_OPEN) */
 };
 
 /* FNV-1a, 64 bits, one byte at a time: the BPF side hashes a path while it

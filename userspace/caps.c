@@ -150,17 +150,18 @@ static const struct caps_cap table[CAPS_N] = {
 	/* opens of bypass devices and of vigil's files are the shm capability's
 	 * programs (bpf/shm.bpf.c calls lib/guard.bpf.h) */
 	[CAPS_SELFWATCH] = { "selfwatch",
-		"unlinks and renames of vigil's pins, config, rules, binary and unit are "
-		"not reported",
+		"unlinks, renames and truncates by path of vigil's pins, config, rules, binary "
+		"and unit are not reported",
 		false, false, {
 		{ CAPS_TRACEPOINT, "tracepoint sys_enter_unlinkat+unlink+rmdir+renameat2+"
-		  "renameat+rename",
+		  "renameat+rename+truncate",
 		  { { "vigil_sys_unlinkat", "syscalls/sys_enter_unlinkat" },
 		    { "vigil_sys_unlink", "syscalls/sys_enter_unlink", false, true },
 		    { "vigil_sys_rmdir", "syscalls/sys_enter_rmdir", false, true },
 		    { "vigil_sys_renameat2", "syscalls/sys_enter_renameat2" },
 		    { "vigil_sys_renameat", "syscalls/sys_enter_renameat", false, true },
-		    { "vigil_sys_rename", "syscalls/sys_enter_rename", false, true } } },
+		    { "vigil_sys_rename", "syscalls/sys_enter_rename", false, true },
+		    { "vigil_sys_truncate", "syscalls/sys_enter_truncate", false, true } } },
 	} },
 	[CAPS_ACKED] = { "acked",
 		"bytes receivers acknowledged on tainted sockets are counted only when the "

@@ -841,7 +841,8 @@ static void on_control(struct corr *c, const struct vigil_ev_control *e)
 		[VIGIL_CTL_PIN_UNLINK] = "to remove vigil's pinned enforcement",
 	};
 	static const char *const ops[] = { [VIGIL_WOP_OPEN] = "write", [VIGIL_WOP_UNLINK] = "unlink",
-					   [VIGIL_WOP_RENAME] = "rename" };
+					   [VIGIL_WOP_RENAME] = "rename",
+					   [VIGIL_WOP_TRUNCATE] = "truncate" };
 	unsigned op = (unsigned)((uint64_t)e->arg >> 32);
 	const char *opw;
 	struct activity a;

@@ -328,6 +328,10 @@ except OSError as e:
 		[ "$status" -eq 0 ] && { found=0; break; }
 	done
 	[ "$found" -eq 0 ]
+	# truncate(2) by path opens nothing
+	python3 -c 'import os, sys; os.truncate(sys.argv[1], 3)' "$T/site.yaml"
+	run alert_wait --timeout 5 rule=vigil-files-changed process.comm=python3 "message~truncate $rules"
+	[ "$status" -eq 0 ]
 	cp "$T/vigil" "$T/vigil.new"
 	mv "$T/vigil.new" "$T/vigil"	# a binary swapped under the running agent
 	run alert_wait --timeout 5 rule=vigil-files-changed control.detail="$(realpath "$T/vigil")"
@@ -336,11 +340,11 @@ except OSError as e:
 	cat "$T/site.yaml" > /dev/null
 	stop_agent
 	# and the old file's inode number, free for reuse, is no longer the
-	# rules': every change reported is one this test made (bash, mv, sh;
-	# one mv may be reported for both its names)
+	# rules': every change reported is one this test made (bash, mv, sh,
+	# python3; one mv may be reported for both its names)
 	comms="$(grep '"control":{"kind":"config_write"' "$ALERTS" |
 		sed -n 's/.*"process":{"pid":[0-9]*,"ppid":[0-9]*,"comm":"\([^"]*\)".*/\1/p' | sort -u | tr '\n' ' ')"
-	[ "$comms" = "bash mv sh " ]
+	[ "$comms" = "bash mv python3 sh " ]
 }
 
 @test "tamper: removing vigil's pins (by path, rm -r through directory fds) is reported" {
