@@ -246,6 +246,49 @@ int BPF_PROG(vigil_lsm_bpf, int cmd, union bpf_attr *attr, unsigned int size)
 	return -EPERM;
 }
 
+/* A new fd of one of the agent's maps or programs, however it was asked
+ * for: by id, by a pin's path — absolute, relative (`cd pins; bpftool map
+ * show pinned maps/x`) or through another mount of the bpffs, none of which
+ * the path match above sees. The kernel checks every new map and program
+ * fd here (security_bpf_map, security_bpf_prog). Reported once a second per
+ * process and command, as the tracepoint does (the same key: an attempt it
+ * reported already is not reported twice). */
+static __always_inline int tamper__fd_refused(__u32 kind, __u32 id)
+{
+	struct vigil_own_key k = { .kind = kind, .id = id };
+	struct pt_regs *regs;
+	__u64 seen_key, now, *last;
+	__u32 cmd = 0;
+
+	if (cfg_mode != VIGIL_MODE_ENFORCE || !id || !bpf_map_lookup_elem(&vg_own, &k) ||
+	    tamper__trusted())
+		return 0;
+	/* x86-64: bpf(2)'s command is still in the saved registers */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (regs)
+		cmd = (__u32)BPF_CORE_READ(regs, di);
+	seen_key = (__u64)current_tgid() << 8 | (__u8)cmd;
+	now = bpf_ktime_get_ns();
+	last = bpf_map_lookup_elem(&vg_tamper_seen, &seen_key);
+	if (!last || now - *last >= 1000000000ull) {
+		bpf_map_update_elem(&vg_tamper_seen, &seen_key, &now, BPF_ANY);
+		tamper__report(cfg_agent_tgid, VIGIL_TAMPER_BPF, cmd, kind, id);
+	}
+	return -EPERM;
+}
+
+SEC("?lsm/bpf_map")
+int BPF_PROG(vigil_lsm_bpf_map, struct bpf_map *map, fmode_t fmode)
+{
+	return tamper__fd_refused(VIGIL_OBJ_MAP, map->id);
+}
+
+SEC("?lsm/bpf_prog")
+int BPF_PROG(vigil_lsm_bpf_prog, struct bpf_prog *prog)
+{
+	return tamper__fd_refused(VIGIL_OBJ_PROG, BPF_CORE_READ(prog, aux, id));
+}
+
 SEC("?lsm/task_kill")
 int BPF_PROG(vigil_lsm_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred)

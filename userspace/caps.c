@@ -127,8 +127,10 @@ static const struct caps_cap table[CAPS_N] = {
 		"tampering with the agent (signals, ptrace, bpf() on its maps, programs, "
 		"links and pins) is reported, not refused, in enforce mode",
 		false, false, {
-		{ CAPS_LSM, "lsm bpf+task_kill+ptrace_access_check",
+		{ CAPS_LSM, "lsm bpf+bpf_map+bpf_prog+task_kill+ptrace_access_check",
 		  { { "vigil_lsm_bpf", "bpf" },
+		    { "vigil_lsm_bpf_map", "bpf_map", false, true },
+		    { "vigil_lsm_bpf_prog", "bpf_prog", false, true },
 		    { "vigil_lsm_task_kill", "task_kill" },
 		    { "vigil_lsm_ptrace", "ptrace_access_check" } } },
 	} },

@@ -470,6 +470,11 @@ print(" ".join(str(l["id"]) for l in json.load(sys.stdin)
 	# bpf(): a pin cannot be opened, a link not detached, a map not taken by id
 	run bpftool map show pinned "$PIN_DIR/maps/vg_blocked"
 	[ "$status" -ne 0 ]
+	# by a relative path too, which no path match sees: the fd is refused
+	run sh -c 'cd "$1/maps" && bpftool map show pinned vg_blocked' sh "$PIN_DIR"
+	[ "$status" -ne 0 ]
+	run sh -c 'cd "$1/maps" && bpftool map show pinned vg_blocked' sh "$PIN_DIR"
+	[[ "$output" != *"vg_blocked"* ]]
 	run bpftool link detach pinned "$PIN_DIR/links/vigil_connect4"
 	[ "$status" -ne 0 ]
 	[ -e "$PIN_DIR/links/vigil_connect4" ]
