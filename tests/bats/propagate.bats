@@ -308,6 +308,35 @@ small_send() {
 	[ "$status" -eq 0 ]
 }
 
+# Linux native AIO with O_DIRECT (libaio's io_submit, as databases and some
+# checkpoint loaders read): no read() syscall at all
+@test "propagate: monitor: AIO (io_submit) O_DIRECT reads taint the reader" {
+	require_capability direct
+	start_sink tcp
+	start_agent --mode monitor
+	run in_cg sh -c 'python3 "$1" "$2" | python3 "$3" --stdin --host "$4" --port "$5"' \
+		sh "$SCEN/aio_read.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.sources.0.bytes_read'>='4194304 taint.chain.0.via=read \
+		taint.chain.0.comm=python3 taint.chain.1.via=pipe
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: enforce: AIO (io_submit) O_DIRECT reads taint: the uploader is stopped" {
+	require_capability direct
+	start_sink tcp
+	start_agent --mode enforce
+	run in_cg sh -c 'python3 "$1" "$2" | python3 "$3" --connect-first --stdin --host "$4" --port "$5"' \
+		sh "$SCEN/aio_read.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.1.via=pipe action~e
+	[ "$status" -eq 0 ]
+}
+
 @test "propagate: monitor: an O_DIRECT read through a bind mount taints (the real inode)" {
 	require_capability direct
 	start_sink tcp
