@@ -21,6 +21,7 @@ teardown() { vigil_teardown; }
 	[[ "$output" == *"libssl.so.3: SSL_write SSL_write_ex"* ]]
 	[[ "$output" == *"libgnutls.so.30: gnutls_record_send"* ]]
 	[[ "$output" == *"is opaque: budgeted like weights"* ]]
+	[[ "$output" == *"attached per tainted process, at its taint"* ]]
 	run "$VIGIL" check --json
 	[ "$status" -eq 0 ]
 	echo "$output" | python3 -c '
@@ -29,20 +30,120 @@ c = json.load(sys.stdin)
 assert c["capabilities"]["tls"]["implementation"].startswith("uprobe "), c["capabilities"]["tls"]
 libs = {l["path"].rsplit("/", 1)[1]: l["functions"] for l in c["tls_libraries"]}
 assert libs["libssl.so.3"] == ["SSL_write", "SSL_write_ex"], libs
-assert libs["libgnutls.so.30"] == ["gnutls_record_send"], libs'
+assert libs["libgnutls.so.30"] == ["gnutls_record_send"], libs
+assert c["tls_attach"] == "per tainted process", c.get("tls_attach")'
 	# without uprobes the capability is blind and says what that means
 	run "$VIGIL" check --hooks -uprobe
 	[[ "$output" == *"tls           blind"* ]]
 	[[ "$output" == *"every tainted TLS flow is opaque"* ]]
 }
 
-# held_post ARGS...: tls_post in the background with --hold; returns once
-# every body was answered and the connections are held open: $HELD_PID is
-# the job (to wait for), $HELD the python process (the flows' pid)
+# private_libssl: a copy of libssl in $T/lib (another inode), as a venv or
+# a container image would ship it
+private_libssl() {
+	mkdir -p "$T/lib"
+	cp "$(python3 -c 'import ssl, re; print(re.search(r"\S*libssl\.so\.3", open("/proc/self/maps").read()).group(0))')" \
+		"$T/lib/libssl.so.3"
+}
+
+# The uprobes are attached per tainted process (pid-filtered perf events):
+# the breakpoint is written into the tainted process's memory only. Each
+# process reads the first byte of its own SSL_write and SSL_write_ex:
+# 0xcc (int3) where a uprobe sits. A host-wide attach (the old way) puts
+# it in the untainted process too.
+@test "tls: uprobes sit in tainted processes only, from the taint to the exit" {
+	[ "$(uname -m)" = x86_64 ] || skip "reads x86's int3"
+	# a private copy of libssl: an agent of another test run on this host
+	# (its own scope) may attach the system's copy for its processes
+	private_libssl
+	start_agent
+	local probe="$SCEN/tls_probe_byte.py"
+	rm -f "$T/stop"
+	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/u" --stop "$T/stop" &
+	local upid_job=$!
+	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/t" --stop "$T/stop" \
+		--taint "$W/model.safetensors" &
+	local tpid_job=$!
+	for _ in $(seq 200); do
+		grep -q "^now cc cc$" "$T/t" 2>/dev/null && [ -e "$T/u" ] && break
+		sleep 0.05
+	done
+	sleep 0.3	# the untainted one had time to see a breakpoint, were there one
+	cat "$T/t" "$T/u"
+	grep -q "^now cc cc$" "$T/t"
+	[ "$(grep -c "^before cc" "$T/t")" -eq 0 ]
+	[ "$(grep -c "cc" "$T/u")" -eq 0 ]
+	local tpid upid
+	tpid="$(cat "$T/t.pid")"
+	upid="$(cat "$T/u.pid")"
+	[ "$(status_tls "sorted(set(a['pid'] for a in t['attached']))")" = "[$tpid]" ]
+	[ "$(status_tls "any(a['pid'] == $tpid and a['path'] == '$T/lib/libssl.so.3' and a['functions'] == ['SSL_write', 'SSL_write_ex'] for a in t['attached'])")" = True ]
+	[ "$(status_tls "[l['host_wide'] for l in t['libraries'] if l['host_wide']]")" = "[]" ]
+	[ "$(status_tls "t['attach_overflow']")" = 0 ]
+	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: "*" attachments, 0 over the table (0 files host-wide), 0 failed"* ]]
+	figure "TLS uprobes attached after the TAINT record (kernel time to attached, µs; mean of count)" \
+		"$(status_tls "'%d (count %d, max %d)' % (t['attach_latency_us']['mean'], t['attach_latency_us']['count'], t['attach_latency_us']['max'])")"
+	touch "$T/stop"
+	wait "$tpid_job" "$upid_job"
+	# gone at its EXIT record
+	for _ in $(seq 50); do
+		[ "$(status_tls "t['attachments']")" = 0 ] && break
+		sleep 0.1
+	done
+	[ "$(status_tls "t['attachments']")" = 0 ]
+	[ "$(status_tls "t['detached_total'] >= 1")" = True ]
+	[ "$upid" != "$tpid" ]
+	stop_agent
+}
+
+# A full table does not blind the agent: the file that did not fit is
+# attached host-wide (every process mapping it gets the breakpoint), said
+# in the log, `vigil status` and its counters.
+@test "tls: past the attachment table a file is attached host-wide, logged and counted" {
+	[ "$(uname -m)" = x86_64 ] || skip "reads x86's int3"
+	private_libssl
+	# as many slots as the loader's cache has TLS libraries: the tainted
+	# process's take them all, its private copy of libssl overflows
+	local n
+	n="$("$VIGIL" check --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["tls_libraries"]))')"
+	VIGIL_TLS_ATTACH_MAX="$n" start_agent
+	local probe="$SCEN/tls_probe_byte.py"
+	rm -f "$T/stop"
+	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/t" --stop "$T/stop" \
+		--taint "$W/model.safetensors" &
+	local job=$!
+	for _ in $(seq 200); do
+		grep -q "^now cc cc$" "$T/t" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q "^now cc cc$" "$T/t"
+	# host-wide: a process started now, never tainted, has the breakpoint too
+	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/u" --stop "$T/stop" &
+	local ujob=$!
+	for _ in $(seq 200); do [ -e "$T/u" ] && break; sleep 0.05; done
+	cat "$T/t" "$T/u"
+	grep -q "^before cc cc$" "$T/u"
+	[ "$(status_tls "[(l['host_wide'], l['processes']) for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" = "[(True, 0)]" ]
+	[ "$(status_tls "t['attach_overflow'] >= 1 and t['host_wide_files'] == 1 and t['attachments'] == $n")" = True ]
+	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: $n of $n attachments, "*" over the table (1 files host-wide)"* ]]
+	grep -q "TLS: $n per-process attachments in use; $T/lib/libssl.so.3 attached host-wide" "$AGENT_ERR"
+	touch "$T/stop"
+	wait "$job" "$ujob"
+	stop_agent
+}
+
+# held_post [--attach RE] ARGS...: tls_post in the background with --hold,
+# gated on the job's uprobes on a file matching RE (default libssl);
+# returns once every body was answered and the connections are held open:
+# $HELD_PID is the job (to wait for), $HELD the python process (the flows'
+# pid)
 held_post() {
+	local re=libssl
+	[ "$1" = --attach ] && { re="$2"; shift 2; }
 	rm -f "$T/held"
+	gate_on_attach "$T/gate" "$re"
 	in_cg python3 "$TLS_POST" --src "$W/model.safetensors" --ca "$T/ca.pem" --hold "$T/held" \
-		"$@" > "$T/post.out" &
+		--gate "$T/gate" "$@" > "$T/post.out" &
 	HELD_PID=$!
 	for _ in $(seq 300); do
 		[ -e "$T/held" ] && HELD="$(cat "$T/held")" && return 0
@@ -99,26 +200,13 @@ flow_class() {
 @test "tls: a TLS library outside the loader's cache is attached once a tainted process maps it" {
 	# a private copy of libssl (another inode: not attached at start), as a
 	# venv or a container image would ship it
-	mkdir -p "$T/lib"
-	cp "$(python3 -c 'import ssl, re; print(re.search(r"\S*libssl\.so\.3", open("/proc/self/maps").read()).group(0))')" \
-		"$T/lib/libssl.so.3"
+	private_libssl
 	start_tls_peer "$PORT"
 	start_agent
 	[ "$(status_tls "[l for l in t['libraries'] if l['path'].startswith('$T')]")" = "[]" ]
-	# the job is tainted, then waits: the attach is the agent's answer to the
-	# taint record, and a job that writes before it lands is not seen (the
-	# flow is opaque then; that race is not what this test is about)
-	rm -f "$T/gate"
-	(
-		for _ in $(seq 100); do
-			[ "$(status_tls "[l['functions'] for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" \
-				= "[['SSL_write', 'SSL_write_ex']]" ] && break
-			sleep 0.1
-		done
-		touch "$T/gate"
-	) &
-	LD_LIBRARY_PATH="$T/lib" held_post --host "$PEER4" --conn b64json:"$PORT" \
-		--bytes $((512 << 10)) --gate "$T/gate"
+	# the job is tainted, then waits for its uprobes on the private copy
+	LD_LIBRARY_PATH="$T/lib" held_post --attach "^$T/lib/libssl\\.so\\.3\$" --host "$PEER4" \
+		--conn b64json:"$PORT" --bytes $((512 << 10))
 	grep -q "$T/lib/libssl.so.3" "/proc/$HELD/maps"
 	[ "$(status_tls "[l['functions'] for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" \
 		= "[['SSL_write', 'SSL_write_ex']]" ]
@@ -251,8 +339,9 @@ weights_twin() {
 	[ -x "$TLS_GO" ] || { echo "build first: make scenarios" >&2; return 1; }
 	start_tls_peer "$PORT" $((PORT + 1))
 	start_agent --mode enforce
+	gate_on_attach "$T/gate" 'tls_post_go$'
 	run in_cg "$TLS_GO" -src "$W/model.safetensors" -ca "$T/ca.pem" -addr "$PEER4:$PORT" \
-		-kind json -bytes $((2 << 20)) -connect-first
+		-kind json -bytes $((2 << 20)) -connect-first -gate "$T/gate"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(tls_bytes "$PORT")" -eq $((2 << 20)) ]

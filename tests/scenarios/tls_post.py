@@ -16,8 +16,11 @@ an error (connection reset, killed child). --connect-first: the TLS
 connections (python) are made before the weights are read, as a job with
 a long-lived connection does (a tainted connect may be refused). --hold FILE:
 once answered, FILE gets the process's pid and the connections stay open
-until it is removed. --gate FILE: once the weights are read, the job
-waits for FILE before it connects. --then KIND: a second POST of KIND on the same
+until it is removed. --gate FILE: once the weights are read, FILE.pid gets
+the job's pid and the job waits for FILE before it connects or writes (the
+agent attaches its TLS uprobes per tainted process, after the taint); with
+a child client, the child (a shell that execs it) does the same with
+FILE.child.pid and FILE.child. --then KIND: a second POST of KIND on the same
 connections (work that turns into the weights)."""
 import argparse
 import base64
@@ -116,6 +119,24 @@ def via_python(args, conns, weights, tls):
     return sent
 
 
+def gate_wait(gate):
+    """gate.pid: this process; then wait (30 s at most) for gate."""
+    with open(gate + ".pid.tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(gate + ".pid.tmp", gate + ".pid")
+    for _ in range(600):
+        if os.path.exists(gate):
+            break
+        time.sleep(0.05)
+
+
+# the child's gate: a shell (forked, so tainted) names itself, waits, execs
+# the client in its place (the same process: its uprobes follow the exec)
+CHILD_GATE = ('echo $$ > "$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid"; i=0; '
+              'while [ ! -e "$0" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; '
+              'exec "$@"')
+
+
 def via_child(args, conns, weights):
     kind, port = conns[0]
     data = body(kind, weights, args.bytes)
@@ -127,6 +148,8 @@ def via_child(args, conns, weights):
     else:
         cmd = ["gnutls-cli", "--x509cafile", args.ca, "--port", str(port), args.host]
         stdin = request(args.host, port, data) + data
+    if args.gate:
+        cmd = ["sh", "-c", CHILD_GATE, args.gate + ".child"] + cmd
     p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=60)
     if p.returncode != 0 or (args.via == "gnutls-cli" and b" 200 " not in p.stdout):
@@ -146,8 +169,9 @@ def main():
     ap.add_argument("--connect-first", action="store_true")
     ap.add_argument("--then", help="python: once answered, a second POST of this KIND on the "
                     "same connections")
-    ap.add_argument("--gate", help="python: once the weights are read, wait (30 s at most) "
-                    "until this file exists before connecting")
+    ap.add_argument("--gate", help="once the weights are read, write the pid to FILE.pid and "
+                    "wait (30 s at most) until FILE exists before connecting (a child "
+                    "client: FILE.child.pid, FILE.child)")
     ap.add_argument("--hold", help="python: once answered, create this file and keep the "
                     "connections open until it is removed (30 s at most)")
     args = ap.parse_args()
@@ -158,10 +182,8 @@ def main():
             tls = connect(args, conns)
         with open(args.src, "rb") as f:
             weights = f.read()	# the read that taints this process
-        for _ in range(600 if args.gate else 0):
-            if os.path.exists(args.gate):
-                break
-            time.sleep(0.05)
+        if args.gate:
+            gate_wait(args.gate)
         sent = via_python(args, conns, weights, tls) if args.via == "python" else \
             via_child(args, conns, weights)
     except (OSError, ssl.SSLError, subprocess.TimeoutExpired) as e:
