@@ -7,7 +7,7 @@ that inherits the taint.
 
   tls_post.py --src WEIGHTS --ca CA --host H --conn KIND:PORT [--conn ...]
               [--bytes N] [--via python|curl|gnutls-cli] [--connect-first]
-              [--then KIND] [--hold FILE] [--gate FILE]
+              [--then KIND [--fork [--child-gate]]] [--hold FILE] [--gate FILE]
 
 KIND: json (metrics as JSON lines), raw (the weights' bytes), b64json (the
 weights base64-encoded inside JSON). Prints one JSON line {"sent": {PORT: N},
@@ -19,9 +19,10 @@ once answered, FILE gets the process's pid and the connections stay open
 until it is removed. --gate FILE: once the weights are read, FILE.pid gets
 the job's pid and the job waits for FILE before it connects or writes (the
 agent attaches its TLS uprobes per tainted process, after the taint); with
-a child client, the child (a shell that execs it) does the same with
-FILE.child.pid and FILE.child. --then KIND: a second POST of KIND on the same
-connections (work that turns into the weights)."""
+a child client, FILE.child.pid gets the client's pid and the client gets
+its stdin once FILE.child exists. --then KIND: a second POST of KIND on the same
+connections (work that turns into the weights); --fork: sent by a forked
+child (--child-gate: which waits for FILE.child first)."""
 import argparse
 import base64
 import json
@@ -102,7 +103,26 @@ def via_python(args, conns, weights, tls):
     socks = list(zip(tls or connect(args, conns), [port for _, port in conns]))
     sent = {port: 0 for _, port in conns}
     post_round(args, socks, [kind for kind, _ in conns], weights, sent)
-    if args.then:
+    if args.then and args.fork:
+        # the twin from a forked child: it inherits the taint and the TLS
+        # connections (the parent's OpenSSL state, copied); the parent
+        # waits. Exit 4: the child was killed or its POST failed
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                if args.child_gate:
+                    gate_wait(args.gate + ".child")
+                post_round(args, socks, [args.then] * len(socks), weights, sent)
+            except (OSError, ssl.SSLError):
+                code = 4
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise OSError("forked child: wait status %d" % status)
+        for port in sent:
+            sent[port] += args.bytes
+    elif args.then:
         # the twin: the same connections turn to another kind of body
         post_round(args, socks, [args.then] * len(socks), weights, sent)
     if args.hold:
@@ -119,22 +139,15 @@ def via_python(args, conns, weights, tls):
     return sent
 
 
-def gate_wait(gate):
-    """gate.pid: this process; then wait (30 s at most) for gate."""
+def gate_wait(gate, pid=None):
+    """gate.pid: this process (or pid); then wait (30 s at most) for gate."""
     with open(gate + ".pid.tmp", "w") as f:
-        f.write(str(os.getpid()))
+        f.write(str(pid or os.getpid()))
     os.rename(gate + ".pid.tmp", gate + ".pid")
     for _ in range(600):
         if os.path.exists(gate):
             break
         time.sleep(0.05)
-
-
-# the child's gate: a shell (forked, so tainted) names itself, waits, execs
-# the client in its place (the same process: its uprobes follow the exec)
-CHILD_GATE = ('echo $$ > "$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid"; i=0; '
-              'while [ ! -e "$0" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; '
-              'exec "$@"')
 
 
 def via_child(args, conns, weights):
@@ -148,12 +161,17 @@ def via_child(args, conns, weights):
     else:
         cmd = ["gnutls-cli", "--x509cafile", args.ca, "--port", str(port), args.host]
         stdin = request(args.host, port, data) + data
+    # the child's gate: the client (forked, so tainted, then exec'd: the
+    # agent attaches what its loader maps) gets its stdin, all it sends,
+    # once FILE.child exists; curl reads it before it connects, gnutls-cli
+    # after its handshake
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
     if args.gate:
-        cmd = ["sh", "-c", CHILD_GATE, args.gate + ".child"] + cmd
-    p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
-    if p.returncode != 0 or (args.via == "gnutls-cli" and b" 200 " not in p.stdout):
-        raise OSError("%s exited %d: %s" % (cmd[0], p.returncode, p.stderr[-300:]))
+        gate_wait(args.gate + ".child", p.pid)
+    out, err = p.communicate(stdin, timeout=60)
+    if p.returncode != 0 or (args.via == "gnutls-cli" and b" 200 " not in out):
+        raise OSError("%s exited %d: %s" % (cmd[0], p.returncode, err[-300:]))
     return {port: len(data)}
 
 
@@ -172,6 +190,10 @@ def main():
     ap.add_argument("--gate", help="once the weights are read, write the pid to FILE.pid and "
                     "wait (30 s at most) until FILE exists before connecting (a child "
                     "client: FILE.child.pid, FILE.child)")
+    ap.add_argument("--fork", action="store_true", help="python: --then's POST is sent by "
+                    "a forked child of the job")
+    ap.add_argument("--child-gate", action="store_true", help="with --fork and --gate: the "
+                    "child writes FILE.child.pid and waits for FILE.child before it writes")
     ap.add_argument("--hold", help="python: once answered, create this file and keep the "
                     "connections open until it is removed (30 s at most)")
     args = ap.parse_args()
