@@ -96,39 +96,110 @@ private_libssl() {
 	stop_agent
 }
 
+# probe_start NAME [--taint]: a tls_probe_byte.py on the private libssl in
+# the background ($T/NAME, $T/NAME.pid); PROBE_JOBS collects the jobs
+probe_start() {
+	local out="$T/$1"
+	shift
+	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$SCEN/tls_probe_byte.py" --out "$out" \
+		--stop "$T/stop" ${1:+--taint "$W/model.safetensors"} &
+	PROBE_JOBS="${PROBE_JOBS:-} $!"
+}
+
+# probe_wait NAME LINE_RE: until $T/NAME has a line matching LINE_RE (10 s)
+probe_wait() {
+	for _ in $(seq 200); do
+		grep -q "$2" "$T/$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "$1: no line matching $2: $(cat "$T/$1" 2>/dev/null)" >&2
+	return 1
+}
+
+probes_stop() {
+	touch "$T/stop"
+	# shellcheck disable=SC2086
+	wait $PROBE_JOBS
+	PROBE_JOBS=""
+}
+
 # A full table does not blind the agent: the file that did not fit is
-# attached host-wide (every process mapping it gets the breakpoint), said
-# in the log, `vigil status` and its counters.
+# attached host-wide (every process mapping it gets the breakpoint, the
+# per-process attachments to it go), said in the log, `vigil status` and
+# its counters.
 @test "tls: past the attachment table a file is attached host-wide, logged and counted" {
 	[ "$(uname -m)" = x86_64 ] || skip "reads x86's int3"
 	private_libssl
-	# as many slots as the loader's cache has TLS libraries: the tainted
-	# process's take them all, its private copy of libssl overflows
-	local n
-	n="$("$VIGIL" check --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["tls_libraries"]))')"
-	VIGIL_TLS_ATTACH_MAX="$n" start_agent
-	local probe="$SCEN/tls_probe_byte.py"
+	# one slot: the first tainted process takes it, the second overflows
+	VIGIL_TLS_ATTACH_MAX=1 start_agent
 	rm -f "$T/stop"
-	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/t" --stop "$T/stop" \
-		--taint "$W/model.safetensors" &
-	local job=$!
-	for _ in $(seq 200); do
-		grep -q "^now cc cc$" "$T/t" 2>/dev/null && break
+	probe_start t1 --taint
+	probe_wait t1 "^now cc cc$"
+	[ "$(status_tls "(t['attachments'], t['attach_overflow'], t['host_wide_files'])")" = "(1, 0, 0)" ]
+	probe_start t2 --taint
+	probe_wait t2 "^now cc cc$"
+	# host-wide: a process started now, never tainted, has the breakpoint too
+	probe_start u
+	probe_wait u "^before cc cc$"
+	cat "$T/t1" "$T/t2" "$T/u"
+	[ "$(status_tls "[(l['host_wide'], l['processes']) for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" = "[(True, 0)]" ]
+	[ "$(status_tls "t['attach_overflow'] >= 1 and t['host_wide_files'] == 1 and t['attachments'] == 0")" = True ]
+	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: 0 of 1 attachments, "*" over the table (1 files host-wide)"* ]]
+	grep -q "TLS: per-process attachment table full; $T/lib/libssl.so.3 attached host-wide" "$AGENT_ERR"
+	probes_stop
+	stop_agent
+}
+
+# A storm of tainted processes does not become a storm of uprobe
+# registrations (each one waits for RCU and holds up every fork on the
+# host): past the worker's rate the file goes host-wide, one registration
+# for all, counted. Rate 4 a second: the first two processes' two
+# functions each, then the bucket is empty.
+@test "tls: a storm of tainted processes is attached host-wide past the registration rate, counted" {
+	[ "$(uname -m)" = x86_64 ] || skip "reads x86's int3"
+	private_libssl
+	VIGIL_TLS_ATTACH_RATE=4 start_agent
+	rm -f "$T/stop"
+	for i in 1 2 3 4 5 6; do probe_start "s$i" --taint; done
+	for i in 1 2 3 4 5 6; do probe_wait "s$i" "^now cc cc$"; done
+	[ "$(status_tls "(t['attach_rate_limited'] >= 1, t['host_wide_files'], t['attached_total'] <= 3, t['attach_overflow'])")" = "(True, 1, True, 0)" ]
+	[ "$(status_tls "[l['host_wide'] for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" = "[True]" ]
+	grep -q "TLS: uprobe registration rate spent (a storm of tainted processes); $T/lib/libssl.so.3 attached host-wide" "$AGENT_ERR"
+	probes_stop
+	stop_agent
+}
+
+# The event loop never attaches: with every attach held 3 s on the worker
+# (VIGIL_TLS_ATTACH_DELAY_MS, as a slow uprobe registration would), the
+# agent answers `vigil status` at once, the process waits in the worker's
+# queue without a breakpoint (its TLS would be opaque), and gets it when
+# the worker is done. An attach on the event loop fails this: status
+# would take the 3 s.
+@test "tls: the event loop answers while the worker thread attaches" {
+	[ "$(uname -m)" = x86_64 ] || skip "reads x86's int3"
+	private_libssl
+	VIGIL_TLS_ATTACH_DELAY_MS=3000 start_agent
+	rm -f "$T/stop"
+	probe_start t --taint
+	probe_wait t "^now "
+	local tpid t0 ms seen=""
+	tpid="$(cat "$T/t.pid")"
+	for _ in $(seq 20); do
+		t0="$(date +%s%N)"
+		run status_tls "(t['worker']['pending'], [a['pid'] for a in t['attached']])"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		echo "status in $ms ms: $output"
+		[ "$ms" -lt 1500 ]
+		[ "$output" = "(1, [])" ] && { seen=1; break; }
 		sleep 0.05
 	done
-	grep -q "^now cc cc$" "$T/t"
-	# host-wide: a process started now, never tainted, has the breakpoint too
-	LD_LIBRARY_PATH="$T/lib" in_cg python3 "$probe" --out "$T/u" --stop "$T/stop" &
-	local ujob=$!
-	for _ in $(seq 200); do [ -e "$T/u" ] && break; sleep 0.05; done
-	cat "$T/t" "$T/u"
-	grep -q "^before cc cc$" "$T/u"
-	[ "$(status_tls "[(l['host_wide'], l['processes']) for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" = "[(True, 0)]" ]
-	[ "$(status_tls "t['attach_overflow'] >= 1 and t['host_wide_files'] == 1 and t['attachments'] == $n")" = True ]
-	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: $n of $n attachments, "*" over the table (1 files host-wide)"* ]]
-	grep -q "TLS: $n per-process attachments in use; $T/lib/libssl.so.3 attached host-wide" "$AGENT_ERR"
-	touch "$T/stop"
-	wait "$job" "$ujob"
+	[ -n "$seen" ]
+	# no breakpoint while it waits
+	[ "$(grep -c "^now cc" "$T/t")" -eq 0 ]
+	probe_wait t "^now cc cc$"
+	[ "$(status_tls "(t['worker']['pending'], [(a['pid'], a['watched']) for a in t['attached']])")" = "(0, [($tpid, True)])" ]
+	figure "TLS attach with a 3 s worker delay: vigil status answered in (ms)" "$ms"
+	probes_stop
 	stop_agent
 }
 
@@ -294,6 +365,51 @@ weights_twin() {
 
 @test "tls: enforce: the weights base64 in JSON on the same HTTPS connection are capped, killed, critical" {
 	weights_twin b64json
+}
+
+# A forked child shares its parent's TLS connection and its plaintext
+# statistics (work, from the parent's metrics), but not its uprobes: those
+# are filtered by the parent's mm. Until the worker attached the child, its
+# writes are unseen, and its TLS is opaque, budgeted like weights (fail
+# closed) — never the parent socket's work. Each attach held 2 s
+# (VIGIL_TLS_ATTACH_DELAY_MS): the child's 2 MiB of weights all leave
+# before its own. Fails on an agent that trusts the socket's class for an
+# unattached sender (2 MiB out as work), and on host-wide uprobes (the
+# child's plaintext seen: weights, not opaque).
+@test "tls: enforce: a forked child's weights on its parent's HTTPS connection before its attach are opaque, capped, killed" {
+	start_tls_peer "$PORT"
+	VIGIL_TLS_ATTACH_DELAY_MS=2000 start_agent --mode enforce
+	tls_post --host "$PEER4" --conn json:"$PORT" --then raw --fork --bytes $((2 << 20)) \
+		--connect-first
+	[ "$status" -ne 0 ]
+	local got
+	got="$(tls_bytes "$PORT")"
+	[ "$got" -ge $((2 << 20)) ]
+	[ "$got" -le $(((2 << 20) + (1 << 20) + (64 << 10))) ]
+	run alert_wait action=killed network.dport="$PORT" network.content=opaque \
+		network.tls.plaintext_seen=false
+	[ "$status" -eq 0 ]
+	figure "forked child's weights before its attach, after 2 MiB of metrics on the parent's HTTPS connection: body bytes past the metrics (budget 1 MiB)" \
+		"$((got - (2 << 20)))"
+	stop_agent
+}
+
+# The same child, once the worker attached it (it waits for its own
+# uprobes and watched mark): its plaintext is seen, its JSON is work.
+@test "tls: enforce: a forked child's JSON on its parent's HTTPS connection after its attach is work, not stopped" {
+	start_tls_peer "$PORT"
+	start_agent --mode enforce
+	tls_post --host "$PEER4" --conn json:"$PORT" --then json --fork --child-gate \
+		--bytes $((2 << 20)) --connect-first
+	[ "$status" -eq 0 ]
+	[ "$(tls_bytes "$PORT")" -eq $((4 << 20)) ]
+	run alert_none action=killed
+	[ "$status" -eq 0 ]
+	run alert_none action=blocked
+	[ "$status" -eq 0 ]
+	run alert_none severity=critical
+	[ "$status" -eq 0 ]
+	stop_agent
 }
 
 @test "tls: monitor: the weights on the same HTTPS connection are alerted critical, not stopped" {
