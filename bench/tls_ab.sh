@@ -12,12 +12,13 @@
 # agent that attaches the files tainted processes map host-wide (BASE
 # before per-process attach) taxes the untainted sender after it, as on a
 # real host.
-#   bench/tls_ab.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root). Figures:
+#   bench/tls_ab.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root; TLS_AB_NAME, TLS_AB_PORT:
+#   another cgroup name and port). Figures:
 #   docs/PERFORMANCE.md, "TLS uprobes".
 set -u
 cd "$(dirname "$0")/.."
 . bench/prog_stats.sh
-ab_start vigil-ab-tls "$@"
+ab_start "${TLS_AB_NAME:-vigil-ab-tls}" "$@"
 TS=.output/bench/tls_send
 [ -x $TS ] || gcc -O2 -g -Wall -Wextra -Werror -o $TS bench/tls_send.c -lssl -lcrypto
 D=$(mktemp -d)
@@ -60,18 +61,22 @@ for round in $(seq $ROUNDS); do
 		s0=$(prog_stats vigil_ssl_write)
 		send "$tag tainted r$round" $D/w/model.safetensors
 		s1=$(prog_stats vigil_ssl_write)
+		# the taint-to-attach latency (an agent with per-process attach)
+		lat=$($bin status --json 2>/dev/null | python3 -c 'import json, sys
+t = json.load(sys.stdin).get("tls", {}).get("attach_latency_us")
+print("%d us (max %d, n %d)" % (t["mean"], t["max"], t["count"]) if t and t["count"] else "-")' 2>/dev/null)
 		send "$tag untainted r$round"
 		s2=$(prog_stats vigil_ssl_write)
 		kill -TERM $ap; wait $ap; ap=""
-		python3 - "$tag" "$round" "$s0" "$s1" "$s2" <<'PY'
+		python3 - "$tag" "$round" "$s0" "$s1" "$s2" "${lat:--}" <<'PY'
 import sys
-tag, rnd = sys.argv[1], sys.argv[2]
+tag, rnd, lat = sys.argv[1], sys.argv[2], sys.argv[6]
 s0, s1, s2 = [list(map(int, a.split())) for a in sys.argv[3:6]]
 def per(a, b):
     n = b[0] - a[0]
     return "%d runs %.0f ns/run" % (n, (b[1] - a[1]) / n) if n else "0 runs"
-print("%s r%s | vigil_ssl_write tainted: %s | untainted: %s" % (tag, rnd, per(s0, s1), per(s1, s2)),
-      flush=True)
+print("%s r%s | vigil_ssl_write tainted: %s | untainted: %s | taint to attach: %s" %
+      (tag, rnd, per(s0, s1), per(s1, s2), lat), flush=True)
 PY
 	done
 done

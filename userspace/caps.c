@@ -733,8 +733,8 @@ static void tls_print(const struct caps *c, FILE *f)
 	}
 	if (c->chosen[CAPS_TLS] >= 0)
 		fprintf(f, "%-13s   %s\n", "", "attached per tainted process, at its taint "
-			"(untainted processes carry no breakpoint); what it writes before "
-			"the attach lands is opaque");
+			"(untainted processes carry no breakpoint), by a worker thread; what "
+			"it writes before the attach lands is opaque");
 	fprintf(f, "%-13s   %s\n", "", c->chosen[CAPS_TLS] >= 0
 		? "also: libraries tainted processes map, static OpenSSL/GnuTLS and Go "
 		  "binaries with symbols; a tainted TLS flow whose plaintext was not seen "

@@ -1299,6 +1299,25 @@ void tls__status_json(const struct tls *t, struct json *j)
 	json__end_object(j);
 }
 
+void tls__stats(const struct tls *t, struct tls_stats *s)
+{
+	struct tls *mt = (struct tls *)t;	/* its locks */
+
+	memset(s, 0, sizeof(*s));
+	if (!t)
+		return;
+	pthread_mutex_lock(&mt->mu);
+	s->attachments = t->natt;
+	s->host_wide_files = t->host_wide;
+	s->overflow = t->overflow;
+	s->rate_limited = t->rate_limited;
+	s->failed = t->attach_failed;
+	pthread_mutex_unlock(&mt->mu);
+	pthread_mutex_lock(&mt->w.mu);
+	s->dropped = t->w.dropped;
+	pthread_mutex_unlock(&mt->w.mu);
+}
+
 void tls__flow(const struct tls *t, uint32_t tgid, struct activity *a)
 {
 	struct vigil_flow_key k = { .tgid = tgid, .proto = IPPROTO_TCP, .dport = a->dport };

@@ -80,7 +80,7 @@ private_libssl() {
 	[ "$(status_tls "any(a['pid'] == $tpid and a['path'] == '$T/lib/libssl.so.3' and a['functions'] == ['SSL_write', 'SSL_write_ex'] for a in t['attached'])")" = True ]
 	[ "$(status_tls "[l['host_wide'] for l in t['libraries'] if l['host_wide']]")" = "[]" ]
 	[ "$(status_tls "t['attach_overflow']")" = 0 ]
-	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: "*" attachments, 0 over the table (0 files host-wide), 0 failed"* ]]
+	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: "*" attachments, 0 over the table, 0 over the rate (0 files host-wide), 0 failed"* ]]
 	figure "TLS uprobes attached after the TAINT record (kernel time to attached, µs; mean of count)" \
 		"$(status_tls "'%d (count %d, max %d)' % (t['attach_latency_us']['mean'], t['attach_latency_us']['count'], t['attach_latency_us']['max'])")"
 	touch "$T/stop"
@@ -144,7 +144,7 @@ probes_stop() {
 	cat "$T/t1" "$T/t2" "$T/u"
 	[ "$(status_tls "[(l['host_wide'], l['processes']) for l in t['libraries'] if l['path'] == '$T/lib/libssl.so.3']")" = "[(True, 0)]" ]
 	[ "$(status_tls "t['attach_overflow'] >= 1 and t['host_wide_files'] == 1 and t['attachments'] == 0")" = True ]
-	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: 0 of 1 attachments, "*" over the table (1 files host-wide)"* ]]
+	[[ "$("$VIGIL" status)" == *"TLS uprobes, per tainted process: 0 of 1 attachments, "*" over the table, 0 over the rate (1 files host-wide)"* ]]
 	grep -q "TLS: per-process attachment table full; $T/lib/libssl.so.3 attached host-wide" "$AGENT_ERR"
 	probes_stop
 	stop_agent
