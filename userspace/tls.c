@@ -717,7 +717,8 @@ static void sweep(struct tls *t)
 }
 
 /* Attach file fi for tgid unless it is already (or host-wide): 1 if a new
- * attachment was made. */
+ * attachment was made, -1 if the file is not covered for tgid (its
+ * uprobes failed, host-wide ones included). */
 static int attach_pid_file(struct tls *t, uint32_t tgid, uint64_t since, int fi, const char *path)
 {
 	struct tls_file *tf = &t->files[fi];
@@ -733,14 +734,14 @@ static int attach_pid_file(struct tls *t, uint32_t tgid, uint64_t since, int fi,
 			a = &t->att[i];
 	if (!a) {
 		attach_wide(t, fi, path, tgid, false);
-		return 0;
+		return is_wide(tf) ? 0 : -1;
 	}
 	if (!take_tokens(t, nfuncs_of(tf->funcs))) {
 		attach_wide(t, fi, path, tgid, true);
-		return 0;
+		return is_wide(tf) ? 0 : -1;
 	}
 	if (!attach_links(t, tf, path, (int)tgid, links))
-		return 0;
+		return -1;
 	pthread_mutex_lock(&t->mu);
 	memcpy(a->links, links, sizeof(links));
 	a->tgid = tgid;
@@ -773,6 +774,14 @@ static void detach_pid(struct tls *t, uint32_t tgid, bool stale_only)
 	pthread_mutex_unlock(&t->mu);
 }
 
+static void count_attach(int r, int *made, bool *failed)
+{
+	if (r < 0)
+		*failed = true;
+	else
+		*made += r;
+}
+
 /* Attach pid's TLS files: those it maps, its executable, and (exec) what
  * its loader is about to map; then mark it watched for this taint (BPF:
  * tls__watched), so its TLS flows are judged by their plaintext. Returns
@@ -785,6 +794,7 @@ static int scan_pid(struct tls *t, pid_t pid, bool exec)
 	struct vigil_taint v;
 	uint32_t tgid = (uint32_t)pid;
 	int fi, made = 0;
+	bool failed = false;
 	FILE *f;
 
 	if (pid <= 0)
@@ -815,11 +825,13 @@ static int scan_pid(struct tls *t, pid_t pid, bool exec)
 			exe[n] = 0;
 			fi = file_of(t, path, exe);
 			if (fi >= 0)
-				made += attach_pid_file(t, tgid, v.since_ns, fi, path);
+				count_attach(attach_pid_file(t, tgid, v.since_ns, fi, path), &made,
+					     &failed);
 			nn = exec ? exe_tls(t, path, root, need) : 0;
 			for (size_t i = 0; i < nn; i++) {
 				snprintf(full, sizeof(full), "%s%s", root, t->files[need[i]].path);
-				made += attach_pid_file(t, tgid, v.since_ns, need[i], full);
+				count_attach(attach_pid_file(t, tgid, v.since_ns, need[i], full),
+					     &made, &failed);
 			}
 		}
 	}
@@ -834,13 +846,19 @@ static int scan_pid(struct tls *t, pid_t pid, bool exec)
 		snprintf(full, sizeof(full), "%s%s", root, p);
 		fi = file_of(t, full, p);
 		if (fi >= 0)
-			made += attach_pid_file(t, tgid, v.since_ns, fi, full);
+			count_attach(attach_pid_file(t, tgid, v.since_ns, fi, full), &made, &failed);
 	}
 	fclose(f);
-	/* every TLS file it maps is attached (or host-wide, or failed: a
-	 * failed one is never marked... a failure is logged and counted, and
-	 * its writes are unsampled: opaque without samples) */
-	if (!bpf_map_update_elem(t->watched_fd, &tgid, &v.since_ns, BPF_ANY)) {
+	/* every TLS file it maps is covered (its own uprobes or host-wide):
+	 * its TLS is judged by the plaintext from now on. A file that could
+	 * not be attached leaves it unwatched (its TLS opaque; logged and
+	 * counted), as does a process gone meanwhile. */
+	if (failed) {
+		bpf_map_delete_elem(t->watched_fd, &tgid);
+		pthread_mutex_lock(&t->mu);
+		t->unwatched++;
+		pthread_mutex_unlock(&t->mu);
+	} else if (!bpf_map_update_elem(t->watched_fd, &tgid, &v.since_ns, BPF_ANY)) {
 		pthread_mutex_lock(&t->mu);
 		t->watched++;
 		pthread_mutex_unlock(&t->mu);
@@ -850,6 +868,19 @@ static int scan_pid(struct tls *t, pid_t pid, bool exec)
 		t->scan_max_ns = clock__mono_ns() - t0;
 	pthread_mutex_unlock(&t->mu);
 	return made;
+}
+
+/* No process is watched without this agent's uprobes: the map outlives
+ * the agent when pinned (--pin), the uprobe links do not. */
+static void clear_watched(struct tls *t)
+{
+	uint32_t k, next;
+
+	while (!bpf_map_get_next_key(t->watched_fd, NULL, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(t->watched_fd, &k))
+			break;
+	}
 }
 
 /* ---- the worker ------------------------------------------------------------ */
@@ -1038,6 +1069,7 @@ struct tls *tls__open(struct vigil_bpf *skel)
 		tls__close(t);
 		return NULL;
 	}
+	clear_watched(t);
 	/* known, not attached: vigil status lists them (and files are
 	 * parsed once, here, not on a tainted process's clock) */
 	cache_libs(cache_file, t);
@@ -1117,6 +1149,8 @@ void tls__close(struct tls *t)
 		pthread_mutex_unlock(&t->w.mu);
 		pthread_join(t->w.th, NULL);	/* after its current job */
 	}
+	if (t->watched_fd >= 0)
+		clear_watched(t);	/* before the links go: no one judged on stale marks */
 	pthread_mutex_lock(&t->mu);
 	for (size_t i = 0; i < TLS_MAX_ATTACH; i++)
 		if (t->att[i].tgid)
@@ -1272,6 +1306,7 @@ void tls__status_json(const struct tls *t, struct json *j)
 		json__kv_uint(j, "attach_rate_limited", t->rate_limited);
 		json__kv_uint(j, "attach_rate", t->rate);
 		json__kv_uint(j, "watched_total", t->watched);
+		json__kv_uint(j, "unwatched_failed", t->unwatched);
 		json__kv_uint(j, "swept", t->swept);
 		json__kv_uint(j, "host_wide_files", t->host_wide);
 		json__kv_uint(j, "files_overflow", t->files_overflow);
