@@ -44,12 +44,12 @@ const char *tls__func_library(int i) { return i >= 0 && i < (int)NFUNCS ? funcs[
 /* Sizing: a host with a few hundred tainted processes, each mapping one or
  * two TLS libraries, stays inside TLS_MAX_ATTACH; past it a file is
  * attached host-wide (tls_file.wide), which costs every process mapping it
- * a trap per write, but sees. Each attach registers a uprobe, and the
- * kernel takes dup_mmap_sem for writing (an RCU grace period; every fork
- * on the host waits for it): the worker spends at most TLS_ATTACH_BURST
- * registrations at once and TLS_ATTACH_RATE a second; a file wanted past
- * that (a storm of tainted processes) goes host-wide, one registration for
- * all of them. */
+ * a trap per write, but sees. Each attach registers a uprobe, slow and
+ * most likely holding up the host's forks (register_for_each_vma takes
+ * dup_mmap_sem, which fork reads, for writing): the worker spends at most
+ * TLS_ATTACH_BURST registrations at once and TLS_ATTACH_RATE a second;
+ * a file wanted past that (a storm of tainted processes) goes host-wide,
+ * one registration for all of them. */
 #define TLS_MAX_FILES 256	/* known TLS libraries and executables */
 #define TLS_MAX_CHECKED 1024	/* files looked at that have no TLS writes */
 #define TLS_MAX_ATTACH 1024	/* (tainted process, TLS file) attachments */
@@ -98,7 +98,8 @@ struct tls_reaper {
 /* What the event loop hands the worker: a process to (re)scan, its exec,
  * its exit. The event loop never attaches or detaches a uprobe itself:
  * registration waits for RCU and blocks on the locks fork takes, and a
- * stalled event loop misses the records of the very children it forks. */
+ * stalled event loop falls behind on the records of the very children a
+ * tainted job forks. */
 enum tls_job_kind { JOB_SCAN, JOB_EXEC, JOB_EXIT };
 
 struct tls_job {
@@ -944,7 +945,7 @@ static void *worker_main(void *arg)
 			break;
 		sw = w->sweep;
 		w->sweep = false;
-		if (w->n) {
+		if (!sw) {	/* a sweep first; the job stays queued */
 			j = w->q[w->head];
 			w->head = (w->head + 1) % TLS_QUEUE_MAX;
 			w->n--;
@@ -973,12 +974,14 @@ static void enqueue(struct tls *t, uint32_t tgid, uint8_t kind, uint64_t ktime_n
 	pthread_mutex_lock(&w->mu);
 	if (kind == JOB_SCAN)
 		for (size_t i = w->n; i-- > 0;) {
-			const struct tls_job *q = &w->q[(w->head + i) % TLS_QUEUE_MAX];
+			struct tls_job *q = &w->q[(w->head + i) % TLS_QUEUE_MAX];
 
 			if (q->tgid != tgid)
 				continue;
 			if (q->kind == JOB_EXIT)
 				break;
+			if (!q->ktime_ns)	/* a TAINT's time for the latency */
+				q->ktime_ns = ktime_ns;
 			w->merged++;
 			pthread_mutex_unlock(&w->mu);
 			return;
