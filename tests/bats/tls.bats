@@ -439,6 +439,28 @@ weights_twin() {
 	stop_agent
 }
 
+# An exec'd client's libraries are attached before its loader maps them:
+# curl is stopped right after its execve (traced), before ld.so ran, and
+# held there until the agent lists it attached to libssl and watched. The
+# maps had no libssl then: the attach came from the executable's DT_NEEDED
+# closure, read at the EXEC record; the kernel placed the breakpoint when
+# the loader mapped the library. Without the closure the gate times out
+# (nothing mapped to attach) and the test fails on its wait.
+@test "tls: curl stopped at its exec, before its loader ran, is attached to the libssl it will map" {
+	start_tls_peer "$PORT"
+	start_agent --budget 64K
+	tls_post --host "$PEER4" --conn raw:"$PORT" --via curl --stop-at-exec --bytes $((300 << 10))
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | python3 -c 'import json, sys
+c = json.load(sys.stdin)["child"]
+print(c["tls_mapped"], c["tls_mapped_at_gate"], c["gate_wait_s"] < 8)')" = "0 0 True" ]
+	run alert_wait rule=weights-egress-budget process.comm=curl network.dport="$PORT" \
+		network.tls.plaintext_seen=true network.tls.plaintext_class=weights \
+		network.tls.library=openssl
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
 @test "tls: gnutls-cli (GnuTLS) child of a tainted job: the budget alert says the plaintext" {
 	start_tls_peer "$PORT"
 	start_agent --budget 64K

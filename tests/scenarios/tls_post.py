@@ -25,6 +25,7 @@ connections (work that turns into the weights); --fork: sent by a forked
 child (--child-gate: which waits for FILE.child first)."""
 import argparse
 import base64
+import ctypes
 import json
 import os
 import socket
@@ -150,6 +151,9 @@ def gate_wait(gate, pid=None):
         time.sleep(0.05)
 
 
+at_exec = {}	# --stop-at-exec: what the traced child's maps held
+
+
 def via_child(args, conns, weights):
     kind, port = conns[0]
     data = body(kind, weights, args.bytes)
@@ -165,10 +169,26 @@ def via_child(args, conns, weights):
     # agent attaches what its loader maps) gets its stdin, all it sends,
     # once FILE.child exists; curl reads it before it connects, gnutls-cli
     # after its handshake
+    # --stop-at-exec: the client is traced (PTRACE_TRACEME) and so stops
+    # right after its execve, before its loader maps a library; it runs on
+    # once the gate opens (PTRACE_DETACH). What the agent attached by then
+    # it attached before the loader ran; what the maps held then is said.
+    libc = ctypes.CDLL(None, use_errno=True) if args.stop_at_exec else None
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE,
+                         preexec_fn=(lambda: libc.ptrace(0, 0, None, None)) if libc else None)
+    if libc:
+        os.waitpid(p.pid, 0)	# stopped at its exec (SIGTRAP)
+        with open("/proc/%d/maps" % p.pid) as f:
+            at_exec["tls_mapped"] = sum(1 for l in f if "libssl" in l or "libgnutls" in l)
     if args.gate:
+        t0 = time.time()
         gate_wait(args.gate + ".child", p.pid)
+        at_exec["gate_wait_s"] = round(time.time() - t0, 2)
+    if libc:
+        with open("/proc/%d/maps" % p.pid) as f:
+            at_exec["tls_mapped_at_gate"] = sum(1 for l in f if "libssl" in l or "libgnutls" in l)
+        libc.ptrace(17, p.pid, None, None)	# PTRACE_DETACH: runs on
     out, err = p.communicate(stdin, timeout=60)
     if p.returncode != 0 or (args.via == "gnutls-cli" and b" 200 " not in out):
         raise OSError("%s exited %d: %s" % (cmd[0], p.returncode, err[-300:]))
@@ -190,6 +210,8 @@ def main():
     ap.add_argument("--gate", help="once the weights are read, write the pid to FILE.pid and "
                     "wait (30 s at most) until FILE exists before connecting (a child "
                     "client: FILE.child.pid, FILE.child)")
+    ap.add_argument("--stop-at-exec", action="store_true", help="with --via: the client "
+                    "stops after its exec, before its loader runs, until the gate opens")
     ap.add_argument("--fork", action="store_true", help="python: --then's POST is sent by "
                     "a forked child of the job")
     ap.add_argument("--child-gate", action="store_true", help="with --fork and --gate: the "
@@ -210,7 +232,7 @@ def main():
             via_child(args, conns, weights)
     except (OSError, ssl.SSLError, subprocess.TimeoutExpired) as e:
         err = str(e) or type(e).__name__
-    print(json.dumps({"sent": sent, "error": err}))
+    print(json.dumps({"sent": sent, "error": err, "child": at_exec}))
     sys.stdout.flush()
     return 4 if err else 0
 
