@@ -169,16 +169,18 @@ probes_stop() {
 	stop_agent
 }
 
-# The event loop never attaches: with every attach held 3 s on the worker
+# The event loop never attaches: with every attach held 5 s on the worker
 # (VIGIL_TLS_ATTACH_DELAY_MS, as a slow uprobe registration would), the
-# agent answers `vigil status` at once, the process waits in the worker's
-# queue without a breakpoint (its TLS would be opaque), and gets it when
-# the worker is done. An attach on the event loop fails this: status
-# would take the 3 s.
+# agent answers `vigil status` while the process waits in the worker's
+# queue without a breakpoint (its TLS would be opaque), and the process
+# gets it when the worker is done. An attach on the event loop fails this:
+# status would answer only after the attach, never with the process
+# pending and unattached. (The time of that answer, CLI and python
+# start included, is a figure; under two CPU spinners it took 2.5 s once.)
 @test "tls: the event loop answers while the worker thread attaches" {
 	[ "$(uname -m)" = x86_64 ] || skip "reads x86's int3"
 	private_libssl
-	VIGIL_TLS_ATTACH_DELAY_MS=3000 start_agent
+	VIGIL_TLS_ATTACH_DELAY_MS=5000 start_agent
 	rm -f "$T/stop"
 	probe_start t --taint
 	probe_wait t "^now "
@@ -189,16 +191,16 @@ probes_stop() {
 		run status_tls "(t['worker']['pending'], [a['pid'] for a in t['attached']])"
 		ms=$((($(date +%s%N) - t0) / 1000000))
 		echo "status in $ms ms: $output"
-		[ "$ms" -lt 1500 ]
 		[ "$output" = "(1, [])" ] && { seen=1; break; }
 		sleep 0.05
 	done
 	[ -n "$seen" ]
+	[ "$ms" -lt 5000 ]
 	# no breakpoint while it waits
 	[ "$(grep -c "^now cc" "$T/t")" -eq 0 ]
 	probe_wait t "^now cc cc$"
 	[ "$(status_tls "(t['worker']['pending'], [(a['pid'], a['watched']) for a in t['attached']])")" = "(0, [($tpid, True)])" ]
-	figure "TLS attach with a 3 s worker delay: vigil status answered in (ms)" "$ms"
+	figure "TLS attach with a 5 s worker delay: vigil status answered in (ms)" "$ms"
 	probes_stop
 	stop_agent
 }
