@@ -2,9 +2,11 @@
 /* Uprobes on the write functions of TLS libraries: the plaintext a tainted
  * process encrypts is sampled here, before it becomes ciphertext that looks
  * like weights to the classifier (lib/tls.bpf.h binds it to the socket).
- * The agent (userspace/tls.c) attaches them per library file, by symbol;
- * "?": loaded only when the "tls" capability (userspace/caps.c) is chosen.
- * An untainted caller pays the uprobe trap and one bitmap test. */
+ * The agent (userspace/tls.c) attaches them per tainted process and file,
+ * at the symbol's offset; "?": loaded only when the "tls" capability
+ * (userspace/caps.c) is chosen. An untainted process has no breakpoint
+ * (unless the agent's table overflowed and a file went host-wide: then it
+ * pays the uprobe trap and one bitmap test). */
 #include "lib/tls.bpf.h"
 
 /* int SSL_write(SSL *ssl, const void *buf, int num) */

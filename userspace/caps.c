@@ -727,7 +727,8 @@ bool caps__enforceable(const struct caps *c)
 /* ---- output --------------------------------------------------------- */
 
 /* Which TLS libraries the uprobes cover here (those of the loader's cache;
- * the agent adds those tainted processes map), and what is not covered. */
+ * the agent adds those tainted processes map; each attached per tainted
+ * process, userspace/tls.c), and what is not covered. */
 static void tls_print(const struct caps *c, FILE *f)
 {
 	struct tls_found libs[16];
@@ -740,6 +741,10 @@ static void tls_print(const struct caps *c, FILE *f)
 				fprintf(f, " %s", tls__func_name(k));
 		fprintf(f, "\n");
 	}
+	if (c->chosen[CAPS_TLS] >= 0)
+		fprintf(f, "%-13s   %s\n", "", "attached per tainted process, at its taint "
+			"(untainted processes carry no breakpoint), by a worker thread; what "
+			"it writes before the attach lands is opaque");
 	fprintf(f, "%-13s   %s\n", "", c->chosen[CAPS_TLS] >= 0
 		? "also: libraries tainted processes map, static OpenSSL/GnuTLS and Go "
 		  "binaries with symbols; a tainted TLS flow whose plaintext was not seen "
@@ -854,6 +859,8 @@ void caps__json(const struct caps *c, struct json *j, bool detail)
 			json__end_object(j);
 		}
 		json__end_array(j);
+		if (c->chosen[CAPS_TLS] >= 0)
+			json__kv_str(j, "tls_attach", "per tainted process");
 		json__kv_str(j, "tls_unseen", "opaque: budgeted like weights");
 	}
 }

@@ -310,6 +310,16 @@ int inspect__print(const char *text, FILE *f)
 	print_list(f, json_object_get(json_object_get(st, "hooks"), "attached"));
 	fprintf(f, "\nhooks unavailable: ");
 	print_list(f, json_object_get(json_object_get(st, "hooks"), "unavailable"));
+	if (json_is_true(json_object_get(json_object_get(st, "tls"), "enabled"))) {
+		json_t *t = json_object_get(st, "tls");
+
+		fprintf(f, "\n\nTLS uprobes, per tainted process: %llu of %llu attachments, "
+			"%llu over the table, %llu over the rate (%llu files host-wide), %llu failed, "
+			"%llu waiting for the worker",
+			num(t, "attachments"), num(t, "attachments_max"), num(t, "attach_overflow"),
+			num(t, "attach_rate_limited"), num(t, "host_wide_files"),
+			num(t, "attach_failed"), num(json_object_get(t, "worker"), "pending"));
+	}
 	fprintf(f, "\n\ncounters:\n");
 	json_object_foreach(json_object_get(st, "counters"), group, v) {
 		const char *name;

@@ -11,6 +11,7 @@
 #include "correlate.h"
 #include "protect.h"
 #include "seed.h"
+#include "tls.h"
 
 static void seed_one(struct agent *a, pid_t pid, uint64_t kdev, uint64_t ino, int *seeded)
 {
@@ -26,6 +27,7 @@ static void seed_one(struct agent *a, pid_t pid, uint64_t kdev, uint64_t ino, in
 	t.since_ns = clock__mono_ns();
 	if (kmaps__taint_start(a->ld.skel, pid, &t) == 0)
 		(*seeded)++;
+	tls__scan_pid(a->tls, pid);	/* no TAINT record: its TLS uprobes now */
 	corr__inject(a->corr, pid, 0, VIGIL_VIA_PREEXISTING, id, mask, 0, t.since_ns);
 }
 

@@ -26,6 +26,7 @@
 #include "sink.h"
 #include "caps.h"
 #include "status.h"
+#include "tls.h"
 #include "vigil.skel.h"
 
 void status__error(struct agent *a, const char *fmt, ...)
@@ -227,6 +228,8 @@ struct tally {
 		uint64_t protected_files_removed, protected_files_small, watched_dirs;
 		uint64_t watches_skipped, links_not_followed, max_rss_kib;
 		uint64_t cpu_user_us, cpu_sys_us, output_write_errors;
+		uint64_t tls_attachments, tls_host_wide_files, tls_attach_overflow;
+		uint64_t tls_attach_rate_limited, tls_attach_failed, tls_attach_dropped;
 	} agent;
 };
 
@@ -250,6 +253,8 @@ static const struct counter { const char *group, *name; size_t off; } counters[]
 	AGENT(protected_files_removed), AGENT(protected_files_small), AGENT(watched_dirs),
 	AGENT(watches_skipped), AGENT(links_not_followed), AGENT(max_rss_kib),
 	AGENT(cpu_user_us), AGENT(cpu_sys_us), AGENT(output_write_errors),
+	AGENT(tls_attachments), AGENT(tls_host_wide_files), AGENT(tls_attach_overflow),
+	AGENT(tls_attach_rate_limited), AGENT(tls_attach_failed), AGENT(tls_attach_dropped),
 };
 
 static void tally(struct agent *a, struct tally *t)
@@ -291,6 +296,17 @@ static void tally(struct agent *a, struct tally *t)
 	t->agent.cpu_user_us = ru.ru_utime.tv_sec * 1000000ull + ru.ru_utime.tv_usec;
 	t->agent.cpu_sys_us = ru.ru_stime.tv_sec * 1000000ull + ru.ru_stime.tv_usec;
 	t->agent.output_write_errors = output__write_errors(a->out);
+	{
+		struct tls_stats ts = { 0 };
+
+		tls__stats(a->tls, &ts);
+		t->agent.tls_attachments = ts.attachments;
+		t->agent.tls_host_wide_files = ts.host_wide_files;
+		t->agent.tls_attach_overflow = ts.overflow;
+		t->agent.tls_attach_rate_limited = ts.rate_limited;
+		t->agent.tls_attach_failed = ts.failed;
+		t->agent.tls_attach_dropped = ts.dropped;
+	}
 }
 
 /* Which of the table's counters are gauges; two more are renamed into
@@ -299,7 +315,8 @@ static bool is_gauge(const char *name)
 {
 	static const char *const g[] = { "rules", "copies_protected", "tracked_processes",
 					 "tainted_processes", "protected_files",
-					 "protected_files_skipped", NULL };
+					 "protected_files_skipped", "tls_attachments",
+					 "tls_host_wide_files", NULL };
 
 	for (int i = 0; g[i]; i++)
 		if (!strcmp(name, g[i]))

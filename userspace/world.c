@@ -242,6 +242,7 @@ static int pe_taint_put(void *ctx, uint32_t tgid, uint32_t from, uint32_t mask,
 
 	if (err)
 		return err;
+	tls__scan_pid(a->tls, tgid);	/* no TAINT record: its TLS uprobes now */
 	corr__inject(a->corr, tgid, from, VIGIL_VIA_PIPE, file_id, mask, depth, t.since_ns);
 	return 0;
 }

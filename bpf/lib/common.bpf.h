@@ -303,6 +303,14 @@ VG_MAP(vg_tls_scratch, PERCPU_ARRAY, 0, 1, __u32, struct classify_scratch);
  * An LRU: it only describes, nothing is decided on it. */
 VG_MAP(vg_tls_flows, LRU_HASH, 0, VIGIL_MAX_FLOWS, struct vigil_flow_key, struct vigil_tls_flow);
 
+/* tgid -> the since_ns of the taint the agent attached its TLS uprobes for
+ * (userspace/tls.c, from its worker thread, once every TLS file the process
+ * maps is attached). A tainted sender not in it with its own since_ns (not
+ * attached yet, a fork child, a reused pid, a failed or dropped attach) has
+ * its TLS flows judged `opaque` (lib/tls.bpf.h): fail closed. Written only
+ * by the agent. */
+VG_MAP(vg_tls_watched, HASH, 0, VIGIL_MAX_TAINTED, __u32, __u64);
+
 VG_MAP(vg_counters, PERCPU_ARRAY, 0, 1, __u32, struct vigil_counters);
 
 /* The agent's maps, programs and links by kernel id (the agent fills it

@@ -115,13 +115,35 @@ static __always_inline void tls__on_send(struct sock *sk)
 	f->flags = ts->c.flags;
 }
 
-/* The class of sk's plaintext: UNKNOWN when none was seen (the flow is
- * then `opaque`), else WORK or WEIGHTS. */
+/* Are the current process's TLS writes seen? The agent attaches the
+ * uprobes per tainted process, from a worker thread, after the taint: until
+ * it wrote this taint's since_ns into vg_tls_watched, the process's writes
+ * may pass unsampled. A fork child shares its parent's sockets, and their
+ * statistics: its unseen writes must not ride on the parent's `work`.
+ * A global function: the verifier checks it once, not in every send path. */
+__noinline int tls__watched(__u32 tgid)
+{
+	struct vigil_taint *t;
+	__u64 *w;
+
+	w = bpf_map_lookup_elem(&vg_tls_watched, &tgid);
+	if (!w)
+		return false;
+	t = bpf_map_lookup_elem(&vg_taint, &tgid);
+	return t && t->since_ns == *w;
+}
+
+/* The class of sk's plaintext, for a send by the current (tainted)
+ * process: UNKNOWN when none was seen, or when this process's writes are
+ * not watched (the flow is then `opaque`: fail closed), else WORK or
+ * WEIGHTS. */
 static __always_inline __u8 tls__plaintext_class(struct sock *sk)
 {
 	struct tls_sock *ts = bpf_sk_storage_get(&vg_tls_socks, sk, 0, 0);
 
-	return ts ? ts->c.class : VIGIL_CLASS_UNKNOWN;
+	if (!ts || !tls__watched(current_tgid()))
+		return VIGIL_CLASS_UNKNOWN;
+	return ts->c.class;
 }
 
 #endif

@@ -47,12 +47,49 @@ tls_bytes() {
 	echo "$cur"
 }
 
+# gate_on_attach GATE PATH_RE: the agent attaches TLS uprobes per tainted
+# process, from its worker thread, in answer to its taint record; a job
+# that writes before that lands is not seen (its flow is opaque, as
+# designed). Tests about what the uprobes see make the job wait: in the
+# background, once GATE.pid names the job (tls_post --gate), wait until
+# `vigil status` lists that pid attached to a file matching PATH_RE and
+# watched (its TLS flows judged by their plaintext), with no job of its
+# own left in the worker's queue (an exec's rescan), then create GATE. An attach that
+# never comes opens the gate after ~10 s: the test then fails on what it
+# checks, not here. Without TLS uprobes the gate opens at once.
+gate_on_attach() {
+	local gate="$1" re="$2"
+	rm -f "$gate" "$gate.pid"
+	(
+		if [ "$(status_tls 't["enabled"]')" = True ]; then
+			for _ in $(seq 600); do [ -s "$gate.pid" ] && break; sleep 0.05; done
+			local pid
+			pid="$(cat "$gate.pid" 2>/dev/null || echo 0)"
+			for _ in $(seq 200); do
+				[ "$(status_tls "$pid not in t['worker']['pending_pids'] and any(a['pid'] == $pid and a['watched'] and re.search(r'$re', a['path']) for a in t['attached'])")" = True ] && break
+				sleep 0.05
+			done
+		fi
+		touch "$gate"
+	) > /dev/null 2>&1 &
+}
+
+# tls_post ARGS...: the job, gated on its own uprobes (and with --via, on
+# its child's: the client, before it gets its stdin; with --fork, on the
+# forked child's before it writes)
 tls_post() {
-	run in_cg python3 "$TLS_POST" --src "$W/model.safetensors" --ca "$T/ca.pem" "$@"
+	gate_on_attach "$T/gate" libssl
+	case " $* " in
+	*" --via curl "*) gate_on_attach "$T/gate.child" libssl ;;
+	*" --via gnutls-cli "*) gate_on_attach "$T/gate.child" libgnutls ;;
+	*" --fork "*" --child-gate "*) gate_on_attach "$T/gate.child" libssl ;;
+	esac
+	run in_cg python3 "$TLS_POST" --src "$W/model.safetensors" --ca "$T/ca.pem" \
+		--gate "$T/gate" "$@"
 	echo "tls_post: $output"
 }
 
 # status_tls EXPR: a Python expression on `vigil status --json`'s "tls" as t
 status_tls() {
-	"$VIGIL" status --json | python3 -c 'import json, sys; t = json.load(sys.stdin)["tls"]; print(eval(sys.argv[1]))' "$1"
+	"$VIGIL" status --json | python3 -c 'import json, re, sys; t = json.load(sys.stdin)["tls"]; print(eval(sys.argv[1]))' "$1"
 }

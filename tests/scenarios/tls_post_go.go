@@ -2,8 +2,11 @@
 // crypto/tls (tls.Dial, (*tls.Conn).Write): the Go twin of tls_post.py.
 //
 //	tls_post_go -src WEIGHTS -ca CA -addr HOST:PORT -kind json|raw [-bytes N]
-//	            [-connect-first]
+//	            [-connect-first] [-gate FILE]
 //
+// -gate FILE: once the weights are read, FILE.pid gets the process's pid
+// and the job waits (30 s at most) for FILE before its first write: the
+// agent attaches its TLS uprobes per tainted process, after the taint.
 // Prints {"sent": N, "error": null|"..."}; exits 0 when the body was sent
 // and answered, 4 on an error.
 package main
@@ -18,6 +21,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 func body(kind string, weights []byte, n int) []byte {
@@ -37,7 +41,22 @@ func body(kind string, weights []byte, n int) []byte {
 	return b.Bytes()[:n]
 }
 
-func post(src, ca, addr, kind string, n int, connectFirst bool) (int, error) {
+// gateWait: FILE.pid names this process, then FILE is waited for.
+func gateWait(gate string) {
+	if gate == "" {
+		return
+	}
+	_ = os.WriteFile(gate+".pid.tmp", []byte(fmt.Sprint(os.Getpid())), 0o644)
+	_ = os.Rename(gate+".pid.tmp", gate+".pid")
+	for i := 0; i < 600; i++ {
+		if _, err := os.Stat(gate); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func post(src, ca, addr, kind string, n int, connectFirst bool, gate string) (int, error) {
 	var weights []byte
 	var err error
 	if !connectFirst {
@@ -62,6 +81,7 @@ func post(src, ca, addr, kind string, n int, connectFirst bool) (int, error) {
 			return 0, err
 		}
 	}
+	gateWait(gate)
 	data := body(kind, weights, n)
 	head := fmt.Sprintf("POST /ingest HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
 		"Content-Length: %d\r\n\r\n", addr, len(data))
@@ -94,8 +114,9 @@ func main() {
 	kind := flag.String("kind", "json", "json or raw")
 	n := flag.Int("bytes", 2<<20, "body bytes")
 	first := flag.Bool("connect-first", false, "connect before reading the weights")
+	gate := flag.String("gate", "", "once tainted, FILE.pid gets the pid; wait for FILE")
 	flag.Parse()
-	sent, err := post(*src, *ca, *addr, *kind, *n, *first)
+	sent, err := post(*src, *ca, *addr, *kind, *n, *first, *gate)
 	out := map[string]interface{}{"sent": sent, "error": nil}
 	if err != nil {
 		out["error"] = err.Error()
