@@ -152,13 +152,17 @@ int vigil_sys_pwritev2(struct trace_event_raw_sys_enter *ctx)
 /* sendfile(out_fd, in_fd, offset, count) into a pipe, FUSE file or pty:
  * counted at its exit, by what it moved — the caller may be tainted by
  * this very call's read of the weights (the read hooks run inside it).
- * There is no user buffer to sample: weights (fail closed, as splice). */
+ * There is no user buffer to sample, but there is the source: weights if
+ * it is a protected file or a copy (a copy is in vg_files from the moment
+ * a tainted writer dirtied it or opened it on tmpfs), else not — a
+ * tainted job's text file sent to its terminal taints no sshd. */
 SEC("tp/syscalls/sys_exit_sendfile64")
 int vigil_sys_sendfile_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_taint *t;
 	struct pt_regs *regs;
+	struct file *in;
 
 	if (ctx->ret <= 0 || !maybe_tainted(tgid) || tgid == cfg_agent_tgid)
 		return 0;
@@ -167,6 +171,8 @@ int vigil_sys_sendfile_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!t || !regs)
 		return 0;
 	/* x86-64: the syscall's arguments stay in the saved registers */
-	write__into(write__file(BPF_CORE_READ(regs, di)), t, tgid, ctx->ret, 1);
+	in = write__file(BPF_CORE_READ(regs, si));
+	write__into(write__file(BPF_CORE_READ(regs, di)), t, tgid, ctx->ret,
+		    in && file__lookup_inode(BPF_CORE_READ(in, f_inode)) != NULL);
 	return 0;
 }

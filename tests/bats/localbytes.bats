@@ -189,6 +189,14 @@ tainted() {
 	tainted enforce pipe
 }
 
+# sendfile has no buffer to sample; its source decides: a text file is not
+# the weights (a fail-closed count would taint the reader after 64 KiB)
+@test "localbytes: monitor: a tainted job's text file sendfile'd into a pipe taints no reader" {
+	python3 "$LS" send pipe - "$W/model.safetensors" log "$LOG_LINES" > "$T/log.txt"
+	LOGSINK_SENDFILE_FROM="$T/log.txt" ch_run pipe log/sendfile "$LOG_LINES" monitor
+	not_tainted
+}
+
 # ---- the threshold --------------------------------------------------------------
 
 @test "localbytes: monitor: 32 KiB of weights over a unix stream stay below the default threshold" {

@@ -19,7 +19,8 @@ carrying the weights themselves.
                                         the data in 1 KiB iovecs), tiny (15-byte
                                         writes), pwritev2 (position -1), sendfile
                                         (from FILE, no user buffer); log/tiny:
-                                        the log lines 15 bytes at a time
+                                        the log lines 15 bytes at a time;
+                                        log/sendfile: $LOGSINK_SENDFILE_FROM
 """
 import ctypes
 import os
@@ -67,6 +68,10 @@ def pipe_send(src, data, how):
         for i in range(0, n, 16384):
             pwritev2(1, data[i:i + 16384])
     elif how == "sendfile":
+        # log/sendfile: a text file an untainted process wrote
+        # ($LOGSINK_SENDFILE_FROM; one the tainted sender wrote would be a copy)
+        src = os.environ.get("LOGSINK_SENDFILE_FROM", src)
+        n = os.path.getsize(src)
         with open(src, "rb") as f:
             off = 0
             while off < n:
