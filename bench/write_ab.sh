@@ -35,6 +35,9 @@ holder=""
 cleanup() {
 	[ -n "$holder" ] && kill $holder 2>/dev/null
 	echo $old_stats > /proc/sys/kernel/bpf_stats_enabled
+	# the holder's `sleep 60` outlives its shell: empty the cgroup first
+	for p in $(cat $CG/cgroup.procs 2>/dev/null); do kill $p 2>/dev/null; done
+	sleep 0.2
 	rmdir $CG 2>/dev/null; rm -rf $D
 }
 trap cleanup EXIT
