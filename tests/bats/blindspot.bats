@@ -85,12 +85,24 @@ icmp_leak() {
 	run in_cg python3 "$SCEN/icmp_leak.py" send "$W/model.safetensors" "$PEER4"
 }
 
+# icmp_count: the counter's total once it stops growing (a slow guest's
+# counter lags the sender)
+icmp_count() {
+	local prev=-1 cur
+	for _ in $(seq 40); do
+		cur="$(cat "$T/icmp.count" 2>/dev/null || echo 0)"
+		[ "$cur" = "$prev" ] && break
+		prev="$cur"
+		sleep 0.25
+	done
+	echo "$cur"
+}
+
 @test "blind spot: enforce: the weights as ICMP echo from a ping socket are killed at the budget" {
 	icmp_leak enforce
 	[ "$status" -eq 137 ]
-	sleep 0.5
-	figure "ICMP echo payload bytes past the budget, enforce" "$(cat "$T/icmp.count")"
-	[ "$(cat "$T/icmp.count")" -le $((1 << 20)) ]
+	figure "ICMP echo payload bytes past the budget, enforce" "$(icmp_count)"
+	[ "$(icmp_count)" -le $((1 << 20)) ]
 	run alert_wait --timeout 5 mode=enforce action=killed network.daddr="$PEER4" \
 		taint.sources.0.path="$W/model.safetensors"
 	[ "$status" -eq 0 ]
@@ -102,7 +114,7 @@ icmp_leak() {
 	run alert_wait --timeout 5 rule=weights-egress-budget network.daddr="$PEER4" \
 		taint.sources.0.path="$W/model.safetensors" enforce_action=killed
 	[ "$status" -eq 0 ]
-	[ "$(cat "$T/icmp.count")" -gt $((1 << 20)) ]
+	[ "$(icmp_count)" -gt $((1 << 20)) ]
 }
 
 # control ARGS...: tests/scenarios/control.py in the test cgroup ($status, $output)
