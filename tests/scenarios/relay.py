@@ -47,13 +47,19 @@ def err_name(e):
     return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else str(e)
 
 
-def tcp(lhost, lport, dhost, dport, ready, connect_late):
+def listener(lhost, lport):
+    """A TCP socket listening on lhost:lport (dual-stack when lhost is IPv6)."""
     ls = socket.socket(family_of(lhost), socket.SOCK_STREAM)
     if family_of(lhost) == socket.AF_INET6:
         ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((lhost, lport))
     ls.listen(1)
+    return ls
+
+
+def tcp(lhost, lport, dhost, dport, ready, connect_late):
+    ls = listener(lhost, lport)
     out = None
     forwarded = 0
     try:
@@ -123,10 +129,7 @@ def pump(conn, out, encipher):
 
 
 def socks(lhost, lport, ready):
-    ls = socket.socket(family_of(lhost), socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((lhost, lport))
-    ls.listen(1)
+    ls = listener(lhost, lport)
     open(ready, "w").close()
     forwarded = 0
     try:
@@ -171,10 +174,7 @@ def socks_client(src, phost, pport, dhost, dport):
 
 
 def tunnel(lhost, lport, dhost, dport, ready):
-    ls = socket.socket(family_of(lhost), socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((lhost, lport))
-    ls.listen(1)
+    ls = listener(lhost, lport)
     forwarded = 0
     try:
         out = socket.create_connection((dhost, dport))	# the tunnel is up first
