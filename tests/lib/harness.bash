@@ -200,6 +200,14 @@ sink_bytes() {
 	echo "$cur"
 }
 
+# sink_conns [PORT] [PROTO]: what each sender delivered (one line per TCP
+# connection or UDP source, in order of arrival), once the total has stopped
+# growing.
+sink_conns() {
+	sink_bytes "$@" >/dev/null
+	cat "$T/sink-${1:-$PORT}-${2:-tcp}.conns"
+}
+
 # pin_setup: a private bpffs for this test ($BPFFS) and a pin directory in
 # it ($PIN_DIR) for agents started with --pin --pin-dir "$PIN_DIR";
 # teardown unmounts it.

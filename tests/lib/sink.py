@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """A test host's receiving end: accept TCP or UDP on a port (IPv4 and IPv6) and
 keep the total bytes received in a file, rewritten after every receive, so a
-test can assert exactly how many weight bytes reached the outside."""
+test can assert exactly how many weight bytes reached the outside. Beside it,
+OUT.conns holds one line per TCP connection or UDP source address (in order of
+arrival): what that one sender delivered, which a test that runs several
+senders against one sink reads after all are done (a slow sink still draining
+one sender's bytes must not charge them to the next)."""
 import argparse
 import os
 import selectors
@@ -13,6 +17,13 @@ def write_total(path, total):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(total))
+    os.replace(tmp, path)
+
+
+def write_conns(path, per_conn):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("".join(f"{n}\n" for n in per_conn.values()))
     os.replace(tmp, path)
 
 
@@ -32,7 +43,10 @@ def main():
     if kind == socket.SOCK_STREAM:
         s.listen(16)
     total = 0
+    per_conn = {}  # accepted socket (TCP) or source address (UDP) -> bytes
+    conns_out = args.out + ".conns"
     write_total(args.out, 0)
+    write_conns(conns_out, per_conn)
     open(args.ready, "w").close()
 
     sel = selectors.DefaultSelector()
@@ -43,17 +57,21 @@ def main():
             if sock is s and kind == socket.SOCK_STREAM:
                 conn, _ = s.accept()
                 sel.register(conn, selectors.EVENT_READ)
+                per_conn[conn] = 0
                 continue
             try:
-                data = sock.recv(1 << 20)
+                data, src = sock.recvfrom(1 << 20)
             except OSError:
-                data = b""
+                data, src = b"", None
             if not data and kind == socket.SOCK_STREAM:
                 sel.unregister(sock)
                 sock.close()
                 continue
             total += len(data)
+            who = sock if kind == socket.SOCK_STREAM else src
+            per_conn[who] = per_conn.get(who, 0) + len(data)
             write_total(args.out, total)
+            write_conns(conns_out, per_conn)
 
 
 if __name__ == "__main__":
