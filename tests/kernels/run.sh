@@ -14,6 +14,9 @@
 #   VIGIL_KERNEL_CMD="cmd"               run this shell command in the guest
 #                                        (in the tree, as root) instead of the
 #                                        tests: bench/, debugging
+#   VIGIL_VM_SMP=2, VIGIL_VM_ACCEL=tcg   the guest's vCPUs and qemu's -accel
+#                                        (tcg,thread=single: one host thread
+#                                        for all vCPUs)
 #
 # The VM: the kernel from `apt-get download linux-image-<K>-amd64` (cached in
 # .output/kernels/), a busybox initramfs holding only the modules the guest
@@ -127,7 +130,7 @@ boot() {
 	# another path)
 	truncate -s 4G "$SNAP/scratch.img" && mkfs.ext4 -q -F "$SNAP/scratch.img" || return 1
 	# -accel tcg: /dev/kvm exists on this machine but hangs at boot
-	timeout "${VM_TIMEOUT_S:-$([ -n "$filter" ] && echo 900 || echo 4800)}" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
+	timeout "${VM_TIMEOUT_S:-$([ -n "$filter" ] && echo 900 || echo 4800)}" qemu-system-x86_64 -accel "${VIGIL_VM_ACCEL:-tcg}" -m 2048 -smp "${VIGIL_VM_SMP:-2}" -nographic \
 		-no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$img" \
 		-drive file="$SNAP/scratch.img",if=virtio,format=raw,cache=unsafe \
