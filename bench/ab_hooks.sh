@@ -8,24 +8,15 @@
 #   for .output/bench/workloads). Figures: docs/PERFORMANCE.md, "Propagation hooks".
 set -u
 cd "$(dirname "$0")/.."
-. bench/prog_stats.sh
+. bench/ab.sh
 ab_start vigil-ab-hooks "$@"
-D=$(mktemp -d); mkdir -p $D/w $D/run; rm -f $D/w/* $D/out.bin
-head -c $((64<<20)) /dev/urandom > $D/w/model.safetensors
+ab_env $((64<<20))
 $WL mkfiles $D/small 2000 100 >/dev/null	# opens: the procmem check's cost
-mkdir -p $CG
-export VIGIL_RUN_DIR=$D/run
-old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
-echo 1 > /proc/sys/kernel/bpf_stats_enabled
-incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-trap 'echo $old_stats > /proc/sys/kernel/bpf_stats_enabled; rmdir $CG 2>/dev/null; rm -rf $D' EXIT
+trap ab_done EXIT
 for round in $(seq $ROUNDS); do
 for tag in base new; do
 	bin=$BASE; [ $tag = new ] && bin=$NEW
-	rm -f $D/alerts.jsonl
-	$bin run --no-default-rules --cgroup $CG --protect "$D/w/**" --alerts $D/alerts.jsonl --stats-interval 0 2>$D/agent.err &
-	ap=$!
-	for i in $(seq 60); do grep -q agent_start $D/alerts.jsonl 2>/dev/null && break; sleep 0.5; done
+	ab_agent $bin
 	# a tainted pipe exists (vg_pipe_gen != 0): writers pay the pipe check from now on
 	incg sh -c "cat $D/w/model.safetensors | cat > /dev/null"
 	sleep 0.5

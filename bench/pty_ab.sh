@@ -12,28 +12,14 @@
 #   bench/pty_ab.sh BASE_VIGIL NEW_VIGIL [ROUNDS]   (root)
 set -u
 cd "$(dirname "$0")/.."
-. bench/prog_stats.sh
+. bench/ab.sh
 ab_start vigil-ab-pty "$@"
-D=$(mktemp -d)
-mkdir -p $D/w $D/run
-head -c $((4<<20)) /dev/urandom > $D/w/model.safetensors
-mkdir -p $CG
-export VIGIL_RUN_DIR=$D/run
-old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
-echo 1 > /proc/sys/kernel/bpf_stats_enabled
-incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-cleanup() {
-	echo $old_stats > /proc/sys/kernel/bpf_stats_enabled
-	rmdir $CG 2>/dev/null; rm -rf $D
-}
-trap cleanup EXIT
+ab_env $((4<<20))
+trap ab_done EXIT
 for round in $(seq $ROUNDS); do
 for tag in base new; do
 	bin=$BASE; [ $tag = new ] && bin=$NEW
-	rm -f $D/alerts.jsonl
-	$bin run --no-default-rules --cgroup $CG --protect "$D/w/**" --alerts $D/alerts.jsonl --stats-interval 0 2>$D/agent.err &
-	ap=$!
-	for i in $(seq 60); do grep -q agent_start $D/alerts.jsonl 2>/dev/null && break; sleep 0.5; done
+	ab_agent $bin
 	w0=$(prog_stats vigil_sys_write)
 	t0=$(date +%s.%N); incg $WL smallio-dev 1000000 >/dev/null; t1=$(date +%s.%N)
 	w1=$(prog_stats vigil_sys_write); i0=$(prog_stats vigil_sys_ioctl)

@@ -13,33 +13,26 @@
 #   docs/PERFORMANCE.md, "tmpfs, /dev/shm and memfd hooks".
 set -u
 cd "$(dirname "$0")/.."
-. bench/prog_stats.sh
+. bench/ab.sh
 ab_start vigil-ab-shm "$@"
-D=$(mktemp -d); S=$(mktemp -d /dev/shm/vigil-ab-shm.XXXXXX)
-mkdir -p $D/w $D/run $D/files $S/files
-head -c $((4<<20)) /dev/urandom > $D/w/model.safetensors
+ab_env $((4<<20))
+S=$(mktemp -d /dev/shm/vigil-ab-shm.XXXXXX)
+mkdir -p $D/files $S/files
 $WL mkfiles $D/files 2000 4096 >/dev/null
 $WL mkfiles $S/files 2000 4096 >/dev/null
 $WL mkbig $D/big.bin $((512<<20)) >/dev/null
-mkdir -p $CG
-export VIGIL_RUN_DIR=$D/run
-old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
-echo 1 > /proc/sys/kernel/bpf_stats_enabled
-incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 holder=""
 cleanup() {
 	[ -n "$holder" ] && kill $holder 2>/dev/null
-	echo $old_stats > /proc/sys/kernel/bpf_stats_enabled
-	rmdir $CG 2>/dev/null; rm -rf $D $S
+	rm -rf $S
+	ab_done
 }
 trap cleanup EXIT
 for round in $(seq $ROUNDS); do
 for tag in base new; do
 	bin=$BASE; [ $tag = new ] && bin=$NEW
-	rm -f $D/alerts.jsonl $S/copy.bin
-	$bin run --no-default-rules --cgroup $CG --protect "$D/w/**" --alerts $D/alerts.jsonl --stats-interval 0 2>$D/agent.err &
-	ap=$!
-	for i in $(seq 60); do grep -q agent_start $D/alerts.jsonl 2>/dev/null && break; sleep 0.5; done
+	rm -f $S/copy.bin
+	ab_agent $bin
 	# first no protected file on tmpfs (the common host): untainted opens
 	# leave after the first test
 	n0=$(prog_stats vigil_sys_openat)

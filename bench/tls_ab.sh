@@ -17,30 +17,23 @@
 #   docs/PERFORMANCE.md, "TLS uprobes".
 set -u
 cd "$(dirname "$0")/.."
-. bench/prog_stats.sh
+. bench/ab.sh
 ab_start "${TLS_AB_NAME:-vigil-ab-tls}" "$@"
 TS=.output/bench/tls_send
 [ -x $TS ] || gcc -O2 -g -Wall -Wextra -Werror -o $TS bench/tls_send.c -lssl -lcrypto
-D=$(mktemp -d)
-mkdir -p $D/w $D/run $D/lib
+ab_env $((4<<20))
+mkdir -p $D/lib
 cp "$(ldd $TS | awk '/libssl\.so/ { print $3 }')" $D/lib/
-head -c $((4<<20)) /dev/urandom > $D/w/model.safetensors
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
 	-subj /CN=127.0.0.1 -keyout $D/key.pem -out $D/cert.pem 2>/dev/null
 PORT=${TLS_AB_PORT:-5417}
 BYTES=$((32 << 20))
-mkdir -p $CG
-export VIGIL_RUN_DIR=$D/run
-old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
-echo 1 > /proc/sys/kernel/bpf_stats_enabled
-incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 $TS serve $PORT $D/cert.pem $D/key.pem & peer=$!
 ap=""
 cleanup() {
 	[ -n "$ap" ] && kill $ap 2>/dev/null
 	kill $peer 2>/dev/null
-	echo $old_stats > /proc/sys/kernel/bpf_stats_enabled
-	rmdir $CG 2>/dev/null; rm -rf $D
+	ab_done
 }
 trap cleanup EXIT
 sleep 0.5

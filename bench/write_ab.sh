@@ -21,24 +21,13 @@
 #   docs/PERFORMANCE.md, "Write and send hooks".
 set -u
 cd "$(dirname "$0")/.."
-. bench/prog_stats.sh
+. bench/ab.sh
 ab_start vigil-ab-write "$@"
-D=$(mktemp -d)
-mkdir -p $D/w $D/run
-head -c $((4<<20)) /dev/urandom > $D/w/model.safetensors
-mkdir -p $CG
-export VIGIL_RUN_DIR=$D/run
-old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
-echo 1 > /proc/sys/kernel/bpf_stats_enabled
-incg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+ab_env $((4<<20))
 holder=""
 cleanup() {
 	[ -n "$holder" ] && kill $holder 2>/dev/null
-	echo $old_stats > /proc/sys/kernel/bpf_stats_enabled
-	# the holder's `sleep 60` outlives its shell: empty the cgroup first
-	for p in $(cat $CG/cgroup.procs 2>/dev/null); do kill $p 2>/dev/null; done
-	sleep 0.2
-	rmdir $CG 2>/dev/null; rm -rf $D
+	ab_done
 }
 trap cleanup EXIT
 secs() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$@"; }
@@ -51,10 +40,7 @@ print("%d runs %.0f ns/run" % (n, (b[1] - a[1]) / n) if n else "0 runs")' "$1" "
 for round in $(seq $ROUNDS); do
 for tag in base new; do
 	bin=$BASE; [ $tag = new ] && bin=$NEW
-	rm -f $D/alerts.jsonl
-	$bin run --no-default-rules --cgroup $CG --protect "$D/w/**" --alerts $D/alerts.jsonl --stats-interval 0 2>$D/agent.err &
-	ap=$!
-	for i in $(seq 60); do grep -q agent_start $D/alerts.jsonl 2>/dev/null && break; sleep 0.5; done
+	ab_agent $bin
 	w0=$(prog_stats vigil_sys_write)
 	t0=$(date +%s.%N); incg $WL smallio-dev 1000000 >/dev/null; t1=$(date +%s.%N)
 	w1=$(prog_stats vigil_sys_write)

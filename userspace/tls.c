@@ -162,58 +162,88 @@ struct tls {
 
 /* ---- ELF: which of the write functions a file defines -------------------- */
 
-/* The write functions path defines, and their file offsets (what a uprobe
- * is placed at: the symbol's address less its section's, plus the
- * section's file offset, as libbpf computes it for func_name). */
-static unsigned file_funcs(const char *path, unsigned long off[NFUNCS])
+/* Calls each(e, sh, data, ctx) for every section of ELF file path whose
+ * type is want (want2 too, if not 0), until it returns true. False if path
+ * is not a regular ELF file. The one walk both readers below are. */
+typedef bool (*elf_section_fn)(Elf *e, const GElf_Shdr *sh, Elf_Data *d, void *ctx);
+
+static bool elf_sections(const char *path, Elf64_Word want, Elf64_Word want2,
+			 elf_section_fn each, void *ctx)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	unsigned found = 0;
+	bool elf = false;
 	struct stat st;
 	Elf *e = NULL;
 	Elf_Scn *scn = NULL;
 
 	if (fd < 0)
-		return 0;
+		return false;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || elf_version(EV_CURRENT) == EV_NONE)
 		goto out;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF)
 		goto out;
+	elf = true;
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != want && (!want2 || sh.sh_type != want2)))
 			continue;
 		d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
-				continue;
-			name = elf_strptr(e, sh.sh_link, sym.st_name);
-			for (size_t k = 0; name && k < NFUNCS; k++) {
-				Elf_Scn *in;
-				GElf_Shdr ish;
-
-				if (strcmp(name, funcs[k].sym) || (found & (1u << k)))
-					continue;
-				in = elf_getscn(e, sym.st_shndx);
-				if (!in || !gelf_getshdr(in, &ish) || sym.st_value < ish.sh_addr)
-					continue;
-				off[k] = sym.st_value - ish.sh_addr + ish.sh_offset;
-				found |= 1u << k;
-			}
-		}
+		if (d && sh.sh_entsize && each(e, &sh, d, ctx))
+			break;
 	}
 out:
 	if (e)
 		elf_end(e);
 	close(fd);
-	return found;
+	return elf;
+}
+
+struct funcs_scan {
+	unsigned long *off;
+	unsigned found;
+};
+
+/* One symbol table: the write functions it defines. */
+static bool funcs_in(Elf *e, const GElf_Shdr *sh, Elf_Data *d, void *ctx)
+{
+	struct funcs_scan *fs = ctx;
+
+	for (size_t i = 0; i < sh->sh_size / sh->sh_entsize; i++) {
+		GElf_Sym sym;
+		const char *name;
+
+		if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		name = elf_strptr(e, sh->sh_link, sym.st_name);
+		for (size_t k = 0; name && k < NFUNCS; k++) {
+			Elf_Scn *in;
+			GElf_Shdr ish;
+
+			if (strcmp(name, funcs[k].sym) || (fs->found & (1u << k)))
+				continue;
+			in = elf_getscn(e, sym.st_shndx);
+			if (!in || !gelf_getshdr(in, &ish) || sym.st_value < ish.sh_addr)
+				continue;
+			fs->off[k] = sym.st_value - ish.sh_addr + ish.sh_offset;
+			fs->found |= 1u << k;
+		}
+	}
+	return false;
+}
+
+/* The write functions path defines, and their file offsets (what a uprobe
+ * is placed at: the symbol's address less its section's, plus the
+ * section's file offset, as libbpf computes it for func_name). */
+static unsigned file_funcs(const char *path, unsigned long off[NFUNCS])
+{
+	struct funcs_scan fs = { .off = off };
+
+	elf_sections(path, SHT_SYMTAB, SHT_DYNSYM, funcs_in, &fs);
+	return fs.found;
 }
 
 unsigned tls__file_funcs(const char *path)
@@ -430,49 +460,41 @@ static int file_of(struct tls *t, const char *path, const char *shown)
  * its connect. dlopen'd libraries (python's _ssl) are in the maps by then:
  * the TAINT and CONNECT scans see them. DT_RUNPATH/RPATH and
  * LD_LIBRARY_PATH are not followed (those are caught at CONNECT). */
+struct needed_scan {
+	char (*names)[64];
+	size_t *n, max;
+};
+
+/* The dynamic section: its DT_NEEDED names, each once. */
+static bool needed_in(Elf *e, const GElf_Shdr *sh, Elf_Data *d, void *ctx)
+{
+	struct needed_scan *ns = ctx;
+
+	for (size_t i = 0; i < sh->sh_size / sh->sh_entsize; i++) {
+		GElf_Dyn dyn;
+		const char *name;
+		bool dup = false;
+
+		if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag != DT_NEEDED)
+			continue;
+		name = elf_strptr(e, sh->sh_link, dyn.d_un.d_val);
+		if (!name || strlen(name) >= 64 || strchr(name, '/'))
+			continue;
+		for (size_t j = 0; j < *ns->n && !dup; j++)
+			dup = !strcmp(ns->names[j], name);
+		if (!dup && *ns->n < ns->max)
+			snprintf(ns->names[(*ns->n)++], 64, "%s", name);
+	}
+	return true;	/* one dynamic section */
+}
+
 static void needed_of(const char *path, char (*names)[64], size_t *n, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	Elf *e = NULL;
-	Elf_Scn *scn = NULL;
+	struct needed_scan ns = { names, n, max };
 
-	if (fd < 0)
-		return;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		goto out;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF)
-		goto out;
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC)
-			continue;
-		d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Dyn dyn;
-			const char *name;
-			bool dup = false;
-
-			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
-				break;
-			if (dyn.d_tag != DT_NEEDED)
-				continue;
-			name = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
-			if (!name || strlen(name) >= 64 || strchr(name, '/'))
-				continue;
-			for (size_t j = 0; j < *n && !dup; j++)
-				dup = !strcmp(names[j], name);
-			if (!dup && *n < max)
-				snprintf(names[(*n)++], 64, "%s", name);
-		}
-		break;
-	}
-out:
-	if (e)
-		elf_end(e);
-	close(fd);
+	elf_sections(path, SHT_DYNAMIC, 0, needed_in, &ns);
 }
 
 /* The TLS files among exe's loader closure (root: "/proc/PID/root"), at
