@@ -314,6 +314,46 @@ static bool add_disk(int fd, __u64 kd)
 	return true;
 }
 
+/* kd and, for a partition, its disk; then, for a device-mapper (LVM,
+ * dm-crypt) or md device, every device under it (sysfs "slaves", each with
+ * its own disk), down to depth levels: reading any of them reads the
+ * weights' blocks. The number of devices added. */
+static int add_disk_tree(int fd, __u64 kd, int depth)
+{
+	char p[96];
+	struct dirent *de;
+	int added = 0;
+	__u64 parent;
+	DIR *d;
+
+	if (!add_disk(fd, kd))
+		return 0;
+	added++;
+	parent = parent_disk(kd);
+	if (parent && add_disk(fd, parent))
+		added++;
+	snprintf(p, sizeof(p), "/sys/dev/block/%llu:%llu/slaves",
+		 (unsigned long long)(kd >> 20), (unsigned long long)(kd & 0xfffff));
+	if (depth <= 0 || !(d = opendir(p)))
+		return added;
+	while ((de = readdir(d))) {
+		char dev[96 + 256 + 8], line[32];
+		unsigned ma, mi;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dev, sizeof(dev), "%s/%s/dev", p, de->d_name);
+		if (!(f = fopen(dev, "re")))
+			continue;
+		if (fgets(line, sizeof(line), f) && sscanf(line, "%u:%u", &ma, &mi) == 2)
+			added += add_disk_tree(fd, (__u64)ma << 20 | mi, depth - 1);
+		fclose(f);
+	}
+	closedir(d);
+	return added;
+}
+
 int watch__disks(struct vigil_bpf *skel)
 {
 	int files = bpf_map__fd(skel->maps.vg_files), fd = bpf_map__fd(skel->maps.vg_watch);
@@ -327,13 +367,7 @@ int watch__disks(struct vigil_bpf *skel)
 		if (k.dev == last)
 			continue;	/* files of one filesystem come in runs */
 		last = k.dev;
-		if (add_disk(fd, k.dev)) {
-			__u64 p = parent_disk(k.dev);
-
-			added++;
-			if (p && add_disk(fd, p))
-				added++;
-		}
+		added += add_disk_tree(fd, k.dev, 4);
 	}
 	return added;
 }

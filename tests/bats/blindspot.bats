@@ -5,12 +5,13 @@
 
 load ../lib/harness
 
-setup() { vigil_setup; LOOPDEV=""; PING_RANGE=""; }
+setup() { vigil_setup; LOOPDEV=""; DMNAME=""; PING_RANGE=""; }
 teardown() {
 	vigil_teardown	# the agent first: then nothing holds the disk
 	[ -z "${PING_RANGE:-}" ] || echo "$PING_RANGE" > /proc/sys/net/ipv4/ping_group_range
 	if [ -n "${LOOPDEV:-}" ]; then
 		umount "$T/disk" 2>/dev/null || umount -l "$T/disk" 2>/dev/null || true
+		[ -z "${DMNAME:-}" ] || dmsetup remove "$DMNAME" 2>/dev/null || true
 		losetup -d "$LOOPDEV" 2>/dev/null || true
 	fi
 }
@@ -263,6 +264,29 @@ weights_disk() {
 	head -c $((1 << 20)) /dev/urandom > "$T/disk/model.bin"
 }
 
+# weights_dm: as weights_disk, but the ext4 is on a device-mapper linear
+# volume over the loop device (the shape of LVM and dm-crypt): $DMNAME,
+# /dev/mapper/$DMNAME; teardown removes it. Skips where the kernel has no
+# device-mapper (this host's kernel; the guests load dm_mod).
+weights_dm() {
+	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+		command -v dmsetup >/dev/null || skip "losetup, mkfs.ext4 and dmsetup needed"
+	[ -e /dev/mapper/control ] || [ -e /sys/module/dm_mod ] ||
+		skip "no device-mapper on this kernel (dm_mod)"
+	truncate -s 32M "$T/disk.img"
+	LOOPDEV="$(losetup -f --show "$T/disk.img" 2>/dev/null)" ||
+		{ LOOPDEV=""; skip "no loop device on this kernel (loop module)"; }
+	DMNAME="vigil-t$N"
+	# no udev in the guests: libdevmapper makes the /dev/mapper node itself
+	echo "0 $(blockdev --getsz "$LOOPDEV") linear $LOOPDEV 0" |
+		DM_DISABLE_UDEV=1 dmsetup create "$DMNAME" ||
+		{ DMNAME=""; skip "dmsetup create failed: no device-mapper here"; }
+	mkfs.ext4 -q -F "/dev/mapper/$DMNAME"
+	mkdir -p "$T/disk"
+	mount "/dev/mapper/$DMNAME" "$T/disk"
+	head -c $((1 << 20)) /dev/urandom > "$T/disk/model.bin"
+}
+
 # open_dev DEV [FILE]: in the test cgroup, read FILE (or nothing), then open
 # DEV read-only and read a block of it; prints "open ok" or the errno name
 open_dev() {
@@ -310,6 +334,32 @@ except OSError as e:
 	open_dev "$LOOPDEV"
 	[ "$output" = "open ok" ]
 	run alert_wait --timeout 5 rule=weights-disk-read action=alert
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "blind spot: under a device-mapper volume (LVM's shape) the volume and the disk beneath it are both the weights' disk" {
+	require_capability shm
+	weights_dm
+	local dm
+	dm="$(basename "$(readlink -f "/dev/mapper/$DMNAME")")"	# dm-N
+	start_agent --mode enforce --protect "$T/disk/**"
+	# untainted: each open reported with the device's name, neither refused
+	open_dev "$LOOPDEV"
+	[ "$output" = "open ok" ]
+	run alert_wait --timeout 5 rule=weights-disk-read control.kind=weights_disk \
+		control.detail="$(basename "$LOOPDEV")" control.tainted=false
+	[ "$status" -eq 0 ]
+	open_dev "/dev/mapper/$DMNAME"
+	[ "$output" = "open ok" ]
+	run alert_wait --timeout 5 rule=weights-disk-read control.kind=weights_disk \
+		control.detail="$dm" control.tainted=false
+	[ "$status" -eq 0 ]
+	# tainted: killed opening the disk beneath the volume
+	open_dev "$LOOPDEV" "$T/disk/model.bin"
+	[ "$status" -eq 137 ]
+	run alert_wait --timeout 5 rule=weights-bypass-attempt control.kind=weights_disk \
+		control.detail="$(basename "$LOOPDEV")" action=killed control.tainted=true
 	[ "$status" -eq 0 ]
 	stop_agent
 }
