@@ -68,8 +68,8 @@ static __always_inline int send__before(struct socket *sock, const struct msghdr
 		return 0;
 	tcp = sk->sk_protocol == IPPROTO_TCP;
 	stamp = tcp && stamp_tcp;
-	if (sk->sk_protocol == IPPROTO_UDP)
-		udp__stamp(sk);
+	if (sender__sync(sk->sk_protocol, sk->sk_type))
+		udp__stamp(sk);	/* UDP, ICMP and raw: egress asks the socket who sent */
 	/* one pipe check for both halves (two inlined copies of it put the
 	 * LSM program past the 512-byte stack with the fd scan's frame); a
 	 * TCP send the fentry on tcp_sendmsg_locked stamps was checked there */

@@ -627,11 +627,8 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			mask = st->set_mask;
 		}
 	} else {
-		/* UDP, raw and ICMP leave synchronously from the sender's syscall.
-		 * Not ICMPv6: the kernel's own neighbour discovery socket sends
-		 * in whatever task triggered it. */
-		if (proto != IPPROTO_UDP && proto != 1 /* ICMP */ &&
-		    (sk->type != 3 /* SOCK_RAW */ || proto == 58 /* ICMPV6 */))
+		/* UDP, raw and ICMP leave synchronously from the sender's syscall */
+		if (!sender__sync(proto, sk->type))
 			return 1;
 		tgid = udp__sender(sk);
 		t = taint__for_egress(tgid);

@@ -9,6 +9,16 @@
 
 #include "lib/common.bpf.h"
 
+/* Packets of these sockets leave synchronously from the sender's syscall,
+ * so egress names their sender as udp__sender does: UDP, ICMP (ping
+ * sockets) and raw IP sockets. Not ICMPv6: the kernel's own neighbour
+ * discovery socket sends in whatever task triggered it. */
+static __always_inline bool sender__sync(__u32 proto, __u32 type)
+{
+	return proto == 17 /* UDP */ || proto == 1 /* ICMP */ ||
+	       (type == 3 /* SOCK_RAW */ && proto != 58 /* ICMPV6 */);
+}
+
 static __always_inline __u32 udp__sender(struct bpf_sock *sk)
 {
 	struct vigil_sock_state *st;
@@ -19,8 +29,9 @@ static __always_inline __u32 udp__sender(struct bpf_sock *sk)
 	return st ? st->tgid : 0;
 }
 
-/* Before a UDP send, in the sender's context. Untainted senders only touch
- * a socket a tainted one stamped (sockets can be shared). */
+/* Before a UDP, ICMP or raw send (sender__sync), in the sender's context.
+ * Untainted senders only touch a socket a tainted one stamped (sockets can
+ * be shared). */
 static __always_inline void udp__stamp(struct sock *sk)
 {
 	__u32 tgid = current_tgid();
