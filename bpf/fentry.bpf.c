@@ -77,6 +77,8 @@ static __always_inline int send__before(struct socket *sock, const struct msghdr
 	t = tcp && !stamp ? taint_of(tgid) : taint__lookup_or_pipe(tgid);
 	if (!t)
 		return 0;
+	if (sk->sk_protocol == 262 /* IPPROTO_MPTCP */ && cfg_mode == VIGIL_MODE_ENFORCE)
+		sock__block_unmetered(sk, tgid, t->set_mask);	/* before its data leaves */
 	if (stamp)
 		send__stamp_t(sk, msg, size, SEND_SAMPLES_MAX, tgid, t);
 	return send__done_t(sk, size, tgid, t);

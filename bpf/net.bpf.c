@@ -589,6 +589,8 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 
 	if (proto == IPPROTO_TCP) {
 		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+		if (!st && vg_unmetered_n)
+			st = sock__of_subflow(sk);	/* an MPTCP socket's subflow */
 		if (!st) {
 			__u64 cookie;
 			__u32 *m;
@@ -609,9 +611,20 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 				 * lost-socket table was full too (lost_socks_full). */
 				if (!enforce || !cfg_skb_current)
 					return 1;
-				t = taint_of(current_tgid());
-				if (!t || !(t->flags & VIGIL_TF_KILLED))
+				tgid = current_tgid();
+				t = taint_of(tgid);
+				if (!t)
 					return 1;
+				if (!(t->flags & VIGIL_TF_KILLED)) {
+					/* a tainted sender's MPTCP data on a subflow
+					 * no send hook stamped: never metered, so
+					 * blocked (here where no pre-send hook ran) */
+					struct mptcp_sock *msk = bpf_skc_to_mptcp_sock(sk);
+
+					if (!msk)
+						return 1;
+					sock__block_unmetered((struct sock *)msk, tgid, t->set_mask);
+				}
 				COUNT(failed_closed);
 				COUNT(packets_dropped);
 				return 0;
@@ -632,8 +645,17 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			return 1;
 		tgid = udp__sender(sk);
 		t = taint__for_egress(tgid);
-		if (!t)
+		if (!t) {
+			/* SCTP retransmits from timers: not the sender's context */
+			if (proto == 132 && vg_unmetered_n && enforce) {
+				st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+				if (st && (st->flags & VIGIL_SF_BLOCKED)) {
+					COUNT(packets_dropped);
+					return 0;
+				}
+			}
 			return 1;
+		}
 		mask = t->set_mask;
 		ruled = enforce && bpf_map_lookup_elem(&vg_blocked, &tgid);
 	}
@@ -700,6 +722,8 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			st = bpf_sk_storage_get(&vg_socks, sk, 0,
 						BPF_SK_STORAGE_GET_F_CREATE);
 		if (st) {
+			if (proto != IPPROTO_TCP && !(st->flags & VIGIL_SF_BLOCKED))
+				__sync_fetch_and_add(&vg_unmetered_n, 1);
 			st->tgid = tgid;
 			__sync_fetch_and_or(&st->set_mask, mask);
 			__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);

@@ -15,8 +15,35 @@
  * discovery socket sends in whatever task triggered it. */
 static __always_inline bool sender__sync(__u32 proto, __u32 type)
 {
-	return proto == 17 /* UDP */ || proto == 1 /* ICMP */ ||
-	       (type == 3 /* SOCK_RAW */ && proto != 58 /* ICMPV6 */);
+	return proto == 17 /* UDP */ || proto == 1 /* ICMP */ || proto == 136 /* UDP-Lite */ ||
+	       proto == 132 /* SCTP */ || (type == 3 /* SOCK_RAW */ && proto != 58 /* ICMPV6 */);
+}
+
+/* An MPTCP socket's data never passes tcp_sendmsg_locked: its subflows
+ * (kernel TCP sockets) send it. A tainted sender's MPTCP socket is marked
+ * blocked before its data leaves (this, from the pre-send hook where there
+ * is one, or egress on the first subflow packet sent in its context), and
+ * egress drops every packet of its subflows (sock__of_subflow). */
+static __always_inline void sock__block_unmetered(struct sock *sk, __u32 tgid, __u32 mask)
+{
+	struct vigil_sock_state *st = bpf_sk_storage_get(&vg_socks, sk, 0,
+							 BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (!st)
+		return;	/* egress finds no state: the current-task check drops */
+	if (!(st->flags & VIGIL_SF_BLOCKED))
+		__sync_fetch_and_add(&vg_unmetered_n, 1);
+	st->tgid = tgid;
+	__sync_fetch_and_or(&st->set_mask, mask);
+	__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED | VIGIL_SF_CHECKED);
+}
+
+/* The state of the MPTCP socket whose subflow sk is, if it has one. */
+static __always_inline struct vigil_sock_state *sock__of_subflow(struct bpf_sock *sk)
+{
+	struct mptcp_sock *msk = bpf_skc_to_mptcp_sock(sk);
+
+	return msk ? bpf_sk_storage_get(&vg_socks, msk, 0, 0) : NULL;
 }
 
 static __always_inline __u32 udp__sender(struct bpf_sock *sk)

