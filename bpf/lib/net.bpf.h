@@ -372,10 +372,13 @@ static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct
 	}
 }
 
-/* SIGKILL the current process (enforce), report it once. Only ever called
- * from hooks that run in the context of the tainted sender itself. */
-static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
-					  const struct sock *sk, __u8 content)
+/* SIGKILL the current process (enforce), report it once, with the
+ * destination of sk or else of dest (a network filesystem's mount: lib/
+ * netfs.bpf.h). Only ever called from hooks that run in the context of the
+ * tainted sender itself. */
+static __always_inline void kill__current_to(struct vigil_taint *t, __u32 tgid,
+					     const struct sock *sk,
+					     const struct vigil_flow_key *dest, __u8 content)
 {
 	struct vigil_ev_kill *e;
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -394,6 +397,8 @@ static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
 	e->key.tgid = tgid;
 	if (sk)
 		key_from_sock(&e->key, sk);
+	else if (dest)
+		e->key = *dest;
 	e->set_mask = t->set_mask;
 	e->done = enforce;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
@@ -402,6 +407,12 @@ static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
 	e->lport = sk ? BPF_CORE_READ(sk, __sk_common.skc_num) : 0;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
+					  const struct sock *sk, __u8 content)
+{
+	kill__current_to(t, tgid, sk, NULL, content);
 }
 
 #endif
