@@ -62,7 +62,7 @@ for tp in filemap/mm_filemap_get_pages filemap/mm_filemap_map_pages filemap/mm_f
 done
 echo "# lsm $(cat /sys/kernel/security/lsm 2>/dev/null || echo '?')"
 echo "# /tmp on $(stat -f -c %T /tmp)"
-echo "# netfs share: ${VIGIL_NETFS_DIR:-none}${VIGIL_NETFS_DIR:+ ($(stat -f -c %T "$VIGIL_NETFS_DIR"))}"
+echo "# netfs share: ${VIGIL_NETFS_DIR:-none}"
 if [ -n "${cmd:-}" ]; then
 	echo "# command: $cmd"
 	bash -c "$cmd" 2>&1 | sed -u 's/^/# out: /'
