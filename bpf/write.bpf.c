@@ -33,7 +33,7 @@ static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, in
 {
 	__u32 tgid = current_tgid();
 	struct vigil_pipe_key key = {};
-	struct vigil_flow_key nkey;
+	struct vigil_flow_key *nkey;
 	struct vigil_taint *t;
 	struct user_msghdr mh;
 	__u64 total = len;
@@ -106,10 +106,11 @@ fuse:
 	/* a file on a network filesystem: the kernel sends these bytes, as
 	 * the writer's egress to the mount (lib/netfs.bpf.h), judged before
 	 * they are written */
-	if (netfs__file_key(f, tgid, &nkey)) {
+	nkey = netfs__file_key(f, tgid);
+	if (nkey) {
 		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
 					    : mark__judge((__u64)(unsigned long)buf, len, 0);
-		netfs__write_key(&nkey, t, tgid, total, weights);
+		netfs__write_key(nkey, t, tgid, total, weights);
 		return 0;
 	}
 	if (positioned)

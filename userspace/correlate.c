@@ -928,7 +928,8 @@ static void on_control(struct corr *c, const struct vigil_ev_control *e)
 		c->env.emit(c->env.ctx, &a);
 }
 
-/* Kernel pids stay below 2^22, destinations are IPv4 or IPv6, byte counts
+/* Kernel pids stay below 2^22, destinations are IPv4, IPv6 or a network
+ * filesystem's mount (flows and kills), byte counts
  * below 2^63: anything else is a corrupt record, and would become a negative
  * pid_t, an address "?" or a number that no capture reader takes back. */
 static bool record_valid(const void *data)
@@ -944,7 +945,10 @@ static bool record_valid(const void *data)
 		k = &((const struct vigil_ev_connect *)data)->key;
 	else if (h->type == VIGIL_EV_KILL)
 		k = &((const struct vigil_ev_kill *)data)->key;
-	if (k && ((k->family != AF_INET && k->family != AF_INET6) || k->tgid > INT32_MAX))
+	if (k && ((k->family != AF_INET && k->family != AF_INET6 &&
+		   /* a write into a network filesystem: a flow to its mount */
+		   (k->family != VIGIL_FAMILY_NETFS || h->type == VIGIL_EV_CONNECT)) ||
+		  k->tgid > INT32_MAX))
 		return false;
 	/* JSON integers (jansson) stop at 2^63: 8 EiB is no real count */
 	if (h->type == VIGIL_EV_FLOW && (((const struct vigil_ev_flow *)data)->bytes > INT64_MAX ||
