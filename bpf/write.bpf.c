@@ -8,7 +8,10 @@
  * sendto, sendmsg) the judgement is kept for the thread and the bytes are
  * counted where they are queued (unix.bpf.c), the one place that knows the
  * receiver of a datagram sent to a path. Into a pty (write, writev): the
- * other end's tty counts them (lib/pty.bpf.h). splice/tee/vmsplice: stage.bpf.c.
+ * other end's tty counts them (lib/pty.bpf.h). Into a file on a network
+ * filesystem (NFS, SMB, 9p...; write, writev, pwritev2): egress of the
+ * writer to the mount, charged and killed at the budget before the bytes
+ * are written (lib/netfs.bpf.h). splice/tee/vmsplice: stage.bpf.c.
  *
  * Syscall tracepoints of the busiest syscalls there are: every write and
  * send on the host runs one of these programs, so the tainted-tgid bitmap
@@ -24,12 +27,13 @@ enum { WRITE_BUF, WRITE_IOV, WRITE_MSG };
 
 /* positioned: a write at an explicit offset (pwritev2
  * with a position other than -1), which pipes, ptys and sockets refuse
- * (ESPIPE): only a file on a FUSE mount takes it. */
+ * (ESPIPE): only a file on a FUSE mount or a network filesystem takes it. */
 static __always_inline int write__enter(__u64 fd, const void *buf, __u64 len, int kind, __u32 nr,
 					bool positioned)
 {
 	__u32 tgid = current_tgid();
 	struct vigil_pipe_key key = {};
+	struct vigil_flow_key *nkey;
 	struct vigil_taint *t;
 	struct user_msghdr mh;
 	__u64 total = len;
@@ -99,6 +103,16 @@ fuse:
 		mark__count(&key, t, tgid, total, weights);
 		return 0;
 	}
+	/* a file on a network filesystem: the kernel sends these bytes, as
+	 * the writer's egress to the mount (lib/netfs.bpf.h), judged before
+	 * they are written */
+	nkey = netfs__file_key(f, tgid);
+	if (nkey) {
+		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
+					    : mark__judge((__u64)(unsigned long)buf, len, 0);
+		netfs__write_key(nkey, t, tgid, total, weights);
+		return 0;
+	}
 	if (positioned)
 		return 0;
 	/* a pty (lib/pty.bpf.h): the other end's tty counts the weights
@@ -149,7 +163,8 @@ int vigil_sys_pwritev2(struct trace_event_raw_sys_enter *ctx)
 			    (__s64)ctx->args[3] != -1);
 }
 
-/* sendfile(out_fd, in_fd, offset, count) into a pipe, FUSE file or pty:
+/* sendfile(out_fd, in_fd, offset, count) into a pipe, FUSE file, pty or
+ * a network filesystem's file:
  * counted at its exit, by what it moved — the caller may be tainted by
  * this very call's read of the weights (the read hooks run inside it).
  * There is no user buffer to sample, but there is the source: weights if

@@ -28,6 +28,25 @@
 /* vigil_flow_key.proto of a raw socket's creation (IPPROTO_RAW) */
 #define VIGIL_PROTO_RAW 255
 
+/* A tainted write into a network filesystem (bpf/lib/netfs.bpf.h): the
+ * kernel sends those bytes, so they are a flow of the writer whose key is
+ * the mount: family VIGIL_FAMILY_NETFS, proto the filesystem
+ * (enum vigil_netfs, apart from TCP/UDP/raw's numbers), daddr the
+ * superblock's s_dev (kernel dev_t, 4 bytes; /proc/self/mountinfo names
+ * it), dport 0. */
+#define VIGIL_FAMILY_NETFS 0xfe
+enum vigil_netfs {
+	VIGIL_NETFS_NFS = 101,
+	VIGIL_NETFS_CIFS = 102,		/* SMB1 magic (cifs) */
+	VIGIL_NETFS_SMB2 = 103,		/* SMB2/3 magic (cifs, smb3) */
+	VIGIL_NETFS_CEPH = 104,
+	VIGIL_NETFS_9P = 105,
+	VIGIL_NETFS_AFS = 106,		/* kAFS and OpenAFS */
+	VIGIL_NETFS_LUSTRE = 107,
+	VIGIL_NETFS_CODA = 108,
+	VIGIL_NETFS_ORANGEFS = 109,
+};
+
 /* Map sizes (defaults; userspace may resize before load). */
 #define VIGIL_MAX_PROTECTED_FILES 65536
 #define VIGIL_MAX_TAINTED 16384

@@ -17,6 +17,7 @@ enum {
 	F_FILE_PATH,
 	F_NET_FAMILY, F_NET_PROTO, F_NET_DADDR, F_NET_DPORT, F_NET_BYTES, F_NET_BLOCKED_BYTES,
 	F_NET_ALLOWED, F_NET_CONTENT, F_NET_DIRECTION, F_NET_LPORT,
+	F_FS_TYPE, F_FS_SOURCE, F_FS_MOUNT,
 	F_PROC_TAINTED, F_CONTROL_KIND, F_CONTROL_DETAIL,
 	F__COUNT
 };
@@ -70,7 +71,10 @@ const struct expr_field activity_fields[] = {
 	[F_TAINT_DEPTH] = { "taint.depth", EXPR_NUM,
 		"hops from the process that read the weights (0: it read them itself)" },
 	[F_FILE_PATH] = { "file.path", EXPR_STRLIST, "paths of the protected files read" },
-	[F_NET_FAMILY] = { "net.family", EXPR_STR, "ipv4 or ipv6" },
+	[F_NET_FAMILY] = { "net.family", EXPR_STR,
+		"ipv4, ipv6, or netfs (a write into a network filesystem: NFS, SMB, Ceph, 9p, "
+		"AFS; the kernel sends its bytes; net.daddr is no address then, fs.* name the "
+		"mount)" },
 	[F_NET_PROTO] = { "net.proto", EXPR_STR,
 		"tcp, udp, or raw (a connect event for a raw IP socket created: no destination)" },
 	[F_NET_DADDR] = { "net.daddr", EXPR_ADDR, "destination address (compare with = or in CIDRs)" },
@@ -93,6 +97,14 @@ const struct expr_field activity_fields[] = {
 	[F_NET_LPORT] = { "net.lport", EXPR_NUM,
 		"the sending socket's local port (a server's listening port for an inbound "
 		"flow); 0 when not known (connect records)" },
+	[F_FS_TYPE] = { "fs.type", EXPR_STR,
+		"net.family netfs: the network filesystem's type (nfs4, cifs, smb3, ceph, 9p, "
+		"afs); empty otherwise" },
+	[F_FS_SOURCE] = { "fs.source", EXPR_STR,
+		"net.family netfs: the mount's source (server:/export, //server/share); empty "
+		"otherwise" },
+	[F_FS_MOUNT] = { "fs.mount", EXPR_STR,
+		"net.family netfs: the mount point written into; empty otherwise" },
 	[F_PROC_TAINTED] = { "proc.tainted", EXPR_BOOL,
 		"the process holds data from protected files (false only for control events "
 		"of untainted processes)" },
@@ -181,6 +193,9 @@ void activity__get(const void *rec, unsigned id, struct expr_value *out)
 	case F_NET_CONTENT: out->s = a->content; break;
 	case F_NET_DIRECTION: out->s = a->direction; break;
 	case F_NET_LPORT: out->n = a->lport; break;
+	case F_FS_TYPE: out->s = a->fs_type; break;
+	case F_FS_SOURCE: out->s = a->fs_type ? a->fs_source : ""; break;
+	case F_FS_MOUNT: out->s = a->fs_type ? a->fs_mount : ""; break;
 	case F_PROC_TAINTED: out->n = a->tainted; break;
 	case F_CONTROL_KIND: out->s = a->control_kind; break;
 	case F_CONTROL_DETAIL: out->s = a->control_detail; break;

@@ -106,7 +106,7 @@ struct activity {
 	uint64_t taint_bytes_read;	/* sum over sources */
 
 	int af;				/* AF_INET / AF_INET6 */
-	const char *family;		/* ipv4 | ipv6 */
+	const char *family;		/* ipv4 | ipv6 | netfs */
 	const char *protocol;		/* tcp | udp | other */
 	unsigned char daddr_raw[16];	/* network order */
 	char daddr[64];
@@ -120,6 +120,12 @@ struct activity {
 	const char *content;		/* work | weights | opaque | unknown: what its bytes look like */
 	const char *direction;		/* outbound | inbound (accepted), NULL: not known */
 	uint16_t lport;			/* the sender's local port, 0: not known */
+	/* a write into a network filesystem (family "netfs", daddr its
+	 * source): the mount it went to; fs_type NULL for network flows */
+	const char *fs_type;		/* nfs4, cifs, 9p ... */
+	char fs_type_buf[32];
+	char fs_source[160];		/* server:/export, //server/share */
+	char fs_mount[160];		/* the mount point */
 
 	/* ACT_EV_CONTROL (bpf/blindspot.bpf.c); the other events are all tainted */
 	bool tainted;

@@ -384,6 +384,32 @@ static int read_tls(struct reader *r, json_t *t, struct activity *a)
 	return 0;
 }
 
+/* A write into a network filesystem (family netfs): daddr is the mount's
+ * source, network.mount names it (as report.c writes them). */
+static int read_netfs(struct reader *r, json_t *n, const char *daddr, struct activity *a)
+{
+	const char *fstype = NULL, *source = "", *point = "";
+	json_t *m = json_object_get(n, "mount");
+	int err = 0;
+
+	if (!json_is_object(m))
+		return bad(r, "a netfs 'network' needs a 'mount' object (fstype, source, point)%s%s",
+			   "", "");
+	err |= get_str(r, m, "fstype", NULL, &fstype);
+	err |= get_str(r, m, "source", "", &source);
+	err |= get_str(r, m, "point", "", &point);
+	if (err || !fstype)
+		return err ? -EINVAL : bad(r, "'network.mount.fstype' is missing%s%s", "", "");
+	a->af = VIGIL_FAMILY_NETFS;
+	a->family = "netfs";
+	snprintf(a->fs_type_buf, sizeof(a->fs_type_buf), "%.31s", fstype);
+	a->fs_type = a->fs_type_buf;
+	snprintf(a->fs_source, sizeof(a->fs_source), "%s", source);
+	snprintf(a->fs_mount, sizeof(a->fs_mount), "%s", point);
+	snprintf(a->daddr, sizeof(a->daddr), "%.63s", daddr);
+	return 0;
+}
+
 static int read_network(struct reader *r, json_t *n, struct activity *a)
 {
 	static const char *const fams[] = { "ipv4", "ipv6", NULL };
@@ -422,6 +448,9 @@ static int read_network(struct reader *r, json_t *n, struct activity *a)
 	    one_of(r, "content", a->content, contents) ||
 	    (a->direction && one_of(r, "direction", a->direction, directions)))
 		return -EINVAL;
+	if (json_is_string(json_object_get(n, "family")) &&
+	    !strcmp(json_string_value(json_object_get(n, "family")), "netfs"))
+		return read_netfs(r, n, daddr, a);
 	if (*daddr) {
 		if (inet_pton(AF_INET, daddr, a->daddr_raw) == 1)
 			a->af = AF_INET;

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "correlate.h"
 #include "derived.h"
+#include "mounts.h"
 
 #define NBUCKETS 4096
 #define MAX_FILES_PER_PROC 8
@@ -517,8 +518,38 @@ static void fill_taint(struct corr *c, struct rec *r, struct activity *a)
 	a->taint_depth = r->depth + (uint32_t)o->before;
 }
 
+/* A network filesystem's mount as the destination (bpf/lib/netfs.bpf.h):
+ * named from mountinfo by its device, else by the kernel's word for it. */
+static void fill_netfs_dest(struct activity *a, const struct dest *d)
+{
+	struct mount_name m;
+	uint32_t kdev;
+
+	memcpy(&kdev, d->daddr, sizeof(kdev));
+	a->af = d->family;
+	memcpy(a->daddr_raw, d->daddr, 16);
+	a->family = "netfs";
+	a->protocol = "other";
+	a->direction = "outbound";
+	if (mounts__by_dev(NULL, kdev, &m) == 0) {
+		snprintf(a->fs_type_buf, sizeof(a->fs_type_buf), "%.31s", m.fstype);
+		snprintf(a->fs_source, sizeof(a->fs_source), "%s", m.source);
+		snprintf(a->fs_mount, sizeof(a->fs_mount), "%s", m.point);
+	} else {	/* unmounted since, or another mount namespace */
+		snprintf(a->fs_type_buf, sizeof(a->fs_type_buf), "%s", mounts__netfs_word(d->proto));
+		snprintf(a->fs_source, sizeof(a->fs_source), "dev %u:%u", kdev >> 20, kdev & 0xfffff);
+		snprintf(a->fs_mount, sizeof(a->fs_mount), "?");
+	}
+	a->fs_type = a->fs_type_buf;
+	snprintf(a->daddr, sizeof(a->daddr), "%.63s", a->fs_source);
+}
+
 static void fill_dest(struct activity *a, const struct dest *d)
 {
+	if (d->family == VIGIL_FAMILY_NETFS) {
+		fill_netfs_dest(a, d);
+		return;
+	}
 	a->af = d->family;
 	memcpy(a->daddr_raw, d->daddr, 16);
 	a->family = d->family == AF_INET ? "ipv4" : d->family == AF_INET6 ? "ipv6" : "other";
@@ -564,7 +595,7 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 {
 	bool work = content && !strcmp(content, "work");
 	struct activity a;
-	char hb[32], hblk[32], cov[32] = "";
+	char hb[32], hblk[32], cov[32] = "", where[100];
 	const char *what, *src;
 
 	if (already_sent(c, r, d, rule, act, level)) {
@@ -589,7 +620,7 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	a.pname = c->env.comm_of ? c->env.comm_of(c->env.ctx, r->info.ppid) : "";
 	fill_taint(c, r, &a);
 	fill_dest(&a, d);
-	if (c->env.tls_flow && d->proto == 6)	/* TCP */
+	if (c->env.tls_flow && d->proto == 6 && !a.fs_type)	/* TCP */
 		c->env.tls_flow(c->env.ctx, r->tgid, &a);
 	a.bytes = bytes;
 	a.blocked_bytes = blocked;
@@ -605,6 +636,12 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	}
 	human_bytes(bytes, hb, sizeof(hb));
 	human_bytes(blocked, hblk, sizeof(hblk));
+	/* a network filesystem's bytes go to its mount, not to an address */
+	if (a.fs_type)
+		snprintf(where, sizeof(where), "the %.10s mount %.50s (%.24s)", a.fs_type,
+			 a.fs_mount, a.fs_source);	/* in full: network.mount */
+	else
+		snprintf(where, sizeof(where), "%s port %u", a.daddr, a.dport);
 	switch (rule) {
 	case ACT_EV_CONNECT:
 		if (d->proto == VIGIL_PROTO_RAW) {
@@ -624,13 +661,13 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	case ACT_EV_PROGRESS:
 		snprintf(a.message, sizeof(a.message),
 			 "%s (pid %u), holding data from %s%s, is sending %s-shaped bytes to %s "
-			 "port %u (%s so far)", r->info.comm, r->tgid, src, cov,
-			 content ? content : "unknown", a.daddr, a.dport, hb);
+			 "(%s so far)", r->info.comm, r->tgid, src, cov,
+			 content ? content : "unknown", where, hb);
 		break;
 	case ACT_EV_CONTENT:
 		snprintf(a.message, sizeof(a.message),
-			 "the bytes %s (pid %u), holding data from %s%s, sends to %s port %u turned "
-			 "weights-shaped (%s so far)", r->info.comm, r->tgid, src, cov, a.daddr, a.dport,
+			 "the bytes %s (pid %u), holding data from %s%s, sends to %s turned "
+			 "weights-shaped (%s so far)", r->info.comm, r->tgid, src, cov, where,
 			 hb);
 		break;
 	case ACT_EV_DNS_TUNNEL:
@@ -642,21 +679,21 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 	case ACT_EV_BUDGET:
 		if (act == ACT_KILLED)
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u) was killed for sending data from %s%s to %s port %u "
+				 "%s (pid %u) was killed for sending data from %s%s to %s "
 				 "past the %s (%s sent, %s dropped)",
-				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport,
+				 r->info.comm, r->tgid, src, cov, where,
 				 work ? "destination's work budget" : "egress budget", hb, hblk);
 		else if (act == ACT_BLOCKED)
 			snprintf(a.message, sizeof(a.message),
 				 "%s spent: packets of %s (pid %u) carrying data from "
-				 "%s%s to %s port %u are dropped (%s sent)",
+				 "%s%s to %s are dropped (%s sent)",
 				 work ? "work budget of the destination" : "egress budget",
-				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport, hb);
+				 r->info.comm, r->tgid, src, cov, where, hb);
 		else
 			snprintf(a.message, sizeof(a.message),
-				 "%s (pid %u) sent data from %s%s to %s port %u past the %s "
+				 "%s (pid %u) sent data from %s%s to %s past the %s "
 				 "(%s sent; enforce mode would drop and kill)",
-				 r->info.comm, r->tgid, src, cov, a.daddr, a.dport,
+				 r->info.comm, r->tgid, src, cov, where,
 				 work ? "destination's work budget" : "egress budget", hb);
 		break;
 	default:
@@ -891,7 +928,8 @@ static void on_control(struct corr *c, const struct vigil_ev_control *e)
 		c->env.emit(c->env.ctx, &a);
 }
 
-/* Kernel pids stay below 2^22, destinations are IPv4 or IPv6, byte counts
+/* Kernel pids stay below 2^22, destinations are IPv4, IPv6 or a network
+ * filesystem's mount (flows and kills), byte counts
  * below 2^63: anything else is a corrupt record, and would become a negative
  * pid_t, an address "?" or a number that no capture reader takes back. */
 static bool record_valid(const void *data)
@@ -907,7 +945,10 @@ static bool record_valid(const void *data)
 		k = &((const struct vigil_ev_connect *)data)->key;
 	else if (h->type == VIGIL_EV_KILL)
 		k = &((const struct vigil_ev_kill *)data)->key;
-	if (k && ((k->family != AF_INET && k->family != AF_INET6) || k->tgid > INT32_MAX))
+	if (k && ((k->family != AF_INET && k->family != AF_INET6 &&
+		   /* a write into a network filesystem: a flow to its mount */
+		   (k->family != VIGIL_FAMILY_NETFS || h->type == VIGIL_EV_CONNECT)) ||
+		  k->tgid > INT32_MAX))
 		return false;
 	/* JSON integers (jansson) stop at 2^63: 8 EiB is no real count */
 	if (h->type == VIGIL_EV_FLOW && (((const struct vigil_ev_flow *)data)->bytes > INT64_MAX ||

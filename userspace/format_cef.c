@@ -107,7 +107,9 @@ char *format_cef__render(json_t *rec)
 		ext(&b, "act", format__str(rec, "action"));
 		ext(&b, "cat", "exfiltration");
 		ext(&b, "msg", format__str(rec, "message"));
-		ext(&b, "dst", format__str(rec, "network.daddr"));
+		/* a network filesystem's mount has a source, not an IP */
+		ext(&b, strcmp(format__str(rec, "network.family"), "netfs") ? "dst" : "dhost",
+		    format__str(rec, "network.daddr"));
 		ext_int(&b, "dpt", format__int(rec, "network.dport"));
 		ext(&b, "proto", !strcmp(format__str(rec, "network.protocol"), "tcp") ? "TCP" :
 			!strcmp(format__str(rec, "network.protocol"), "udp") ? "UDP" : "");

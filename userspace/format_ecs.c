@@ -147,7 +147,9 @@ static void alert(json_t *out, json_t *rec)
 		json_t *d = format__obj(out, "destination"), *n = format__obj(out, "network");
 		const char *proto = format__str(rec, "network.protocol");
 
-		format__set_str(d, "ip", format__str(rec, "network.daddr"));
+		/* a network filesystem's mount has a source, not an IP */
+		if (strcmp(format__str(rec, "network.family"), "netfs"))
+			format__set_str(d, "ip", format__str(rec, "network.daddr"));
 		format__set_str(d, "address", format__str(rec, "network.daddr"));
 		format__set_count(d, "port", format__int(rec, "network.dport"));
 		format__set_count(d, "bytes", format__int(rec, "network.bytes"));

@@ -223,7 +223,9 @@ static void finding(json_t *out, json_t *rec)
 		json_t *x = json_object(), *d = format__obj(x, "dst_endpoint"), *c = format__obj(x, "connection_info");
 		const char *proto = format__str(rec, "network.protocol");
 
-		format__set_str(d, "ip", format__str(rec, "network.daddr"));
+		/* a network filesystem's mount has a source, not an IP */
+		format__set_str(d, strcmp(format__str(rec, "network.family"), "netfs") ? "ip" : "hostname",
+				format__str(rec, "network.daddr"));
 		format__set_count(d, "port", format__int(rec, "network.dport"));
 		format__set_str(c, "protocol_name", proto);
 		set_int(c, "protocol_num", !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : -1);

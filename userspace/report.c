@@ -121,6 +121,14 @@ static void body_network(struct json *j, const struct activity *a)
 		json__kv_str(j, "direction", a->direction);
 	if (a->lport)
 		json__kv_uint(j, "lport", a->lport);
+	if (a->fs_type) {	/* a network filesystem: the mount in place of an address */
+		json__key(j, "mount");
+		json__begin_object(j);
+		json__kv_str(j, "fstype", a->fs_type);
+		json__kv_str(j, "source", a->fs_source);
+		json__kv_str(j, "point", a->fs_mount);
+		json__end_object(j);
+	}
 	json__end_object(j);
 }
 

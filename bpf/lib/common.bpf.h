@@ -98,6 +98,12 @@ __u32 vg_ptys_marked = 0;
  * original the agent protected): only then does an untainted open look at
  * its file (bpf/shm.bpf.c). */
 __u32 vg_shm_files = 0;
+/* The mount a write into a network filesystem goes to, as a flow key, one
+ * slot per CPU, filled and used within one program run (lib/netfs.bpf.h):
+ * here and not on the stack, which the write programs have nearly filled
+ * (6.1 counts a call chain's frames together against 512 bytes). */
+#define VIGIL_NETFS_CPUS 1024
+struct vigil_flow_key vg_netfs_keys[VIGIL_NETFS_CPUS] = {};
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {

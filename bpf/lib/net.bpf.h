@@ -293,11 +293,16 @@ static __always_inline void budget__commit(__u32 mask, __u64 size)
  * the caller knows of (a work budget crossed, DNS turned tunnel). In monitor
  * mode an over-budget flow is reported once as "would be blocked" while its
  * bytes keep counting as sent. A flow the content step made for this packet
- * (VIGIL_FF_UNREPORTED) is new here. Returns 0 if the flow has no entry and
+ * (VIGIL_FF_UNREPORTED) is new here. how's FA_CLASS_SHIFT byte: a class
+ * to keep on the flow. Returns 0 if the flow has no entry and
  * none could be made (full). Global: verified once. */
 #define FA_OVER 1
 #define FA_DROPPED 2
 #define FA_CROSSED 4
+/* how's second byte: the content class of these bytes, kept on the flow
+ * (weights stays weights) for callers with no sampling of their own
+ * (lib/netfs.bpf.h); 0: the flow's class is the content step's */
+#define FA_CLASS_SHIFT 8
 
 __noinline int flow__account(const struct vigil_flow_key *key, __u32 mask, __u64 payload,
 			     __u32 how, __u32 reason)
@@ -322,6 +327,14 @@ __noinline int flow__account(const struct vigil_flow_key *key, __u32 mask, __u64
 			COUNT(flow_map_full);
 			return 0;
 		}
+	}
+	if ((how >> FA_CLASS_SHIFT) & 0xff) {
+		__u8 cls = (how >> FA_CLASS_SHIFT) & 0xff;
+
+		if (f->content.class != VIGIL_CLASS_WEIGHTS)
+			f->content.class = cls;
+		if (cls == VIGIL_CLASS_WEIGHTS)
+			f->content.flags |= VIGIL_CF_SEEN_WEIGHTS;
 	}
 	if (f->flags & VIGIL_FF_UNREPORTED) {
 		__sync_fetch_and_and(&f->flags, ~VIGIL_FF_UNREPORTED);
@@ -372,10 +385,13 @@ static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct
 	}
 }
 
-/* SIGKILL the current process (enforce), report it once. Only ever called
- * from hooks that run in the context of the tainted sender itself. */
-static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
-					  const struct sock *sk, __u8 content)
+/* SIGKILL the current process (enforce), report it once, with the
+ * destination of sk or else of dest (a network filesystem's mount: lib/
+ * netfs.bpf.h). Only ever called from hooks that run in the context of the
+ * tainted sender itself. */
+static __always_inline void kill__current_to(struct vigil_taint *t, __u32 tgid,
+					     const struct sock *sk,
+					     const struct vigil_flow_key *dest, __u8 content)
 {
 	struct vigil_ev_kill *e;
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -394,6 +410,8 @@ static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
 	e->key.tgid = tgid;
 	if (sk)
 		key_from_sock(&e->key, sk);
+	else if (dest)
+		e->key = *dest;
 	e->set_mask = t->set_mask;
 	e->done = enforce;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
@@ -402,6 +420,12 @@ static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
 	e->lport = sk ? BPF_CORE_READ(sk, __sk_common.skc_num) : 0;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,
+					  const struct sock *sk, __u8 content)
+{
+	kill__current_to(t, tgid, sk, NULL, content);
 }
 
 #endif

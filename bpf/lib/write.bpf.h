@@ -11,6 +11,7 @@
 #include "lib/taint.bpf.h"
 #include "lib/pty.bpf.h"
 #include "lib/fuse.bpf.h"
+#include "lib/netfs.bpf.h"
 
 /* An iovec array is read whole: writev/vmsplice take at most UIO_MAXIOV
  * (1024) — a writer that put its data past the first few (after empty
@@ -35,7 +36,8 @@ static __always_inline struct file *write__file(__u64 fd)
 /* len bytes (weights: judged weights-class) a tainted process moved into
  * f by a call that has no buffer of its own to sample (sendfile, splice,
  * tee, vmsplice), counted where f leads: a pipe/FIFO open for writing, a
- * file on a FUSE mount (its daemon), a pty (the other end's holder). false
+ * file on a FUSE mount (its daemon), a file on a network filesystem (the
+ * writer's egress: lib/netfs.bpf.h), a pty (the other end's holder). false
  * if f is none of those (unix sockets count where the data is queued). */
 static __always_inline bool write__into(struct file *f, const struct vigil_taint *t, __u32 tgid,
 					__u64 len, int weights)
@@ -54,6 +56,8 @@ static __always_inline bool write__into(struct file *f, const struct vigil_taint
 		mark__count(&key, t, tgid, len, weights);
 		return true;
 	}
+	if (netfs__write(f, (struct vigil_taint *)t, tgid, len, weights))
+		return true;
 	if (tgid != cfg_agent_tgid && pty__of_file(f))
 		return pty__write(f, len, weights ? VIGIL_CLASS_WEIGHTS : VIGIL_CLASS_WORK, tgid, t);
 	return false;

@@ -100,3 +100,87 @@ with open(sys.argv[2], "w") as f:
 @test "netfs: enforce: log lines a tainted job writes into a FUSE mount taint no daemon, all pass" {
 	logs_into enforce
 }
+
+# Network filesystems (NFS, SMB, Ceph, 9p, AFS): the kernel itself sends
+# what a process writes into one, so a tainted process's write there is its
+# own egress, to the mount (bpf/lib/netfs.bpf.h): judged at the write,
+# charged to the budget, the writer killed at the write that would overrun
+# it. The host has no NFS/SMB/9p client; the kernel guests
+# (tests/kernels/run.sh) mount a writable 9p share at $VIGIL_NETFS_DIR,
+# whose bytes the guest's kernel sends to qemu as NFS's go to a server.
+
+# netfs_dir: $ND, a fresh directory on the network filesystem, or skip
+netfs_dir() {
+	[ -n "${VIGIL_NETFS_DIR:-}" ] && [ -d "$VIGIL_NETFS_DIR" ] ||
+		skip "no writable network-filesystem mount (VIGIL_NETFS_DIR; the kernel guests' 9p share: tests/kernels/run.sh)"
+	# by mountinfo, not statfs: 9p's statfs reports the server's filesystem
+	NETFS_FSTYPE="$(awk -v m="$VIGIL_NETFS_DIR" '$5 == m { sub(/.* - /, ""); split($0, f, " "); print f[1]; exit }' /proc/self/mountinfo)"
+	case "$NETFS_FSTYPE" in
+	nfs|nfs4|cifs|smb3|ceph|9p|afs) ;;
+	*) skip "VIGIL_NETFS_DIR=$VIGIL_NETFS_DIR is no network filesystem mount (${NETFS_FSTYPE:-not a mount point})" ;;
+	esac
+	ND="$VIGIL_NETFS_DIR/t$BATS_TEST_NUMBER.$$"
+	mkdir -p "$ND" || skip "VIGIL_NETFS_DIR=$VIGIL_NETFS_DIR is not writable"
+}
+
+# write_netfs SRC: a process in the scope reads SRC and writes it into
+# $ND/upload in 1 MiB writes
+write_netfs() {
+	run in_cg python3 -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "wb") as f:
+    for i in range(0, len(data), 1 << 20):
+        f.write(data[i:i + (1 << 20)])' "$1" "$ND/upload"
+}
+
+@test "netfs: monitor: the weights a process writes into a network filesystem are alerted as its egress, naming the mount" {
+	netfs_dir
+	start_agent --mode monitor
+	write_netfs "$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$ND/upload")" -eq $((4 << 20)) ]
+	run alert_wait --timeout 10 rule=weights-egress network.family=netfs \
+		network.mount.point="$VIGIL_NETFS_DIR" network.mount.fstype="$NETFS_FSTYPE" \
+		network.content=weights taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	run alert_wait --timeout 10 rule=weights-egress-budget network.family=netfs \
+		network.mount.point="$VIGIL_NETFS_DIR" enforce_action=killed
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "netfs: enforce: the writer of the weights into a network filesystem is killed at the budget, the file holds at most the budget" {
+	netfs_dir
+	start_agent --mode enforce --budget "$BUDGET"
+	write_netfs "$W/model.safetensors"
+	[ "$status" -ne 0 ]	# SIGKILLed
+	sync
+	got="$(stat -c %s "$ND/upload")"
+	figure "weights written into a $NETFS_FSTYPE mount: bytes on the share (budget $BUDGET)" "$got"
+	[ "$got" -le "$BUDGET" ]
+	run alert_wait --timeout 10 action=killed severity=critical network.family=netfs \
+		network.mount.point="$VIGIL_NETFS_DIR" taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "netfs: enforce: a tainted job writing log lines into a network filesystem is not killed" {
+	netfs_dir
+	start_agent --mode enforce --budget "$BUDGET"
+	run in_cg python3 -c '
+import sys
+open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "w") as f:
+    for i in range(2000):
+        f.write("2026-12-02T12:00:%02d INFO step %d loss=%.4f lr=3e-4 tokens/s=%d\n" % (i % 60, i, 2.5 - i / 1e4, 9000 + i))
+        f.flush()' "$W/model.safetensors" "$ND/run.log"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l < "$ND/run.log")" -eq 2000 ]
+	figure "log lines a tainted job wrote into a $NETFS_FSTYPE mount: bytes (budget $BUDGET)" "$(stat -c %s "$ND/run.log")"
+	stop_agent
+	run alert_none kind=alert action=killed
+	[ "$status" -eq 0 ]
+	run alert_none kind=alert network.content=weights
+	[ "$status" -eq 0 ]
+}

@@ -29,6 +29,12 @@ if [ "${1:-}" = --guest ]; then
 	mount -t tracefs tracefs /sys/kernel/tracing
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	ip link set lo up
+	# the writable 9p share (tests/kernels/run.sh): the network filesystem
+	# of tests/bats/netfs.bats; cache=loose: writes go through the page
+	# cache, as NFS's and SMB's do
+	mkdir -p /mnt/netfs
+	mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144 netfs /mnt/netfs &&
+		export VIGIL_NETFS_DIR=/mnt/netfs
 	filter="$(sed -n 's/.* vigil\.filter=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
 	cmd="$(sed -n 's/.* vigil\.cmd=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
 	hooksets="$(sed -n 's/.* vigil\.hooks=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)"
@@ -56,6 +62,7 @@ for tp in filemap/mm_filemap_get_pages filemap/mm_filemap_map_pages filemap/mm_f
 done
 echo "# lsm $(cat /sys/kernel/security/lsm 2>/dev/null || echo '?')"
 echo "# /tmp on $(stat -f -c %T /tmp)"
+echo "# netfs share: ${VIGIL_NETFS_DIR:-none}"
 if [ -n "${cmd:-}" ]; then
 	echo "# command: $cmd"
 	bash -c "$cmd" 2>&1 | sed -u 's/^/# out: /'

@@ -21,9 +21,10 @@
 # The VM: the kernel from `apt-get download linux-image-<K>-amd64` (cached in
 # .output/kernels/), a busybox initramfs holding only the modules the guest
 # needs, and this machine's /usr and this tree shared in read-only over 9p
-# (virtio), so the guest runs the same bats, python3, iproute2 and
-# .output/vigil as the host (a copy of the tree's tests, rules and build,
-# taken at start). Writes stay in the guest's tmpfs. The guest
+# (virtio), plus one writable 9p share (the tests' network filesystem), so
+# the guest runs the same bats, python3, iproute2 and .output/vigil as the
+# host (a copy of the tree's tests, rules and build, taken at start). Writes
+# stay in the guest's tmpfs, but for the netfs share's. The guest
 # prints its TAP lines on the serial console with a "vigil-tap: " prefix and
 # powers off through sysrq; this script counts them. Last line:
 # "N passed, N failed".
@@ -33,7 +34,7 @@ ROOT="$(pwd)"
 OUT="$ROOT/.output/kernels"
 MATRIX="$ROOT/tests/kernels/matrix"
 KMODS="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
-	netfs fscache 9pnet 9pnet_virtio 9p veth virtio_blk crc32c_generic ext4 loop dm_mod"
+	netfs fscache 9pnet 9pnet_virtio 9p veth virtio_blk crc32c_generic ext4 loop dm_mod fuse"
 VM_TIMEOUT_S="${VIGIL_VM_TIMEOUT_S:-}"	# default: 900 s, 4800 s for "all"
 
 die() { echo "kernels: $*" >&2; exit 2; }
@@ -125,6 +126,12 @@ boot() {
 	local k="$1" filter="$2" log="$3" hooks="$4" dir="$OUT/$1" img vmlinuz
 	img="$(initramfs "$k")" || return 1
 	vmlinuz="$(ls "$dir"/boot/vmlinuz-*)"
+	# a writable 9p share (the guest's VIGIL_NETFS_DIR): a network
+	# filesystem whose bytes the guest's kernel sends to qemu, as NFS's to
+	# its server (tests/bats/netfs.bats); fresh per leg, its files read
+	# here after the guest is what reached the "server"
+	NETFS="$OUT/netfs.$$.$k"
+	rm -rf "$NETFS" && mkdir -p "$NETFS" || return 1
 	# the guest's /tmp: ext4 on a scratch disk, so the tests' weight files
 	# live on a page-cache filesystem as on a host (tmpfs reads take
 	# another path)
@@ -136,6 +143,7 @@ boot() {
 		-drive file="$SNAP/scratch.img",if=virtio,format=raw,cache=unsafe \
 		-virtfs local,path=/usr,mount_tag=usr,security_model=none,readonly=on \
 		-virtfs local,path="$SNAP",mount_tag=src,security_model=none,readonly=on \
+		-virtfs local,path="$NETFS",mount_tag=netfs,security_model=none \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 vigil.src=$SNAP vigil.filter=$(echo "$filter" | base64 -w0) vigil.slot=${VIGIL_TEST_SLOT:-0} vigil.hooks=$(printf %s "$hooks" | base64 -w0) vigil.files=$(printf %s "${VIGIL_KERNEL_FILES:-}" | base64 -w0) vigil.cmd=$(printf %s "${VIGIL_KERNEL_CMD:-}" | base64 -w0)" \
 		</dev/null > "$log" 2>&1
 }
@@ -162,6 +170,9 @@ leg() {
 		boot "$k" "$filter" "$log" "$hooks"
 	fi
 	rm -f "$SNAP/scratch.img"
+	# what the guest's writes into the netfs share left on this side
+	[ -n "${NETFS:-}" ] && [ -d "$NETFS" ] &&
+		find "$NETFS" -type f -printf 'vigil-tap: # netfs share: %P %s bytes\n' >> "$log"
 	sed -n 's/^vigil-tap: //p' "$log" | tr -d '\r' > "$tap"
 	sed "s/^/[$k] /" "$tap"
 	p=$((p + $(grep '^ok ' "$tap" | grep -vc ' # skip')))
@@ -191,7 +202,7 @@ kernels=("$@")
 # mounts nothing of its own (its /tmp, /run, /var/tmp and /dev/shm are fresh
 # filesystems that would hide a tree cloned below them, as CI's may be).
 SNAP="/var/lib/vigil-kernels/tree.$$"
-trap 'rm -rf "$SNAP"' EXIT
+trap 'rm -rf "$SNAP" "$OUT"/netfs.$$.*' EXIT
 mkdir -p "$SNAP/.output"
 cp -a tests rules "$SNAP/"
 # alerts.py checks records against the schema in docs/schema

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Mounts by device: the network filesystem a tainted write went into
+ * (bpf/lib/netfs.bpf.h keys it by its superblock's s_dev), named from
+ * /proc/self/mountinfo for the alert: type, source, mount point. */
+#ifndef VIGIL_MOUNTS_H
+#define VIGIL_MOUNTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mount_name {
+	char fstype[32];	/* nfs4, cifs, 9p ... */
+	char source[160];	/* server:/export, //server/share, the 9p tag */
+	char point[160];	/* where it is mounted (the first one listed) */
+};
+
+/* The mount of kernel dev_t kdev (major << 20 | minor) from the mountinfo
+ * file at path (NULL: /proc/self/mountinfo); 0, or -ENOENT if none. */
+int mounts__by_dev(const char *path, uint32_t kdev, struct mount_name *out);
+
+/* The word for an enum vigil_netfs value ("nfs", "cifs", "9p"), "netfs" if unknown. */
+const char *mounts__netfs_word(unsigned kind);
+
+#endif
