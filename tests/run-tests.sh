@@ -123,13 +123,13 @@ fi
 # fresh connection after the read killed at the budget (issue 14), the
 # weights as ICMP echo killed at the budget (6.1 names the sender by a
 # socket stamp), the weights' disk under a device-mapper volume, and the
-# writer of the weights into the guest's 9p share killed at the budget: 19
-# tests,
+# writer of the weights into the guest's 9p share killed at the budget, and
+# MPTCP connected before the read (blocked by the pre-send hook): 20 tests,
 # 12 min on 2026-12-02 with the host at load 14 before the last two were added
 # (each test boots an agent in TCG); the guest may take 1500 s. The content and
 # DNS scenarios pass there too: `make test-kernels` and tests/kernels/suite.sh
 # run them.
-KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|killed at the budget \(sendall\)|fresh connection after reading weights \(IPv4\)|pre-connected sendfile|connected UDP is dropped|^check: the table|^check: --verbose|^tls: interleaved|propagate: (monitor: a copy of a deleted copy|enforce: a TCP relay on 127|(monitor|enforce): O_DIRECT reads taint)|^tamper: enforce on a bpf-LSM|enforce: the weights as ICMP echo from a ping socket|under a device-mapper volume|^netfs: enforce: the writer of the weights into a network filesystem'
+KERNEL_LEG_FILTER='read\(\) then TCP send over IPv4|mmap page faults|sendfile and splice|monitor: cat weights|killed at the budget \(sendall\)|fresh connection after reading weights \(IPv4\)|pre-connected sendfile|connected UDP is dropped|^check: the table|^check: --verbose|^tls: interleaved|propagate: (monitor: a copy of a deleted copy|enforce: a TCP relay on 127|(monitor|enforce): O_DIRECT reads taint)|^tamper: enforce on a bpf-LSM|enforce: the weights as ICMP echo from a ping socket|under a device-mapper volume|^netfs: enforce: the writer of the weights into a network filesystem|MPTCP connected before the read'
 if [ "$(id -u)" != 0 ] || [ -n "${VIGIL_SKIP_KERNELS:-}" ] || [ -n "${BATS_FILTER:-}" ]; then
 	echo "# kernel leg (6.1 in qemu) skipped${VIGIL_SKIP_KERNELS:+ (VIGIL_SKIP_KERNELS)}${BATS_FILTER:+ (BATS_FILTER)}" >&2
 else
