@@ -35,15 +35,19 @@ mount_forwarder() {
 	return 1
 }
 
-# write_into SRC: a process reads SRC and writes it into the mount
-write_into() {
+# write_file SRC DEST: a process in the scope reads SRC and writes it to
+# DEST in 1 MiB writes
+write_file() {
 	run in_cg python3 -c '
 import sys
 data = open(sys.argv[1], "rb").read()
 with open(sys.argv[2], "wb") as f:
     for i in range(0, len(data), 1 << 20):
-        f.write(data[i:i + (1 << 20)])' "$1" "$MNT/upload"
+        f.write(data[i:i + (1 << 20)])' "$1" "$2"
 }
+
+# write_into SRC: into the FUSE mount
+write_into() { write_file "$1" "$MNT/upload"; }
 
 @test "netfs: monitor: the weights written into a FUSE mount taint its daemon (via fuse), whose upload is alerted" {
 	start_sink tcp
@@ -123,16 +127,8 @@ netfs_dir() {
 	mkdir -p "$ND" || skip "VIGIL_NETFS_DIR=$VIGIL_NETFS_DIR is not writable"
 }
 
-# write_netfs SRC: a process in the scope reads SRC and writes it into
-# $ND/upload in 1 MiB writes
-write_netfs() {
-	run in_cg python3 -c '
-import sys
-data = open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "wb") as f:
-    for i in range(0, len(data), 1 << 20):
-        f.write(data[i:i + (1 << 20)])' "$1" "$ND/upload"
-}
+# write_netfs SRC: into $ND/upload on the network filesystem
+write_netfs() { write_file "$1" "$ND/upload"; }
 
 @test "netfs: monitor: the weights a process writes into a network filesystem are alerted as its egress, naming the mount" {
 	netfs_dir
