@@ -128,7 +128,7 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 	 * bounded by a register alone (lsm/socket_sendmsg: "sequence of 8193
 	 * jumps is too complex") */
 	barrier_var(want);
-	__u8 pc;
+	__u8 pc, cls;
 
 	if (cfg_fault & VIGIL_FAULT_NO_CONTENT)
 		return VIGIL_CLASS_UNKNOWN;
@@ -136,6 +136,13 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 		if (!(st->flags & VIGIL_SF_TLS) && st->content.samples == 0 &&
 		    content__is_tls(base, len))
 			__sync_fetch_and_or(&st->flags, VIGIL_SF_TLS);
+		/* ciphertext is not sampled: a TLS socket's class is its
+		 * plaintext's (below), and a fold of ciphertext would leave it
+		 * `weights` until then. lsm/socket_sendmsg runs before the
+		 * socket lock: a packet of this socket sent meanwhile on another
+		 * CPU (ACK-clocked) read that (a transient weights-content) */
+		if (st->flags & VIGIL_SF_TLS)
+			want = 0;
 		for (k = 0; k < SEND_SAMPLES_MAX && k < want; k++) {
 			n = classify__load_user(base, len, s->c.buf);
 			if (!n)
@@ -147,19 +154,22 @@ static __always_inline __u8 content__sample_send(struct vigil_sock_state *st, st
 		__sync_fetch_and_and(&st->flags, ~VIGIL_SF_UNSAMPLED);
 	else if (size >= VIGIL_SAMPLE_MIN)
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_UNSAMPLED);
+	cls = st->content.class;
 	if (st->flags & VIGIL_SF_TLS) {
 		tls__on_send(sk);
 		pc = tls__plaintext_class(sk);
 		if (pc == VIGIL_CLASS_UNKNOWN && content__tls_handshake(sk, base, size))
 			pc = VIGIL_CLASS_WORK;
-		st->content.class = pc != VIGIL_CLASS_UNKNOWN ? pc : VIGIL_CLASS_OPAQUE;
+		cls = pc != VIGIL_CLASS_UNKNOWN ? pc : VIGIL_CLASS_OPAQUE;
 	}
-	st->content.class = serve__class(st->content.class, served);
-	if (st->content.class == VIGIL_CLASS_WORK)
+	/* one store: egress may read the class while this runs (above) */
+	cls = serve__class(cls, served);
+	st->content.class = cls;
+	if (cls == VIGIL_CLASS_WORK)
 		__sync_fetch_and_or(&st->flags, VIGIL_SF_WORK);
 	else
 		__sync_fetch_and_and(&st->flags, ~VIGIL_SF_WORK);
-	return st->content.class;
+	return cls;
 }
 
 /* cgroup_skb: the class this packet's payload (its last `payload` bytes)
