@@ -129,6 +129,7 @@ print("sent", len(data))' "$W/model.safetensors" "$PEER4" "$PORT" "$@"
 	run alert_wait --timeout 5 action=killed network.daddr="$PEER4" \
 		taint.sources.0.path="$W/model.safetensors"
 	[ "$status" -eq 0 ]
+	stop_agent	# the records of another protocol obey the schema
 }
 
 # icmp_leak MODE: the weights as ICMP echo through a ping socket (not raw:
