@@ -340,6 +340,11 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 
 	if (t || gen == 0)
 		return t;
+	/* before the generation is taken: a process out of scope now may be
+	 * moved in later (`echo $$ > cgroup.procs && exec uploader`, whose
+	 * write comes here first) and must still look at this generation */
+	if (!in_scope())
+		return NULL;
 	task = bpf_get_current_task_btf();
 	seen = bpf_task_storage_get(&vg_pipe_checked, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!seen) {
@@ -349,8 +354,6 @@ static __always_inline struct vigil_taint *taint__lookup_or_pipe(__u32 tgid)
 	if (*seen == gen)
 		return NULL;
 	*seen = gen;
-	if (!in_scope())
-		return NULL;
 
 	c.want_mode = VIGIL_FMODE_READ;
 	c.tgid = tgid;

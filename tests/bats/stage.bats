@@ -43,8 +43,10 @@ vmsplice_fifo() {
 	start_agent --mode "$1"
 	mkfifo "$T/fifo"
 	# the uploader holds the FIFO's read end from the start; the writer
-	# reads the weights, and only then opens the FIFO
-	uploader < "$T/fifo" > "$T/up.out" 2>&1 &
+	# reads the weights, and only then opens the FIFO. The uploader enters
+	# the cgroup after the writer's first vmsplice (the order 6.1 under
+	# TCG ran): the write that moves it in is checked while out of scope
+	{ sleep 1; uploader; } < "$T/fifo" > "$T/up.out" 2>&1 &
 	local up=$!
 	run in_cg python3 "$STAGE_PY" vmsplice --src "$W/model.safetensors" --fifo "$T/fifo"
 	wait "$up" || rc=$?
