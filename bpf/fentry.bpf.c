@@ -66,7 +66,7 @@ static __always_inline int send__before(struct socket *sock, const struct msghdr
 
 	if (!sk || size <= 0)
 		return 0;
-	tcp = sk->sk_protocol == IPPROTO_TCP;
+	tcp = sk->sk_protocol == IPPROTO_TCP && sk->sk_type == 1;	/* not a raw TCP socket */
 	stamp = tcp && stamp_tcp;
 	if (sender__sync(sk->sk_protocol, sk->sk_type))
 		udp__stamp(sk);	/* UDP, ICMP and raw: egress asks the socket who sent */

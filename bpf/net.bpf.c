@@ -400,8 +400,11 @@ static __always_inline int send__done_t(struct sock *sk, int ret, __u32 tgid,
 		return 0;
 	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP &&
 	    (sk->__sk_common.skc_family == AF_INET || sk->__sk_common.skc_family == AF_INET6) &&
-	    sk->sk_type == 1 /* SOCK_STREAM: MPTCP and the like, never metered */) {
+	    (sk->sk_type == 1 /* SOCK_STREAM: MPTCP and the like, never metered */ ||
+	     sk->sk_protocol == 132 /* SCTP of any type: sent from softirq, unmetered */)) {
 		COUNT(failed_closed);
+		if (sk->sk_protocol == 262 /* IPPROTO_MPTCP */)
+			sock__block_unmetered(sk, tgid, t->set_mask);	/* what it queued */
 		kill__current(t, tgid, sk, VIGIL_CLASS_UNKNOWN);
 		return 0;
 	}
@@ -587,7 +590,7 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 	bool ruled = false;	/* the writer is blocked by a rule */
 	bool lost = false;	/* a tainted socket we could not keep state for */
 
-	if (proto == IPPROTO_TCP) {
+	if (proto == IPPROTO_TCP && sk->type != 3 /* SOCK_RAW: a datagram sender's */) {
 		st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 		if (!st && vg_unmetered_n)
 			st = sock__of_subflow(sk);	/* an MPTCP socket's subflow */
@@ -618,10 +621,14 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 				if (!(t->flags & VIGIL_TF_KILLED)) {
 					/* a tainted sender's MPTCP data on a subflow
 					 * no send hook stamped: never metered, so
-					 * blocked (here where no pre-send hook ran) */
-					struct mptcp_sock *msk = bpf_skc_to_mptcp_sock(sk);
+					 * blocked (here where no pre-send hook ran).
+					 * Only while the MPTCP socket's lock is held,
+					 * as the sender's mptcp_sendmsg holds it: not
+					 * an untainted socket's subflow transmitting
+					 * from a softirq that interrupted this task */
+					struct mptcp_sock *msk = mptcp__of(sk);
 
-					if (!msk)
+					if (!msk || !msk->sk.icsk_inet.sk.sk_lock.owned)
 						return 1;
 					sock__block_unmetered((struct sock *)msk, tgid, t->set_mask);
 				}
@@ -645,17 +652,8 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			return 1;
 		tgid = udp__sender(sk);
 		t = taint__for_egress(tgid);
-		if (!t) {
-			/* SCTP retransmits from timers: not the sender's context */
-			if (proto == 132 && vg_unmetered_n && enforce) {
-				st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
-				if (st && (st->flags & VIGIL_SF_BLOCKED)) {
-					COUNT(packets_dropped);
-					return 0;
-				}
-			}
+		if (!t)
 			return 1;
-		}
 		mask = t->set_mask;
 		ruled = enforce && bpf_map_lookup_elem(&vg_blocked, &tgid);
 	}
@@ -722,8 +720,6 @@ static __always_inline int egress__verdict(struct __sk_buff *skb, struct bpf_soc
 			st = bpf_sk_storage_get(&vg_socks, sk, 0,
 						BPF_SK_STORAGE_GET_F_CREATE);
 		if (st) {
-			if (proto != IPPROTO_TCP && !(st->flags & VIGIL_SF_BLOCKED))
-				__sync_fetch_and_add(&vg_unmetered_n, 1);
 			st->tgid = tgid;
 			__sync_fetch_and_or(&st->set_mask, mask);
 			__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED);

@@ -82,9 +82,8 @@ __u64 vg_file_bloom[VIGIL_FILE_BLOOM_BITS / 64] = {};
 __u32 vg_all_sets = 0;
 /* Entries in vg_lost_socks: the egress hot path looks there only if > 0. */
 __u32 vg_lost_socks_n = 0;
-/* Sockets of a protocol whose sends vigil does not meter (MPTCP) blocked
- * for a tainted sender, or non-TCP sockets blocked at the budget: egress
- * looks for them (subflows' parents, retransmits) only if > 0. */
+/* MPTCP sockets blocked for a tainted sender (their sends are not
+ * metered): egress looks up a subflow's parent only if > 0. */
 __u32 vg_unmetered_n = 0;
 /* TCP sockets ever stamped with a taint: the agent's socket pass and the
  * state-change hook do nothing until this moved. */

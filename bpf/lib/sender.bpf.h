@@ -11,12 +11,16 @@
 
 /* Packets of these sockets leave synchronously from the sender's syscall,
  * so egress names their sender as udp__sender does: UDP, ICMP (ping
- * sockets) and raw IP sockets. Not ICMPv6: the kernel's own neighbour
- * discovery socket sends in whatever task triggered it. */
+ * sockets, UDP-Lite) and raw IP sockets. Not raw ICMPv6: the kernel's own
+ * neighbour discovery socket (SOCK_RAW) sends in whatever task triggered
+ * it; an ICMPv6 ping socket (SOCK_DGRAM) is a sender's own. Not SCTP: it
+ * sends from softirq as acknowledgements arrive, like TCP (unmetered: the
+ * stream kill in send__done_t, docs/OPERATIONS.md). */
 static __always_inline bool sender__sync(__u32 proto, __u32 type)
 {
 	return proto == 17 /* UDP */ || proto == 1 /* ICMP */ || proto == 136 /* UDP-Lite */ ||
-	       proto == 132 /* SCTP */ || (type == 3 /* SOCK_RAW */ && proto != 58 /* ICMPV6 */);
+	       (proto == 58 /* ICMPV6 */ && type == 2 /* SOCK_DGRAM: a ping socket */) ||
+	       (type == 3 /* SOCK_RAW */ && proto != 58);
 }
 
 /* An MPTCP socket's data never passes tcp_sendmsg_locked: its subflows
@@ -38,10 +42,25 @@ static __always_inline void sock__block_unmetered(struct sock *sk, __u32 tgid, _
 	__sync_fetch_and_or(&st->flags, VIGIL_SF_BLOCKED | VIGIL_SF_CHECKED);
 }
 
+/* The MPTCP socket whose subflow sk is, or NULL. The call is compiled out
+ * where the kernel has no MPTCP (no struct mptcp_sock in its BTF: the
+ * helper's return type would not verify) or no such helper (before 5.19),
+ * so the program loads there. Stream sockets only: the helper tests the
+ * protocol alone and would read a raw IPPROTO_TCP socket as a tcp_sock. */
+static __always_inline struct mptcp_sock *mptcp__of(struct bpf_sock *sk)
+{
+	if (!bpf_core_type_exists(struct mptcp_sock) ||
+	    !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_skc_to_mptcp_sock))
+		return NULL;
+	if (sk->type != 1 /* SOCK_STREAM */)
+		return NULL;
+	return bpf_skc_to_mptcp_sock(sk);
+}
+
 /* The state of the MPTCP socket whose subflow sk is, if it has one. */
 static __always_inline struct vigil_sock_state *sock__of_subflow(struct bpf_sock *sk)
 {
-	struct mptcp_sock *msk = bpf_skc_to_mptcp_sock(sk);
+	struct mptcp_sock *msk = mptcp__of(sk);
 
 	return msk ? bpf_sk_storage_get(&vg_socks, msk, 0, 0) : NULL;
 }
