@@ -188,7 +188,7 @@ FUZZ_capture_SRCS := userspace/capture.c userspace/report.c userspace/json.c \
 	userspace/context.c
 FUZZ_capture_LIBS := -l:libjansson.a -lz -lcurl -lssl -lcrypto -lpthread
 FUZZ_proc_SRCS := userspace/proc.c userspace/context.c
-FUZZ_records_SRCS := userspace/correlate.c userspace/derived.c $(FUZZ_capture_SRCS)
+FUZZ_records_SRCS := userspace/correlate.c userspace/derived.c userspace/mounts.c $(FUZZ_capture_SRCS)
 FUZZ_records_LIBS := $(FUZZ_capture_LIBS)
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
