@@ -124,7 +124,7 @@ fi
 # weights as ICMP echo killed at the budget (6.1 names the sender by a
 # socket stamp), the weights' disk under a device-mapper volume, and the
 # writer of the weights into the guest's 9p share killed at the budget, and
-# MPTCP connected before the read (blocked by the pre-send hook): 20 tests,
+# MPTCP connected before the read (blocked by the pre-send hook): 21 tests,
 # 12 min on 2026-12-02 with the host at load 14 before the last two were added
 # (each test boots an agent in TCG); the guest may take 1500 s. The content and
 # DNS scenarios pass there too: `make test-kernels` and tests/kernels/suite.sh
