@@ -46,6 +46,18 @@ with open(sys.argv[2], "wb") as f:
         f.write(data[i:i + (1 << 20)])' "$1" "$2"
 }
 
+# write_log_lines DEST: a tainted job (it read the weights first) writes
+# 2000 training-log lines (~140 KiB, past the threshold) to DEST, a line a write
+write_log_lines() {
+	run in_cg python3 -c '
+import sys
+open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "w") as f:
+    for i in range(2000):
+        f.write("2026-12-02T12:00:%02d INFO step %d loss=%.4f lr=3e-4 tokens/s=%d\n" % (i % 60, i, 2.5 - i / 1e4, 9000 + i))
+        f.flush()' "$W/model.safetensors" "$1"
+}
+
 # write_into SRC: into the FUSE mount
 write_into() { write_file "$1" "$MNT/upload"; }
 
@@ -83,13 +95,7 @@ logs_into() {
 	start_sink tcp
 	start_agent --mode "$1"
 	mount_forwarder
-	run in_cg python3 -c '
-import sys
-open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "w") as f:
-    for i in range(2000):
-        f.write("2026-12-02T12:00:%02d INFO step %d loss=%.4f lr=3e-4 tokens/s=%d\n" % (i % 60, i, 2.5 - i / 1e4, 9000 + i))
-        f.flush()' "$W/model.safetensors" "$MNT/upload"
+	write_log_lines "$MNT/upload"
 	[ "$status" -eq 0 ]
 	[ "$(sink_bytes)" -gt $((64 << 10)) ]
 	stop_agent
@@ -164,13 +170,7 @@ write_netfs() { write_file "$1" "$ND/upload"; }
 @test "netfs: enforce: a tainted job writing log lines into a network filesystem is not killed" {
 	netfs_dir
 	start_agent --mode enforce --budget "$BUDGET"
-	run in_cg python3 -c '
-import sys
-open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "w") as f:
-    for i in range(2000):
-        f.write("2026-12-02T12:00:%02d INFO step %d loss=%.4f lr=3e-4 tokens/s=%d\n" % (i % 60, i, 2.5 - i / 1e4, 9000 + i))
-        f.flush()' "$W/model.safetensors" "$ND/run.log"
+	write_log_lines "$ND/run.log"
 	[ "$status" -eq 0 ]
 	[ "$(wc -l < "$ND/run.log")" -eq 2000 ]
 	figure "log lines a tainted job wrote into a $NETFS_FSTYPE mount: bytes (budget $BUDGET)" "$(stat -c %s "$ND/run.log")"
