@@ -133,9 +133,14 @@ def buffer(n, ready, go):
     buf = ctypes.create_string_buffer(n)
     announce(ready, buf)
     end = time.monotonic() + 60
-    while not os.path.exists(go) and time.monotonic() < end:
-        time.sleep(0.05)
-    host, port = open(go).read().split()
+    # the test writes "HOST PORT" into go with echo: read it once it is whole
+    words = []
+    while len(words) != 2 and time.monotonic() < end:
+        if os.path.exists(go):
+            words = open(go).read().split()
+        if len(words) != 2:
+            time.sleep(0.05)
+    host, port = words
     send(connect(host, int(port)), buf.raw[:n])
 
 
