@@ -358,6 +358,7 @@ struct vigil_port_range {
 
 #define VIGIL_MAX_EXE_ALLOWS 32		/* allow entries scoped to executables */
 #define VIGIL_MAX_ALLOW_EXES 4096	/* executables they name */
+#define VIGIL_MAX_NETFS_ALLOWS 1024	/* network-filesystem mounts allow entries name */
 
 /* An allowlisted prefix with the ports allowed there. Userspace merges the
  * ranges of every shorter covering prefix in, because an LPM lookup only

@@ -106,6 +106,7 @@ static int reload(struct agent *a, char *why, size_t whylen)
 		status__error(a, "reload: updating the kernel budget/allowlist maps failed: %s",
 			      strerror(errno));
 	kmaps__prune_allowlist(a->ld.skel, &a->rs);
+	agent_rules__refresh_mounts(a, true);
 	engine__free(a->engine);
 	a->engine = ne;
 	rules__free(&nrs);
@@ -188,6 +189,7 @@ static void cron(struct agent *a, uint64_t ticks)
 	kmaps__roll_windows(a->ld.skel, &a->rs, &a->budgets, clock__mono_ns());
 	if (due(&a->ticks_since_host, ticks, HOSTADDR_REFRESH_MS))
 		agent_rules__refresh_host(a);
+	agent_rules__refresh_mounts(a, false);
 	/* the heartbeat the next agent reads if this one dies */
 	if (due(&a->ticks_since_ledger, ticks, 1000)) {
 		persist__tick(a);
@@ -312,7 +314,7 @@ static const char *mode_word(const struct agent_opts *o)
 
 int agent__run(const struct agent_opts *o)
 {
-	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1, .ctl_fd = -1 };
+	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1, .mountinfo_fd = -1, .ctl_fd = -1 };
 	struct corr_env env;
 	uint64_t t0 = clock__mono_ns();
 	int ret = 1, seeded;

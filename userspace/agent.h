@@ -92,6 +92,8 @@ struct agent {
 	struct json j;
 	struct capture_writer *cap;	/* --record */
 	int inotify_fd;			/* protected directories, or -errno */
+	int mountinfo_fd;		/* /proc/self/mountinfo, polled for changes; -1 */
+	int netfs_allowed;		/* network-filesystem mounts allowed (vg_netfs_allow) */
 	int ctl_fd;			/* control socket (ctl.h) */
 	size_t nallow_keys;
 	unsigned long long rb_bad, reloads, capture_errors;

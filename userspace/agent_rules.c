@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent_rules.h"
 #include "engine.h"
@@ -76,6 +79,7 @@ int agent_rules__fill_maps(struct agent *a)
 		log__error("cannot fill the budget/allowlist maps: %s", strerror(errno));
 		return -1;
 	}
+	agent_rules__refresh_mounts(a, true);
 	/* Watch before scanning: a file created in between is then seen by
 	 * one or the other, never by neither. */
 	a->inotify_fd = protect__watch(a->prot);
@@ -111,4 +115,33 @@ void agent_rules__refresh_host(struct agent *a)
 	}
 	kmaps__prune_allowlist(a->ld.skel, &a->rs);
 	log__info("host addresses changed: %s (%zu local addresses)", what, a->host.n);
+}
+
+/* mountinfo reports a mount or unmount as POLLPRI (proc(5): poll itself
+ * re-arms it); the file is read
+ * only while an allow entry names mounts. A mount made since the last
+ * tick is charged until this runs (at most TICK_MS): fail closed. */
+void agent_rules__refresh_mounts(struct agent *a, bool always)
+{
+	struct pollfd p;
+	int n;
+
+	if (a->mountinfo_fd < 0) {
+		a->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+		always = true;
+	}
+	if (!always && a->mountinfo_fd >= 0) {
+		p = (struct pollfd){ .fd = a->mountinfo_fd, .events = POLLPRI };
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLPRI | POLLERR)))
+			return;
+	}
+	n = kmaps__fill_netfs_allows(a->ld.skel, &a->rs, NULL);
+	if (n < 0) {
+		status__error(a, "allow: reading the mounts failed, network-filesystem mounts "
+			      "the allow entries name stay as they were: %s", strerror(-n));
+		return;
+	}
+	if (n != a->netfs_allowed)
+		log__info("allow: %d network-filesystem mounts allowed (allow entries' mount)", n);
+	a->netfs_allowed = n;
 }

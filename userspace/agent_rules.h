@@ -25,5 +25,8 @@ int agent_rules__fill_maps(struct agent *a);
 /* The host's addresses changed? Then the allow entry and the kernel
  * allowlist follow. */
 void agent_rules__refresh_host(struct agent *a);
+/* The allow entries' network-filesystem mounts into the kernel, when the
+ * host's mounts changed (mountinfo polled) or always (rules, start). */
+void agent_rules__refresh_mounts(struct agent *a, bool always);
 
 #endif

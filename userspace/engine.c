@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "engine.h"
+#include "vigil.h"
 
 #define DEDUPE_SETS 4096	/* recent (rule, process, destination, action) hits, */
 #define DEDUPE_WAYS 4		/* 4-way: a busy host evicts the oldest, not a neighbour */
@@ -934,7 +935,10 @@ int engine__judge(struct engine *e, struct activity *a, const struct engine_effe
 		  engine_seen_fn seen, engine_emit_fn emit, void *ctx)
 {
 	activity__finish(a);
-	a->allowed = rules__dest_allowed(&e->rs, a->af, a->daddr_raw, a->dport, a->proc.exe);
+	if (a->af == VIGIL_FAMILY_NETFS)	/* a write into a network filesystem */
+		a->allowed = rules__mount_allowed(&e->rs, a->fs_mount, a->fs_source, a->proc.exe);
+	else
+		a->allowed = rules__dest_allowed(&e->rs, a->af, a->daddr_raw, a->dport, a->proc.exe);
 	if (seen)
 		seen(ctx, a);
 	return engine__eval(e, a, fx, emit, ctx);

@@ -17,6 +17,7 @@
 #include "glob.h"
 #include "kmaps.h"
 #include "log.h"
+#include "netfs_allow.h"
 #include "protect.h"
 #include "vigil.skel.h"
 
@@ -130,18 +131,6 @@ static bool covers(const struct addr_rule *outer, const struct addr_rule *inner)
 	return true;
 }
 
-/* Bit of an exe-scoped allow entry (0: not scoped; -1: too many). */
-static long exe_bit(const struct ruleset *rs, size_t entry)
-{
-	unsigned bit = 0;
-
-	if (!rs->allows[entry].nexes)
-		return 0;
-	for (size_t i = 0; i < entry; i++)
-		bit += rs->allows[i].nexes ? 1 : 0;
-	return bit < VIGIL_MAX_EXE_ALLOWS ? (1L << bit) : -1;
-}
-
 /* Bit of an exe-scoped serve entry: after the allow entries' bits. */
 static long serve_exe_bit(const struct ruleset *rs, size_t entry)
 {
@@ -201,6 +190,41 @@ static void fill_serves(struct vigil_bpf *skel, const struct ruleset *rs)
 	}
 }
 
+int kmaps__fill_netfs_allows(struct vigil_bpf *skel, const struct ruleset *rs, const char *path)
+{
+	static struct netfs_allow want[VIGIL_MAX_NETFS_ALLOWS];
+	int fd = bpf_map__fd(skel->maps.vg_netfs_allow), n;
+	__u32 key, next;
+	bool more, again = true;
+
+	n = netfs_allow__plan(rs, path, want, VIGIL_MAX_NETFS_ALLOWS, &more);
+	if (n < 0)
+		return n;
+	if (more)
+		log__warn("allow: more than %d network-filesystem mounts match the entries' "
+			  "mount globs; writes into the others are charged", VIGIL_MAX_NETFS_ALLOWS);
+	for (int i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &want[i].kdev, &want[i].exe_mask, BPF_ANY))
+			log__warn("allow: cannot load mount %u:%u: %s", want[i].kdev >> 20,
+				  want[i].kdev & 0xfffff, strerror(errno));
+	while (again) {		/* then the devices no longer named */
+		again = false;
+		for (int r = bpf_map_get_next_key(fd, NULL, &next); !r;
+		     r = bpf_map_get_next_key(fd, &key, &next)) {
+			int i;
+
+			key = next;
+			for (i = 0; i < n && want[i].kdev != key; i++)
+				;
+			if (i == n && !bpf_map_delete_elem(fd, &key)) {
+				again = true;	/* the walk lost its place */
+				break;
+			}
+		}
+	}
+	return n;
+}
+
 int kmaps__fill_allowlist(struct vigil_bpf *skel, const struct ruleset *rs, size_t *nkeys)
 {
 	struct entry { const struct addr_rule *r; __u32 exe_mask; } *all;
@@ -214,7 +238,7 @@ int kmaps__fill_allowlist(struct vigil_bpf *skel, const struct ruleset *rs, size
 		return -ENOMEM;
 	n = 0;
 	for (size_t i = 0; i < rs->nallows; i++) {
-		long bit = exe_bit(rs, i);
+		long bit = rules__allow_exe_bit(rs, i);
 
 		if (bit < 0) {
 			log__warn("allow entry '%s': more than %d entries are scoped to "
@@ -363,7 +387,7 @@ void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs)
 	while (!bpf_map_get_next_key(efd, NULL, &next))
 		bpf_map_delete_elem(efd, &next);
 	for (size_t i = 0; i < rs->nallows; i++)
-		any |= mark_exes(efd, exe_bit(rs, i), rs->allows[i].exes, rs->allows[i].nexes);
+		any |= mark_exes(efd, rules__allow_exe_bit(rs, i), rs->allows[i].exes, rs->allows[i].nexes);
 	for (size_t i = 0; i < rs->nserves; i++)
 		any |= mark_exes(efd, serve_exe_bit(rs, i), rs->serves[i].exes, rs->serves[i].nexes);
 	fill_serves(skel, rs);

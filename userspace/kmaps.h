@@ -40,6 +40,11 @@ void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struc
 int kmaps__fill_allowlist(struct vigil_bpf *skel, const struct ruleset *rs, size_t *nkeys);
 /* Remove the prefixes rs no longer has (after fill: never both deny). */
 void kmaps__prune_allowlist(struct vigil_bpf *skel, const struct ruleset *rs);
+/* The network-filesystem mounts allow entries name -> vg_netfs_allow, the
+ * mounts no longer named (or unmounted) out; from the mountinfo file at
+ * path (NULL: the agent's). Returns how many mounts are allowed, or -errno
+ * (the map is then left as it was). */
+int kmaps__fill_netfs_allows(struct vigil_bpf *skel, const struct ruleset *rs, const char *path);
 /* Executables of exe-scoped allows and the running processes that are
  * one of them, rebuilt from scratch. */
 void kmaps__fill_exe_allows(struct vigil_bpf *skel, const struct ruleset *rs);

@@ -25,34 +25,57 @@ static void unescape(const char *src, char *out, size_t len)
 	out[n] = '\0';
 }
 
-int mounts__by_dev(const char *path, uint32_t kdev, struct mount_name *out)
+int mounts__each(const char *path, mounts_fn fn, void *ctx)
 {
-	unsigned maj = kdev >> 20, min = kdev & 0xfffff;
 	char line[4096];
-	int ret = -ENOENT;
+	int ret = 0;
 	FILE *f;
 
-	memset(out, 0, sizeof(*out));
 	f = fopen(path ? path : "/proc/self/mountinfo", "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while (!ret && fgets(line, sizeof(line), f)) {
 		char point[1024], fstype[64], source[1024], *sep;
+		struct mount_name m;
 		unsigned a, b;
 
-		if (sscanf(line, "%*u %*u %u:%u %*s %1023s", &a, &b, point) != 3 || a != maj || b != min)
+		if (sscanf(line, "%*u %*u %u:%u %*s %1023s", &a, &b, point) != 3)
 			continue;
 		sep = strstr(line, " - ");
 		if (!sep || sscanf(sep + 3, "%63s %1023s", fstype, source) != 2)
 			continue;
-		unescape(fstype, out->fstype, sizeof(out->fstype));
-		unescape(source, out->source, sizeof(out->source));
-		unescape(point, out->point, sizeof(out->point));
-		ret = 0;
-		break;
+		unescape(fstype, m.fstype, sizeof(m.fstype));
+		unescape(source, m.source, sizeof(m.source));
+		unescape(point, m.point, sizeof(m.point));
+		ret = fn(a << 20 | (b & 0xfffff), &m, ctx);
 	}
 	fclose(f);
 	return ret;
+}
+
+struct by_dev {
+	uint32_t kdev;
+	struct mount_name *out;
+};
+
+static int by_dev_one(uint32_t kdev, const struct mount_name *m, void *ctx)
+{
+	struct by_dev *q = ctx;
+
+	if (kdev != q->kdev)
+		return 0;
+	*q->out = *m;
+	return 1;
+}
+
+int mounts__by_dev(const char *path, uint32_t kdev, struct mount_name *out)
+{
+	struct by_dev q = { kdev, out };
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = mounts__each(path, by_dev_one, &q);
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
 const char *mounts__netfs_word(unsigned kind)

@@ -18,6 +18,12 @@ struct mount_name {
  * file at path (NULL: /proc/self/mountinfo); 0, or -ENOENT if none. */
 int mounts__by_dev(const char *path, uint32_t kdev, struct mount_name *out);
 
+/* fn for each mount of the mountinfo file at path (NULL: /proc/self/
+ * mountinfo), with its kernel dev_t; a non-zero return stops the walk
+ * and is returned. 0, or -errno if the file cannot be read. */
+typedef int (*mounts_fn)(uint32_t kdev, const struct mount_name *m, void *ctx);
+int mounts__each(const char *path, mounts_fn fn, void *ctx);
+
 /* The word for an enum vigil_netfs value ("nfs", "cifs", "9p"), "netfs" if unknown. */
 const char *mounts__netfs_word(unsigned kind);
 

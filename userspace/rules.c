@@ -38,6 +38,8 @@ static void allow_free(struct allow_entry *a)
 	free(a->name);
 	free(a->addrs);
 	yaml__strv_free(a->exes, a->nexes);
+	yaml__strv_free(a->mounts, a->nmounts);
+	yaml__strv_free(a->sources, a->nsources);
 }
 
 
@@ -282,6 +284,7 @@ struct allow_parse {
 	char **ports;
 	size_t nports;
 	yaml_node_t *ports_node;
+	yaml_node_t *mount_node, *source_node;
 };
 
 static int f_allow_name(struct parse *p, yaml_node_t *v, void *o)
@@ -324,12 +327,30 @@ static int f_allow_exe(struct parse *p, yaml_node_t *v, void *o)
 	return yaml__str_list(p, v, "exe", true, &ap->a->exes, &ap->a->nexes);
 }
 
+static int f_allow_mount(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct allow_parse *ap = o;
+
+	ap->mount_node = v;
+	return yaml__str_list(p, v, "mount", true, &ap->a->mounts, &ap->a->nmounts);
+}
+
+static int f_allow_source(struct parse *p, yaml_node_t *v, void *o)
+{
+	struct allow_parse *ap = o;
+
+	ap->source_node = v;
+	return yaml__str_list(p, v, "source", true, &ap->a->sources, &ap->a->nsources);
+}
+
 static const struct field allow_fields[] = {
 	{ "name", f_allow_name, true },
 	{ "description", f_allow_desc, false },
-	{ "cidr", f_allow_cidr, true },
+	{ "cidr", f_allow_cidr, false },
 	{ "ports", f_allow_ports, false },
 	{ "exe", f_allow_exe, false },
+	{ "mount", f_allow_mount, false },
+	{ "source", f_allow_source, false },
 	{ 0 },
 };
 
@@ -341,12 +362,22 @@ static int allow_add_addr(struct allow_entry *a, const struct addr_rule *r)
 }
 
 /* Cross CIDRs with port ranges; a CIDR written with its own :port keeps it. */
-static int allow_build(struct parse *p, struct allow_parse *ap)
+static int allow_build(struct parse *p, yaml_node_t *n, struct allow_parse *ap)
 {
 	char aerr[256], buf[128];
 	struct addr_rule r;
 	int err;
 
+	/* an entry allows addresses (cidr, ports), network-filesystem
+	 * mounts (mount, source), or both */
+	if (!ap->cidr_node && !ap->mount_node)
+		return yaml__fail(p, n, "allow entry '%s': needs 'cidr' (destinations) or "
+				  "'mount' (network-filesystem mount points)", ap->a->name);
+	if (ap->ports_node && !ap->cidr_node)
+		return yaml__fail(p, ap->ports_node, "'ports' needs 'cidr' (mounts have no ports)");
+	if (ap->source_node && !ap->mount_node)
+		return yaml__fail(p, ap->source_node, "'source' needs 'mount' (the mount points "
+				  "whose source it must be)");
 	for (size_t i = 0; i < ap->ncidrs; i++) {
 		if (addr__parse_rule(ap->cidrs[i], &r, aerr, sizeof(aerr)))
 			return yaml__fail(p, ap->cidr_node, "invalid CIDR '%s': %s", ap->cidrs[i], aerr);
@@ -684,7 +715,7 @@ static int one_allow(struct parse *p, yaml_node_t *n, struct ruleset *rs)
 	yaml__loc(p, n, &a.loc);
 	err = yaml__fields(p, n, "allow entry", allow_fields, &ap);
 	if (!err)
-		err = allow_build(p, &ap);
+		err = allow_build(p, n, &ap);
 	yaml__strv_free(ap.cidrs, ap.ncidrs);
 	yaml__strv_free(ap.ports, ap.nports);
 	if (!err)
@@ -834,6 +865,8 @@ static int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 		if (a.addrs)
 			memcpy(a.addrs, o->addrs, o->naddrs * sizeof(*a.addrs));
 		if (oom || !a.addrs || copy_strs(&a.exes, &a.nexes, o->exes, o->nexes) ||
+		    copy_strs(&a.mounts, &a.nmounts, o->mounts, o->nmounts) ||
+		    copy_strs(&a.sources, &a.nsources, o->sources, o->nsources) ||
 		    merge_allow(dst, &a)) {
 			allow_free(&a);
 			goto oom;

@@ -86,6 +86,12 @@ struct allow_entry {
 	size_t naddrs;
 	char **exes;			/* executable path globs; none = any */
 	size_t nexes;
+	/* network-filesystem mounts whose writes are not egress: mount-point
+	 * globs, and (optional) globs the mount's source must match too */
+	char **mounts;
+	size_t nmounts;
+	char **sources;
+	size_t nsources;
 	struct rule_loc loc;
 };
 
@@ -214,6 +220,15 @@ const struct rule_macro *rules__macro(const struct ruleset *rs, const char *name
  * (loopback is not an allow entry: callers treat it apart) */
 bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
 			 unsigned short port, const char *exe);
+/* The kernel's bit for allow entry i if it is scoped to executables
+ * (0: it is not; -1: more than VIGIL_MAX_EXE_ALLOWS entries are). */
+long rules__allow_exe_bit(const struct ruleset *rs, size_t i);
+/* Does allow entry e name the network-filesystem mount at point (whose
+ * source is source)? Its executables are not asked. */
+bool rules__mount_matches(const struct allow_entry *e, const char *point, const char *source);
+/* Does an allow entry cover writes into that mount for this executable? */
+bool rules__mount_allowed(const struct ruleset *rs, const char *point, const char *source,
+			  const char *exe);
 
 /* The whole merged ruleset as one rule file that loads back the same
  * (rules_dump.c: `vigil rules show`). */

@@ -86,17 +86,21 @@ static void allow(FILE *f, const struct allow_entry *a)
 	from(f, &a->loc);
 	fprintf(f, "  - name: ");
 	q(f, a->name);
-	fprintf(f, "\n    cidr:\n");
+	fputc('\n', f);
+	if (nc)
+		fprintf(f, "    cidr:\n");
 	for (size_t i = 0; i < nc; i++) {
 		fprintf(f, "      - ");
 		q(f, cidrs[i]);
 		fputc('\n', f);
 	}
-	if (!(np == 1 && !strcmp(ports[0], "0-65535"))) {
+	if (nc && !(np == 1 && !strcmp(ports[0], "0-65535"))) {
 		fprintf(f, "    ports:\n");
 		for (size_t i = 0; i < np; i++)
 			fprintf(f, "      - \"%s\"\n", ports[i]);
 	}
+	list(f, "    ", "mount", a->mounts, a->nmounts);
+	list(f, "    ", "source", a->sources, a->nsources);
 	list(f, "    ", "exe", a->exes, a->nexes);
 }
 

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "addr.h"
+#include "glob.h"
 #include "rules_parse.h"
+#include "vigil.h"
 
 static int set_mode(struct parse *p, yaml_node_t *v, struct merge_parse *mp,
 		    enum merge_mode m)
@@ -337,6 +339,43 @@ bool rules__dest_allowed(const struct ruleset *rs, int family, const void *addr,
 		for (size_t k = 0; k < e->naddrs; k++)
 			if (addr__rule_matches(&e->addrs[k], family, addr, port))
 				return true;
+	}
+	return false;
+}
+
+long rules__allow_exe_bit(const struct ruleset *rs, size_t entry)
+{
+	unsigned bit = 0;
+
+	if (!rs->allows[entry].nexes)
+		return 0;
+	for (size_t i = 0; i < entry; i++)
+		bit += rs->allows[i].nexes ? 1 : 0;
+	return bit < VIGIL_MAX_EXE_ALLOWS ? (1L << bit) : -1;
+}
+
+bool rules__mount_matches(const struct allow_entry *e, const char *point, const char *source)
+{
+	bool point_ok = false, source_ok = !e->nsources;
+
+	for (size_t k = 0; k < e->nmounts && !point_ok; k++)
+		point_ok = rules__glob_match(e->mounts[k], point);
+	for (size_t k = 0; k < e->nsources && !source_ok; k++)
+		source_ok = source && glob__match(e->sources[k], source);	/* as written: server:/export */
+	return point_ok && source_ok;
+}
+
+bool rules__mount_allowed(const struct ruleset *rs, const char *point, const char *source,
+			  const char *exe)
+{
+	for (size_t i = 0; i < rs->nallows; i++) {
+		const struct allow_entry *e = &rs->allows[i];
+		bool exe_ok = !e->nexes;
+
+		for (size_t k = 0; k < e->nexes && !exe_ok; k++)
+			exe_ok = exe && rules__glob_match(e->exes[k], exe);
+		if (exe_ok && point && rules__mount_matches(e, point, source))
+			return true;
 	}
 	return false;
 }

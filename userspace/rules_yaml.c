@@ -93,10 +93,12 @@ void yaml__strv_free(char **a, size_t n)
 	free(a);
 }
 
-/* Protect paths must be absolute; excludes may be relative (matched at any depth). */
+/* Protect paths, executables and mount points must be absolute; excludes
+ * may be relative (matched at any depth). */
 static int check_glob(const char *what, const char *pat, char *err, size_t errlen)
 {
-	if ((!strcmp(what, "path") || !strcmp(what, "exe")) && pat[0] != '/') {
+	if ((!strcmp(what, "path") || !strcmp(what, "exe") || !strcmp(what, "mount")) &&
+	    pat[0] != '/') {
 		snprintf(err, errlen, "must be an absolute path");
 		return -EINVAL;
 	}

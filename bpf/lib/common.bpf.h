@@ -186,6 +186,11 @@ VG_MAP(vg_allow_exes, HASH, 0, VIGIL_MAX_ALLOW_EXES, struct vigil_file_key, __u3
 /* Processes running one of them: tgid -> entry bits. */
 VG_MAP(vg_exe_bits, HASH, 0, 65536, __u32, __u32);
 
+/* Network-filesystem mounts an allow entry names (userspace keeps it to
+ * mountinfo): the superblock's s_dev -> exe-scoped entry bits, 0: any
+ * executable. Writes into them are not egress (lib/netfs.bpf.h). */
+VG_MAP(vg_netfs_allow, HASH, 0, VIGIL_MAX_NETFS_ALLOWS, __u32, __u32);
+
 static __always_inline __u32 exe_bits_of(__u32 tgid)
 {
 	__u32 *b;

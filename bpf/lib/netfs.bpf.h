@@ -13,8 +13,10 @@
  * mode the write that would overrun a budget SIGKILLs the writer before it
  * runs: a page-cache write (NFS, SMB, 9p cache=loose) stops at its first
  * page (generic_perform_write checks fatal_signal_pending per page), and
- * the pages written before were within the budget. FUSE is not here: its
- * daemon sends the bytes (lib/fuse.bpf.h). */
+ * the pages written before were within the budget. Writes into a mount an
+ * allow entry names (vg_netfs_allow: a site's checkpoint store) are not
+ * egress: nothing is charged or reported. FUSE is not here: its daemon
+ * sends the bytes (lib/fuse.bpf.h). */
 #ifndef VIGIL_NETFS_BPF_H
 #define VIGIL_NETFS_BPF_H
 
@@ -63,11 +65,14 @@ static __always_inline struct vigil_flow_key *netfs__file_key(struct file *f, __
 	return key;
 }
 
+#define NETFS_ALLOWED -1	/* netfs__charge: the mount is allowlisted */
+
 /* What len bytes (weights: the write sampled weights-class) of taint mask
  * written into the mount of this CPU's key take from the budgets: weights
  * (or any bytes once the flow was weights) from the sets', work from the
  * mount's work budget. Returns flow__account's `how` (FA_*, the class in
- * its FA_CLASS_SHIFT byte) and, from bit 16, its reason. Global, with a
+ * its FA_CLASS_SHIFT byte) and, from bit 16, its reason; NETFS_ALLOWED
+ * (nothing charged) for a mount an allow entry names. Global, with a
  * frame of a few bytes: the write programs' stack is nearly full, so the
  * caller accounts the flow itself. */
 __noinline int netfs__charge(__u32 mask, __u64 len, int weights)
@@ -78,10 +83,15 @@ __noinline int netfs__charge(__u32 mask, __u64 len, int weights)
 	struct vigil_flow_key *key;
 	struct vigil_flow *f;
 	int over = 0, w, how;
+	__u32 *allowed;
 
 	if (cpu >= VIGIL_NETFS_CPUS)
 		return 0;
 	key = &vg_netfs_keys[cpu];
+	/* a mount an allow entry names (for this writer's executable) */
+	allowed = bpf_map_lookup_elem(&vg_netfs_allow, key->daddr);
+	if (allowed && (!*allowed || (exe_bits_of(key->tgid) & *allowed)))
+		return NETFS_ALLOWED;
 	f = bpf_map_lookup_elem(&vg_flows, key);
 	if (f && f->content.class == VIGIL_CLASS_WEIGHTS)
 		cls = VIGIL_CLASS_WEIGHTS;
@@ -114,6 +124,8 @@ static __always_inline void netfs__write_key(struct vigil_flow_key *key, struct 
 {
 	int r = netfs__charge(t->set_mask, len, weights);
 
+	if (r == NETFS_ALLOWED)
+		return;
 	flow__account(key, t->set_mask, len, r & 0xffff, (__u32)r >> 16);
 	if ((r & FA_OVER) && cfg_mode == VIGIL_MODE_ENFORCE)
 		kill__current_to(t, tgid, NULL, key, (r >> FA_CLASS_SHIFT) & 0xff);

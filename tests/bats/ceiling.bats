@@ -56,7 +56,9 @@ hold_tainted() {
 			"$W/model.safetensors" &
 		holders+=($!)
 	done
-	run alert_wait --timeout 30 kind=agent_error message~"taint map full"
+	# 260 bash processes start in ~5 s on the host, more than a minute in
+	# a TCG guest (tests/kernels): the bound is for the slowest
+	run alert_wait --timeout 180 kind=agent_error message~"taint map full"
 	[ "$status" -eq 0 ]
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 3 ]

@@ -19,6 +19,7 @@ setup() {
 teardown() {
 	if mountpoint -q "$MNT" 2>/dev/null; then fusermount3 -u "$MNT" || umount -l "$MNT"; fi
 	[ -z "$FUSE_PID" ] || kill "$FUSE_PID" 2>/dev/null || true
+	if mountpoint -q "$T/ckpt" 2>/dev/null; then umount -l "$T/ckpt"; fi
 	vigil_teardown
 }
 
@@ -179,4 +180,73 @@ write_netfs() { write_file "$1" "$ND/upload"; }
 	[ "$status" -eq 0 ]
 	run alert_none kind=alert network.content=weights
 	[ "$status" -eq 0 ]
+}
+
+# A site's checkpoint store on network storage, named by an allow entry
+# (`mount:`, docs/RULES.md): a tainted job's writes into it are not egress.
+# allow_mount ENTRY...: a rule file of allow entries (YAML flow mappings)
+allow_mount() {
+	{ echo "allow:"; for e in "$@"; do echo "  - $e"; done; } > "$T/mounts.yaml"
+}
+
+# writes_whole: the writer ran to its end, the file holds the weights, and
+# nothing was alerted as egress into the mount or killed
+writes_whole() {
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$1")" -eq $((4 << 20)) ]
+	stop_agent
+	run alert_none kind=alert network.family=netfs
+	[ "$status" -eq 0 ]
+	run alert_none kind=alert action=killed
+	[ "$status" -eq 0 ]
+}
+
+@test "netfs: enforce: the weights written into a mount an allow entry names are not egress (a checkpoint store): written whole, nobody killed" {
+	netfs_dir
+	allow_mount "{name: checkpoints, mount: \"$VIGIL_NETFS_DIR\"}"
+	start_agent --mode enforce --budget "$BUDGET" --rules "$T/mounts.yaml"
+	write_netfs "$W/model.safetensors"
+	writes_whole "$ND/upload"
+}
+
+@test "netfs: enforce: a mount allowed for the writer's executable lets it through; one for another executable or another source does not" {
+	netfs_dir
+	py="$(readlink -f "$(command -v python3)")"
+	allow_mount "{name: py, mount: \"$VIGIL_NETFS_DIR\", exe: [\"$py\"]}"
+	start_agent --mode enforce --budget "$BUDGET" --rules "$T/mounts.yaml"
+	write_netfs "$W/model.safetensors"
+	writes_whole "$ND/upload"
+	rm -f "$ND/upload" "$ALERTS"
+	allow_mount "{name: cp-only, mount: \"$VIGIL_NETFS_DIR\", exe: [/usr/bin/cp]}" \
+		"{name: other-server, mount: \"$VIGIL_NETFS_DIR\", source: \"other-server:/*\"}"
+	start_agent --mode enforce --budget "$BUDGET" --rules "$T/mounts.yaml"
+	write_netfs "$W/model.safetensors"
+	[ "$status" -ne 0 ]	# SIGKILLed
+	sync
+	[ "$(stat -c %s "$ND/upload")" -le "$BUDGET" ]
+	run alert_wait --timeout 10 action=killed network.family=netfs network.mount.point="$VIGIL_NETFS_DIR"
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "netfs: enforce: a mount made after the start is allowed when it appears and charged again once it is gone" {
+	netfs_dir
+	mkdir -p "$T/ckpt"
+	allow_mount "{name: checkpoints, mount: \"$T/ckpt\"}"
+	start_agent --mode enforce --budget "$BUDGET" --rules "$T/mounts.yaml"
+	# a bind mount of the share: the same superblock, so the share is allowed
+	mount --bind "$ND" "$T/ckpt"
+	for _ in $(seq 50); do grep -q "1 network-filesystem mounts allowed" "$AGENT_ERR" && break; sleep 0.1; done
+	grep -q "1 network-filesystem mounts allowed" "$AGENT_ERR"
+	write_file "$W/model.safetensors" "$T/ckpt/upload"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$ND/upload")" -eq $((4 << 20)) ]
+	umount "$T/ckpt"
+	for _ in $(seq 50); do grep -q "0 network-filesystem mounts allowed" "$AGENT_ERR" && break; sleep 0.1; done
+	grep -q "0 network-filesystem mounts allowed" "$AGENT_ERR"
+	write_file "$W/model.safetensors" "$ND/again"
+	[ "$status" -ne 0 ]	# SIGKILLed: the share is no longer named
+	sync
+	[ "$(stat -c %s "$ND/again")" -le "$BUDGET" ]
+	stop_agent
 }

@@ -107,6 +107,79 @@ static void errors_name_file_line_column(void **state)
 		     "t.yaml:", "");
 }
 
+/* allow entries naming network-filesystem mounts (a checkpoint store) */
+static void mount_entries(void **state)
+{
+	struct ruleset rs, copy;
+	char err[512] = "", *dump = NULL;
+	size_t len = 0;
+	FILE *f;
+	const char *y =
+		"allow:\n"
+		"  - name: checkpoints\n"
+		"    mount: [/mnt/ckpt, \"/mnt/team-*/ckpt\"]\n"
+		"    source: \"10.1.2.3:/export/*\"\n"
+		"    exe: [/usr/bin/python3*]\n"
+		"  - name: scratch\n"
+		"    mount: /scratch\n"
+		"    cidr: 10.9.0.0/16\n";
+
+	rules__init(&rs);
+	assert_int_equal(load(&rs, y, err, sizeof(err)), 0);
+	assert_int_equal(rs.nallows, 2);
+	assert_int_equal(rs.allows[0].naddrs, 0);
+	assert_int_equal(rs.allows[0].nmounts, 2);
+	assert_int_equal(rs.allows[1].naddrs, 1);
+	assert_true(rules__mount_matches(&rs.allows[0], "/mnt/ckpt", "10.1.2.3:/export/a"));
+	assert_true(rules__mount_matches(&rs.allows[0], "/mnt/team-x/ckpt", "10.1.2.3:/export/b"));
+	/* the source must match too, and globs do not cross '/' */
+	assert_false(rules__mount_matches(&rs.allows[0], "/mnt/ckpt", "10.6.6.6:/export/a"));
+	assert_false(rules__mount_matches(&rs.allows[0], "/mnt/ckpt", NULL));
+	assert_false(rules__mount_matches(&rs.allows[0], "/mnt/ckpt/sub", "10.1.2.3:/export/a"));
+	assert_true(rules__mount_matches(&rs.allows[1], "/scratch", "anything"));
+	/* executables: the first entry only for python, the second for all */
+	assert_true(rules__mount_allowed(&rs, "/mnt/ckpt", "10.1.2.3:/export/a", "/usr/bin/python3.11"));
+	assert_false(rules__mount_allowed(&rs, "/mnt/ckpt", "10.1.2.3:/export/a", "/usr/bin/curl"));
+	assert_true(rules__mount_allowed(&rs, "/scratch", "x", "/usr/bin/curl"));
+	assert_false(rules__mount_allowed(&rs, "/elsewhere", "x", "/usr/bin/curl"));
+	assert_false(rules__mount_allowed(&rs, "?", "x", "/usr/bin/curl"));
+	assert_int_equal(rules__allow_exe_bit(&rs, 0), 1);
+	assert_int_equal(rules__allow_exe_bit(&rs, 1), 0);
+	/* `vigil rules show` writes them back so that they load the same */
+	f = open_memstream(&dump, &len);
+	rules__dump(&rs, f);
+	fclose(f);
+	rules__init(&copy);
+	if (load(&copy, dump, err, sizeof(err)))
+		fail_msg("the dump does not load: %s\n%s", err, dump);
+	assert_int_equal(copy.nallows, 2);
+	assert_int_equal(copy.allows[0].nmounts, 2);
+	assert_int_equal(copy.allows[0].nsources, 1);
+	assert_int_equal(copy.allows[0].naddrs, 0);
+	assert_int_equal(copy.allows[1].naddrs, 1);
+	rules__free(&copy);
+	free(dump);
+	rules__init(&copy);
+	assert_int_equal(rules__copy(&copy, &rs), 0);
+	assert_string_equal(copy.allows[0].mounts[1], "/mnt/team-*/ckpt");
+	assert_string_equal(copy.allows[0].sources[0], "10.1.2.3:/export/*");
+	rules__free(&copy);
+	rules__free(&rs);
+}
+
+static void mount_entry_errors(void **state)
+{
+	expect_error("allow:\n  - name: x\n    exe: [/bin/cp]\n", "t.yaml:2:5",
+		     "allow entry 'x': needs 'cidr' (destinations) or 'mount'");
+	expect_error("allow:\n  - name: x\n    mount: mnt/ckpt\n", "t.yaml:3:12",
+		     "invalid mount glob 'mnt/ckpt': must be an absolute path");
+	expect_error("allow:\n  - name: x\n    mount: /mnt/ckpt\n    ports: 2049\n", "t.yaml:4:12",
+		     "'ports' needs 'cidr'");
+	expect_error("allow:\n  - name: x\n    cidr: 10.0.0.0/8\n    source: \"s:/e\"\n",
+		     "t.yaml:4:13", "'source' needs 'mount'");
+	expect_error("allow:\n  - name: x\n    mount: [/a, 3]\n", "t.yaml:", "mount");
+}
+
 static void cli_entries(void **state)
 {
 	struct ruleset rs;
@@ -335,6 +408,8 @@ int main(void)
 		cmocka_unit_test(later_files_append_by_name),
 		cmocka_unit_test(errors_name_file_line_column),
 		cmocka_unit_test(cli_entries),
+		cmocka_unit_test(mount_entries),
+		cmocka_unit_test(mount_entry_errors),
 		cmocka_unit_test(default_pack_loads),
 		cmocka_unit_test(directory_loads_all_or_nothing),
 		cmocka_unit_test(deep_nesting_is_refused_at_the_limit),
