@@ -396,18 +396,22 @@ static __always_inline int send__done_t(struct sock *sk, int ret, __u32 tgid,
 {
 	struct vigil_sock_state *st;
 
-	if (cfg_mode != VIGIL_MODE_ENFORCE)
-		return 0;
 	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP &&
 	    (sk->__sk_common.skc_family == AF_INET || sk->__sk_common.skc_family == AF_INET6) &&
 	    (sk->sk_type == 1 /* SOCK_STREAM: MPTCP and the like, never metered */ ||
 	     sk->sk_protocol == 132 /* SCTP of any type: sent from softirq, unmetered */)) {
-		COUNT(failed_closed);
-		if (sk->sk_protocol == 262 /* IPPROTO_MPTCP */)
-			sock__block_unmetered(sk, tgid, t->set_mask);	/* what it queued */
-		kill__current(t, tgid, sk, VIGIL_CLASS_UNKNOWN);
+		/* monitor mode reports what enforce does here (once per
+		 * process), so a rollout sees it before it kills */
+		if (cfg_mode == VIGIL_MODE_ENFORCE) {
+			COUNT(failed_closed);
+			if (sk->sk_protocol == 262 /* IPPROTO_MPTCP */)
+				sock__block_unmetered(sk, tgid, t->set_mask);	/* what it queued */
+		}
+		kill__current_why(t, tgid, sk, NULL, VIGIL_CLASS_UNKNOWN, VIGIL_KILL_UNMETERED);
 		return 0;
 	}
+	if (cfg_mode != VIGIL_MODE_ENFORCE)
+		return 0;
 	st = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
 	if (!st || (st->flags & VIGIL_SF_ALLOWED))
 		return 0;

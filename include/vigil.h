@@ -674,7 +674,14 @@ struct vigil_ev_kill {
 	__u8 content;		/* enum vigil_class of the socket's data */
 	__u8 inbound;		/* the socket was accepted on a listening socket */
 	__u16 lport;
-	__u8 pad[4];
+	__u8 why;		/* enum vigil_kill_why */
+	__u8 pad[3];
+};
+
+/* Why a tainted sender was (or, in monitor mode, would be) killed. */
+enum vigil_kill_why {
+	VIGIL_KILL_BUDGET = 0,		/* its bytes would overrun a budget (or it was blocked) */
+	VIGIL_KILL_UNMETERED = 1,	/* it sent on a socket no hook can meter: MPTCP, SCTP */
 };
 
 #include "vigil_layout.h"

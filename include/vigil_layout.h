@@ -291,7 +291,8 @@ VIGIL_PIN_AT(vigil_ev_kill, comm, 48);
 VIGIL_PIN_AT(vigil_ev_kill, content, 64);
 VIGIL_PIN_AT(vigil_ev_kill, inbound, 65);
 VIGIL_PIN_AT(vigil_ev_kill, lport, 66);
-VIGIL_PIN_AT(vigil_ev_kill, pad, 68);
+VIGIL_PIN_AT(vigil_ev_kill, why, 68);
+VIGIL_PIN_AT(vigil_ev_kill, pad, 69);
 
 /* vigil_content.h: content statistics, TLS plaintext per flow, DNS shape */
 VIGIL_PIN_SIZE(vigil_content, 32);

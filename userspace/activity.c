@@ -28,7 +28,8 @@ const struct expr_field activity_fields[] = {
 		"to a new destination), progress (a flow crossed 64 KiB x 4^n bytes), content "
 		"(a flow's bytes turned weights-shaped), dns-tunnel (a process's DNS queries "
 		"carry data: long encoded labels, or too many name bytes), budget (a protect "
-		"set's budget, or for work the destination's work budget, was spent), control (a blind-spot control: a packet or "
+		"set's budget, or for work the destination's work budget, was spent), unmetered "
+		"(a tainted process sent on a socket vigil cannot meter: MPTCP, SCTP), control (a blind-spot control: a packet or "
 		"AF_XDP socket, a BPF program or kernel module load, a network or FUSE mount; "
 		"by any process)" },
 	[F_EVT_ACTION] = { "evt.action", EXPR_STR,
@@ -122,7 +123,7 @@ static const char *const words[ACT_VOCAB__COUNT][ACT_WORDS_MAX] = {
 	[ACT_VOCAB_EVENT] = { [ACT_EV_CONNECT] = "connect", [ACT_EV_EGRESS] = "egress",
 			      [ACT_EV_PROGRESS] = "progress", [ACT_EV_BUDGET] = "budget",
 			      [ACT_EV_CONTENT] = "content", [ACT_EV_DNS_TUNNEL] = "dns-tunnel",
-			      [ACT_EV_CONTROL] = "control" },
+			      [ACT_EV_UNMETERED] = "unmetered", [ACT_EV_CONTROL] = "control" },
 	[ACT_VOCAB_OUTCOME] = { [ACT_ALERT] = "alert", [ACT_BLOCKED] = "blocked",
 				[ACT_KILLED] = "killed" },
 	[ACT_VOCAB_MODE] = { [ACT_MONITOR] = "monitor", [ACT_ENFORCE] = "enforce" },

@@ -28,7 +28,7 @@
  * edges (alert lines, captures, rule text) and are spelt once, in the name
  * table activity__word() reads (activity.c):
  *   event    connect egress progress budget content  (evt.type)
- *            dns-tunnel control
+ *            dns-tunnel unmetered control
  *   outcome  alert blocked killed                    (evt.action, action,
  *                                                     enforce_action)
  *   mode     monitor enforce                         (evt.mode)
@@ -41,6 +41,7 @@ enum act_event {
 	ACT_EV_BUDGET,		/* a protect set's budget (or a work budget) was spent */
 	ACT_EV_CONTENT,		/* a flow's bytes turned weights-shaped */
 	ACT_EV_DNS_TUNNEL,	/* a process's DNS queries carry data */
+	ACT_EV_UNMETERED,	/* it sent on a socket no hook can meter (MPTCP, SCTP) */
 	ACT_EV_CONTROL,		/* a blind-spot control fired: any process, tainted or not */
 	ACT_EV__COUNT,
 };

@@ -524,8 +524,8 @@ static int to_activity(struct reader *r, json_t *o, struct activity *a)
 	if (err)
 		return -EINVAL;
 	if (!ev)
-		return bad(r, "missing 'event' (connect, egress, progress, content, dns-tunnel, budget "
-			   "or control)%s%s", "", "");
+		return bad(r, "missing 'event' (connect, egress, progress, content, dns-tunnel, budget, "
+			   "unmetered or control)%s%s", "", "");
 	if (get_word(r, o, "event", ACT_VOCAB_EVENT, NULL, &event) ||
 	    get_word(r, o, "action", ACT_VOCAB_OUTCOME, "alert", &action) ||
 	    get_word(r, o, "mode", ACT_VOCAB_MODE, "monitor", &mode) ||

@@ -612,7 +612,8 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 		a.enforce_action = rule == ACT_EV_CONNECT ?
 				   (c->env.deny_new_dest || d->proto == VIGIL_PROTO_RAW ?
 				    ACT_BLOCKED : ACT_NONE) :
-				   rule == ACT_EV_BUDGET || rule == ACT_EV_DNS_TUNNEL ? ACT_KILLED :
+				   rule == ACT_EV_BUDGET || rule == ACT_EV_DNS_TUNNEL ||
+				   rule == ACT_EV_UNMETERED ? ACT_KILLED :
 				   ACT_NONE;
 	if (!r->have_info && !r->exited)
 		rec_refresh_info(c, r, NULL);
@@ -675,6 +676,14 @@ static void raise_activity(struct corr *c, struct rec *r, enum act_event rule, e
 			 "%s (pid %u), holding data from %s%s, sends DNS queries to %s port %u that "
 			 "carry data (long encoded labels or too many name bytes)", r->info.comm,
 			 r->tgid, src, cov, a.daddr, a.dport);
+		break;
+	case ACT_EV_UNMETERED:	/* key.proto: 132 SCTP, else MPTCP's 262 cut to 8 bits */
+		snprintf(a.message, sizeof(a.message),
+			 "%s (pid %u), holding data from %s%s, %s on an %s socket to %s, whose "
+			 "bytes vigil cannot meter%s", r->info.comm, r->tgid, src, cov,
+			 act == ACT_KILLED ? "was killed at its first send" : "sent",
+			 d->proto == 132 ? "SCTP" : "MPTCP", where,
+			 act == ACT_KILLED ? "" : " (enforce mode kills it at that send)");
 		break;
 	case ACT_EV_BUDGET:
 		if (act == ACT_KILLED)
@@ -798,6 +807,15 @@ static void on_kill(struct corr *c, const struct vigil_ev_kill *e)
 
 	if (!r)
 		return;
+	if (e->why == VIGIL_KILL_UNMETERED) {	/* both modes: monitor says what enforce does */
+		dest_from_key(&d, &e->key);
+		d.lport = e->lport;
+		d.inbound = e->inbound;
+		r->killed |= e->done;
+		raise_alert(c, r, ACT_EV_UNMETERED, e->done ? ACT_KILLED : ACT_ALERT, &d, 0, 0,
+			    ACT_BY_KERNEL, "unknown");
+		return;
+	}
 	if (!e->done)
 		return;
 	r->killed = true;

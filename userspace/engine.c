@@ -612,7 +612,7 @@ int engine__validate(const struct ruleset *rs, char *err, size_t errlen)
 		if (!some_event_fits(cr)) {
 			snprintf(err, errlen, "%s: rule '%s' can never match: its evt.type/evt.mode "
 				 "tests rule out every event (evt.type is connect, egress, progress, "
-				 "content, dns-tunnel or budget; evt.mode monitor or enforce)", at, cr->def->id);
+				 "content, dns-tunnel, budget, unmetered or control; evt.mode monitor or enforce)", at, cr->def->id);
 			ret = -EINVAL;
 			break;
 		}

@@ -389,9 +389,10 @@ static __always_inline void key_from_sock(struct vigil_flow_key *k, const struct
  * destination of sk or else of dest (a network filesystem's mount: lib/
  * netfs.bpf.h). Only ever called from hooks that run in the context of the
  * tainted sender itself. */
-static __always_inline void kill__current_to(struct vigil_taint *t, __u32 tgid,
-					     const struct sock *sk,
-					     const struct vigil_flow_key *dest, __u8 content)
+static __always_inline void kill__current_why(struct vigil_taint *t, __u32 tgid,
+					      const struct sock *sk,
+					      const struct vigil_flow_key *dest, __u8 content,
+					      __u8 why)
 {
 	struct vigil_ev_kill *e;
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE;
@@ -418,8 +419,16 @@ static __always_inline void kill__current_to(struct vigil_taint *t, __u32 tgid,
 	e->content = content;
 	e->inbound = sk && BPF_CORE_READ(sk, sk_max_ack_backlog) > 0;
 	e->lport = sk ? BPF_CORE_READ(sk, __sk_common.skc_num) : 0;
+	e->why = why;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void kill__current_to(struct vigil_taint *t, __u32 tgid,
+					     const struct sock *sk,
+					     const struct vigil_flow_key *dest, __u8 content)
+{
+	kill__current_why(t, tgid, sk, dest, content, VIGIL_KILL_BUDGET);
 }
 
 static __always_inline void kill__current(struct vigil_taint *t, __u32 tgid,

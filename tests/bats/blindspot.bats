@@ -116,7 +116,8 @@ print("sent", len(data))' "$W/model.safetensors" "$PEER4" "$PORT" "$@"
 	for i in 1 2 3; do
 		other_proto_leak mptcp before
 		[ "$status" -eq 137 ]
-		run alert_wait --timeout 5 action=killed process.cmdline~mptcp
+		run alert_wait --timeout 5 rule=weights-unmetered-egress action=killed \
+			process.cmdline~mptcp
 		[ "$status" -eq 0 ]
 	done
 	figure "MPTCP connected before the read: sink bytes, 3 runs" "$(sink_bytes)"
@@ -127,6 +128,20 @@ print("sent", len(data))' "$W/model.safetensors" "$PEER4" "$PORT" "$@"
 	[ "$(sink_bytes)" -le $((1 << 20)) ]
 	stop_agent
 	[ "$(alert_get kernel.failed_closed kind=agent_stop)" -ge 1 ]
+}
+
+@test "blind spot: monitor: the weights over MPTCP (not metered) are alerted, saying enforce mode kills at that send" {
+	[ "$(sysctl -n net.mptcp.enabled 2>/dev/null)" = 1 ] || skip "no MPTCP on this kernel"
+	start_sink tcp
+	start_agent --mode monitor
+	other_proto_leak mptcp before
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait --timeout 10 rule=weights-unmetered-egress action=alert enforce_action=killed \
+		severity=critical process.cmdline~mptcp taint.sources.0.path="$W/model.safetensors" \
+		network.daddr="$PEER4" network.dport="$PORT" message~"MPTCP socket"
+	[ "$status" -eq 0 ]
+	stop_agent
 }
 
 @test "blind spot: enforce: the weights over UDP-Lite are killed at the budget" {
