@@ -88,10 +88,16 @@ __noinline int netfs__charge(__u32 mask, __u64 len, int weights)
 	if (cpu >= VIGIL_NETFS_CPUS)
 		return 0;
 	key = &vg_netfs_keys[cpu];
-	/* a mount an allow entry names (for this writer's executable) */
+	/* a mount an allow entry names (for this writer's executable; the
+	 * keys are the slot's own fields: this frame must stay small) */
 	allowed = bpf_map_lookup_elem(&vg_netfs_allow, key->daddr);
-	if (allowed && (!*allowed || (exe_bits_of(key->tgid) & *allowed)))
-		return NETFS_ALLOWED;
+	if (allowed) {
+		__u32 *bits = *allowed && vg_have_exe_allow ?
+			      bpf_map_lookup_elem(&vg_exe_bits, &key->tgid) : NULL;
+
+		if (!*allowed || (bits && (*bits & *allowed)))
+			return NETFS_ALLOWED;
+	}
 	f = bpf_map_lookup_elem(&vg_flows, key);
 	if (f && f->content.class == VIGIL_CLASS_WEIGHTS)
 		cls = VIGIL_CLASS_WEIGHTS;
