@@ -91,6 +91,10 @@ initramfs() {
 		iproute2 bash.bashrc pam.d pam.conf security login.defs; do
 		[ -e "/etc/$f" ] && cp -a "/etc/$f" "$stage/etc/"
 	done
+	# openssl's configuration and the CA bundle (sinks.bats makes a test CA),
+	# not the host's private keys
+	mkdir -p "$stage/etc/ssl"
+	cp -a /etc/ssl/openssl.cnf /etc/ssl/certs "$stage/etc/ssl/" 2>/dev/null || true
 	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' \
 		> "$stage/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"
@@ -205,8 +209,9 @@ SNAP="/var/lib/vigil-kernels/tree.$$"
 trap 'rm -rf "$SNAP" "$OUT"/netfs.$$.*' EXIT
 mkdir -p "$SNAP/.output"
 cp -a tests rules "$SNAP/"
-# alerts.py checks records against the schema in docs/schema
-[ -d docs/schema ] && mkdir -p "$SNAP/docs" && cp -a docs/schema "$SNAP/docs/"
+# alerts.py checks records against the schema in docs/schema; sinks.bats
+# runs docs/ALERTS.md's examples and docs/FLEET.md's rsyslog configuration
+[ -d docs ] && cp -a docs "$SNAP/"
 cp -a .output/vigil "$SNAP/.output/"
 [ -d .output/scenarios ] && cp -a .output/scenarios "$SNAP/.output/"
 # the stress leaker and sink (ceiling.bats, bypass.bats use them)
