@@ -8,6 +8,7 @@
  * itself costing nothing). See docs/ARCHITECTURE.md. */
 #include "lib/files.bpf.h"
 #include "lib/copy.bpf.h"
+#include "lib/netfs.bpf.h"
 
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(vigil_filemap_get_pages, struct address_space *mapping,
@@ -47,7 +48,9 @@ int BPF_PROG(vigil_filemap_fault, struct address_space *mapping, unsigned long i
  * of protected data. Fires once per page going clean -> dirty, in the
  * writer's context; untainted writers cost a bitmap test (and, once a
  * tainted pipe exists, a task-storage read: a writer fed through a pipe by
- * a tainted process, `tar czf` 's gzip, is tainted at its first page). */
+ * a tainted process, `tar czf` 's gzip, is tainted at its first page).
+ * A page of a network filesystem is also egress of its writer, charged
+ * unless a write syscall paid for it (netfs__dirty). */
 SEC("tp_btf/writeback_dirty_folio")
 int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mapping)
 {
@@ -63,6 +66,9 @@ int BPF_PROG(vigil_dirty_folio, struct folio *folio, struct address_space *mappi
 	inode = BPF_CORE_READ(mapping, host);
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return 0;
+	/* a network filesystem's page: its bytes leave (lib/netfs.bpf.h) */
+	if (tgid != cfg_agent_tgid)
+		netfs__dirty(BPF_CORE_READ(inode, i_sb), folio, t, tgid);
 	fk.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	fk.ino = BPF_CORE_READ(inode, i_ino);
 	if (bpf_map_lookup_elem(&vg_files, &fk))

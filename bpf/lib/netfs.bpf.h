@@ -41,11 +41,10 @@ static __always_inline __u8 netfs__kind(unsigned long magic)
 	return 0;
 }
 
-/* f's mount as a flow key of the writer tgid, in this CPU's slot of
- * vg_netfs_keys; NULL if f is not on a network filesystem. */
-static __always_inline struct vigil_flow_key *netfs__file_key(struct file *f, __u32 tgid)
+/* The mount of superblock sb as a flow key of the writer tgid, in this
+ * CPU's slot of vg_netfs_keys; NULL if sb is no network filesystem's. */
+static __always_inline struct vigil_flow_key *netfs__sb_key(struct super_block *sb, __u32 tgid)
 {
-	struct super_block *sb = BPF_CORE_READ(f, f_inode, i_sb);
 	__u32 cpu = bpf_get_smp_processor_id(), dev;
 	struct vigil_flow_key *key;
 	__u8 kind;
@@ -65,6 +64,12 @@ static __always_inline struct vigil_flow_key *netfs__file_key(struct file *f, __
 	return key;
 }
 
+/* f's mount, likewise; NULL if f is not on a network filesystem. */
+static __always_inline struct vigil_flow_key *netfs__file_key(struct file *f, __u32 tgid)
+{
+	return netfs__sb_key(BPF_CORE_READ(f, f_inode, i_sb), tgid);
+}
+
 #define NETFS_ALLOWED -1	/* netfs__charge: the mount is allowlisted */
 
 /* What len bytes (weights: the write sampled weights-class) of taint mask
@@ -75,7 +80,7 @@ static __always_inline struct vigil_flow_key *netfs__file_key(struct file *f, __
  * (nothing charged) for a mount an allow entry names. Global, with a
  * frame of a few bytes: the write programs' stack is nearly full, so the
  * caller accounts the flow itself. */
-__noinline int netfs__charge(__u32 mask, __u64 len, int weights)
+__noinline int netfs__charge(__u32 mask, __u64 len, int weights, int prepay)
 {
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false;
 	__u32 cpu = bpf_get_smp_processor_id(), reason = 0;
@@ -97,6 +102,16 @@ __noinline int netfs__charge(__u32 mask, __u64 len, int weights)
 
 		if (!*allowed || (bits && (*bits & *allowed)))
 			return NETFS_ALLOWED;
+	}
+	if (prepay) {	/* the pages this write dirties are paid for */
+		__u64 *credit = bpf_map_lookup_elem(&vg_netfs_credit, &key->tgid);
+
+		if (credit) {
+			__sync_fetch_and_add(credit, len);
+		} else {
+			vg_netfs_vals[cpu] = len;
+			bpf_map_update_elem(&vg_netfs_credit, &key->tgid, &vg_netfs_vals[cpu], BPF_ANY);
+		}
 	}
 	f = bpf_map_lookup_elem(&vg_flows, key);
 	if (f && f->content.class == VIGIL_CLASS_WEIGHTS)
@@ -125,16 +140,78 @@ done:
 /* A tainted writer's len bytes into the mount of key (netfs__file_key):
  * charged and accounted on its flow, the writer killed at the write that
  * overruns a budget (enforce). */
-static __always_inline void netfs__write_key(struct vigil_flow_key *key, struct vigil_taint *t,
-					     __u32 tgid, __u64 len, int weights)
+static __always_inline void netfs__charge_key(struct vigil_flow_key *key, struct vigil_taint *t,
+					      __u32 tgid, __u64 len, int weights, int prepay)
 {
-	int r = netfs__charge(t->set_mask, len, weights);
+	int r = netfs__charge(t->set_mask, len, weights, prepay);
 
 	if (r == NETFS_ALLOWED)
 		return;
 	flow__account(key, t->set_mask, len, r & 0xffff, (__u32)r >> 16);
 	if ((r & FA_OVER) && cfg_mode == VIGIL_MODE_ENFORCE)
 		kill__current_to(t, tgid, NULL, key, (r >> FA_CLASS_SHIFT) & 0xff);
+}
+
+/* A write syscall's len bytes, judged at its entry: charged, and credited
+ * to the pages it dirties. */
+static __always_inline void netfs__write_key(struct vigil_flow_key *key, struct vigil_taint *t,
+					     __u32 tgid, __u64 len, int weights)
+{
+	netfs__charge_key(key, t, tgid, len, weights, 1);
+}
+
+/* struct folio's order before 6.6 (_folio_order) and since (_flags_1's
+ * low byte); either is valid only on a large folio (PG_head) */
+struct folio___v61 {
+	unsigned char _folio_order;
+} __attribute__((preserve_access_index));
+struct folio___v66 {
+	unsigned long _flags_1;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 folio__bytes(struct folio *folio)
+{
+	unsigned long flags = 0;
+	__u32 order = 0;
+
+	bpf_core_read(&flags, sizeof(flags), &folio->flags);
+	if (flags & (1ul << bpf_core_enum_value(enum pageflags, PG_head))) {
+		if (bpf_core_field_exists(((struct folio___v66 *)folio)->_flags_1))
+			order = BPF_CORE_READ((struct folio___v66 *)folio, _flags_1) & 0xff;
+		else if (bpf_core_field_exists(((struct folio___v61 *)folio)->_folio_order))
+			order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
+	}
+	return 4096ull << (order > 18 ? 18 : order);
+}
+
+/* A tainted writer dirtied folio of a file on a network filesystem (sb):
+ * bytes its write syscalls already paid for at their entry take the
+ * credit; the rest (pwrite64, pwritev, a shared mapping, io_uring,
+ * sendfile: no write hook charged them) is charged here, where the bytes
+ * are in the page cache and not yet sent, as weights (nothing to sample).
+ * In enforce mode the page that overruns the budget SIGKILLs the writer:
+ * it stops at its next page, so at most that folio past the budget is
+ * written back. */
+static __always_inline void netfs__dirty(struct super_block *sb, struct folio *folio,
+					 struct vigil_taint *t, __u32 tgid)
+{
+	struct vigil_flow_key *key = netfs__sb_key(sb, tgid);
+	__u64 len, *credit, c;
+
+	if (!key)
+		return;
+	len = folio__bytes(folio);
+	credit = bpf_map_lookup_elem(&vg_netfs_credit, &tgid);
+	if (credit) {
+		c = *credit;
+		if (c >= len) {
+			__sync_fetch_and_sub(credit, len);
+			return;
+		}
+		__sync_fetch_and_sub(credit, c);
+		len -= c;
+	}
+	netfs__charge_key(key, t, tgid, len, 1, 0);
 }
 
 /* The same for f; false if f is not on a network filesystem. */

@@ -162,6 +162,9 @@ write_netfs() { write_file "$1" "$ND/upload"; }
 	got="$(stat -c %s "$ND/upload")"
 	figure "weights written into a $NETFS_FSTYPE mount: bytes on the share (budget $BUDGET)" "$got"
 	[ "$got" -le "$BUDGET" ]
+	# not charged twice (at the write and again as its pages are dirtied):
+	# the 1 MiB writes stop at the second, not inside the first
+	[ "$got" -gt $((BUDGET / 2)) ]
 	run alert_wait --timeout 10 action=killed severity=critical network.family=netfs \
 		network.mount.point="$VIGIL_NETFS_DIR" taint.sources.0.path="$W/model.safetensors"
 	[ "$status" -eq 0 ]
@@ -180,6 +183,79 @@ write_netfs() { write_file "$1" "$ND/upload"; }
 	[ "$status" -eq 0 ]
 	run alert_none kind=alert network.content=weights
 	[ "$status" -eq 0 ]
+}
+
+# Writes no write hook charges at their entry — pwrite64/pwritev, a shared
+# mapping, io_uring — are charged as their pages are dirtied (netfs__dirty).
+# write_other HOW SRC DEST: a process in the scope reads SRC and writes it
+# into DEST by pwrite (HOW pwrite, 256 KiB a call) or through a shared
+# mapping (HOW mmap, the file sized first)
+write_other() {
+	run in_cg python3 -c '
+import mmap, os, sys
+how, src, dest = sys.argv[1:4]
+data = open(src, "rb").read()
+fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+if how == "pwrite":
+    for off in range(0, len(data), 1 << 18):
+        os.pwrite(fd, data[off:off + (1 << 18)], off)
+else:
+    os.ftruncate(fd, len(data))
+    m = mmap.mmap(fd, len(data), mmap.MAP_SHARED, mmap.PROT_WRITE)
+    for off in range(0, len(data), 1 << 16):
+        m[off:off + (1 << 16)] = data[off:off + (1 << 16)]
+    m.flush()
+os.close(fd)' "$@"
+}
+
+# written_bytes FILE: the bytes of FILE's non-zero 4 KiB pages (a mapped
+# file is sized before it is written)
+written_bytes() {
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+print(sum(4096 for i in range(0, len(d), 4096) if d[i:i + 4096].strip(b"\0")))' "$1"
+}
+
+@test "netfs: enforce: the weights pwrite()n into a network filesystem are charged as their pages are dirtied: killed at the budget" {
+	netfs_dir
+	start_agent --mode enforce --budget "$BUDGET"
+	write_other pwrite "$W/model.safetensors" "$ND/upload"
+	[ "$status" -ne 0 ]	# SIGKILLed
+	sync
+	got="$(written_bytes "$ND/upload")"
+	figure "weights pwrite()n into a $NETFS_FSTYPE mount: bytes on the share (budget $BUDGET)" "$got"
+	[ "$got" -le $((BUDGET + 65536)) ]
+	run alert_wait --timeout 10 action=killed network.family=netfs network.mount.point="$VIGIL_NETFS_DIR" \
+		taint.sources.0.path="$W/model.safetensors"
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "netfs: enforce: the weights copied into a shared mapping of a network-filesystem file are charged as its pages are dirtied: killed at the budget" {
+	netfs_dir
+	start_agent --mode enforce --budget "$BUDGET"
+	write_other mmap "$W/model.safetensors" "$ND/upload"
+	[ "$status" -ne 0 ]	# SIGKILLed
+	sync
+	got="$(written_bytes "$ND/upload")"
+	figure "weights written through a shared mapping into a $NETFS_FSTYPE mount: non-zero bytes on the share (budget $BUDGET)" "$got"
+	[ "$got" -le $((BUDGET + 65536)) ]
+	run alert_wait --timeout 10 action=killed network.family=netfs network.mount.point="$VIGIL_NETFS_DIR"
+	[ "$status" -eq 0 ]
+	stop_agent
+}
+
+@test "netfs: monitor: the weights pwrite()n into a network filesystem are alerted past the budget, all written" {
+	netfs_dir
+	start_agent --mode monitor --budget "$BUDGET"
+	write_other pwrite "$W/model.safetensors" "$ND/upload"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$ND/upload")" -eq $((4 << 20)) ]
+	run alert_wait --timeout 10 rule=weights-egress-budget network.family=netfs \
+		network.mount.point="$VIGIL_NETFS_DIR" enforce_action=killed
+	[ "$status" -eq 0 ]
+	stop_agent
 }
 
 # A site's checkpoint store on network storage, named by an allow entry
