@@ -174,7 +174,9 @@ static __always_inline __u64 folio__bytes(struct folio *folio)
 	unsigned long flags = 0;
 	__u32 order = 0;
 
-	bpf_core_read(&flags, sizeof(flags), &folio->flags);
+	/* page flags first in every kernel's folio; its type is not
+	 * (unsigned long, memdesc_flags_t since 6.17): no CO-RE field */
+	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
 	if (flags & (1ul << bpf_core_enum_value(enum pageflags, PG_head))) {
 		if (bpf_core_field_exists(((struct folio___v66 *)folio)->_flags_1))
 			order = BPF_CORE_READ((struct folio___v66 *)folio, _flags_1) & 0xff;
