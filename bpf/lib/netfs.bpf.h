@@ -80,7 +80,7 @@ static __always_inline struct vigil_flow_key *netfs__file_key(struct file *f, __
  * (nothing charged) for a mount an allow entry names. Global, with a
  * frame of a few bytes: the write programs' stack is nearly full, so the
  * caller accounts the flow itself. */
-__noinline int netfs__charge(__u32 mask, __u64 len, int weights, int prepay)
+__noinline int netfs__charge(__u32 mask, __u64 len, int weights)
 {
 	bool enforce = cfg_mode == VIGIL_MODE_ENFORCE, crossed = false;
 	__u32 cpu = bpf_get_smp_processor_id(), reason = 0;
@@ -102,16 +102,6 @@ __noinline int netfs__charge(__u32 mask, __u64 len, int weights, int prepay)
 
 		if (!*allowed || (bits && (*bits & *allowed)))
 			return NETFS_ALLOWED;
-	}
-	if (prepay) {	/* the pages this write dirties are paid for */
-		__u64 *credit = bpf_map_lookup_elem(&vg_netfs_credit, &key->tgid);
-
-		if (credit) {
-			__sync_fetch_and_add(credit, len);
-		} else {
-			vg_netfs_vals[cpu] = len;
-			bpf_map_update_elem(&vg_netfs_credit, &key->tgid, &vg_netfs_vals[cpu], BPF_ANY);
-		}
 	}
 	f = bpf_map_lookup_elem(&vg_flows, key);
 	if (f && f->content.class == VIGIL_CLASS_WEIGHTS)
@@ -137,16 +127,41 @@ done:
 	return how | reason << 16;
 }
 
+/* The writer of this CPU's key paid for len bytes at a write syscall's
+ * entry: the pages they dirty take that credit (netfs__dirty). Global and
+ * keyed by the slot's fields, like netfs__charge: the callers' frames are
+ * nearly full (6.1 counts a call chain's frames together). */
+__noinline int netfs__prepay(__u64 len)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct vigil_flow_key *key;
+	__u64 *credit;
+
+	if (cpu >= VIGIL_NETFS_CPUS)
+		return 0;
+	key = &vg_netfs_keys[cpu];
+	credit = bpf_map_lookup_elem(&vg_netfs_credit, &key->tgid);
+	if (credit) {
+		__sync_fetch_and_add(credit, len);
+		return 0;
+	}
+	vg_netfs_vals[cpu] = len;
+	bpf_map_update_elem(&vg_netfs_credit, &key->tgid, &vg_netfs_vals[cpu], BPF_ANY);
+	return 0;
+}
+
 /* A tainted writer's len bytes into the mount of key (netfs__file_key):
  * charged and accounted on its flow, the writer killed at the write that
  * overruns a budget (enforce). */
 static __always_inline void netfs__charge_key(struct vigil_flow_key *key, struct vigil_taint *t,
 					      __u32 tgid, __u64 len, int weights, int prepay)
 {
-	int r = netfs__charge(t->set_mask, len, weights, prepay);
+	int r = netfs__charge(t->set_mask, len, weights);
 
 	if (r == NETFS_ALLOWED)
 		return;
+	if (prepay)	/* the pages this write dirties are paid for */
+		netfs__prepay(len);
 	flow__account(key, t->set_mask, len, r & 0xffff, (__u32)r >> 16);
 	if ((r & FA_OVER) && cfg_mode == VIGIL_MODE_ENFORCE)
 		kill__current_to(t, tgid, NULL, key, (r >> FA_CLASS_SHIFT) & 0xff);
@@ -203,7 +218,7 @@ static __always_inline void netfs__dirty(struct super_block *sb, struct folio *f
 	if (!key)
 		return;
 	len = folio__bytes(folio);
-	credit = bpf_map_lookup_elem(&vg_netfs_credit, &tgid);
+	credit = bpf_map_lookup_elem(&vg_netfs_credit, &key->tgid);
 	if (credit) {
 		c = *credit;
 		if (c >= len) {
