@@ -103,7 +103,6 @@ __u32 vg_shm_files = 0;
  * (6.1 counts a call chain's frames together against 512 bytes). */
 #define VIGIL_NETFS_CPUS 1024
 struct vigil_flow_key vg_netfs_keys[VIGIL_NETFS_CPUS] = {};
-__u64 vg_netfs_vals[VIGIL_NETFS_CPUS] = {};	/* a map value to store, likewise */
 
 static __always_inline bool maybe_tainted(__u32 tgid)
 {
@@ -191,14 +190,6 @@ VG_MAP(vg_exe_bits, HASH, 0, 65536, __u32, __u32);
  * mountinfo): the superblock's s_dev -> exe-scoped entry bits, 0: any
  * executable. Writes into them are not egress (lib/netfs.bpf.h). */
 VG_MAP(vg_netfs_allow, HASH, 0, VIGIL_MAX_NETFS_ALLOWS, __u32, __u32);
-
-/* Bytes a tainted writer's write syscalls were charged into network
- * filesystems at their entry, less the pages they dirtied since: those
- * pages are paid for. A page dirtied without such credit (pwrite64,
- * pwritev, mmap, io_uring, sendfile) is charged where it is dirtied
- * (vigil_dirty_folio). tgid -> bytes; an entry lost to the LRU charges
- * pages twice (fails closed). */
-VG_MAP(vg_netfs_credit, LRU_HASH, 0, 8192, __u32, __u64);
 
 static __always_inline __u32 exe_bits_of(__u32 tgid)
 {

@@ -127,52 +127,19 @@ done:
 	return how | reason << 16;
 }
 
-/* The writer of this CPU's key paid for len bytes at a write syscall's
- * entry: the pages they dirty take that credit (netfs__dirty). Global and
- * keyed by the slot's fields, like netfs__charge: the callers' frames are
- * nearly full (6.1 counts a call chain's frames together). */
-__noinline int netfs__prepay(__u64 len)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct vigil_flow_key *key;
-	__u64 *credit;
-
-	if (cpu >= VIGIL_NETFS_CPUS)
-		return 0;
-	key = &vg_netfs_keys[cpu];
-	credit = bpf_map_lookup_elem(&vg_netfs_credit, &key->tgid);
-	if (credit) {
-		__sync_fetch_and_add(credit, len);
-		return 0;
-	}
-	vg_netfs_vals[cpu] = len;
-	bpf_map_update_elem(&vg_netfs_credit, &key->tgid, &vg_netfs_vals[cpu], BPF_ANY);
-	return 0;
-}
-
 /* A tainted writer's len bytes into the mount of key (netfs__file_key):
  * charged and accounted on its flow, the writer killed at the write that
  * overruns a budget (enforce). */
-static __always_inline void netfs__charge_key(struct vigil_flow_key *key, struct vigil_taint *t,
-					      __u32 tgid, __u64 len, int weights, int prepay)
+static __always_inline void netfs__write_key(struct vigil_flow_key *key, struct vigil_taint *t,
+					     __u32 tgid, __u64 len, int weights)
 {
 	int r = netfs__charge(t->set_mask, len, weights);
 
 	if (r == NETFS_ALLOWED)
 		return;
-	if (prepay)	/* the pages this write dirties are paid for */
-		netfs__prepay(len);
 	flow__account(key, t->set_mask, len, r & 0xffff, (__u32)r >> 16);
 	if ((r & FA_OVER) && cfg_mode == VIGIL_MODE_ENFORCE)
 		kill__current_to(t, tgid, NULL, key, (r >> FA_CLASS_SHIFT) & 0xff);
-}
-
-/* A write syscall's len bytes, judged at its entry: charged, and credited
- * to the pages it dirties. */
-static __always_inline void netfs__write_key(struct vigil_flow_key *key, struct vigil_taint *t,
-					     __u32 tgid, __u64 len, int weights)
-{
-	netfs__charge_key(key, t, tgid, len, weights, 1);
 }
 
 /* struct folio's order before 6.6 (_folio_order) and since (_flags_1's
@@ -201,34 +168,39 @@ static __always_inline __u64 folio__bytes(struct folio *folio)
 	return 4096ull << (order > 18 ? 18 : order);
 }
 
-/* A tainted writer dirtied folio of a file on a network filesystem (sb):
- * bytes its write syscalls already paid for at their entry take the
- * credit; the rest (pwrite64, pwritev, a shared mapping, io_uring,
- * sendfile: no write hook charged them) is charged here, where the bytes
- * are in the page cache and not yet sent, as weights (nothing to sample).
- * In enforce mode the page that overruns the budget SIGKILLs the writer:
- * it stops at its next page, so at most that folio past the budget is
- * written back. */
+/* Is the current task inside a syscall whose bytes a write hook charges
+ * by count and class (write, writev, pwritev2: write.bpf.c; splice:
+ * stage.bpf.c; sendfile at its exit)? x86-64 numbers; a page fault or an
+ * io_uring worker is in none. */
+static __always_inline bool netfs__in_charged_syscall(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr;
+
+	if (!regs)
+		return false;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	return nr == 1 /* write */ || nr == 20 /* writev */ || nr == 328 /* pwritev2 */ ||
+	       nr == 275 /* splice */ || nr == 40 /* sendfile */;
+}
+
+/* A tainted writer dirtied folio of a file on a network filesystem (sb)
+ * outside those syscalls — pwrite64, pwritev, a store into a shared
+ * mapping, io_uring, a copy_file_range — where no hook charged its bytes:
+ * charged here, the folio's size, as weights (nothing to sample), while
+ * the bytes are in the page cache and not yet sent. In enforce mode the
+ * page that overruns the budget SIGKILLs the writer: it stops at its next
+ * page, so at most that folio past the budget is written back. */
 static __always_inline void netfs__dirty(struct super_block *sb, struct folio *folio,
 					 struct vigil_taint *t, __u32 tgid)
 {
-	struct vigil_flow_key *key = netfs__sb_key(sb, tgid);
-	__u64 len, *credit, c;
+	struct vigil_flow_key *key;
 
-	if (!key)
+	if (netfs__in_charged_syscall())
 		return;
-	len = folio__bytes(folio);
-	credit = bpf_map_lookup_elem(&vg_netfs_credit, &key->tgid);
-	if (credit) {
-		c = *credit;
-		if (c >= len) {
-			__sync_fetch_and_sub(credit, len);
-			return;
-		}
-		__sync_fetch_and_sub(credit, c);
-		len -= c;
-	}
-	netfs__charge_key(key, t, tgid, len, 1, 0);
+	key = netfs__sb_key(sb, tgid);
+	if (key)
+		netfs__write_key(key, t, tgid, folio__bytes(folio), 1);
 }
 
 /* The same for f; false if f is not on a network filesystem. */
