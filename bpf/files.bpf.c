@@ -8,7 +8,7 @@
  * itself costing nothing). See docs/ARCHITECTURE.md. */
 #include "lib/files.bpf.h"
 #include "lib/copy.bpf.h"
-#include "lib/netfs.bpf.h"
+#include "lib/write.bpf.h"
 
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(vigil_filemap_get_pages, struct address_space *mapping,

@@ -401,11 +401,15 @@ static __always_inline int send__done_t(struct sock *sk, int ret, __u32 tgid,
 	    (sk->sk_type == 1 /* SOCK_STREAM: MPTCP and the like, never metered */ ||
 	     sk->sk_protocol == 132 /* SCTP of any type: sent from softirq, unmetered */)) {
 		/* monitor mode reports what enforce does here (once per
-		 * process), so a rollout sees it before it kills */
+		 * process, by its own flag: KILLED would silence a later
+		 * enforcing agent's kill record), so a rollout sees it */
 		if (cfg_mode == VIGIL_MODE_ENFORCE) {
 			COUNT(failed_closed);
 			if (sk->sk_protocol == 262 /* IPPROTO_MPTCP */)
 				sock__block_unmetered(sk, tgid, t->set_mask);	/* what it queued */
+		} else if (__sync_fetch_and_or(&t->flags, VIGIL_TF_UNMETERED_SEEN) &
+			   VIGIL_TF_UNMETERED_SEEN) {
+			return 0;
 		}
 		kill__current_why(t, tgid, sk, NULL, VIGIL_CLASS_UNKNOWN, VIGIL_KILL_UNMETERED);
 		return 0;

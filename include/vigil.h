@@ -143,7 +143,8 @@ struct vigil_taint {
 	__u64 since_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };
 
-#define VIGIL_TF_KILLED (1u << 0)	/* SIGKILL sent (or would be, in monitor) */
+#define VIGIL_TF_KILLED (1u << 0)	/* SIGKILL sent (enforce) */
+#define VIGIL_TF_UNMETERED_SEEN (1u << 1)	/* monitor: its unmetered send reported */
 
 /* Per (process, file) read progress, to count distinct pages: filemap
  * tracepoints re-fire on overlapping ranges, so count only pages past a

@@ -126,11 +126,18 @@ void agent_rules__refresh_mounts(struct agent *a, bool always)
 	struct pollfd p;
 	int n;
 
-	if (a->mountinfo_fd < 0) {
+	if (a->mountinfo_fd == -1) {	/* first call (-2: could not open: not polled) */
 		a->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+		if (a->mountinfo_fd < 0) {
+			a->mountinfo_fd = -2;
+			log__warn("allow: cannot poll /proc/self/mountinfo (%s): mounts made later "
+				  "are allowed only at a reload", strerror(errno));
+		}
 		always = true;
 	}
-	if (!always && a->mountinfo_fd >= 0) {
+	if (!always && a->mountinfo_fd < 0)
+		return;
+	if (!always) {
 		p = (struct pollfd){ .fd = a->mountinfo_fd, .events = POLLPRI };
 		if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLPRI | POLLERR)))
 			return;

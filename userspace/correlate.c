@@ -533,8 +533,8 @@ static void fill_netfs_dest(struct activity *a, const struct dest *d)
 	a->direction = "outbound";
 	if (mounts__by_dev(NULL, kdev, &m) == 0) {
 		snprintf(a->fs_type_buf, sizeof(a->fs_type_buf), "%.31s", m.fstype);
-		snprintf(a->fs_source, sizeof(a->fs_source), "%s", m.source);
-		snprintf(a->fs_mount, sizeof(a->fs_mount), "%s", m.point);
+		snprintf(a->fs_source, sizeof(a->fs_source), "%.159s", m.source);
+		snprintf(a->fs_mount, sizeof(a->fs_mount), "%.159s", m.point);
 	} else {	/* unmounted since, or another mount namespace */
 		snprintf(a->fs_type_buf, sizeof(a->fs_type_buf), "%s", mounts__netfs_word(d->proto));
 		snprintf(a->fs_source, sizeof(a->fs_source), "dev %u:%u", kdev >> 20, kdev & 0xfffff);

@@ -10,8 +10,9 @@
 
 struct mount_name {
 	char fstype[32];	/* nfs4, cifs, 9p ... */
-	char source[160];	/* server:/export, //server/share, the 9p tag */
-	char point[160];	/* where it is mounted (the first one listed) */
+	char source[1024];	/* server:/export, //server/share, the 9p tag */
+	char point[1024];	/* where it is mounted (the first one listed); whole, for
+				 * allow entries' globs (a CSI mount point runs 140+) */
 };
 
 /* The mount of kernel dev_t kdev (major << 20 | minor) from the mountinfo

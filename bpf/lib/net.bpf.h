@@ -399,11 +399,12 @@ static __always_inline void kill__current_why(struct vigil_taint *t, __u32 tgid,
 
 	if (enforce)
 		bpf_send_signal(SIGKILL);
-	if (t->flags & VIGIL_TF_KILLED)
-		return;
-	__sync_fetch_and_or(&t->flags, VIGIL_TF_KILLED);
-	if (enforce)
+	if (enforce) {	/* reported once; monitor's report is the caller's to limit */
+		if (t->flags & VIGIL_TF_KILLED)
+			return;
+		__sync_fetch_and_or(&t->flags, VIGIL_TF_KILLED);
 		COUNT(kills);
+	}
 	e = event_reserve(sizeof(*e), VIGIL_EV_KILL, tgid);
 	if (!e)
 		return;

@@ -160,47 +160,14 @@ static __always_inline __u64 folio__bytes(struct folio *folio)
 	 * (unsigned long, memdesc_flags_t since 6.17): no CO-RE field */
 	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
 	if (flags & (1ul << bpf_core_enum_value(enum pageflags, PG_head))) {
-		if (bpf_core_field_exists(((struct folio___v66 *)folio)->_flags_1))
-			order = BPF_CORE_READ((struct folio___v66 *)folio, _flags_1) & 0xff;
-		else if (bpf_core_field_exists(((struct folio___v61 *)folio)->_folio_order))
+		/* _folio_order first: 6.1 has a _flags_1 too (the tail page's
+		 * flags, no order in it) */
+		if (bpf_core_field_exists(((struct folio___v61 *)folio)->_folio_order))
 			order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
+		else if (bpf_core_field_exists(((struct folio___v66 *)folio)->_flags_1))
+			order = BPF_CORE_READ((struct folio___v66 *)folio, _flags_1) & 0xff;
 	}
 	return 4096ull << (order > 18 ? 18 : order);
-}
-
-/* Is the current task inside a syscall whose bytes a write hook charges
- * by count and class (write, writev, pwritev2: write.bpf.c; splice:
- * stage.bpf.c; sendfile at its exit)? x86-64 numbers; a page fault or an
- * io_uring worker is in none. */
-static __always_inline bool netfs__in_charged_syscall(void)
-{
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	long nr;
-
-	if (!regs)
-		return false;
-	nr = BPF_CORE_READ(regs, orig_ax);
-	return nr == 1 /* write */ || nr == 20 /* writev */ || nr == 328 /* pwritev2 */ ||
-	       nr == 275 /* splice */ || nr == 40 /* sendfile */;
-}
-
-/* A tainted writer dirtied folio of a file on a network filesystem (sb)
- * outside those syscalls — pwrite64, pwritev, a store into a shared
- * mapping, io_uring, a copy_file_range — where no hook charged its bytes:
- * charged here, the folio's size, as weights (nothing to sample), while
- * the bytes are in the page cache and not yet sent. In enforce mode the
- * page that overruns the budget SIGKILLs the writer: it stops at its next
- * page, so at most that folio past the budget is written back. */
-static __always_inline void netfs__dirty(struct super_block *sb, struct folio *folio,
-					 struct vigil_taint *t, __u32 tgid)
-{
-	struct vigil_flow_key *key;
-
-	if (netfs__in_charged_syscall())
-		return;
-	key = netfs__sb_key(sb, tgid);
-	if (key)
-		netfs__write_key(key, t, tgid, folio__bytes(folio), 1);
 }
 
 /* The same for f; false if f is not on a network filesystem. */

@@ -33,6 +33,57 @@ static __always_inline struct file *write__file(__u64 fd)
 	return f;
 }
 
+/* Is the current task inside a syscall that a write hook charged by count
+ * and class into a file of superblock sb (write, writev, pwritev2:
+ * write.bpf.c; splice: stage.bpf.c; sendfile at its exit)? Its fd is
+ * read back from the saved registers (x86-64) and must be on sb: a
+ * write into /proc/self/mem that stores into a shared mapping of sb's
+ * file is not such a call. A page fault or an io_uring worker is in none.
+ * Also true in the calls that write back (fsync, fdatasync, msync,
+ * sync_file_range, syncfs, sync, close, exit): they copy no user data,
+ * and a filesystem that redirties a page there (a retried NFS or CIFS
+ * write) must not charge what a write already paid for. */
+static __always_inline bool netfs__in_charged_syscall(struct super_block *sb)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct file *f;
+	long nr;
+	__u64 fd;
+
+	if (!regs)
+		return false;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr == 74 /* fsync */ || nr == 75 /* fdatasync */ || nr == 26 /* msync */ ||
+	    nr == 277 /* sync_file_range */ || nr == 306 /* syncfs */ || nr == 162 /* sync */ ||
+	    nr == 3 /* close */ || nr == 60 /* exit */ || nr == 231 /* exit_group */)
+		return true;
+	if (nr == 1 /* write */ || nr == 20 /* writev */ || nr == 328 /* pwritev2 */ ||
+	    nr == 40 /* sendfile: out_fd */)
+		fd = BPF_CORE_READ(regs, di);
+	else if (nr == 275 /* splice: fd_out */)
+		fd = BPF_CORE_READ(regs, dx);
+	else
+		return false;
+	f = write__file(fd);
+	return f && BPF_CORE_READ(f, f_inode, i_sb) == sb;
+}
+
+/* A tainted writer dirtied folio of a file on a network filesystem (sb)
+ * outside those calls — pwrite64, pwritev, a store into a shared mapping,
+ * io_uring, copy_file_range — where no hook charged its bytes: charged
+ * here, the folio's size, as weights (nothing to sample), while the bytes
+ * are in the page cache and not yet sent. In enforce mode the page that
+ * overruns the budget SIGKILLs the writer: it stops at its next page, so
+ * at most that folio past the budget is written back. */
+static __always_inline void netfs__dirty(struct super_block *sb, struct folio *folio,
+					 struct vigil_taint *t, __u32 tgid)
+{
+	struct vigil_flow_key *key = netfs__sb_key(sb, tgid);
+
+	if (key && !netfs__in_charged_syscall(sb))
+		netfs__write_key(key, t, tgid, folio__bytes(folio), 1);
+}
+
 /* len bytes (weights: judged weights-class) a tainted process moved into
  * f by a call that has no buffer of its own to sample (sendfile, splice,
  * tee, vmsplice), counted where f leads: a pipe/FIFO open for writing, a
