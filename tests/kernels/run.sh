@@ -212,6 +212,8 @@ cp -a tests rules "$SNAP/"
 # alerts.py checks records against the schema in docs/schema; sinks.bats
 # runs docs/ALERTS.md's examples and docs/FLEET.md's rsyslog configuration
 [ -d docs ] && cp -a docs "$SNAP/"
+# ops.bats reads the unit (packaging/) and the README's options
+cp -a packaging README.md "$SNAP/" 2>/dev/null || true
 cp -a .output/vigil "$SNAP/.output/"
 [ -d .output/scenarios ] && cp -a .output/scenarios "$SNAP/.output/"
 # the stress leaker and sink (ceiling.bats, bypass.bats use them)
