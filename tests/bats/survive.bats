@@ -96,7 +96,7 @@ restart_agent() {
 	pinned_agent
 	stop_agent
 	[ -d "$PIN_DIR/links" ]
-	[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -ge 4 ]
+	! bpf_visible || [ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -ge 4 ]
 	run grep -x 'clean 1' "$VIGIL_RUN_DIR/agent.state"
 	[ "$status" -eq 0 ]
 	# the pinned programs still enforce, with no agent: killed at the budget
@@ -132,7 +132,9 @@ restart_agent() {
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 137 ]
 	# only the new agent's 7 cgroup programs (the old links are gone):
-	# egress, relay, sock_create, connect4/6, sendmsg4/6
+	# egress, relay, sock_create, connect4/6, sendmsg4/6 (where bpftool
+	# may see them)
+	bpf_visible || return 0
 	for _ in $(seq 20); do
 		[ "$(bpftool cgroup show "$CG" | grep -c vigil_)" -eq 7 ] && break
 		sleep 0.1

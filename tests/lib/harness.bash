@@ -126,6 +126,11 @@ require_capability() {
 		skip "$1 is blind on $(uname -r) (vigil check; docs/KERNELS.md)"
 }
 
+# bpf_visible: another process (bpftool) may open vigil's programs and
+# links; not where the BPF LSM prevents it (capability prevent, Debian 12's
+# 6.1): there bpftool lists none of them, by design
+bpf_visible() { [ "$(capability_of prevent)" = blind ]; }
+
 # The default detection rules without the default protect sets (those would
 # walk /root and /home in every test).
 DETECT_RULES="$VIGIL_ROOT/rules/detect.yaml"
