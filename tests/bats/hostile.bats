@@ -20,6 +20,14 @@ setup() {
 	done
 	UID_U="$(id -u "$U")"
 	UID_V="$(id -u "$V")"
+	# a root-only file to link to: /etc/shadow, or one like it where there
+	# is none (the kernel guests' /etc: a dangling link is no link to follow)
+	SHADOW=/etc/shadow
+	if [ ! -e "$SHADOW" ]; then
+		SHADOW="$T/shadow"
+		printf 'root:*:20000::::::\n' > "$SHADOW"
+		chmod 600 "$SHADOW"
+	fi
 	# the victim's real weights, readable by everyone (hard-link bait too)
 	chmod 755 "/home/$V"
 	mkdir -p "/home/$V/models"
@@ -62,8 +70,8 @@ still_protected() {
 
 @test "hostile: links to root files are never protected: at start, mkdir/ln/mv at runtime, on reload" {
 	as_user sh -c 'mkdir -p ~/junk && ln -s "$1" ~/junk/libc.safetensors &&
-		ln -s /etc/shadow ~/junk/shadow.safetensors &&
-		ln -s /usr/lib/x86_64-linux-gnu ~/libdir' sh "$LIBC"
+		ln -s "$2" ~/junk/shadow.safetensors &&
+		ln -s /usr/lib/x86_64-linux-gnu ~/libdir' sh "$LIBC" "$SHADOW"
 	start_sink tcp
 	start_agent --rules "$T/homes.yaml"
 	# the victim's weights and the harness's, nothing else
@@ -102,8 +110,8 @@ still_protected() {
 	  - name: homes
 	    paths: [/home/$V/**/*.safetensors]
 	EOF
-	as_user sh -c 'ln -s "$1" ~/libc.safetensors && mkdir ~/m && ln -s /etc/shadow ~/m/s.safetensors' \
-		sh "$LIBC"
+	as_user sh -c 'ln -s "$1" ~/libc.safetensors && mkdir ~/m && ln -s "$2" ~/m/s.safetensors' \
+		sh "$LIBC" "$SHADOW"
 	start_agent --rules "$T/later.yaml"
 	[ "$(alert_get protected_files kind=agent_start)" -eq 2 ]
 	cp "$T/homes.yaml" "$T/later.yaml"
