@@ -52,12 +52,14 @@ hold_tainted() {
 	start_agent --mode enforce --map-size processes=256
 	local holders=() i
 	for i in $(seq 260); do
-		in_cg bash -c 'exec 3<"$1"; read -r -N 65536 x <&3; exec sleep 60' sh \
+		in_cg bash -c 'exec 3<"$1"; read -r -N 65536 x <&3; exec sleep 900' sh \
 			"$W/model.safetensors" &
 		holders+=($!)
 	done
 	# 260 bash processes start in ~5 s on the host, more than a minute in
-	# a TCG guest (tests/kernels): the bound is for the slowest
+	# a TCG guest (tests/kernels): the bound is for the slowest, and the
+	# holders outlive it (a 60 s sleep let the first exit before the last
+	# started: the map never filled there)
 	run alert_wait --timeout 180 kind=agent_error message~"taint map full"
 	[ "$status" -eq 0 ]
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
