@@ -217,14 +217,17 @@ d = open(sys.argv[1], "rb").read()
 print(sum(4096 for i in range(0, len(d), 4096) if d[i:i + 4096].strip(b"\0")))' "$1"
 }
 
-@test "netfs: enforce: the weights pwrite()n into a network filesystem are charged as their pages are dirtied: killed at the budget" {
+# killed_writing HOW WHAT: the weights written into the share by HOW
+# (write_other) are charged as their pages are dirtied: the writer killed
+# at the budget, the share holding at most a few pages more
+killed_writing() {
 	netfs_dir
 	start_agent --mode enforce --budget "$BUDGET"
-	write_other pwrite "$W/model.safetensors" "$ND/upload"
+	write_other "$1" "$W/model.safetensors" "$ND/upload"
 	[ "$status" -ne 0 ]	# SIGKILLed
 	sync
 	got="$(written_bytes "$ND/upload")"
-	figure "weights pwrite()n into a $NETFS_FSTYPE mount: bytes on the share (budget $BUDGET)" "$got"
+	figure "weights written by $2 into a $NETFS_FSTYPE mount: non-zero bytes on the share (budget $BUDGET)" "$got"
 	[ "$got" -le $((BUDGET + 65536)) ]
 	run alert_wait --timeout 10 action=killed network.family=netfs network.mount.point="$VIGIL_NETFS_DIR" \
 		taint.sources.0.path="$W/model.safetensors"
@@ -232,18 +235,12 @@ print(sum(4096 for i in range(0, len(d), 4096) if d[i:i + 4096].strip(b"\0")))' 
 	stop_agent
 }
 
+@test "netfs: enforce: the weights pwrite()n into a network filesystem are charged as their pages are dirtied: killed at the budget" {
+	killed_writing pwrite "pwrite()"
+}
+
 @test "netfs: enforce: the weights copied into a shared mapping of a network-filesystem file are charged as its pages are dirtied: killed at the budget" {
-	netfs_dir
-	start_agent --mode enforce --budget "$BUDGET"
-	write_other mmap "$W/model.safetensors" "$ND/upload"
-	[ "$status" -ne 0 ]	# SIGKILLed
-	sync
-	got="$(written_bytes "$ND/upload")"
-	figure "weights written through a shared mapping into a $NETFS_FSTYPE mount: non-zero bytes on the share (budget $BUDGET)" "$got"
-	[ "$got" -le $((BUDGET + 65536)) ]
-	run alert_wait --timeout 10 action=killed network.family=netfs network.mount.point="$VIGIL_NETFS_DIR"
-	[ "$status" -eq 0 ]
-	stop_agent
+	killed_writing mmap "stores into a shared mapping"
 }
 
 @test "netfs: monitor: the weights pwrite()n into a network filesystem are alerted past the budget, all written" {
