@@ -49,6 +49,7 @@
 #include "status.h"
 #include "tls.h"
 #include "pin.h"
+#include "privs.h"
 #include "watch.h"
 #include "world.h"
 #include "vigil.skel.h"
@@ -317,7 +318,7 @@ int agent__run(const struct agent_opts *o)
 	struct agent a = { .o = o, .scope.fd = -1, .inotify_fd = -1, .mountinfo_fd = -1, .ctl_fd = -1 };
 	struct corr_env env;
 	uint64_t t0 = clock__mono_ns();
-	int ret = 1, seeded;
+	int ret = 1, seeded, err;
 
 	log__set_level(o->verbose ? LOG_DEBUG : LOG_INFO);
 	/* a reader of --alerts - going away is a write error to count, not a
@@ -407,6 +408,9 @@ int agent__run(const struct agent_opts *o)
 	log__info("watching %zu protected files in %zu sets, %s mode, scope %s",
 		  protect__count(a.prot), a.rs.nsets, mode_word(o),
 		  a.scope.path);
+	/* loaded and attached: the one capability only the load needed goes */
+	if ((err = privs__drop_sys_admin()))
+		log__warn("cannot drop CAP_SYS_ADMIN: %s", strerror(-err));
 	status__start(&a, seeded, (clock__mono_ns() - t0) / 1e6);
 	persist__started(&a);
 	protect__set_reporter(a.prot, status__error_line, &a);	/* after agent_start */

