@@ -274,13 +274,14 @@ status_get() {
 @test "status: sets, files, derived copies, tainted chains, budgets, recent alerts, counters, hooks" {
 	start_sink tcp
 	start_agent --mode enforce --budget 256KiB
-	# a reader that forks a child which stays alive: child tainted via fork
+	# a reader that forks a child which stays alive (past the checks below,
+	# a minute and more in a TCG guest): child tainted via fork
 	in_cg python3 -c '
 import os, sys, time
 open(sys.argv[1], "rb").read()
 if os.fork() == 0:
-    os.execvp("sleep", ["sleep", "30"])
-time.sleep(30)' "$W/model.safetensors" &
+    os.execvp("sleep", ["sleep", "600"])
+time.sleep(600)' "$W/model.safetensors" &
 	holder=$!
 	# a copy of the weights: derived, protected from now on
 	in_cg sh -c "cat '$W/model.safetensors' > '$T/copy.bin'"
