@@ -175,7 +175,10 @@ bad_config() {
 	python3 "$LIB/notify.py" "$T/notify.sock" --listen 3 > "$T/wd-cont.out"
 	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-cont.out")" -ge 1 ]
 	stop_agent
-	# WATCHDOG_PID names another process: not ours to ping
+	# WATCHDOG_PID names another process: not ours to ping (a fresh alert
+	# file: start_agent must wait for this agent's agent_start, not find the
+	# first one's — a slow guest's TERM then killed it mid-load, exit 143)
+	ALERTS="$T/alerts-2.jsonl"
 	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=5000000 WATCHDOG_PID=1 start_agent
 	python3 "$LIB/notify.py" "$T/notify.sock" --listen 2.5 > "$T/wd-other.out"
 	[ "$(grep -c '^WATCHDOG=1$' "$T/wd-other.out")" -eq 0 ]
