@@ -280,6 +280,7 @@ killed_at_budget() {
 }
 
 @test "enforce: a relay connected before the handoff is killed at the budget" {
+	require_capability unix-dgram	# the unix socket's bytes taint the relay
 	start_sink tcp
 	start_agent --mode enforce
 	in_cg python3 "$SCEN/unix_relay.py" relay "$T/relay.sock" "$PEER4" "$PORT" --connect-first &
