@@ -182,7 +182,7 @@ int vigil_sys_sendfile_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret <= 0 || !maybe_tainted(tgid) || tgid == cfg_agent_tgid)
 		return 0;
 	t = bpf_map_lookup_elem(&vg_taint, &tgid);
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = write__regs();
 	if (!t || !regs)
 		return 0;
 	/* x86-64: the syscall's arguments stay in the saved registers */

@@ -18,6 +18,13 @@
  * ones) would otherwise count nothing. */
 #define VIGIL_WRITE_IOV_MAX 1024
 
+/* The current task's saved user registers (x86-64: its syscall's number
+ * and arguments), or NULL. */
+static __always_inline struct pt_regs *write__regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 /* The current task's open file fd, or NULL. */
 static __always_inline struct file *write__file(__u64 fd)
 {
@@ -45,7 +52,7 @@ static __always_inline struct file *write__file(__u64 fd)
  * write) must not charge what a write already paid for. */
 static __always_inline bool netfs__in_charged_syscall(struct super_block *sb)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = write__regs();
 	struct file *f;
 	long nr;
 	__u64 fd;
@@ -169,7 +176,7 @@ static __always_inline void write__unix_pending(struct sock *sk, __u64 len, int 
 /* The syscall the current task is in (x86-64: orig_ax), ~0 if unknown. */
 static __always_inline __u32 write__syscall_nr(void)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = write__regs();
 
 	return regs ? (__u32)BPF_CORE_READ(regs, orig_ax) : ~0u;
 }
