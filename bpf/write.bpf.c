@@ -108,9 +108,13 @@ fuse:
 	 * they are written */
 	nkey = netfs__file_key(f, tgid);
 	if (nkey) {
-		weights = kind == WRITE_IOV ? write__iov(buf, len, &total)
+		bool unread = false;
+
+		weights = kind == WRITE_IOV ? write__iov_scan(buf, len, &total, &unread)
 					    : mark__judge((__u64)(unsigned long)buf, len, 0);
-		netfs__write_key(nkey, t, tgid, total, weights);
+		/* iovecs unread: its pages are charged as they are dirtied */
+		if (!write__netfs_unread(nr, unread) || !unread)
+			netfs__write_key(nkey, t, tgid, total, weights);
 		return 0;
 	}
 	if (positioned)

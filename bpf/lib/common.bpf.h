@@ -270,6 +270,10 @@ struct write_pending {
 	__u32 weights;	/* the call's sample was weights-class */
 	__u32 nr;	/* the call's syscall number: a later call that queues
 			 * without a write hook (sendfile, splice) is not it */
+	__u32 netfs_unread_nr;	/* the syscall of this thread's last write into a
+				 * network filesystem if its iovecs could not be
+				 * read (its pages are charged as dirtied), else 0 */
+	__u32 pad;
 };
 VG_STORAGE(vg_write_pending, TASK_STORAGE, struct write_pending);
 

@@ -45,7 +45,8 @@ static __always_inline struct file *write__file(__u64 fd)
  * write.bpf.c; splice: stage.bpf.c; sendfile at its exit)? Its fd is
  * read back from the saved registers (x86-64) and must be on sb: a
  * write into /proc/self/mem that stores into a shared mapping of sb's
- * file is not such a call. A page fault or an io_uring worker is in none.
+ * file is not such a call, nor a writev whose iovecs could not be read
+ * (write__netfs_unread). A page fault or an io_uring worker is in none.
  * Also true in the calls that write back (fsync, fdatasync, msync,
  * sync_file_range, syncfs, sync, close, exit): they copy no user data,
  * and a filesystem that redirties a page there (a retried NFS or CIFS
@@ -64,6 +65,13 @@ static __always_inline bool netfs__in_charged_syscall(struct super_block *sb)
 	    nr == 277 /* sync_file_range */ || nr == 306 /* syncfs */ || nr == 162 /* sync */ ||
 	    nr == 3 /* close */ || nr == 60 /* exit */ || nr == 231 /* exit_group */)
 		return true;
+	if (nr == 20 /* writev */ || nr == 328 /* pwritev2 */) {
+		struct write_pending *p;
+
+		p = bpf_task_storage_get(&vg_write_pending, bpf_get_current_task_btf(), 0, 0);
+		if (p && p->netfs_unread_nr == nr)
+			return false;	/* its iovecs unread: charged by page */
+	}
 	if (nr == 1 /* write */ || nr == 20 /* writev */ || nr == 328 /* pwritev2 */ ||
 	    nr == 40 /* sendfile: out_fd */)
 		fd = BPF_CORE_READ(regs, di);
@@ -125,6 +133,9 @@ struct iov_scan {
 	const struct iovec *iov;
 	__u64 total;		/* the bytes of all iovecs read so far */
 	__u64 big, big_len;	/* the largest one's base and length */
+	__u32 unread;		/* an iovec could not be read (a flag, not a
+				 * count: a counter keeps the verifier from
+				 * converging on the callback) */
 };
 
 /* bpf_loop callback: iovec i into the scan; stops at unreadable memory. */
@@ -133,8 +144,10 @@ static long write__iov_step(__u32 i, void *ctx)
 	struct iov_scan *s = ctx;
 	struct iovec v;
 
-	if (bpf_probe_read_user(&v, sizeof(v), &s->iov[i]))
+	if (bpf_probe_read_user(&v, sizeof(v), &s->iov[i])) {
+		s->unread = 1;
 		return 1;
+	}
 	s->total += v.iov_len;
 	if (v.iov_len > s->big_len) {
 		s->big = (__u64)(unsigned long)v.iov_base;
@@ -145,14 +158,49 @@ static long write__iov_step(__u32 i, void *ctx)
 
 /* The bytes of an iovec array (all of it, up to VIGIL_WRITE_IOV_MAX) into
  * *total; 1 if its largest buffer samples as weights. A bpf_loop, run only
- * for tainted writers: ~20 ns an iovec. */
-static __always_inline int write__iov(const struct iovec *iov, __u64 vlen, __u64 *total)
+ * for tainted writers: ~20 ns an iovec. An array vigil cannot read whole
+ * (a page of it not present: a file mapping never touched, a page under a
+ * NUMA-balancing fault; the kernel's copy faults it in, a probe read does
+ * not) fails closed: *unread is set, the call is weights and counts at
+ * least the propagation threshold, so a pipe's reader is tainted (a
+ * network filesystem charges its dirtied pages instead: netfs__dirty). */
+static __always_inline int write__iov_scan(const struct iovec *iov, __u64 vlen, __u64 *total,
+					   bool *unread)
 {
 	struct iov_scan s = { .iov = iov };
+	__u32 n = vlen < VIGIL_WRITE_IOV_MAX ? vlen : VIGIL_WRITE_IOV_MAX;
 
-	bpf_loop(vlen < VIGIL_WRITE_IOV_MAX ? vlen : VIGIL_WRITE_IOV_MAX, write__iov_step, &s, 0);
+	bpf_loop(n, write__iov_step, &s, 0);
 	*total = s.total;
+	*unread = s.unread;
+	if (*unread) {
+		if (*total < propagate__min())
+			*total = propagate__min();
+		return 1;
+	}
 	return mark__judge(s.big, s.big_len, 0);
+}
+
+static __always_inline int write__iov(const struct iovec *iov, __u64 vlen, __u64 *total)
+{
+	bool unread;
+
+	return write__iov_scan(iov, vlen, total, &unread);
+}
+
+/* A tainted writer's write (syscall nr) into a network filesystem, its
+ * iovecs unread or not: if unread, its pages are charged as dirtied
+ * (netfs__in_charged_syscall says no for it); false if that cannot be
+ * kept (no memory), and the caller charges the call itself. */
+static __always_inline bool write__netfs_unread(__u32 nr, bool unread)
+{
+	struct write_pending *p;
+
+	p = bpf_task_storage_get(&vg_write_pending, bpf_get_current_task_btf(), 0,
+				 unread ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (p)
+		p->netfs_unread_nr = unread ? nr : 0;
+	return p || !unread;
 }
 
 /* A write or send of len bytes into the unix socket sk, judged weights or

@@ -189,8 +189,14 @@ write_netfs() { write_file "$1" "$ND/upload"; }
 # mapping, io_uring — are charged as their pages are dirtied (netfs__dirty).
 # write_other HOW SRC DEST: a process in the scope reads SRC and writes it
 # into DEST by pwrite (HOW pwrite, 256 KiB a call) or through a shared
-# mapping (HOW mmap, the file sized first)
+# mapping (HOW mmap, the file sized first); HOW unread: by writev, 64 KiB a
+# call, from iovecs the probe read at its entry cannot read
+# (tests/scenarios/writev_unread.py), charged by page like the others
 write_other() {
+	if [ "$1" = unread ]; then	# writev, its iovecs on pages never touched
+		run in_cg python3 "$SCEN/writev_unread.py" "$2" "$3"
+		return
+	fi
 	run in_cg python3 -c '
 import mmap, os, sys
 how, src, dest = sys.argv[1:4]
@@ -237,6 +243,10 @@ killed_writing() {
 
 @test "netfs: enforce: the weights pwrite()n into a network filesystem are charged as their pages are dirtied: killed at the budget" {
 	killed_writing pwrite "pwrite()"
+}
+
+@test "netfs: enforce: the weights writev()n from iovecs vigil cannot read are charged as their pages are dirtied: killed at the budget" {
+	killed_writing unread "writev() from unread iovecs"
 }
 
 @test "netfs: enforce: the weights copied into a shared mapping of a network-filesystem file are charged as its pages are dirtied: killed at the budget" {

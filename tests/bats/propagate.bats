@@ -308,6 +308,34 @@ small_send() {
 	[ "$status" -eq 0 ]
 }
 
+# writev(2) whose iovec array is on a page the writer never touched (a
+# fresh mapping of a scratch file): the probe read at the syscall's entry
+# fails, so vigil cannot read how much the call writes. It fails closed:
+# the pipe's reader is tainted as if the threshold of weights had passed.
+@test "propagate: monitor: a writev whose iovecs vigil cannot read still taints the pipe's reader" {
+	start_sink tcp
+	start_agent --mode monitor
+	run in_cg sh -c 'python3 "$1" "$2" - | python3 "$3" --stdin --host "$4" --port "$5"' \
+		sh "$SCEN/writev_unread.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 0 ]
+	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.1.via=pipe
+	[ "$status" -eq 0 ]
+}
+
+@test "propagate: enforce: a writev whose iovecs vigil cannot read still taints the pipe's reader: stopped at the budget" {
+	start_sink tcp
+	start_agent --mode enforce
+	run in_cg sh -c 'python3 "$1" "$2" - | python3 "$3" --connect-first --stdin --host "$4" --port "$5"' \
+		sh "$SCEN/writev_unread.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
+	[ "$(sink_bytes)" -le "$BUDGET" ]
+	run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
+		taint.chain.1.via=pipe action~e
+	[ "$status" -eq 0 ]
+}
+
 # Linux native AIO with O_DIRECT (libaio's io_submit, as databases and some
 # checkpoint loaders read): no read() syscall at all
 @test "propagate: monitor: AIO (io_submit) O_DIRECT reads taint the reader" {
