@@ -57,6 +57,54 @@ static __always_inline void clone__copy(long src_fd, long dst_fd, __u64 off, __u
 	copy__protect(&fk, dst, tgid, t->set_mask, info->file_id, t->depth, VIGIL_VIA_FILE);
 }
 
+/* The caller's argument in user memory could not be read at the entry (a
+ * page not present: a mapping never touched, which the kernel's own copy
+ * faults in and a probe read cannot). Fail closed: the first regular file
+ * it holds open for reading that is protected is taken as the source,
+ * whole. The scan runs only then, never for a readable argument. */
+struct clone_scan {
+	struct file **fds;
+	__u32 max_fds;
+	__s32 fd;	/* found, or -1 */
+};
+
+static long clone__protected_step(__u32 i, void *data)
+{
+	struct clone_scan *c = data;
+	struct file *f = NULL;
+	struct inode *inode;
+
+	if (i >= c->max_fds)
+		return 1;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &c->fds[i]) || !f)
+		return 0;
+	if (!(BPF_CORE_READ(f, f_mode) & VIGIL_FMODE_READ))
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG ||
+	    !file__lookup_inode(inode))
+		return 0;
+	c->fd = i;
+	return 1;
+}
+
+static __always_inline void clone__unread(long dst_fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct clone_scan c = { .fd = -1 };
+
+	if (!fdt)
+		return;
+	c.fds = BPF_CORE_READ(fdt, fd);
+	c.max_fds = BPF_CORE_READ(fdt, max_fds);
+	if (c.max_fds > VIGIL_FD_SCAN_MAX)
+		COUNT(fd_scan_truncated);
+	bpf_loop(VIGIL_FD_SCAN_MAX, clone__protected_step, &c, 0);
+	if (c.fd >= 0)
+		clone__copy(c.fd, dst_fd, 0, 0);
+}
+
 SEC("tp/syscalls/sys_enter_ioctl")
 int vigil_sys_ioctl(struct trace_event_raw_sys_enter *ctx)
 {
@@ -66,8 +114,10 @@ int vigil_sys_ioctl(struct trace_event_raw_sys_enter *ctx)
 	if (cmd == VIGIL_FICLONE) {
 		clone__copy(ctx->args[2], ctx->args[0], 0, 0);
 	} else if (cmd == VIGIL_FICLONERANGE) {
-		if (bpf_probe_read_user(&r, sizeof(r), (void *)ctx->args[2]))
+		if (bpf_probe_read_user(&r, sizeof(r), (void *)ctx->args[2])) {
+			clone__unread(ctx->args[0]);
 			return 0;
+		}
 		clone__copy(r.src_fd, ctx->args[0], r.src_offset, r.src_length);
 	}
 	return 0;
@@ -85,7 +135,7 @@ int vigil_sys_copy_file_range(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (ctx->args[1]) {
 		if (bpf_probe_read_user(&off, sizeof(off), (void *)ctx->args[1]))
-			return 0;
+			off = 0;	/* unreadable: fail closed, from the start */
 	} else if ((f = shm__fd_file(ctx->args[0]))) {
 		off = BPF_CORE_READ(f, f_pos);
 	}

@@ -400,7 +400,11 @@ xfs_setup() {
 
 # reflink_upload MODE HOW: HOW = ficlone (cp --reflink=always) or cfr
 # (copy_file_range, a remap on XFS) from the protected file to a new file by
-# one process, uploaded by another
+# one process, uploaded by another; ficlonerange and cfr-unread: an
+# ioctl(FICLONERANGE) / copy_file_range whose argument in user memory vigil
+# cannot read at the call's entry (a page never touched): it fails closed,
+# the copy is still the weights' (a whole-file copy of a protected file the
+# caller holds open)
 reflink_upload() {
 	local mode="$1" how="$2" got
 	xfs_setup
@@ -408,6 +412,9 @@ reflink_upload() {
 	start_agent --mode "$mode" --protect "$XW/**"
 	if [ "$how" = ficlone ]; then
 		run in_cg cp --reflink=always "$XW/model.safetensors" "$T/xfs/stash/c.bin"
+	elif [ "$how" != cfr ]; then	# ficlonerange, cfr-unread: tests/scenarios/clone_unread.py
+		run in_cg python3 "$SCEN/clone_unread.py" "${how%-unread}" "$XW/model.safetensors" \
+			"$T/xfs/stash/c.bin"
 	else
 		run in_cg python3 -c 'import os, sys
 s = os.open(sys.argv[1], os.O_RDONLY); d = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT, 0o644)
@@ -454,6 +461,14 @@ while n > 0:
 
 @test "propagate: monitor: a copy_file_range remap (XFS) names the weights" {
 	reflink_upload monitor cfr
+}
+
+@test "propagate: enforce: a FICLONERANGE whose argument vigil cannot read still makes the clone a copy: its upload is killed" {
+	reflink_upload enforce ficlonerange
+}
+
+@test "propagate: monitor: a copy_file_range whose offset vigil cannot read still makes the remap a copy" {
+	reflink_upload monitor cfr-unread
 }
 
 # ---- read coverage ----------------------------------------------------------
