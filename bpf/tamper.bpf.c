@@ -112,13 +112,17 @@ static __always_inline __u32 tamper__fd_obj(int fd, __u32 kind)
 
 /* A path under cfg_pin_dir (BPF_OBJ_GET's pathname). Relative paths and
  * other mounts of the same bpffs are not recognised. */
-static __always_inline bool tamper__is_pin(const void *upath)
+static __always_inline bool tamper__is_pin(const void *upath, bool *unread)
 {
 	char path[VIGIL_PIN_DIR_LEN];
 	int i;
 
-	if (!cfg_pin_dir[0] || bpf_probe_read_user_str(path, sizeof(path), upath) <= 0)
+	if (!cfg_pin_dir[0])
 		return false;
+	if (bpf_probe_read_user_str(path, sizeof(path), upath) <= 0) {
+		*unread = upath != NULL;
+		return false;
+	}
 	for (i = 0; i < VIGIL_PIN_DIR_LEN - 1; i++) {
 		if (!cfg_pin_dir[i])
 			break;
@@ -129,66 +133,79 @@ static __always_inline bool tamper__is_pin(const void *upath)
 }
 
 /* A u32 of union bpf_attr: the caller's memory at syscall entry, the
- * kernel's copy in the LSM hook. */
-static __always_inline __u32 attr_u32(const void *attr, int off, bool kernel)
+ * kernel's copy in the LSM hook. *unread: the caller's memory could not be
+ * read (a page not present: a mapping never touched, which the kernel's
+ * own copy faults in and a probe read cannot). */
+static __always_inline __u32 attr_u32(const void *attr, int off, bool kernel, bool *unread)
 {
 	__u32 v = 0;
 
 	if (kernel)
 		bpf_probe_read_kernel(&v, sizeof(v), attr + off);
-	else
-		bpf_probe_read_user(&v, sizeof(v), attr + off);
+	else if (bpf_probe_read_user(&v, sizeof(v), attr + off))
+		*unread = true;
 	return v;
 }
 
-/* The agent's object bpf(cmd, attr) reaches, into *k; false: none of its. */
+/* The agent's object bpf(cmd, attr) reaches, into *k; false: none of its.
+ * A command that names an object by an argument the tracepoint cannot
+ * read is taken as one (fail closed): k->id VIGIL_OBJ_ID_UNREAD. */
 static __always_inline bool tamper__bpf_target(int cmd, const void *attr, bool kernel,
 					       struct vigil_own_key *k)
 {
+	bool unread = false;
+
 	switch (cmd) {
 	case BPF_MAP_GET_FD_BY_ID_CMD:
 		k->kind = VIGIL_OBJ_MAP;
-		k->id = attr_u32(attr, 0, kernel);
+		k->id = attr_u32(attr, 0, kernel, &unread);
 		break;
 	case BPF_PROG_GET_FD_BY_ID_CMD:
 		k->kind = VIGIL_OBJ_PROG;
-		k->id = attr_u32(attr, 0, kernel);
+		k->id = attr_u32(attr, 0, kernel, &unread);
 		break;
 	case BPF_LINK_GET_FD_BY_ID_CMD:
 		k->kind = VIGIL_OBJ_LINK;
-		k->id = attr_u32(attr, 0, kernel);
+		k->id = attr_u32(attr, 0, kernel, &unread);
 		break;
 	case BPF_MAP_UPDATE_ELEM_CMD:
 	case BPF_MAP_DELETE_ELEM_CMD:
 	case BPF_MAP_LOOKUP_AND_DELETE_ELEM_CMD:
 	case BPF_MAP_FREEZE_CMD:
 		k->kind = VIGIL_OBJ_MAP;
-		k->id = tamper__fd_obj(attr_u32(attr, 0, kernel), VIGIL_OBJ_MAP);
+		k->id = tamper__fd_obj(attr_u32(attr, 0, kernel, &unread), VIGIL_OBJ_MAP);
 		break;
 	case BPF_MAP_LOOKUP_AND_DELETE_BATCH_CMD:
 	case BPF_MAP_UPDATE_BATCH_CMD:
 	case BPF_MAP_DELETE_BATCH_CMD:
 		k->kind = VIGIL_OBJ_MAP;
-		k->id = tamper__fd_obj(attr_u32(attr, BPF_BATCH_MAP_FD_OFF, kernel), VIGIL_OBJ_MAP);
+		k->id = tamper__fd_obj(attr_u32(attr, BPF_BATCH_MAP_FD_OFF, kernel, &unread), VIGIL_OBJ_MAP);
 		break;
 	case BPF_LINK_UPDATE_CMD:
 	case BPF_LINK_DETACH_CMD:
 		k->kind = VIGIL_OBJ_LINK;
-		k->id = tamper__fd_obj(attr_u32(attr, 0, kernel), VIGIL_OBJ_LINK);
+		k->id = tamper__fd_obj(attr_u32(attr, 0, kernel, &unread), VIGIL_OBJ_LINK);
 		break;
 	case BPF_OBJ_GET_CMD: {
 		__u64 upath = 0;
 
 		if (kernel)
 			bpf_probe_read_kernel(&upath, sizeof(upath), attr);
-		else
-			bpf_probe_read_user(&upath, sizeof(upath), attr);
+		else if (bpf_probe_read_user(&upath, sizeof(upath), attr))
+			unread = true;
 		k->kind = VIGIL_OBJ_PIN;
 		k->id = 0;
-		return tamper__is_pin((const void *)upath);
+		if (!unread && tamper__is_pin((const void *)upath, &unread))
+			return true;
+		break;
 	}
 	default:
 		return false;
+	}
+	if (unread && !kernel) {	/* the LSM refuses by what it can read (and
+					 * by the new fd: tamper__fd_refused) */
+		k->id = VIGIL_OBJ_ID_UNREAD;
+		return true;
 	}
 	return k->id && bpf_map_lookup_elem(&vg_own, k);
 }

@@ -562,8 +562,12 @@ struct vigil_ev_tamper {
 	char comm[VIGIL_COMM_LEN];
 	/* VIGIL_TAMPER_BPF: which of the agent's objects (enum vigil_obj) */
 	__u32 obj_kind;
-	__u32 obj_id;		/* its kernel id; 0 for a pin path */
+	__u32 obj_id;		/* its kernel id; 0 for a pin path;
+				 * VIGIL_OBJ_ID_UNREAD: the call's argument could
+				 * not be read (reported fail closed) */
 };
+
+#define VIGIL_OBJ_ID_UNREAD 0xffffffffu
 
 /* sig values past the signals: other attempts on the agent (result holds
  * the request) */

@@ -166,7 +166,9 @@ void status__tamper(struct agent *a, const struct vigil_ev_tamper *e)
 		json__kv_str(j, "attempt", "bpf");
 		json__kv_str(j, "command", bpf_cmd_name(e->result));
 		json__kv_str(j, "object", bpf_obj_name(e->obj_kind));
-		if (e->obj_kind != VIGIL_OBJ_PIN)
+		if (e->obj_id == VIGIL_OBJ_ID_UNREAD)	/* which one is unknown */
+			json__kv_bool(j, "argument_unread", true);
+		else if (e->obj_kind != VIGIL_OBJ_PIN)
 			json__kv_uint(j, "object_id", e->obj_id);
 	} else {
 		json__kv_str(j, "attempt", "signal");

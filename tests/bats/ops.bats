@@ -429,6 +429,22 @@ time.sleep(600)' "$W/model.safetensors" &
 	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR" >/dev/null 2>&1 || true
 }
 
+@test "tamper: a bpf(2) whose argument vigil cannot read at the entry is reported all the same (argument_unread)" {
+	start_agent
+	# the union bpf_attr on a page never touched: which object it names
+	# cannot be read, so it is reported whatever it names (fail closed)
+	python3 "$SCEN/bpf_unread.py" prog-by-id 1
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_PROG_GET_FD_BY_ID \
+		object=program argument_unread=true sender.comm=python3
+	[ "$status" -eq 0 ]
+	python3 "$SCEN/bpf_unread.py" obj-get /sys/fs/bpf/vigil-nothing-here
+	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_OBJ_GET object=pin \
+		argument_unread=true
+	[ "$status" -eq 0 ]
+	run "$ALERTS_PY" schema "$ALERTS"
+	[ "$status" -eq 0 ]
+}
+
 # cgroup_links ATTACHED|DETACHED: ids of the cgroup links on $CG (cgroup_id
 # its inode), or of the detached ones (cgroup_id 0) among IDS
 cgroup_links() {
