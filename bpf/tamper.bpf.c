@@ -192,7 +192,7 @@ static __always_inline bool tamper__bpf_target(int cmd, const void *attr, bool k
 		if (kernel)
 			bpf_probe_read_kernel(&upath, sizeof(upath), attr);
 		else if (bpf_probe_read_user(&upath, sizeof(upath), attr))
-			unread = true;
+			unread = cfg_pin_dir[0] != 0;	/* no pins: none to reach */
 		k->kind = VIGIL_OBJ_PIN;
 		k->id = 0;
 		if (!unread && tamper__is_pin((const void *)upath, &unread))

@@ -430,19 +430,23 @@ time.sleep(600)' "$W/model.safetensors" &
 }
 
 @test "tamper: a bpf(2) whose argument vigil cannot read at the entry is reported all the same (argument_unread)" {
-	start_agent
+	pin_setup
+	start_agent --pin --pin-dir "$PIN_DIR"
 	# the union bpf_attr on a page never touched: which object it names
 	# cannot be read, so it is reported whatever it names (fail closed)
 	python3 "$SCEN/bpf_unread.py" prog-by-id 1
 	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_PROG_GET_FD_BY_ID \
 		object=program argument_unread=true sender.comm=python3
 	[ "$status" -eq 0 ]
-	python3 "$SCEN/bpf_unread.py" obj-get /sys/fs/bpf/vigil-nothing-here
+	# with pins, an unreadable BPF_OBJ_GET might open one of them
+	python3 "$SCEN/bpf_unread.py" obj-get "$PIN_DIR/maps/vg_blocked"
 	run alert_wait --timeout 5 kind=agent_tamper attempt=bpf command=BPF_OBJ_GET object=pin \
-		argument_unread=true
+		argument_unread=true sender.comm=python3
 	[ "$status" -eq 0 ]
 	run "$ALERTS_PY" schema "$ALERTS"
 	[ "$status" -eq 0 ]
+	stop_agent
+	"$VIGIL" stop --unpin --pin-dir "$PIN_DIR" >/dev/null 2>&1 || true
 }
 
 # cgroup_links ATTACHED|DETACHED: ids of the cgroup links on $CG (cgroup_id
