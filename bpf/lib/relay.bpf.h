@@ -88,7 +88,7 @@ __noinline int relay__mark_packet(struct __sk_buff *skb, __u32 tgid, __u32 mask)
 	struct vigil_relay_mark *m, nm = {};
 	struct vigil_taint *t;
 	__u32 l4off, l4hdr;
-	__u64 payload, old, min = cfg_relay_min_bytes ? cfg_relay_min_bytes : 1;
+	__u64 payload, old, min;
 	__u16 ports[2];
 	__u8 proto;
 
@@ -148,6 +148,7 @@ __noinline int relay__mark_packet(struct __sk_buff *skb, __u32 tgid, __u32 mask)
 		k.rport = bpf_ntohs(ports[0]);
 	}
 
+	min = propagate__min_for(mask);
 	m = bpf_map_lookup_elem(&vg_relays, &k);
 	if (!m) {
 		t = taint_of(tgid);

@@ -125,8 +125,7 @@ static __always_inline bool fdscan__relay(struct fdscan_ctx *c, struct file *f)
 	if (!sk || !relay__key_of_sock(sk, &k))
 		return false;
 	m = bpf_map_lookup_elem(&vg_relays, &k);
-	if (!m || m->tgid == c->tgid ||
-	    m->bytes < (cfg_relay_min_bytes ? cfg_relay_min_bytes : 1))
+	if (!m || m->tgid == c->tgid || m->bytes < propagate__min_for(m->set_mask))
 		return false;
 	c->found.tgid = m->tgid;
 	c->found.set_mask = m->set_mask;
@@ -169,7 +168,7 @@ static __always_inline long fdscan__take_mark(struct fdscan_ctx *c, struct vigil
 
 	if (!m || m->tgid == c->tgid)
 		return 0;
-	if (via != VIGIL_VIA_PROCMEM && m->weights_bytes < propagate__min())
+	if (via != VIGIL_VIA_PROCMEM && m->weights_bytes < propagate__min_for(m->set_mask))
 		return 0;
 	c->found = *m;
 	c->hit = true;
@@ -526,11 +525,12 @@ __noinline int mark__count(struct vigil_pipe_key *key, const struct vigil_taint 
 			   __u32 tgid, __u64 len, int weights)
 {
 	struct vigil_pipe_mark *m, nm = {};
-	__u64 min = propagate__min(), w = weights ? len : 0, old;
+	__u64 min, w = weights ? len : 0, old;
 	struct vigil_pipe_key k;
 
 	if (!key || !t || !len)
 		return 0;
+	min = propagate__min_for(t->set_mask);
 	/* a map key must be on this frame's stack (6.1's verifier refuses
 	 * an argument's memory) */
 	k = *key;
