@@ -50,6 +50,10 @@ int kmaps__fill_budgets(struct vigil_bpf *skel, const struct ruleset *rs,
 	for (__u32 s = 0; s < rs->nsets && s < VIGIL_MAX_SETS; s++) {
 		__atomic_store_n(&bud->view[s].limit, bud->limit[s], __ATOMIC_SEQ_CST);
 		all |= 1u << s;
+		/* a budget below the threshold of local propagation: a
+		 * reader could forward more than it before being tainted */
+		if (bud->limit[s] && bud->limit[s] < skel->rodata->cfg_relay_min_bytes)
+			__atomic_fetch_or(&skel->bss->vg_budget_low, 1u << s, __ATOMIC_SEQ_CST);
 	}
 	/* a process whose taint entry is lost counts as tainted with all sets */
 	__atomic_store_n(&skel->bss->vg_all_sets, all, __ATOMIC_SEQ_CST);

@@ -68,6 +68,10 @@ const volatile __u32 cfg_agent_exe_dev = 0;	/* the kernel's dev_t */
 /* Bumped whenever a pipe gets marked: untainted senders re-scan their fds
  * for marked pipes only when it changed since their last scan. */
 __u64 vg_pipe_gen = 0;
+/* Sets whose budget has less than the threshold of local propagation left
+ * (or is spent): their local marks taint at once (propagate__min_for).
+ * Sticky; the agent sets the bits of budgets smaller than the threshold. */
+__u32 vg_budget_low = 0;
 /* Set by the agent when some allow entry is scoped to executables: only
  * then do exec/fork/exit keep vg_exe_bits. */
 __u32 vg_have_exe_allow = 0;

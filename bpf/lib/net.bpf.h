@@ -147,21 +147,21 @@ enum budget_op {
 #define BO_OVER 1
 #define BO_CROSSED 2
 
-/* Local marks taint their readers at min(threshold, what is left of the
- * budget) (propagate__min_for): a budget that falls below the threshold,
- * or is spent, lowers it for marks already made, so their readers must
- * look again (vg_pipe_gen). */
-static __always_inline void budget__low_water(struct vigil_budget *b, __u64 before, __u64 after)
+/* Set i's budget has less than the threshold of local propagation left,
+ * or none: from now on its local marks taint their readers at once
+ * (propagate__min_for), and readers of marks made already look again. */
+static __always_inline void budget__mark_low(__u32 i)
 {
-	__u64 min = cfg_relay_min_bytes ? cfg_relay_min_bytes : 1;
+	__u32 bit = 1u << (i & (VIGIL_MAX_SETS - 1));
 
-	if (b->limit - before >= min && b->limit - after < min)
-		__sync_fetch_and_add(&vg_pipe_gen, 1);
+	if (vg_budget_low & bit)
+		return;
+	__sync_fetch_and_or(&vg_budget_low, bit);
+	__sync_fetch_and_add(&vg_pipe_gen, 1);
 }
 
-static __always_inline int budget__charge_one(struct vigil_budget *b, __u64 payload)
+static __always_inline int budget__charge_one(struct vigil_budget *b, __u32 i, __u64 payload)
 {
-	__u64 before = b->spent;
 	int r;
 
 	if (b->exceeded)
@@ -174,13 +174,12 @@ static __always_inline int budget__charge_one(struct vigil_budget *b, __u64 payl
 		return BO_OVER;
 	}
 	if (r > 0) {
-		if (__sync_val_compare_and_swap(&b->exceeded, 0, 1))
-			return BO_OVER;
-		__sync_fetch_and_add(&vg_pipe_gen, 1);	/* spent: marks taint at 1 byte */
-		return BO_OVER | BO_CROSSED;
+		budget__mark_low(i);
+		return BO_OVER | (__sync_val_compare_and_swap(&b->exceeded, 0, 1) == 0 ?
+				  BO_CROSSED : 0);
 	}
-	if (before <= b->limit && before + payload <= b->limit)
-		budget__low_water(b, before, before + payload);
+	if (b->spent + (cfg_relay_min_bytes ? cfg_relay_min_bytes : 1) > b->limit)
+		budget__mark_low(i);
 	return 0;
 }
 
@@ -205,7 +204,7 @@ __noinline int budget__op(__u32 i, enum budget_op op, __u64 v)
 	if (!b || !b->limit)
 		return 0;
 	switch (op) {
-	case BO_CHARGE: return budget__charge_one(b, v);
+	case BO_CHARGE: return budget__charge_one(b, i, v);
 	case BO_REFUND: budget__refund_one(b, v); break;
 	case BO_WOULD_EXCEED:
 		if (b->exceeded || b->spent + v > b->limit || b->committed + v > b->limit)
@@ -235,45 +234,18 @@ __noinline int budget__walk(__u32 mask, enum budget_op op, __u64 v)
 	return ret;
 }
 
-/* What is left of the tightest limited budget of the sets in mask (0: one
- * is spent; ~0: none is limited). Global: verified once. */
-__noinline __u64 budget__left(__u32 mask)
-{
-	__u64 left = ~0ull;
-
-	for (__u32 i = 0; i < VIGIL_MAX_SETS; i++) {
-		struct vigil_budget *b;
-		__u64 l;
-
-		if (!(mask & (1u << i)))
-			continue;
-		b = budget__of(i);
-		if (!b || !b->limit)
-			continue;
-		l = b->exceeded || b->spent >= b->limit ? 0 : b->limit - b->spent;
-		if (l < left)
-			left = l;
-	}
-	return left;
-}
-
 /* The bytes a local mark (pipe, unix socket, relay) of the sets in mask
  * must carry before it taints its reader: the threshold
- * (--relay-min-bytes), or what is left of their budget if that is less,
- * at least 1. The reader may forward what it got before it was tainted;
- * with the budget spent, a fresh reader would get the threshold out each
- * time (a relay five times in a row on 6.1 under CPU load: 64,676 B past
- * a spent budget). */
+ * (--relay-min-bytes), or 1 once one of their budgets has less than that
+ * left (vg_budget_low). The reader may forward what it got before it was
+ * tainted: with the budget spent, each fresh reader would get up to the
+ * threshold out (a relay five times in a row on 6.1 under CPU load:
+ * 64,676 B past a spent budget). */
 static __always_inline __u64 propagate__min_for(__u32 mask)
 {
-	__u64 min = cfg_relay_min_bytes ? cfg_relay_min_bytes : 1, left;
-
-	if (!mask)
-		return min;
-	left = budget__left(mask);
-	if (left >= min)
-		return min;
-	return left ? left : 1;
+	if (mask & vg_budget_low)
+		return 1;
+	return cfg_relay_min_bytes ? cfg_relay_min_bytes : 1;
 }
 
 /* Charge `payload` bytes of taint `mask` against the budgets. Returns true
