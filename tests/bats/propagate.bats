@@ -503,6 +503,39 @@ while n > 0:
 # send); repeated, with CPU load beside it (in the test cgroup: teardown
 # kills it), the receiver never gets more than the budget over all rounds,
 # and every round's relay is stopped and named by the weights
+# The threshold a local mark needs before it taints its reader (64 KiB)
+# is what a fresh reader could forward untainted; once a set's budget has
+# less than that left, its marks taint at the first byte.
+@test "propagate: enforce: once the budget is spent, a relay or a pipe reader given less than the threshold is stopped too" {
+	start_sink tcp
+	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT"	# spends it
+	[ "$status" -ne 0 ]
+	local spent got
+	spent="$(sink_bytes)"
+	[ "$spent" -le "$BUDGET" ]
+	# a relay that gets 32 KiB of the weights (under the threshold)
+	LPORT=$((PORT + 2000))
+	in_cg python3 "$SCEN/relay.py" tcp 127.0.0.1 "$LPORT" "$PEER4" "$PORT" \
+		"$T/relay.ready" > "$T/relay.out" &
+	local relay=$! relay_rc=0
+	for _ in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+	run in_cg timeout 60 python3 "$SCEN/relay.py" send-some "$W/model.safetensors" 127.0.0.1 "$LPORT" 32768
+	wait "$relay" || relay_rc=$?
+	[ "$relay_rc" -ne 0 ]
+	# a pipe reader that gets the last 32 KiB of them (tensor data)
+	run in_cg timeout 60 sh -c 'tail -c 32768 "$1" | python3 "$2" --stdin --host "$3" --port "$4"' \
+		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
+	[ "$status" -ne 0 ]
+	got="$(sink_bytes)"
+	figure "a relay and a pipe reader given 32 KiB each after the budget was spent: bytes at the sink (budget $BUDGET, spent $spent)" "$got"
+	[ "$got" -eq "$spent" ]
+	run alert_wait mode=enforce process.cmdline~relay.py taint.chain.1.via=loopback action~e
+	[ "$status" -eq 0 ]
+	run alert_wait mode=enforce process.cmdline~exfil.py taint.chain.1.via=pipe action~e
+	[ "$status" -eq 0 ]
+}
+
 @test "propagate: enforce: a relay, five times under CPU load, never passes the budget" {
 	start_sink tcp
 	start_agent --mode enforce
