@@ -234,20 +234,6 @@ __noinline int budget__walk(__u32 mask, enum budget_op op, __u64 v)
 	return ret;
 }
 
-/* The bytes a local mark (pipe, unix socket, relay) of the sets in mask
- * must carry before it taints its reader: the threshold
- * (--relay-min-bytes), or 1 once one of their budgets has less than that
- * left (vg_budget_low). The reader may forward what it got before it was
- * tainted: with the budget spent, each fresh reader would get up to the
- * threshold out (a relay five times in a row on 6.1 under CPU load:
- * 64,676 B past a spent budget). */
-static __always_inline __u64 propagate__min_for(__u32 mask)
-{
-	if (mask & vg_budget_low)
-		return 1;
-	return cfg_relay_min_bytes ? cfg_relay_min_bytes : 1;
-}
-
 /* Charge `payload` bytes of taint `mask` against the budgets. Returns true
  * if the packet must be dropped (a budget is spent). In monitor mode the
  * accounting is identical but nothing is dropped by the caller. A charge

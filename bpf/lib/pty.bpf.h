@@ -67,7 +67,7 @@ static __always_inline struct tty_struct *pty__of_file(struct file *f)
 static __always_inline bool pty__write(struct file *f, __u64 len, __u8 cls, __u32 tgid,
 				       const struct vigil_taint *t)
 {
-	__u64 min = cfg_relay_min_bytes ? cfg_relay_min_bytes : 1, key, before;
+	__u64 min = propagate__min_for(t->set_mask), key, before;
 	struct vigil_pty_mark nm = {}, *m;
 	struct tty_struct *tty, *peer;
 
@@ -124,8 +124,7 @@ static __always_inline bool pty__take(struct file *f, __u32 tgid, __u32 *from_tg
 	if (!tty)
 		return false;
 	m = bpf_map_lookup_elem(&vg_ptys, &key);
-	if (!m || m->tgid == tgid ||
-	    m->weights_bytes < (cfg_relay_min_bytes ? cfg_relay_min_bytes : 1))
+	if (!m || m->tgid == tgid || m->weights_bytes < propagate__min_for(m->set_mask))
 		return false;
 	*from_tgid = m->tgid;
 	*set_mask = m->set_mask;
