@@ -34,7 +34,7 @@ ROOT="$(pwd)"
 OUT="$ROOT/.output/kernels"
 MATRIX="$ROOT/tests/kernels/matrix"
 KMODS="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
-	netfs fscache 9pnet 9pnet_virtio 9p veth virtio_blk crc32c_generic ext4 loop dm_mod fuse overlay"
+	netfs fscache 9pnet 9pnet_virtio 9p veth virtio_blk crc32c_generic ext4 loop dm_mod fuse overlay libcrc32c xfs"
 VM_TIMEOUT_S="${VIGIL_VM_TIMEOUT_S:-}"	# default: 900 s, 4800 s for "all"
 
 die() { echo "kernels: $*" >&2; exit 2; }
