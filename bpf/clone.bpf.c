@@ -59,12 +59,18 @@ static __always_inline void clone__copy(long src_fd, long dst_fd, __u64 off, __u
 
 /* The caller's argument in user memory could not be read at the entry (a
  * page not present: a mapping never touched, which the kernel's own copy
- * faults in and a probe read cannot). Fail closed: the first regular file
- * it holds open for reading that is protected is taken as the source,
- * whole. The scan runs only then, never for a readable argument. */
+ * faults in and a probe read cannot). Fail closed: the first protected
+ * regular file it holds open for reading on the destination's filesystem
+ * (a clone never crosses one: EXDEV) is taken as the source, whole. The
+ * scan runs only then, never for a readable argument, over the whole fd
+ * table (up to VIGIL_CLONE_SCAN_MAX: a source dup2'ed to a high fd is
+ * found too). */
+#define VIGIL_CLONE_SCAN_MAX 65536
+
 struct clone_scan {
 	struct file **fds;
 	__u32 max_fds;
+	__u32 dev;	/* the destination's superblock */
 	__s32 fd;	/* found, or -1 */
 };
 
@@ -82,7 +88,7 @@ static long clone__protected_step(__u32 i, void *data)
 		return 0;
 	inode = BPF_CORE_READ(f, f_inode);
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG ||
-	    !file__lookup_inode(inode))
+	    BPF_CORE_READ(inode, i_sb, s_dev) != c->dev || !file__lookup_inode(inode))
 		return 0;
 	c->fd = i;
 	return 1;
@@ -93,14 +99,17 @@ static __always_inline void clone__unread(long dst_fd)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct clone_scan c = { .fd = -1 };
+	struct file *dst = shm__fd_file(dst_fd);
 
-	if (!fdt)
+	if (!fdt || !dst)
 		return;
+	c.dev = BPF_CORE_READ(dst, f_inode, i_sb, s_dev);
 	c.fds = BPF_CORE_READ(fdt, fd);
 	c.max_fds = BPF_CORE_READ(fdt, max_fds);
-	if (c.max_fds > VIGIL_FD_SCAN_MAX)
+	if (c.max_fds > VIGIL_CLONE_SCAN_MAX)
 		COUNT(fd_scan_truncated);
-	bpf_loop(VIGIL_FD_SCAN_MAX, clone__protected_step, &c, 0);
+	bpf_loop(c.max_fds < VIGIL_CLONE_SCAN_MAX ? c.max_fds : VIGIL_CLONE_SCAN_MAX,
+		 clone__protected_step, &c, 0);
 	if (c.fd >= 0)
 		clone__copy(c.fd, dst_fd, 0, 0);
 }

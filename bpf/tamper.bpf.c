@@ -142,8 +142,8 @@ static __always_inline __u32 attr_u32(const void *attr, int off, bool kernel, bo
 
 	if (kernel)
 		bpf_probe_read_kernel(&v, sizeof(v), attr + off);
-	else if (bpf_probe_read_user(&v, sizeof(v), attr + off))
-		*unread = true;
+	else if (attr && bpf_probe_read_user(&v, sizeof(v), attr + off))
+		*unread = true;	/* NULL: the call fails (EFAULT), names nothing */
 	return v;
 }
 
@@ -191,7 +191,7 @@ static __always_inline bool tamper__bpf_target(int cmd, const void *attr, bool k
 
 		if (kernel)
 			bpf_probe_read_kernel(&upath, sizeof(upath), attr);
-		else if (bpf_probe_read_user(&upath, sizeof(upath), attr))
+		else if (attr && bpf_probe_read_user(&upath, sizeof(upath), attr))
 			unread = cfg_pin_dir[0] != 0;	/* no pins: none to reach */
 		k->kind = VIGIL_OBJ_PIN;
 		k->id = 0;

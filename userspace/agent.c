@@ -399,6 +399,7 @@ int agent__run(const struct agent_opts *o)
 		goto out;
 	}
 	persist__restore(&a);
+	kmaps__budget_low(a.ld.skel, &a.budgets, a.rs.nsets);	/* spent restored */
 	if (loader__attach(&a.ld, a.scope.fd))
 		goto out;
 	/* after attach: the pin directory has all its subdirectories */

@@ -50,14 +50,36 @@ int kmaps__fill_budgets(struct vigil_bpf *skel, const struct ruleset *rs,
 	for (__u32 s = 0; s < rs->nsets && s < VIGIL_MAX_SETS; s++) {
 		__atomic_store_n(&bud->view[s].limit, bud->limit[s], __ATOMIC_SEQ_CST);
 		all |= 1u << s;
-		/* a budget below the threshold of local propagation: a
-		 * reader could forward more than it before being tainted */
-		if (bud->limit[s] && bud->limit[s] < skel->rodata->cfg_relay_min_bytes)
-			__atomic_fetch_or(&skel->bss->vg_budget_low, 1u << s, __ATOMIC_SEQ_CST);
 	}
 	/* a process whose taint entry is lost counts as tainted with all sets */
 	__atomic_store_n(&skel->bss->vg_all_sets, all, __ATOMIC_SEQ_CST);
+	kmaps__budget_low(skel, bud, rs->nsets);
 	return 0;
+}
+
+/* The sets whose budget has less than the threshold of local propagation
+ * left (or is spent, or is smaller than it): their marks taint at the
+ * first byte (bpf/lib/common.bpf.h, vg_budget_low). The kernel sets bits
+ * as it charges; this recomputes them from the budgets after a fill, a
+ * restore of spent budgets and a window restart, so a bit clears when its
+ * budget has room again. A charge racing this sets its bit again. */
+void kmaps__budget_low(struct vigil_bpf *skel, const struct budgets *bud, size_t nsets)
+{
+	__u64 thr = skel->rodata->cfg_relay_min_bytes ? skel->rodata->cfg_relay_min_bytes : 1;
+	__u32 low = 0;
+
+	if (!bud->view)
+		return;
+	for (__u32 s = 0; s < nsets && s < VIGIL_MAX_SETS; s++) {
+		const struct vigil_budget *b = &bud->view[s];
+		__u64 limit = __atomic_load_n(&b->limit, __ATOMIC_SEQ_CST);
+		__u64 spent = __atomic_load_n(&b->spent, __ATOMIC_SEQ_CST);
+
+		if (limit && (__atomic_load_n(&b->exceeded, __ATOMIC_SEQ_CST) || limit < thr ||
+			      spent + thr >= limit))
+			low |= 1u << s;
+	}
+	__atomic_store_n(&skel->bss->vg_budget_low, low, __ATOMIC_SEQ_CST);
 }
 
 void kmaps__unmap_budgets(struct budgets *bud)
@@ -89,6 +111,8 @@ static unsigned long long window_of(const struct ruleset *rs, size_t set)
 void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struct budgets *bud,
 			 uint64_t now)
 {
+	bool rolled = false;
+
 	for (__u32 s = 0; s < rs->nsets; s++) {
 		unsigned long long w = window_of(rs, s);
 		struct vigil_budget *b;
@@ -112,7 +136,10 @@ void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struc
 		zero_field(&b->blocked);
 		__atomic_store_n(&b->exceeded, 0, __ATOMIC_SEQ_CST);
 		log__debug("budget window of set %s restarted", rs->sets[s].name);
+		rolled = true;
 	}
+	if (rolled)
+		kmaps__budget_low(skel, bud, rs->nsets);
 }
 
 /* An LPM lookup returns only the longest matching prefix, so each prefix's

@@ -32,6 +32,7 @@ int kmaps__set_scope(struct vigil_bpf *skel, int cgroup_fd);
 int kmaps__fill_budgets(struct vigil_bpf *skel, const struct ruleset *rs,
 			struct budgets *b);
 void kmaps__unmap_budgets(struct budgets *b);
+void kmaps__budget_low(struct vigil_bpf *skel, const struct budgets *b, size_t nsets);
 /* Budgets whose window ended start afresh (sockets blocked stay blocked). */
 void kmaps__roll_windows(struct vigil_bpf *skel, const struct ruleset *rs, struct budgets *b,
 			 uint64_t now_ns);

@@ -178,7 +178,7 @@ static __always_inline int budget__charge_one(struct vigil_budget *b, __u32 i, _
 		return BO_OVER | (__sync_val_compare_and_swap(&b->exceeded, 0, 1) == 0 ?
 				  BO_CROSSED : 0);
 	}
-	if (b->spent + (cfg_relay_min_bytes ? cfg_relay_min_bytes : 1) > b->limit)
+	if (b->spent + (cfg_relay_min_bytes ? cfg_relay_min_bytes : 1) >= b->limit)
 		budget__mark_low(i);
 	return 0;
 }
@@ -207,8 +207,10 @@ __noinline int budget__op(__u32 i, enum budget_op op, __u64 v)
 	case BO_CHARGE: return budget__charge_one(b, i, v);
 	case BO_REFUND: budget__refund_one(b, v); break;
 	case BO_WOULD_EXCEED:
-		if (b->exceeded || b->spent + v > b->limit || b->committed + v > b->limit)
+		if (b->exceeded || b->spent + v > b->limit || b->committed + v > b->limit) {
+			budget__mark_low(i);	/* a send refused: as good as spent */
 			return BO_OVER;
+		}
 		break;
 	case BO_BLOCKED: __sync_fetch_and_add(&b->blocked, v); break;
 	case BO_COMMITTED: __sync_fetch_and_add(&b->committed, v); break;
