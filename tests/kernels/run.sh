@@ -15,6 +15,7 @@
 #                                        (in the tree, as root) instead of the
 #                                        tests: bench/, debugging
 #   VIGIL_VM_SMP=2, VIGIL_VM_ACCEL=tcg   the guest's vCPUs and qemu's -accel
+#                                        (default: the matrix's ACCEL, else tcg)
 #                                        (tcg,thread=single: one host thread
 #                                        for all vCPUs)
 #
@@ -140,8 +141,10 @@ boot() {
 	# live on a page-cache filesystem as on a host (tmpfs reads take
 	# another path)
 	truncate -s 4G "$SNAP/scratch.img" && mkfs.ext4 -q -F "$SNAP/scratch.img" || return 1
-	# -accel tcg: /dev/kvm exists on this machine but hangs at boot
-	timeout "${VM_TIMEOUT_S:-$([ -n "$filter" ] && echo 900 || echo 4800)}" qemu-system-x86_64 -accel "${VIGIL_VM_ACCEL:-tcg}" -m 2048 -smp "${VIGIL_VM_SMP:-2}" -nographic \
+	# -accel tcg: /dev/kvm exists on this machine but hangs at boot; the
+	# matrix's ACCEL field (tcg,thread=single for 6.12: docs/KERNELS.md)
+	local accel="${VIGIL_VM_ACCEL:-$(matrix_field "$k" 4)}"
+	timeout "${VM_TIMEOUT_S:-$([ -n "$filter" ] && echo 900 || echo 4800)}" qemu-system-x86_64 -accel "${accel:-tcg}" -m 2048 -smp "${VIGIL_VM_SMP:-2}" -nographic \
 		-no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$img" \
 		-drive file="$SNAP/scratch.img",if=virtio,format=raw,cache=unsafe \
