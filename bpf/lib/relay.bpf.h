@@ -80,6 +80,15 @@ __noinline int relay__charge_backlog(__u32 mask, __u64 bytes)
 	return 0;
 }
 
+/* A relay mark's threshold: propagate__min_for's, except that UDP marks
+ * (named by port alone: every tainted job's DNS query to a local stub adds
+ * to one) keep the full threshold when a budget runs low, so a stub is not
+ * tainted by queries and its upstream lookups for the host never dropped. */
+static __always_inline __u64 relay__min(__u8 proto, __u32 mask)
+{
+	return propagate__min_for(proto == IPPROTO_UDP ? 0 : mask);
+}
+
 /* A tainted sender's packet on the loopback device: add its payload to the
  * mark of the connection's receiving end. Only tainted packets get here. */
 __noinline int relay__mark_packet(struct __sk_buff *skb, __u32 tgid, __u32 mask)
@@ -148,7 +157,7 @@ __noinline int relay__mark_packet(struct __sk_buff *skb, __u32 tgid, __u32 mask)
 		k.rport = bpf_ntohs(ports[0]);
 	}
 
-	min = propagate__min_for(mask);
+	min = relay__min(proto, mask);
 	m = bpf_map_lookup_elem(&vg_relays, &k);
 	if (!m) {
 		t = taint_of(tgid);

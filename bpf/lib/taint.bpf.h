@@ -125,7 +125,7 @@ static __always_inline bool fdscan__relay(struct fdscan_ctx *c, struct file *f)
 	if (!sk || !relay__key_of_sock(sk, &k))
 		return false;
 	m = bpf_map_lookup_elem(&vg_relays, &k);
-	if (!m || m->tgid == c->tgid || m->bytes < propagate__min_for(m->set_mask))
+	if (!m || m->tgid == c->tgid || m->bytes < relay__min(k.proto, m->set_mask))
 		return false;
 	c->found.tgid = m->tgid;
 	c->found.set_mask = m->set_mask;

@@ -523,6 +523,29 @@ while n > 0:
 	[ "$status" -eq 0 ]
 }
 
+# UDP relay marks are named by port alone (every tainted job's DNS query to
+# a local stub adds to one): they keep the full threshold when a budget runs
+# low, so the host's stub is not tainted by queries and its lookups go on.
+@test "propagate: enforce: once the budget is spent, a tainted job's small datagrams to a local UDP stub do not taint it" {
+	start_sink udp
+	start_agent --mode enforce
+	leak --src "$W/model.safetensors" --host "$PEER4" --port "$PORT" --udp	# spends it
+	local before got
+	before="$(sink_bytes "$PORT" udp)"
+	LPORT=$((PORT + 2000))
+	in_cg python3 "$SCEN/relay.py" udp 127.0.0.1 "$LPORT" "$PEER4" "$PORT" \
+		"$T/relay.ready" > "$T/relay.out" &
+	local relay=$! relay_rc=0
+	for _ in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+	run in_cg timeout 60 python3 "$SCEN/relay.py" send-some "$W/model.safetensors" 127.0.0.1 "$LPORT" 100 --udp
+	wait "$relay" || relay_rc=$?
+	[ "$relay_rc" -eq 0 ]
+	got="$(sink_bytes "$PORT" udp)"
+	[ "$got" -gt "$before" ]
+	run alert_none kind=alert process.cmdline~"relay.py udp"
+	[ "$status" -eq 0 ]
+}
+
 @test "propagate: enforce: a relay, five times under CPU load, never passes the budget" {
 	start_sink tcp
 	start_agent --mode enforce
